@@ -1,0 +1,45 @@
+"""Provider-neutral domain model (no UI, no HTTP)."""
+
+from alarmtui.domain.model import (
+    ARM_CAPABILITY,
+    ARMED_STATES,
+    ArmMode,
+    Capability,
+    CommandPhase,
+    CommandProgress,
+    CommandResult,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+    Trouble,
+    TroubleKind,
+    User,
+    Zone,
+    ZoneKind,
+)
+from alarmtui.domain.text import clean_text
+
+__all__ = [
+    "ARM_CAPABILITY",
+    "ARMED_STATES",
+    "ArmMode",
+    "Capability",
+    "CommandPhase",
+    "CommandProgress",
+    "CommandResult",
+    "Event",
+    "EventKind",
+    "Partition",
+    "PartitionState",
+    "Photo",
+    "Snapshot",
+    "Trouble",
+    "TroubleKind",
+    "User",
+    "Zone",
+    "ZoneKind",
+    "clean_text",
+]

@@ -1,0 +1,249 @@
+"""The provider-neutral model of an alarm system.
+
+Every provider turns its vendor's wire format into these types and nothing
+else; the poller, CLI and UI only ever see these. Frozen dataclasses so that a
+snapshot handed to the UI can never be changed underneath it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class PartitionState(enum.StrEnum):
+    """Canonical partition states (the Home Assistant vocabulary)."""
+
+    DISARMED = "disarmed"
+    ARMED_HOME = "armed_home"
+    ARMED_AWAY = "armed_away"
+    ARMED_NIGHT = "armed_night"
+    ARMED_CUSTOM_BYPASS = "armed_custom_bypass"
+    ARMING = "arming"
+    PENDING = "pending"
+    DISARMING = "disarming"
+    TRIGGERED = "triggered"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_armed(self) -> bool:
+        return self in ARMED_STATES
+
+
+ARMED_STATES = frozenset(
+    {
+        PartitionState.ARMED_HOME,
+        PartitionState.ARMED_AWAY,
+        PartitionState.ARMED_NIGHT,
+        PartitionState.ARMED_CUSTOM_BYPASS,
+    }
+)
+
+
+class ArmMode(enum.StrEnum):
+    """What a user asks for; each provider maps these to its own modes."""
+
+    AWAY = "away"
+    HOME = "home"
+    NIGHT = "night"
+    PERIMETER = "perimeter"
+
+    @property
+    def armed_state(self) -> PartitionState:
+        return {
+            ArmMode.AWAY: PartitionState.ARMED_AWAY,
+            ArmMode.HOME: PartitionState.ARMED_HOME,
+            ArmMode.NIGHT: PartitionState.ARMED_NIGHT,
+            ArmMode.PERIMETER: PartitionState.ARMED_CUSTOM_BYPASS,
+        }[self]
+
+
+class ZoneKind(enum.StrEnum):
+    CONTACT = "contact"
+    MOTION = "motion"
+    CAMERA = "camera"  # a motion detector with a camera (Verisure "Foto detector", Visonic camera PIR)
+    SMOKE = "smoke"
+    WATER = "water"
+    KEYFOB = "keyfob"
+    KEYPAD = "keypad"
+    SIREN = "siren"
+    GSM = "gsm"
+    OUTPUT = "output"  # PGM and other outputs
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    id: str
+    name: str
+    state: PartitionState
+    detail: str = ""
+    """The vendor's own words for the state, e.g. Verisure "day + perimeter"."""
+    ready: bool | None = None
+    """True when every zone is closed and the partition could be armed; None if unknown."""
+    open_zones: tuple[str, ...] = ()
+    """Names of the zones that keep the partition from being ready."""
+    exit_delay_until: datetime | None = None
+    """When the exit (or entry) delay ends, where the vendor says so."""
+    alarm_zone: str | None = None
+    """Name of the zone that triggered the alarm, when triggered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    id: str
+    name: str
+    kind: ZoneKind = ZoneKind.OTHER
+    open: bool | None = None
+    bypassed: bool = False
+    battery_low: bool = False
+    tamper: bool = False
+    camera: bool = False
+    partitions: tuple[str, ...] = ()
+    detail: str = ""
+    """Vendor-specific text (device type name, model)."""
+
+
+class TroubleKind(enum.StrEnum):
+    LOW_BATTERY = "low_battery"
+    TAMPER = "tamper"
+    POWER = "power"
+    COMMUNICATION = "communication"
+    JAMMING = "jamming"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    id: str
+    kind: TroubleKind
+    text: str
+    zone: str | None = None
+    since: datetime | None = None
+
+
+class EventKind(enum.StrEnum):
+    ALARM = "alarm"
+    ARM = "arm"
+    DISARM = "disarm"
+    TROUBLE = "trouble"
+    PHOTO = "photo"
+    ZONE = "zone"  # door opened / closed
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    time: datetime
+    kind: EventKind
+    text: str
+    who: str = ""
+    zone: str = ""
+    partition: str = ""
+    provider: str = ""
+    """Filled in by the poller so merged logs can say where an event came from."""
+    photo_ref: str = ""
+    """Opaque reference the provider can turn into photos (Verisure idsignal, MiOS store id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    name: str
+    role: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    zone: str
+    time: datetime
+    jpeg: bytes
+    index: int = 0
+    provider: str = ""
+
+    def __repr__(self) -> str:  # the bytes are not worth printing
+        return f"Photo(zone={self.zone!r}, time={self.time.isoformat()}, index={self.index}, {len(self.jpeg)} bytes)"
+
+
+class Capability(enum.StrEnum):
+    ARM_AWAY = "arm_away"
+    ARM_HOME = "arm_home"
+    ARM_NIGHT = "arm_night"
+    ARM_PERIMETER = "arm_perimeter"
+    DISARM = "disarm"
+    BYPASS = "bypass"
+    PHOTO = "photo"
+    SIREN = "siren"
+    PANIC = "panic"
+    USERS = "users"
+    EVENTS = "events"
+    PARTITION_COMMANDS = "partition_commands"
+    """Arm and disarm can address one partition rather than the whole panel."""
+
+
+ARM_CAPABILITY = {
+    ArmMode.AWAY: Capability.ARM_AWAY,
+    ArmMode.HOME: Capability.ARM_HOME,
+    ArmMode.NIGHT: Capability.ARM_NIGHT,
+    ArmMode.PERIMETER: Capability.ARM_PERIMETER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a provider knows about its panel at one moment."""
+
+    partitions: tuple[Partition, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    troubles: tuple[Trouble, ...] = ()
+    users: tuple[User, ...] = ()
+    capabilities: frozenset[Capability] = frozenset()
+    panel_name: str = ""
+    online: bool = True
+    detail: str = ""
+    fetched_at: datetime | None = None
+
+    def partition(self, partition_id: str) -> Partition | None:
+        return next((p for p in self.partitions if p.id == partition_id), None)
+
+    def zone(self, zone_id: str) -> Zone | None:
+        return next((z for z in self.zones if z.id == zone_id), None)
+
+    def can_arm(self, mode: ArmMode) -> bool:
+        return ARM_CAPABILITY[mode] in self.capabilities
+
+
+class CommandPhase(enum.StrEnum):
+    SENT = "sent"
+    WAITING = "waiting"
+    """The vendor accepted the command and is waiting for the panel."""
+    DONE = "done"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """We could not learn whether the panel carried it out; re-read the state, never re-send."""
+
+    @property
+    def finished(self) -> bool:
+        return self in (CommandPhase.DONE, CommandPhase.FAILED, CommandPhase.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandProgress:
+    phase: CommandPhase
+    message: str = ""
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    phase: CommandPhase
+    message: str = ""
+    elapsed: float = 0.0
+    photos: tuple[Photo, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.phase is CommandPhase.DONE

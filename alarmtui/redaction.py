@@ -1,0 +1,126 @@
+"""Keep secrets out of logs, exceptions and reprs.
+
+The Verisure API puts `user`, `pwd` and `hash` in the query string of every
+URL; MiOS and Visonic carry tokens in headers. Anything that formats a URL or
+headers for a human goes through here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "***"
+
+SECRET_PARAMS = frozenset(
+    {
+        "user",
+        "pwd",
+        "password",
+        "hash",
+        "code",
+        "pin",
+        "pincode",
+        "user_code",
+        "sha1password",
+        "mmssession",
+        "mmsauth",
+        "mmsauthsig",
+        "token",
+        "session-token",
+        "user-token",
+        "user_token",
+        "session_token",
+        "identity",
+        "identitysignature",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "key",
+    }
+)
+
+
+def is_secret_name(name: str) -> bool:
+    return name.lower() in SECRET_PARAMS
+
+
+def redact_url(url: object) -> str:
+    """Return `url` with every secret query parameter and userinfo replaced."""
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = REDACTED + "@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if is_secret_name(k) else v) for k, v in pairs], safe="*()")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_mapping(values: Mapping[str, object]) -> dict[str, object]:
+    return {k: (REDACTED if is_secret_name(str(k)) else v) for k, v in values.items()}
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that replaces known secret values in every record.
+
+    Providers register their secrets (passwords, hashes, tokens) as they learn
+    them; any log line that happens to contain one shows `***` instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secrets: Iterable[str | None]) -> None:
+        changed = False
+        for secret in secrets:
+            if secret and len(secret) >= 3 and secret not in self._secrets:
+                self._secrets.add(secret)
+                changed = True
+        if changed:
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def scrub(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._pattern is not None:
+            message = record.getMessage()
+            record.msg = self.scrub(message)
+            record.args = None
+            if record.exc_text:
+                record.exc_text = self.scrub(record.exc_text)
+        return True
+
+
+SECRET_FILTER = SecretFilter()
+
+
+def register_secrets(*secrets: str | None) -> None:
+    """Tell the global log filter about values that must never be printed."""
+    SECRET_FILTER.add(secrets)
+
+
+def scrub(text: str) -> str:
+    return SECRET_FILTER.scrub(text)
+
+
+def install_log_filter(logger: logging.Logger | None = None) -> None:
+    target = logger or logging.getLogger()
+    if SECRET_FILTER not in target.filters:
+        target.addFilter(SECRET_FILTER)
+    for handler in target.handlers:
+        if SECRET_FILTER not in handler.filters:
+            handler.addFilter(SECRET_FILTER)

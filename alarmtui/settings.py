@@ -1,0 +1,313 @@
+"""Configuration: a TOML file at the XDG config path, `ALARMTUI_` env overrides.
+
+Precedence (highest first): keyword arguments, `ALARMTUI_*` environment
+variables, the TOML file, defaults. Secrets are `SecretStr` and never printed.
+Per-provider secrets can also come from the environment as
+`ALARMTUI_<NAME>_PASSWORD` and `ALARMTUI_<NAME>_CODE` (NAME upper-cased, other
+characters as `_`), so the file need not hold them at all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "ALARMTUI_CONFIG"
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "alarmtui" / "config.toml"
+
+
+class SettingsError(Exception):
+    """The configuration is unusable; the message names the file and field."""
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class _ProviderBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=40)
+    """A short name shown in the dashboard and used with `--provider`."""
+    url: str
+    """Base URL of the vendor's cloud (the simulator prints these)."""
+    username: str = Field(min_length=1)
+    """Account login (email or user name)."""
+    password: SecretStr
+    """Account password. May instead come from ALARMTUI_<NAME>_PASSWORD."""
+    code: SecretStr | None = None
+    """User code / PIN for panel operations, if the panel needs one. Leave it out to be asked."""
+    verify_tls: bool = True
+    """Verify the server's TLS certificate. Turn off only for a server you trust."""
+    ca_file: Path | None = None
+    """A CA bundle to trust for this provider (e.g. the simulator's, written by `alarmtui sim --tls`)."""
+    poll_interval: float = Field(default=30.0, ge=1.0, le=3600.0)
+    """Seconds between steady-state polls."""
+    refresh_interval: float = Field(default=1800.0, ge=30.0, le=86400.0)
+    """Seconds between full (panel-visible) refreshes."""
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://127.0.0.1:8443")
+        return value.rstrip("/")
+
+    @field_validator("code")
+    @classmethod
+    def _code_is_digits(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9]{1,12}", value.get_secret_value()):
+            raise ValueError("must be 1 to 12 digits")
+        return value
+
+    @model_validator(mode="after")
+    def _ca_file_exists(self) -> _ProviderBase:
+        if self.ca_file is not None and not self.ca_file.is_file():
+            raise ValueError(f"ca_file {self.ca_file} does not exist")
+        return self
+
+
+class VerisureConfig(_ProviderBase):
+    kind: Literal["verisure"]
+    installation: str | None = None
+    """Installation number (numinst). Default: the account's first installation."""
+    country: str = "ES"
+    """Country code, upper case (ES, IT, FR, GB, PT)."""
+    language: str = "es"
+    """Message language, lower case (es, it, fr, en, pt)."""
+    panel: str = "SDVFAST"
+    """Panel type sent with panel operations; read from the installation list when available."""
+    poll_interval: float = Field(default=60.0, ge=10.0, le=3600.0)
+    """Seconds between activity-log polls (ACT_V2 does not wake the panel)."""
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("language")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class VisonicConfig(_ProviderBase):
+    kind: Literal["visonic"]
+    panel_serial: str | None = None
+    """Panel serial. Default: the account's first panel."""
+    app_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    """Client id sent to PowerManage (any UUID, stable per installation)."""
+    rest_version: str | None = None
+    """Force a REST version instead of negotiating (9.0 preferred)."""
+    poll_interval: float = Field(default=10.0, ge=2.0, le=3600.0)
+
+
+class MiosConfig(_ProviderBase):
+    kind: Literal["mios"]
+    device: str | None = None
+    """PK_Device of the Vera. Default: the account's first controller."""
+    oem: str = "1"
+    """PK_Oem sent to the auth server."""
+    poll_interval: float = Field(default=60.0, ge=2.0, le=3600.0)
+    """Seconds the relay long poll may wait for a change before polling anyway."""
+
+
+ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class Confirmations(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    arm: bool = False
+    """Ask before arming."""
+    disarm: bool = False
+    """Ask before disarming."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALARMTUI_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    providers: list[ProviderConfig] = Field(default_factory=list)
+    """The vendor accounts to watch, one [[providers]] table each."""
+    theme: str = "textual-dark"
+    """Textual theme name."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> key(s), e.g. arm_away = "A" or disarm = "d,x"."""
+    confirm: Confirmations = Field(default_factory=Confirmations)
+    photo_quality: Literal["low", "medium", "high"] = "medium"
+    """Resolution of photos requested from cameras that offer a choice."""
+    log_file: Path | None = None
+    """Where to write a debug log (secrets are redacted). Default: no log."""
+    event_limit: int = Field(default=2000, ge=100, le=100_000)
+    """How many events the dashboard keeps in memory."""
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        names = [p.name for p in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file is read by `load_settings` and passed as init data
+        # beneath env overrides, so errors can name the file.
+        return (env_settings, init_settings)
+
+    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig:
+        for p in self.providers:
+            if p.name == name:
+                return p
+        raise SettingsError(f"no provider named {name!r}; configured: {', '.join(p.name for p in self.providers) or 'none'}")
+
+
+class LoadedSettings(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    settings: Settings
+    path: Path | None
+    warnings: list[str]
+
+
+def resolve_config_path(explicit: str | Path | None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return default_config_path()
+
+
+def _env_key(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def _apply_secret_env(raw: dict[str, Any]) -> None:
+    for table in raw.get("providers", []) or []:
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            continue
+        key = _env_key(table["name"])
+        for field in ("password", "code"):
+            value = os.environ.get(f"ALARMTUI_{key}_{field.upper()}")
+            if value:
+                table[field] = value
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for err in exc.errors():
+        loc = []
+        for part in err["loc"]:
+            if isinstance(part, int):
+                loc.append(f"[{part}]")
+            elif part in ("verisure", "visonic", "mios"):
+                continue  # the discriminator tag pydantic adds to the path
+            else:
+                loc.append(("." if loc else "") + str(part))
+        where = "".join(loc) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting"
+        elif err["type"] == "union_tag_invalid":
+            message = "kind must be one of verisure, visonic, mios"
+        elif err["type"] == "union_tag_not_found":
+            message = "each [[providers]] table needs kind = verisure, visonic or mios"
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(config: str | Path | None = None, *, required: bool = False) -> LoadedSettings:
+    """Read the TOML file (if any), apply env overrides, validate.
+
+    Raises `SettingsError` with the file name and the failing fields.
+    """
+    path = resolve_config_path(config)
+    warnings: list[str] = []
+    raw: dict[str, Any] = {}
+    explicit = bool(config or os.environ.get(CONFIG_ENV))
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read: {exc.strerror}") from None
+        if _holds_secrets(raw):
+            mode = path.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                warnings.append(
+                    f"{path} holds passwords but is readable by group or others "
+                    f"(mode {stat.filemode(mode)}); run: chmod 600 {path}"
+                )
+    elif explicit or required:
+        raise SettingsError(f"{path}: config file not found (run `alarmtui sim --write-config {path}` for a demo one)")
+    else:
+        path = None  # type: ignore[assignment]
+    _apply_secret_env(raw)
+    try:
+        settings = Settings(**raw)
+    except ValidationError as exc:
+        raise SettingsError(_format_validation_error(exc, str(path) if path else "the environment")) from None
+    return LoadedSettings(settings=settings, path=path, warnings=warnings)
+
+
+def _holds_secrets(raw: dict[str, Any]) -> bool:
+    return any(isinstance(p, dict) and ("password" in p or "code" in p) for p in raw.get("providers", []) or [])
+
+
+def toml_quote(value: str) -> str:
+    """A TOML basic string literal for `value`."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def write_config(path: Path, providers: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+    """Write a config file with mode 0600 (it holds passwords)."""
+    lines: list[str] = ["# alarmtui configuration", ""]
+    for key, value in (extra or {}).items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    for table in providers:
+        lines.append("")
+        lines.append("[[providers]]")
+        for key, value in table.items():
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, SecretStr):
+        return toml_quote(value.get_secret_value())
+    return toml_quote(str(value))

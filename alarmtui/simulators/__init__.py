@@ -1,0 +1,1 @@
+"""Faithful simulators of the three vendor clouds over one simulated panel engine."""
