@@ -20,6 +20,7 @@ from alarmtui.domain.model import (
     Zone,
     ZoneKind,
 )
+from alarmtui.domain.scenario import Scenario
 from alarmtui.domain.text import clean_text
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Partition",
     "PartitionState",
     "Photo",
+    "Scenario",
     "Snapshot",
     "Trouble",
     "TroubleKind",

@@ -1,0 +1,3 @@
+"""alarmtui: a terminal dashboard for home alarm systems."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from alarmtui.cli import main
+
+raise SystemExit(main())

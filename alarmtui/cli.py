@@ -1,0 +1,476 @@
+"""Command line: the dashboard, the simulators, and headless commands for scripts and cron.
+
+    alarmtui [--demo] [--config FILE]            the dashboard
+    alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
+    alarmtui status [--json]                     every configured provider's state
+    alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import enum
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from alarmtui import __version__
+from alarmtui.domain import ArmMode, CommandPhase, CommandProgress, CommandResult, Event, Snapshot
+from alarmtui.domain.serialize import event_json, snapshot_json
+from alarmtui.logging_setup import quiet_term_image, setup_logging
+from alarmtui.providers import (
+    AuthenticationFailed,
+    CommandRejected,
+    ConnectionFailed,
+    PanelUnavailable,
+    ProtocolError,
+    Provider,
+    ProviderError,
+    RateLimited,
+    SessionExpired,
+    create_provider,
+)
+from alarmtui.settings import Settings, SettingsError, load_settings, write_config
+
+
+class Exit(enum.IntEnum):
+    """Exit codes of the headless commands (documented in the README)."""
+
+    OK = 0
+    FAILED = 1  # the panel refused or the command failed (reason on stderr)
+    USAGE = 2  # bad arguments or configuration
+    AUTH = 3  # login failed
+    UNAVAILABLE = 4  # server unreachable, panel offline or busy
+    UNKNOWN_OUTCOME = 5  # the command may or may not have been carried out: check the status
+    PROTOCOL = 6  # the server's reply made no sense
+    RATE_LIMITED = 7  # the vendor throttled or blocked us
+
+
+def exit_code_for(error: ProviderError) -> Exit:
+    if isinstance(error, AuthenticationFailed | SessionExpired):
+        return Exit.AUTH
+    if isinstance(error, RateLimited):
+        return Exit.RATE_LIMITED
+    if isinstance(error, ConnectionFailed | PanelUnavailable):
+        return Exit.UNAVAILABLE
+    if isinstance(error, ProtocolError):
+        return Exit.PROTOCOL
+    if isinstance(error, CommandRejected):
+        return Exit.FAILED
+    return Exit.FAILED
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------- arguments
+
+
+def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argparse.ArgumentParser:
+    # Sub-commands repeat these so they may come after the command name; their
+    # defaults are suppressed there, or they would overwrite the top level's.
+    extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument("--config", metavar="FILE", help="config file (default: $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)", **extra)
+    parser.add_argument("--demo", action="store_true", help="use the embedded simulated clouds instead of the config", **extra)
+    parser.add_argument("--log-file", metavar="FILE", type=Path, help="write a debug log here (secrets are redacted)", **extra)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(argparse.ArgumentParser(add_help=False), defaults=False)
+
+    targeted = argparse.ArgumentParser(add_help=False)
+    targeted.add_argument("--provider", metavar="NAME", help="which configured provider (default: every one for reads, the only one for commands)")
+    targeted.add_argument("--partition", metavar="ID", help="which partition (default: the whole panel)")
+
+    parser = argparse.ArgumentParser(
+        prog="alarmtui",
+        description="Watch and control home alarm systems (Verisure, Visonic, MiOS/Vera) from the terminal.",
+    )
+    _common_options(parser, defaults=True)
+    parser.add_argument("--version", action="version", version=f"alarmtui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = sub.add_parser("sim", help="serve the simulated vendor clouds on loopback")
+    sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
+    sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
+    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios; 0 = random free ports")
+    sim.add_argument("--kinds", default="verisure,visonic,mios", help="which clouds to serve (comma separated)")
+    sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
+
+    status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--quick", action="store_true", help="cheap read that does not wake the panel (Verisure: activity log only)")
+
+    arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
+    arm.add_argument("mode", choices=[m.value for m in ArmMode], help="away, home (Verisure: day), night or perimeter")
+
+    sub.add_parser("disarm", help="disarm the panel or a partition", parents=[common, targeted])
+
+    bypass = sub.add_parser("bypass", help="bypass a zone (or stop bypassing it with --off)", parents=[common, targeted])
+    bypass.add_argument("zone", help="zone id or name")
+    bypass.add_argument("--off", action="store_true", help="stop bypassing the zone")
+
+    events = sub.add_parser("events", help="recent events, newest first", parents=[common, targeted])
+    events.add_argument("--json", action="store_true", help="machine-readable output")
+    events.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
+
+    photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
+    photo.add_argument("zone", help="zone id or name of a camera zone")
+    photo.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write the JPEGs to")
+    return parser
+
+
+# ---------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_term_image()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sim":
+            return run_sim(args)
+        if args.command is None:
+            return run_dashboard_command(args)
+        return asyncio.run(run_headless(args))
+    except UsageError as exc:
+        print(f"alarmtui: {exc}", file=sys.stderr)
+        return Exit.USAGE
+    except SettingsError as exc:
+        print(f"alarmtui: {exc}", file=sys.stderr)
+        return Exit.USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+@contextlib.contextmanager
+def settings_for(args: argparse.Namespace, *, life: bool = False) -> Iterator[Settings]:
+    """The settings to use: the config file, or the embedded simulators with `--demo`."""
+    if args.demo:
+        from alarmtui.demo import DemoEnvironment
+
+        env = DemoEnvironment.start(life=life)
+        try:
+            yield env.settings
+        finally:
+            env.stop()
+        return
+    loaded = load_settings(args.config, required=True)
+    for warning in loaded.warnings:
+        print(f"alarmtui: warning: {warning}", file=sys.stderr)
+    yield loaded.settings
+
+
+def run_dashboard_command(args: argparse.Namespace) -> int:
+    from alarmtui.ui.app import run_dashboard
+
+    if args.demo:
+        from alarmtui.demo import DemoEnvironment
+
+        env = DemoEnvironment.start(life=True)
+        setup_logging(args.log_file)
+        try:
+            run_dashboard(env.settings, scenarios=env.scenarios)
+        finally:
+            env.stop()
+        return Exit.OK
+    loaded = load_settings(args.config, required=True)
+    if not loaded.settings.providers:
+        raise UsageError(f"{loaded.path}: no [[providers]] configured")
+    setup_logging(args.log_file or loaded.settings.log_file)
+    run_dashboard(loaded.settings, warnings=loaded.warnings)
+    return Exit.OK
+
+
+# ---------------------------------------------------------------------- sim
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    from alarmtui.simulators.host import CLOUD_CLASSES, SimHost, create_cloud
+
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in CLOUD_CLASSES]
+    if unknown:
+        raise UsageError(f"unknown simulator kind(s): {', '.join(unknown)}; choose from {', '.join(CLOUD_CLASSES)}")
+    ports = {kind: args.port + i for i, kind in enumerate(kinds)} if args.port else {}
+    cert_dir = args.write_config.expanduser().resolve().parent if args.write_config else None
+
+    async def serve() -> None:
+        host = SimHost([create_cloud(k) for k in kinds], tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
+        await host.start()
+        life_task = None
+        if args.life:
+            from alarmtui.demo import DemoLife
+
+            life = DemoLife([cloud.panels[0] for cloud in host.clouds.values()])
+            life_task = asyncio.get_running_loop().create_task(life.run())
+        try:
+            print("alarmtui simulators (demo credentials; Ctrl-C to stop):", flush=True)
+            for line in host.describe():
+                print("  " + line, flush=True)
+            if args.write_config:
+                write_config(args.write_config, host.provider_tables())
+                print(f"config written to {args.write_config}", flush=True)
+            await asyncio.Event().wait()
+        finally:
+            if life_task is not None:
+                life_task.cancel()
+            await host.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return Exit.OK
+
+
+# ---------------------------------------------------------------------- headless
+
+
+async def run_headless(args: argparse.Namespace) -> int:
+    setup_logging(args.log_file)
+    with settings_for(args) as settings:
+        if not settings.providers:
+            raise UsageError("no providers configured")
+        handler: Callable[[argparse.Namespace, Settings], Awaitable[int]] = {
+            "status": cmd_status,
+            "events": cmd_events,
+            "arm": cmd_command,
+            "disarm": cmd_command,
+            "bypass": cmd_command,
+            "photo": cmd_command,
+        }[args.command]
+        return await handler(args, settings)
+
+
+def pick_configs(args: argparse.Namespace, settings: Settings, *, single: bool) -> list[Any]:
+    enabled = [p for p in settings.providers if p.enabled]
+    if args.provider:
+        return [settings.provider(args.provider)]
+    if single and len(enabled) > 1:
+        names = ", ".join(p.name for p in enabled)
+        raise UsageError(f"several providers are configured ({names}); choose one with --provider NAME")
+    if not enabled:
+        raise UsageError("every configured provider is disabled")
+    return enabled
+
+
+def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
+    print(f"alarmtui: {error}", file=stream)
+    if error.hint:
+        print(f"  {error.hint}", file=stream)
+
+
+async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, ProviderError | None]:
+    provider = create_provider(config)
+    try:
+        await provider.connect()
+        snapshot = await provider.snapshot(refresh=not quick)
+        return config, snapshot, None
+    except ProviderError as exc:
+        return config, None, exc
+    finally:
+        await provider.close()
+
+
+async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    configs = pick_configs(args, settings, single=False)
+    results = await asyncio.gather(*(_read_one(c, args.quick) for c in configs))
+    worst = Exit.OK
+    out: list[dict[str, Any]] = []
+    for config, snapshot, error in results:
+        entry: dict[str, Any] = {"name": config.name, "kind": config.kind, "online": False, "error": None}
+        if error is not None:
+            entry["error"] = str(error)
+            entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
+            if worst == Exit.OK:
+                worst = exit_code_for(error)
+            if not args.json:
+                report_error(error)
+        else:
+            assert snapshot is not None
+            body = snapshot_json(snapshot)
+            if args.partition:
+                body["partitions"] = [p for p in body["partitions"] if p["id"] == args.partition]
+                body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
+            entry.update(body)
+            entry["online"] = snapshot.online
+        out.append(entry)
+    if args.json:
+        print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
+    else:
+        print_status(out)
+    return worst
+
+
+def print_status(entries: list[dict[str, Any]]) -> None:
+    for entry in entries:
+        state = "online" if entry["online"] else ("error" if entry["error"] else "offline")
+        print(f"{entry['name']} ({entry['kind']}) — {state}")
+        for p in entry.get("partitions", []):
+            ready = {True: "ready", False: "NOT READY", None: ""}[p["ready"]]
+            opened = f" (open: {', '.join(p['open_zones'])})" if p["open_zones"] else ""
+            detail = f" — {p['detail']}" if p["detail"] else ""
+            print(f"  partition {p['id']} {p['name']}: {p['state'].upper()}{detail} {ready}{opened}".rstrip())
+        for z in entry.get("zones", []):
+            flags = [
+                "OPEN" if z["open"] else ("closed" if z["open"] is False else "?"),
+                *(["bypassed"] if z["bypassed"] else []),
+                *(["battery low"] if z["battery_low"] else []),
+                *(["tamper"] if z["tamper"] else []),
+                *(["camera"] if z["camera"] else []),
+            ]
+            print(f"  zone {z['id']:>3} {z['name']:<24} {z['kind']:<8} {', '.join(flags)}")
+        for t in entry.get("troubles", []):
+            print(f"  trouble: {t['text']}")
+
+
+async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    configs = pick_configs(args, settings, single=False)
+
+    async def read(config: Any) -> tuple[list[Event], ProviderError | None]:
+        provider = create_provider(config)
+        try:
+            await provider.connect()
+            events = await provider.events(limit=args.limit)
+            return [_with_provider(e, config.name) for e in events], None
+        except ProviderError as exc:
+            return [], exc
+        finally:
+            await provider.close()
+
+    results = await asyncio.gather(*(read(c) for c in configs))
+    merged: list[Event] = sorted((e for events, _ in results for e in events), key=lambda e: e.time, reverse=True)[: args.limit]
+    code = Exit.OK
+    for _, error in results:
+        if error is not None:
+            report_error(error)
+            code = exit_code_for(error)
+    if args.json:
+        print(json.dumps({"events": [event_json(e) for e in merged]}, indent=2, ensure_ascii=False))
+    else:
+        for e in merged:
+            who = f" by {e.who}" if e.who else ""
+            where = f" [{e.zone}]" if e.zone else ""
+            print(f"{e.time.astimezone():%Y-%m-%d %H:%M:%S} {e.provider:<12} {e.kind.value:<8} {e.text}{where}{who}")
+    return code
+
+
+def _with_provider(event: Event, name: str) -> Event:
+    from dataclasses import replace
+
+    return replace(event, provider=name)
+
+
+def ask_code(provider: Provider) -> str | None:
+    """The code for a command: config, $ALARMTUI_CODE, or asked on the terminal (never echoed)."""
+    configured = provider.code_for(None)
+    if configured:
+        return configured
+    env = os.environ.get("ALARMTUI_CODE")
+    if env:
+        return env
+    if not provider.needs_code:
+        return None
+    if not sys.stdin.isatty():
+        raise UsageError(f"{provider.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
+    code = getpass.getpass(f"{provider.name} user code: ")
+    if not code.isdigit():
+        raise UsageError("the user code must be digits only")
+    return code
+
+
+def _progress_printer() -> Callable[[CommandProgress], None]:
+    last: list[CommandPhase] = []
+
+    def show(progress: CommandProgress) -> None:
+        if progress.phase.finished:
+            return
+        if not last or last[-1] is not progress.phase:
+            words = {CommandPhase.SENT: "sent", CommandPhase.WAITING: "waiting for the panel"}.get(progress.phase, progress.phase.value)
+            message = f": {progress.message}" if progress.message else ""
+            print(f"… {words}{message} ({progress.elapsed:.1f} s)", file=sys.stderr, flush=True)
+            last.append(progress.phase)
+
+    return show
+
+
+async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
+    (config,) = pick_configs(args, settings, single=True)
+    provider = create_provider(config)
+    progress = _progress_printer()
+    try:
+        await provider.connect()
+        code = ask_code(provider) if args.command != "photo" else None
+        result = await _send(args, provider, code, progress)
+    except ProviderError as exc:
+        report_error(exc)
+        return exit_code_for(exc)
+    finally:
+        await provider.close()
+    return report_result(args, config.name, result)
+
+
+async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
+    if args.command == "arm":
+        return await provider.arm(ArmMode(args.mode), partition=args.partition, code=code, progress=progress)
+    if args.command == "disarm":
+        return await provider.disarm(partition=args.partition, code=code, progress=progress)
+    zone = await resolve_zone(provider, args.zone)
+    if args.command == "bypass":
+        return await provider.bypass(zone, not args.off, code=code, progress=progress)
+    return await provider.request_photo(zone, progress=progress)
+
+
+async def resolve_zone(provider: Provider, wanted: str) -> str:
+    """Accept a zone id or (case-insensitively) its name."""
+    snapshot = await provider.snapshot()
+    for zone in snapshot.zones:
+        if zone.id == wanted:
+            return zone.id
+    matches = [z for z in snapshot.zones if z.name.casefold() == wanted.casefold()]
+    if len(matches) == 1:
+        return matches[0].id
+    known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
+    raise UsageError(f"{provider.name} has no zone {wanted!r}; zones: {known}")
+
+
+def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
+    if result.phase is CommandPhase.DONE:
+        if args.command == "photo":
+            args.out.mkdir(parents=True, exist_ok=True)
+            for photo in result.photos:
+                stamp = photo.time.astimezone().strftime("%Y%m%d-%H%M%S")
+                path = args.out / f"{name}-{_safe(photo.zone)}-{stamp}-{photo.index + 1}.jpg"
+                path.write_bytes(photo.jpeg)
+                print(path)
+            if not result.photos:
+                print(f"alarmtui: {name}: the camera answered but sent no photos", file=sys.stderr)
+                return Exit.FAILED
+        else:
+            print(f"{name}: done{': ' + result.message if result.message else ''} ({result.elapsed:.1f} s)")
+        return Exit.OK
+    if result.phase is CommandPhase.UNKNOWN:
+        print(
+            f"alarmtui: {name}: outcome unknown{': ' + result.message if result.message else ''}. "
+            "The command was sent once and not repeated; run `alarmtui status` to see what the panel did.",
+            file=sys.stderr,
+        )
+        return Exit.UNKNOWN_OUTCOME
+    print(f"alarmtui: {name}: failed: {result.message or 'the panel refused the command'}", file=sys.stderr)
+    return Exit.FAILED
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40] or "zone"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,518 @@
+"""One background poller per provider, and the group the dashboard owns.
+
+A poller loops `poll -> callback -> wait(interval or wake-up)`, so polls never
+overlap and a slow poll is never cancelled by the next tick. Between polls it
+waits on `provider.wait_for_change()` (the MiOS long poll; a plain sleep
+elsewhere) or an explicit wake-up (refresh key, finished command).
+
+It backs off on errors, logs in again after `SessionExpired` /
+`ConnectionFailed`, polls fast only while a command is pending, and is the only
+way commands reach a provider: one command per panel in flight, sent exactly
+once, never retried. Everything it learns goes to one plain callback as a
+`PollerUpdate`; no UI code lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from alarmtui.domain import (
+    ArmMode,
+    CommandPhase,
+    CommandProgress,
+    CommandResult,
+    Event,
+    EventKind,
+    Photo,
+    Snapshot,
+)
+from alarmtui.providers.base import (
+    AuthenticationFailed,
+    CommandRejected,
+    ConnectionFailed,
+    PanelBusy,
+    PanelOffline,
+    ProtocolError,
+    Provider,
+    ProviderError,
+    RateLimited,
+    SessionExpired,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+WallClock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- what a poller reports
+
+
+class LinkState(enum.StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    """How the dashboard's link to one provider is doing."""
+
+    provider: str
+    kind: str
+    state: LinkState
+    reason: str = ""
+    """Why it is not online, in the user's terms (a `ProviderError` message)."""
+    hint: str = ""
+    last_update: datetime | None = None
+    """Wall-clock time of the last good snapshot."""
+    retry_in: float | None = None
+    """Seconds until the next attempt, while backing off."""
+    failures: int = 0
+
+
+class CommandAction(enum.StrEnum):
+    ARM = "arm"
+    DISARM = "disarm"
+    BYPASS = "bypass"
+    PHOTO = "photo"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One thing a person asked a panel to do."""
+
+    action: CommandAction
+    mode: ArmMode | None = None
+    partition: str | None = None
+    """Partition id, or None for the whole panel."""
+    zone: str | None = None
+    on: bool = True
+    """For bypass: True bypasses the zone, False restores it."""
+    code: str | None = field(default=None, repr=False, compare=False)
+    label: str = ""
+    """What the user would call the target ("Ground floor", "Hall PIR")."""
+
+    def describe(self) -> str:
+        target = f" {self.label}" if self.label else ""
+        if self.action is CommandAction.ARM:
+            return f"arm {self.mode}{target}"
+        if self.action is CommandAction.DISARM:
+            return f"disarm{target}"
+        if self.action is CommandAction.BYPASS:
+            return f"{'bypass' if self.on else 'un-bypass'}{target}"
+        return f"photo{target}"
+
+
+class CommandBusy(Exception):
+    """A command is already in flight for this panel, or the panel is not connected yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotUpdate:
+    provider: str
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class EventsUpdate:
+    provider: str
+    events: tuple[Event, ...]
+    """Only events not reported before, newest first, `provider` filled in."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    provider: str
+    status: ProviderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CommandUpdate:
+    provider: str
+    command: Command
+    progress: CommandProgress
+    result: CommandResult | None = None
+    """Set once, when the command has finished (done, failed, or outcome unknown)."""
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PhotosUpdate:
+    provider: str
+    photos: tuple[Photo, ...]
+
+
+PollerUpdate = SnapshotUpdate | EventsUpdate | StatusUpdate | CommandUpdate | PhotosUpdate
+UpdateCallback = Callable[[PollerUpdate], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PollTiming:
+    """How often to poll; `None` fields come from the provider's config."""
+
+    poll_interval: float | None = None
+    refresh_interval: float | None = None
+    fast_interval: float = 1.0
+    """Between polls while a command is pending."""
+    backoff_initial: float = 2.0
+    backoff_max: float = 300.0
+    min_gap: float = 0.2
+    """Never poll more often than this, however often the vendor says "changed"."""
+    event_limit: int = 100
+
+
+# --------------------------------------------------------------------------- the poller
+
+
+class Poller:
+    """Keeps one provider's state fresh and carries its commands."""
+
+    OFFLINE_AFTER = 3
+    """Consecutive failures after which a transient problem is shown as offline."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        callback: UpdateCallback,
+        *,
+        timing: PollTiming | None = None,
+        clock: Clock = time.monotonic,
+        now: WallClock = utc_now,
+    ) -> None:
+        timing = timing or PollTiming()
+        self.provider = provider
+        self.name = provider.name
+        self._callback = callback
+        self._clock = clock
+        self._now = now
+        self.poll_interval = timing.poll_interval or provider.config.poll_interval
+        self.refresh_interval = timing.refresh_interval or provider.config.refresh_interval
+        self.timing = timing
+        self._wake = asyncio.Event()
+        self._refresh_requested = True  # start-up reads the panel itself
+        self._next_refresh = 0.0
+        self._connected = False
+        self._failures = 0
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._first_events = True
+        self._command_task: asyncio.Task[CommandResult] | None = None
+        self._background: set[asyncio.Task[object]] = set()
+        self.status = ProviderStatus(self.name, provider.kind, LinkState.CONNECTING)
+        self.snapshot: Snapshot | None = None
+        self.polls = 0
+
+    # -- public API
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def command_pending(self) -> bool:
+        return self._command_task is not None and not self._command_task.done()
+
+    def refresh_now(self) -> None:
+        """Read the panel itself on the next poll, which starts at once."""
+        self._refresh_requested = True
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def submit(self, command: Command) -> asyncio.Task[CommandResult]:
+        """Start `command` (sent exactly once). Raises `CommandBusy` if it cannot start now."""
+        if self.command_pending:
+            raise CommandBusy(f"{self.name}: another command is still in flight")
+        if not self._connected:
+            raise CommandBusy(f"{self.name}: not connected yet")
+        task = asyncio.get_running_loop().create_task(self._run_command(command), name=f"command:{self.name}")
+        self._command_task = task
+        self.wake()  # switch to fast polling now
+        return task
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        self._emit_status()
+        while True:
+            delay = await self._poll_once()
+            await self._wait(delay)
+
+    async def close(self) -> None:
+        """Stop background work and close the provider (log out)."""
+        tasks = [t for t in (self._command_task, *self._background) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.provider.close()
+
+    # -- one round
+
+    async def _poll_once(self) -> float:
+        """Connect if needed, read state and events; return how long to wait before the next round."""
+        try:
+            if not self._connected:
+                await self.provider.connect()
+                self._connected = True
+            refresh = self._refresh_requested or self._clock() >= self._next_refresh
+            self._refresh_requested = False
+            snapshot = await self.provider.snapshot(refresh=refresh)
+            if refresh:
+                self._next_refresh = self._clock() + self.refresh_interval
+            events = await self.provider.events(self.timing.event_limit)
+        except ProviderError as exc:
+            return self._failed(exc)
+        self.polls += 1
+        self._failures = 0
+        self.snapshot = snapshot
+        self._emit(SnapshotUpdate(self.name, snapshot))
+        self._take_events(events)
+        self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
+        return self.timing.fast_interval if self.command_pending else self.poll_interval
+
+    def _failed(self, exc: ProviderError) -> float:
+        self._failures += 1
+        if isinstance(exc, SessionExpired | ConnectionFailed | AuthenticationFailed):
+            self._connected = False
+        if isinstance(exc, SessionExpired) and self._failures == 1:
+            delay = 0.0  # log in again at once; only repeated expiry backs off
+        elif isinstance(exc, RateLimited) and exc.retry_after:
+            delay = min(max(exc.retry_after, self.timing.backoff_initial), self.timing.backoff_max)
+        else:
+            delay = min(self.timing.backoff_initial * 2 ** (self._failures - 1), self.timing.backoff_max)
+            if isinstance(exc, AuthenticationFailed):
+                # Repeating a wrong password quickly gets accounts locked.
+                delay = max(delay, min(60.0, self.timing.backoff_max))
+        offline = isinstance(exc, AuthenticationFailed | PanelOffline) or self._failures >= self.OFFLINE_AFTER
+        if isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError) and self._failures < self.OFFLINE_AFTER:
+            offline = False
+        log.info("%s: poll failed (%s); next try in %.1fs", self.name, exc, delay)
+        self._set_status(
+            LinkState.OFFLINE if offline else LinkState.RECONNECTING,
+            reason=exc.message,
+            hint=exc.hint,
+            retry_in=delay,
+        )
+        return delay
+
+    def _take_events(self, events: Iterable[Event]) -> None:
+        fresh: list[Event] = []
+        for event in events:
+            if event.id in self._seen_events:
+                continue
+            self._seen_events[event.id] = None
+            fresh.append(dataclasses.replace(event, provider=self.name) if event.provider != self.name else event)
+        limit = max(4 * self.timing.event_limit, 500)
+        while len(self._seen_events) > limit:
+            self._seen_events.popitem(last=False)
+        if not fresh:
+            self._first_events = False
+            return
+        fresh.sort(key=lambda e: e.time, reverse=True)
+        self._emit(EventsUpdate(self.name, tuple(fresh)))
+        photo_events = [e for e in fresh if e.kind is EventKind.PHOTO and e.photo_ref]
+        # At start-up only the newest stored photo is worth fetching.
+        for event in photo_events[: 1 if self._first_events else 3]:
+            self._spawn(self._fetch_photos(event))
+        self._first_events = False
+
+    async def _fetch_photos(self, event: Event) -> None:
+        try:
+            photos = await self.provider.photos(event)
+        except ProviderError as exc:
+            log.info("%s: could not fetch the photos of event %s: %s", self.name, event.id, exc)
+            return
+        if photos:
+            self._emit(PhotosUpdate(self.name, tuple(photos)))
+
+    # -- waiting
+
+    async def _wait(self, delay: float) -> None:
+        """Wait `delay` seconds, or less if the vendor reports a change or someone wakes us."""
+        if self._wake.is_set():
+            self._wake.clear()
+            if self._failures == 0 or self._refresh_requested:
+                return
+        delay = max(delay, self.timing.min_gap if self._failures == 0 else 0.0)
+        started = self._clock()
+        waiters: list[asyncio.Task[object]] = [asyncio.ensure_future(self._wake.wait())]
+        if self._connected and self._failures == 0 and delay > 0:
+            waiters.append(asyncio.ensure_future(self.provider.wait_for_change(delay)))
+        try:
+            done, _ = await asyncio.wait(waiters, timeout=delay + 1.0, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            for waiter in waiters:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await waiter
+        self._wake.clear()
+        for task in done:
+            if task is not waiters[0] and task.exception() is not None:
+                # A failing long poll must not turn into a busy loop: sleep out the rest.
+                log.debug("%s: wait_for_change failed: %s", self.name, task.exception())
+                rest = delay - (self._clock() - started)
+                if rest > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), rest)
+                    self._wake.clear()
+        gap = self.timing.min_gap - (self._clock() - started)
+        if gap > 0 and not self._refresh_requested:
+            await asyncio.sleep(gap)
+
+    # -- commands
+
+    async def _run_command(self, command: Command) -> CommandResult:
+        start = self._clock()
+
+        def progress(update: CommandProgress) -> None:
+            if not update.phase.finished:
+                self._emit(CommandUpdate(self.name, command, update))
+
+        self._emit(CommandUpdate(self.name, command, CommandProgress(CommandPhase.SENT, "sending", 0.0)))
+        try:
+            result = await self._send(command, progress)
+        except asyncio.CancelledError:
+            raise
+        except (ConnectionFailed, ProtocolError) as exc:
+            # It may have reached the panel: never re-send, re-read the state instead.
+            result = CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc.message}", self._clock() - start)
+            if isinstance(exc, ConnectionFailed):
+                self._connected = False
+        except CommandRejected as exc:
+            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start)
+        except ProviderError as exc:
+            if isinstance(exc, SessionExpired | AuthenticationFailed):
+                self._connected = False
+            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start)
+        except Exception as exc:  # a provider bug must not kill the dashboard
+            log.exception("%s: command %s crashed", self.name, command.describe())
+            result = CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: internal error ({type(exc).__name__})",
+                                   self._clock() - start)
+        self._emit(
+            CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result)
+        )
+        if result.photos:
+            self._emit(PhotosUpdate(self.name, tuple(dataclasses.replace(p, provider=self.name) for p in result.photos)))
+        self.refresh_now()  # whatever happened, show the panel's real state
+        return result
+
+    async def _send(self, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:
+        provider = self.provider
+        match command.action:
+            case CommandAction.ARM:
+                assert command.mode is not None
+                return await provider.arm(command.mode, partition=command.partition, code=command.code, progress=progress)
+            case CommandAction.DISARM:
+                return await provider.disarm(partition=command.partition, code=command.code, progress=progress)
+            case CommandAction.BYPASS:
+                assert command.zone is not None
+                return await provider.bypass(command.zone, command.on, code=command.code, progress=progress)
+            case CommandAction.PHOTO:
+                assert command.zone is not None
+                return await provider.request_photo(command.zone, progress=progress)
+        raise AssertionError(command.action)
+
+    # -- plumbing
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _set_status(self, state: LinkState, *, reason: str = "", hint: str = "", retry_in: float | None = None,
+                    last_update: datetime | None = None) -> None:
+        self.status = ProviderStatus(
+            self.name,
+            self.provider.kind,
+            state,
+            reason=reason,
+            hint=hint,
+            last_update=last_update or self.status.last_update,
+            retry_in=retry_in,
+            failures=self._failures,
+        )
+        self._emit_status()
+
+    def _emit_status(self) -> None:
+        self._emit(StatusUpdate(self.name, self.status))
+
+    def _emit(self, update: PollerUpdate) -> None:
+        try:
+            self._callback(update)
+        except Exception:  # the UI's problem must not stop polling
+            log.exception("%s: update callback failed", self.name)
+
+
+# --------------------------------------------------------------------------- the group
+
+
+class PollerGroup:
+    """The pollers of every configured provider, started and stopped together."""
+
+    def __init__(
+        self,
+        providers: Iterable[Provider],
+        callback: UpdateCallback,
+        *,
+        timing: PollTiming | Callable[[Provider], PollTiming] | None = None,
+        clock: Clock = time.monotonic,
+        now: WallClock = utc_now,
+    ) -> None:
+        self.pollers: dict[str, Poller] = {}
+        for provider in providers:
+            provider_timing = timing(provider) if callable(timing) else timing
+            self.pollers[provider.name] = Poller(provider, callback, timing=provider_timing, clock=clock, now=now)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def __getitem__(self, name: str) -> Poller:
+        return self.pollers[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.pollers.values())
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for poller in self.pollers.values():
+            self._tasks.append(loop.create_task(poller.run(), name=f"poller:{poller.name}"))
+
+    async def stop(self, timeout: float = 1.0) -> None:
+        """Cancel the polls and close every provider (log out), all within `timeout` seconds."""
+        for task in self._tasks:
+            task.cancel()
+        closes = [asyncio.ensure_future(self._stop_one(p)) for p in self.pollers.values()]
+        all_work = [*self._tasks, *closes]
+        if all_work:
+            done, pending = await asyncio.wait(all_work, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("gave up waiting for %d provider(s) to close", len(pending))
+                await asyncio.wait(pending, timeout=0.2)
+        self._tasks.clear()
+
+    @staticmethod
+    async def _stop_one(poller: Poller) -> None:
+        try:
+            await poller.close()
+        except Exception as exc:  # best effort: logging out must not block quitting
+            log.info("%s: close failed: %s", poller.name, exc)

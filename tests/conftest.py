@@ -1,0 +1,21 @@
+"""Shared fixtures: keep the developer's own config and environment out of tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from alarmtui.logging_setup import quiet_term_image
+
+quiet_term_image()
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("ALARMTUI_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
