@@ -358,16 +358,17 @@ class Poller:
         if self._connected and self._failures == 0 and delay > 0:
             waiters.append(asyncio.ensure_future(self.provider.wait_for_change(delay)))
         try:
-            done, _ = await asyncio.wait(waiters, timeout=delay + 1.0, return_when=asyncio.FIRST_COMPLETED)
+            # With a long poll, its own timeout ends the wait; ours is only a guard against a stuck one.
+            guard = delay + 1.0 if len(waiters) > 1 else delay
+            done, _ = await asyncio.wait(waiters, timeout=guard, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
-            for waiter in waiters:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await waiter
+            # asyncio.wait never raises the waiters' errors, but does pass on our own cancellation.
+            await asyncio.wait(waiters)
         self._wake.clear()
         for task in done:
-            if task is not waiters[0] and task.exception() is not None:
+            if task is not waiters[0] and not task.cancelled() and task.exception() is not None:
                 # A failing long poll must not turn into a busy loop: sleep out the rest.
                 log.debug("%s: wait_for_change failed: %s", self.name, task.exception())
                 rest = delay - (self._clock() - started)

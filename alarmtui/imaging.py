@@ -1,0 +1,135 @@
+"""Every way alarmtui draws a photo in a terminal, behind one small module.
+
+Inside Textual only half-block characters survive the compositor, so the
+dashboard uses term-image's `BlockImage`, turned into a Rich `Text`. The
+full-quality view (outside Textual, while the app is suspended) uses the
+terminal's own graphics protocol (kitty, iTerm2) through term-image. Swap the
+renderer here and nowhere else.
+
+Decoding refuses decompression bombs and anything that is not a JPEG/PNG.
+All rendering is synchronous and CPU-bound: callers run it in a thread.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from functools import cache
+
+from PIL import Image
+from rich.text import Text
+
+MAX_PIXELS = 24_000_000
+"""Refuse larger images (a 24 MP photo is far beyond any alarm camera)."""
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG"})
+
+
+class ImageError(Exception):
+    """The bytes are not a photo we are willing to decode."""
+
+
+@cache
+def prepare_terminal() -> None:
+    """Import term-image quietly and stop it from ever querying the terminal.
+
+    Must run before the Textual app starts: a query would read the app's input.
+    """
+    warnings.filterwarnings("ignore", module=r"term_image(\..*)?")
+    warnings.filterwarnings("ignore", message=r".*not connected to a terminal.*")
+    import term_image
+
+    term_image.disable_queries()
+
+
+def decode(data: bytes, *, fit: tuple[int, int] | None = None) -> Image.Image:
+    """Decode `data` to RGB, at a reduced scale when only `fit` pixels are needed."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Exception as exc:  # Pillow raises many types for garbage
+        raise ImageError(f"not an image ({type(exc).__name__})") from None
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageError(f"unsupported image format {image.format}")
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"image too large ({width}x{height})")
+    if fit is not None and image.format == "JPEG":
+        image.draft("RGB", fit)  # the JPEG decoder scales by 1/2..1/8 for free
+    try:
+        return image.convert("RGB")
+    except Exception as exc:
+        raise ImageError(f"broken image ({type(exc).__name__})") from None
+
+
+def halfblock_ansi(data: bytes, columns: int, rows: int) -> str:
+    """The photo as lines of `▀` with 24-bit colours, fitted into columns x rows cells."""
+    prepare_terminal()
+    from term_image.image import BlockImage
+
+    columns, rows = max(columns, 1), max(rows, 1)
+    image = BlockImage(decode(data, fit=(columns * 2, rows * 4)))
+    image.set_size(frame_size=(columns, rows))
+    return str(image)
+
+
+def halfblock_text(data: bytes, columns: int, rows: int) -> Text:
+    """`halfblock_ansi` as Rich `Text` (the parse is the expensive part; cache the result)."""
+    text = Text.from_ansi(halfblock_ansi(data, columns, rows), no_wrap=True, end="")
+    text.no_wrap = True
+    return text
+
+
+class RenderCache:
+    """Rendered photos by (photo key, columns, rows); thread-safe, least recently used dropped."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int, int], Text] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, columns: int, rows: int) -> Text | None:
+        with self._lock:
+            text = self._items.get((key, columns, rows))
+            if text is not None:
+                self._items.move_to_end((key, columns, rows))
+            return text
+
+    def render(self, key: str, data: bytes, columns: int, rows: int) -> Text:
+        """Cached `halfblock_text`; call from a worker thread."""
+        cached = self.get(key, columns, rows)
+        if cached is not None:
+            return cached
+        text = halfblock_text(data, columns, rows)
+        with self._lock:
+            self._items[(key, columns, rows)] = text
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return text
+
+
+# --------------------------------------------------------------------------- outside Textual
+
+
+def graphics_protocol(environ: dict[str, str] | None = None) -> str | None:
+    """"kitty" or "iterm2" when the terminal says (by environment, never by a query) it has one."""
+    env = os.environ if environ is None else environ
+    term = env.get("TERM", "")
+    program = env.get("TERM_PROGRAM", "")
+    if "kitty" in term or env.get("KITTY_WINDOW_ID") or program == "ghostty":
+        return "kitty"
+    if program in ("iTerm.app", "WezTerm") or env.get("LC_TERMINAL") == "iTerm2":
+        return "iterm2"
+    return None
+
+
+def show_full_quality(data: bytes, protocol: str, columns: int, rows: int) -> None:
+    """Draw the photo on the real terminal with its graphics protocol (the app must be suspended)."""
+    prepare_terminal()
+    from term_image.image import ITerm2Image, KittyImage
+
+    image_class = KittyImage if protocol == "kitty" else ITerm2Image
+    image = image_class(decode(data))
+    image.set_size(frame_size=(max(columns, 1), max(rows - 2, 1)))
+    print(f"{image:1.1}", flush=True)

@@ -1,0 +1,98 @@
+"""A DataTable that is updated in place, row by row, by key.
+
+Repainting a whole table on every poll is what makes dashboards slow; here a
+poll that changes one zone updates one cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+Cells = Sequence[Text]
+
+
+class SortableText(Text):
+    """A cell that sorts by `sort_value` rather than by what it shows (times, severities)."""
+
+    def __init__(self, text: str, sort_value: Any, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.sort_value = sort_value
+
+
+def _signature(cells: Cells) -> tuple[tuple[str, str], ...]:
+    return tuple((cell.plain, str(cell.style)) for cell in cells)
+
+
+class SyncedTable(DataTable[Text]):
+    """Subclasses set `COLUMNS` as (key, label, width or None)."""
+
+    COLUMNS: Sequence[tuple[str, str, int | None]] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", False)
+        super().__init__(**kwargs)
+        self._signatures: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def sync(self, rows: Mapping[str, Cells], *, sort_column: str | None = None, reverse: bool = False) -> None:
+        """Make the table show exactly `rows` (row key -> cells), touching only what changed."""
+        column_keys = [key for key, _, _ in self.COLUMNS]
+        added = False
+        for row_key, cells in rows.items():
+            signature = _signature(cells)
+            previous = self._signatures.get(row_key)
+            if previous == signature:
+                continue
+            self._signatures[row_key] = signature
+            if previous is None:
+                self.add_row(*cells, key=row_key)
+                added = True
+                continue
+            for column, cell, old in zip(column_keys, cells, previous, strict=False):
+                if (cell.plain, str(cell.style)) != old:
+                    try:
+                        self.update_cell(row_key, column, cell)
+                    except (CellDoesNotExist, RowDoesNotExist):
+                        pass
+        for row_key in [k for k in self._signatures if k not in rows]:
+            del self._signatures[row_key]
+            self.remove_row(row_key)
+        if sort_column is not None and added:
+            self.sort_by(sort_column, reverse=reverse)
+
+    def remove_keys(self, keys: Sequence[str]) -> None:
+        for row_key in keys:
+            if self._signatures.pop(row_key, None) is not None:
+                self.remove_row(row_key)
+
+    def add_rows_keyed(self, rows: Mapping[str, Cells]) -> None:
+        for row_key, cells in rows.items():
+            if row_key not in self._signatures:
+                self._signatures[row_key] = _signature(cells)
+                self.add_row(*cells, key=row_key)
+
+    def clear_rows(self) -> None:
+        self._signatures.clear()
+        self.clear()
+
+    def sort_by(self, column: str, *, reverse: bool = False) -> None:
+        """Order rows by a column, using `SortableText.sort_value` where a cell has one."""
+        self.sort(column, key=lambda cell: getattr(cell, "sort_value", getattr(cell, "plain", cell)), reverse=reverse)
+
+    def selected_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except (CellDoesNotExist, RowDoesNotExist):
+            return None
+        return row_key.value

@@ -1,0 +1,372 @@
+"""The poller against a scripted in-memory provider.
+
+The fault sequences here (a session expiring exactly between two polls, a
+command whose reply is lost, a long poll that fails instantly) cannot be
+produced on demand from the simulators; the functional UI tests drive the same
+poller against the real simulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from alarmtui.domain import (
+    ArmMode,
+    Capability,
+    CommandPhase,
+    CommandResult,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+)
+from alarmtui.poller import (
+    Command,
+    CommandAction,
+    CommandBusy,
+    CommandUpdate,
+    EventsUpdate,
+    LinkState,
+    Poller,
+    PollerGroup,
+    PollerUpdate,
+    PollTiming,
+    PhotosUpdate,
+    SnapshotUpdate,
+    StatusUpdate,
+)
+from alarmtui.providers.base import (
+    AuthenticationFailed,
+    CommandTimer,
+    ConnectionFailed,
+    Provider,
+    ProviderError,
+    SessionExpired,
+    WrongCode,
+)
+from alarmtui.settings import VisonicConfig
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+FAST = PollTiming(poll_interval=0.05, refresh_interval=3600, fast_interval=0.02, backoff_initial=0.02,
+                  backoff_max=0.1, min_gap=0.0)
+
+
+class ScriptedProvider(Provider):
+    """An in-memory panel; `failures` is a queue of errors the next calls raise."""
+
+    kind = "scripted"
+
+    def __init__(self, name: str = "home") -> None:
+        super().__init__(VisonicConfig(kind="visonic", name=name, url="http://127.0.0.1:9", username="u", password="secret-pw"))
+        self.state = PartitionState.DISARMED
+        self.failures: list[ProviderError] = []
+        self.command_failure: Exception | None = None
+        self.connects = 0
+        self.snapshots: list[bool] = []
+        self.commands: list[str] = []
+        self.closed = False
+        self.events_list: list[Event] = []
+        self.command_gate: asyncio.Event | None = None
+        self.wait_impl: Callable[[float], object] | None = None
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def connect(self) -> None:
+        self.connects += 1
+        self._maybe_fail()
+
+    async def close(self) -> None:
+        self.closed = True
+
+    async def snapshot(self, *, refresh: bool = False) -> Snapshot:
+        self._maybe_fail()
+        self.snapshots.append(refresh)
+        return Snapshot(
+            partitions=(Partition("1", "House", self.state),),
+            capabilities=frozenset({Capability.ARM_AWAY, Capability.DISARM}),
+            fetched_at=T0,
+        )
+
+    async def events(self, limit: int = 100) -> list[Event]:
+        return list(self.events_list[:limit])
+
+    async def wait_for_change(self, timeout: float) -> bool:
+        if self.wait_impl is not None:
+            return await self.wait_impl(timeout)  # type: ignore[misc]
+        return await super().wait_for_change(timeout)
+
+    async def arm(self, mode, *, partition=None, code=None, progress=None) -> CommandResult:  # type: ignore[no-untyped-def]
+        timer = CommandTimer(progress)
+        self.commands.append(f"arm {mode} code={code}")
+        timer.report(CommandPhase.WAITING, "waiting for the panel")
+        if self.command_gate is not None:
+            await self.command_gate.wait()
+        if self.command_failure is not None:
+            raise self.command_failure
+        self.state = mode.armed_state
+        return timer.result(CommandPhase.DONE, "armed")
+
+    async def disarm(self, *, partition=None, code=None, progress=None) -> CommandResult:  # type: ignore[no-untyped-def]
+        self.commands.append("disarm")
+        self.state = PartitionState.DISARMED
+        return CommandTimer(progress).result(CommandPhase.DONE, "disarmed")
+
+    async def request_photo(self, zone: str, *, progress=None) -> CommandResult:  # type: ignore[no-untyped-def]
+        photo = Photo(zone=zone, time=T0, jpeg=b"\xff\xd8jpeg")
+        return CommandTimer(progress).result(CommandPhase.DONE, "3 photos", (photo,))
+
+    async def photos(self, event: Event) -> list[Photo]:
+        return [Photo(zone=event.zone, time=event.time, jpeg=b"\xff\xd8stored")]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.updates: list[PollerUpdate] = []
+
+    def __call__(self, update: PollerUpdate) -> None:
+        self.updates.append(update)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        return [u for u in self.updates if isinstance(u, kind)]
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+async def running():
+    started: list[tuple[Poller, asyncio.Task]] = []
+
+    def start(provider: ScriptedProvider, timing: PollTiming = FAST) -> tuple[Poller, Recorder]:
+        recorder = Recorder()
+        poller = Poller(provider, recorder, timing=timing)
+        started.append((poller, asyncio.get_running_loop().create_task(poller.run())))
+        return poller, recorder
+
+    yield start
+    for poller, task in started:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await poller.close()
+
+
+async def test_first_poll_refreshes_then_polls_cheaply(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: len(provider.snapshots) >= 3)
+    assert provider.snapshots[0] is True
+    assert provider.snapshots[1:3] == [False, False]
+    statuses = [u.status.state for u in rec.of(StatusUpdate)]
+    assert statuses[0] is LinkState.CONNECTING
+    assert LinkState.ONLINE in statuses
+    assert rec.of(SnapshotUpdate)[0].snapshot.partitions[0].state is PartitionState.DISARMED
+    poller.refresh_now()
+    await rec.until(lambda: provider.snapshots.count(True) >= 2)
+
+
+async def test_polls_never_overlap_when_a_poll_is_slow(running) -> None:
+    provider = ScriptedProvider()
+    in_flight = 0
+    overlaps = 0
+    original = provider.snapshot
+
+    async def slow_snapshot(*, refresh: bool = False) -> Snapshot:
+        nonlocal in_flight, overlaps
+        in_flight += 1
+        overlaps += in_flight > 1
+        await asyncio.sleep(0.08)  # slower than the poll interval
+        in_flight -= 1
+        return await original(refresh=refresh)
+
+    provider.snapshot = slow_snapshot  # type: ignore[method-assign]
+    poller, rec = running(provider)
+    poller.wake()
+    await rec.until(lambda: len(provider.snapshots) >= 4)
+    assert overlaps == 0
+
+
+async def test_events_are_deduplicated_and_tagged_with_the_provider(running) -> None:
+    provider = ScriptedProvider("casa")
+    provider.events_list = [Event("2", T0, EventKind.ARM, "armed"), Event("1", T0, EventKind.DISARM, "disarmed")]
+    poller, rec = running(provider)
+    await rec.until(lambda: len(rec.of(EventsUpdate)) == 1)
+    provider.events_list.insert(0, Event("3", T0, EventKind.ALARM, "intrusion"))
+    await rec.until(lambda: len(rec.of(EventsUpdate)) == 2)
+    await rec.until(lambda: len(provider.snapshots) >= 5)
+    batches = [[e.id for e in u.events] for u in rec.of(EventsUpdate)]
+    assert batches == [["2", "1"], ["3"]]
+    assert all(e.provider == "casa" for u in rec.of(EventsUpdate) for e in u.events)
+
+
+async def test_photo_events_fetch_their_photos(running) -> None:
+    provider = ScriptedProvider()
+    provider.events_list = [
+        Event("2", T0, EventKind.PHOTO, "photos", zone="Hall", photo_ref="p2"),
+        Event("1", T0, EventKind.PHOTO, "photos", zone="Hall", photo_ref="p1"),
+    ]
+    poller, rec = running(provider)
+    await rec.until(lambda: len(rec.of(PhotosUpdate)) == 1)
+    await rec.until(lambda: len(provider.snapshots) >= 3)
+    assert len(rec.of(PhotosUpdate)) == 1  # only the newest stored photo at start-up
+
+
+async def test_session_expiry_logs_in_again_and_recovers(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    provider.failures = [SessionExpired("session expired")]
+    await rec.until(lambda: provider.connects >= 2 and poller.status.state is LinkState.ONLINE)
+    reasons = [u.status.reason for u in rec.of(StatusUpdate) if u.status.state is LinkState.RECONNECTING]
+    assert reasons == ["session expired"]
+
+
+async def test_backoff_grows_with_the_reason_and_other_providers_are_unaffected() -> None:
+    broken, healthy = ScriptedProvider("broken"), ScriptedProvider("healthy")
+    broken.failures = [ConnectionFailed("could not reach the server", provider="broken") for _ in range(4)]
+    rec = Recorder()
+    group = PollerGroup([broken, healthy], rec, timing=FAST)
+    group.start()
+    try:
+        await rec.until(lambda: group["broken"].status.state is LinkState.ONLINE, timeout=5)
+        await rec.until(lambda: len(healthy.snapshots) >= 3)
+    finally:
+        await group.stop()
+    broken_statuses = [u.status for u in rec.of(StatusUpdate) if u.provider == "broken"]
+    retries = [s.retry_in for s in broken_statuses if s.retry_in is not None]
+    assert retries == [0.02, 0.04, 0.08, 0.1]
+    assert [s.state for s in broken_statuses if s.reason][-1] is LinkState.OFFLINE  # after 3 failures
+    assert all(s.reason == "could not reach the server" for s in broken_statuses if s.reason)
+    assert broken.connects == 5
+    assert broken.closed and healthy.closed
+
+
+async def test_wrong_password_is_offline_with_a_long_backoff(running) -> None:
+    provider = ScriptedProvider()
+    provider.failures = [AuthenticationFailed("wrong user name or password")]
+    poller, rec = running(provider, PollTiming(poll_interval=0.05, backoff_initial=0.01, backoff_max=120))
+    await rec.until(lambda: poller.status.state is LinkState.OFFLINE)
+    assert poller.status.reason == "wrong user name or password"
+    assert poller.status.retry_in == 60.0
+    assert "secret-pw" not in repr(poller.status)
+
+
+async def test_a_failing_long_poll_does_not_spin(running) -> None:
+    provider = ScriptedProvider()
+    calls = 0
+
+    async def broken_wait(timeout: float) -> bool:
+        nonlocal calls
+        calls += 1
+        raise ConnectionFailed("long poll dropped")
+
+    provider.wait_impl = broken_wait
+    poller, rec = running(provider, PollTiming(poll_interval=0.1, min_gap=0.0))
+    await asyncio.sleep(0.45)
+    assert 2 <= len(provider.snapshots) <= 6
+    assert calls <= len(provider.snapshots)
+
+
+async def test_a_change_reported_by_the_long_poll_triggers_a_poll_at_once(running) -> None:
+    provider = ScriptedProvider()
+    changed = asyncio.Event()
+
+    async def long_poll(timeout: float) -> bool:
+        await asyncio.wait_for(changed.wait(), timeout)
+        changed.clear()
+        return True
+
+    provider.wait_impl = long_poll
+    poller, rec = running(provider, PollTiming(poll_interval=30, min_gap=0.0))
+    await rec.until(lambda: len(provider.snapshots) == 1)
+    changed.set()
+    await rec.until(lambda: len(provider.snapshots) == 2, timeout=1)
+
+
+async def test_command_progress_flows_and_state_is_reread(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider, PollTiming(poll_interval=30, refresh_interval=3600, fast_interval=0.02, min_gap=0))
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    provider.command_gate = asyncio.Event()
+    task = poller.submit(Command(CommandAction.ARM, mode=ArmMode.AWAY, code="1234", label="House"))
+    with pytest.raises(CommandBusy):
+        poller.submit(Command(CommandAction.DISARM))
+    polls_before = len(provider.snapshots)
+    await rec.until(lambda: len(provider.snapshots) >= polls_before + 3)  # fast polling while pending
+    provider.command_gate.set()
+    result = await task
+    assert result.ok
+    await rec.until(lambda: rec.of(SnapshotUpdate)[-1].snapshot.partitions[0].state is PartitionState.ARMED_AWAY)
+    phases = [u.progress.phase for u in rec.of(CommandUpdate)]
+    assert phases == [CommandPhase.SENT, CommandPhase.WAITING, CommandPhase.DONE]
+    assert rec.of(CommandUpdate)[-1].finished
+    assert provider.commands == ["arm away code=1234"]
+    assert "1234" not in repr(rec.of(CommandUpdate)[0].command)
+    assert provider.snapshots[-1] is True  # re-read the panel after the command
+
+
+@pytest.mark.parametrize(
+    ("error", "phase"),
+    [
+        (WrongCode("wrong user code"), CommandPhase.FAILED),
+        (ConnectionFailed("timed out while arming"), CommandPhase.UNKNOWN),
+        (RuntimeError("provider bug"), CommandPhase.UNKNOWN),
+    ],
+)
+async def test_failed_commands_are_reported_and_never_resent(running, error, phase) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    provider.command_failure = error
+    result = await poller.submit(Command(CommandAction.ARM, mode=ArmMode.AWAY))
+    assert result.phase is phase
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE and not poller.command_pending)
+    await asyncio.sleep(0.1)
+    assert provider.commands == ["arm away code=None"]  # exactly once
+    if isinstance(error, WrongCode):
+        assert result.message == "wrong user code"
+    if phase is CommandPhase.UNKNOWN:
+        assert result.message.startswith("outcome unknown")
+
+
+async def test_photo_command_delivers_photos(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.connected)
+    await poller.submit(Command(CommandAction.PHOTO, zone="7"))
+    (update,) = rec.of(PhotosUpdate)
+    assert update.photos[0].zone == "7" and update.photos[0].provider == "home"
+
+
+async def test_commands_wait_for_a_connection(running) -> None:
+    provider = ScriptedProvider()
+    provider.failures = [ConnectionFailed("down")] * 50
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.failures >= 1)
+    with pytest.raises(CommandBusy):
+        poller.submit(Command(CommandAction.DISARM))
+
+
+async def test_group_stop_is_bounded_even_if_logout_hangs() -> None:
+    provider = ScriptedProvider()
+
+    async def hanging_close() -> None:
+        await asyncio.sleep(30)
+
+    provider.close = hanging_close  # type: ignore[method-assign]
+    group = PollerGroup([provider], Recorder(), timing=FAST)
+    group.start()
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await group.stop(timeout=0.3)
+    assert loop.time() - started < 0.8
