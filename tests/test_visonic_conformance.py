@@ -138,7 +138,13 @@ def test_every_public_method_on_rest_9(make_host: Callable[..., Any]) -> None:
     panel = cloud.panels[0]
     setup = logged_in(hostname, "9.0")
     assert setup.api._API__url_base.endswith("/rest_api/9.0")
-    assert setup.connected() is True
+    assert setup.connected() is True and setup.api.is_logged_in() is True
+    setup.set_rest_version("latest")
+    assert setup.api._API__url_base.endswith("/rest_api/10.0")
+    setup.set_rest_version("9.0")
+    assert setup.api._API__url_base.endswith("/rest_api/9.0")
+    assert setup.api.session_token and setup.api.user_token and setup.api.app_id == APP_ID
+    assert setup.api.hostname == hostname
 
     status = setup.get_status()
     assert [p.id for p in status.partitions] == [1, 2, 3]
@@ -393,10 +399,16 @@ def test_exceptions_come_out_right(make_host: Callable[..., Any]) -> None:
         setup.get_status()
     with pytest.raises(vx.SessionTokenError):
         setup.arm_away()
+    assert host.call(lambda: cloud.panels[0].commands_received) == 0
 
-    # after logging in again everything works; a wrong code sent with a command is 444
+    # the demo's connect() recovers: panel_login with the stale user token -> 403 10002 -> authenticate
+    with pytest.raises(vx.UserAuthRequiredError):
+        setup.panel_login(MAIN_SERIAL, DEMO_CODE)
     setup.authenticate(DEMO_EMAIL, DEMO_PASSWORD)
     setup.panel_login(MAIN_SERIAL, DEMO_CODE)
+    assert setup.api.is_logged_in() is True
+
+    # a wrong code sent with a command is 444 "Wrong user code"
     with pytest.raises(vx.InvalidUserCodeError):
         setup.api.send_post(setup.api._API__url_base + "/set_state", {"partition": -1, "state": "AWAY", "user_code": "0000"})
 

@@ -517,17 +517,37 @@ def _disarmed_word(value: str) -> bool:
     return value.strip().lower() in _DISARMED_DETAILS
 
 
+def _arming_users(records: list[EventRecord]) -> dict[str, str]:
+    """PK_Event of each DetailedArmMode change -> the LastUser in effect for it.
+
+    A plugin writes LastUser in the same burst as the arm/disarm, and luup only logs it
+    when it changes, so: a LastUser change in the same burst wins, else the last one seen.
+    """
+    ordered = sorted(records, key=lambda r: (r.timestamp, int(r.pk_event) if r.pk_event.isdigit() else 0))
+    current: dict[str, str] = {}
+    users: dict[str, str] = {}
+    for index, record in enumerate(ordered):
+        if record.event_type != 4:
+            continue
+        if record.code == "LastUser":
+            current[record.device_id] = record.new_value
+        elif record.code == "DetailedArmMode":
+            for later in ordered[index + 1 :]:
+                if later.device_id != record.device_id or later.event_type != 4:
+                    continue
+                if later.code == "DetailedArmMode" or abs(later.timestamp - record.timestamp) > 1:
+                    break
+                if later.code == "LastUser":
+                    current[record.device_id] = later.new_value
+                    break
+            users[record.pk_event] = current.get(record.device_id, "")
+    return users
+
+
 def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]) -> list[Event]:
     """Turn event-module records into dashboard events (variable noise such as VendorStatus is dropped)."""
     records = list(records)
-    last_users = [(r.device_id, r.timestamp, r.new_value) for r in records if r.event_type == 4 and r.code == "LastUser"]
-
-    def who_for(record: EventRecord) -> str:
-        for device_id, stamp, value in last_users:
-            if device_id == record.device_id and abs(stamp - record.timestamp) <= 2 and value:
-                return value
-        return ""
-
+    arming_user = _arming_users(records)
     events = []
     for record in records:
         name = names.get(record.device_id) or record.device_name or (f"device {record.device_id}" if record.device_id != "0" else "")
@@ -585,7 +605,7 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
                 time=when,
                 kind=kind,
                 text=clean_text(text),
-                who=who_for(record) if partition else "",
+                who=arming_user.get(record.pk_event, "") if kind in (EventKind.ARM, EventKind.DISARM) else "",
                 zone=zone,
                 partition=partition,
                 photo_ref=photo_ref,
@@ -630,6 +650,9 @@ class MiosProvider(Provider):
     read_retries: int = 2
     retry_delay: float = 0.3
     photo_timeout: float = 30.0
+    session_check_after: float = 30.0
+    """Before a command, a relay session unused for this long is checked with a cheap read
+    (`alive`), so an expired session is renewed by a read rather than refusing the command."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -647,6 +670,7 @@ class MiosProvider(Provider):
         self._dataversion: int | None = None
         self._cache_time: float | None = None
         self._store_refs: dict[str, tuple[str, str, str, int]] = {}
+        self._relay_ok_at = 0.0
         register_secrets(config.password.get_secret_value())
         if config.code is not None:
             register_secrets(config.code.get_secret_value())
@@ -843,9 +867,13 @@ class MiosProvider(Provider):
             )
         if "tunnel not found" in response.text[:200].lower():
             raise PanelOffline("the Vera is not connected to the MiOS relay (Tunnel not found)")
+        if response.status_code == 200:
+            self._relay_ok_at = time.monotonic()
         return response
 
-    async def _relay_read(self, params: dict[str, Any], what: str, *, timeout: float | None = None, retries: int | None = None) -> Any:
+    async def _relay_read(
+        self, params: dict[str, Any], what: str, *, timeout: float | None = None, retries: int | None = None, text: bool = False
+    ) -> Any:
         """A relay read: re-login on auth trouble, retry reload glitches (500, empty body, {status:0})."""
         retries = self.read_retries if retries is None else retries
         auth_failures = glitches = 0
@@ -866,7 +894,7 @@ class MiosProvider(Provider):
                 problem = "the relay did not answer in time"
                 data = None
             else:
-                problem, data = self._relay_payload(response, what)
+                problem, data = self._relay_payload(response, what, text)
             if not problem:
                 return data
             glitches += 1
@@ -876,7 +904,7 @@ class MiosProvider(Provider):
             await asyncio.sleep(self.retry_delay * glitches)
 
     @staticmethod
-    def _relay_payload(response: httpx.Response, what: str) -> tuple[str, Any]:
+    def _relay_payload(response: httpx.Response, what: str, want_text: bool = False) -> tuple[str, Any]:
         """(problem, data): a non-empty problem is a reload glitch worth a retry."""
         if response.status_code >= 500:
             return f"the Vera answered HTTP {response.status_code} (it may be reloading)", None
@@ -887,6 +915,8 @@ class MiosProvider(Provider):
             return "the Vera sent an empty reply (it may be reloading)", None
         if text.lstrip().upper().startswith("ERROR"):
             raise ProtocolError(f"the Vera said {clean_text(text, 120)!r} while {what}")
+        if want_text:
+            return "", clean_text(text, 200)
         data = decode_json(text, what)
         if isinstance(data, Mapping) and set(data) == {"status"}:
             return f"the Vera answered {{status: {as_text(data['status'])}}} (Luup is reloading)", None
@@ -1113,6 +1143,8 @@ class MiosProvider(Provider):
         """Send one luup action once, then follow its job to done, failed or unknown."""
         params = {"id": "action", "DeviceNum": device_id, "serviceId": service, "action": action, **arguments}
         await self._ensure_identity()
+        if time.monotonic() - self._relay_ok_at > self.session_check_after:
+            await self._relay_read({"id": "alive"}, "checking the relay session", text=True)
         timer.report(CommandPhase.SENT, f"{what}: sent to the Vera")
         try:
             response = await self._relay_once(params, what, self.relay_timeout)

@@ -98,9 +98,9 @@ class SimHost:
             context = self.tls_material.server_context()
         scheme = "https" if self.tls else "http"
         for kind, cloud in self.clouds.items():
-            runner = web.AppRunner(cloud.build_app(), access_log=None, handle_signals=False)
+            runner = web.AppRunner(cloud.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
             await runner.setup()
-            site = web.TCPSite(runner, self.host, self.ports.get(kind, 0), ssl_context=context, shutdown_timeout=0.5)
+            site = web.TCPSite(runner, self.host, self.ports.get(kind, 0), ssl_context=context)
             await site.start()
             self._runners.append(runner)
             port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ photo events then carry `preview_path` (a fetchable JPEG) plus `preview_frames`
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import secrets
 import time
@@ -427,8 +428,6 @@ class _Ctx:
             self.body = {}
             return
         try:
-            import json
-
             body = json.loads(raw)
         except ValueError:
             raise ApiError(400, 10000, "Invalid request format", "InvalidRequestFormat") from None
@@ -436,11 +435,11 @@ class _Ctx:
             raise ApiError(400, 10000, "Invalid request format", "InvalidRequestFormat")
         self.body = body
 
-    def require_user(self) -> str:
+    def require_user(self, *, unknown_means_auth_required: bool = False) -> str:
         token = self.request.headers.get("User-Token")
         email = self.cloud.user_tokens.get(token or "")
         if email is None:
-            if token:
+            if token and not unknown_means_auth_required:
                 raise ApiError(401, 10003, "Wrong user token", "WrongUserToken")
             raise user_auth_required()
         self.email = email
@@ -873,7 +872,8 @@ def r_auth(cloud: VisonicCloud, ctx: _Ctx) -> dict[str, Any]:
 
 
 def r_panel_login(cloud: VisonicCloud, ctx: _Ctx) -> dict[str, Any]:
-    email = ctx.require_user()
+    # No or unknown user token -> 403 10002: the demo's connect() authenticates only on that.
+    email = ctx.require_user(unknown_means_auth_required=True)
     code = ctx.body.get("user_code")
     if code is None or code == "":
         raise bad_params("user_code", "required")

@@ -1,0 +1,82 @@
+"""The header: one line per provider with its link state, data age and command in flight."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from alarmtui.domain import CommandPhase
+from alarmtui.poller import LinkState
+from alarmtui.ui.format import LINK_ROLE, Palette, age
+from alarmtui.ui.state import ProviderView
+
+LINK_MARK = {
+    LinkState.CONNECTING: "…",
+    LinkState.ONLINE: "●",
+    LinkState.RECONNECTING: "▲",
+    LinkState.OFFLINE: "✖",
+}
+COMMAND_ROLE = {
+    CommandPhase.SENT: "accent",
+    CommandPhase.WAITING: "accent",
+    CommandPhase.DONE: "success",
+    CommandPhase.FAILED: "error",
+    CommandPhase.UNKNOWN: "warning",
+}
+RESULT_SHOWN_FOR = 20.0
+"""Seconds a finished command's outcome stays in the header."""
+
+
+class ProviderBar(Static):
+    """Connection state per provider; re-drawn every second so ages and timers tick."""
+
+    def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette) -> None:
+        lines = [provider_line(view, now, palette) for view in views]
+        self.update(Text("\n").join(lines) if lines else Text("no providers configured"))
+
+
+def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
+    status = view.status
+    role = LINK_ROLE[status.state]
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{LINK_MARK[status.state]} ", palette.style(role, bold=True))
+    line.append(view.name, "bold")
+    line.append(f" {view.kind}  ", palette.style("secondary"))
+    line.append(status.state.value, palette.style(role, bold=True))
+    if status.state is LinkState.ONLINE:
+        panel = view.snapshot.panel_name if view.snapshot else ""
+        if panel:
+            line.append(f" · {panel}")
+    elif status.reason:
+        line.append(f": {status.reason}", palette.style(role))
+        if status.retry_in:
+            line.append(f" (retry in {status.retry_in:.0f}s)")
+    line.append(f" · updated {age(status.last_update, now)}", palette.style("secondary"))
+    command_text = command_line(view, now)
+    if command_text is not None:
+        phase = view.command.progress.phase if view.command else CommandPhase.SENT
+        line.append("   ")
+        line.append(command_text, palette.style(COMMAND_ROLE[phase], bold=not phase.finished))
+    return line
+
+
+def command_line(view: ProviderView, now: datetime) -> str | None:
+    """ "⟳ arm away House: waiting for the panel 4s" while in flight; the outcome for a while after."""
+    update = view.command
+    if update is None:
+        return None
+    progress = update.progress
+    seen = view.command_seen_at or now
+    since = max((now - seen).total_seconds(), 0.0)
+    what = update.command.describe()
+    if not progress.phase.finished:
+        elapsed = progress.elapsed + since
+        message = progress.message or progress.phase.value
+        return f"⟳ {what}: {message} {elapsed:.0f}s"
+    if since > RESULT_SHOWN_FOR:
+        return None
+    mark = {CommandPhase.DONE: "✓", CommandPhase.FAILED: "✗"}.get(progress.phase, "?")
+    return f"{mark} {what}: {progress.message or progress.phase.value}"

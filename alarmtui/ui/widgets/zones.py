@@ -1,0 +1,72 @@
+"""Zones and devices of every provider; bypass and photo act on the selected one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+
+from alarmtui.domain import Zone
+from alarmtui.ui.format import Palette, plain
+from alarmtui.ui.state import ProviderView
+from alarmtui.ui.widgets.tables import SyncedTable
+
+
+class ZonesTable(SyncedTable):
+    COLUMNS = (
+        ("provider", "Provider", 10),
+        ("zone", "Zone", 20),
+        ("type", "Type", 8),
+        ("state", "State", 7),
+        ("flags", "Warnings", 18),
+        ("camera", "Cam", 3),
+    )
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._zones: dict[str, tuple[str, Zone]] = {}
+
+    def show(self, views: Iterable[ProviderView], palette: Palette) -> None:
+        rows: dict[str, list[Text]] = {}
+        zones: dict[str, tuple[str, Zone]] = {}
+        for view in views:
+            if view.snapshot is None:
+                continue
+            for zone in view.snapshot.zones:
+                key = f"{view.name}\x1f{zone.id}"
+                zones[key] = (view.name, zone)
+                rows[key] = zone_cells(view.name, zone, palette)
+        self._zones = zones
+        self.sync(rows)
+
+    def selected(self) -> tuple[str, Zone] | None:
+        """(provider, zone) under the cursor."""
+        key = self.selected_key()
+        return self._zones.get(key) if key else None
+
+
+def zone_cells(provider: str, zone: Zone, palette: Palette) -> list[Text]:
+    if zone.open is None:
+        state = palette.text("?", "secondary")
+    elif zone.open:
+        state = palette.text("open", "warning", bold=True)
+    else:
+        state = palette.text("closed", "success")
+    flags = Text(no_wrap=True, overflow="ellipsis")
+    for shown, word, role in (
+        (zone.bypassed, "bypassed", "warning"),
+        (zone.battery_low, "battery", "warning"),
+        (zone.tamper, "tamper", "error"),
+    ):
+        if shown:
+            if flags:
+                flags.append(" ")
+            flags.append(word, palette.style(role, bold=True))
+    return [
+        plain(provider, palette.style("secondary")),
+        plain(zone.name),
+        plain(zone.kind.value),
+        state,
+        flags,
+        palette.text("cam" if zone.camera else "", "accent"),
+    ]
