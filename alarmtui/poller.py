@@ -286,7 +286,11 @@ class Poller:
         self.snapshot = snapshot
         self._emit(SnapshotUpdate(self.name, snapshot))
         self._take_events(events)
-        self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
+        if snapshot.online:
+            self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
+        else:  # the cloud answered for a panel that is not there: show why, keep its last known state
+            self._set_status(LinkState.OFFLINE, reason=snapshot.detail or "the panel is offline",
+                             hint=PanelOffline.hint, last_update=snapshot.fetched_at or self._now())
         return self.timing.fast_interval if self.command_pending else self.poll_interval
 
     def _failed(self, exc: ProviderError) -> float:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alarmtui.domain import ArmMode, CommandPhase, EventKind, PartitionState, TroubleKind, ZoneKind
 from alarmtui.providers import create_provider
@@ -152,7 +155,8 @@ async def test_unknown_device_in_config_is_reported(rig: Rig) -> None:
 async def test_username_is_lowercased_for_hash_and_url(rig: Rig) -> None:
     provider = rig.new_provider(username="DeMo")
     await provider.connect()
-    assert rig.cloud.requests[-7] == "/autha/auth/username/demo" or "/autha/auth/username/demo" in rig.cloud.requests
+    logins = [p for p in rig.cloud.requests if p.startswith("/autha/")]
+    assert logins == ["/autha/auth/username/demo", "/autha/auth/username/demo"] and rig.cloud.logins == 2
     await provider.close()
 
 
@@ -179,6 +183,21 @@ async def test_expired_identity_triggers_full_relogin_for_reads(rig: Rig) -> Non
     assert snap.partitions and rig.cloud.logins == 2
     events = await rig.provider.events(10)
     assert isinstance(events, list) and rig.cloud.logins == 2
+
+
+async def test_expired_identities_need_a_full_login(rig: Rig) -> None:
+    await rig.provider.snapshot(refresh=True)
+    rig.cloud.expire_identities()
+    assert (await rig.provider.snapshot(refresh=True)).partitions
+    assert rig.cloud.logins == 2
+
+
+async def test_invalid_signature_after_key_rotation_needs_a_full_login(rig: Rig) -> None:
+    await rig.provider.snapshot(refresh=True)
+    rig.cloud.rotate_signing_key()
+    await rig.provider.events(5)
+    assert rig.cloud.logins == 2
+    assert (await rig.provider.snapshot(refresh=True)).partitions and rig.cloud.logins == 2
 
 
 async def test_identity_is_renewed_before_it_expires(rig: Rig) -> None:
@@ -244,8 +263,10 @@ async def test_luup_reload_gives_a_full_refresh_to_the_long_poll(rig: Rig) -> No
     await rig.provider.snapshot(refresh=True)
     old_loadtime = rig.provider._loadtime  # noqa: SLF001
     rig.cloud.reload_vera()
-    assert await rig.provider.wait_for_change(2) is False or rig.provider._loadtime != old_loadtime  # noqa: SLF001
-    assert rig.provider._loadtime == rig.cloud.vera().loadtime  # noqa: SLF001
+    rig.panel.open_zone("2")
+    assert await rig.provider.wait_for_change(2) is True
+    assert rig.provider._loadtime == rig.cloud.vera().loadtime != old_loadtime  # noqa: SLF001
+    assert (await rig.provider.snapshot()).zone(KITCHEN).open is True  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------------------------- commands
@@ -578,3 +599,83 @@ async def test_secrets_never_appear_in_logs_errors_or_reprs(rig: Rig, caplog: py
     for secret in secrets:
         assert secret not in text
     await provider.close()
+
+
+async def test_event_log_is_reused_until_the_long_poll_sees_a_change(rig: Rig) -> None:
+    provider = rig.provider
+    await provider.snapshot(refresh=True)
+    first = await provider.events(20)
+    asked = sum(1 for p in rig.cloud.requests if p.endswith("/event/event/events"))
+    assert await provider.wait_for_change(1.0) is False
+    assert await provider.events(20) == first
+    assert sum(1 for p in rig.cloud.requests if p.endswith("/event/event/events")) == asked
+    rig.panel.open_zone("1")
+    assert await provider.wait_for_change(2.0) is True
+    fresh = await provider.events(20)
+    assert fresh[0].text == "Front Door opened"
+    assert sum(1 for p in rig.cloud.requests if p.endswith("/event/event/events")) == asked + 1
+
+
+async def test_partitions_and_zones_answer_to_plugin_numbers_and_names(rig: Rig) -> None:
+    assert (await rig.provider.arm(ArmMode.AWAY, partition="2")).ok  # altid Partition2 = Garage
+    assert rig.panel.partitions["2"].phase is Phase.EXIT_DELAY and rig.panel.partitions["1"].phase is Phase.DISARMED
+    assert (await rig.provider.disarm(partition="garage")).ok
+    assert (await rig.provider.bypass("Kitchen Window")).ok and rig.panel.zones["2"].bypassed
+    assert (await rig.provider.bypass("3")).ok and rig.panel.zones["3"].bypassed  # altid Zone3
+
+
+# ---------------------------------------------------------------------------------------- junk through the whole stack
+
+_junk_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**33), 2**33) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(["loadtime", "dataversion", "devices", "full", "id", "category", "status", "armmode", "x"]), children, max_size=5),
+    max_leaves=15,
+)
+_junk_body = st.one_of(
+    _junk_json.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=40),
+    st.sampled_from([b"", b"ERROR: Luup reloading", b"ERROR:Tunnel not found", b"{", b"OK", b"NO_CHANGES"]),
+)
+
+
+def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
+    """Whatever the relay sends back (status and body), reads raise only ProviderError subclasses."""
+    loop = asyncio.new_event_loop()
+    cloud = MiosCloud(panel=vera_house(exit_delay=0.3))
+    host = SimHost([cloud], tls=True)
+    loop.run_until_complete(host.start())
+    provider = MiosProvider(
+        MiosConfig(kind="mios", name="v", url=host.urls["mios"], username="demo", password="demo-pass", code="1234", ca_file=host.ca_file)
+    )
+    _fast(provider)
+    provider.read_retries = 1
+    provider.retry_delay = 0.0
+    loop.run_until_complete(provider.connect())
+
+    async def attempt(status: int, body: bytes, which: str) -> None:
+        cloud.inject_reply(status, body, count=3)
+        try:
+            if which == "snapshot":
+                await provider.snapshot(refresh=True)
+            elif which == "long poll":
+                await provider.wait_for_change(0.1)
+            else:
+                await provider.arm(ArmMode.AWAY, partition=HOUSE)
+        except ProviderError:
+            pass
+        finally:
+            cloud.vera().canned.clear()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from([200, 200, 200, 400, 404, 500, 502]), _junk_body, st.sampled_from(["snapshot", "long poll", "arm"]))
+    def check(status: int, body: bytes, which: str) -> None:
+        loop.run_until_complete(attempt(status, body, which))
+
+    try:
+        check()
+        assert loop.run_until_complete(provider.snapshot(refresh=True)).partitions  # still works afterwards
+    finally:
+        loop.run_until_complete(provider.close())
+        loop.run_until_complete(host.stop())
+        loop.close()

@@ -8,6 +8,7 @@ simulator's CA through REQUESTS_CA_BUNDLE.
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import re
 import time
@@ -16,16 +17,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from PIL import Image
+from visonic import alarm as visonic_alarm  # the real visonicalarm 3.12.0 (test extra), never skipped
+from visonic import devices as visonic_devices
+from visonic import exceptions as vx
 
-pytest.importorskip("visonic")
-
-from PIL import Image  # noqa: E402
-from visonic import alarm as visonic_alarm  # noqa: E402
-from visonic import devices as visonic_devices  # noqa: E402
-from visonic import exceptions as vx  # noqa: E402
-
-from alarmtui.simulators.host import ThreadedSimHost  # noqa: E402
-from alarmtui.simulators.visonic import DEMO_CODE, DEMO_EMAIL, DEMO_PASSWORD, MAIN_SERIAL, SECOND_SERIAL, VisonicCloud  # noqa: E402
+from alarmtui.simulators.host import ThreadedSimHost
+from alarmtui.simulators.visonic import DEMO_CODE, DEMO_EMAIL, DEMO_PASSWORD, MAIN_SERIAL, SECOND_SERIAL, VisonicCloud
 
 APP_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -86,6 +84,7 @@ def final_process_status(setup: visonic_alarm.Setup, token: str) -> str:
 
 def test_demo_flow_runs_unmodified(make_host: Callable[..., Any]) -> None:
     """examples/alarm-control-demo.py: connect() with its 403 10002 -> authenticate -> panel_login dance, arm, disarm."""
+    assert importlib.metadata.version("visonicalarm") == "3.12.0"
     host, cloud, hostname = make_host(connect_delay=0.3)
     setup = visonic_alarm.Setup(hostname, APP_ID)  # api_version='latest': the library picks the highest
 
@@ -454,3 +453,24 @@ def test_reason_phrases_are_exact(make_host: Callable[..., Any]) -> None:
     assert response.status_code == 404 and response.json()["error"] == 404
     response = requests.get(f"https://{hostname}/rest_api/7.0/status", timeout=4)
     assert response.status_code == 404
+
+
+def test_malformed_requests_get_json_errors_not_crashes(make_host: Callable[..., Any]) -> None:
+    import requests
+
+    host, cloud, hostname = make_host()
+    setup = logged_in(hostname, "9.0")
+    headers = {"User-Token": setup.api.user_token, "Session-Token": setup.api.session_token}
+    base = f"https://{hostname}/rest_api/9.0"
+    for path, body in [
+        ("auth", b"not json"),
+        ("auth", b"[1, 2]"),
+        ("panel/login", b'{"user_code": "1234", "app_id": "x", "panel_serial": ["D0A1B2"]}'),
+        ("set_state", b'{"partition": {"x": 1}, "state": "AWAY"}'),
+        ("set_bypass_zone", b'{"zone": "4", "set": "yes"}'),
+        ("set_user_code", b'{"user_code": 1234, "user_id": 2}'),
+    ]:
+        response = requests.post(f"{base}/{path}", data=body, headers=headers, timeout=4)
+        assert response.status_code == 400, (path, response.status_code)
+        assert isinstance(response.json()["error"], int) and isinstance(response.json()["extras"], list)
+    assert cloud.panels[0].commands_received == 0

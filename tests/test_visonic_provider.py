@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -24,9 +25,9 @@ from alarmtui.providers.base import (
     SessionExpired,
     WrongCode,
 )
-from alarmtui.providers.visonic import VisonicProvider
+from alarmtui.providers.visonic import VisonicProvider, parse_devices
 from alarmtui.settings import VisonicConfig
-from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.host import SimHost, create_cloud
 from alarmtui.simulators.panel import SimPanel
 from alarmtui.simulators.visonic import DEMO_CODE, MAIN_SERIAL, SECOND_SERIAL, VisonicCloud
 
@@ -101,6 +102,22 @@ async def test_registry_and_provider_tables() -> None:
     assert provider.needs_code is False
 
 
+async def test_demo_config_from_the_host_works_end_to_end() -> None:
+    cloud = create_cloud("visonic", exit_delay=0.2, some_option_for_other_clouds=True)
+    assert isinstance(cloud, VisonicCloud) and [p.serial for p in cloud.panels] == [MAIN_SERIAL, SECOND_SERIAL]
+    async with SimHost([cloud], tls=True) as host:
+        (table,) = host.provider_tables()
+        assert table["ca_file"] == str(host.ca_file)
+        provider = create_provider(VisonicConfig(**table))
+        try:
+            await provider.connect()
+            snap = await provider.snapshot()
+            assert len(snap.partitions) == 3 and provider.requests_per_hour() > 0
+        finally:
+            await provider.close()
+        assert any("D0A1B2" in line for line in host.describe())
+
+
 async def test_snapshot_of_a_partitioned_panel(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
     assert provider.version == "9.0"  # preferred when offered, although 10.0 is newer
@@ -173,8 +190,10 @@ async def test_snapshot_costs_four_requests_and_connect_is_counted(visonic: Fact
 
 async def test_not_connected_yet_after_login(visonic: Factory) -> None:
     provider, cloud, panel = await visonic(connect_delay=0.3)
-    snap = await provider.snapshot()
-    assert snap.online is False
+    before = provider.requests.total
+    with pytest.raises(PanelOffline, match="not connected"):
+        await provider.snapshot()
+    assert provider.requests.total - before == 1  # only the status: nothing else is worth reading
     await asyncio.sleep(0.35)
     assert (await provider.snapshot()).online is True
 
@@ -205,11 +224,12 @@ async def test_newer_versions_payloads(visonic: Factory, version: str) -> None:
     panel.open_zone("4")
     panel.trip_zone("3")  # an alarm, reported with zone_name only
     panel.set_offline(True)
-    snap = await provider.snapshot()
-    assert snap.online is False
+    with pytest.raises(PanelOffline):
+        await provider.snapshot()
     # empty traits while offline: closed doors become unknown; the OPENED warning still shows
-    assert all(z.open is None for z in snap.zones if z.id != "4")
-    assert snap.zone("4").open is True  # type: ignore[union-attr]
+    zones = parse_devices(await provider._read("devices", "a test"))
+    assert all(z.open is None for z in zones if z.id != "4")
+    assert next(z for z in zones if z.id == "4").open is True
     events = await provider.events()
     assert any(e.zone == "Back door" for e in events)
     with pytest.raises(PanelOffline):
@@ -229,6 +249,8 @@ async def test_arm_away_whole_panel_shows_exit_delay_then_armed(visonic: Factory
     assert {p.state for p in snap.partitions} == {PartitionState.ARMING}
     house = snap.partition("1")
     assert house is not None and house.exit_delay_until is not None and "exit" in house.detail
+    left = (house.exit_delay_until - datetime.now(UTC)).total_seconds()
+    assert 0 < left <= 1.0  # panel_info says 1 s (whole seconds on the wire), counted from the command
     snap = await settle(provider, lambda s: all(p.state is PartitionState.ARMED_AWAY for p in s.partitions))
     assert snap.partition("1").exit_delay_until is None  # type: ignore[union-attr]
     assert panel.commands_received == 1
@@ -387,17 +409,29 @@ async def test_command_outcome_unknown_within_the_timeout(visonic: Factory) -> N
     assert sum(1 for _, path in cloud.requests if path.endswith("set_state")) == 1
 
 
+async def test_reply_lost_after_sending_means_outcome_unknown(visonic: Factory) -> None:
+    provider, cloud, panel = await visonic()
+    cloud.inject_error("set_state", 0)  # carried out, then the connection drops
+    result = await provider.arm(ArmMode.HOME)
+    assert result.phase is CommandPhase.UNKNOWN and "may have been carried out" in result.message
+    assert sum(1 for _, path in cloud.requests if path.endswith("set_state")) == 1  # never re-sent
+    snap = await settle(provider, lambda s: s.partition("1").state is not PartitionState.DISARMED)
+    assert snap.partition("1").state in (PartitionState.ARMING, PartitionState.ARMED_HOME)  # type: ignore[union-attr]
+
+
 async def test_panel_offline(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
     panel.set_offline(True)
-    snap = await provider.snapshot()
-    assert snap.online is False
+    with pytest.raises(PanelOffline, match="bba down"):
+        await provider.snapshot()
     with pytest.raises(PanelOffline) as excinfo:
         await provider.arm(ArmMode.AWAY)
     assert "not connected" in str(excinfo.value)
     with pytest.raises(PanelOffline):
         await provider.bypass("4")
     assert panel.commands_received == 0
+    panel.set_offline(False)
+    assert (await provider.snapshot()).online is True
 
 
 async def test_troubles(visonic: Factory) -> None:
@@ -436,6 +470,18 @@ async def test_expired_session_never_resends_a_command(visonic: Factory) -> None
     assert sum(1 for _, path in cloud.requests if path.endswith("set_state")) == 1
     assert (await provider.arm(ArmMode.AWAY)).ok  # logged in again already
     assert panel.commands_received == 1
+
+
+async def test_errors_are_mapped_without_the_reason_phrase(visonic: Factory) -> None:
+    provider, cloud, panel = await visonic()
+    cloud.inject_error("status", 440, {"error": 440, "extras": []}, reason="Something else entirely")
+    assert len((await provider.snapshot()).partitions) == 3  # still a session expiry: re-logged in
+    cloud.inject_error(
+        "set_state", 400, {"error": 400, "error_message": "Panel is not connected", "error_reason_code": "PanelNotConnected", "extras": []},
+        reason="OK",
+    )  # fmt: skip
+    with pytest.raises(PanelOffline):
+        await provider.arm(ArmMode.AWAY)
 
 
 async def test_wrong_user_token_401_is_renewed(visonic: Factory) -> None:

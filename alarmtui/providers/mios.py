@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -79,6 +79,9 @@ from alarmtui.providers.base import (
 )
 from alarmtui.redaction import register_secrets
 
+if TYPE_CHECKING:
+    from alarmtui.settings import MiosConfig
+
 log = logging.getLogger(__name__)
 
 #: The real 20-character seed (shared/README.md decision 4; the spec's 19-character one is a typo).
@@ -111,7 +114,7 @@ _DETAIL_STATE = {
 _ZONE_KINDS = {1: ZoneKind.CONTACT, 2: ZoneKind.WATER, 3: ZoneKind.MOTION, 4: ZoneKind.SMOKE}
 _PIN_WORDS = re.compile(r"\b(pin|code|password|passcode|user ?code)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"^[0-9A-Za-z]{8,128}$")
-_SERVER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._\-]+)*$")
+_SERVER = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\-]+)*$")
 LOW_BATTERY = 20
 
 
@@ -130,7 +133,7 @@ def as_int(value: object, what: str) -> int:
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,20}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,20}\s*", value):
         return int(value)
     raise _fail(f"{what}: expected a number, got {type(value).__name__}")
 
@@ -139,7 +142,7 @@ def as_id(value: object, what: str) -> str:
     """An id that may be a number or a string; returned as a canonical string."""
     if isinstance(value, str) and value.strip() and len(value) <= 64 and value.strip().isprintable():
         stripped = value.strip()
-        return str(int(stripped)) if re.fullmatch(r"-?\d{1,20}", stripped) else stripped
+        return str(int(stripped)) if re.fullmatch(r"-?[0-9]{1,20}", stripped) else stripped
     return str(as_int(value, what))
 
 
@@ -444,7 +447,7 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
 
     def order(item: tuple[str, Mapping[str, Any]]) -> tuple[int, str]:
         key = item[0]
-        return (int(key), key) if key.lstrip("-").isdigit() else (1 << 30, key)
+        return (int(key), key) if re.fullmatch(r"-?[0-9]{1,18}", key) else (1 << 60, key)
 
     has_camera = False
     for device_id, device in sorted(devices.items(), key=order):
@@ -523,7 +526,7 @@ def _arming_users(records: list[EventRecord]) -> dict[str, str]:
     A plugin writes LastUser in the same burst as the arm/disarm, and luup only logs it
     when it changes, so: a LastUser change in the same burst wins, else the last one seen.
     """
-    ordered = sorted(records, key=lambda r: (r.timestamp, int(r.pk_event) if r.pk_event.isdigit() else 0))
+    ordered = sorted(records, key=lambda r: (r.timestamp, int(r.pk_event) if re.fullmatch(r"[0-9]{1,18}", r.pk_event) else 0))
     current: dict[str, str] = {}
     users: dict[str, str] = {}
     for index, record in enumerate(ordered):
@@ -617,11 +620,15 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
 # ============================================================================ the provider
 
 
-class _AuthRejected(Exception):
-    """A 401 from an MMS server; `error` is the MMSAuth error text."""
+class _AuthRejected(SessionExpired):
+    """A 401 from an MMS server; `error` is the MMSAuth error text.
+
+    Handled inside the provider (new session or new login); a SessionExpired so that
+    one escaping by mistake is still a typed error.
+    """
 
     def __init__(self, error: str) -> None:
-        super().__init__(error)
+        super().__init__(f"MiOS refused the session ({error})")
         self.error = error
 
 
@@ -650,11 +657,15 @@ class MiosProvider(Provider):
     read_retries: int = 2
     retry_delay: float = 0.3
     photo_timeout: float = 30.0
+    events_max_age: float = 600.0
+    """The event log is re-read when the long poll saw a change, after a command, or after this long."""
     session_check_after: float = 30.0
     """Before a command, a relay session unused for this long is checked with a cheap read
     (`alive`), so an expired session is renewed by a read rather than refusing the command."""
 
-    def __init__(self, config: Any) -> None:
+    config: MiosConfig
+
+    def __init__(self, config: MiosConfig) -> None:
         super().__init__(config)
         self._scheme = urlsplit(config.url).scheme or "https"
         self._http: httpx.AsyncClient | None = None
@@ -671,6 +682,7 @@ class MiosProvider(Provider):
         self._cache_time: float | None = None
         self._store_refs: dict[str, tuple[str, str, str, int]] = {}
         self._relay_ok_at = 0.0
+        self._events_cache: tuple[tuple[int | None, int | None], float, int, list[Event]] | None = None
         register_secrets(config.password.get_secret_value())
         if config.code is not None:
             register_secrets(config.code.get_secret_value())
@@ -928,6 +940,8 @@ class MiosProvider(Provider):
 
     def _merge(self, sdata: SData) -> bool:
         before = self._devices
+        if not sdata.full and sdata.loadtime == self._loadtime and sdata.dataversion < (self._dataversion or 0):
+            return False  # a delta older than what a concurrent full read already gave us
         if sdata.full:
             devices = sdata.devices
             changed = devices != before
@@ -996,10 +1010,27 @@ class MiosProvider(Provider):
             return False
 
     async def events(self, limit: int = 100) -> list[Event]:
+        """Recent events from the MMS event module, newest first.
+
+        Every event this dashboard shows comes from a luup variable change, which the
+        long poll sees; so while the Vera's dataversion stands still the last answer is
+        reused (up to `events_max_age`) instead of asking the event server every round.
+        """
         async with translate_errors(self.name, "reading the event log"):
+            stamp = (self._loadtime, self._dataversion)
+            cached = self._events_cache
+            if (
+                cached is not None
+                and stamp[1] is not None
+                and cached[0] == stamp
+                and cached[2] >= limit
+                and time.monotonic() - cached[1] < self.events_max_age
+            ):
+                return cached[3][:limit]
             await self._ensure_identity()
             assert self._controller is not None
-            params = {"Gateway": self._controller.pk_device, "User": "0", "Count": str(min(1000, max(50, limit * 8))), "Sort": "Desc"}
+            count = min(1000, max(50, limit * 8))
+            params = {"Gateway": self._controller.pk_device, "User": "0", "Count": str(count), "Sort": "Desc"}
             data = await self._read(["event", "event_alt"], "/event/event/events", "reading the event log", params=params)
             records = parse_event_records(data)
             default_storage = self._servers.get("storage", "")
@@ -1010,7 +1041,9 @@ class MiosProvider(Provider):
                         record.server_storage or default_storage, record.key, record.device_id, record.timestamp,
                     )
             names = {k: as_text(v.get("name")) for k, v in self._devices.items()}
-            return events_from_records(records, names)[:limit]
+            events = events_from_records(records, names)
+            self._events_cache = (stamp, time.monotonic(), limit, events)
+            return events[:limit]
 
     async def photos(self, event: Event) -> list[Photo]:
         async with translate_errors(self.name, "fetching a stored photo"):
@@ -1102,6 +1135,7 @@ class MiosProvider(Provider):
         async with translate_errors(self.name, "requesting a photo"):
             device_id = await self._device_of(zone, CATEGORY_CAMERA, "camera")
             timer.report(CommandPhase.SENT, "asking the camera for a picture")
+            self._events_cache = None
             await self._ensure_identity()
             try:
                 response = await self._relay_once(
@@ -1131,17 +1165,26 @@ class MiosProvider(Provider):
         return sorted(found, key=lambda k: (len(k), k))
 
     async def _device_of(self, device_id: str, category: int, what: str) -> str:
+        """The luup device number for `device_id`: the number itself, the plugin's own
+        number (altid "Partition1" / "Zone3" answers to "1" / "3"), or the device's name."""
         if not self._devices:
             await self._refresh_sdata()
-        key = as_id(device_id, what) if isinstance(device_id, str) else str(device_id)
-        device = self._devices.get(key)
-        if device is None or _category(device) != category:
-            raise CommandRejected(f"this Vera has no {what} {clean_text(device_id, 30)!r}", provider=self.name)
-        return key
+        wanted = str(device_id).strip()
+        candidates = {k: v for k, v in self._devices.items() if _category(v) == category}
+        if wanted in candidates:
+            return wanted
+        for matches in (
+            [k for k, v in candidates.items() if re.sub(r"^[A-Za-z]+", "", as_text(v.get("altid"))) == wanted],
+            [k for k, v in candidates.items() if as_text(v.get("name")).casefold() == wanted.casefold()],
+        ):
+            if len(matches) == 1:
+                return matches[0]
+        raise CommandRejected(f"this Vera has no {what} {clean_text(device_id, 30)!r}", provider=self.name)
 
     async def _command(self, device_id: str, service: str, action: str, arguments: dict[str, str], what: str, timer: CommandTimer) -> CommandResult:
         """Send one luup action once, then follow its job to done, failed or unknown."""
         params = {"id": "action", "DeviceNum": device_id, "serviceId": service, "action": action, **arguments}
+        self._events_cache = None
         await self._ensure_identity()
         if time.monotonic() - self._relay_ok_at > self.session_check_after:
             await self._relay_read({"id": "alive"}, "checking the relay session", text=True)

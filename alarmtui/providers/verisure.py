@@ -20,6 +20,7 @@ The dialect is described in `shared/protocols/verisure.md`; in short:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ from alarmtui.providers.base import (
     RateLimited,
     SessionExpired,
     build_http_client,
+    http_timeout,
     translate_errors,
 )
 from alarmtui.providers.verisure_xml import (
@@ -166,12 +168,8 @@ CAPABILITIES = frozenset(
 )
 
 
-class _VendorError(Exception):
-    """RES=ERROR, before we know what it means in context."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.err)
-        self.reply = reply
+class ServerUnreachable(ConnectionFailed):
+    """No connection could be made, so the request certainly did not reach the server."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +224,7 @@ class VerisureProvider(Provider):
         photo_deadline: float = 90.0,
         activity_cache: float | None = None,
         timefilter: str = "2",
+        http_timeout: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(config)
@@ -238,9 +237,11 @@ class VerisureProvider(Provider):
         self.activity_cache = activity_cache if activity_cache is not None else min(5.0, config.poll_interval / 2)
         """snapshot() and events() in the same poll share one ACT_V2 request."""
         self.timefilter = timefilter
+        self.http_timeout = http_timeout
         self._clock = clock
         self._password = config.password.get_secret_value()
-        register_secrets(self._password, config.username)
+        # The login also travels inside every `ID` (AND___…<user><timestamp>), which redact_url cannot see.
+        register_secrets(self._password, ID_PREFIX + config.username)
         self._http: httpx.AsyncClient | None = None
         self._base_url = config.url.rstrip("/") + WS_PATH
         self._hash: str | None = None
@@ -265,7 +266,7 @@ class VerisureProvider(Provider):
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = build_http_client(self.config, self.requests)
+            self._http = build_http_client(self.config, self.requests, timeout=http_timeout(self.http_timeout))
         return self._http
 
     @staticmethod
@@ -296,11 +297,16 @@ class VerisureProvider(Provider):
         what = f"sending {request}"
         async with translate_errors(self.name, what):
             client = self._client()
-            if post:
-                # A form body keeps the password out of URLs (Jeedom does the same; the server reads both).
-                response = await client.post(self._base_url, data=params)
-            else:
-                response = await client.get(self._base_url, params=params)
+            try:
+                if post:
+                    # A form body keeps the password out of URLs (Jeedom does the same; the server reads both).
+                    response = await client.post(self._base_url, data=params)
+                else:
+                    response = await client.get(self._base_url, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise ServerUnreachable(
+                    f"could not connect to the server while sending {request} ({type(exc).__name__})", provider=self.name
+                ) from None
             if response.status_code in (403, 429):
                 raise RateLimited(
                     f"the server refused {request} with HTTP {response.status_code} (blocked or rate limited)",
@@ -338,6 +344,8 @@ class VerisureProvider(Provider):
             return PanelOffline(msg, **kwargs)
         if reply.request == "LOGIN":
             return AuthenticationFailed(f"login refused: {msg}", **kwargs)
+        if reply.request.startswith("EST"):
+            return PanelUnavailable(f"the panel could not report its status: {msg}", **kwargs)
         if command or code == ERR_OLD_APP:
             return CommandRejected(msg, **kwargs)
         return ProtocolError(f"{reply.request} failed: {msg}", **kwargs)
@@ -429,7 +437,7 @@ class VerisureProvider(Provider):
     async def close(self) -> None:
         try:
             if self._hash is not None and self._http is not None:
-                with _suppress_provider_errors():
+                with contextlib.suppress(ProviderError, TimeoutError):
                     async with asyncio.timeout(3.0), translate_errors(self.name, "logging out"):
                         await self._send("CLS", self.new_id(self.config.username), {"numinst": "(null)"})
         finally:
@@ -446,16 +454,22 @@ class VerisureProvider(Provider):
         op_id = self.new_id(self.config.username)
         await self._read(f"{op}1", extra, op_id=op_id)
         deadline = self._clock() + self.step2_deadline
+        last_problem: ProviderError | None = None
         while True:
             await asyncio.sleep(self.step2_interval)
             if self._clock() > deadline:
+                if last_problem is not None:
+                    raise last_problem
                 raise PanelUnavailable(
                     f"the panel did not answer the status request within {self.step2_deadline:.0f} s", provider=self.name
                 )
             try:
                 reply = await self._read(f"{op}2", extra, op_id=op_id)
+            except ServerUnreachable:
+                raise  # the server is down: a read has nothing to wait for
             except (ConnectionFailed, ProtocolError) as exc:
                 log.info("%s: %s2 poll failed (%s); polling again", self.name, op, exc)
+                last_problem = exc
                 continue
             if reply.waiting:
                 continue
@@ -475,11 +489,11 @@ class VerisureProvider(Provider):
         try:
             async with translate_errors(self.name, f"sending {op}1"):
                 first = await self._send(f"{op}1", op_id, extra)
-        except ConnectionFailed as exc:
-            cause = exc.__cause__
-            if cause is not None and ("ConnectError" in str(cause) or "ConnectTimeout" in str(cause)):
-                timer.report(CommandPhase.FAILED, exc.message)
-                raise  # never reached the server: safe to report as not sent
+        except ServerUnreachable as exc:
+            timer.report(CommandPhase.FAILED, exc.message)
+            raise  # never reached the server: the command was not sent
+        except (ConnectionFailed, ProtocolError) as exc:
+            # The request may have reached the server; step 1 is never sent again.
             return timer, timer.result(
                 CommandPhase.UNKNOWN, f"no answer to {op}1 ({exc.message}); the command may have been carried out — re-read the state"
             )
@@ -560,7 +574,7 @@ class VerisureProvider(Provider):
     def _check_partition(self, partition: str | None) -> None:
         if partition is None:
             return
-        if self.installation is not None and partition in (self.installation.numinst, "1"):
+        if self.installation is not None and partition == self.installation.numinst:
             return
         raise CommandRejected(f"no partition {partition!r}: a Verisure installation is one partition", provider=self.name)
 
@@ -816,15 +830,4 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-class _suppress_provider_errors:  # noqa: N801 (used like contextlib.suppress)
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is not None and isinstance(exc, ProviderError | TimeoutError):
-            log.debug("logout failed: %s", exc)
-            return True
-        return False
-
-
-__all__ = ["VerisureProvider", "status_state", "zone_kind"]
+__all__ = ["ServerUnreachable", "VerisureProvider", "status_state", "zone_kind"]

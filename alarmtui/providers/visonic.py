@@ -648,7 +648,11 @@ def error_for_response(status: int, body: Any, *, what: str, command: bool, prov
 
 
 class VisonicProvider(Provider):
-    """One PowerManage account and one of its panels."""
+    """One PowerManage account and one of its panels.
+
+    `command_timeout` bounds how long a command's process token is followed before
+    the outcome is reported unknown; `command_poll` is the pause between polls.
+    """
 
     kind = "visonic"
 
@@ -658,13 +662,11 @@ class VisonicProvider(Provider):
         *,
         command_timeout: float = 30.0,
         command_poll: float = 1.0,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(config)
         self.config: VisonicConfig = config
         self.command_timeout = command_timeout
         self.command_poll = command_poll
-        self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self.version: str | None = None
         self._user_token: str | None = None
@@ -685,10 +687,8 @@ class VisonicProvider(Provider):
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            kwargs: dict[str, Any] = {"headers": {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "en-us"}}
-            if self._transport is not None:
-                kwargs["transport"] = self._transport
-            self._http = build_http_client(self.config, self.requests, **kwargs)
+            headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "en-us"}
+            self._http = build_http_client(self.config, self.requests, headers=headers)
         return self._http
 
     def _url(self, path: str) -> str:
@@ -842,6 +842,11 @@ class VisonicProvider(Provider):
             if refresh:
                 await self._refresh_slow_reads()
             status = parse_status(await self._read("status", "reading the status"))
+            if not status.connected:
+                # The cloud still answers, but with stale state and empty device traits:
+                # never show that as the panel's current state.
+                links = f" ({status.detail})" if status.detail else ""
+                raise PanelOffline(f"the panel is not connected to the PowerManage cloud{links}", provider=self.name)
             zones = parse_devices(await self._read("devices", "reading the devices"))
             alarms = parse_alarms(await self._read("alarms", "reading the alarms"))
             troubles = parse_troubles(await self._read("troubles", "reading the troubles"))
@@ -1008,9 +1013,17 @@ class VisonicProvider(Provider):
             facts = self._require_connected()
             if not facts.can_set_state:
                 raise NotSupported("this account may not change the arm state", provider=self.name)
-            body = {"partition": self._partition_arg(partition), "state": "AWAY" if mode is ArmMode.AWAY else "HOME"}
+            target = self._partition_arg(partition)
+            body = {"partition": target, "state": "AWAY" if mode is ArmMode.AWAY else "HOME"}
             body.update(self._code_body(code))
-            return await self._command("set_state", body, f"arming {mode.value}", progress)
+            result = await self._command("set_state", body, f"arming {mode.value}", progress)
+            if result.ok:
+                # The exit delay runs from about now; a later snapshot only sees "EXIT".
+                now = time.time()
+                targets = [str(target)] if target != -1 else [WHOLE_PANEL, *facts.exit_delay]
+                for pid in targets:
+                    self._exit_started[pid] = now
+            return result
 
     async def disarm(
         self, *, partition: str | None = None, code: str | None = None, progress: ProgressCallback | None = None

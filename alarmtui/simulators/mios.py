@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import hashlib
 import io
 import itertools
@@ -226,6 +227,8 @@ class VeraUnit:
         self.actions_received: list[str] = []
         self.detail_override: dict[str, str] = {}
         self.glitches: list[str] = []
+        self.canned: list[tuple[int, bytes]] = []
+        """Replies served verbatim to the next relay data_requests (fuzzing clients)."""
         self.panic_enabled = True
         self.plugin_style = "standard"  # or "texecom": non-standard ArmMode="ExitDelay"/"EntryDelay"
         self.tasks: set[asyncio.Task[None]] = set()
@@ -411,9 +414,9 @@ class MiosCloud(SimCloud):
     `password`, `identity_lifetime` (seconds, default 86400), `bare_hosts`,
     `exit_delay`/`entry_delay`/`photo_delay` (for the default house).
 
-    Scenario hooks: `expire_sessions()`, `identity_lifetime = s`, `advance_clock(s)`,
-    `revoke_permission(name)`, `restrict_devices([...])`, `set_offline(bool)`,
-    `inject_glitch("empty" | "status0" | "500", count)`, `reload_vera()`,
+    Scenario hooks: `expire_sessions()`, `expire_identities()`, `identity_lifetime = s`, `advance_clock(s)`,
+    `rotate_signing_key()`, `revoke_permission(name)`, `restrict_devices([...])`, `set_offline(bool)`,
+    `inject_glitch("empty" | "status0" | "500", count)`, `inject_reply(status, body)`, `reload_vera()`,
     `vera().plugin_style = "texecom"`, `vera().panic_enabled = False`.
     """
 
@@ -437,6 +440,7 @@ class MiosCloud(SimCloud):
         self.username, self.password, self.code = username, password, code
         self.identity_lifetime = identity_lifetime
         self.bare_hosts = bare_hosts
+        self.key = signing_key()
         self._clock = clock
         self.clock_offset = 0.0
         self.users = {username.lower(): MmsUser(username, password, 1309941, 260061)}
@@ -448,9 +452,12 @@ class MiosCloud(SimCloud):
         self._event_ids = itertools.count(192817)
         self._store_ids = itertools.count(12345)
         self._seq = itertools.count(6359588)
+        self.min_seq = 0
         self.logins = 0
-        self.requests: list[str] = []
-        """Path of every request served (tests count relay calls from it)."""
+        self.requests: collections.deque[str] = collections.deque(maxlen=20000)
+        """Paths of the latest requests served (tests assert on them)."""
+        self.relay_count = 0
+        """Relay requests served (idle-cost measurements)."""
         self.units: dict[int, VeraUnit] = {}
         for index, sim_panel in enumerate(chosen):
             pk = 35101627 + index
@@ -494,7 +501,13 @@ class MiosCloud(SimCloud):
         return self._clock() + self.clock_offset
 
     def expire_sessions(self) -> None:
+        """Forget every session token ("invalid session"); identities stay valid, as on MiOS."""
         self.sessions.clear()
+
+    def expire_identities(self) -> None:
+        """Sessions gone and every identity issued so far reported as "expired token": a full login is needed."""
+        self.sessions.clear()
+        self.min_seq = next(self._seq)
 
     def advance_clock(self, seconds: float) -> None:
         """Move the MMS servers' clock (identities expire), not the panel's."""
@@ -516,11 +529,15 @@ class MiosCloud(SimCloud):
             raise ValueError(kind)
         self.vera(index).glitches.extend([kind] * count)
 
+    def inject_reply(self, status: int, body: bytes, count: int = 1, index: int = 0) -> None:
+        """The next `count` relay data_requests (any id) get exactly this reply."""
+        self.vera(index).canned.extend([(status, body)] * count)
+
     def reload_vera(self, index: int = 0) -> None:
         self.vera(index).reload()
 
     def relay_requests(self) -> int:
-        return sum(1 for path in self.requests if "/relay/relay/relay/" in path)
+        return self.relay_count
 
     # ------------------------------------------------------------------ records
 
@@ -630,20 +647,22 @@ class MiosCloud(SimCloud):
         return text, self.sign(text), identity
 
     def sign(self, identity_b64: str) -> str:
-        signature = signing_key().sign(identity_b64.encode(), padding.PKCS1v15(), hashes.SHA512())
+        signature = self.key.sign(identity_b64.encode(), padding.PKCS1v15(), hashes.SHA512())
         return base64.b64encode(signature).decode()
 
-    @staticmethod
-    def public_key_pem() -> bytes:
-        return signing_key().public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+    def public_key_pem(self) -> bytes:
+        return self.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def rotate_signing_key(self) -> None:
+        """A new auth-server key: identities signed before now fail with "invalid signature"."""
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.sessions.clear()
 
     def check_identity(self, identity_b64: str, signature_b64: str) -> dict[str, Any]:
         """Validate MMSAuth/MMSAuthSig as MiOS does; raises `_Reply` with the 401."""
         try:
             signature = base64.b64decode(signature_b64, validate=True)
-            signing_key().public_key().verify(signature, identity_b64.encode(), padding.PKCS1v15(), hashes.SHA512())
+            self.key.public_key().verify(signature, identity_b64.encode(), padding.PKCS1v15(), hashes.SHA512())
         except Exception:
             raise _Reply(_auth_error("invalid signature")) from None
         try:
@@ -652,7 +671,7 @@ class MiosCloud(SimCloud):
             raise _Reply(_auth_error("invalid token")) from None
         if not isinstance(identity, dict) or not isinstance(identity.get("Expires"), int) or "PK_Account" not in identity:
             raise _Reply(_auth_error("invalid token"))
-        if identity["Expires"] < self.now():
+        if identity["Expires"] < self.now() or (isinstance(identity.get("Seq"), int) and identity["Seq"] < self.min_seq):
             raise _Reply(_auth_error("expired token"))
         if not all(k in identity for k in ("PK_User", "PK_Server_Auth", "Generated", "Username")):
             raise _Reply(_auth_error("invalid token"))
@@ -699,6 +718,8 @@ class MiosCloud(SimCloud):
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path)
+        if "/relay/relay/relay/" in request.path:
+            self.relay_count += 1
         parts = [p for p in request.path.split("/") if p]
         server = ""
         if parts and parts[0] in _KNOWN_PREFIXES and not self.bare_hosts:
@@ -741,8 +762,9 @@ class MiosCloud(SimCloud):
         user = self.users.get(username.lower())
         if user is None:
             return web.Response(status=404, text="Not Found: no such user")
-        given = request.query.get("SHA1Password", "")
-        if not secrets.compare_digest(given.lower(), sha1_password(user.username, user.password)):
+        expected = sha1_password(user.username, user.password)
+        given = [request.query.get("SHA1Password", ""), request.query.get("SHA1PasswordCS", "")]
+        if not any(secrets.compare_digest(value.lower(), expected) for value in given if value):
             return web.Response(status=403, text="Forbidden: wrong password")
         try:
             token_version = int(request.query.get("TokenVersion", "1"))
@@ -769,6 +791,9 @@ class MiosCloud(SimCloud):
             return _auth_error("invalid signature")
         identity = self.check_identity(identity_b64, signature)
         token = secrets.token_hex(19).upper()  # 38 hex characters
+        if len(self.sessions) > 1000:
+            now = self.now()
+            self.sessions = {k: v for k, v in self.sessions.items() if v.identity["Expires"] >= now}
         self.sessions[token] = Session(token, server, identity, self.now())
         return web.Response(text=token, content_type="text/plain")
 
@@ -1014,6 +1039,9 @@ class _Luup:
         request_id = self.q.get("id", "")
         if request_id.startswith(("lu_", "lr_")):
             request_id = request_id[3:]
+        if self.unit.canned:
+            status, body = self.unit.canned.pop(0)
+            return web.Response(status=status, body=body, content_type="application/json")
         if request_id in ("sdata", "status", "user_data", "status2") and self.unit.glitches:
             glitch = self.unit.glitches.pop(0)
             if glitch == "empty":

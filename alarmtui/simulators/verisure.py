@@ -26,6 +26,7 @@ SYNTHETIC below have no known real value (the real texts are used where known).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import logging
@@ -247,7 +248,8 @@ class VerisureCloud(SimCloud):
     operations without `callby` (60060); `hash_lifetime` seconds of inactivity
     before a hash expires; `migrated` makes LOGIN answer 60161;
     `arm_conflicts` refuses switching interior modes without disarming;
-    `inject_error(code, times, request=)`; `inject_http(status, times)`;
+    `inject_error(code, times, request=)`; `inject_http(status, times, body=)`;
+    `inject_delay(seconds, request=)` (carried out, answered late);
     `expire_sessions()`; `photo_cooldown`/`panel_cooldown` rate limits.
     """
 
@@ -313,9 +315,27 @@ class VerisureCloud(SimCloud):
         self.last_photo_op: dict[str, float] = {}
         self.injected: list[InjectedError] = []
         self.injected_http: list[InjectedHttp] = []
+        self.injected_delays: list[list[Any]] = []
         self.requests_seen: list[dict[str, str]] = []
         """Every request's parameters (secrets included: tests only)."""
         self.request_counts: dict[str, int] = {}
+        self.tamper_while_armed: dict[int, bool] = {}
+        self._classified_upto: dict[int, int] = {}
+        """Event id -> whether the panel was armed when a tamper was raised (24 alarm vs 241 sabotage)."""
+        for inst in self.installations.values():
+            inst.panel.listeners.append(self._on_panel_change)
+
+    def _on_panel_change(self, panel: SimPanel) -> None:
+        """Note, as events happen, whether a tamper hit an armed panel (the REG type depends on it)."""
+        armed = any(p.phase is not Phase.DISARMED for p in panel.partitions.values())
+        seen = self._classified_upto.get(id(panel), 0)
+        for event in reversed(panel.events):
+            if event.id <= seen:
+                break
+            if event.kind == "trouble" and event.text.startswith("Tamper"):
+                self.tamper_while_armed[event.id] = armed
+        if panel.events:
+            self._classified_upto[id(panel)] = panel.events[-1].id
 
     # ------------------------------------------------------------------ SimCloud
 
@@ -367,6 +387,20 @@ class VerisureCloud(SimCloud):
         """Answer the next `times` requests with HTTP `status` (403 WAF block, 429, 502...) or a raw `body`."""
         self.injected_http.append(InjectedHttp(status, times, retry_after, body))
 
+    def inject_delay(self, seconds: float, request: str | None = None, times: int = 1) -> None:
+        """Carry out the next `times` requests (named one, default any) but answer only after `seconds`."""
+        self.injected_delays.append([seconds, request, times])
+
+    def _take_delay(self, request: str) -> float:
+        for item in self.injected_delays:
+            seconds, name, times = item
+            if (name is None or name == request) and times > 0:
+                item[2] -= 1
+                if item[2] <= 0:
+                    self.injected_delays.remove(item)
+                return float(seconds)
+        return 0.0
+
     def _take_injected(self, request: str) -> str | None:
         for item in self.injected:
             applies = (request in item.requests) if item.requests is not None else request not in ("LOGIN", "CLS")
@@ -408,6 +442,9 @@ class VerisureCloud(SimCloud):
             body = self.dispatch(name, params, lang)
         except VerisureError as exc:
             body = self._error_xml(exc, lang)
+        delay = self._take_delay(name)
+        if delay:
+            await asyncio.sleep(delay)  # the request was carried out; only the answer is late
         response = web.Response(body=body.encode("utf-8"), content_type="text/xml", charset="UTF-8")
         if "JSESSIONID" not in request.cookies:
             response.set_cookie("JSESSIONID", secrets.token_hex(16).upper(), path="/WebService")
@@ -740,8 +777,7 @@ class VerisureCloud(SimCloud):
             return "3121"
         if kind == "trouble":
             if event.text.startswith("Tamper"):
-                armed = any(p.phase is not Phase.DISARMED for p in panel.partitions.values())
-                return "24" if armed else "241"
+                return "24" if self.tamper_while_armed.get(event.id) else "241"
             if event.text.startswith("Communication"):
                 return "501"
             return "9100"

@@ -97,6 +97,12 @@ EVENT_TYPES: dict[str, tuple[int, str, str]] = {
 }
 
 
+def _trim(mapping: dict[str, Any], keep: int) -> None:
+    """Drop the oldest entries (dicts keep insertion order)."""
+    while len(mapping) > keep:
+        del mapping[next(iter(mapping))]
+
+
 def _version_number(version: str) -> float:
     try:
         return float(version)
@@ -166,13 +172,20 @@ class VisonicCloud(SimCloud):
     """PowerManage REST: `/rest_api/version` plus `/rest_api/<v>/...` for every advertised version.
 
     Options (all keyword): `panel`/`panels` (SimPanels; the serial is the panel's
-    `serial`), `versions` (advertised REST versions), `connect_delay` (seconds a new
-    session reports `connected: false`), `process_delay` (seconds a command stays
+    `serial`), `versions` (advertised REST versions; the real library picks the highest),
+    `connect_delay` (seconds `connected` stays false after the first panel login, while
+    the cloud reaches the panel), `process_delay` (seconds a command stays
     "start"), `session_ttl` (seconds before a session token expires; None = never),
     `max_login_attempts`/`login_block_seconds` (420 after that many wrong passwords),
     `max_code_attempts` (442 after that many wrong user codes), `siren` (feature set
     allows siren on/off), `exit_delay`/`entry_delay`/`photo_delay` (for the default houses).
+
+    Scenario hooks: `expire_sessions()`, `expire_user_tokens()`, `block_login(seconds)`,
+    `inject_error(path, status, body)`, `fail_next_photo(zone)`, plus the panel's own
+    (`open_zone`, `trip_zone`, `set_offline`, `raise_trouble`, ...).
     """
+
+    MAX_KEPT = 2000  # sessions, tokens and processes kept; a long demo must not grow without bound
 
     kind = "visonic"
     username = DEMO_EMAIL
@@ -239,7 +252,7 @@ class VisonicCloud(SimCloud):
         self._blocked_until: dict[str, float] = {}
         self._failed_codes: dict[str, int] = {}
         self._reached: dict[str, float] = {}  # serial -> when the cloud started reaching the panel
-        self._injected: dict[str, tuple[int, Any, bytes | None, int]] = {}
+        self._injected: dict[str, tuple[int, Any, bytes | None, int, str | None]] = {}
         self.requests: list[tuple[str, str]] = []
         """Every request as (method, path), for tests that count calls."""
 
@@ -286,9 +299,14 @@ class VisonicCloud(SimCloud):
         """Forget user tokens only (sessions stay): the next call answers 401 "Wrong user token"."""
         self.user_tokens.clear()
 
-    def inject_error(self, path: str, status: int, body: Any = None, *, raw: bytes | None = None, times: int = 1) -> None:
-        """Answer the next `times` requests for `path` (e.g. "status") with `status` and `body` (or `raw` bytes)."""
-        self._injected[path] = (status, body, raw, times)
+    def inject_error(
+        self, path: str, status: int, body: Any = None, *, raw: bytes | None = None, times: int = 1, reason: str | None = None
+    ) -> None:
+        """Answer the next `times` requests for `path` (e.g. "status") with `status` and `body` (or `raw` bytes).
+
+        Status 0 carries the request out and then drops the connection without a reply.
+        """
+        self._injected[path] = (status, body, raw, times, reason)
 
     def fail_next_photo(self, zone_id: str, serial: str | None = None) -> None:
         self.meta[serial or self.panels[0].serial].failed_photo.add(zone_id)
@@ -304,6 +322,8 @@ class VisonicCloud(SimCloud):
     @web.middleware
     async def _errors(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
+        if len(self.requests) > 10 * self.MAX_KEPT:
+            del self.requests[: 5 * self.MAX_KEPT]
         try:
             return await handler(request)
         except ApiError as exc:
@@ -326,13 +346,16 @@ class VisonicCloud(SimCloud):
             raise ApiError(404, 404, f"REST version {version} is not supported", "NotFound")
         path = request.match_info["path"].rstrip("/")
         injected = self._injected.get(path)
+        drop_after = False
         if injected is not None:
-            status, body, raw, times = injected
+            status, body, raw, times, given_reason = injected
             if times <= 1:
                 del self._injected[path]
             else:
-                self._injected[path] = (status, body, raw, times - 1)
-            reason = REASONS.get(status, "Error")
+                self._injected[path] = (status, body, raw, times - 1, given_reason)
+            drop_after = status == 0
+        if injected is not None and not drop_after:
+            reason = given_reason or REASONS.get(status, "Error")
             if raw is not None:
                 return web.Response(body=raw, status=status, reason=reason, content_type="application/json")
             return web.json_response(body if body is not None else {"error": status, "extras": []}, status=status, reason=reason)
@@ -353,9 +376,16 @@ class VisonicCloud(SimCloud):
             ctx.require_user()
         elif scope == "session":
             ctx.require_session()
-        result = handler(self, ctx)
-        if asyncio.iscoroutine(result):
-            result = await result
+        try:
+            result = handler(self, ctx)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong type, as a real server would say
+            raise ApiError(400, 10000, "Invalid request format", "InvalidRequestFormat") from exc
+        if drop_after:  # carried out, but the reply is lost on the way
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
         return web.json_response(result)
 
     # ------------------------------------------------------------------ helpers used by routes
@@ -378,6 +408,7 @@ class VisonicCloud(SimCloud):
         """Queue `action` on the panel; its outcome shows up in `/process_status`."""
         process = Process(token=str(uuid.uuid4()), serial=serial)
         self.processes[process.token] = process
+        _trim(self.processes, self.MAX_KEPT)
         panel = self._panels[serial]
         wait = self.process_delay + panel.faults.slow_commands + delay
 
@@ -868,6 +899,7 @@ def r_auth(cloud: VisonicCloud, ctx: _Ctx) -> dict[str, Any]:
     cloud._failed_logins.pop(account.email, None)
     token = str(uuid.uuid4())
     cloud.user_tokens[token] = account.email
+    _trim(cloud.user_tokens, cloud.MAX_KEPT)
     return {"user_token": token, "customization": {}}
 
 
@@ -895,6 +927,7 @@ def r_panel_login(cloud: VisonicCloud, ctx: _Ctx) -> dict[str, Any]:
     cloud._failed_codes.pop(key, None)
     token = str(uuid.uuid4())
     cloud.sessions[token] = Session(token, email, serial, user.id, cloud.clock())
+    _trim(cloud.sessions, cloud.MAX_KEPT)
     cloud._reached.setdefault(serial, cloud.clock())  # the cloud reaches the panel once, not per session
     return {"session_token": token}
 

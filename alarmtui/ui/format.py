@@ -40,7 +40,7 @@ STATE_ROLE = {
     PartitionState.PENDING: "warning",
     PartitionState.DISARMING: "warning",
     PartitionState.TRIGGERED: "error",
-    PartitionState.UNKNOWN: "secondary",
+    PartitionState.UNKNOWN: "muted",
 }
 
 EVENT_ROLE = {
@@ -50,11 +50,11 @@ EVENT_ROLE = {
     EventKind.TROUBLE: "warning",
     EventKind.PHOTO: "accent",
     EventKind.ZONE: "foreground",
-    EventKind.SYSTEM: "secondary",
+    EventKind.SYSTEM: "muted",
 }
 
 LINK_ROLE = {
-    LinkState.CONNECTING: "secondary",
+    LinkState.CONNECTING: "muted",
     LinkState.ONLINE: "success",
     LinkState.RECONNECTING: "warning",
     LinkState.OFFLINE: "error",
@@ -86,6 +86,8 @@ class Palette:
         self.colours = {role: variables.get(role, "default") for role in self.ROLES}
 
     def style(self, role: str, *, bold: bool = False, reverse: bool = False, dim: bool = False) -> Style:
+        if role == "muted":  # secondary information: the text colour, dimmed
+            return Style(color=self.colours["foreground"], bold=bold, reverse=reverse, dim=True)
         return Style(color=self.colours.get(role, "default"), bold=bold, reverse=reverse, dim=dim)
 
     def text(self, value: str, role: str, **style: bool) -> Text:

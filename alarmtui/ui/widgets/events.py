@@ -36,7 +36,7 @@ def event_cells(event: Event, palette: Palette) -> list[Text]:
     where = " · ".join(part for part in (event.partition, event.zone) if part)
     return [
         SortableText(local_time(event.time, with_date=True), when.timestamp(), no_wrap=True),
-        plain(event.provider, palette.style("secondary")),
+        plain(event.provider, palette.style("muted")),
         palette.text(event.kind.value, role, bold=True),
         palette.text(event.text, role),
         plain(event.who),
@@ -47,10 +47,10 @@ def event_cells(event: Event, palette: Palette) -> list[Text]:
 class EventsTable(SyncedTable):
     COLUMNS = (
         ("time", "Time", 14),
-        ("provider", "Provider", 10),
+        ("provider", "Provider", 11),
         ("kind", "Kind", 7),
-        ("text", "Event", 34),
-        ("who", "Who", 12),
+        ("text", "Event", 30),
+        ("who", "Who", 10),
         ("where", "Where", None),
     )
 

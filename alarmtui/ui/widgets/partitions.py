@@ -76,7 +76,7 @@ def partition_prompt(view: ProviderView, partition: Partition, now: datetime, pa
         if left:
             words = f"{words} {left}"
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{view.name} · ", palette.style("secondary"))
+    text.append(f"{view.name} · ", palette.style("muted"))
     text.append(partition.name, "bold")
     text.append("\n")
     text.append(f" {words} ".center(BADGE_WIDTH), palette.style(role, bold=True, reverse=True))
@@ -94,7 +94,7 @@ def partition_prompt(view: ProviderView, partition: Partition, now: datetime, pa
         if partition.open_zones:
             text.append(": " + ", ".join(partition.open_zones), palette.style("warning"))
     else:
-        text.append("readiness unknown", palette.style("secondary"))
+        text.append("readiness unknown", palette.style("muted"))
     return text
 
 
@@ -109,5 +109,5 @@ def status_prompt(view: ProviderView, palette: Palette) -> Text:
         return text
     text.append(f"{status.state.value}: {status.reason or 'no data yet'}", palette.style(role, bold=True))
     if status.hint:
-        text.append(f"\n{status.hint}", palette.style("secondary"))
+        text.append(f"\n{status.hint}", palette.style("muted"))
     return text

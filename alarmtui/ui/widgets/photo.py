@@ -90,9 +90,9 @@ class PhotoPanel(Widget, can_focus=True):
         if cached is not None:
             self._set_picture(target, cached)
             return
-        self.run_worker(self._render(photo, target), exclusive=True, group="photo-render")
+        self.run_worker(self._render_photo(photo, target), exclusive=True, group="photo-render")
 
-    async def _render(self, photo: Photo, target: tuple[str, int, int]) -> None:
+    async def _render_photo(self, photo: Photo, target: tuple[str, int, int]) -> None:
         try:
             # Decoding and the ANSI parse cost tens of milliseconds: never on the event loop.
             picture = await asyncio.to_thread(PHOTO_CACHE.render, target[0], photo.jpeg, target[1], target[2])

@@ -44,7 +44,7 @@ def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{LINK_MARK[status.state]} ", palette.style(role, bold=True))
     line.append(view.name, "bold")
-    line.append(f" {view.kind}  ", palette.style("secondary"))
+    line.append(f" {view.kind}  ", palette.style("muted"))
     line.append(status.state.value, palette.style(role, bold=True))
     if status.state is LinkState.ONLINE:
         panel = view.snapshot.panel_name if view.snapshot else ""
@@ -54,7 +54,7 @@ def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
         line.append(f": {status.reason}", palette.style(role))
         if status.retry_in:
             line.append(f" (retry in {status.retry_in:.0f}s)")
-    line.append(f" · updated {age(status.last_update, now)}", palette.style("secondary"))
+    line.append(f" · updated {age(status.last_update, now)}", palette.style("muted"))
     command_text = command_line(view, now)
     if command_text is not None:
         phase = view.command.progress.phase if view.command else CommandPhase.SENT

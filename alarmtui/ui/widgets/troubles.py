@@ -45,7 +45,7 @@ def trouble_cells(provider: str, trouble: Trouble, palette: Palette) -> list[Tex
     detail = trouble.text + (f" ({trouble.zone})" if trouble.zone and trouble.zone not in trouble.text else "")
     return [
         SortableText(local_time(trouble.since, with_date=True), since or OLDEST, no_wrap=True),
-        plain(provider, palette.style("secondary")),
+        plain(provider, palette.style("muted")),
         palette.text(TROUBLE_WORDS.get(trouble.kind, trouble.kind.value), "warning", bold=True),
         plain(detail),
     ]

@@ -30,7 +30,7 @@ class UsersTable(SyncedTable):
                 continue
             for user in view.snapshot.users:
                 rows[f"{view.name}\x1f{user.id}"] = [
-                    plain(view.name, palette.style("secondary")),
+                    plain(view.name, palette.style("muted")),
                     plain(user.name),
                     plain(user.role),
                     plain(user.detail),

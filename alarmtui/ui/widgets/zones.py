@@ -9,16 +9,16 @@ from rich.text import Text
 from alarmtui.domain import Zone
 from alarmtui.ui.format import Palette, plain
 from alarmtui.ui.state import ProviderView
-from alarmtui.ui.widgets.tables import SyncedTable
+from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
 
 class ZonesTable(SyncedTable):
     COLUMNS = (
         ("provider", "Provider", 10),
-        ("zone", "Zone", 20),
-        ("type", "Type", 8),
-        ("state", "State", 7),
-        ("flags", "Warnings", 18),
+        ("zone", "Zone", 18),
+        ("type", "Type", 7),
+        ("state", "State", 6),
+        ("flags", "Warnings", 15),
         ("camera", "Cam", 3),
     )
 
@@ -29,15 +29,15 @@ class ZonesTable(SyncedTable):
     def show(self, views: Iterable[ProviderView], palette: Palette) -> None:
         rows: dict[str, list[Text]] = {}
         zones: dict[str, tuple[str, Zone]] = {}
-        for view in views:
+        for provider_index, view in enumerate(views):
             if view.snapshot is None:
                 continue
-            for zone in view.snapshot.zones:
+            for zone_index, zone in enumerate(view.snapshot.zones):
                 key = f"{view.name}\x1f{zone.id}"
                 zones[key] = (view.name, zone)
-                rows[key] = zone_cells(view.name, zone, palette)
+                rows[key] = zone_cells(view.name, zone, palette, order=(provider_index, zone_index))
         self._zones = zones
-        self.sync(rows)
+        self.sync(rows, sort_column="provider")  # providers in config order, zones in panel order
 
     def selected(self) -> tuple[str, Zone] | None:
         """(provider, zone) under the cursor."""
@@ -45,9 +45,9 @@ class ZonesTable(SyncedTable):
         return self._zones.get(key) if key else None
 
 
-def zone_cells(provider: str, zone: Zone, palette: Palette) -> list[Text]:
+def zone_cells(provider: str, zone: Zone, palette: Palette, order: tuple[int, int] = (0, 0)) -> list[Text]:
     if zone.open is None:
-        state = palette.text("?", "secondary")
+        state = palette.text("?", "muted")
     elif zone.open:
         state = palette.text("open", "warning", bold=True)
     else:
@@ -63,7 +63,7 @@ def zone_cells(provider: str, zone: Zone, palette: Palette) -> list[Text]:
                 flags.append(" ")
             flags.append(word, palette.style(role, bold=True))
     return [
-        plain(provider, palette.style("secondary")),
+        SortableText(provider, order, style=palette.style("muted"), no_wrap=True, overflow="ellipsis"),
         plain(zone.name),
         plain(zone.kind.value),
         state,

@@ -1,0 +1,1 @@
+"""The Textual dashboard: `app` (factory and wiring), `widgets/` (one per panel), `screens/` (modals, viewer)."""

@@ -1,0 +1,601 @@
+"""The dashboard app: layout, key bindings, and the flow from pollers to panels.
+
+`create_app()` builds it for the CLI and for tests; `run_dashboard()` runs it
+in the terminal. The app owns one poller per provider (`alarmtui.poller`),
+turns their updates into messages, keeps what it knows in `ProviderView`s and
+hands those to the panels. Commands go back through the pollers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from alarmtui import imaging
+from alarmtui.domain import (
+    ArmMode,
+    Capability,
+    CommandPhase,
+    Partition,
+    PartitionState,
+    Scenario,
+    Zone,
+)
+from alarmtui.poller import (
+    Command,
+    CommandAction,
+    CommandBusy,
+    LinkState,
+    PollerGroup,
+    PollerUpdate,
+    PollTiming,
+    ProviderStatus,
+)
+from alarmtui.providers import Provider, create_provider
+from alarmtui.settings import Settings
+from alarmtui.ui.format import MODE_WORDS, Palette
+from alarmtui.ui.messages import (
+    CommandProgressed,
+    EventsReceived,
+    PhotosReceived,
+    SnapshotReceived,
+    StatusChanged,
+    message_for,
+)
+from alarmtui.ui.screens.alarm import Alarm, AlarmScreen
+from alarmtui.ui.screens.confirm import ConfirmScreen
+from alarmtui.ui.screens.help import HelpScreen
+from alarmtui.ui.screens.photo import PhotoScreen
+from alarmtui.ui.screens.pin import PinScreen
+from alarmtui.ui.state import EventLog, PhotoAlbum, ProviderView
+from alarmtui.ui.widgets.events import EventsPanel
+from alarmtui.ui.widgets.partitions import PartitionsPanel
+from alarmtui.ui.widgets.photo import PhotoPanel
+from alarmtui.ui.widgets.providers import ProviderBar
+from alarmtui.ui.widgets.troubles import TroublesTable
+from alarmtui.ui.widgets.users import UsersTable
+from alarmtui.ui.widgets.zones import ZonesTable
+
+log = logging.getLogger(__name__)
+
+WallClock = Callable[[], datetime]
+M = TypeVar("M", bound=Message)
+CLOSE_TIMEOUT = 1.0
+"""Quitting closes every client and logs out within this many seconds."""
+UNSETTLED = frozenset({PartitionState.ARMING, PartitionState.PENDING, PartitionState.DISARMING})
+
+
+def styles_dir() -> Path:
+    """The .tcss files: inside the installed package (wheel), else the repo's top-level `styles/`."""
+    packaged = Path(__file__).resolve().parent.parent / "styles"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "styles"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp, M], None]:
+    """Poller news still queued while the app shuts down (screens already gone) is dropped."""
+
+    @functools.wraps(handler)
+    def guarded(app: AlarmApp, message: M) -> None:
+        if app.screen_stack:
+            handler(app, message)
+
+    return guarded
+
+
+class AlarmApp(App[None]):
+    TITLE = "alarmtui"
+    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
+
+    BINDINGS = [
+        Binding("a", "arm('away')", "Arm away", id="arm_away"),
+        Binding("h", "arm('home')", "Arm home", id="arm_home"),
+        Binding("n", "arm('night')", "Arm night", id="arm_night"),
+        Binding("p", "arm('perimeter')", "Perimeter", id="arm_perimeter"),
+        Binding("d", "disarm", "Disarm", id="disarm"),
+        Binding("b", "bypass", "Bypass", id="bypass"),
+        Binding("c", "photo", "Photo", id="photo"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("slash", "filter_events", "Filter", id="filter_events"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scenarios: Sequence[Scenario] = (),
+        clock: WallClock | None = None,
+        providers: Iterable[Provider] | None = None,
+        timing: PollTiming | None = None,
+        autostart: bool = True,
+        warnings: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.scenarios = list(scenarios)
+        self.clock = clock or _utc_now
+        self.startup_warnings = list(warnings)
+        self.autostart = autostart
+        if providers is None:
+            providers = [create_provider(config) for config in settings.providers if config.enabled]
+        self.providers = {provider.name: provider for provider in providers}
+        base_timing = timing or PollTiming()
+        self.pollers = PollerGroup(
+            self.providers.values(),
+            self._on_poller_update,
+            timing=dataclasses.replace(base_timing, event_limit=min(base_timing.event_limit, settings.event_limit)),
+            now=self.clock,
+        )
+        self.views = {
+            name: ProviderView(name, provider.kind, ProviderStatus(name, provider.kind, LinkState.CONNECTING))
+            for name, provider in self.providers.items()
+        }
+        self.event_log = EventLog(limit=settings.event_limit)
+        self.album = PhotoAlbum()
+        self.palette = Palette({})
+        self._acknowledged: set[tuple[str, str]] = set()
+        self._alarm_screen: AlarmScreen | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: modal screens sit on top, and the app must still reach its panels.
+        self.header = ProviderBar(id="providers")
+        self.partitions = PartitionsPanel(id="partitions")
+        self.zones = ZonesTable(id="zones")
+        self.events = EventsPanel(list(self.providers), id="events")
+        self.troubles = TroublesTable(id="troubles")
+        self.users = UsersTable(id="users")
+        self.photo = PhotoPanel(id="photo")
+        yield self.header
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield self.partitions
+                yield self.zones
+            with Vertical(id="right"):
+                yield self.events
+                with Horizontal(id="lower"):
+                    with Vertical(id="lists"):
+                        yield self.troubles
+                        yield self.users
+                    yield self.photo
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_theme(self.settings.theme)
+        self._apply_keymap(self.settings.keymap)
+        self.partitions.border_title = "Partitions"
+        self.zones.border_title = "Zones / devices"
+        self.troubles.border_title = "Troubles"
+        self.users.border_title = "Users"
+        self.photo.border_title = "Photo"
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme_changed())
+        self._on_theme_changed()
+        self.partitions.focus()
+        for warning in self.startup_warnings:
+            self.notify(warning, severity="warning", timeout=15)
+        self.set_interval(1.0, self._tick, name="tick")
+        if self.autostart:
+            self.pollers.start()
+
+    async def on_unmount(self) -> None:
+        # Textual only cancels tasks on exit; logging out must be awaited here, and bounded.
+        await self.pollers.stop(timeout=CLOSE_TIMEOUT)
+
+    def _apply_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+        else:
+            self.notify(f"unknown theme {name!r}; using {self.theme}", severity="warning")
+
+    def _apply_keymap(self, keymap: dict[str, str]) -> None:
+        unknown = sorted(set(keymap) - {binding_id for binding_id, _, _ in self.binding_table()})
+        if unknown:
+            self.notify(f"keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=15)
+        self.set_keymap(keymap)
+
+    # ------------------------------------------------------------------ poller -> messages -> panels
+
+    def _on_poller_update(self, update: PollerUpdate) -> None:
+        self.post_message(message_for(update))
+
+    def apply(self, update: PollerUpdate) -> None:
+        """Feed one update directly (snapshot tests use this with fixed domain data)."""
+        self._on_poller_update(update)
+
+    @_while_running
+    def on_status_changed(self, message: StatusChanged) -> None:
+        view = self.views.get(message.provider)
+        if view is None:
+            return
+        view.status = message.status
+        self._draw_header()
+        self._draw_partitions()
+        self.refresh_bindings()
+
+    @_while_running
+    def on_snapshot_received(self, message: SnapshotReceived) -> None:
+        view = self.views.get(message.provider)
+        if view is None:
+            return
+        view.snapshot = message.snapshot
+        self._draw_snapshot_panels()
+        self._check_alarms(view)
+        self.refresh_bindings()
+
+    @_while_running
+    def on_events_received(self, message: EventsReceived) -> None:
+        events = [e if e.provider else dataclasses.replace(e, provider=message.provider) for e in message.events]
+        added, dropped = self.event_log.add(events)
+        if added or dropped:
+            self.events.show(self.event_log.events, added, dropped, self.palette)
+
+    @_while_running
+    def on_command_progressed(self, message: CommandProgressed) -> None:
+        view = self.views.get(message.provider)
+        if view is None:
+            return
+        update = message.update
+        view.command = update
+        view.command_seen_at = self.clock()
+        self._draw_header()
+        self.refresh_bindings()
+        if update.result is None:
+            return
+        what = f"{message.provider}: {update.command.describe()}"
+        result = update.result
+        if result.phase is CommandPhase.DONE:
+            self.notify(f"{what}: {result.message or 'done'}", title="Done")
+        elif result.phase is CommandPhase.FAILED:
+            self.notify(f"{what} failed: {result.message}", title="Refused", severity="error", timeout=10)
+        else:
+            self.notify(f"{what}: {result.message}. Re-reading the panel's state; not re-sent.",
+                        title="Outcome unknown", severity="warning", timeout=10)
+
+    @_while_running
+    def on_photos_received(self, message: PhotosReceived) -> None:
+        photos = tuple(p if p.provider else dataclasses.replace(p, provider=message.provider) for p in message.photos)
+        self.album.add(photos)
+        self.photo.show(self.album.photos)
+
+    def on_photo_panel_opened(self, message: PhotoPanel.Opened) -> None:
+        self.push_screen(PhotoScreen(self.album.photos, message.index, protocol=imaging.graphics_protocol()))
+
+    # ------------------------------------------------------------------ drawing
+
+    def _on_theme_changed(self) -> None:
+        self.palette = Palette(self.theme_variables)
+        self._draw_all()
+
+    def _draw_all(self) -> None:
+        self._draw_header()
+        self._draw_snapshot_panels()
+        self.events.show(self.event_log.events, [], [], self.palette)
+
+    def _draw_header(self) -> None:
+        self.header.show(self.views.values(), self.clock(), self.palette)
+
+    def _draw_partitions(self) -> None:
+        self.partitions.show(self.views.values(), self.clock(), self.palette)
+
+    def _draw_snapshot_panels(self) -> None:
+        self._draw_partitions()
+        self.zones.show(self.views.values(), self.palette)
+        self.troubles.show(self.views.values(), self.palette)
+        self.users.show(self.views.values(), self.palette)
+
+    def _tick(self) -> None:
+        """Once a second: data ages, command timers and exit-delay countdowns move on."""
+        self._draw_header()
+        if any(
+            p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions
+        ):
+            self._draw_partitions()
+
+    # ------------------------------------------------------------------ alarms
+
+    def _check_alarms(self, view: ProviderView) -> None:
+        assert view.snapshot is not None
+        triggered = {p.id: p for p in view.snapshot.partitions if p.state is PartitionState.TRIGGERED}
+        # Once a partition is no longer triggered, its next alarm must alert again.
+        self._acknowledged = {k for k in self._acknowledged if k[0] != view.name or k[1] in triggered}
+        for partition in triggered.values():
+            key = (view.name, partition.id)
+            if key in self._acknowledged:
+                continue
+            alarm = Alarm(view.name, partition.id, partition.name, partition.alarm_zone, view.snapshot.fetched_at)
+            if self._alarm_screen is not None:
+                if alarm in self._alarm_screen.alarms:
+                    continue
+                self._alarm_screen.add(alarm)
+            else:
+                self._alarm_screen = AlarmScreen([alarm])
+                self.push_screen(self._alarm_screen, self._alarm_closed)
+            self.bell()
+            zone = f" — {partition.alarm_zone}" if partition.alarm_zone else ""
+            self.notify(f"{view.name} · {partition.name}{zone}", title="ALARM", severity="error", timeout=30,
+                        markup=False)
+
+    def _alarm_closed(self, answer: str | None) -> None:
+        screen, self._alarm_screen = self._alarm_screen, None
+        if screen is None:
+            return
+        self._acknowledged.update((a.provider, a.partition_id) for a in screen.alarms)
+        if answer == "disarm" and screen.alarms:
+            first = screen.alarms[0]
+            self.partitions.select(first.provider, first.partition_id)
+            self.action_disarm()
+
+    # ------------------------------------------------------------------ targets and what is possible
+
+    def _partition_target(self) -> tuple[ProviderView, Partition | None] | None:
+        selected = self.partitions.selected()
+        if selected is None:
+            return None
+        provider, partition_id = selected
+        view = self.views[provider]
+        partition = view.snapshot.partition(partition_id) if view.snapshot and partition_id else None
+        return view, partition
+
+    def _zone_target(self) -> tuple[ProviderView, Zone] | None:
+        selected = self.zones.selected()
+        if selected is None:
+            return None
+        return self.views[selected[0]], selected[1]
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Why `action` cannot run now on the selected partition or zone; None if it can."""
+        if action in ("arm", "disarm"):
+            target = self._partition_target()
+            if target is None or target[1] is None:
+                return "select a partition first"
+            view, partition = target
+            problem = self._provider_problem(view)
+            if problem:
+                return problem
+            assert view.snapshot is not None
+            if action == "arm":
+                mode = ArmMode(str(parameters[0]))
+                if not view.snapshot.can_arm(mode):
+                    return f"{view.name} cannot {MODE_WORDS[mode].lower()}"
+                if partition.state is mode.armed_state:
+                    return f"{partition.name} is already {mode.armed_state.value.replace('_', ' ')}"
+                if partition.state in UNSETTLED or partition.state is PartitionState.TRIGGERED:
+                    return f"{partition.name} is {partition.state.value}; disarm first"
+                return None
+            if Capability.DISARM not in view.snapshot.capabilities:
+                return f"{view.name} cannot disarm remotely"
+            if partition.state is PartitionState.DISARMED:
+                return f"{partition.name} is already disarmed"
+            return None
+        if action in ("bypass", "photo"):
+            target = self._zone_target()
+            if target is None:
+                return "select a zone first"
+            view, zone = target
+            problem = self._provider_problem(view)
+            if problem:
+                return problem
+            assert view.snapshot is not None
+            if action == "bypass" and Capability.BYPASS not in view.snapshot.capabilities:
+                return f"{view.name} cannot bypass zones"
+            if action == "photo":
+                if Capability.PHOTO not in view.snapshot.capabilities:
+                    return f"{view.name} has no cameras"
+                if not zone.camera:
+                    return f"{zone.name} has no camera"
+            return None
+        return None
+
+    def _provider_problem(self, view: ProviderView) -> str | None:
+        if not view.online:
+            return f"{view.name} is {view.status.state.value}"
+        if view.command_pending:
+            return f"{view.name} is still busy with {view.command.command.describe()}"  # type: ignore[union-attr]
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("arm", "disarm", "bypass", "photo"):
+            if not self.is_mounted:
+                return True
+            return True if self.why_not(action, parameters) is None else None
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def action_arm(self, mode: str) -> None:
+        if self._refuse_if_impossible("arm", (mode,)):
+            return
+        view, partition = self._partition_target()  # type: ignore[misc]
+        assert partition is not None and view.snapshot is not None
+        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
+        command = Command(
+            CommandAction.ARM,
+            mode=ArmMode(mode),
+            partition=None if whole_panel else partition.id,
+            label=view.snapshot.panel_name or view.name if whole_panel else partition.name,
+        )
+        self._start_command(view, command, confirm=self.settings.confirm.arm)
+
+    def action_disarm(self) -> None:
+        if self._refuse_if_impossible("disarm", ()):
+            return
+        view, partition = self._partition_target()  # type: ignore[misc]
+        assert partition is not None and view.snapshot is not None
+        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
+        command = Command(
+            CommandAction.DISARM,
+            partition=None if whole_panel else partition.id,
+            label=view.snapshot.panel_name or view.name if whole_panel else partition.name,
+        )
+        self._start_command(view, command, confirm=self.settings.confirm.disarm)
+
+    def action_bypass(self) -> None:
+        if self._refuse_if_impossible("bypass", ()):
+            return
+        view, zone = self._zone_target()  # type: ignore[misc]
+        self._start_command(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name),
+                            confirm=False)
+
+    def action_photo(self) -> None:
+        if self._refuse_if_impossible("photo", ()):
+            return
+        view, zone = self._zone_target()  # type: ignore[misc]
+        self._start_command(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name), confirm=False)
+
+    def action_refresh(self) -> None:
+        for poller in self.pollers:
+            poller.refresh_now()
+        self.notify("refreshing every panel", timeout=2)
+
+    def action_filter_events(self) -> None:
+        self.events.start_text_filter()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_table()))
+
+    def _refuse_if_impossible(self, action: str, parameters: tuple[object, ...]) -> bool:
+        reason = self.why_not(action, parameters)
+        if reason is not None:
+            self.notify(reason, severity="warning", timeout=4)
+            return True
+        return False
+
+    def _start_command(self, view: ProviderView, command: Command, *, confirm: bool) -> None:
+        provider = self.providers[view.name]
+        needs_code = (
+            command.action is not CommandAction.PHOTO and provider.needs_code and provider.code_for(None) is None
+        )
+        if not confirm and not needs_code:
+            self._submit(view.name, command)
+            return
+        self.run_worker(self._ask_then_submit(view.name, command, confirm, needs_code), group="command-dialog",
+                        exclusive=True)
+
+    async def _ask_then_submit(self, provider: str, command: Command, confirm: bool, needs_code: bool) -> None:
+        if confirm and not await self.push_screen_wait(ConfirmScreen(f"{provider}: {command.describe()}?")):
+            return
+        code = None
+        if needs_code:
+            code = await self.push_screen_wait(PinScreen(command.describe(), provider))
+            if not code:
+                return
+        self._submit(provider, dataclasses.replace(command, code=code))
+
+    def _submit(self, provider: str, command: Command) -> None:
+        try:
+            self.pollers[provider].submit(command)
+        except CommandBusy as exc:
+            self.notify(str(exc), severity="warning")
+
+    # ------------------------------------------------------------------ command palette, help
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for view in self.views.values():
+            yield SystemCommand(f"{view.name}: refresh now", "read the panel itself", self.pollers[view.name].refresh_now)
+            if view.snapshot is None:
+                continue
+            for partition in view.snapshot.partitions:
+                where = f"{view.name} · {partition.name}"
+                for mode in ArmMode:
+                    if view.snapshot.can_arm(mode):
+                        yield SystemCommand(
+                            f"{where}: {MODE_WORDS[mode]}",
+                            f"arm {partition.name} ({mode.value})",
+                            functools.partial(self._palette_partition, view.name, partition.id, "arm", mode.value),
+                        )
+                yield SystemCommand(
+                    f"{where}: Disarm",
+                    f"disarm {partition.name}",
+                    functools.partial(self._palette_partition, view.name, partition.id, "disarm", None),
+                )
+            for zone in view.snapshot.zones:
+                if Capability.BYPASS in view.snapshot.capabilities:
+                    yield SystemCommand(
+                        f"{view.name} · {zone.name}: {'Restore' if zone.bypassed else 'Bypass'}",
+                        "bypass on/off for this zone",
+                        functools.partial(self._palette_zone, view.name, zone.id, "bypass"),
+                        discover=False,
+                    )
+                if zone.camera and Capability.PHOTO in view.snapshot.capabilities:
+                    yield SystemCommand(
+                        f"{view.name} · {zone.name}: Take photo",
+                        "ask the camera for new photos",
+                        functools.partial(self._palette_zone, view.name, zone.id, "photo"),
+                    )
+        for scenario in self.scenarios:
+            yield SystemCommand(scenario.title, scenario.help, scenario.callback)
+
+    def _palette_partition(self, provider: str, partition_id: str, action: str, mode: str | None) -> None:
+        self.partitions.select(provider, partition_id)
+        if action == "arm":
+            self.action_arm(str(mode))
+        else:
+            self.action_disarm()
+
+    def _palette_zone(self, provider: str, zone_id: str, action: str) -> None:
+        table = self.zones
+        key = f"{provider}\x1f{zone_id}"
+        try:
+            table.move_cursor(row=table.get_row_index(key))
+        except Exception:
+            self.notify("that zone is no longer listed", severity="warning")
+            return
+        self.action_bypass() if action == "bypass" else self.action_photo()
+
+    def binding_table(self) -> list[tuple[str, str, str]]:
+        """(binding id, keys, description) for every remappable binding, with the current keymap applied."""
+        rows: list[tuple[str, str, str]] = []
+        keymap = {k: v for k, v in self.settings.keymap.items()}
+        sources: list[tuple[str, list[Binding | tuple[str, ...]]]] = [
+            ("", list(self.BINDINGS)),
+            ("events: ", list(EventsPanel.BINDINGS)),
+            ("photo: ", list(PhotoPanel.BINDINGS)),
+            ("alarm: ", list(AlarmScreen.BINDINGS)),
+        ]
+        for prefix, bindings in sources:
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.id:
+                    rows.append((binding.id, keymap.get(binding.id, binding.key), prefix + binding.description))
+        rows += [
+            ("", "tab / shift+tab", "next / previous panel"),
+            ("", "ctrl+p", "command palette: every action for every partition"),
+            ("", "ctrl+q", "quit"),
+        ]
+        return rows
+
+
+def create_app(
+    settings: Settings,
+    *,
+    scenarios: Sequence[Scenario] = (),
+    clock: WallClock | None = None,
+    **options: object,
+) -> AlarmApp:
+    """The dashboard for `settings` (CLI and tests). Options: providers, timing, autostart, warnings."""
+    return AlarmApp(settings, scenarios=scenarios, clock=clock, **options)  # type: ignore[arg-type]
+
+
+def run_dashboard(settings: Settings, *, scenarios: Sequence[Scenario] = (), warnings: Sequence[str] = ()) -> None:
+    """Run the dashboard in this terminal until the user quits."""
+    imaging.prepare_terminal()  # before the app owns the terminal: term-image must never query it
+    create_app(settings, scenarios=scenarios, warnings=warnings).run()

@@ -1,0 +1,253 @@
+"""How the dashboard looks: SVG snapshots from fixed domain data, a fixed clock and a fixed size.
+
+No simulators here (their timing would make pictures differ); the app's pollers
+are not started and the fixed snapshots are fed in as poller updates. Update
+the pictures with `pytest tests/snapshots --snapshot-update` after a deliberate
+change, and look at them (`tests/snapshots/__snapshots__/`).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image, ImageDraw
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from alarmtui.domain import (
+    ArmMode,
+    Capability,
+    CommandPhase,
+    CommandProgress,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+    Trouble,
+    TroubleKind,
+    User,
+    Zone,
+    ZoneKind,
+)
+from alarmtui.poller import (
+    Command,
+    CommandAction,
+    CommandUpdate,
+    EventsUpdate,
+    LinkState,
+    PhotosUpdate,
+    ProviderStatus,
+    SnapshotUpdate,
+    StatusUpdate,
+)
+from alarmtui.settings import Settings
+from alarmtui.ui.app import AlarmApp, create_app
+from alarmtui.ui.screens.pin import PinScreen
+
+NOW = datetime(2026, 11, 22, 21, 30, 0, tzinfo=UTC)
+SIZE = (150, 46)
+ALL_MODES = frozenset(
+    {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.ARM_PERIMETER, Capability.DISARM,
+     Capability.PHOTO, Capability.EVENTS}
+)
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time(monkeypatch: pytest.MonkeyPatch):
+    """Times are shown in local time: make local time UTC for the pictures."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def settings() -> Settings:
+    common = {"username": "demo", "password": "not-used"}
+    return Settings(
+        providers=[
+            {"name": "casa", "kind": "verisure", "url": "http://127.0.0.1:9", **common},
+            {"name": "powermaster", "kind": "visonic", "url": "http://127.0.0.1:9", "code": "1234", **common},
+            {"name": "vera", "kind": "mios", "url": "http://127.0.0.1:9", **common},
+        ]
+    )
+
+
+def test_photo_jpeg() -> bytes:
+    """A fixed picture: sky, a house, a door (encoded the same way every run)."""
+    image = Image.new("RGB", (320, 240), (120, 170, 220))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 170, 320, 240], fill=(70, 120, 60))
+    draw.polygon([(80, 110), (160, 50), (240, 110)], fill=(150, 40, 40))
+    draw.rectangle([95, 110, 225, 200], fill=(220, 200, 160))
+    draw.rectangle([145, 145, 175, 200], fill=(90, 60, 40))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+test_photo_jpeg.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def casa() -> Snapshot:
+    return Snapshot(
+        partitions=(Partition("2423443", "Casa", PartitionState.ARMED_AWAY, detail="total + perimeter", ready=True),),
+        zones=(
+            Zone("1", "Entrada", ZoneKind.CAMERA, open=False, camera=True),
+            Zone("2", "Comedor", ZoneKind.CAMERA, open=False, camera=True, battery_low=True),
+            Zone("5", "Puerta principal", ZoneKind.CONTACT, open=False),
+        ),
+        capabilities=ALL_MODES,
+        panel_name="Casa",
+        fetched_at=NOW - timedelta(seconds=12),
+    )
+
+
+def powermaster() -> Snapshot:
+    return Snapshot(
+        partitions=(
+            Partition("1", "House", PartitionState.DISARMED, detail="disarm", ready=False,
+                      open_zones=("Front door", "[b]Back[/b] door")),
+            Partition("2", "Garage", PartitionState.ARMING, detail="exit delay", ready=True,
+                      exit_delay_until=NOW + timedelta(seconds=23)),
+            Partition("3", "Office", PartitionState.ARMED_HOME, detail="home", ready=True),
+        ),
+        zones=(
+            Zone("1", "Front door", ZoneKind.CONTACT, open=True, partitions=("1",)),
+            Zone("2", "Hall PIR", ZoneKind.CAMERA, open=False, camera=True, partitions=("1",)),
+            Zone("4", "[b]Back[/b] door", ZoneKind.CONTACT, open=True, bypassed=True, partitions=("1",)),
+            Zone("6", "Garage door", ZoneKind.CONTACT, open=False, tamper=True, partitions=("2",)),
+            Zone("8", "Office window", ZoneKind.CONTACT, open=False, partitions=("3",)),
+        ),
+        troubles=(
+            Trouble("t1", TroubleKind.TAMPER, "Garage door tamper", zone="Garage door", since=NOW - timedelta(hours=2)),
+            Trouble("t2", TroubleKind.POWER, "AC power failure", since=NOW - timedelta(minutes=5)),
+        ),
+        users=(User("1", "Ana", "master", "demo@example.com"), User("2", "Luis", "user"), User("3", "Cleaner", "user")),
+        capabilities=frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.DISARM, Capability.BYPASS,
+                                Capability.PHOTO, Capability.PARTITION_COMMANDS, Capability.USERS}),
+        panel_name="PowerMaster 30",
+        fetched_at=NOW - timedelta(seconds=3),
+    )
+
+
+def vera_triggered() -> Snapshot:
+    return Snapshot(
+        partitions=(
+            Partition("41", "House", PartitionState.TRIGGERED, detail="Alarm · Burglary", ready=False,
+                      open_zones=("Living Room Motion",), alarm_zone="Living Room Motion"),
+            Partition("42", "Garage", PartitionState.ARMED_NIGHT, detail="Night", ready=True),
+        ),
+        zones=(Zone("53", "Living Room Motion", ZoneKind.MOTION, open=True),),
+        capabilities=ALL_MODES | {Capability.PARTITION_COMMANDS, Capability.BYPASS},
+        panel_name="Vera Plus",
+        fetched_at=NOW - timedelta(seconds=1),
+    )
+
+
+def events() -> dict[str, tuple[Event, ...]]:
+    def at(minutes: int) -> datetime:
+        return NOW - timedelta(minutes=minutes)
+
+    return {
+        "casa": (
+            Event("c3", at(1), EventKind.PHOTO, "Fotos solicitadas", who="demo", zone="Entrada"),
+            Event("c2", at(40), EventKind.ARM, "Conexión total", who="Ana"),
+            Event("c1", at(300), EventKind.DISARM, "Desconexión", who="Luis"),
+        ),
+        "powermaster": (
+            Event("p3", at(2), EventKind.TROUBLE, "AC power failure", partition="1"),
+            Event("p2", at(20), EventKind.ZONE, "Front door opened", zone="Front door"),
+            Event("p1", at(90), EventKind.SYSTEM, "[red]Panel[/red] restarted"),
+        ),
+        "vera": (Event("v1", at(0), EventKind.ALARM, "Burglary", zone="Living Room Motion", partition="House"),),
+    }
+
+
+def build_app(*, with_alarm: bool = False) -> AlarmApp:
+    return create_app(settings(), clock=lambda: NOW, autostart=False)
+
+
+async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = False) -> None:
+    """Give the app the fixed data, as the pollers would."""
+    online = {"casa": casa(), "powermaster": powermaster()}
+    if with_alarm:
+        online["vera"] = vera_triggered()
+    for name, snapshot in online.items():
+        app.apply(StatusUpdate(name, ProviderStatus(name, app.views[name].kind, LinkState.ONLINE,
+                                                    last_update=snapshot.fetched_at)))
+        app.apply(SnapshotUpdate(name, snapshot))
+    if not with_alarm:
+        reason = "could not reach the server while logging in (ConnectError: [Errno 111] Connection refused)"
+        app.apply(StatusUpdate("vera", ProviderStatus("vera", "mios", LinkState.RECONNECTING, reason=reason,
+                                                      hint="Check the URL and the network; alarmtui keeps retrying.",
+                                                      retry_in=8.0, failures=2)))
+    for name, batch in events().items():
+        if name in online:
+            app.apply(EventsUpdate(name, batch))
+    app.apply(PhotosUpdate("casa", (Photo("Entrada", NOW - timedelta(minutes=1), test_photo_jpeg(), 0, "casa"),)))
+    command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="2", label="Garage")
+    app.apply(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0)))
+
+
+async def settle(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, AlarmApp)
+    await pilot.pause()
+    deadline = time.monotonic() + 10
+    while app.photo.photos and app.photo._picture is None and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def test_main_screen(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot.app)  # type: ignore[arg-type]
+        await settle(pilot)
+
+    assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_alarm_banner(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot.app, with_alarm=True)  # type: ignore[arg-type]
+        await settle(pilot)
+
+    assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_pin_modal(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await feed(app)  # type: ignore[arg-type]
+        await settle(pilot)
+        app.push_screen(PinScreen("disarm House", "powermaster"))
+        await pilot.pause()
+        pin = app.screen.query_one(Input)
+        pin.cursor_blink = False
+        await pilot.press("1", "2", "3")
+
+    assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_photo_view(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, AlarmApp)
+        await feed(app)
+        await settle(pilot)
+        app.photo.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        viewer = app.screen.query_one("#photo-full")
+        deadline = time.monotonic() + 10
+        while viewer._picture is None and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)

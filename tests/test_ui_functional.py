@@ -1,0 +1,478 @@
+"""The dashboard, headless, against the real embedded simulators (DemoEnvironment).
+
+Every key press here goes through the real app, the real poller, the real
+provider client and the simulator's HTTP server, down to the simulated panel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.notifications import Notify
+
+from alarmtui.demo import DemoEnvironment
+from alarmtui.domain import PartitionState
+from alarmtui.logging_setup import NOISY
+from alarmtui.poller import LinkState, PollTiming
+from alarmtui.settings import Settings
+from alarmtui.simulators.panel import Mode, SimPanel
+from alarmtui.ui.app import AlarmApp, create_app
+from alarmtui.ui.screens.alarm import AlarmScreen
+from alarmtui.ui.screens.confirm import ConfirmScreen
+from alarmtui.ui.screens.photo import PhotoScreen
+from alarmtui.ui.screens.pin import PinScreen
+
+TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4,
+                    min_gap=0.05)
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def demo() -> Iterator[Callable[..., DemoEnvironment]]:
+    envs: list[DemoEnvironment] = []
+
+    def start(*kinds: str) -> DemoEnvironment:
+        env = DemoEnvironment.start(kinds=kinds or ("verisure", "visonic", "mios"), tls=False, life=False, fast=True)
+        envs.append(env)
+        return env
+
+    yield start
+    for env in envs:
+        env.stop()
+
+
+def make_app(env: DemoEnvironment, settings: Settings | None = None, **options: object) -> AlarmApp:
+    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, **options)
+
+
+def panel_of(env: DemoEnvironment, kind: str) -> SimPanel:
+    return env.host.cloud(kind).panels[0]
+
+
+async def until(pilot, predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            app = pilot.app
+            print({n: (v.status, v.snapshot and [(p.id, p.state) for p in v.snapshot.partitions], v.command) for n, v in app.views.items()})
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+def state_of(app: AlarmApp, provider: str, partition_id: str) -> PartitionState | None:
+    snapshot = app.views[provider].snapshot
+    partition = snapshot.partition(partition_id) if snapshot else None
+    return partition.state if partition else None
+
+
+def partition_id(app: AlarmApp, provider: str, name: str) -> str:
+    snapshot = app.views[provider].snapshot
+    assert snapshot is not None
+    return next(p.id for p in snapshot.partitions if p.name == name)
+
+
+def all_online(app: AlarmApp) -> bool:
+    return all(view.online for view in app.views.values())
+
+
+def zone_id(app: AlarmApp, provider: str, name: str) -> str:
+    snapshot = app.views[provider].snapshot
+    assert snapshot is not None
+    return next(z.id for z in snapshot.zones if z.name == name)
+
+
+def select_zone(app: AlarmApp, provider: str, name: str) -> None:
+    app.zones.move_cursor(row=app.zones.get_row_index(f"{provider}\x1f{zone_id(app, provider, name)}"))
+
+
+class NotifyRecorder:
+    """`run_test` does not draw notifications; collect the `Notify` messages instead."""
+
+    def __init__(self) -> None:
+        self.notes: list[Notify] = []
+
+    def __call__(self, message: object) -> None:
+        if isinstance(message, Notify):
+            self.notes.append(message)
+
+
+# ---------------------------------------------------------------------------- the whole house
+
+
+async def test_first_frame_then_every_panel_fills_in(demo) -> None:
+    env = demo()
+    app = make_app(env)
+    started = time.monotonic()
+    async with app.run_test(size=SIZE) as pilot:
+        first_frame = time.monotonic() - started
+        await until(pilot, lambda: all_online(app), what="all providers online")
+        await until(pilot, lambda: app.events.table.row_count > 0, what="events")
+        names = {target[0] for target in app.partitions._targets.values()}
+        assert names == {"casa", "powermaster", "vera"}
+        partitions = sum(len(v.snapshot.partitions) for v in app.views.values() if v.snapshot)
+        assert app.partitions.option_count == partitions == 6
+        assert app.zones.row_count == sum(len(v.snapshot.zones) for v in app.views.values() if v.snapshot)
+        assert app.users.row_count >= 3
+        providers_in_log = {e.provider for e in app.event_log.events}
+        assert {"casa", "powermaster"} <= providers_in_log  # the Vera starts with an empty log
+        times = [e.time for e in app.event_log.events]
+        assert times == sorted(times, reverse=True)  # merged, newest first
+    assert first_frame < 2.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "provider", "partition_name"),
+    [("verisure", "casa", "Casa"), ("visonic", "powermaster", "Garage"), ("mios", "vera", "Garage")],
+)
+async def test_arm_away_then_disarm_sends_exactly_one_command_per_key(demo, kind, provider, partition_name) -> None:
+    env = demo(kind)
+    panel = panel_of(env, kind)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        partition = partition_id(app, provider, partition_name)
+        app.partitions.select(provider, partition)
+        await pilot.pause()
+        before = env.host.call(lambda: panel.commands_received)
+        await pilot.press("a")
+        await until(pilot, lambda: app.views[provider].command_pending or app.views[provider].command, what="command")
+        await pilot.press("a")  # a second press while the first is in flight sends nothing
+        await until(pilot, lambda: state_of(app, provider, partition) is PartitionState.ARMED_AWAY, what="armed away")
+        assert env.host.call(lambda: panel.commands_received) == before + 1
+        await until(pilot, lambda: not app.views[provider].command_pending)
+        assert app.views[provider].command.result.ok
+        await pilot.press("d")
+        await until(pilot, lambda: state_of(app, provider, partition) is PartitionState.DISARMED, what="disarmed")
+        assert env.host.call(lambda: panel.commands_received) == before + 2
+
+
+async def test_arming_shows_progress_in_the_header(demo) -> None:
+    env = demo("verisure")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        await pilot.press("h")
+        await until(pilot, lambda: app.views["casa"].command is not None)
+        header = str(app.header.render())
+        assert "arm home" in header
+        await until(pilot, lambda: app.views["casa"].command.finished, what="finished")
+        await pilot.pause(0.1)
+        assert "✓ arm home" in str(app.header.render())
+
+
+async def test_refused_command_shows_the_vendors_reason(demo) -> None:
+    env = demo("visonic")
+    panel = panel_of(env, "visonic")
+    env.host.call(panel.open_zone, "1")  # front door open: the house is not ready
+    app = make_app(env)
+    notes = NotifyRecorder()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await until(pilot, lambda: all_online(app))
+        await until(pilot, lambda: app.views["powermaster"].snapshot.partition("1").ready is False)
+        app.partitions.select("powermaster", "1")
+        await pilot.press("a")
+        await until(pilot, lambda: app.views["powermaster"].command and app.views["powermaster"].command.finished)
+        result = app.views["powermaster"].command.result
+        assert result.phase.value == "failed"
+        assert result.message
+        assert any(n.notification.severity == "error" and result.message in n.notification.message
+                   for n in notes.notes)
+        assert state_of(app, "powermaster", "1") is PartitionState.DISARMED
+
+
+async def test_bypass_toggles_the_selected_zone(demo) -> None:
+    env = demo("visonic")
+    panel = panel_of(env, "visonic")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        select_zone(app, "powermaster", "Back door")
+        app.zones.focus()
+        await pilot.pause()
+        await pilot.press("b")
+        await until(pilot, lambda: app.views["powermaster"].snapshot.zone("4").bypassed, what="bypassed")
+        assert env.host.call(lambda: panel.zones["4"].bypassed)
+        cells = app.zones.get_row("powermaster\x1f4")
+        assert "bypassed" in cells[4].plain
+        await until(pilot, lambda: not app.views["powermaster"].command_pending)
+        await pilot.press("b")
+        await until(pilot, lambda: not app.views["powermaster"].snapshot.zone("4").bypassed, what="restored")
+
+
+@pytest.mark.parametrize(("kind", "provider", "zone"), [("verisure", "casa", "Entrada"), ("visonic", "powermaster", "Hall PIR"),
+                                                        ("mios", "vera", "Driveway Camera")])
+async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, provider, zone) -> None:
+    env = demo(kind)
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        select_zone(app, provider, zone)
+        await pilot.pause()
+        await pilot.press("c")
+        await until(pilot, lambda: app.photo.photos, timeout=15, what="photos")
+        await until(pilot, lambda: app.photo._picture is not None, what="rendered")
+        picture = app.photo._picture
+        assert "▀" in picture.plain or "▄" in picture.plain
+        assert len(picture.plain.splitlines()) <= app.photo.content_size.height
+        app.photo.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, PhotoScreen)
+        await pilot.press("right")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PhotoScreen)
+
+
+# ---------------------------------------------------------------------------- codes and confirmations
+
+
+async def test_pin_modal_asks_for_a_code_that_is_never_logged(demo, caplog) -> None:
+    env = demo("mios")
+    code = env.host.cloud("mios").code
+    table = env.settings.providers[0].model_dump()
+    table["code"] = None
+    settings = Settings(providers=[table])
+    app = make_app(env, settings)
+    caplog.set_level(logging.DEBUG)
+    for name in NOISY:  # as the CLI does: these libraries log whole URLs at INFO
+        caplog.set_level(logging.WARNING, logger=name)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        app.partitions.select("vera", partition_id(app, "vera", "House"))
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, PinScreen), what="PIN modal")
+        await pilot.press("x", "y", *code)  # letters are refused by the input
+        pin_input = app.screen.query_one("#pin-input")
+        assert pin_input.value == code
+        assert pin_input.password
+        await pilot.press("enter")
+        await until(pilot, lambda: state_of(app, "vera", partition_id(app, "vera", "House")) in (PartitionState.ARMING, PartitionState.ARMED_AWAY),
+                    what="arming")
+    assert code not in caplog.text
+
+
+async def test_cancelled_pin_sends_nothing(demo) -> None:
+    env = demo("mios")
+    panel = panel_of(env, "mios")
+    table = env.settings.providers[0].model_dump()
+    table["code"] = None
+    app = make_app(env, Settings(providers=[table]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        before = env.host.call(lambda: panel.commands_received)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, PinScreen))
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert env.host.call(lambda: panel.commands_received) == before
+
+
+async def test_wrong_pin_is_refused_with_the_reason(demo) -> None:
+    env = demo("mios")
+    table = env.settings.providers[0].model_dump()
+    table["code"] = None
+    app = make_app(env, Settings(providers=[table]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, PinScreen))
+        await pilot.press("0", "0", "0", "9", "enter")
+        await until(pilot, lambda: app.views["vera"].command and app.views["vera"].command.finished)
+        assert app.views["vera"].command.result.phase.value == "failed"
+        assert state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED
+
+
+async def test_disarm_confirmation(demo) -> None:
+    env = demo("visonic")
+    panel = panel_of(env, "visonic")
+    env.host.call(lambda: panel.arm(Mode.AWAY, ["1"], user="test", instant=True, force=True))
+    settings = Settings(providers=env.settings.providers, confirm={"disarm": True})
+    app = make_app(env, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app) and state_of(app, "powermaster", "1") is PartitionState.ARMED_AWAY)
+        app.partitions.select("powermaster", "1")
+        before = env.host.call(lambda: panel.commands_received)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert env.host.call(lambda: panel.commands_received) == before
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: state_of(app, "powermaster", "1") is PartitionState.DISARMED)
+        assert env.host.call(lambda: panel.commands_received) == before + 1
+
+
+# ---------------------------------------------------------------------------- what is possible
+
+
+async def test_impossible_actions_are_dimmed_and_do_nothing(demo) -> None:
+    env = demo("verisure", "visonic")
+    verisure = panel_of(env, "verisure")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        app.partitions.select("casa", partition_id(app, "casa", "Casa"))
+        await pilot.pause()
+        assert app.check_action("disarm", ()) is None  # already disarmed
+        assert app.check_action("arm", ("away",)) is True
+        select_zone(app, "casa", "Entrada")
+        assert app.check_action("bypass", ()) is None  # Verisure cannot bypass
+        assert app.check_action("photo", ()) is True
+        select_zone(app, "powermaster", "Front door")
+        assert app.check_action("photo", ()) is None  # a door contact has no camera
+        before = env.host.call(lambda: verisure.commands_received)
+        await pilot.press("d")
+        await pilot.pause(0.3)
+        assert env.host.call(lambda: verisure.commands_received) == before
+        footer_keys = {key.action: key for key in app.screen.query("FooterKey")}
+        assert footer_keys["app.disarm"].disabled if "app.disarm" in footer_keys else True
+
+
+async def test_command_palette_lists_actions_by_partition_and_scenarios(demo) -> None:
+    env = demo("visonic", "mios")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "powermaster · Garage: Arm away" in titles
+        assert "vera · House: Arm night" in titles
+        assert "powermaster · Garage: Arm night" not in titles  # PowerMaster has no night mode
+        assert "vera · House: Disarm" in titles
+        assert any(title.startswith("Demo: Intrusion") for title in titles)
+
+
+# ---------------------------------------------------------------------------- alarms, failures, exit
+
+
+async def test_intrusion_takes_over_until_acknowledged(demo) -> None:
+    env = demo("visonic")
+    app = make_app(env)
+    notes = NotifyRecorder()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await until(pilot, lambda: all_online(app))
+        bells = []
+        app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+        intrusion = next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion"))
+        intrusion.callback()
+        await until(pilot, lambda: isinstance(app.screen, AlarmScreen), timeout=10, what="alarm banner")
+        await pilot.pause()
+        banner = str(app.screen.query_one("#alarm-detail").render())
+        assert "powermaster · House" in banner and "zone" in banner
+        assert bells
+        assert any(n.notification.title == "ALARM" for n in notes.notes)
+        await pilot.pause(0.6)  # more polls while triggered: still one banner
+        assert sum(isinstance(s, AlarmScreen) for s in app.screen_stack) == 1
+        await pilot.press("enter")
+        assert not isinstance(app.screen, AlarmScreen)
+        await pilot.pause(0.6)
+        assert not isinstance(app.screen, AlarmScreen)  # acknowledged stays acknowledged
+
+
+async def test_alarm_banner_can_disarm(demo) -> None:
+    env = demo("mios")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
+        await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
+        await pilot.press("d")
+        await until(pilot, lambda: state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED, what="disarmed")
+
+
+async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(demo) -> None:
+    env = demo("visonic", "mios")
+    visonic = panel_of(env, "visonic")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        env.host.call(visonic.set_offline, True)
+        app.action_refresh()
+        await until(pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline")
+        status = app.views["powermaster"].status
+        assert status.reason
+        assert status.reason in str(app.header.render())
+        assert app.views["vera"].online
+        vera_polls = app.pollers["vera"].polls
+        await until(pilot, lambda: app.pollers["vera"].polls > vera_polls + 2, what="vera keeps polling")
+        env.host.call(visonic.set_offline, False)
+        await until(pilot, lambda: app.views["powermaster"].online, what="powermaster back")
+
+
+async def test_wrong_password_is_shown_where_the_partitions_would_be(demo) -> None:
+    env = demo("visonic", "mios")
+    tables = [p.model_dump() for p in env.settings.providers]
+    for table in tables:
+        if table["kind"] == "visonic":
+            table["password"] = "not-the-password"
+    app = make_app(env, Settings(providers=tables))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.views["vera"].online and app.views["powermaster"].status.state is LinkState.OFFLINE,
+                    what="vera online, powermaster offline")
+        prompts = [str(app.partitions.get_option_at_index(i).prompt) for i in range(app.partitions.option_count)]
+        assert any("powermaster" in p and "offline" in p for p in prompts)
+        assert "not-the-password" not in " ".join(prompts) + str(app.header.render())
+
+
+async def test_session_expiry_is_invisible_to_the_user(demo) -> None:
+    env = demo("verisure")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        polls = app.pollers["casa"].polls
+        env.host.call(env.host.cloud("verisure").expire_sessions)
+        await until(pilot, lambda: app.pollers["casa"].polls > polls + 2, what="polls after expiry")
+        assert app.views["casa"].online
+
+
+async def test_quitting_logs_out_of_every_provider_within_a_second(demo) -> None:
+    env = demo()
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        assert env.host.call(lambda: len(env.host.cloud("verisure").sessions)) >= 1
+        started = time.monotonic()
+        await pilot.press("ctrl+q")
+    assert time.monotonic() - started < 1.5
+    assert env.host.call(lambda: len(env.host.cloud("verisure").sessions)) == 0
+    assert all(not t.get_name().startswith("poller:") or t.done() for t in asyncio.all_tasks())
+
+
+# ---------------------------------------------------------------------------- events and server text
+
+
+async def test_event_filter_by_text_and_provider(demo) -> None:
+    env = demo("verisure", "visonic")
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app) and len({e.provider for e in app.event_log.events}) == 2)
+        total = app.events.table.row_count
+        await pilot.press("slash")
+        await pilot.press(*"disarm")
+        await pilot.pause(0.1)
+        shown = app.events.table.row_count
+        assert 0 < shown < total
+        assert all("disarm" in " ".join(c.plain for c in app.events.table.get_row_at(i)).lower() for i in range(shown))
+        await pilot.press("enter")  # back to the table, filter kept
+        await pilot.press("escape")
+        assert app.events.table.row_count == total
+        app.events.table.focus()
+        await pilot.press("f")
+        assert app.events.provider_filter == "casa"
+        assert {app.events.table.get_row_at(i)[1].plain for i in range(app.events.table.row_count)} == {"casa"}
+
+
+async def test_server_text_is_shown_literally_not_as_markup(demo) -> None:
+    env = demo("visonic")
+    panel = panel_of(env, "visonic")
+    env.host.call(lambda: setattr(panel.zones["3"], "name", "[bold red]Living[/] [@click=app.quit]x[/]"))
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        name = app.zones.get_row("powermaster\x1f3")[1]
+        assert name.plain == "[bold red]Living[/] [@click=app.quit]x[/]"
+        assert not name.spans
