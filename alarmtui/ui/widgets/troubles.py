@@ -17,9 +17,9 @@ OLDEST = datetime.min.replace(tzinfo=UTC)
 
 class TroublesTable(SyncedTable):
     COLUMNS = (
-        ("since", "Since", 14),
-        ("provider", "Provider", 10),
-        ("kind", "Trouble", 13),
+        ("since", "Since", 11),
+        ("provider", "Provider", 9),
+        ("kind", "Trouble", 9),
         ("text", "Detail", None),
     )
 
@@ -44,7 +44,7 @@ def trouble_cells(provider: str, trouble: Trouble, palette: Palette) -> list[Tex
         since = since.replace(tzinfo=UTC)
     detail = trouble.text + (f" ({trouble.zone})" if trouble.zone and trouble.zone not in trouble.text else "")
     return [
-        SortableText(local_time(trouble.since, with_date=True), since or OLDEST, no_wrap=True),
+        SortableText(local_time(trouble.since, with_date=True)[:11], since or OLDEST, no_wrap=True),
         plain(provider, palette.style("muted")),
         palette.text(TROUBLE_WORDS.get(trouble.kind, trouble.kind.value), "warning", bold=True),
         plain(detail),

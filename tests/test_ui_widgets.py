@@ -1,0 +1,227 @@
+"""Panels and helpers fed with domain objects (no network): merging, incremental tables, escaping, keys."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from alarmtui import imaging
+from alarmtui.domain import (
+    Capability,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Snapshot,
+    Zone,
+    ZoneKind,
+)
+from alarmtui.poller import LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
+from alarmtui.settings import Settings
+from alarmtui.ui.app import AlarmApp, create_app, styles_dir
+from alarmtui.ui.format import Palette
+from alarmtui.ui.screens.help import HelpScreen
+from alarmtui.ui.state import EventLog, ProviderView
+from alarmtui.ui.widgets.partitions import PartitionsPanel
+from alarmtui.ui.widgets.providers import provider_line
+from alarmtui.ui.widgets.zones import ZonesTable
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PALETTE = Palette({"error": "#ff0000", "success": "#00ff00", "warning": "#ffaa00", "primary": "#0000ff",
+                   "foreground": "#eeeeee", "secondary": "#888888", "accent": "#ff00ff"})
+
+
+def event(provider: str, event_id: str, minutes: int, text: str = "x") -> Event:
+    return Event(event_id, T0 + timedelta(minutes=minutes), EventKind.SYSTEM, text, provider=provider)
+
+
+def view(name: str, snapshot: Snapshot | None, state: LinkState = LinkState.ONLINE, reason: str = "") -> ProviderView:
+    return ProviderView(name, "visonic", ProviderStatus(name, "visonic", state, reason=reason), snapshot)
+
+
+# ---------------------------------------------------------------------------- the merged event log
+
+
+def test_event_log_merges_newest_first_deduplicates_and_caps() -> None:
+    log = EventLog(limit=4)
+    added, dropped = log.add([event("a", "1", 1), event("a", "2", 3)])
+    assert [e.id for e in added] == ["1", "2"] and not dropped
+    added, dropped = log.add([event("b", "1", 2), event("a", "2", 3)])  # same id, other provider: kept
+    assert [(e.provider, e.id) for e in added] == [("b", "1")]
+    assert [(e.provider, e.id) for e in log.events] == [("a", "2"), ("b", "1"), ("a", "1")]
+    added, dropped = log.add([event("b", "2", 10), event("b", "3", 11), event("c", "0", -5)])
+    assert len(log.events) == 4
+    assert [(e.provider, e.id) for e in dropped] == [("a", "1"), ("c", "0")]
+    assert ("c", "0") not in [(e.provider, e.id) for e in added]  # older than everything kept
+    assert [e.time for e in log.events] == sorted((e.time for e in log.events), reverse=True)
+
+
+# ---------------------------------------------------------------------------- widgets in a tiny app
+
+
+class PanelApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PartitionsPanel()
+        yield ZonesTable()
+
+
+def house(state: PartitionState = PartitionState.DISARMED, zone_open: bool = False, zone_name: str = "Door") -> Snapshot:
+    return Snapshot(
+        partitions=(Partition("1", "House", state, ready=not zone_open, open_zones=(zone_name,) if zone_open else ()),
+                    Partition("2", "Garage", PartitionState.ARMED_AWAY)),
+        zones=(Zone("z1", zone_name, ZoneKind.CONTACT, open=zone_open), Zone("z2", "Cam", ZoneKind.CAMERA, camera=True)),
+        capabilities=frozenset({Capability.ARM_AWAY, Capability.DISARM}),
+    )
+
+
+async def test_partitions_keep_the_highlight_across_updates_and_show_failures() -> None:
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        panel = app.query_one(PartitionsPanel)
+        panel.show([view("home", house()), view("cabin", None, LinkState.OFFLINE, "wrong password")], T0, PALETTE)
+        await pilot.pause()
+        assert panel.option_count == 3
+        panel.select("home", "2")
+        panel.show([view("home", house(PartitionState.ARMING)), view("cabin", None, LinkState.OFFLINE, "x")], T0, PALETTE)
+        await pilot.pause()
+        assert panel.selected() == ("home", "2")
+        prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+        assert "ARMING" in prompts[0]
+        assert "offline: x" in prompts[2]
+        # A structural change (a partition vanished) rebuilds, still keeping the selection.
+        smaller = Snapshot(partitions=(Partition("2", "Garage", PartitionState.DISARMED),))
+        panel.show([view("home", smaller)], T0, PALETTE)
+        await pilot.pause()
+        assert panel.selected() == ("home", "2")
+
+
+async def test_zone_table_updates_one_cell_not_the_whole_table() -> None:
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(ZonesTable)
+        table.show([view("home", house())], PALETTE)
+        await pilot.pause()
+        table.move_cursor(row=1)
+        calls: list[str] = []
+        original_add, original_update = table.add_row, table.update_cell
+        table.add_row = lambda *a, **k: calls.append("add") or original_add(*a, **k)  # type: ignore[method-assign]
+        table.update_cell = lambda *a, **k: calls.append("update") or original_update(*a, **k)  # type: ignore[method-assign]
+        table.show([view("home", house(zone_open=True))], PALETTE)
+        await pilot.pause()
+        assert calls == ["update"]  # only the state cell of the door
+        assert table.get_row("home\x1fz1")[3].plain == "open"
+        assert table.selected()[1].id == "z2"  # cursor stays on the camera
+
+
+async def test_server_text_is_never_markup() -> None:
+    evil = "[bold]Door[/bold] [@click=app.quit]x[/]"
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        app.query_one(ZonesTable).show([view("home", house(zone_open=True, zone_name=evil))], PALETTE)
+        app.query_one(PartitionsPanel).show([view("home", house(zone_open=True, zone_name=evil))], T0, PALETTE)
+        await pilot.pause()
+        cell = app.query_one(ZonesTable).get_row("home\x1fz1")[1]
+        assert cell.plain == evil and not cell.spans
+        prompt = app.query_one(PartitionsPanel).get_option_at_index(0).prompt
+        assert isinstance(prompt, Text) and evil in prompt.plain
+
+
+def test_header_line_shows_state_reason_and_age() -> None:
+    status = ProviderStatus("home", "visonic", LinkState.RECONNECTING, reason="timed out while polling", retry_in=4,
+                            last_update=T0 - timedelta(seconds=90))
+    line = provider_line(ProviderView("home", "visonic", status), T0, PALETTE).plain
+    assert "reconnecting: timed out while polling (retry in 4s)" in line
+    assert "updated 1m ago" in line
+
+
+# ---------------------------------------------------------------------------- the app without pollers
+
+
+def offline_settings(**extra: object) -> Settings:
+    return Settings(providers=[{"name": "home", "kind": "visonic", "url": "http://127.0.0.1:9", "username": "u",
+                                "password": "p"}], **extra)
+
+
+async def test_keymap_from_settings_remaps_and_help_lists_binding_ids() -> None:
+    app = create_app(offline_settings(keymap={"arm_away": "A", "disarm": "x"}), autostart=False)
+    async with app.run_test() as pilot:
+        app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
+        app.apply(SnapshotUpdate("home", house()))
+        await pilot.pause()
+        keys = {binding.id: binding.key for _, binding in app.screen.active_bindings.values() if binding.id}
+        assert keys["arm_away"] == "A" and keys["disarm"] == "x"
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[0] for row in app.screen.rows}
+        assert {"arm_away", "arm_home", "arm_night", "arm_perimeter", "disarm", "bypass", "photo", "refresh",
+                "filter_events", "help"} <= ids
+
+
+async def test_actions_are_dimmed_until_the_provider_is_online() -> None:
+    app = create_app(offline_settings(), autostart=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.check_action("arm", ("away",)) is None
+        app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
+        app.apply(SnapshotUpdate("home", house()))
+        await pilot.pause()
+        assert app.check_action("arm", ("away",)) is True
+        assert app.check_action("arm", ("night",)) is None  # no night mode on this panel
+        assert app.check_action("disarm", ()) is None  # already disarmed
+
+
+def test_styles_are_found() -> None:
+    assert (styles_dir() / "app.tcss").is_file()
+    assert all(Path.is_file() for Path in AlarmApp.CSS_PATH)  # type: ignore[attr-defined, union-attr]
+
+
+# ---------------------------------------------------------------------------- imaging
+
+
+def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_halfblocks_fit_the_frame() -> None:
+    text = imaging.halfblock_text(jpeg(), 20, 6)
+    lines = text.plain.splitlines()
+    assert 1 <= len(lines) <= 6
+    assert all(len(line) <= 20 for line in lines)
+    assert set("".join(lines)) <= {"▀", "▄", " ", "█"}
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image", b"\xff\xd8\xff\xe0" + b"\x00" * 50])
+def test_garbage_is_refused(data: bytes) -> None:
+    with pytest.raises(imaging.ImageError):
+        imaging.decode(data)
+
+
+def test_decompression_bombs_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imaging, "MAX_PIXELS", 1000)
+    with pytest.raises(imaging.ImageError, match="too large"):
+        imaging.decode(jpeg((64, 48)))
+
+
+def test_render_cache_renders_once_per_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = imaging.halfblock_text
+    monkeypatch.setattr(imaging, "halfblock_text", lambda *a: calls.append(a[1:]) or real(*a))
+    cache = imaging.RenderCache(size=2)
+    data = jpeg()
+    first = cache.render("k", data, 10, 4)
+    assert cache.render("k", data, 10, 4) is first
+    cache.render("k", data, 12, 4)
+    assert calls == [(10, 4), (12, 4)]
+
+
+def test_graphics_protocol_comes_from_the_environment_only() -> None:
+    assert imaging.graphics_protocol({"TERM": "xterm-kitty"}) == "kitty"
+    assert imaging.graphics_protocol({"TERM_PROGRAM": "iTerm.app"}) == "iterm2"
+    assert imaging.graphics_protocol({"TERM": "xterm-256color"}) is None
