@@ -48,7 +48,7 @@ def decode(data: bytes, *, fit: tuple[int, int] | None = None) -> Image.Image:
     """Decode `data` to RGB, at a reduced scale when only `fit` pixels are needed."""
     try:
         image = Image.open(io.BytesIO(data))
-    except Exception as exc:  # Pillow raises many types for garbage
+    except Exception as exc:  # noqa: BLE001  (Pillow raises many types for garbage)
         raise ImageError(f"not an image ({type(exc).__name__})") from None
     if image.format not in ACCEPTED_FORMATS:
         raise ImageError(f"unsupported image format {image.format}")
@@ -59,7 +59,7 @@ def decode(data: bytes, *, fit: tuple[int, int] | None = None) -> Image.Image:
         image.draft("RGB", fit)  # the JPEG decoder scales by 1/2..1/8 for free
     try:
         return image.convert("RGB")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (truncated or corrupt data, any decoder error)
         raise ImageError(f"broken image ({type(exc).__name__})") from None
 
 
@@ -113,7 +113,7 @@ class RenderCache:
 
 
 def graphics_protocol(environ: dict[str, str] | None = None) -> str | None:
-    """"kitty" or "iterm2" when the terminal says (by environment, never by a query) it has one."""
+    """ "kitty" or "iterm2" when the terminal says (by environment, never by a query) it has one."""
     env = os.environ if environ is None else environ
     term = env.get("TERM", "")
     program = env.get("TERM_PROGRAM", "")

@@ -289,8 +289,12 @@ class Poller:
         if snapshot.online:
             self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
         else:  # the cloud answered for a panel that is not there: show why, keep its last known state
-            self._set_status(LinkState.OFFLINE, reason=snapshot.detail or "the panel is offline",
-                             hint=PanelOffline.hint, last_update=snapshot.fetched_at or self._now())
+            self._set_status(
+                LinkState.OFFLINE,
+                reason=snapshot.detail or "the panel is offline",
+                hint=PanelOffline.hint,
+                last_update=snapshot.fetched_at or self._now(),
+            )
         return self.timing.fast_interval if self.command_pending else self.poll_interval
 
     def _failed(self, exc: ProviderError) -> float:
@@ -307,7 +311,10 @@ class Poller:
                 # Repeating a wrong password quickly gets accounts locked.
                 delay = max(delay, min(60.0, self.timing.backoff_max))
         offline = isinstance(exc, AuthenticationFailed | PanelOffline) or self._failures >= self.OFFLINE_AFTER
-        if isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError) and self._failures < self.OFFLINE_AFTER:
+        if (
+            isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError)
+            and self._failures < self.OFFLINE_AFTER
+        ):
             offline = False
         log.info("%s: poll failed (%s); next try in %.1fs", self.name, exc, delay)
         self._set_status(
@@ -409,15 +416,18 @@ class Poller:
             if isinstance(exc, SessionExpired | AuthenticationFailed):
                 self._connected = False
             result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start)
-        except Exception as exc:  # a provider bug must not kill the dashboard
+        except Exception as exc:
             log.exception("%s: command %s crashed", self.name, command.describe())
-            result = CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: internal error ({type(exc).__name__})",
-                                   self._clock() - start)
+            result = CommandResult(
+                CommandPhase.UNKNOWN, f"outcome unknown: internal error ({type(exc).__name__})", self._clock() - start
+            )
         self._emit(
             CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result)
         )
         if result.photos:
-            self._emit(PhotosUpdate(self.name, tuple(dataclasses.replace(p, provider=self.name) for p in result.photos)))
+            self._emit(
+                PhotosUpdate(self.name, tuple(dataclasses.replace(p, provider=self.name) for p in result.photos))
+            )
         self.refresh_now()  # whatever happened, show the panel's real state
         return result
 
@@ -426,7 +436,9 @@ class Poller:
         match command.action:
             case CommandAction.ARM:
                 assert command.mode is not None
-                return await provider.arm(command.mode, partition=command.partition, code=command.code, progress=progress)
+                return await provider.arm(
+                    command.mode, partition=command.partition, code=command.code, progress=progress
+                )
             case CommandAction.DISARM:
                 return await provider.disarm(partition=command.partition, code=command.code, progress=progress)
             case CommandAction.BYPASS:
@@ -444,8 +456,15 @@ class Poller:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _set_status(self, state: LinkState, *, reason: str = "", hint: str = "", retry_in: float | None = None,
-                    last_update: datetime | None = None) -> None:
+    def _set_status(
+        self,
+        state: LinkState,
+        *,
+        reason: str = "",
+        hint: str = "",
+        retry_in: float | None = None,
+        last_update: datetime | None = None,
+    ) -> None:
         self.status = ProviderStatus(
             self.name,
             self.provider.kind,
@@ -507,7 +526,7 @@ class PollerGroup:
         closes = [asyncio.ensure_future(self._stop_one(p)) for p in self.pollers.values()]
         all_work = [*self._tasks, *closes]
         if all_work:
-            done, pending = await asyncio.wait(all_work, timeout=timeout)
+            _, pending = await asyncio.wait(all_work, timeout=timeout)
             for task in pending:
                 task.cancel()
             if pending:
@@ -519,5 +538,5 @@ class PollerGroup:
     async def _stop_one(poller: Poller) -> None:
         try:
             await poller.close()
-        except Exception as exc:  # best effort: logging out must not block quitting
+        except Exception as exc:  # noqa: BLE001  (best effort: logging out must not block quitting)
             log.info("%s: close failed: %s", poller.name, exc)

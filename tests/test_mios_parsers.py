@@ -57,12 +57,21 @@ D, A, H, N = PartitionState.DISARMED, PartitionState.ARMED_AWAY, PartitionState.
         ("armed", "stay", "none", H, None),
     ],
 )
-def test_partition_state_table(arm_mode: str, detailed: str, alarm: str, state: PartitionState, ready: bool | None) -> None:
+def test_partition_state_table(
+    arm_mode: str, detailed: str, alarm: str, state: PartitionState, ready: bool | None
+) -> None:
     assert partition_state(arm_mode, detailed, alarm) == (state, ready)
 
 
 def _identity(**fields: Any) -> str:
-    data = {"Expires": 2000, "Generated": 1000, "PK_Account": 7, "PK_User": "9", "Server_Auth": "a.example", "Username": "x"}
+    data = {
+        "Expires": 2000,
+        "Generated": 1000,
+        "PK_Account": 7,
+        "PK_User": "9",
+        "Server_Auth": "a.example",
+        "Username": "x",
+    }
     data.update(fields)
     return base64.b64encode(json.dumps(data).encode()).decode()
 
@@ -72,22 +81,36 @@ def test_identity_and_auth_reply_accept_strings_or_numbers() -> None:
     assert identity.pk_account == "260061" and identity.expires == 1424350138 and identity.lifetime == 86400
     assert "c2ln" not in repr(identity)
     reply = parse_auth_reply(
-        {"Identity": _identity(), "IdentitySignature": "c2ln", "Server_Account": "vera-us-oem-account12.mios.com",
-         "Server_Event": "https://vera-us-oem-event12.mios.com/"}
+        {
+            "Identity": _identity(),
+            "IdentitySignature": "c2ln",
+            "Server_Account": "vera-us-oem-account12.mios.com",
+            "Server_Event": "https://vera-us-oem-event12.mios.com/",
+        }
     )
     assert reply.servers == {"account": "vera-us-oem-account12.mios.com", "event": "vera-us-oem-event12.mios.com"}
-    for bad in ({"Identity": "!!!", "IdentitySignature": "x", "Server_Account": "a"},
-                {"Identity": _identity(), "Server_Account": "a"},
-                {"Identity": base64.b64encode(b"[]").decode(), "IdentitySignature": "x", "Server_Account": "a"},
-                {"Identity": _identity(), "IdentitySignature": "x", "Server_Account": "bad host/../x y"}):
+    for bad in (
+        {"Identity": "!!!", "IdentitySignature": "x", "Server_Account": "a"},
+        {"Identity": _identity(), "Server_Account": "a"},
+        {"Identity": base64.b64encode(b"[]").decode(), "IdentitySignature": "x", "Server_Account": "a"},
+        {"Identity": _identity(), "IdentitySignature": "x", "Server_Account": "bad host/../x y"},
+    ):
         with pytest.raises(ProtocolError):
             parse_auth_reply(bad)
 
 
 def test_device_list_and_info() -> None:
-    devices = parse_devices({"Devices": [{"PK_Device": 35101627, "PK_DeviceType": "1", "Server_Device": "d1.mios.com", "Name": "\x1b[31mHome"}]})
+    devices = parse_devices(
+        {
+            "Devices": [
+                {"PK_Device": 35101627, "PK_DeviceType": "1", "Server_Device": "d1.mios.com", "Name": "\x1b[31mHome"}
+            ]
+        }
+    )
     assert devices[0].pk_device == "35101627" and devices[0].name == "[31mHome" and devices[0].server_device_alt is None
-    assert parse_device_info({"PK_Device": "35101627", "Server_Relay": "r.mios.com:443"}, "35101627") == {"relay": "r.mios.com:443"}
+    assert parse_device_info({"PK_Device": "35101627", "Server_Relay": "r.mios.com:443"}, "35101627") == {
+        "relay": "r.mios.com:443"
+    }
     with pytest.raises(ProtocolError):
         parse_device_info({"PK_Device": "1", "Server_Relay": "r"}, "2")
     with pytest.raises(ProtocolError):
@@ -117,10 +140,35 @@ def test_action_replies() -> None:
 
 def test_snapshot_from_real_world_device_shapes() -> None:
     devices = {
-        "41": {"id": "41", "name": "House", "category": "23", "armmode": "Armed", "detailedarmmode": "Stay", "vendorstatus": "Armed Stay", "alarm": "None"},
+        "41": {
+            "id": "41",
+            "name": "House",
+            "category": "23",
+            "armmode": "Armed",
+            "detailedarmmode": "Stay",
+            "vendorstatus": "Armed Stay",
+            "alarm": "None",
+        },
         "42": {"id": "42", "name": "Shed", "category": 23},
-        "51": {"id": "51", "name": "Door", "category": 4, "subcategory": "1", "tripped": "1", "armed": "0", "batterylevel": "5"},
-        "52": {"id": "52", "name": "PIR", "category": 4, "subcategory": 3, "tripped": "true", "armed": 1, "commFailure": "1", "batterylevel": "x"},
+        "51": {
+            "id": "51",
+            "name": "Door",
+            "category": 4,
+            "subcategory": "1",
+            "tripped": "1",
+            "armed": "0",
+            "batterylevel": "5",
+        },
+        "52": {
+            "id": "52",
+            "name": "PIR",
+            "category": 4,
+            "subcategory": 3,
+            "tripped": "true",
+            "armed": 1,
+            "commFailure": "1",
+            "batterylevel": "x",
+        },
         "53": {"id": "53", "name": None, "category": 4, "subcategory": "weird"},
         "60": {"id": "60", "name": "Cam", "category": 6},
         "70": {"id": "70", "name": "Lamp", "category": 2},
@@ -135,10 +183,15 @@ def test_snapshot_from_real_world_device_shapes() -> None:
     assert pir.open and not pir.bypassed and not pir.battery_low and pir.kind is ZoneKind.MOTION
     assert unnamed.name == "Device 53" and unnamed.open is None and unnamed.kind is ZoneKind.OTHER
     assert cam.camera
-    assert {(t.kind, t.zone) for t in snap.troubles} == {(TroubleKind.LOW_BATTERY, "51"), (TroubleKind.COMMUNICATION, "52")}
+    assert {(t.kind, t.zone) for t in snap.troubles} == {
+        (TroubleKind.LOW_BATTERY, "51"),
+        (TroubleKind.COMMUNICATION, "52"),
+    }
 
 
-def _record(pk: int, device: str, code: str, new: str, old: str = "", stamp: int = 100, event_type: int = 4) -> EventRecord:
+def _record(
+    pk: int, device: str, code: str, new: str, old: str = "", stamp: int = 100, event_type: int = 4
+) -> EventRecord:
     return EventRecord(str(pk), event_type, device, "", stamp, code, new, old, "")
 
 
@@ -176,9 +229,34 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=20,
 )
-keys = ["Identity", "IdentitySignature", "Server_Account", "Devices", "PK_Device", "Server_Device", "Server_Relay",
-        "loadtime", "dataversion", "devices", "full", "id", "category", "status", "Records", "EventType", "PK_Event",
-        "Timestamp", "PK_Store", "Key", "Server_Storage", "DeviceID", "JobID", "name", "armmode", "tripped"]
+keys = [
+    "Identity",
+    "IdentitySignature",
+    "Server_Account",
+    "Devices",
+    "PK_Device",
+    "Server_Device",
+    "Server_Relay",
+    "loadtime",
+    "dataversion",
+    "devices",
+    "full",
+    "id",
+    "category",
+    "status",
+    "Records",
+    "EventType",
+    "PK_Event",
+    "Timestamp",
+    "PK_Store",
+    "Key",
+    "Server_Storage",
+    "DeviceID",
+    "JobID",
+    "name",
+    "armmode",
+    "tripped",
+]
 shaped = st.recursive(
     json_values,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(keys), children, max_size=8),

@@ -77,7 +77,13 @@ async def rig() -> AsyncIterator[Rig]:
     cloud = MiosCloud(panel=vera_house(exit_delay=0.3, entry_delay=0.3, photo_delay=0))
     async with SimHost([cloud], tls=True) as host:
         config = MiosConfig(
-            kind="mios", name="vera", url=host.urls["mios"], username="demo", password="demo-pass", code="1234", ca_file=host.ca_file
+            kind="mios",
+            name="vera",
+            url=host.urls["mios"],
+            username="demo",
+            password="demo-pass",
+            code="1234",
+            ca_file=host.ca_file,
         )
         provider = create_provider(config)
         assert isinstance(provider, MiosProvider)
@@ -116,7 +122,9 @@ async def test_login_chain_uses_a_session_per_server_and_finds_the_relay(rig: Ri
     assert rig.cloud.logins == 1
     # Every token is bound to the server that minted it.
     assert {s.server for s in rig.cloud.sessions.values()} == {
-        "vera-us-oem-account11", "vera-us-oem-device11", "vera-us-oem-relay11",
+        "vera-us-oem-account11",
+        "vera-us-oem-device11",
+        "vera-us-oem-relay11",
     }
 
 
@@ -137,7 +145,10 @@ async def test_snapshot_maps_partitions_zones_and_capabilities(rig: Rig) -> None
 
 
 async def test_unknown_user_and_wrong_password_are_clear(rig: Rig) -> None:
-    for overrides, words in (({"username": "nobody"}, "does not know the user"), ({"password": "wrong"}, "refused the password")):
+    for overrides, words in (
+        ({"username": "nobody"}, "does not know the user"),
+        ({"password": "wrong"}, "refused the password"),
+    ):
         provider = rig.new_provider(**overrides)
         with pytest.raises(AuthenticationFailed) as info:
             await provider.connect()
@@ -318,7 +329,14 @@ async def test_no_pin_anywhere_asks_for_one_and_sends_nothing() -> None:
     cloud = MiosCloud(panel=vera_house(exit_delay=0.3))
     async with SimHost([cloud], tls=True) as host:
         provider = MiosProvider(
-            MiosConfig(kind="mios", name="v", url=host.urls["mios"], username="demo", password="demo-pass", ca_file=host.ca_file)
+            MiosConfig(
+                kind="mios",
+                name="v",
+                url=host.urls["mios"],
+                username="demo",
+                password="demo-pass",
+                ca_file=host.ca_file,
+            )
         )
         await provider.connect()
         with pytest.raises(WrongCode, match="PIN is needed"):
@@ -466,7 +484,13 @@ async def test_photos_for_an_unlisted_reference_is_a_typed_error(rig: Rig) -> No
     assert all(not e.photo_ref for e in events)
     from alarmtui.domain import Event
 
-    fake = Event(id="1", time=events[0].time if events else __import__("datetime").datetime.now(), kind=EventKind.PHOTO, text="x", photo_ref="424242")
+    fake = Event(
+        id="1",
+        time=events[0].time if events else __import__("datetime").datetime.now(),
+        kind=EventKind.PHOTO,
+        text="x",
+        photo_ref="424242",
+    )
     with pytest.raises(ProtocolError):
         await rig.provider.photos(fake)
     with pytest.raises(NotSupported):
@@ -589,7 +613,12 @@ async def test_secrets_never_appear_in_logs_errors_or_reprs(rig: Rig, caplog: py
     identity = provider._identity  # noqa: SLF001
     assert identity is not None
     secrets = [
-        "demo-pass", "5678", "9876", identity.raw, identity.signature, *provider._sessions.values(),  # noqa: SLF001
+        "demo-pass",
+        "5678",
+        "9876",
+        identity.raw,
+        identity.signature,
+        *provider._sessions.values(),  # noqa: SLF001
         *rig.cloud.sessions.keys(),
     ]
     from alarmtui.simulators.mios import sha1_password
@@ -628,8 +657,14 @@ async def test_partitions_and_zones_answer_to_plugin_numbers_and_names(rig: Rig)
 
 _junk_json = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**33), 2**33) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["loadtime", "dataversion", "devices", "full", "id", "category", "status", "armmode", "x"]), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["loadtime", "dataversion", "devices", "full", "id", "category", "status", "armmode", "x"]),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=15,
 )
 _junk_body = st.one_of(
@@ -646,7 +681,15 @@ def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
     host = SimHost([cloud], tls=True)
     loop.run_until_complete(host.start())
     provider = MiosProvider(
-        MiosConfig(kind="mios", name="v", url=host.urls["mios"], username="demo", password="demo-pass", code="1234", ca_file=host.ca_file)
+        MiosConfig(
+            kind="mios",
+            name="v",
+            url=host.urls["mios"],
+            username="demo",
+            password="demo-pass",
+            code="1234",
+            ca_file=host.ca_file,
+        )
     )
     _fast(provider)
     provider.read_retries = 1
@@ -667,8 +710,16 @@ def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
         finally:
             cloud.vera().canned.clear()
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(st.sampled_from([200, 200, 200, 400, 404, 500, 502]), _junk_body, st.sampled_from(["snapshot", "long poll", "arm"]))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        st.sampled_from([200, 200, 200, 400, 404, 500, 502]),
+        _junk_body,
+        st.sampled_from(["snapshot", "long poll", "arm"]),
+    )
     def check(status: int, body: bytes, which: str) -> None:
         loop.run_until_complete(attempt(status, body, which))
 

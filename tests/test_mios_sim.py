@@ -42,14 +42,19 @@ class Mms:
     async def login(self, token_version: int = 2) -> dict[str, Any]:
         response = await self.http.get(
             f"{self.base}/autha/auth/username/demo",
-            params={"SHA1Password": sha1_password("demo", "demo-pass"), "PK_Oem": "1", "TokenVersion": str(token_version)},
+            params={
+                "SHA1Password": sha1_password("demo", "demo-pass"),
+                "PK_Oem": "1",
+                "TokenVersion": str(token_version),
+            },
         )
         assert response.status_code == 200, response.text
         return response.json()
 
     async def session(self, auth: dict[str, Any], server: str) -> str:
         response = await self.http.get(
-            self.url(server, "/info/session/token"), headers={"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}
+            self.url(server, "/info/session/token"),
+            headers={"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]},
         )
         assert response.status_code == 200, response.text
         return response.text
@@ -68,14 +73,20 @@ class Mms:
         identity = json.loads(base64.b64decode(auth["Identity"]))
         account = auth["Server_Account"]
         token = await self.session(auth, account)
-        devices = (await self.http.get(
-            self.url(account, f"/account/account/account/{identity['PK_Account']}/devices"), headers={"MMSSession": token}
-        )).json()["Devices"]
+        devices = (
+            await self.http.get(
+                self.url(account, f"/account/account/account/{identity['PK_Account']}/devices"),
+                headers={"MMSSession": token},
+            )
+        ).json()["Devices"]
         device = devices[0]
         token = await self.session(auth, device["Server_Device"])
-        info = (await self.http.get(
-            self.url(device["Server_Device"], f"/device/device/device/{device['PK_Device']}"), headers={"MMSSession": token}
-        )).json()
+        info = (
+            await self.http.get(
+                self.url(device["Server_Device"], f"/device/device/device/{device['PK_Device']}"),
+                headers={"MMSSession": token},
+            )
+        ).json()
         return device["PK_Device"], info["Server_Relay"]
 
 
@@ -129,12 +140,21 @@ async def _job_done(luup: Luup, job: str) -> dict[str, Any]:
 async def test_autha_checks_user_and_the_real_seed(mms: Mms) -> None:
     url = f"{mms.base}/autha/auth/username/"
     assert (await mms.http.get(url + "nobody", params={"SHA1Password": "x", "PK_Oem": "1"})).status_code == 404
+    good = sha1_password("demo", "demo-pass")
+    assert (await mms.http.get(url + "demo", params={"SHA1Password": good, "PK_Oem": "73"})).status_code == 404
     wrong = await mms.http.get(url + "demo", params={"SHA1Password": sha1_password("demo", "nope"), "PK_Oem": "1"})
     assert wrong.status_code == 403 and "wrong password" in wrong.text
     typo = hashlib.sha1(("demo" + "demo-pass" + SPEC_TYPO_SEED).encode()).hexdigest()  # noqa: S324
     assert (await mms.http.get(url + "demo", params={"SHA1Password": typo, "PK_Oem": "1"})).status_code == 403
     auth = await mms.login()
-    assert set(auth) == {"Identity", "IdentitySignature", "Server_Event", "Server_Event_Alt", "Server_Account", "Server_Account_Alt"}
+    assert set(auth) == {
+        "Identity",
+        "IdentitySignature",
+        "Server_Event",
+        "Server_Event_Alt",
+        "Server_Account",
+        "Server_Account_Alt",
+    }
     port = mms.host.ports["mios"]
     assert auth["Server_Account"] == f"127.0.0.1:{port}/vera-us-oem-account11"
     assert mms.cloud.logins == 1
@@ -180,7 +200,9 @@ async def test_session_tokens_and_each_401_reason(mms: Mms) -> None:
     assert len(token) == 38 and token == token.upper() and int(token, 16) >= 0
     assert (await get({"MMSSession": token}, devices_path)).status_code == 200
     # Identity headers work directly too (the Ezlo Go client does this).
-    assert (await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}, devices_path)).status_code == 200
+    assert (
+        await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}, devices_path)
+    ).status_code == 200
 
     def reason(response: httpx.Response) -> str:
         assert response.status_code == 401
@@ -192,15 +214,31 @@ async def test_session_tokens_and_each_401_reason(mms: Mms) -> None:
     relay_name = auth["Server_Account"].replace("account11", "relay11")
     assert reason(await get({"MMSSession": token}, devices_path, relay_name)) == 'MMSAuth error="invalid session"'
     bad_sig = auth["IdentitySignature"][:-8] + "AAAAAAA="
-    assert reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": bad_sig})) == 'MMSAuth error="invalid signature"'
-    tampered = base64.b64encode(base64.b64decode(auth["Identity"]).replace(b'"PK_Account":260061', b'"PK_Account":1')).decode()
-    assert reason(await get({"MMSAuth": tampered, "MMSAuthSig": auth["IdentitySignature"]})) == 'MMSAuth error="invalid signature"'
+    assert (
+        reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": bad_sig})) == 'MMSAuth error="invalid signature"'
+    )
+    tampered = base64.b64encode(
+        base64.b64decode(auth["Identity"]).replace(b'"PK_Account":260061', b'"PK_Account":1')
+    ).decode()
+    assert (
+        reason(await get({"MMSAuth": tampered, "MMSAuthSig": auth["IdentitySignature"]}))
+        == 'MMSAuth error="invalid signature"'
+    )
     garbage = base64.b64encode(b"not json").decode()
-    assert reason(await get({"MMSAuth": garbage, "MMSAuthSig": mms.cloud.sign(garbage)})) == 'MMSAuth error="invalid token"'
+    assert (
+        reason(await get({"MMSAuth": garbage, "MMSAuthSig": mms.cloud.sign(garbage)}))
+        == 'MMSAuth error="invalid token"'
+    )
     partial = base64.b64encode(json.dumps({"PK_Account": 1, "Expires": int(time.time()) + 99}).encode()).decode()
-    assert reason(await get({"MMSAuth": partial, "MMSAuthSig": mms.cloud.sign(partial)})) == 'MMSAuth error="invalid token"'
+    assert (
+        reason(await get({"MMSAuth": partial, "MMSAuthSig": mms.cloud.sign(partial)}))
+        == 'MMSAuth error="invalid token"'
+    )
     mms.cloud.advance_clock(86401)
-    assert reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]})) == 'MMSAuth error="expired token"'
+    assert (
+        reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}))
+        == 'MMSAuth error="expired token"'
+    )
     assert reason(await get({"MMSSession": token}, devices_path)) == 'MMSAuth error="invalid session"'
     mms.cloud.advance_clock(-86401)
     token = await mms.session(auth, account)
@@ -212,9 +250,13 @@ async def test_missing_permission_is_403(mms: Mms) -> None:
     mms.cloud.revoke_permission("view_account")
     auth = await mms.login()
     token = await mms.session(auth, auth["Server_Account"])
-    response = await mms.http.get(mms.url(auth["Server_Account"], "/account/account/account/260061/devices"), headers={"MMSSession": token})
+    response = await mms.http.get(
+        mms.url(auth["Server_Account"], "/account/account/account/260061/devices"), headers={"MMSSession": token}
+    )
     assert response.status_code == 403 and "view_account" in response.text
-    other = await mms.http.get(mms.url(auth["Server_Account"], "/account/account/account/1/devices"), headers={"MMSSession": token})
+    other = await mms.http.get(
+        mms.url(auth["Server_Account"], "/account/account/account/1/devices"), headers={"MMSSession": token}
+    )
     assert other.status_code == 403
 
 
@@ -225,19 +267,37 @@ async def test_account_devices_device_info_and_locator(mms: Mms) -> None:
     auth = await mms.login()
     account = auth["Server_Account"]
     token = await mms.session(auth, account)
-    devices = (await mms.http.get(mms.url(account, "/account/account/account/260061/devices"), headers={"MMSSession": token})).json()
+    devices = (
+        await mms.http.get(mms.url(account, "/account/account/account/260061/devices"), headers={"MMSSession": token})
+    ).json()
     device = devices["Devices"][0]
     assert device["PK_Device"] == "35101627" and device["PK_DeviceType"] == "1" and device["Using_2G"] == "0"
     assert device["Blocked"] == 0 and device["Server_Device"].endswith("/vera-us-oem-device11")
     token = await mms.session(auth, device["Server_Device"])
-    info = (await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/35101627"), headers={"MMSSession": token})).json()
-    assert info["Server_Relay"].endswith("/vera-us-oem-relay11") and info["HasAlarmPanel"] == "1" and info["Using_2G"] == 0
-    status = (await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/35101627/status"), headers={"MMSSession": token})).json()
+    info = (
+        await mms.http.get(
+            mms.url(device["Server_Device"], "/device/device/device/35101627"), headers={"MMSSession": token}
+        )
+    ).json()
+    assert (
+        info["Server_Relay"].endswith("/vera-us-oem-relay11") and info["HasAlarmPanel"] == "1" and info["Using_2G"] == 0
+    )
+    status = (
+        await mms.http.get(
+            mms.url(device["Server_Device"], "/device/device/device/35101627/status"), headers={"MMSSession": token}
+        )
+    ).json()
     assert status["Online"] == "1"
     mms.cloud.set_offline(True)
-    status = (await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/35101627/status"), headers={"MMSSession": token})).json()
+    status = (
+        await mms.http.get(
+            mms.url(device["Server_Device"], "/device/device/device/35101627/status"), headers={"MMSSession": token}
+        )
+    ).json()
     assert status["Online"] == "0"
-    missing = await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/1"), headers={"MMSSession": token})
+    missing = await mms.http.get(
+        mms.url(device["Server_Device"], "/device/device/device/1"), headers={"MMSSession": token}
+    )
     assert missing.status_code == 404
     located = (await mms.http.get(f"{mms.base}/locator/locator/locator")).json()["Devices"][0]
     assert located["PK_Device"] == 35101627 and located["PK_Account"] == 260061
@@ -248,7 +308,8 @@ async def test_bare_hosts_mode_returns_plain_host_port() -> None:
     async with SimHost([cloud], tls=False) as host:
         async with httpx.AsyncClient() as http:
             response = await http.get(
-                f"{host.urls['mios']}/autha/auth/username/demo", params={"SHA1Password": sha1_password("demo", "demo-pass")}
+                f"{host.urls['mios']}/autha/auth/username/demo",
+                params={"SHA1Password": sha1_password("demo", "demo-pass")},
             )
             assert response.json()["Server_Account"] == f"127.0.0.1:{host.ports['mios']}"
 
@@ -258,7 +319,14 @@ def test_cloud_defaults_and_provider_tables() -> None:
     assert isinstance(cloud, MiosCloud) and cloud.kind == "mios"
     assert (cloud.username, cloud.password, cloud.code) == ("demo", "demo-pass", "1234")
     assert cloud.provider_tables("https://127.0.0.1:1") == [
-        {"name": "vera", "kind": "mios", "url": "https://127.0.0.1:1", "username": "demo", "password": "demo-pass", "code": "1234"}
+        {
+            "name": "vera",
+            "kind": "mios",
+            "url": "https://127.0.0.1:1",
+            "username": "demo",
+            "password": "demo-pass",
+            "code": "1234",
+        }
     ]
     assert cloud.panels[0].name == "Vera Plus"
     assert {u.code for u in cloud.panels[0].users} == {"1234", "5678", "2580"}
@@ -274,7 +342,12 @@ async def test_sdata_shape(luup: Luup) -> None:
     assert by_id[40]["category"] == 22
     house = by_id[41]
     assert house["category"] == 23 and house["parent"] == 40 and house["name"] == "House"
-    assert (house["armmode"], house["detailedarmmode"], house["alarm"], house["alarmmemory"]) == ("Disarmed", "Ready", "None", "0")
+    assert (house["armmode"], house["detailedarmmode"], house["alarm"], house["alarmmemory"]) == (
+        "Disarmed",
+        "Ready",
+        "None",
+        "0",
+    )
     assert house["vendorstatus"] == "Ready to Arm" and house["state"] == -1
     door = by_id[51]
     assert door["category"] == 4 and door["subcategory"] == 1
@@ -298,7 +371,8 @@ async def test_session_in_path_form_and_wrong_server_token(mms: Mms, luup: Luup)
     account_token = await mms.session(luup.auth, luup.auth["Server_Account"])
     response = await mms.http.get(
         mms.url(luup.relay, f"/relay/relay/relay/device/{luup.pk}/port_3480/data_request"),
-        params={"id": "alive"}, headers={"MMSSession": account_token},
+        params={"id": "alive"},
+        headers={"MMSSession": account_token},
     )
     assert response.status_code == 401
 
@@ -326,7 +400,9 @@ async def test_long_poll_waits_for_changes_and_returns_only_changed_devices(mms:
     assert stale["full"] == 1 and len(stale["devices"]) == len(full["devices"])
 
 
-@pytest.mark.parametrize(("glitch", "status", "body"), [("empty", 200, ""), ("status0", 200, '{"status": 0}'), ("500", 500, "")])
+@pytest.mark.parametrize(
+    ("glitch", "status", "body"), [("empty", 200, ""), ("status0", 200, '{"status": 0}'), ("500", 500, "")]
+)
 async def test_reload_glitches(mms: Mms, luup: Luup, glitch: str, status: int, body: str) -> None:
     mms.cloud.inject_glitch(glitch)
     response = await luup.get(id="sdata")
@@ -349,7 +425,9 @@ async def test_status_user_data_and_variables(mms: Mms, luup: Luup) -> None:
     assert value.text == "Ready to Arm"
     assert (await luup.get(id="variableset", DeviceNum=52, serviceId=SS1, Variable="Tripped", Value="1")).text == "OK"
     assert mms.cloud.panels[0].zones["2"].open
-    assert (await luup.get(id="action", DeviceNum=41, serviceId=SS1, action="SetArmed", newArmedValue="0")).text.startswith("ERROR")
+    assert (
+        await luup.get(id="action", DeviceNum=41, serviceId=SS1, action="SetArmed", newArmedValue="0")
+    ).text.startswith("ERROR")
     assert (await luup.get(id="action", DeviceNum=999, serviceId=AP2, action="RequestArmMode")).text.startswith("ERROR")
     assert (await luup.get(id="nonsense")).text.startswith("ERROR")
     assert (await luup.json(id="jobstatus", job=123456))["status"] == -1
@@ -357,7 +435,9 @@ async def test_status_user_data_and_variables(mms: Mms, luup: Luup) -> None:
 
 async def test_arm_jobs_pin_quick_arm_and_detailed_modes(mms: Mms, luup: Luup) -> None:
     panel = mms.cloud.panels[0]
-    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="StayInstant", PINCode="2580")
+    reply = await luup.json(
+        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="StayInstant", PINCode="2580"
+    )
     job = reply["u:RequestArmModeResponse"]["JobID"]
     assert isinstance(job, str)
     assert (await _job_done(luup, job))["status"] == 4
@@ -365,7 +445,9 @@ async def test_arm_jobs_pin_quick_arm_and_detailed_modes(mms: Mms, luup: Luup) -
     assert (house["armmode"], house["detailedarmmode"], house["lastuser"]) == ("Armed", "StayInstant", "Cleaner")
     assert panel.partitions["1"].phase is Phase.ARMED  # instant: no exit delay
     # Wrong PIN: the job fails and the device comment says why.
-    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1111")
+    reply = await luup.json(
+        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1111"
+    )
     assert (await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"]))["status"] == 2
     house = {d["id"]: d for d in (await luup.json(id="sdata"))["devices"]}[41]
     assert (house["state"], house["comment"]) == (2, "Invalid PIN or User code.")
@@ -377,10 +459,14 @@ async def test_arm_jobs_pin_quick_arm_and_detailed_modes(mms: Mms, luup: Luup) -
     status = await _job_done(luup, reply["u:RequestQuickArmModeResponse"]["JobID"])
     assert status["status"] == 2 and "PIN" in status["notes"]
     # Force arms over an open zone; Vacation reports itself.
-    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1234")
+    reply = await luup.json(
+        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1234"
+    )
     await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"])
     panel.open_zone("2")
-    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Force", PINCode="1234")
+    reply = await luup.json(
+        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Force", PINCode="1234"
+    )
     assert (await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"]))["status"] == 4
     await asyncio.sleep(0.35)
     house = {d["id"]: d for d in (await luup.json(id="sdata"))["devices"]}[41]
@@ -406,19 +492,28 @@ async def _event_session(mms: Mms) -> tuple[str, str]:
 
 async def test_variable_events_for_every_change_with_filters(mms: Mms, luup: Luup) -> None:
     panel = mms.cloud.panels[0]
-    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Armed", PINCode="1234")
+    reply = await luup.json(
+        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Armed", PINCode="1234"
+    )
     await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"])
     panel.open_zone("5")
     server, token = await _event_session(mms)
 
     async def events(**params: str) -> list[dict[str, Any]]:
-        response = await mms.http.get(mms.url(server, "/event/event/events"), params=params, headers={"MMSSession": token})
+        response = await mms.http.get(
+            mms.url(server, "/event/event/events"), params=params, headers={"MMSSession": token}
+        )
         assert response.status_code == 200, response.text
         return response.json()["Records"]
 
     records = await events(Gateway="35101627", User="0", Count="200")
     codes = {(r["DeviceID"], r["Code"], r["NewValue"]) for r in records}
-    assert {("41", "DetailedArmMode", "ExitDelay"), ("41", "ArmMode", "Armed"), ("41", "LastUser", "Ana"), ("55", "Tripped", "1")} <= codes
+    assert {
+        ("41", "DetailedArmMode", "ExitDelay"),
+        ("41", "ArmMode", "Armed"),
+        ("41", "LastUser", "Ana"),
+        ("55", "Tripped", "1"),
+    } <= codes
     first = records[0]
     assert first["PK_Device"] == "35101627" and first["EventType"] == "4" and isinstance(first["PK_Event"], int)
     assert int(records[0]["Timestamp"]) >= int(records[-1]["Timestamp"])  # newest first
@@ -438,9 +533,13 @@ async def test_variable_events_for_every_change_with_filters(mms: Mms, luup: Luu
 async def test_image_events_point_to_stored_jpegs(mms: Mms, luup: Luup) -> None:
     await luup.get(id="request_image", cam=67)
     server, token = await _event_session(mms)
-    records = (await mms.http.get(
-        mms.url(server, "/event/event/events"), params={"Gateway": "*", "Type": "1", "User": "0"}, headers={"MMSSession": token}
-    )).json()["Records"]
+    records = (
+        await mms.http.get(
+            mms.url(server, "/event/event/events"),
+            params={"Gateway": "*", "Type": "1", "User": "0"},
+            headers={"MMSSession": token},
+        )
+    ).json()["Records"]
     assert len(records) == 3
     record = records[0]
     assert record["Format"] == "jpg" and record["DeviceID"] == "67" and int(record["FileSize"]) > 1000
@@ -449,19 +548,37 @@ async def test_image_events_point_to_stored_jpegs(mms: Mms, luup: Luup) -> None:
     auth = await mms.login()
     store_token = await mms.session(auth, storage)
     path = f"/storage/storage/store/{record['PK_Store']}"
-    archive = await mms.http.get(mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": store_token})
-    assert archive.status_code == 200 and archive.content.startswith(b"\xff\xd8") and len(archive.content) == int(record["FileSize"])
-    thumb = await mms.http.get(mms.url(storage, path + "/thumbnail"), params={"Key": record["Key"]}, headers={"MMSSession": store_token})
+    archive = await mms.http.get(
+        mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": store_token}
+    )
+    assert (
+        archive.status_code == 200
+        and archive.content.startswith(b"\xff\xd8")
+        and len(archive.content) == int(record["FileSize"])
+    )
+    thumb = await mms.http.get(
+        mms.url(storage, path + "/thumbnail"), params={"Key": record["Key"]}, headers={"MMSSession": store_token}
+    )
     with Image.open(io.BytesIO(thumb.content)) as picture:
         assert picture.format == "JPEG" and picture.size[0] <= 160
-    info = (await mms.http.get(mms.url(storage, path), params={"Key": record["Key"]}, headers={"MMSSession": store_token})).json()
+    info = (
+        await mms.http.get(mms.url(storage, path), params={"Key": record["Key"]}, headers={"MMSSession": store_token})
+    ).json()
     assert info["Filesize"] == len(archive.content)
-    wrong = await mms.http.get(mms.url(storage, path + "/archive"), params={"Key": "1"}, headers={"MMSSession": store_token})
+    wrong = await mms.http.get(
+        mms.url(storage, path + "/archive"), params={"Key": "1"}, headers={"MMSSession": store_token}
+    )
     assert wrong.status_code == 403
-    missing = await mms.http.get(mms.url(storage, "/storage/storage/store/1/archive"), params={"Key": "1"}, headers={"MMSSession": store_token})
+    missing = await mms.http.get(
+        mms.url(storage, "/storage/storage/store/1/archive"), params={"Key": "1"}, headers={"MMSSession": store_token}
+    )
     assert missing.status_code == 404
     # The event server's token is no good on the storage server.
-    assert (await mms.http.get(mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": token})).status_code == 401
+    assert (
+        await mms.http.get(
+            mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": token}
+        )
+    ).status_code == 401
 
 
 # ---------------------------------------------------------------------------------------- a real client
@@ -488,8 +605,17 @@ async def test_real_pyvera_client_reads_and_bypasses_through_the_relay() -> None
             controller = pyvera.VeraController(base_url)
             devices = {d.device_id: d for d in controller.get_devices()}
             window = devices[52]
-            facts = (controller.temperature_units, window.name, window.is_tripped, window.is_armed, window.battery_level, devices[41].name)
-            armable = next(d for d in controller.devices if isinstance(d, pyvera.VeraArmableDevice) and d.device_id == 52)
+            facts = (
+                controller.temperature_units,
+                window.name,
+                window.is_tripped,
+                window.is_armed,
+                window.battery_level,
+                devices[41].name,
+            )
+            armable = next(
+                d for d in controller.devices if isinstance(d, pyvera.VeraArmableDevice) and d.device_id == 52
+            )
             armable.set_armed_state(0)  # pyvera's "bypass" switch
             changed, stamp = controller.get_changed_devices(pyvera.TIMESTAMP_NONE)
             return (*facts, len(changed), stamp)

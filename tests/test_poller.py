@@ -33,11 +33,11 @@ from alarmtui.poller import (
     CommandUpdate,
     EventsUpdate,
     LinkState,
+    PhotosUpdate,
     Poller,
     PollerGroup,
     PollerUpdate,
     PollTiming,
-    PhotosUpdate,
     SnapshotUpdate,
     StatusUpdate,
 )
@@ -53,8 +53,9 @@ from alarmtui.providers.base import (
 from alarmtui.settings import VisonicConfig
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-FAST = PollTiming(poll_interval=0.05, refresh_interval=3600, fast_interval=0.02, backoff_initial=0.02,
-                  backoff_max=0.1, min_gap=0.0)
+FAST = PollTiming(
+    poll_interval=0.05, refresh_interval=3600, fast_interval=0.02, backoff_initial=0.02, backoff_max=0.1, min_gap=0.0
+)
 
 
 class ScriptedProvider(Provider):
@@ -63,7 +64,9 @@ class ScriptedProvider(Provider):
     kind = "scripted"
 
     def __init__(self, name: str = "home") -> None:
-        super().__init__(VisonicConfig(kind="visonic", name=name, url="http://127.0.0.1:9", username="u", password="secret-pw"))
+        super().__init__(
+            VisonicConfig(kind="visonic", name=name, url="http://127.0.0.1:9", username="u", password="secret-pw")
+        )
         self.state = PartitionState.DISARMED
         self.failures: list[ProviderError] = []
         self.command_failure: Exception | None = None
@@ -198,7 +201,7 @@ async def test_polls_never_overlap_when_a_poll_is_slow(running) -> None:
 async def test_events_are_deduplicated_and_tagged_with_the_provider(running) -> None:
     provider = ScriptedProvider("casa")
     provider.events_list = [Event("2", T0, EventKind.ARM, "armed"), Event("1", T0, EventKind.DISARM, "disarmed")]
-    poller, rec = running(provider)
+    _poller, rec = running(provider)
     await rec.until(lambda: len(rec.of(EventsUpdate)) == 1)
     provider.events_list.insert(0, Event("3", T0, EventKind.ALARM, "intrusion"))
     await rec.until(lambda: len(rec.of(EventsUpdate)) == 2)
@@ -214,7 +217,7 @@ async def test_photo_events_fetch_their_photos(running) -> None:
         Event("2", T0, EventKind.PHOTO, "photos", zone="Hall", photo_ref="p2"),
         Event("1", T0, EventKind.PHOTO, "photos", zone="Hall", photo_ref="p1"),
     ]
-    poller, rec = running(provider)
+    _poller, rec = running(provider)
     await rec.until(lambda: len(rec.of(PhotosUpdate)) == 1)
     await rec.until(lambda: len(provider.snapshots) >= 3)
     assert len(rec.of(PhotosUpdate)) == 1  # only the newest stored photo at start-up
@@ -270,7 +273,7 @@ async def test_a_failing_long_poll_does_not_spin(running) -> None:
         raise ConnectionFailed("long poll dropped")
 
     provider.wait_impl = broken_wait
-    poller, rec = running(provider, PollTiming(poll_interval=0.1, min_gap=0.0))
+    _poller, _rec = running(provider, PollTiming(poll_interval=0.1, min_gap=0.0))
     await asyncio.sleep(0.45)
     assert 2 <= len(provider.snapshots) <= 6
     assert calls <= len(provider.snapshots)
@@ -286,7 +289,7 @@ async def test_a_change_reported_by_the_long_poll_triggers_a_poll_at_once(runnin
         return True
 
     provider.wait_impl = long_poll
-    poller, rec = running(provider, PollTiming(poll_interval=30, min_gap=0.0))
+    _poller, rec = running(provider, PollTiming(poll_interval=30, min_gap=0.0))
     await rec.until(lambda: len(provider.snapshots) == 1)
     changed.set()
     await rec.until(lambda: len(provider.snapshots) == 2, timeout=1)

@@ -26,8 +26,9 @@ from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 
-TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4,
-                    min_gap=0.05)
+TIMING = PollTiming(
+    poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05
+)
 SIZE = (160, 48)
 
 
@@ -58,7 +59,12 @@ async def until(pilot, predicate: Callable[[], object], timeout: float = 10.0, w
     while not predicate():
         if time.monotonic() > deadline:
             app = pilot.app
-            print({n: (v.status, v.snapshot and [(p.id, p.state) for p in v.snapshot.partitions], v.command) for n, v in app.views.items()})
+            print(
+                {
+                    n: (v.status, v.snapshot and [(p.id, p.state) for p in v.snapshot.partitions], v.command)
+                    for n, v in app.views.items()
+                }
+            )
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await pilot.pause(0.05)
 
@@ -179,8 +185,7 @@ async def test_refused_command_shows_the_vendors_reason(demo) -> None:
         result = app.views["powermaster"].command.result
         assert result.phase.value == "failed"
         assert result.message
-        assert any(n.notification.severity == "error" and result.message in n.notification.message
-                   for n in notes.notes)
+        assert any(n.notification.severity == "error" and result.message in n.notification.message for n in notes.notes)
         assert state_of(app, "powermaster", "1") is PartitionState.DISARMED
 
 
@@ -203,8 +208,10 @@ async def test_bypass_toggles_the_selected_zone(demo) -> None:
         await until(pilot, lambda: not app.views["powermaster"].snapshot.zone("4").bypassed, what="restored")
 
 
-@pytest.mark.parametrize(("kind", "provider", "zone"), [("verisure", "casa", "Entrada"), ("visonic", "powermaster", "Hall PIR"),
-                                                        ("mios", "vera", "Driveway Camera")])
+@pytest.mark.parametrize(
+    ("kind", "provider", "zone"),
+    [("verisure", "casa", "Entrada"), ("visonic", "powermaster", "Hall PIR"), ("mios", "vera", "Driveway Camera")],
+)
 async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, provider, zone) -> None:
     env = demo(kind)
     app = make_app(env)
@@ -249,8 +256,14 @@ async def test_pin_modal_asks_for_a_code_that_is_never_logged(demo, caplog) -> N
         assert pin_input.value == code
         assert pin_input.password
         await pilot.press("enter")
-        await until(pilot, lambda: state_of(app, "vera", partition_id(app, "vera", "House")) in (PartitionState.ARMING, PartitionState.ARMED_AWAY),
-                    what="arming")
+        await until(
+            pilot,
+            lambda: (
+                state_of(app, "vera", partition_id(app, "vera", "House"))
+                in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
+            ),
+            what="arming",
+        )
     assert code not in caplog.text
 
 
@@ -381,7 +394,11 @@ async def test_alarm_banner_can_disarm(demo) -> None:
         next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         await pilot.press("d")
-        await until(pilot, lambda: state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED, what="disarmed")
+        await until(
+            pilot,
+            lambda: state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED,
+            what="disarmed",
+        )
 
 
 async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(demo) -> None:
@@ -392,7 +409,9 @@ async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(dem
         await until(pilot, lambda: all_online(app))
         env.host.call(visonic.set_offline, True)
         app.action_refresh()
-        await until(pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline")
+        await until(
+            pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline"
+        )
         status = app.views["powermaster"].status
         assert status.reason
         assert status.reason in str(app.header.render())
@@ -411,8 +430,11 @@ async def test_wrong_password_is_shown_where_the_partitions_would_be(demo) -> No
             table["password"] = "not-the-password"
     app = make_app(env, Settings(providers=tables))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.views["vera"].online and app.views["powermaster"].status.state is LinkState.OFFLINE,
-                    what="vera online, powermaster offline")
+        await until(
+            pilot,
+            lambda: app.views["vera"].online and app.views["powermaster"].status.state is LinkState.OFFLINE,
+            what="vera online, powermaster offline",
+        )
         prompts = [str(app.partitions.get_option_at_index(i).prompt) for i in range(app.partitions.option_count)]
         assert any("powermaster" in p and "offline" in p for p in prompts)
         assert "not-the-password" not in " ".join(prompts) + str(app.header.render())

@@ -32,8 +32,17 @@ from alarmtui.ui.widgets.providers import provider_line
 from alarmtui.ui.widgets.zones import ZonesTable
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-PALETTE = Palette({"error": "#ff0000", "success": "#00ff00", "warning": "#ffaa00", "primary": "#0000ff",
-                   "foreground": "#eeeeee", "secondary": "#888888", "accent": "#ff00ff"})
+PALETTE = Palette(
+    {
+        "error": "#ff0000",
+        "success": "#00ff00",
+        "warning": "#ffaa00",
+        "primary": "#0000ff",
+        "foreground": "#eeeeee",
+        "secondary": "#888888",
+        "accent": "#ff00ff",
+    }
+)
 
 
 def event(provider: str, event_id: str, minutes: int, text: str = "x") -> Event:
@@ -70,11 +79,18 @@ class PanelApp(App[None]):
         yield ZonesTable()
 
 
-def house(state: PartitionState = PartitionState.DISARMED, zone_open: bool = False, zone_name: str = "Door") -> Snapshot:
+def house(
+    state: PartitionState = PartitionState.DISARMED, zone_open: bool = False, zone_name: str = "Door"
+) -> Snapshot:
     return Snapshot(
-        partitions=(Partition("1", "House", state, ready=not zone_open, open_zones=(zone_name,) if zone_open else ()),
-                    Partition("2", "Garage", PartitionState.ARMED_AWAY)),
-        zones=(Zone("z1", zone_name, ZoneKind.CONTACT, open=zone_open), Zone("z2", "Cam", ZoneKind.CAMERA, camera=True)),
+        partitions=(
+            Partition("1", "House", state, ready=not zone_open, open_zones=(zone_name,) if zone_open else ()),
+            Partition("2", "Garage", PartitionState.ARMED_AWAY),
+        ),
+        zones=(
+            Zone("z1", zone_name, ZoneKind.CONTACT, open=zone_open),
+            Zone("z2", "Cam", ZoneKind.CAMERA, camera=True),
+        ),
         capabilities=frozenset({Capability.ARM_AWAY, Capability.DISARM}),
     )
 
@@ -87,7 +103,9 @@ async def test_partitions_keep_the_highlight_across_updates_and_show_failures() 
         await pilot.pause()
         assert panel.option_count == 3
         panel.select("home", "2")
-        panel.show([view("home", house(PartitionState.ARMING)), view("cabin", None, LinkState.OFFLINE, "x")], T0, PALETTE)
+        panel.show(
+            [view("home", house(PartitionState.ARMING)), view("cabin", None, LinkState.OFFLINE, "x")], T0, PALETTE
+        )
         await pilot.pause()
         assert panel.selected() == ("home", "2")
         prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
@@ -132,8 +150,14 @@ async def test_server_text_is_never_markup() -> None:
 
 
 def test_header_line_shows_state_reason_and_age() -> None:
-    status = ProviderStatus("home", "visonic", LinkState.RECONNECTING, reason="timed out while polling", retry_in=4,
-                            last_update=T0 - timedelta(seconds=90))
+    status = ProviderStatus(
+        "home",
+        "visonic",
+        LinkState.RECONNECTING,
+        reason="timed out while polling",
+        retry_in=4,
+        last_update=T0 - timedelta(seconds=90),
+    )
     line = provider_line(ProviderView("home", "visonic", status), T0, PALETTE).plain
     assert "reconnecting: timed out while polling (retry in 4s)" in line
     assert "updated 1m ago" in line
@@ -143,8 +167,10 @@ def test_header_line_shows_state_reason_and_age() -> None:
 
 
 def offline_settings(**extra: object) -> Settings:
-    return Settings(providers=[{"name": "home", "kind": "visonic", "url": "http://127.0.0.1:9", "username": "u",
-                                "password": "p"}], **extra)
+    return Settings(
+        providers=[{"name": "home", "kind": "visonic", "url": "http://127.0.0.1:9", "username": "u", "password": "p"}],
+        **extra,
+    )
 
 
 async def test_keymap_from_settings_remaps_and_help_lists_binding_ids() -> None:
@@ -153,13 +179,23 @@ async def test_keymap_from_settings_remaps_and_help_lists_binding_ids() -> None:
         app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
         app.apply(SnapshotUpdate("home", house()))
         await pilot.pause()
-        keys = {binding.id: binding.key for _, binding in app.screen.active_bindings.values() if binding.id}
+        keys = {active.binding.id: key for key, active in app.screen.active_bindings.items() if active.binding.id}
         assert keys["arm_away"] == "A" and keys["disarm"] == "x"
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         ids = {row[0] for row in app.screen.rows}
-        assert {"arm_away", "arm_home", "arm_night", "arm_perimeter", "disarm", "bypass", "photo", "refresh",
-                "filter_events", "help"} <= ids
+        assert {
+            "arm_away",
+            "arm_home",
+            "arm_night",
+            "arm_perimeter",
+            "disarm",
+            "bypass",
+            "photo",
+            "refresh",
+            "filter_events",
+            "help",
+        } <= ids
 
 
 async def test_actions_are_dimmed_until_the_provider_is_online() -> None:

@@ -262,7 +262,11 @@ def parse_auth_reply(data: object) -> AuthReply:
     body = as_mapping(data, "auth reply")
     identity = decode_identity(body.get("Identity"), body.get("IdentitySignature"))
     servers = {"account": server_name(body.get("Server_Account"), "Server_Account")}
-    for key, name in (("account_alt", "Server_Account_Alt"), ("event", "Server_Event"), ("event_alt", "Server_Event_Alt")):
+    for key, name in (
+        ("account_alt", "Server_Account_Alt"),
+        ("event", "Server_Event"),
+        ("event_alt", "Server_Event_Alt"),
+    ):
         if body.get(name) not in (None, ""):
             servers[key] = server_name(body.get(name), name)
     return AuthReply(identity, servers)
@@ -485,10 +489,14 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
                 )
             )
             if battery_low:
-                troubles.append(Trouble(f"battery-{device_id}", TroubleKind.LOW_BATTERY, f"Low battery: {name}", zone=device_id))
+                troubles.append(
+                    Trouble(f"battery-{device_id}", TroubleKind.LOW_BATTERY, f"Low battery: {name}", zone=device_id)
+                )
             if comm_failure:
                 troubles.append(
-                    Trouble(f"comm-{device_id}", TroubleKind.COMMUNICATION, f"Communication failure: {name}", zone=device_id)
+                    Trouble(
+                        f"comm-{device_id}", TroubleKind.COMMUNICATION, f"Communication failure: {name}", zone=device_id
+                    )
                 )
         elif category == CATEGORY_CAMERA:
             has_camera = True
@@ -526,7 +534,9 @@ def _arming_users(records: list[EventRecord]) -> dict[str, str]:
     A plugin writes LastUser in the same burst as the arm/disarm, and luup only logs it
     when it changes, so: a LastUser change in the same burst wins, else the last one seen.
     """
-    ordered = sorted(records, key=lambda r: (r.timestamp, int(r.pk_event) if re.fullmatch(r"[0-9]{1,18}", r.pk_event) else 0))
+    ordered = sorted(
+        records, key=lambda r: (r.timestamp, int(r.pk_event) if re.fullmatch(r"[0-9]{1,18}", r.pk_event) else 0)
+    )
     current: dict[str, str] = {}
     users: dict[str, str] = {}
     for index, record in enumerate(ordered):
@@ -553,13 +563,22 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
     arming_user = _arming_users(records)
     events = []
     for record in records:
-        name = names.get(record.device_id) or record.device_name or (f"device {record.device_id}" if record.device_id != "0" else "")
+        name = (
+            names.get(record.device_id)
+            or record.device_name
+            or (f"device {record.device_id}" if record.device_id != "0" else "")
+        )
         when = datetime.fromtimestamp(max(0, min(record.timestamp, 253402300799)), UTC)
         kind: EventKind | None = None
         text = ""
         zone = partition = photo_ref = ""
         if record.event_type in (1, 2):
-            kind, text, zone, photo_ref = EventKind.PHOTO, record.description or f"Camera image: {name}", record.device_id, record.pk_store
+            kind, text, zone, photo_ref = (
+                EventKind.PHOTO,
+                record.description or f"Camera image: {name}",
+                record.device_id,
+                record.pk_store,
+            )
         elif record.event_type == 6:
             kind, text = EventKind.SYSTEM, record.description or "Controller connected"
         elif record.event_type == 3:
@@ -594,7 +613,10 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
                 kind, text = EventKind.ZONE, f"{name} {'unbypassed' if as_bool(new) else 'bypassed'}"
             elif code == "CommFailure":
                 zone = record.device_id
-                kind, text = EventKind.TROUBLE, f"Communication failure: {name}" if as_bool(new) else f"Communication restored: {name}"
+                kind, text = (
+                    EventKind.TROUBLE,
+                    f"Communication failure: {name}" if as_bool(new) else f"Communication restored: {name}",
+                )
             elif code == "BatteryLevel":
                 with contextlib.suppress(ProtocolError):
                     if as_int(new, "BatteryLevel") < LOW_BATTERY:
@@ -751,13 +773,23 @@ class MiosProvider(Provider):
         self._sessions.clear()
         self._servers = dict(reply.servers)
         try:
-            devices = parse_devices(await self._mms_json(["account", "account_alt"], f"/account/account/account/{reply.identity.pk_account}/devices", "listing the account's controllers"))
+            devices = parse_devices(
+                await self._mms_json(
+                    ["account", "account_alt"],
+                    f"/account/account/account/{reply.identity.pk_account}/devices",
+                    "listing the account's controllers",
+                )
+            )
             controller = self._pick_controller(devices)
             self._servers["device"] = controller.server_device
             if controller.server_device_alt:
                 self._servers["device_alt"] = controller.server_device_alt
             self._controller = controller
-            info = await self._mms_json(["device", "device_alt"], f"/device/device/device/{controller.pk_device}", "reading the controller's servers")
+            info = await self._mms_json(
+                ["device", "device_alt"],
+                f"/device/device/device/{controller.pk_device}",
+                "reading the controller's servers",
+            )
             self._servers.update(parse_device_info(info, controller.pk_device))
             await self._session(self._servers["relay"])
         except _AuthRejected as exc:
@@ -769,10 +801,14 @@ class MiosProvider(Provider):
             for controller in devices:
                 if controller.pk_device == as_id(wanted, "device"):
                     return controller
-            raise AuthenticationFailed(f"the MiOS account has no controller {clean_text(wanted, 30)!r}", hint="Check `device` in the config.")
+            raise AuthenticationFailed(
+                f"the MiOS account has no controller {clean_text(wanted, 30)!r}", hint="Check `device` in the config."
+            )
         veras = [c for c in devices if c.device_type in ("", "1")] or devices
         if not veras:
-            raise AuthenticationFailed("the MiOS account has no controllers", hint="Pair a Vera with the account first.")
+            raise AuthenticationFailed(
+                "the MiOS account has no controllers", hint="Pair a Vera with the account first."
+            )
         return veras[0]
 
     async def _session(self, server: str) -> str:
@@ -784,7 +820,8 @@ class MiosProvider(Provider):
         if identity is None:
             raise SessionExpired("not logged in")
         response = await self._client().get(
-            self._url(server, "/info/session/token"), headers={"MMSAuth": identity.raw, "MMSAuthSig": identity.signature}
+            self._url(server, "/info/session/token"),
+            headers={"MMSAuth": identity.raw, "MMSAuthSig": identity.signature},
         )
         if response.status_code == 401:
             raise _AuthRejected(_mms_auth_error(response))
@@ -806,7 +843,15 @@ class MiosProvider(Provider):
             log.info("%s: MiOS identity expires soon; logging in again", self.name)
             await self._login(seen_generation=self._login_generation)
 
-    async def _mms_get(self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None, timeout: float | None = None) -> httpx.Response:
+    async def _mms_get(
+        self,
+        server_keys: list[str],
+        path: str,
+        what: str,
+        *,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         """GET on an MMS server with its session; one new session on "invalid session"; alt server on failure."""
         last_error: ProviderError | None = None
         for key in server_keys:
@@ -817,10 +862,17 @@ class MiosProvider(Provider):
                 try:
                     token = await self._session(server)
                     response = await self._client().get(
-                        self._url(server, path), params=params, headers={"MMSSession": token}, timeout=timeout or self.relay_timeout
+                        self._url(server, path),
+                        params=params,
+                        headers={"MMSSession": token},
+                        timeout=timeout or self.relay_timeout,
                     )
                 except (httpx.TransportError, ConnectionFailed) as exc:
-                    last_error = exc if isinstance(exc, ConnectionFailed) else ConnectionFailed(f"could not reach the MiOS server while {what}")
+                    last_error = (
+                        exc
+                        if isinstance(exc, ConnectionFailed)
+                        else ConnectionFailed(f"could not reach the MiOS server while {what}")
+                    )
                     break
                 if response.status_code == 401:
                     self._sessions.pop(server, None)
@@ -834,12 +886,16 @@ class MiosProvider(Provider):
                 return response
         raise last_error or ProtocolError(f"no MiOS server known for {what}")
 
-    async def _mms_json(self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None) -> Any:
+    async def _mms_json(
+        self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None
+    ) -> Any:
         response = await self._mms_get(server_keys, path, what, params=params)
         _check_status(response, what)
         return decode_json(response.text, what)
 
-    async def _read(self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None, raw: bool = False) -> Any:
+    async def _read(
+        self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None, raw: bool = False
+    ) -> Any:
         """An MMS read with renewal: full re-login once on a 401 it cannot fix with a new session."""
         for attempt in range(2):
             await self._ensure_identity()
@@ -861,13 +917,18 @@ class MiosProvider(Provider):
 
     def _relay_url(self) -> str:
         assert self._controller is not None
-        return self._url(self._servers["relay"], f"/relay/relay/relay/device/{self._controller.pk_device}/port_3480/data_request")
+        return self._url(
+            self._servers["relay"], f"/relay/relay/relay/device/{self._controller.pk_device}/port_3480/data_request"
+        )
 
     async def _relay_once(self, params: dict[str, Any], what: str, timeout: float) -> httpx.Response:
         server = self._servers["relay"]
         token = await self._session(server)
         response = await self._client().get(
-            self._relay_url(), params={**params, "output_format": "json"}, headers={"MMSSession": token}, timeout=timeout
+            self._relay_url(),
+            params={**params, "output_format": "json"},
+            headers={"MMSSession": token},
+            timeout=timeout,
         )
         if response.status_code == 401:
             self._sessions.pop(server, None)
@@ -884,7 +945,13 @@ class MiosProvider(Provider):
         return response
 
     async def _relay_read(
-        self, params: dict[str, Any], what: str, *, timeout: float | None = None, retries: int | None = None, text: bool = False
+        self,
+        params: dict[str, Any],
+        what: str,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+        text: bool = False,
     ) -> Any:
         """A relay read: re-login on auth trouble, retry reload glitches (500, empty body, {status:0})."""
         retries = self.read_retries if retries is None else retries
@@ -998,7 +1065,9 @@ class MiosProvider(Provider):
                         "timeout": window,
                         "minimumdelay": self.minimum_delay_ms,
                     }
-                    data = await self._relay_read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
+                    data = await self._relay_read(
+                        params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0
+                    )
                     if self._merge(parse_sdata(data)):
                         return True
         except ProviderError as exc:
@@ -1031,14 +1100,19 @@ class MiosProvider(Provider):
             assert self._controller is not None
             count = min(1000, max(50, limit * 8))
             params = {"Gateway": self._controller.pk_device, "User": "0", "Count": str(count), "Sort": "Desc"}
-            data = await self._read(["event", "event_alt"], "/event/event/events", "reading the event log", params=params)
+            data = await self._read(
+                ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
+            )
             records = parse_event_records(data)
             default_storage = self._servers.get("storage", "")
             for record in records:
                 if record.pk_store and record.key:
                     register_secrets(record.key)
                     self._store_refs[record.pk_store] = (
-                        record.server_storage or default_storage, record.key, record.device_id, record.timestamp,
+                        record.server_storage or default_storage,
+                        record.key,
+                        record.device_id,
+                        record.timestamp,
                     )
             names = {k: as_text(v.get("name")) for k, v in self._devices.items()}
             events = events_from_records(records, names)
@@ -1060,8 +1134,11 @@ class MiosProvider(Provider):
                 raise ProtocolError("no storage server is known for this photo")
             self._servers["photo_storage"] = storage
             response = await self._read(
-                ["photo_storage"], f"/storage/storage/store/{quote(event.photo_ref, safe='')}/archive", "fetching a stored photo",
-                params={"Key": key}, raw=True,
+                ["photo_storage"],
+                f"/storage/storage/store/{quote(event.photo_ref, safe='')}/archive",
+                "fetching a stored photo",
+                params={"Key": key},
+                raw=True,
             )
             jpeg = _jpeg(response)
             name = as_text(self._devices.get(device_id, {}).get("name")) or event.zone or "camera"
@@ -1090,10 +1167,14 @@ class MiosProvider(Provider):
     ) -> CommandResult:
         return await self._arm_mode("Disarmed", "disarm", partition, code, progress)
 
-    async def _arm_mode(self, state: str, what: str, partition: str | None, code: str | None, progress: ProgressCallback | None) -> CommandResult:
+    async def _arm_mode(
+        self, state: str, what: str, partition: str | None, code: str | None, progress: ProgressCallback | None
+    ) -> CommandResult:
         pin = self.code_for(code)
         if not pin:
-            raise WrongCode(f"a PIN is needed to {what} this Vera panel", provider=self.name, hint="Enter the panel's user code.")
+            raise WrongCode(
+                f"a PIN is needed to {what} this Vera panel", provider=self.name, hint="Enter the panel's user code."
+            )
         register_secrets(pin)
         timer = CommandTimer(progress)
         async with translate_errors(self.name, f"sending {what}"):
@@ -1120,7 +1201,9 @@ class MiosProvider(Provider):
             result = await self._command(device_id, SS1, "SetArmed", {"newArmedValue": "0" if on else "1"}, what, timer)
             return timer.result(result.phase, result.message)
 
-    async def panic(self, kind: str = "police", *, partition: str | None = None, progress: ProgressCallback | None = None) -> CommandResult:
+    async def panic(
+        self, kind: str = "police", *, partition: str | None = None, progress: ProgressCallback | None = None
+    ) -> CommandResult:
         state = _PANIC_STATE.get(kind.lower())
         if state is None:
             raise NotSupported(f"no {clean_text(kind, 20)!r} panic on Vera (police, fire, medical)", provider=self.name)
@@ -1181,7 +1264,9 @@ class MiosProvider(Provider):
                 return matches[0]
         raise CommandRejected(f"this Vera has no {what} {clean_text(device_id, 30)!r}", provider=self.name)
 
-    async def _command(self, device_id: str, service: str, action: str, arguments: dict[str, str], what: str, timer: CommandTimer) -> CommandResult:
+    async def _command(
+        self, device_id: str, service: str, action: str, arguments: dict[str, str], what: str, timer: CommandTimer
+    ) -> CommandResult:
         """Send one luup action once, then follow its job to done, failed or unknown."""
         params = {"id": "action", "DeviceNum": device_id, "serviceId": service, "action": action, **arguments}
         self._events_cache = None
@@ -1194,14 +1279,20 @@ class MiosProvider(Provider):
         except _AuthRejected as exc:
             # A 401 means the relay turned the request away: nothing reached the Vera.
             await self._login(seen_generation=self._login_generation)
-            raise SessionExpired(f"MiOS refused the session ({exc.error}); {what} was not sent; logged in again, send it again") from None
+            raise SessionExpired(
+                f"MiOS refused the session ({exc.error}); {what} was not sent; logged in again, send it again"
+            ) from None
         except httpx.ConnectError:
             raise ConnectionFailed(f"could not reach the MiOS relay; {what} was not sent") from None
         except (httpx.TimeoutException, httpx.TransportError):
             self._reset_long_poll()
-            return CommandResult(CommandPhase.UNKNOWN, f"{what}: no answer from the relay; outcome unknown, re-read the state")
+            return CommandResult(
+                CommandPhase.UNKNOWN, f"{what}: no answer from the relay; outcome unknown, re-read the state"
+            )
         if response.status_code >= 500:
-            return CommandResult(CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; outcome unknown")
+            return CommandResult(
+                CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; outcome unknown"
+            )
         if response.status_code != 200:
             raise ProtocolError(f"the relay answered HTTP {response.status_code} to {what}")
         job = parse_action_reply(response.text)
@@ -1216,7 +1307,9 @@ class MiosProvider(Provider):
         while loop.time() < deadline:
             await asyncio.sleep(self.job_poll_interval)
             try:
-                status = parse_jobstatus(await self._relay_read({"id": "jobstatus", "job": job}, "following the job", retries=0))
+                status = parse_jobstatus(
+                    await self._relay_read({"id": "jobstatus", "job": job}, "following the job", retries=0)
+                )
             except ProviderError as exc:
                 log.info("%s: job status read failed: %s", self.name, exc)
                 continue
@@ -1231,7 +1324,9 @@ class MiosProvider(Provider):
                 if _PIN_WORDS.search(message):
                     raise WrongCode(f"{what} failed: {message}", provider=self.name)
                 return CommandResult(CommandPhase.FAILED, f"{what} failed: {message}")
-        return CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; outcome unknown")
+        return CommandResult(
+            CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; outcome unknown"
+        )
 
     async def _device_comment(self, device_id: str) -> str:
         try:

@@ -5,6 +5,8 @@ What is served (one aiohttp app; see `MiosCloud`):
 * autha  `GET /autha/auth/username/<user>?SHA1Password=..&PK_Oem=..[&TokenVersion=2]`
   -> base64 Identity JSON + an RSA-2048/SHA-512 signature over the base64 text
   (as MiOS's own token check does), plus `Server_Account(_Alt)` / `Server_Event(_Alt)`.
+  Unknown user (or another OEM) -> 404; wrong password -> 403 "Forbidden: wrong password"
+  (MiOS's own answer is undocumented; ours is at least unambiguous).
 * info   `GET /info/session/token` (MMSAuth + MMSAuthSig) -> 38 hex chars, bound to
   the server it was minted on; `MMSSession: <token>` afterwards. 401 bodies are
   `MMSAuth error="invalid session" | "invalid signature" | "expired token" | "invalid token"`.
@@ -242,28 +244,57 @@ class VeraUnit:
     def _build_devices(self) -> dict[int, DeviceMeta]:
         devices = {
             self.PANEL_DEV: DeviceMeta(
-                self.PANEL_DEV, f"{self.panel.name} Alarm Panel", 22, 0, 1, 1, "panel", "urn:schemas-micasaverde-com:device:AlarmPanel:1"
+                self.PANEL_DEV,
+                f"{self.panel.name} Alarm Panel",
+                22,
+                0,
+                1,
+                1,
+                "panel",
+                "urn:schemas-micasaverde-com:device:AlarmPanel:1",
             )
         }
         for index, part in enumerate(self.panel.partitions.values()):
             num = 41 + index
             devices[num] = DeviceMeta(
-                num, part.name, 23, 0, self.PANEL_DEV, 1, f"Partition{part.id}",
-                "urn:schemas-micasaverde-com:device:AlarmPartition:2", partition=part.id,
+                num,
+                part.name,
+                23,
+                0,
+                self.PANEL_DEV,
+                1,
+                f"Partition{part.id}",
+                "urn:schemas-micasaverde-com:device:AlarmPartition:2",
+                partition=part.id,
             )
         for zone in self.panel.zones.values():
             if zone.camera:
                 num = 60 + int(zone.id) if zone.id.isdigit() else 60
                 devices[num] = DeviceMeta(
-                    num, zone.name, 6, 0, 0, 2, "", "urn:schemas-upnp-org:device:DigitalSecurityCamera:2",
-                    zone=zone.id, extra={"ip": "192.168.1.60"},
+                    num,
+                    zone.name,
+                    6,
+                    0,
+                    0,
+                    2,
+                    "",
+                    "urn:schemas-upnp-org:device:DigitalSecurityCamera:2",
+                    zone=zone.id,
+                    extra={"ip": "192.168.1.60"},
                 )
             elif zone.kind in _ZONE_SUBCATEGORY or zone.kind == "camera":
                 num = 50 + int(zone.id) if zone.id.isdigit() else 99
                 kind = "Door" if zone.kind == "contact" else "Motion"
                 devices[num] = DeviceMeta(
-                    num, zone.name, 4, _ZONE_SUBCATEGORY.get(zone.kind, 0), self.PANEL_DEV, 2, f"Zone{zone.id}",
-                    f"urn:schemas-micasaverde-com:device:{kind}Sensor:1", zone=zone.id,
+                    num,
+                    zone.name,
+                    4,
+                    _ZONE_SUBCATEGORY.get(zone.kind, 0),
+                    self.PANEL_DEV,
+                    2,
+                    f"Zone{zone.id}",
+                    f"urn:schemas-micasaverde-com:device:{kind}Sensor:1",
+                    zone=zone.id,
                 )
         return devices
 
@@ -326,7 +357,9 @@ class VeraUnit:
         changed: list[tuple[int, tuple[str, str], str, str]] = []
         for num, variables in new.items():
             old = self.values.get(num, {})
-            changed.extend((num, key, old.get(key, ""), value) for key, value in variables.items() if old.get(key) != value)
+            changed.extend(
+                (num, key, old.get(key, ""), value) for key, value in variables.items() if old.get(key) != value
+            )
         self.values = new
         if changed:
             self.dataversion += 1
@@ -361,8 +394,13 @@ class VeraUnit:
     def device_json(self, num: int) -> dict[str, Any]:
         dev = self.devices[num]
         entry: dict[str, Any] = {
-            "name": dev.name, "altid": dev.altid, "id": dev.num, "category": dev.category,
-            "subcategory": dev.subcategory, "room": dev.room, "parent": dev.parent,
+            "name": dev.name,
+            "altid": dev.altid,
+            "id": dev.num,
+            "category": dev.category,
+            "subcategory": dev.subcategory,
+            "room": dev.room,
+            "parent": dev.parent,
         }
         for key, value in self.values[num].items():
             short = SHORTCODES.get(key)
@@ -389,13 +427,21 @@ class VeraUnit:
             names = {4: "Sensor", 6: "Camera", 22: "Alarm Panel", 23: "Alarm Partition"}
             reply.update(
                 {
-                    "version": "*1.7.5186*", "model": self.panel.name, "zwave_heal": 0, "temperature": "C",
-                    "skin": "mios", "serial_number": str(self.pk_device), "fwd1": "", "fwd2": "", "mode": 1,
+                    "version": "*1.7.5186*",
+                    "model": self.panel.name,
+                    "zwave_heal": 0,
+                    "temperature": "C",
+                    "skin": "mios",
+                    "serial_number": str(self.pk_device),
+                    "fwd1": "",
+                    "fwd2": "",
+                    "mode": 1,
                     "sections": [{"name": "My Home", "id": 1}],
                     "rooms": [{"name": "Hall", "id": 1, "section": 1}, {"name": "Outside", "id": 2, "section": 1}],
                     "scenes": [],
                     "categories": [{"name": names.get(c, "Device"), "id": c} for c in categories],
-                    "ir": 0, "irtx": "",
+                    "ir": 0,
+                    "irtx": "",
                 }
             )
         return reply
@@ -594,7 +640,9 @@ class MiosCloud(SimCloud):
         )
 
     def store_image(self, unit: VeraUnit, dev: DeviceMeta, jpeg: bytes, when: float, index: int) -> None:
-        stored = StoredFile(next(self._store_ids), str(secrets.randbits(32)), self._account_of(unit), unit.pk_device, jpeg, when)
+        stored = StoredFile(
+            next(self._store_ids), str(secrets.randbits(32)), self._account_of(unit), unit.pk_device, jpeg, when
+        )
         self.store[stored.pk_store] = stored
         self._record(
             unit,
@@ -622,7 +670,9 @@ class MiosCloud(SimCloud):
         permissions: list[Any] = []
         for name in sorted(self.permissions, key=PERMISSIONS.__getitem__):
             number = PERMISSIONS[name]
-            arguments = json.dumps(self.device_whitelist) if number == 41 and self.device_whitelist is not None else None
+            arguments = (
+                json.dumps(self.device_whitelist) if number == 41 and self.device_whitelist is not None else None
+            )
             if token_version >= 2:
                 permissions.append({"PK": number, "Arguments": arguments} if arguments else number)
             else:
@@ -637,10 +687,21 @@ class MiosCloud(SimCloud):
             identity["Permissions"] = permissions
         identity.update(
             {
-                "PK_Account": user.pk_account, "PK_AccountType": 5, "PK_AccountChild": 0, "PK_Account_Parent": 2375,
-                "PK_App": 0, "PK_Oem": 1, "PK_Oem_User": "", "PK_PermissionRole": 10, "PK_User": user.pk_user,
-                "PK_Server_Auth": 1, "PK_Server_Account": 6, "PK_Server_Event": 14, "Server_Auth": server_auth,
-                "Seq": next(self._seq), "Username": user.username.lower(),
+                "PK_Account": user.pk_account,
+                "PK_AccountType": 5,
+                "PK_AccountChild": 0,
+                "PK_Account_Parent": 2375,
+                "PK_App": 0,
+                "PK_Oem": 1,
+                "PK_Oem_User": "",
+                "PK_PermissionRole": 10,
+                "PK_User": user.pk_user,
+                "PK_Server_Auth": 1,
+                "PK_Server_Account": 6,
+                "PK_Server_Event": 14,
+                "Server_Auth": server_auth,
+                "Seq": next(self._seq),
+                "Username": user.username.lower(),
             }
         )
         text = base64.b64encode(json.dumps(identity, separators=(",", ":")).encode()).decode()
@@ -651,7 +712,9 @@ class MiosCloud(SimCloud):
         return base64.b64encode(signature).decode()
 
     def public_key_pem(self) -> bytes:
-        return self.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def rotate_signing_key(self) -> None:
         """A new auth-server key: identities signed before now fail with "invalid signature"."""
@@ -669,9 +732,15 @@ class MiosCloud(SimCloud):
             identity = json.loads(base64.b64decode(identity_b64, validate=True))
         except Exception:
             raise _Reply(_auth_error("invalid token")) from None
-        if not isinstance(identity, dict) or not isinstance(identity.get("Expires"), int) or "PK_Account" not in identity:
+        if (
+            not isinstance(identity, dict)
+            or not isinstance(identity.get("Expires"), int)
+            or "PK_Account" not in identity
+        ):
             raise _Reply(_auth_error("invalid token"))
-        if identity["Expires"] < self.now() or (isinstance(identity.get("Seq"), int) and identity["Seq"] < self.min_seq):
+        if identity["Expires"] < self.now() or (
+            isinstance(identity.get("Seq"), int) and identity["Seq"] < self.min_seq
+        ):
             raise _Reply(_auth_error("expired token"))
         if not all(k in identity for k in ("PK_User", "PK_Server_Auth", "Generated", "Username")):
             raise _Reply(_auth_error("invalid token"))
@@ -696,7 +765,9 @@ class MiosCloud(SimCloud):
     @staticmethod
     def _granted(identity: dict[str, Any], name: str) -> tuple[bool, list[int] | None]:
         number = PERMISSIONS[name]
-        entries = identity.get("PermissionsEnabled") if "PermissionsEnabled" in identity else identity.get("Permissions", [])
+        entries = (
+            identity.get("PermissionsEnabled") if "PermissionsEnabled" in identity else identity.get("Permissions", [])
+        )
         for entry in entries or []:
             if isinstance(entry, int) and entry == number:
                 return True, None
@@ -760,7 +831,8 @@ class MiosCloud(SimCloud):
 
     def _autha(self, request: web.Request, username: str) -> web.Response:
         user = self.users.get(username.lower())
-        if user is None:
+        if user is None or request.query.get("PK_Oem", "1") not in ("1", ""):
+            # MiOS looks the user up within the OEM; this simulator's accounts are all OEM 1 (Vera).
             return web.Response(status=404, text="Not Found: no such user")
         expected = sha1_password(user.username, user.password)
         given = [request.query.get("SHA1Password", ""), request.query.get("SHA1PasswordCS", "")]
@@ -772,7 +844,13 @@ class MiosCloud(SimCloud):
             token_version = 1
         identity_b64, signature, _identity = self.issue_identity(user, token_version, request.host)
         self.logins += 1
-        self._record(None, PK_User=str(user.pk_user), EventType="5", SourceType="1", Description=f"User {user.username.lower()} logged in")
+        self._record(
+            None,
+            PK_User=str(user.pk_user),
+            EventType="5",
+            SourceType="1",
+            Description=f"User {user.username.lower()} logged in",
+        )
         return web.json_response(
             {
                 "Identity": identity_b64,
@@ -839,12 +917,15 @@ class MiosCloud(SimCloud):
         if len(rest) == 1:
             return web.json_response(
                 {
-                    "PK_Account": str(identity["PK_Account"]), "PK_AccountType": 5, "PK_Oem": 1,
+                    "PK_Account": str(identity["PK_Account"]),
+                    "PK_AccountType": 5,
+                    "PK_Oem": 1,
                     "Server_Event": self._server_value(request, "event"),
                     "Server_Event_Alt": self._server_value(request, "event_alt"),
                     "Server_Account": self._server_value(request, "account"),
                     "Server_Account_Alt": self._server_value(request, "account_alt"),
-                    "PK_Language": 1, "PK_Oem_Account": "",
+                    "PK_Language": 1,
+                    "PK_Oem_Account": "",
                 }
             )
         if rest[1:] == ["devices"]:
@@ -864,7 +945,12 @@ class MiosCloud(SimCloud):
         alive = datetime.fromtimestamp(self.now()).strftime("%Y-%m-%d %H:%M:%S")
         if rest[1:] == ["status"]:
             return web.json_response(
-                {"PK_Device": str(unit.pk_device), "AliveDate": alive, "FirmwareVersion": "1.7.5186", "Online": "1" if online else "0"}
+                {
+                    "PK_Device": str(unit.pk_device),
+                    "AliveDate": alive,
+                    "FirmwareVersion": "1.7.5186",
+                    "Online": "1" if online else "0",
+                }
             )
         if len(rest) != 1:
             return web.Response(status=404, text="Not Found")
@@ -978,10 +1064,19 @@ class MiosCloud(SimCloud):
         if len(rest) == 1:
             return web.json_response(
                 {
-                    "PK_Store": item.pk_store, "PK_Account": item.pk_account, "PK_Device": item.pk_device, "PK_User": "",
-                    "Format": item.format, "Version": "1", "Tags": "camera", "Filesize": len(item.data),
-                    "Md5": hashlib.md5(item.data).hexdigest(), "Expiration": int(item.timestamp) + 30 * 86400,  # noqa: S324
-                    "Filename": f"{item.pk_store}.jpg", "PK_StorageType": 1, "Timestamp": int(item.timestamp),
+                    "PK_Store": item.pk_store,
+                    "PK_Account": item.pk_account,
+                    "PK_Device": item.pk_device,
+                    "PK_User": "",
+                    "Format": item.format,
+                    "Version": "1",
+                    "Tags": "camera",
+                    "Filesize": len(item.data),
+                    "Md5": hashlib.md5(item.data).hexdigest(),
+                    "Expiration": int(item.timestamp) + 30 * 86400,  # noqa: S324
+                    "Filename": f"{item.pk_store}.jpg",
+                    "PK_StorageType": 1,
+                    "Timestamp": int(item.timestamp),
                 }
             )
         return web.Response(status=404, text="Not Found")
@@ -1097,8 +1192,13 @@ class _Luup:
         def entry(num: int) -> dict[str, Any]:
             dev = unit.devices[num]
             return {
-                "id": num, "status": dev.state, "comment": dev.comment, "tooltip": {"display": "0"}, "Jobs": [],
-                "PendingJobs": 0, "states": unit.states(num),
+                "id": num,
+                "status": dev.state,
+                "comment": dev.comment,
+                "tooltip": {"display": "0"},
+                "Jobs": [],
+                "PendingJobs": 0,
+                "states": unit.states(num),
             }
 
         if device_num >= 0:
@@ -1107,10 +1207,15 @@ class _Luup:
             return web.json_response({f"Device_Num_{device_num}": entry(device_num)})
         return web.json_response(
             {
-                "alerts": [], "TimeStamp": int(time.time()), "Mode": 1, "LoadTime": unit.loadtime,
-                "DataVersion": unit.dataversion, "UserData_DataVersion": unit.loadtime,
+                "alerts": [],
+                "TimeStamp": int(time.time()),
+                "Mode": 1,
+                "LoadTime": unit.loadtime,
+                "DataVersion": unit.dataversion,
+                "UserData_DataVersion": unit.loadtime,
                 "LocalTime": datetime.now().strftime("%Y-%m-%d %H:%M:%S D"),
-                "devices": [entry(n) for n in unit.devices], "startup": {"tasks": []},
+                "devices": [entry(n) for n in unit.devices],
+                "startup": {"tasks": []},
             }
         )
 
@@ -1120,18 +1225,31 @@ class _Luup:
             return self.text("NO_CHANGES")
         devices = [
             {
-                "id": str(dev.num), "name": dev.name, "device_type": dev.device_type, "category_num": dev.category,
-                "subcategory_num": dev.subcategory, "room": str(dev.room), "id_parent": dev.parent, "altid": dev.altid,
-                "states": unit.states(dev.num), **dev.extra,
+                "id": str(dev.num),
+                "name": dev.name,
+                "device_type": dev.device_type,
+                "category_num": dev.category,
+                "subcategory_num": dev.subcategory,
+                "room": str(dev.room),
+                "id_parent": dev.parent,
+                "altid": dev.altid,
+                "states": unit.states(dev.num),
+                **dev.extra,
             }
             for dev in unit.devices.values()
         ]
         return web.json_response(
             {
-                "devices": devices, "rooms": [{"id": 1, "name": "Hall", "section": 1}, {"id": 2, "name": "Outside", "section": 1}],
-                "scenes": [], "sections": [{"id": 1, "name": "My Home"}], "DataVersion": unit.loadtime,
-                "LoadTime": unit.loadtime, "model": unit.panel.name, "PK_AccessPoint": str(unit.pk_device),
-                "serial_number": str(unit.pk_device), "Mode": "1",
+                "devices": devices,
+                "rooms": [{"id": 1, "name": "Hall", "section": 1}, {"id": 2, "name": "Outside", "section": 1}],
+                "scenes": [],
+                "sections": [{"id": 1, "name": "My Home"}],
+                "DataVersion": unit.loadtime,
+                "LoadTime": unit.loadtime,
+                "model": unit.panel.name,
+                "PK_AccessPoint": str(unit.pk_device),
+                "serial_number": str(unit.pk_device),
+                "Mode": "1",
             }
         )
 
@@ -1198,15 +1316,19 @@ class _Luup:
             AP2: {"RequestArmMode", "RequestQuickArmMode", "RequestPanicMode"},
             SS1: {"SetArmed"},
         }
-        if action not in known.get(service, set()) or (service == AP2) != (dev.category == 23) or (
-            service == SS1 and dev.category != 4
+        if (
+            action not in known.get(service, set())
+            or (service == AP2) != (dev.category == 23)
+            or (service == SS1 and dev.category != 4)
         ):
             return self.text("ERROR: No implementation")
         unit.actions_received.append(f"{num} {action} {self.q.get('State', self.q.get('newArmedValue', ''))}")
         job = Job(next(unit._job_ids), num, action, status=1)  # noqa: SLF001
         unit.jobs[job.id] = job
         unit.set_job_state(num, 1, "Sending")
-        arguments = {k: v for k, v in self.q.items() if k not in ("id", "output_format", "DeviceNum", "serviceId", "action")}
+        arguments = {
+            k: v for k, v in self.q.items() if k not in ("id", "output_format", "DeviceNum", "serviceId", "action")
+        }
         task = asyncio.get_running_loop().create_task(self._run_job(job, dev, arguments))
         unit.tasks.add(task)
         task.add_done_callback(unit.tasks.discard)

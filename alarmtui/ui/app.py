@@ -14,14 +14,15 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui import imaging
 from alarmtui.domain import (
@@ -102,9 +103,9 @@ def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp
 
 class AlarmApp(App[None]):
     TITLE = "alarmtui"
-    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "arm('away')", "Arm away", id="arm_away"),
         Binding("h", "arm('home')", "Arm home", id="arm_home"),
         Binding("n", "arm('night')", "Arm night", id="arm_night"),
@@ -267,8 +268,12 @@ class AlarmApp(App[None]):
         elif result.phase is CommandPhase.FAILED:
             self.notify(f"{what} failed: {result.message}", title="Refused", severity="error", timeout=10)
         else:
-            self.notify(f"{what}: {result.message}. Re-reading the panel's state; not re-sent.",
-                        title="Outcome unknown", severity="warning", timeout=10)
+            self.notify(
+                f"{what}: {result.message}. Re-reading the panel's state; not re-sent.",
+                title="Outcome unknown",
+                severity="warning",
+                timeout=10,
+            )
 
     @_while_running
     def on_photos_received(self, message: PhotosReceived) -> None:
@@ -305,9 +310,7 @@ class AlarmApp(App[None]):
     def _tick(self) -> None:
         """Once a second: data ages, command timers and exit-delay countdowns move on."""
         self._draw_header()
-        if any(
-            p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions
-        ):
+        if any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions):
             self._draw_partitions()
 
     # ------------------------------------------------------------------ alarms
@@ -331,8 +334,9 @@ class AlarmApp(App[None]):
                 self.push_screen(self._alarm_screen, self._alarm_closed)
             self.bell()
             zone = f" — {partition.alarm_zone}" if partition.alarm_zone else ""
-            self.notify(f"{view.name} · {partition.name}{zone}", title="ALARM", severity="error", timeout=30,
-                        markup=False)
+            self.notify(
+                f"{view.name} · {partition.name}{zone}", title="ALARM", severity="error", timeout=30, markup=False
+            )
 
     def _alarm_closed(self, answer: str | None) -> None:
         screen, self._alarm_screen = self._alarm_screen, None
@@ -452,8 +456,9 @@ class AlarmApp(App[None]):
         if self._refuse_if_impossible("bypass", ()):
             return
         view, zone = self._zone_target()  # type: ignore[misc]
-        self._start_command(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name),
-                            confirm=False)
+        self._start_command(
+            view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name), confirm=False
+        )
 
     def action_photo(self) -> None:
         if self._refuse_if_impossible("photo", ()):
@@ -487,8 +492,9 @@ class AlarmApp(App[None]):
         if not confirm and not needs_code:
             self._submit(view.name, command)
             return
-        self.run_worker(self._ask_then_submit(view.name, command, confirm, needs_code), group="command-dialog",
-                        exclusive=True)
+        self.run_worker(
+            self._ask_then_submit(view.name, command, confirm, needs_code), group="command-dialog", exclusive=True
+        )
 
     async def _ask_then_submit(self, provider: str, command: Command, confirm: bool, needs_code: bool) -> None:
         if confirm and not await self.push_screen_wait(ConfirmScreen(f"{provider}: {command.describe()}?")):
@@ -511,7 +517,9 @@ class AlarmApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for view in self.views.values():
-            yield SystemCommand(f"{view.name}: refresh now", "read the panel itself", self.pollers[view.name].refresh_now)
+            yield SystemCommand(
+                f"{view.name}: refresh now", "read the panel itself", self.pollers[view.name].refresh_now
+            )
             if view.snapshot is None:
                 continue
             for partition in view.snapshot.partitions:
@@ -557,7 +565,7 @@ class AlarmApp(App[None]):
         key = f"{provider}\x1f{zone_id}"
         try:
             table.move_cursor(row=table.get_row_index(key))
-        except Exception:
+        except RowDoesNotExist:
             self.notify("that zone is no longer listed", severity="warning")
             return
         self.action_bypass() if action == "bypass" else self.action_photo()

@@ -52,8 +52,15 @@ from alarmtui.ui.screens.pin import PinScreen
 NOW = datetime(2026, 11, 22, 21, 30, 0, tzinfo=UTC)
 SIZE = (150, 46)
 ALL_MODES = frozenset(
-    {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.ARM_PERIMETER, Capability.DISARM,
-     Capability.PHOTO, Capability.EVENTS}
+    {
+        Capability.ARM_AWAY,
+        Capability.ARM_HOME,
+        Capability.ARM_NIGHT,
+        Capability.ARM_PERIMETER,
+        Capability.DISARM,
+        Capability.PHOTO,
+        Capability.EVENTS,
+    }
 )
 
 
@@ -111,10 +118,22 @@ def casa() -> Snapshot:
 def powermaster() -> Snapshot:
     return Snapshot(
         partitions=(
-            Partition("1", "House", PartitionState.DISARMED, detail="disarm", ready=False,
-                      open_zones=("Front door", "[b]Back[/b] door")),
-            Partition("2", "Garage", PartitionState.ARMING, detail="exit delay", ready=True,
-                      exit_delay_until=NOW + timedelta(seconds=23)),
+            Partition(
+                "1",
+                "House",
+                PartitionState.DISARMED,
+                detail="disarm",
+                ready=False,
+                open_zones=("Front door", "[b]Back[/b] door"),
+            ),
+            Partition(
+                "2",
+                "Garage",
+                PartitionState.ARMING,
+                detail="exit delay",
+                ready=True,
+                exit_delay_until=NOW + timedelta(seconds=23),
+            ),
             Partition("3", "Office", PartitionState.ARMED_HOME, detail="home", ready=True),
         ),
         zones=(
@@ -129,8 +148,17 @@ def powermaster() -> Snapshot:
             Trouble("t2", TroubleKind.POWER, "AC power failure", since=NOW - timedelta(minutes=5)),
         ),
         users=(User("1", "Ana", "master", "demo@example.com"), User("2", "Luis", "user"), User("3", "Cleaner", "user")),
-        capabilities=frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.DISARM, Capability.BYPASS,
-                                Capability.PHOTO, Capability.PARTITION_COMMANDS, Capability.USERS}),
+        capabilities=frozenset(
+            {
+                Capability.ARM_AWAY,
+                Capability.ARM_HOME,
+                Capability.DISARM,
+                Capability.BYPASS,
+                Capability.PHOTO,
+                Capability.PARTITION_COMMANDS,
+                Capability.USERS,
+            }
+        ),
         panel_name="PowerMaster 30",
         fetched_at=NOW - timedelta(seconds=3),
     )
@@ -139,8 +167,15 @@ def powermaster() -> Snapshot:
 def vera_triggered() -> Snapshot:
     return Snapshot(
         partitions=(
-            Partition("41", "House", PartitionState.TRIGGERED, detail="Alarm · Burglary", ready=False,
-                      open_zones=("Living Room Motion",), alarm_zone="Living Room Motion"),
+            Partition(
+                "41",
+                "House",
+                PartitionState.TRIGGERED,
+                detail="Alarm · Burglary",
+                ready=False,
+                open_zones=("Living Room Motion",),
+                alarm_zone="Living Room Motion",
+            ),
             Partition("42", "Garage", PartitionState.ARMED_NIGHT, detail="Night", ready=True),
         ),
         zones=(Zone("53", "Living Room Motion", ZoneKind.MOTION, open=True),),
@@ -179,20 +214,36 @@ async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = 
     if with_alarm:
         online["vera"] = vera_triggered()
     for name, snapshot in online.items():
-        app.apply(StatusUpdate(name, ProviderStatus(name, app.views[name].kind, LinkState.ONLINE,
-                                                    last_update=snapshot.fetched_at)))
+        app.apply(
+            StatusUpdate(
+                name, ProviderStatus(name, app.views[name].kind, LinkState.ONLINE, last_update=snapshot.fetched_at)
+            )
+        )
         app.apply(SnapshotUpdate(name, snapshot))
     if not with_alarm:
         reason = "could not reach the server while logging in (ConnectError: [Errno 111] Connection refused)"
-        app.apply(StatusUpdate("vera", ProviderStatus("vera", "mios", LinkState.RECONNECTING, reason=reason,
-                                                      hint="Check the URL and the network; alarmtui keeps retrying.",
-                                                      retry_in=8.0, failures=2)))
+        app.apply(
+            StatusUpdate(
+                "vera",
+                ProviderStatus(
+                    "vera",
+                    "mios",
+                    LinkState.RECONNECTING,
+                    reason=reason,
+                    hint="Check the URL and the network; alarmtui keeps retrying.",
+                    retry_in=8.0,
+                    failures=2,
+                ),
+            )
+        )
     for name, batch in events().items():
         if name in online:
             app.apply(EventsUpdate(name, batch))
     app.apply(PhotosUpdate("casa", (Photo("Entrada", NOW - timedelta(minutes=1), test_photo_jpeg(), 0, "casa"),)))
     command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="2", label="Garage")
-    app.apply(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0)))
+    app.apply(
+        CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0))
+    )
 
 
 async def settle(pilot: Pilot) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -25,7 +26,7 @@ class Alarm:
 class AlarmScreen(ModalScreen[str]):
     """Dismisses with "ack" (Enter) or "disarm" (d: acknowledge, then disarm that partition)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,escape", "acknowledge", "Acknowledge", id="alarm_acknowledge"),
         Binding("d", "disarm", "Disarm", id="alarm_disarm"),
     ]

@@ -7,8 +7,10 @@ a moment (`App.suspend`) and shows the photo at full quality, then returns.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -19,7 +21,7 @@ from alarmtui.ui.widgets.photo import PhotoPanel
 
 
 class PhotoScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="photo_close"),
         Binding("f", "full_quality", "Full quality", id="photo_full_quality"),
     ]
@@ -69,5 +71,5 @@ class PhotoScreen(Screen[None]):
                 size = self.app.size
                 imaging.show_full_quality(photo.jpeg, self.protocol, size.width, size.height)
                 input("Press Enter to return to alarmtui ")
-        except Exception as exc:  # SuspendNotSupported (no real terminal), a broken image
+        except Exception as exc:  # noqa: BLE001  (SuspendNotSupported without a real terminal, a broken image)
             self.notify(f"cannot show the full-quality photo here: {exc}", severity="warning")

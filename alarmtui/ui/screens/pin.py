@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
@@ -14,7 +16,7 @@ from alarmtui.ui.format import safe
 class PinScreen(ModalScreen[str | None]):
     """Dismisses with the code, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pin_cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="pin_cancel")]
 
     def __init__(self, what: str, provider: str) -> None:
         super().__init__()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
@@ -26,7 +27,7 @@ def event_matches(event: Event, text: str, provider: str | None) -> bool:
     if not text:
         return True
     needle = text.casefold()
-    haystack = " ".join((event.text, event.who, event.zone, event.partition, event.kind.value, event.provider))
+    haystack = f"{event.text} {event.who} {event.zone} {event.partition} {event.kind.value} {event.provider}"
     return needle in haystack.casefold()
 
 
@@ -58,7 +59,7 @@ class EventsTable(SyncedTable):
 class EventsPanel(Vertical):
     """The filter box (hidden until `/`) above the table."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_provider", "Provider filter", id="events_provider_filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="events_clear_filter"),
     ]

@@ -48,7 +48,13 @@ class PartitionsPanel(OptionList):
                 rows.append((f"s-{len(rows)}", (view.name, None), Text(f"{view.name}: no partitions reported")))
             for partition in view.snapshot.partitions:
                 stale = view.status.state is not LinkState.ONLINE
-                rows.append((f"p-{len(rows)}", (view.name, partition.id), partition_prompt(view, partition, now, palette, stale)))
+                rows.append(
+                    (
+                        f"p-{len(rows)}",
+                        (view.name, partition.id),
+                        partition_prompt(view, partition, now, palette, stale),
+                    )
+                )
         new_targets = {option_id: target for option_id, target, _ in rows}
         if list(new_targets.values()) == list(self._targets.values()):
             for option_id, _, prompt in rows:  # same rows: update in place, keep the highlight

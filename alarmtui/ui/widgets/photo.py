@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
@@ -19,7 +20,7 @@ PHOTO_CACHE = RenderCache()
 
 
 class PhotoPanel(Widget, can_focus=True):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "step(-1)", "Previous photo", show=False, id="photo_previous"),
         Binding("right", "step(1)", "Next photo", show=False, id="photo_next"),
         Binding("enter", "open", "View photo", id="photo_open"),
