@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -125,11 +126,23 @@ def graphics_protocol(environ: dict[str, str] | None = None) -> str | None:
 
 
 def show_full_quality(data: bytes, protocol: str, columns: int, rows: int) -> None:
-    """Draw the photo on the real terminal with its graphics protocol (the app must be suspended)."""
+    """Draw the photo on the real terminal with its graphics protocol.
+
+    Only while the app is suspended: the terminal is ours for a moment, so
+    term-image may ask it for its cell size (in pixels), which is what makes the
+    picture sharp. Queries are switched off again before the app resumes.
+    """
     prepare_terminal()
+    import term_image
     from term_image.image import ITerm2Image, KittyImage
 
     image_class = KittyImage if protocol == "kitty" else ITerm2Image
-    image = image_class(decode(data))
-    image.set_size(frame_size=(max(columns, 1), max(rows - 2, 1)))
-    print(f"{image:1.1}", flush=True)
+    image_class.forced_support = True  # we know from the environment; no support query
+    term_image.enable_queries()
+    try:
+        image = image_class(decode(data))
+        image.set_size(frame_size=(max(columns, 1), max(rows - 2, 1)))
+        sys.stdout.write(str(image) + "\n")
+        sys.stdout.flush()
+    finally:
+        term_image.disable_queries()

@@ -21,7 +21,7 @@ import enum
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -511,7 +511,7 @@ class PollerGroup:
     def __getitem__(self, name: str) -> Poller:
         return self.pollers[name]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Poller]:
         return iter(self.pollers.values())
 
     def start(self) -> None:

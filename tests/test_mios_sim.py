@@ -628,3 +628,14 @@ async def test_real_pyvera_client_reads_and_bypasses_through_the_relay() -> None
                 break
             await asyncio.sleep(0.02)
         assert panel.zones["2"].bypassed
+
+
+def test_any_house_gets_distinct_luup_device_numbers() -> None:
+    from alarmtui.simulators.panel import visonic_house
+
+    cloud = MiosCloud(panel=visonic_house())
+    devices = cloud.vera().devices
+    zones = [d.zone for d in devices.values() if d.zone]
+    assert len(zones) == len(set(zones)) == 9  # keyfob, GSM and PGM are not security sensors
+    assert sorted(d.category for d in devices.values()).count(6) == 2
+    assert {41, 42, 43} <= set(devices)

@@ -77,6 +77,7 @@ class ScriptedProvider(Provider):
         self.events_list: list[Event] = []
         self.command_gate: asyncio.Event | None = None
         self.wait_impl: Callable[[float], object] | None = None
+        self.panel_online = True
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -96,6 +97,8 @@ class ScriptedProvider(Provider):
             partitions=(Partition("1", "House", self.state),),
             capabilities=frozenset({Capability.ARM_AWAY, Capability.DISARM}),
             fetched_at=T0,
+            online=self.panel_online,
+            detail="" if self.panel_online else "panel not connected to the cloud",
         )
 
     async def events(self, limit: int = 100) -> list[Event]:
@@ -373,3 +376,14 @@ async def test_group_stop_is_bounded_even_if_logout_hangs() -> None:
     started = loop.time()
     await group.stop(timeout=0.3)
     assert loop.time() - started < 0.8
+
+
+async def test_a_panel_the_cloud_reports_offline_is_shown_offline_with_its_last_state(running) -> None:
+    provider = ScriptedProvider()
+    provider.panel_online = False
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.state is LinkState.OFFLINE)
+    assert poller.status.reason == "panel not connected to the cloud"
+    assert rec.of(SnapshotUpdate)  # the last known state is still handed on
+    provider.panel_online = True
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)

@@ -261,3 +261,32 @@ def test_graphics_protocol_comes_from_the_environment_only() -> None:
     assert imaging.graphics_protocol({"TERM": "xterm-kitty"}) == "kitty"
     assert imaging.graphics_protocol({"TERM_PROGRAM": "iTerm.app"}) == "iterm2"
     assert imaging.graphics_protocol({"TERM": "xterm-256color"}) is None
+
+
+@pytest.mark.parametrize(("protocol", "marker"), [("kitty", "\x1b_G"), ("iterm2", "\x1b]1337;File=")])
+def test_full_quality_view_speaks_the_terminals_protocol(capsys, protocol: str, marker: str) -> None:
+    imaging.show_full_quality(jpeg(), protocol, 40, 20)
+    assert capsys.readouterr().out.startswith(marker)
+
+
+async def test_full_quality_needs_a_real_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.notifications import Notify
+
+    from alarmtui.domain import Photo
+    from alarmtui.poller import PhotosUpdate
+    from alarmtui.ui.screens.photo import PhotoScreen
+
+    monkeypatch.setattr(imaging, "graphics_protocol", lambda: "kitty")
+    notes: list[Notify] = []
+    app = create_app(offline_settings(), autostart=False)
+    async with app.run_test(message_hook=lambda m: notes.append(m) if isinstance(m, Notify) else None) as pilot:
+        app.apply(PhotosUpdate("home", (Photo("Hall", T0, jpeg(), 0, "home"),)))
+        await pilot.pause()
+        app.photo.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, PhotoScreen)
+        assert app.screen.check_action("full_quality", ()) is True
+        await pilot.press("f")  # headless: the app cannot be suspended, and says so
+        await pilot.pause()
+        assert any("full-quality" in n.notification.message for n in notes)
+        assert isinstance(app.screen, PhotoScreen)

@@ -326,6 +326,12 @@ async def test_wrong_partition_and_bypass_are_refused(provider: VerisureProvider
         await provider.bypass("5")
     with pytest.raises(NotSupported):
         await provider.siren(True)
+    with pytest.raises(NotSupported):
+        await provider.arm("vacation")  # type: ignore[arg-type]
+    await provider.snapshot(refresh=True)
+    events = await provider.events()
+    with pytest.raises(NotSupported):
+        await provider.photos(next(e for e in events if not e.photo_ref))
 
 
 async def test_triggered_from_activity_log(sim: Sim, provider: VerisureProvider) -> None:

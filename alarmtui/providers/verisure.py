@@ -588,9 +588,11 @@ class VerisureProvider(Provider):
         code: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> CommandResult:
+        if mode not in MODE_REQUEST:
+            raise NotSupported(f"Verisure has no arm mode {mode!r}", provider=self.name)
         await self._connect_translated()
         self._check_partition(partition)
-        return await self._arm_op(MODE_REQUEST[ArmMode(mode)], MODE_ACCEPTS[ArmMode(mode)], progress)
+        return await self._arm_op(MODE_REQUEST[mode], MODE_ACCEPTS[mode], progress)
 
     async def disarm(
         self,

@@ -255,7 +255,7 @@ class VeraUnit:
             )
         }
         for index, part in enumerate(self.panel.partitions.values()):
-            num = 41 + index
+            num = 41 + index if index < 9 else 300 + index
             devices[num] = DeviceMeta(
                 num,
                 part.name,
@@ -267,9 +267,18 @@ class VeraUnit:
                 "urn:schemas-micasaverde-com:device:AlarmPartition:2",
                 partition=part.id,
             )
+        spare = itertools.count(100)
+
+        def claim(preferred: int, block: int) -> int:
+            """Vera-like numbers (sensors 51.., cameras 67); collisions move to 100 and up."""
+            if preferred not in devices and block <= preferred < block + 10:
+                return preferred
+            return next(n for n in spare if n not in devices)
+
         for zone in self.panel.zones.values():
+            number = int(zone.id) if zone.id.isdigit() else -1
             if zone.camera:
-                num = 60 + int(zone.id) if zone.id.isdigit() else 60
+                num = claim(60 + number, 60)
                 devices[num] = DeviceMeta(
                     num,
                     zone.name,
@@ -282,9 +291,9 @@ class VeraUnit:
                     zone=zone.id,
                     extra={"ip": "192.168.1.60"},
                 )
-            elif zone.kind in _ZONE_SUBCATEGORY or zone.kind == "camera":
-                num = 50 + int(zone.id) if zone.id.isdigit() else 99
-                kind = "Door" if zone.kind == "contact" else "Motion"
+            elif zone.kind in _ZONE_SUBCATEGORY:
+                num = claim(50 + number, 50)
+                kind = {"contact": "Door", "motion": "Motion", "smoke": "Smoke", "generic": "Flood"}[zone.kind]
                 devices[num] = DeviceMeta(
                     num,
                     zone.name,

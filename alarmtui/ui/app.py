@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer, OptionList
 from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui import imaging
@@ -275,6 +275,14 @@ class AlarmApp(App[None]):
                 timeout=10,
             )
 
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list is self.partitions:
+            self.refresh_bindings()  # what the keys can do depends on the selected partition
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.zones:
+            self.refresh_bindings()  # bypass and photo depend on the selected zone
+
     @_while_running
     def on_photos_received(self, message: PhotosReceived) -> None:
         photos = tuple(p if p.provider else dataclasses.replace(p, provider=message.provider) for p in message.photos)
@@ -435,7 +443,7 @@ class AlarmApp(App[None]):
             CommandAction.ARM,
             mode=ArmMode(mode),
             partition=None if whole_panel else partition.id,
-            label=view.snapshot.panel_name or view.name if whole_panel else partition.name,
+            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
         )
         self._start_command(view, command, confirm=self.settings.confirm.arm)
 
@@ -448,7 +456,7 @@ class AlarmApp(App[None]):
         command = Command(
             CommandAction.DISARM,
             partition=None if whole_panel else partition.id,
-            label=view.snapshot.panel_name or view.name if whole_panel else partition.name,
+            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
         )
         self._start_command(view, command, confirm=self.settings.confirm.disarm)
 

@@ -21,8 +21,6 @@ class ProviderView:
     """The command in flight, or the last one to finish."""
     command_seen_at: datetime | None = None
     """When `command` last changed (to tick elapsed time and to let results fade)."""
-    needs_code: bool = False
-    has_code: bool = False
 
     @property
     def online(self) -> bool:

@@ -10,11 +10,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Input
 
 from alarmtui.domain import Event
 from alarmtui.ui.format import EVENT_ROLE, Palette, local_time, plain, safe
 from alarmtui.ui.widgets.tables import SortableText, SyncedTable
+
+FILTER_DELAY = 0.15
+"""Seconds after the last key press in the filter box before the table is re-filtered."""
 
 
 def event_key(event: Event) -> str:
@@ -71,6 +75,7 @@ class EventsPanel(Vertical):
         self.provider_filter: str | None = None
         self._events: list[Event] = []
         self._palette: Palette | None = None
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter events (Enter to keep, Esc to clear)", id="event-filter")
@@ -130,7 +135,10 @@ class EventsPanel(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
-        self._rebuild()
+        # Re-filtering thousands of rows on every key press makes typing lag: wait for a pause.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self._rebuild)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not event.value.strip():

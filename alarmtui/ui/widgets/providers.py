@@ -35,7 +35,10 @@ class ProviderBar(Static):
 
     def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette) -> None:
         lines = [provider_line(view, now, palette) for view in views]
-        self.update(Text("\n").join(lines) if lines else Text("no providers configured"))
+        text = Text("\n").join(lines) if lines else Text("no providers configured")
+        text.no_wrap = True  # one line per provider, however long the reason
+        text.overflow = "ellipsis"
+        self.update(text)
 
 
 def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
