@@ -164,6 +164,12 @@ class ThreadedSimHost:
         self._ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self.host.stop())
+        # Long polls and the demo's life may still be waiting: end them before the loop goes.
+        pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
     def start(self, timeout: float = 15.0) -> ThreadedSimHost:
