@@ -90,6 +90,11 @@ class SecretFilter(logging.Filter):
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
+    def clear(self) -> None:
+        """Forget every registered secret (tests start each case clean)."""
+        self._secrets.clear()
+        self._pattern = None
+
     def scrub(self, text: str) -> str:
         if self._pattern is None:
             return text

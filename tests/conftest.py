@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alarmtui.logging_setup import quiet_term_image
+from alarmtui.redaction import SECRET_FILTER
 
 quiet_term_image()
 
@@ -19,3 +21,11 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def forget_registered_secrets() -> Iterator[None]:
+    """A test's password ("wrong") must not scrub another test's messages."""
+    SECRET_FILTER.clear()
+    yield
+    SECRET_FILTER.clear()

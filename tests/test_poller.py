@@ -258,10 +258,11 @@ async def test_backoff_grows_with_the_reason_and_other_providers_are_unaffected(
 
 async def test_wrong_password_is_offline_with_a_long_backoff(running) -> None:
     provider = ScriptedProvider()
-    provider.failures = [AuthenticationFailed("wrong user name or password")]
+    error = AuthenticationFailed("wrong user name or password")
+    provider.failures = [error]
     poller, rec = running(provider, PollTiming(poll_interval=0.05, backoff_initial=0.01, backoff_max=120))
     await rec.until(lambda: poller.status.state is LinkState.OFFLINE)
-    assert poller.status.reason == "wrong user name or password"
+    assert poller.status.reason == error.message  # (scrubbed of any registered secret)
     assert poller.status.retry_in == 60.0
     assert "secret-pw" not in repr(poller.status)
 

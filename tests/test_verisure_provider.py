@@ -213,6 +213,32 @@ async def test_every_status_combination(sim: Sim, provider: VerisureProvider, mo
     await fresh.close()
 
 
+async def test_log_derived_state_tracks_the_panel_through_a_random_walk(sim: Sim, provider: VerisureProvider) -> None:
+    """Keypad and key-fob changes (not through us) show up from ACT_V2 alone, matching what EST would say."""
+    import random
+
+    from alarmtui.providers.verisure import status_state
+
+    rng = random.Random(20201104)
+    await provider.snapshot(refresh=True)
+    est_before = sim.count("EST1")
+    for _ in range(40):
+        action = rng.choice(["away", "home", "night", "perimeter", "disarm", "disarm", "trouble"])
+        if action == "disarm":
+            sim.panel.disarm(user="Ana", source="KEYPAD")
+        elif action == "perimeter":
+            sim.panel.arm(None, perimeter=True, instant=True, force=True, user="Luis", source="KEYPAD")
+        elif action == "trouble":
+            sim.panel.open_zone("5", not sim.panel.zones["5"].open) if sim.panel.partitions["1"].phase.value == "disarmed" else None
+        else:
+            sim.panel.arm(Mode(action), instant=True, force=True, user="Luis", source="KEYPAD")
+        await asyncio.sleep(provider.activity_cache + 0.005)
+        part = (await provider.snapshot()).partitions[0]
+        expected = status_state(VerisureCloud.status_code(sim.panel.partitions["1"]))
+        assert (part.state, part.detail) == expected, action
+    assert sim.count("EST1") == est_before  # never woke the panel
+
+
 async def test_each_arm_mode_sends_its_request(sim: Sim, provider: VerisureProvider) -> None:
     for mode, request, code in [
         (ArmMode.AWAY, "ARM", "1"),
@@ -508,6 +534,16 @@ async def test_not_ready(sim: Sim, provider: VerisureProvider) -> None:
         await provider.arm(ArmMode.AWAY)
 
 
+async def test_panel_faults_failed_command_and_slow_panel(sim: Sim, provider: VerisureProvider) -> None:
+    sim.panel.faults.fail_next_command = "relay stuck"
+    with pytest.raises(CommandRejected, match="Ha ocurrido un problema"):
+        await provider.arm(ArmMode.AWAY)
+    sim.panel.faults.slow_commands = 0.5  # a slow panel: more WAITs, same single ARM1
+    result = await provider.arm(ArmMode.AWAY)
+    assert result.ok and sim.count("ARM1") == 2
+    assert len(sim.sent("ARM2")) >= 3 + 6
+
+
 async def test_panel_busy(sim: Sim, provider: VerisureProvider) -> None:
     sim.panel.set_busy(5)
     with pytest.raises(PanelBusy):
@@ -559,6 +595,16 @@ async def test_non_xml_reply_is_a_protocol_error(sim: Sim, provider: VerisurePro
     sim.cloud.inject_http(200, body="<!DOCTYPE x [<!ENTITY a 'aaaa'>]><PET><RES>&a;</RES></PET>")
     with pytest.raises(ProtocolError):
         await provider.events()
+
+
+async def test_oversized_reply_is_a_protocol_error(sim: Sim, provider: VerisureProvider, monkeypatch) -> None:
+    import alarmtui.providers.verisure as verisure_module
+
+    monkeypatch.setattr(verisure_module, "MAX_REPLY_BYTES", 10_000)
+    sim.cloud.inject_http(200, body="<PET><RES>OK</RES><MSG>" + "x" * 50_000 + "</MSG></PET>")
+    with pytest.raises(ProtocolError, match="larger than"):
+        await provider.events()
+    assert (await provider.events()) == []  # the next, normal reply is fine
 
 
 async def test_english_messages(sim: Sim) -> None:

@@ -67,6 +67,7 @@ from alarmtui.providers.base import (
     translate_errors,
 )
 from alarmtui.providers.verisure_xml import (
+    MAX_REPLY_BYTES,
     ActivityRecord,
     DeviceInfo,
     InstallationInfo,
@@ -297,16 +298,21 @@ class VerisureProvider(Provider):
         what = f"sending {request}"
         async with translate_errors(self.name, what):
             client = self._client()
+            if post:
+                # A form body keeps the password out of URLs (Jeedom does the same; the server reads both).
+                http_request = client.build_request("POST", self._base_url, data=params)
+            else:
+                http_request = client.build_request("GET", self._base_url, params=params)
             try:
-                if post:
-                    # A form body keeps the password out of URLs (Jeedom does the same; the server reads both).
-                    response = await client.post(self._base_url, data=params)
-                else:
-                    response = await client.get(self._base_url, params=params)
+                response = await client.send(http_request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise ServerUnreachable(
                     f"could not connect to the server while sending {request} ({type(exc).__name__})", provider=self.name
                 ) from None
+            try:
+                body = await _read_bounded(response, MAX_REPLY_BYTES)
+            finally:
+                await response.aclose()
             if response.status_code in (403, 429):
                 raise RateLimited(
                     f"the server refused {request} with HTTP {response.status_code} (blocked or rate limited)",
@@ -318,7 +324,9 @@ class VerisureProvider(Provider):
                 raise ConnectionFailed(f"server error HTTP {response.status_code} on {request}", provider=self.name)
             if response.status_code != 200:
                 raise ProtocolError(f"unexpected HTTP {response.status_code} on {request}", provider=self.name)
-            reply = parse_reply(response.content, request)
+            if body is None:
+                raise ProtocolError(f"reply to {request} is larger than {MAX_REPLY_BYTES} bytes", provider=self.name)
+            reply = parse_reply(body, request)
         log.debug("%s -> %s %s", request, reply.res, reply.err)
         return reply
 
@@ -822,6 +830,18 @@ class VerisureProvider(Provider):
             provider=self.name,
             photo_ref=record.idsignal if record.type == REG_PHOTO else "",
         )
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None once it grows past `limit` (a hostile or broken server)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

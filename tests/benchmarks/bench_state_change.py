@@ -83,7 +83,7 @@ async def measure(runs: int, verisure_runs: int) -> list[Metric]:
 def main() -> None:
     args = arguments(__doc__.splitlines()[0], runs=8)
     quiet_logging()
-    verisure_runs = max(2, args.runs // 2)
+    verisure_runs = max(2, (args.runs + 1) // 3)  # up to 10 s a sample
     finish(asyncio.run(measure(args.runs, verisure_runs)))
 
 

@@ -1,0 +1,195 @@
+"""Regenerate the README screenshots in screenshots/ (SVG from Textual, PNG via rsvg-convert).
+
+    .venv/bin/python scripts/screenshots.py [--out DIR]
+
+Runs the real dashboard headless at 160x48 against the real demo environment
+(all three simulated clouds in-process, fast timing, no random "life"), and
+drives it like a person would:
+
+- main.svg/png   every provider online, partitions, zones, events, troubles, users;
+- alarm.svg/png  the PowerMaster "House" partition armed away with the `a` key,
+                 then an intruder trips the Hall PIR inside the simulator: the
+                 alarm banner takes over;
+- photo.svg/png  after acknowledging, the Hall PIR camera is asked for photos
+                 with `c`; they are shown in the photo panel (photo-panel.svg/png)
+                 and then full screen with Enter (photo.svg/png).
+
+Deterministic where the demo allows: fixed size, seeds, order of actions and
+the same houses every time; only clock times and ages differ between runs.
+PNGs need `rsvg-convert` (Debian/Ubuntu package librsvg2-bin); without it only
+the SVGs are written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = (160, 48)
+
+
+async def until(pilot, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def capture(out: Path) -> list[Path]:
+    from alarmtui import imaging
+    from alarmtui.demo import DemoEnvironment
+    from alarmtui.domain import PartitionState
+    from alarmtui.poller import PollTiming
+    from alarmtui.ui.app import create_app
+    from alarmtui.ui.screens.alarm import AlarmScreen
+    from alarmtui.ui.screens.photo import PhotoScreen
+    from alarmtui.ui.state import photo_key
+    from alarmtui.ui.widgets.photo import PHOTO_CACHE, PhotoPanel
+
+    imaging.prepare_terminal()
+    timing = PollTiming(poll_interval=0.5, refresh_interval=3600, fast_interval=0.25, min_gap=0.05)
+    written: list[Path] = []
+    env = DemoEnvironment.start(tls=False, life=False, fast=True)
+    try:
+        panel = env.host.cloud("visonic").panels[0]
+        app = create_app(env.settings, scenarios=env.scenarios, timing=timing)
+        async with app.run_test(size=SIZE) as pilot:
+
+            async def shot(name: str) -> None:
+                await pilot.pause(0.3)  # let the last updates paint
+                path = out / f"{name}.svg"
+                app.save_screenshot(path.name, str(out))
+                written.append(path)
+                print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
+
+            def photo_drawn(widget: PhotoPanel) -> bool:
+                photo = widget.current
+                if photo is None:
+                    return False
+                cached = PHOTO_CACHE.get(photo_key(photo), widget.content_size.width, widget.content_size.height)
+                return cached is not None and widget.render() is cached
+
+            # -- main screen
+            await until(pilot, lambda: all(view.online for view in app.views.values()), "every provider online")
+            await until(pilot, lambda: app.events.table.row_count > 0, "events")
+            await until(pilot, lambda: app.zones.row_count >= sum(len(v.snapshot.zones) for v in app.views.values()),
+                        "every zone")
+            if app.album.photos:  # a stored photo fetched at start-up: wait until it is drawn
+                await until(pilot, lambda: photo_drawn(app.photo), "the start-up photo")
+            await pilot.pause(0.5)
+            await shot("main")
+
+            # -- alarm: arm House away with the key, then an intruder in the simulator
+            view = app.views["powermaster"]
+            house = next(p for p in view.snapshot.partitions if p.name == "House")
+            app.partitions.select("powermaster", house.id)
+            app.partitions.focus()
+            await pilot.pause(0.1)
+            await pilot.press("a")
+
+            def house_state() -> PartitionState | None:
+                snapshot = app.views["powermaster"].snapshot
+                part = snapshot.partition(house.id) if snapshot else None
+                return part.state if part else None
+
+            await until(pilot, lambda: house_state() is PartitionState.ARMED_AWAY, "House armed away")
+            await until(pilot, lambda: not app.views["powermaster"].command_pending, "the arm command to finish")
+            hall = next(z for z in panel.zones.values() if z.name == "Hall PIR")
+            env.host.call(panel.trip_zone, hall.id)
+            await until(pilot, lambda: isinstance(app.screen, AlarmScreen), "the alarm banner")
+            await shot("alarm")
+
+            # -- photo: acknowledge, select the Hall PIR camera, press c
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, AlarmScreen), "the banner to close")
+            zone_id = next(z.id for z in app.views["powermaster"].snapshot.zones if z.name == "Hall PIR")
+            app.zones.focus()
+            app.zones.move_cursor(row=app.zones.get_row_index(f"powermaster\x1f{zone_id}"))
+            await pilot.pause(0.1)
+            before = len(app.album.photos)
+            await pilot.press("c")
+            await until(pilot, lambda: len(app.album.photos) > before
+                        and app.album.photos[0].provider == "powermaster", "the camera's photos")
+            await until(pilot, lambda: photo_drawn(app.photo), "the photo in the panel")
+            await until(pilot, lambda: not app.views["powermaster"].command_pending, "the photo command to finish")
+            app.photo.focus()
+            await shot("photo-panel")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, PhotoScreen), "the photo viewer")
+            await until(pilot, lambda: photo_drawn(app.screen.query_one(PhotoPanel)), "the full-screen photo")
+            await shot("photo")
+            await pilot.press("escape")
+    finally:
+        env.stop()
+    return written
+
+
+TEXT_ELEMENT = re.compile(r'(<text [^>]*?x=")([0-9.]+)("[^>]*?textLength=")([0-9.]+)("[^>]*>)([^<]*)(</text>)')
+NBSP = "&#160;"
+
+
+def _pin_spaces(match: re.Match[str]) -> str:
+    """Drop a text run's leading/trailing no-break spaces and move its x instead.
+
+    librsvg drops them, which shifts every right-aligned or centred run (badges,
+    the header) to the left. The background rectangles are separate, so nothing
+    else changes.
+    """
+    head, x, middle, length, tail, content, close = match.groups()
+    cells = len(html.unescape(content))
+    if cells == 0:
+        return match.group(0)
+    cell = float(length) / cells
+    stripped = content
+    lead = 0
+    while stripped.startswith(NBSP):
+        stripped, lead = stripped[len(NBSP):], lead + 1
+    trail = 0
+    while stripped.endswith(NBSP):
+        stripped, trail = stripped[: -len(NBSP)], trail + 1
+    if not stripped:
+        return ""
+    new_x = float(x) + lead * cell
+    new_length = float(length) - (lead + trail) * cell
+    return f"{head}{new_x:.1f}{middle}{new_length:.1f}{tail}{stripped}{close}"
+
+
+def to_png(svg: Path) -> Path | None:
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        print("rsvg-convert not found (apt-get install librsvg2-bin): PNGs not written", file=sys.stderr)
+        return None
+    png = svg.with_suffix(".png")
+    with tempfile.NamedTemporaryFile("w", suffix=".svg", delete=False) as fixed:
+        fixed.write(TEXT_ELEMENT.sub(_pin_spaces, svg.read_text()))
+    try:
+        subprocess.run([converter, "--background-color", "#1e1e1e", "-o", str(png), fixed.name], check=True)
+    finally:
+        Path(fixed.name).unlink()
+    print(f"wrote {png.relative_to(REPO) if png.is_relative_to(REPO) else png}", flush=True)
+    return png
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="where to write (default screenshots/)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for svg in asyncio.run(capture(args.out.resolve())):
+        to_png(svg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
