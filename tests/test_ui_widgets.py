@@ -290,3 +290,54 @@ async def test_full_quality_needs_a_real_terminal(monkeypatch: pytest.MonkeyPatc
         await pilot.pause()
         assert any("full-quality" in n.notification.message for n in notes)
         assert isinstance(app.screen, PhotoScreen)
+
+
+async def test_palette_titles_show_server_text_literally() -> None:
+    from textual.content import Content
+
+    evil = "[b]Garage[/b] [@click=app.quit]x[/]"
+    app = create_app(offline_settings(), autostart=False)
+    async with app.run_test() as pilot:
+        app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
+        app.apply(
+            SnapshotUpdate(
+                "home",
+                Snapshot(
+                    partitions=(Partition("1", evil, PartitionState.DISARMED),),
+                    capabilities=frozenset({Capability.ARM_AWAY}),
+                ),
+            )
+        )
+        await pilot.pause()
+        titles = [Content.from_markup(c.title).plain for c in app.get_system_commands(app.screen)]
+        assert f"home · {evil}: Arm away" in titles
+
+
+# ---------------------------------------------------------------------------- what is possible (pure rules)
+
+
+def test_availability_rules() -> None:
+    from alarmtui.domain import ArmMode, CommandPhase, CommandProgress
+    from alarmtui.poller import Command, CommandAction, CommandUpdate
+    from alarmtui.ui import availability
+
+    online = view("home", house())
+    disarmed, armed = house().partitions
+    door, camera = house().zones
+    assert availability.why_not_arm(online, disarmed, ArmMode.AWAY) is None
+    assert availability.why_not_arm(online, disarmed, ArmMode.NIGHT) == "home cannot arm night"
+    assert availability.why_not_arm(online, armed, ArmMode.AWAY) == "Garage is already armed away"
+    assert availability.why_not_disarm(online, disarmed) == "House is already disarmed"
+    assert availability.why_not_disarm(online, armed) is None
+    assert availability.why_not_bypass(online, door) == "home cannot bypass zones"
+    assert availability.why_not_photo(online, door) == "home has no cameras"
+    triggered = Partition("1", "House", PartitionState.TRIGGERED)
+    assert "disarm first" in (availability.why_not_arm(online, triggered, ArmMode.AWAY) or "")
+    offline = view("home", house(), LinkState.RECONNECTING)
+    assert availability.why_not_disarm(offline, armed) == "home is reconnecting"
+    busy = view("home", house())
+    busy.command = CommandUpdate(
+        "home", Command(CommandAction.DISARM, label="Garage"), CommandProgress(CommandPhase.WAITING)
+    )
+    assert availability.why_not_disarm(busy, armed) == "home is still busy with disarm Garage"
+    assert camera.camera

@@ -46,7 +46,14 @@ from alarmtui.poller import (
 )
 from alarmtui.providers import Provider, create_provider
 from alarmtui.settings import Settings
-from alarmtui.ui.format import MODE_WORDS, Palette
+from alarmtui.ui.availability import (
+    UNSETTLED,
+    why_not_arm,
+    why_not_bypass,
+    why_not_disarm,
+    why_not_photo,
+)
+from alarmtui.ui.format import MODE_WORDS, Palette, safe
 from alarmtui.ui.messages import (
     CommandProgressed,
     EventsReceived,
@@ -75,7 +82,6 @@ WallClock = Callable[[], datetime]
 M = TypeVar("M", bound=Message)
 CLOSE_TIMEOUT = 1.0
 """Quitting closes every client and logs out within this many seconds."""
-UNSETTLED = frozenset({PartitionState.ARMING, PartitionState.PENDING, PartitionState.DISARMING})
 
 
 def styles_dir() -> Path:
@@ -192,7 +198,7 @@ class AlarmApp(App[None]):
         self._on_theme_changed()
         self.partitions.focus()
         for warning in self.startup_warnings:
-            self.notify(warning, severity="warning", timeout=15)
+            self.notify(warning, severity="warning", timeout=15, markup=False)
         self.set_interval(1.0, self._tick, name="tick")
         if self.autostart:
             self.pollers.start()
@@ -230,7 +236,7 @@ class AlarmApp(App[None]):
         view.status = message.status
         self._draw_header()
         self._draw_partitions()
-        self.refresh_bindings()
+        self._refresh_footer()
 
     @_while_running
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
@@ -240,7 +246,7 @@ class AlarmApp(App[None]):
         view.snapshot = message.snapshot
         self._draw_snapshot_panels()
         self._check_alarms(view)
-        self.refresh_bindings()
+        self._refresh_footer()
 
     @_while_running
     def on_events_received(self, message: EventsReceived) -> None:
@@ -258,30 +264,31 @@ class AlarmApp(App[None]):
         view.command = update
         view.command_seen_at = self.clock()
         self._draw_header()
-        self.refresh_bindings()
+        self._refresh_footer()
         if update.result is None:
             return
         what = f"{message.provider}: {update.command.describe()}"
         result = update.result
         if result.phase is CommandPhase.DONE:
-            self.notify(f"{what}: {result.message or 'done'}", title="Done")
+            self.notify(f"{what}: {result.message or 'done'}", title="Done", markup=False)
         elif result.phase is CommandPhase.FAILED:
-            self.notify(f"{what} failed: {result.message}", title="Refused", severity="error", timeout=10)
+            self.notify(f"{what} failed: {result.message}", title="Refused", severity="error", timeout=10, markup=False)
         else:
             self.notify(
                 f"{what}: {result.message}. Re-reading the panel's state; not re-sent.",
                 title="Outcome unknown",
                 severity="warning",
                 timeout=10,
+                markup=False,
             )
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self.partitions:
-            self.refresh_bindings()  # what the keys can do depends on the selected partition
+            self._refresh_footer()  # what the keys can do depends on the selected partition
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.zones:
-            self.refresh_bindings()  # bypass and photo depend on the selected zone
+            self._refresh_footer()  # bypass and photo depend on the selected zone
 
     @_while_running
     def on_photos_received(self, message: PhotosReceived) -> None:
@@ -312,11 +319,18 @@ class AlarmApp(App[None]):
     def _draw_snapshot_panels(self) -> None:
         self._draw_partitions()
         self.zones.show(self.views.values(), self.palette)
-        self.troubles.show(self.views.values(), self.palette)
+        self.troubles.show(self.views.values(), self.clock(), self.palette)
         self.users.show(self.views.values(), self.palette)
+
+    def _refresh_footer(self) -> None:
+        """Re-evaluate which keys can act (dimmed or not); a no-op while the app shuts down."""
+        if self.screen_stack:
+            self.refresh_bindings()
 
     def _tick(self) -> None:
         """Once a second: data ages, command timers and exit-delay countdowns move on."""
+        if not self.screen_stack:
+            return
         self._draw_header()
         if any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions):
             self._draw_partitions()
@@ -380,48 +394,15 @@ class AlarmApp(App[None]):
             if target is None or target[1] is None:
                 return "select a partition first"
             view, partition = target
-            problem = self._provider_problem(view)
-            if problem:
-                return problem
-            assert view.snapshot is not None
             if action == "arm":
-                mode = ArmMode(str(parameters[0]))
-                if not view.snapshot.can_arm(mode):
-                    return f"{view.name} cannot {MODE_WORDS[mode].lower()}"
-                if partition.state is mode.armed_state:
-                    return f"{partition.name} is already {mode.armed_state.value.replace('_', ' ')}"
-                if partition.state in UNSETTLED or partition.state is PartitionState.TRIGGERED:
-                    return f"{partition.name} is {partition.state.value}; disarm first"
-                return None
-            if Capability.DISARM not in view.snapshot.capabilities:
-                return f"{view.name} cannot disarm remotely"
-            if partition.state is PartitionState.DISARMED:
-                return f"{partition.name} is already disarmed"
-            return None
+                return why_not_arm(view, partition, ArmMode(str(parameters[0])))
+            return why_not_disarm(view, partition)
         if action in ("bypass", "photo"):
-            target = self._zone_target()
-            if target is None:
+            zone_target = self._zone_target()
+            if zone_target is None:
                 return "select a zone first"
-            view, zone = target
-            problem = self._provider_problem(view)
-            if problem:
-                return problem
-            assert view.snapshot is not None
-            if action == "bypass" and Capability.BYPASS not in view.snapshot.capabilities:
-                return f"{view.name} cannot bypass zones"
-            if action == "photo":
-                if Capability.PHOTO not in view.snapshot.capabilities:
-                    return f"{view.name} has no cameras"
-                if not zone.camera:
-                    return f"{zone.name} has no camera"
-            return None
-        return None
-
-    def _provider_problem(self, view: ProviderView) -> str | None:
-        if not view.online:
-            return f"{view.name} is {view.status.state.value}"
-        if view.command_pending:
-            return f"{view.name} is still busy with {view.command.command.describe()}"  # type: ignore[union-attr]
+            view, zone = zone_target
+            return why_not_bypass(view, zone) if action == "bypass" else why_not_photo(view, zone)
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -488,7 +469,7 @@ class AlarmApp(App[None]):
     def _refuse_if_impossible(self, action: str, parameters: tuple[object, ...]) -> bool:
         reason = self.why_not(action, parameters)
         if reason is not None:
-            self.notify(reason, severity="warning", timeout=4)
+            self.notify(reason, severity="warning", timeout=4, markup=False)
             return True
         return False
 
@@ -518,7 +499,7 @@ class AlarmApp(App[None]):
         try:
             self.pollers[provider].submit(command)
         except CommandBusy as exc:
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
 
     # ------------------------------------------------------------------ command palette, help
 
@@ -526,40 +507,40 @@ class AlarmApp(App[None]):
         yield from super().get_system_commands(screen)
         for view in self.views.values():
             yield SystemCommand(
-                f"{view.name}: refresh now", "read the panel itself", self.pollers[view.name].refresh_now
+                safe(f"{view.name}: refresh now"), "read the panel itself", self.pollers[view.name].refresh_now
             )
             if view.snapshot is None:
                 continue
             for partition in view.snapshot.partitions:
-                where = f"{view.name} · {partition.name}"
+                where = safe(f"{view.name} · {partition.name}")
                 for mode in ArmMode:
                     if view.snapshot.can_arm(mode):
                         yield SystemCommand(
                             f"{where}: {MODE_WORDS[mode]}",
-                            f"arm {partition.name} ({mode.value})",
+                            safe(f"arm {partition.name} ({mode.value})"),
                             functools.partial(self._palette_partition, view.name, partition.id, "arm", mode.value),
                         )
                 yield SystemCommand(
                     f"{where}: Disarm",
-                    f"disarm {partition.name}",
+                    safe(f"disarm {partition.name}"),
                     functools.partial(self._palette_partition, view.name, partition.id, "disarm", None),
                 )
             for zone in view.snapshot.zones:
                 if Capability.BYPASS in view.snapshot.capabilities:
                     yield SystemCommand(
-                        f"{view.name} · {zone.name}: {'Restore' if zone.bypassed else 'Bypass'}",
+                        safe(f"{view.name} · {zone.name}: {'Restore' if zone.bypassed else 'Bypass'}"),
                         "bypass on/off for this zone",
                         functools.partial(self._palette_zone, view.name, zone.id, "bypass"),
                         discover=False,
                     )
                 if zone.camera and Capability.PHOTO in view.snapshot.capabilities:
                     yield SystemCommand(
-                        f"{view.name} · {zone.name}: Take photo",
+                        safe(f"{view.name} · {zone.name}: Take photo"),
                         "ask the camera for new photos",
                         functools.partial(self._palette_zone, view.name, zone.id, "photo"),
                     )
         for scenario in self.scenarios:
-            yield SystemCommand(scenario.title, scenario.help, scenario.callback)
+            yield SystemCommand(safe(scenario.title), safe(scenario.help), scenario.callback)
 
     def _palette_partition(self, provider: str, partition_id: str, action: str, mode: str | None) -> None:
         self.partitions.select(provider, partition_id)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SIZE, FrameProbe, Metric, arguments, finish, log, quiet_logging  # noqa: E402
+from benchlib import SIZE, FrameProbe, Metric, arguments, finish, log, quiet_logging
 
 EVENTS = 10_000
 WORD = "door"

@@ -19,7 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SIZE, FrameProbe, Metric, arguments, finish, log, option_texts, quiet_logging  # noqa: E402
+from benchlib import (
+    SIZE,
+    FrameProbe,
+    Metric,
+    arguments,
+    finish,
+    log,
+    option_texts,
+    quiet_logging,
+)
 
 # provider name, sim kind; targets in ms (MiOS has a long poll: the issue asks for ≤ 1 s there).
 PROVIDERS = [("powermaster", "visonic"), ("vera", "mios"), ("casa", "verisure")]

@@ -13,16 +13,16 @@ import time
 
 print(f"MARK start {time.monotonic():.6f}", flush=True)
 
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SIZE, FrameProbe, option_texts  # noqa: E402
+from benchlib import SIZE, FrameProbe, option_texts
 
-from alarmtui import imaging  # noqa: E402
-from alarmtui.demo import DemoEnvironment  # noqa: E402
-from alarmtui.ui.app import create_app  # noqa: E402
+from alarmtui import imaging
+from alarmtui.demo import DemoEnvironment
+from alarmtui.ui.app import create_app
 
 print(f"MARK imported {time.monotonic():.6f}", flush=True)
 
@@ -33,9 +33,7 @@ def provider_drawn(app, name: str) -> bool:  # type: ignore[no-untyped-def]
     if not (view.online and view.snapshot):
         return False
     rows = [t for t in option_texts(app.partitions) if t.startswith(f"{name} · ")]
-    if len(rows) < len(view.snapshot.partitions):
-        return False
-    return True
+    return len(rows) >= len(view.snapshot.partitions)
 
 
 def complete(app) -> bool:  # type: ignore[no-untyped-def]

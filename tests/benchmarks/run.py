@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from benchlib import REPO, Metric, table  # noqa: E402
+from benchlib import REPO, Metric, table
 
 BENCHMARKS = {
     "launch": ("bench_launch.py", "launch to the first complete frame (--demo, from process start)"),

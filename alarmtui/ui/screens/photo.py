@@ -72,4 +72,4 @@ class PhotoScreen(Screen[None]):
                 imaging.show_full_quality(photo.jpeg, self.protocol, size.width, size.height)
                 input("Press Enter to return to alarmtui ")
         except Exception as exc:  # noqa: BLE001  (SuspendNotSupported without a real terminal, a broken image)
-            self.notify(f"cannot show the full-quality photo here: {exc}", severity="warning")
+            self.notify(f"cannot show the full-quality photo here: {exc}", severity="warning", markup=False)

@@ -89,7 +89,7 @@ def partition_prompt(view: ProviderView, partition: Partition, now: datetime, pa
     if partition.detail:
         text.append(f"  {partition.detail}")
     if stale:
-        text.append("  (last known)", palette.style("warning"))
+        text.append(f"  (last known; {view.status.state.value})", palette.style("warning"))
     text.append("\n")
     if partition.state is PartitionState.TRIGGERED and partition.alarm_zone:
         text.append(f"alarm in {partition.alarm_zone}", palette.style("error", bold=True))

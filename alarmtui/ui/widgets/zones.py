@@ -14,12 +14,12 @@ from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
 class ZonesTable(SyncedTable):
     COLUMNS = (
-        ("provider", "Provider", 10),
-        ("zone", "Zone", 18),
+        ("provider", "Provider", 9),
+        ("zone", "Zone", 16),
         ("type", "Type", 7),
         ("state", "State", 6),
-        ("flags", "Warnings", 15),
         ("camera", "Cam", 3),
+        ("flags", "Warnings", 13),
     )
 
     def __init__(self, **kwargs: object) -> None:
@@ -67,6 +67,6 @@ def zone_cells(provider: str, zone: Zone, palette: Palette, order: tuple[int, in
         plain(zone.name),
         plain(zone.kind.value),
         state,
-        flags,
         palette.text("cam" if zone.camera else "", "accent"),
+        flags,
     ]
