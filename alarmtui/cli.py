@@ -205,7 +205,11 @@ def run_sim(args: argparse.Namespace) -> int:
     cert_dir = args.write_config.expanduser().resolve().parent if args.write_config else None
 
     async def serve() -> None:
-        host = SimHost([create_cloud(k) for k in kinds], tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
+        clouds = [create_cloud(k) for k in kinds]
+        for cloud in clouds:
+            for panel in cloud.panels:
+                panel.seed_history()
+        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
         await host.start()
         life_task = None
         if args.life:

@@ -42,6 +42,7 @@ class DemoEnvironment:
         timing = FAST_TIMING if fast else DEMO_TIMING
         for cloud in clouds:
             for panel in cloud.panels:
+                panel.seed_history()
                 for name, value in timing.items():
                     setattr(panel, name, value)
             if fast and hasattr(cloud, "step2_waits"):

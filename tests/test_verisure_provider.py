@@ -169,7 +169,17 @@ async def test_refresh_runs_est_and_steady_state_reads_only_the_log(sim: Sim, pr
     assert events[0].kind is EventKind.SYSTEM and "estado" in events[0].text.lower()
 
 
+async def test_first_plain_snapshot_uses_the_log_when_it_knows_the_state(sim: Sim, provider: VerisureProvider) -> None:
+    # A day of history ending in a disarm (as the demo has): no need to wake the panel.
+    sim.panel.seed_history()
+    snap = await provider.snapshot()
+    assert snap.partitions[0].state is PartitionState.DISARMED
+    assert sim.count("EST1") == 0
+    assert sim.count("ACT_V2") == 1
+
+
 async def test_first_plain_snapshot_falls_back_to_est(sim: Sim, provider: VerisureProvider) -> None:
+    sim.panel.events.clear()  # a log with no state-type record says nothing about the state
     snap = await provider.snapshot()
     assert snap.partitions[0].state is PartitionState.DISARMED
     assert sim.count("EST1") == 1

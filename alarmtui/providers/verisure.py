@@ -709,7 +709,12 @@ class VerisureProvider(Provider):
         async with translate_errors(self.name, "reading the status"):
             await self._ensure_connected()
             online, note = True, ""
-            if refresh or self._baseline is None:
+            if not refresh and self._baseline is None:
+                # Start-up without a refresh: the activity log alone (one cheap request that
+                # does not wake the panel) is enough when it holds a state-type record.
+                records = await self._fetch_activity()
+                refresh = self._derive_partition(records).state is PartitionState.UNKNOWN
+            if refresh:
                 try:
                     await self.refresh_status()
                 except PanelUnavailable as exc:

@@ -190,6 +190,7 @@ class SimPanel:
         """Bumped on every change (MiOS `dataversion`, long polls)."""
         self._changed: asyncio.Event | None = None
         self.listeners: list[Callable[[SimPanel], None]] = []
+        self.history_seeded = False
         self.commands_received = 0
         """Every command that reached the panel (tests assert on it: no double sends)."""
         self.command_log: list[str] = []
@@ -539,6 +540,26 @@ class SimPanel:
         self._touch()
 
     # ------------------------------------------------------------------ log
+
+    def seed_history(self) -> None:
+        """A day of plausible history, ending disarmed, so a fresh demo has events to show (once)."""
+        if self.history_seeded:
+            return
+        self.history_seeded = True
+        now = self.wall()
+        first = next(iter(self.partitions))
+        history = [
+            (now - 22 * 3600, "disarm", "Disarmed", "Ana", ""),
+            (now - 21 * 3600, "arm", "Armed away", "Luis", "away"),
+            (now - 12 * 3600, "disarm", "Disarmed", "Cleaner", ""),
+            (now - 6 * 3600, "arm", "Armed home", "Ana", "home"),
+            (now - 3600, "disarm", "Disarmed", "Ana", ""),
+        ]
+        seeded = [
+            SimEvent(id=next(self._event_ids), time=when, kind=kind, text=text, partition=first, user=user, mode=mode)
+            for when, kind, text, user, mode in history
+        ]
+        self.events[:0] = seeded
 
     def log(self, kind: str, text: str, **fields: object) -> SimEvent:
         event = SimEvent(id=next(self._event_ids), time=self.wall(), kind=kind, text=text, **fields)  # type: ignore[arg-type]

@@ -224,7 +224,7 @@ class VisonicCloud(SimCloud):
                 visonic_house(partitions=False, serial=SECOND_SERIAL, **house_options),
             ]
             for sim_panel in panel_list:
-                _seed_history(sim_panel)
+                sim_panel.seed_history()
         self._panels: dict[str, SimPanel] = {p.serial: p for p in panel_list}
         self.meta: dict[str, PanelMeta] = {
             p.serial: PanelMeta(partitions_enabled=len(p.partitions) > 1, emails={p.users[0].id: DEMO_EMAIL} if p.users else {})
@@ -510,25 +510,6 @@ class _Ctx:
 
 
 # ---------------------------------------------------------------------- payload builders
-
-
-def _seed_history(panel: SimPanel) -> None:
-    """A day of plausible history so a fresh demo has events to show."""
-    now = panel.wall()
-    first = next(iter(panel.partitions))
-    history = [
-        (now - 22 * 3600, "disarm", "Disarmed", "Ana", ""),
-        (now - 21 * 3600, "arm", "Armed away", "Luis", "away"),
-        (now - 12 * 3600, "disarm", "Disarmed", "Cleaner", ""),
-        (now - 6 * 3600, "arm", "Armed home", "Ana", "home"),
-        (now - 3600, "disarm", "Disarmed", "Ana", ""),
-    ]
-    seeded = [
-        SimEvent(id=next(panel._event_ids), time=when, kind=kind, text=text, partition=first, user=user, mode=mode)
-        for when, kind, text, user, mode in history
-    ]
-    panel.events[:0] = seeded
-
 
 
 def _partition_ids(meta: PanelMeta, panel: SimPanel, zone_or_part: Iterable[str]) -> list[int]:
