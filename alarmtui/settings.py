@@ -57,6 +57,8 @@ class _ProviderBase(BaseModel):
     refresh_interval: float = Field(default=1800.0, ge=30.0, le=86400.0)
     """Seconds between full (panel-visible) refreshes."""
     enabled: bool = True
+    photo_quality: Literal["low", "medium", "high"] | None = None
+    """Camera resolution to ask for, where the vendor offers a choice (Vera). Default: the top-level setting."""
 
     @field_validator("url")
     @classmethod
@@ -164,6 +166,16 @@ class Settings(BaseSettings):
         if dupes:
             raise ValueError(f"provider names must be unique; repeated: {', '.join(dupes)}")
         return value
+
+    @model_validator(mode="after")
+    def _inherit_photo_quality(self) -> Settings:
+        # Providers take the top-level photo_quality unless they set their own.
+        providers = [
+            p if p.photo_quality is not None else p.model_copy(update={"photo_quality": self.photo_quality})
+            for p in self.providers
+        ]
+        object.__setattr__(self, "providers", providers)
+        return self
 
     @classmethod
     def settings_customise_sources(

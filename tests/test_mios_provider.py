@@ -479,6 +479,21 @@ async def test_request_photo_returns_a_jpeg_and_stores_image_events(rig: Rig) ->
         await rig.provider.request_photo(FRONT_DOOR)
 
 
+async def test_photo_quality_asks_the_camera_for_that_resolution(rig: Rig) -> None:
+    import io
+
+    from PIL import Image
+
+    provider = rig.new_provider(photo_quality="low")
+    await provider.connect()
+    try:
+        result = await provider.request_photo(CAMERA)
+    finally:
+        await provider.close()
+    assert result.ok
+    assert Image.open(io.BytesIO(result.photos[0].jpeg)).size == (320, 240)
+
+
 async def test_photos_for_an_unlisted_reference_is_a_typed_error(rig: Rig) -> None:
     events = await rig.provider.events(5)
     assert all(not e.photo_ref for e in events)

@@ -125,3 +125,10 @@ def test_ca_file_must_exist(tmp_path: Path) -> None:
     text = GOOD.replace('language = "ES"', f'language = "ES"\nca_file = "{tmp_path / "missing.pem"}"')
     with pytest.raises(SettingsError, match="ca_file"):
         load_settings(write(tmp_path, text))
+
+
+def test_photo_quality_is_inherited_unless_a_provider_sets_its_own(tmp_path: Path) -> None:
+    text = GOOD.replace('theme = "nord"', 'photo_quality = "high"').replace('code = "1234"', 'code = "1234"\nphoto_quality = "low"')
+    casa, vera = load_settings(write(tmp_path, text)).settings.providers
+    assert casa.photo_quality == "high"
+    assert vera.photo_quality == "low"

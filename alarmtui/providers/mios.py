@@ -1222,7 +1222,7 @@ class MiosProvider(Provider):
             await self._ensure_identity()
             try:
                 response = await self._relay_once(
-                    {"id": "request_image", "cam": device_id, "res": "medium"}, "requesting a photo", self.photo_timeout
+                    {"id": "request_image", "cam": device_id, "res": self.config.photo_quality or "medium"}, "requesting a photo", self.photo_timeout
                 )
             except _AuthRejected as exc:
                 await self._login(seen_generation=self._login_generation)
