@@ -21,6 +21,8 @@ from collections import OrderedDict
 from functools import cache
 
 from PIL import Image
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 
 MAX_PIXELS = 24_000_000
@@ -82,27 +84,60 @@ def halfblock_text(data: bytes, columns: int, rows: int) -> Text:
     return text
 
 
+class Picture:
+    """A photo ready to blit: its lines of styled segments, cut in the worker thread.
+
+    Turning the ANSI text into segments is most of the cost of drawing a photo;
+    done once per size off the event loop, the loop only copies lines out.
+    """
+
+    def __init__(self, text: Text, columns: int) -> None:
+        self.text = text
+        self.width = columns
+        console = _segment_console(columns)
+        self.lines: list[list[Segment]] = [
+            list(line) for line in Segment.split_and_crop_lines(
+                text.render(console), columns, pad=False, include_new_lines=False
+            )
+        ]
+        self.strips: list[object] | None = None
+        """The lines as the UI's own line type, made once by the UI (this module knows no Textual)."""
+
+    @property
+    def plain(self) -> str:
+        return self.text.plain
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+def _segment_console(columns: int) -> Console:
+    return Console(width=max(columns, 1), color_system="truecolor", force_terminal=True, file=io.StringIO())
+
+
 class RenderCache:
     """Rendered photos by (photo key, columns, rows); thread-safe, least recently used dropped."""
 
     def __init__(self, size: int = 32) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[str, int, int], Text] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, int], Picture] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, columns: int, rows: int) -> Text | None:
+    def get(self, key: str, columns: int, rows: int) -> Picture | None:
         with self._lock:
             text = self._items.get((key, columns, rows))
             if text is not None:
                 self._items.move_to_end((key, columns, rows))
             return text
 
-    def render(self, key: str, data: bytes, columns: int, rows: int) -> Text:
-        """Cached `halfblock_text`; call from a worker thread."""
+    def render(self, key: str, data: bytes, columns: int, rows: int) -> Picture:
+        """Cached `halfblock_text`, cut into lines; call from a worker thread."""
         cached = self.get(key, columns, rows)
         if cached is not None:
             return cached
-        text = halfblock_text(data, columns, rows)
+        text = Picture(halfblock_text(data, columns, rows), columns)
         with self._lock:
             self._items[(key, columns, rows)] = text
             while len(self._items) > self._size:

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -187,6 +188,8 @@ class Poller:
 
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
+    PHOTO_EVENT_WINDOW = 120.0
+    """Seconds after a photo request during which its own photo event is expected."""
 
     def __init__(
         self,
@@ -207,13 +210,20 @@ class Poller:
         self.refresh_interval = timing.refresh_interval or provider.config.refresh_interval
         self.timing = timing
         self._wake = asyncio.Event()
-        self._refresh_requested = True  # start-up reads the panel itself
+        # Start-up: a cheap read first (a fast first frame), then at once a read of the panel itself.
+        self._refresh_requested = False
+        self._first_poll = True
         self._next_refresh = 0.0
         self._connected = False
         self._failures = 0
         self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._seen_photos: OrderedDict[str, None] = OrderedDict()
+        self._photo_commands: dict[str, float] = {}
+        """Camera zone (id and name) -> when our own photo request for it started: its photos come with the reply."""
         self._first_events = True
         self._command_task: asyncio.Task[CommandResult] | None = None
+        self._refresh_done: asyncio.Event | None = None
+        """Set while no read of the panel itself is under way (commands wait for one: the panel takes one at a time)."""
         self._background: set[asyncio.Task[object]] = set()
         self.status = ProviderStatus(self.name, provider.kind, LinkState.CONNECTING)
         self.snapshot: Snapshot | None = None
@@ -273,9 +283,22 @@ class Poller:
             if not self._connected:
                 await self.provider.connect()
                 self._connected = True
-            refresh = self._refresh_requested or self._clock() >= self._next_refresh
-            self._refresh_requested = False
-            snapshot = await self.provider.snapshot(refresh=refresh)
+            if self._first_poll:
+                refresh = False
+            else:
+                refresh = self._refresh_requested or self._clock() >= self._next_refresh
+                self._refresh_requested = False
+            if refresh:
+                self._refresh_done = asyncio.Event()
+            try:
+                snapshot = await self.provider.snapshot(refresh=refresh)
+            finally:
+                if refresh and self._refresh_done is not None:
+                    self._refresh_done.set()
+            if self._first_poll:
+                self._first_poll = False
+                self._refresh_requested = True  # the panel itself next, without waiting
+                self._wake.set()
             if refresh:
                 self._next_refresh = self._clock() + self.refresh_interval
             events = await self.provider.events(self.timing.event_limit)
@@ -340,11 +363,31 @@ class Poller:
             return
         fresh.sort(key=lambda e: e.time, reverse=True)
         self._emit(EventsUpdate(self.name, tuple(fresh)))
-        photo_events = [e for e in fresh if e.kind is EventKind.PHOTO and e.photo_ref]
+        photo_events = [
+            e for e in fresh if e.kind is EventKind.PHOTO and e.photo_ref and not self._photos_come_with_command(e)
+        ]
         # At start-up only the newest stored photo is worth fetching.
         for event in photo_events[: 1 if self._first_events else 3]:
             self._spawn(self._fetch_photos(event))
         self._first_events = False
+
+    def _photos_come_with_command(self, event: Event) -> bool:
+        """The photo event our own photo request created: its photos arrive with the command's result.
+
+        Only the first such event per request is skipped; anything else is fetched (and de-duplicated).
+        """
+        now = self._clock()
+        for key in [k for k, started in self._photo_commands.items() if now - started > self.PHOTO_EVENT_WINDOW]:
+            del self._photo_commands[key]
+        if event.zone:
+            started = self._photo_commands.get(event.zone)
+        else:  # a vendor whose photo events do not name the camera: the newest request's
+            started = max(self._photo_commands.values(), default=None)
+        if started is None:
+            return False
+        for key in [k for k, when in self._photo_commands.items() if when == started]:
+            del self._photo_commands[key]
+        return True
 
     async def _fetch_photos(self, event: Event) -> None:
         try:
@@ -352,8 +395,21 @@ class Poller:
         except ProviderError as exc:
             log.info("%s: could not fetch the photos of event %s: %s", self.name, event.id, exc)
             return
-        if photos:
-            self._emit(PhotosUpdate(self.name, tuple(photos)))
+        self._emit_photos(photos)
+
+    def _emit_photos(self, photos: Iterable[Photo]) -> None:
+        """Report photos not reported before (the same JPEG can reach us by a command and by its event)."""
+        fresh = []
+        for photo in photos:
+            digest = hashlib.blake2b(photo.jpeg, digest_size=16).hexdigest()
+            if digest in self._seen_photos:
+                continue
+            self._seen_photos[digest] = None
+            fresh.append(photo if photo.provider == self.name else dataclasses.replace(photo, provider=self.name))
+        while len(self._seen_photos) > 200:
+            self._seen_photos.popitem(last=False)
+        if fresh:
+            self._emit(PhotosUpdate(self.name, tuple(fresh)))
 
     # -- waiting
 
@@ -363,7 +419,9 @@ class Poller:
             self._wake.clear()
             if self._failures == 0 or self._refresh_requested:
                 return
-        delay = max(delay, self.timing.min_gap if self._failures == 0 else 0.0)
+        # While a command is pending its outcome is what the user is watching: no extra gap.
+        min_gap = 0.0 if self.command_pending else self.timing.min_gap
+        delay = max(delay, min_gap if self._failures == 0 else 0.0)
         started = self._clock()
         waiters: list[asyncio.Task[object]] = [asyncio.ensure_future(self._wake.wait())]
         if self._connected and self._failures == 0 and delay > 0:
@@ -387,14 +445,18 @@ class Poller:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), rest)
                     self._wake.clear()
-        gap = self.timing.min_gap - (self._clock() - started)
-        if gap > 0 and not self._refresh_requested:
+        gap = min_gap - (self._clock() - started)
+        if gap > 0 and not self._refresh_requested and not self.command_pending:
             await asyncio.sleep(gap)
 
     # -- commands
 
     async def _run_command(self, command: Command) -> CommandResult:
         start = self._clock()
+        if command.action is CommandAction.PHOTO:
+            for zone in (command.zone, command.label):
+                if zone:
+                    self._photo_commands[zone] = start
 
         def progress(update: CommandProgress) -> None:
             if not update.phase.finished:
@@ -402,6 +464,10 @@ class Poller:
 
         self._emit(CommandUpdate(self.name, command, CommandProgress(CommandPhase.SENT, "sending", 0.0)))
         try:
+            if self._refresh_done is not None and not self._refresh_done.is_set():
+                # A read of the panel itself is under way; a command now would be refused as "busy".
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._refresh_done.wait(), 30.0)
             result = await self._send(command, progress)
         except asyncio.CancelledError:
             raise
@@ -425,10 +491,13 @@ class Poller:
             CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result)
         )
         if result.photos:
-            self._emit(
-                PhotosUpdate(self.name, tuple(dataclasses.replace(p, provider=self.name) for p in result.photos))
-            )
-        self.refresh_now()  # whatever happened, show the panel's real state
+            # Some vendors' replies do not name the camera; the user asked for this one.
+            where = command.label or command.zone or ""
+            self._emit_photos(p if p.zone else dataclasses.replace(p, zone=where) for p in result.photos)
+        if result.phase is CommandPhase.DONE:
+            self.wake()  # the panel confirmed it: a plain read shows the new state
+        else:
+            self.refresh_now()  # refused or unknown: read the panel itself to show its real state
         return result
 
     async def _send(self, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:

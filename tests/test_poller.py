@@ -166,12 +166,13 @@ async def running():
         await poller.close()
 
 
-async def test_first_poll_refreshes_then_polls_cheaply(running) -> None:
+async def test_first_poll_is_cheap_then_refreshes_at_once_then_polls_cheaply(running) -> None:
+    # Premise changed on purpose: a cheap first read gives a fast first frame; the panel itself is read right after.
     provider = ScriptedProvider()
     poller, rec = running(provider)
-    await rec.until(lambda: len(provider.snapshots) >= 3)
-    assert provider.snapshots[0] is True
-    assert provider.snapshots[1:3] == [False, False]
+    await rec.until(lambda: len(provider.snapshots) >= 4)
+    assert provider.snapshots[:2] == [False, True]
+    assert provider.snapshots[2:4] == [False, False]
     statuses = [u.status.state for u in rec.of(StatusUpdate)]
     assert statuses[0] is LinkState.CONNECTING
     assert LinkState.ONLINE in statuses
@@ -294,9 +295,11 @@ async def test_a_change_reported_by_the_long_poll_triggers_a_poll_at_once(runnin
 
     provider.wait_impl = long_poll
     _poller, rec = running(provider, PollTiming(poll_interval=30, min_gap=0.0))
-    await rec.until(lambda: len(provider.snapshots) == 1)
+    await rec.until(lambda: len(provider.snapshots) == 2)  # start-up: the cheap read, then the refresh
+    await asyncio.sleep(0.05)
+    assert len(provider.snapshots) == 2
     changed.set()
-    await rec.until(lambda: len(provider.snapshots) == 2, timeout=1)
+    await rec.until(lambda: len(provider.snapshots) == 3, timeout=1)
 
 
 async def test_command_progress_flows_and_state_is_reread(running) -> None:
@@ -318,7 +321,9 @@ async def test_command_progress_flows_and_state_is_reread(running) -> None:
     assert rec.of(CommandUpdate)[-1].finished
     assert provider.commands == ["arm away code=1234"]
     assert "1234" not in repr(rec.of(CommandUpdate)[0].command)
-    assert provider.snapshots[-1] is True  # re-read the panel after the command
+    # Premise changed on purpose: a confirmed command is followed by a plain (cheap) read, not a refresh.
+    assert provider.snapshots[-1] is False
+    assert provider.snapshots[polls_before:].count(True) == 0
 
 
 @pytest.mark.parametrize(
@@ -352,6 +357,39 @@ async def test_photo_command_delivers_photos(running) -> None:
     await poller.submit(Command(CommandAction.PHOTO, zone="7"))
     (update,) = rec.of(PhotosUpdate)
     assert update.photos[0].zone == "7" and update.photos[0].provider == "home"
+
+
+async def test_photos_of_a_photo_request_are_reported_once(running) -> None:
+    """The request's own photo event is not fetched again, and the same JPEG never reaches the UI twice."""
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.connected and len(provider.snapshots) >= 2)
+    fetched: list[str] = []
+    original_photos = provider.photos
+
+    async def photos(event: Event) -> list[Photo]:
+        fetched.append(event.id)
+        return [Photo(zone="", time=T0, jpeg=b"\xff\xd8jpeg")]  # the same bytes the command delivered
+
+    provider.photos = photos  # type: ignore[method-assign]
+    await poller.submit(Command(CommandAction.PHOTO, zone="7", label="Hall camera"))
+    provider.events_list.insert(0, Event("p1", T0, EventKind.PHOTO, "photos", zone="Hall camera", photo_ref="r1"))
+    await rec.until(lambda: any(e.id == "p1" for u in rec.of(EventsUpdate) for e in u.events))
+    provider.events_list.insert(0, Event("p2", T0, EventKind.PHOTO, "photos", zone="Garden", photo_ref="r2"))
+    await rec.until(lambda: fetched == ["p2"])
+    await asyncio.sleep(0.05)
+    assert fetched == ["p2"]  # p1 was the request's own event: its photos came with the reply
+    assert [p.jpeg for u in rec.of(PhotosUpdate) for p in u.photos] == [b"\xff\xd8jpeg"]
+    provider.photos = original_photos  # type: ignore[method-assign]
+
+
+async def test_a_failed_command_rereads_the_panel_itself(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider, PollTiming(poll_interval=30, refresh_interval=3600, fast_interval=0.02, min_gap=0))
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE and provider.snapshots.count(True) == 1)
+    provider.command_failure = WrongCode("wrong user code")
+    await poller.submit(Command(CommandAction.ARM, mode=ArmMode.AWAY))
+    await rec.until(lambda: provider.snapshots.count(True) == 2)
 
 
 async def test_commands_wait_for_a_connection(running) -> None:

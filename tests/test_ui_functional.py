@@ -75,6 +75,14 @@ def state_of(app: AlarmApp, provider: str, partition_id: str) -> PartitionState 
     return partition.state if partition else None
 
 
+def partition_row(app: AlarmApp, provider: str, partition: str) -> str:
+    """The plain text of the partitions panel's row for one partition."""
+    for option_id, target in app.partitions._targets.items():
+        if target == (provider, partition):
+            return app.partitions.get_option(option_id).prompt.plain
+    raise AssertionError(f"no row for {provider}/{partition}")
+
+
 def partition_id(app: AlarmApp, provider: str, name: str) -> str:
     snapshot = app.views[provider].snapshot
     assert snapshot is not None
@@ -187,6 +195,10 @@ async def test_refused_command_shows_the_vendors_reason(demo) -> None:
         assert result.message
         assert any(n.notification.severity == "error" and result.message in n.notification.message for n in notes.notes)
         assert state_of(app, "powermaster", "1") is PartitionState.DISARMED
+        # The pending mark is reverted at once: the row shows the panel's last real state again.
+        await pilot.pause()
+        row = partition_row(app, "powermaster", "1")
+        assert "DISARMED" in row and "ARMING…" not in row and "sent" not in row
 
 
 async def test_bypass_toggles_the_selected_zone(demo) -> None:
@@ -225,12 +237,53 @@ async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, pr
         picture = app.photo._picture
         assert "▀" in picture.plain or "▄" in picture.plain
         assert len(picture.plain.splitlines()) <= app.photo.content_size.height
+        # The request's own photo event arrives with the next polls: its photos must not be shown twice.
+        polls = app.pollers[provider].polls
+        await until(pilot, lambda: app.pollers[provider].polls >= polls + 3, what="more polls")
+        await pilot.pause(0.3)
+        jpegs = [p.jpeg for p in app.album.photos]
+        assert jpegs and len(set(jpegs)) == len(jpegs)
+        assert app.photo.border_title == f"Photo 1/{len(jpegs)}"
         app.photo.focus()
         await pilot.press("enter")
+        assert isinstance(app.screen, PhotoScreen)
+        # The dashboard's keys are neither offered nor live in the viewer.
+        assert app.check_action("arm", ("away",)) is False
+        assert app.check_action("disarm", ()) is False
+        await pilot.pause()
+        footer_keys = {key.key for key in app.screen.query("FooterKey").results()}  # type: ignore[attr-defined]
+        assert "escape" in footer_keys
+        assert not footer_keys & {"a", "h", "n", "p", "d", "b", "c", "r", "slash"}
+        commands = app.views[provider].command
+        await pilot.press("a", "d", "c")
+        await pilot.pause(0.1)
+        assert app.views[provider].command is commands
         assert isinstance(app.screen, PhotoScreen)
         await pilot.press("right")
         await pilot.press("escape")
         assert not isinstance(app.screen, PhotoScreen)
+
+
+async def test_arm_shows_a_pending_state_at_once_then_the_panels_real_state(demo) -> None:
+    env = demo("visonic")
+    panel = panel_of(env, "visonic")
+    env.host.call(lambda: setattr(panel.faults, "slow_commands", 1.0))  # the panel takes its time to answer
+    app = make_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: all_online(app))
+        partition = partition_id(app, "powermaster", "Garage")
+        app.partitions.select("powermaster", partition)
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        row = partition_row(app, "powermaster", partition)
+        # Shown at once, and marked as not yet confirmed; the snapshot itself still says disarmed.
+        assert "ARMING…" in row and "sent" in row
+        assert state_of(app, "powermaster", partition) is PartitionState.DISARMED
+        await until(pilot, lambda: app.views["powermaster"].command.finished, what="finished")
+        await until(pilot, lambda: "sent" not in partition_row(app, "powermaster", partition), what="real state")
+        assert state_of(app, "powermaster", partition) in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
+        assert app.views["powermaster"].pending is None
 
 
 # ---------------------------------------------------------------------------- codes and confirmations

@@ -341,3 +341,98 @@ def test_availability_rules() -> None:
     )
     assert availability.why_not_disarm(busy, armed) == "home is still busy with disarm Garage"
     assert camera.camera
+
+
+# ---------------------------------------------------------------------------- pending commands, photos, big logs
+
+
+def test_pending_mark_is_shown_only_until_the_panel_reports_the_change() -> None:
+    from alarmtui.ui.app import _pending_answered
+    from alarmtui.ui.state import PendingChange
+
+    snapshot = house()  # House disarmed, Garage armed away
+    arming = PendingChange("ARMING…", "1", tuple((p.id, p.state.value) for p in snapshot.partitions))
+    house_p, garage = snapshot.partitions
+    assert arming.shown_on(house_p) and not arming.shown_on(garage)  # only the partition commanded
+    # The panel already says "arming": its own state is shown, not ours.
+    assert not arming.shown_on(Partition("1", "House", PartitionState.ARMING))
+    assert not _pending_answered(arming, snapshot)  # nothing moved yet: still pending
+    assert _pending_answered(arming, house(PartitionState.ARMING))
+    from dataclasses import replace
+
+    assert _pending_answered(replace(arming, finished=True), snapshot)  # confirmed: the next snapshot wins
+    disarming = PendingChange("DISARMING…", None, ())
+    assert disarming.shown_on(garage) and not disarming.shown_on(house_p)
+
+
+async def test_pending_arm_is_drawn_marked_as_sent() -> None:
+    from alarmtui.ui.state import PendingChange
+
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        panel = app.query_one(PartitionsPanel)
+        pending = view("home", house())
+        pending.pending = PendingChange("ARMING…", "1", ())
+        panel.show([pending], T0, PALETTE)
+        await pilot.pause()
+        first = panel.get_option_at_index(0).prompt.plain
+        assert "ARMING…" in first and "sent" in first
+        assert "DISARMED" not in first  # never both: the row says what is going on
+        assert "ARMING" not in panel.get_option_at_index(1).prompt.plain
+
+
+def test_photo_album_drops_the_same_jpeg_delivered_twice() -> None:
+    from alarmtui.domain import Photo
+    from alarmtui.ui.state import PhotoAlbum
+
+    album = PhotoAlbum()
+    first = [Photo(zone="Hall", time=T0, jpeg=bytes([i]) * 10, index=i, provider="home") for i in range(3)]
+    again = [Photo(zone="", time=T0, jpeg=bytes([i]) * 10, index=i, provider="home") for i in range(3)]
+    assert album.add(first) == first
+    assert album.add(again) == []
+    assert [p.zone for p in album.photos] == ["Hall"] * 3
+
+
+def test_picture_lines_fit_and_carry_no_newlines() -> None:
+    picture = imaging.RenderCache().render("k", jpeg((64, 48)), 20, 6)
+    assert 1 <= len(picture.lines) <= 6
+    assert all(sum(len(s.text) for s in line) <= 20 for line in picture.lines)
+    assert all("\n" not in s.text for line in picture.lines for s in line)
+
+
+class EventsApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from alarmtui.ui.widgets.events import EventsPanel
+
+        yield EventsPanel(["home", "cabin"])
+
+
+async def test_events_table_is_virtual_and_filters_ten_thousand_events_quickly() -> None:
+    import time
+
+    from alarmtui.ui.widgets.events import EventsPanel
+
+    app = EventsApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        panel = app.query_one(EventsPanel)
+        events = [
+            event("home" if n % 2 else "cabin", str(n), -n, "Front door opened" if n % 3 else "Disarm") for n in range(10_000)
+        ]
+        panel.show(events, events, [], PALETTE)
+        await pilot.pause()
+        table = panel.table
+        assert table.row_count == 10_000
+        assert len(table._lines) <= 30  # only the rows on screen were drawn
+        panel.text_filter = "disarm"
+        started = time.perf_counter()
+        panel._rebuild()
+        assert time.perf_counter() - started < 0.5  # generous on a loaded CI box; ~15 ms here
+        assert table.row_count == sum(1 for n in range(10_000) if n % 3 == 0)
+        assert all("Disarm" in table.get_row_at(i)[3].plain for i in range(table.row_count))
+        assert str(panel.border_subtitle) == f"{table.row_count} of 10000"
+        table.focus()
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        await pilot.press("f")
+        assert panel.provider_filter == "home"
+        assert {table.get_row_at(i)[1].plain for i in range(table.row_count)} == {"home"}

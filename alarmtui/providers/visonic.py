@@ -972,6 +972,8 @@ class VisonicProvider(Provider):
     async def _follow(self, token: str, timer: CommandTimer) -> CommandResult:
         deadline = time.monotonic() + self.command_timeout
         last_error = ""
+        # Panels usually answer within a fraction of a second: look again soon, then back off to `command_poll`.
+        pause = min(0.25, self.command_poll)
         while True:
             try:
                 state = parse_process(
@@ -985,13 +987,14 @@ class VisonicProvider(Provider):
                 if state.status in ("failed", "failure", "error", "rejected"):
                     return timer.result(CommandPhase.FAILED, state.message or "the panel refused the command")
                 timer.report(CommandPhase.WAITING, "waiting for the panel")
-            if time.monotonic() + self.command_poll > deadline:
+            if time.monotonic() + pause > deadline:
                 reason = f" (last error: {last_error})" if last_error else ""
                 return timer.result(
                     CommandPhase.UNKNOWN,
                     f"no answer from the panel within {self.command_timeout:.0f} s; the outcome is unknown{reason}",
                 )
-            await asyncio.sleep(self.command_poll)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.command_poll)
 
     def _code_body(self, code: str | None) -> dict[str, Any]:
         chosen = self.code_for(code)

@@ -32,12 +32,14 @@ from alarmtui.domain import (
     Partition,
     PartitionState,
     Scenario,
+    Snapshot,
     Zone,
 )
 from alarmtui.poller import (
     Command,
     CommandAction,
     CommandBusy,
+    CommandUpdate,
     LinkState,
     PollerGroup,
     PollerUpdate,
@@ -67,7 +69,7 @@ from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.help import HelpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
-from alarmtui.ui.state import EventLog, PhotoAlbum, ProviderView
+from alarmtui.ui.state import EventLog, PendingChange, PhotoAlbum, ProviderView
 from alarmtui.ui.widgets.events import EventsPanel
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.photo import PhotoPanel
@@ -80,6 +82,14 @@ log = logging.getLogger(__name__)
 
 WallClock = Callable[[], datetime]
 M = TypeVar("M", bound=Message)
+MAIN_ACTIONS = frozenset({"arm", "disarm", "bypass", "photo", "refresh", "filter_events", "help"})
+"""The dashboard's own keys: live on the main screen only, never under a viewer or dialog."""
+FOOTER_ACTIONS: tuple[tuple[str, tuple[object, ...]], ...] = (
+    *(("arm", (mode.value,)) for mode in ArmMode),
+    ("disarm", ()),
+    ("bypass", ()),
+    ("photo", ()),
+)
 CLOSE_TIMEOUT = 1.0
 """Quitting closes every client and logs out within this many seconds."""
 
@@ -160,6 +170,7 @@ class AlarmApp(App[None]):
         self.palette = Palette({})
         self._acknowledged: set[tuple[str, str]] = set()
         self._alarm_screen: AlarmScreen | None = None
+        self._footer_state: tuple[object, ...] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -244,6 +255,8 @@ class AlarmApp(App[None]):
         if view is None:
             return
         view.snapshot = message.snapshot
+        if view.pending is not None and _pending_answered(view.pending, message.snapshot):
+            view.pending = None  # the panel's real state from now on
         self._draw_snapshot_panels()
         self._check_alarms(view)
         self._refresh_footer()
@@ -263,6 +276,8 @@ class AlarmApp(App[None]):
         update = message.update
         view.command = update
         view.command_seen_at = self.clock()
+        if self._track_pending(view, update):
+            self._draw_partitions()
         self._draw_header()
         self._refresh_footer()
         if update.result is None:
@@ -323,9 +338,38 @@ class AlarmApp(App[None]):
         self.users.show(self.views.values(), self.palette)
 
     def _refresh_footer(self) -> None:
-        """Re-evaluate which keys can act (dimmed or not); a no-op while the app shuts down."""
-        if self.screen_stack:
+        """Re-evaluate which keys can act (dimmed or not), only when that changed; a no-op while shutting down."""
+        if not self.screen_stack:
+            return
+        # Rebuilding the footer on every poll costs more than the poll: compare what it would show first.
+        state = tuple(self.check_action(action, parameters) for action, parameters in FOOTER_ACTIONS)
+        if state != self._footer_state:
+            self._footer_state = state
             self.refresh_bindings()
+
+    @staticmethod
+    def _track_pending(view: ProviderView, update: CommandUpdate) -> bool:
+        """Keep `view.pending` in step with an arm/disarm command; True if what the partitions show changed."""
+        command = update.command
+        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
+            return False
+        if update.result is not None:
+            if view.pending is None:
+                return False
+            if update.result.phase is CommandPhase.DONE:
+                # Confirmed by the panel; still shown as pending until the snapshot read right after it.
+                view.pending = dataclasses.replace(view.pending, finished=True)
+                return False
+            view.pending = None  # refused or unknown: back to the last state the panel reported
+            return True
+        if view.pending is not None or view.snapshot is None:
+            return False
+        view.pending = PendingChange(
+            "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
+            command.partition,
+            tuple((p.id, p.state.value) for p in view.snapshot.partitions),
+        )
+        return True
 
     def _tick(self) -> None:
         """Once a second: data ages, command timers and exit-delay countdowns move on."""
@@ -406,6 +450,8 @@ class AlarmApp(App[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MAIN_ACTIONS and self.is_mounted and len(self.screen_stack) > 1:
+            return False  # a viewer or dialog is on top: not offered, not run
         if action in ("arm", "disarm", "bypass", "photo"):
             if not self.is_mounted:
                 return True
@@ -579,6 +625,14 @@ class AlarmApp(App[None]):
             ("", "ctrl+q", "quit"),
         ]
         return rows
+
+
+def _pending_answered(pending: PendingChange, snapshot: Snapshot) -> bool:
+    """Whether `snapshot` replaces a pending mark: after confirmation always, before only if the state moved."""
+    if pending.finished:
+        return True
+    before = dict(pending.before)
+    return any(p.state.value != before.get(p.id) for p in snapshot.partitions if pending.covers(p.id))
 
 
 def create_app(

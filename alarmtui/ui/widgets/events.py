@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input
 
 from alarmtui.domain import Event
 from alarmtui.ui.format import EVENT_ROLE, Palette, local_time, plain, safe
-from alarmtui.ui.widgets.tables import SortableText, SyncedTable
+from alarmtui.ui.widgets.tables import SortableText
 
-FILTER_DELAY = 0.15
-"""Seconds after the last key press in the filter box before the table is re-filtered."""
+FILTER_DELAY = 0.01
+"""Seconds after the last key press in the filter box before the table is re-filtered (coalesces bursts)."""
 
 
 def event_key(event: Event) -> str:
@@ -30,15 +36,17 @@ def event_matches(event: Event, text: str, provider: str | None) -> bool:
         return False
     if not text:
         return True
-    needle = text.casefold()
-    haystack = f"{event.text} {event.who} {event.zone} {event.partition} {event.kind.value} {event.provider}"
-    return needle in haystack.casefold()
+    return text.casefold() in _haystack(event)
+
+
+def _haystack(event: Event) -> str:
+    return f"{event.text} {event.who} {event.zone} {event.partition} {event.kind.value} {event.provider}".casefold()
 
 
 def event_cells(event: Event, palette: Palette) -> list[Text]:
     when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
     role = EVENT_ROLE.get(event.kind, "foreground")
-    where = " · ".join(part for part in (event.partition, event.zone) if part)
+    where = _where(event)
     return [
         SortableText(local_time(event.time, with_date=True), when.timestamp(), no_wrap=True),
         plain(event.provider, palette.style("muted")),
@@ -49,15 +57,177 @@ def event_cells(event: Event, palette: Palette) -> list[Text]:
     ]
 
 
-class EventsTable(SyncedTable):
+class EventsTable(ScrollView, can_focus=True):
+    """A virtual table: it holds the matching events, and draws only the rows on screen.
+
+    Tens of thousands of events cost nothing until they are scrolled into view,
+    so re-filtering is a list comprehension, not a rebuild of table rows.
+    Columns are sized to the width: fixed ones first, the event text and the
+    place share the rest, so nothing is cut off and there is no horizontal bar.
+    """
+
     COLUMNS = (
         ("time", "Time", 14),
         ("provider", "Provider", 11),
         ("kind", "Kind", 7),
         ("text", "Event", 30),
         ("who", "Who", 10),
-        ("where", "Where", None),
+        ("where", "Where", 16),
     )
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"events-table--header", "events-table--cursor"}
+    DEFAULT_CSS = """
+    EventsTable { overflow-x: hidden; overflow-y: auto; }
+    EventsTable > .events-table--header { text-style: bold; color: $text-accent; background: $surface; }
+    EventsTable > .events-table--cursor { background: $block-cursor-blurred-background; }
+    EventsTable:focus > .events-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
+    CACHE_SIZE = 400
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rows: list[Event] = []
+        self._palette = Palette({})
+        self.cursor_row = 0
+        self._widths: list[int] = [width for _, _, width in self.COLUMNS]
+        self._lines: OrderedDict[tuple[str, bool], Strip] = OrderedDict()
+
+    # -- data
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def set_rows(self, rows: list[Event], palette: Palette) -> None:
+        """Show exactly `rows` (newest first), keeping the cursor on the same event where possible."""
+        current = self._rows[self.cursor_row] if self.cursor_row < len(self._rows) else None
+        if palette is not self._palette:
+            self._palette = palette
+            self._lines.clear()
+        self._rows = rows
+        moved = not (self.cursor_row < len(rows) and rows[self.cursor_row] is current)
+        if self.cursor_row and current is not None and moved:  # on the top row it follows the newest event
+            self.cursor_row = next((i for i, e in enumerate(rows) if e is current), 0)
+        self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
+        self._size_columns()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        self.refresh()
+
+    def get_row_at(self, index: int) -> list[Text]:
+        return event_cells(self._rows[index], self._palette)
+
+    def event_at(self, index: int) -> Event:
+        return self._rows[index]
+
+    # -- layout
+
+    def on_resize(self) -> None:
+        self._size_columns()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        self.refresh()
+
+    def _size_columns(self) -> None:
+        width = self.scrollable_content_region.width
+        sample = self._rows[:300]
+        provider = max([len("Provider"), *(len(e.provider) for e in sample)])
+        who = max([len("Who"), *(min(len(e.who), 16) for e in sample)])
+        where = max([len("Where"), *(min(len(_where(e)), 28) for e in sample)])
+        fixed = 14 + min(provider, 14) + 7
+        gaps = len(self.COLUMNS) - 1
+        rest = max(width - fixed - gaps, 0)
+        # The event text gets what is left, but never less than 24 while who/where can give way.
+        where = min(where, max(rest - who - 24, 8))
+        who = min(who, max(rest - where - 24, 6))
+        text = max(rest - who - where, 8)
+        widths = [14, min(provider, 14), 7, text, who, where]
+        if widths != self._widths:
+            self._widths = widths
+            self._lines.clear()
+
+    # -- drawing
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._line([Text(label) for _, label, _ in self.COLUMNS], "events-table--header")
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        event = self._rows[index]
+        cursor = index == self.cursor_row
+        key = (event_key(event), cursor)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._line(event_cells(event, self._palette), "events-table--cursor" if cursor else None)
+            self._lines[key] = line
+            while len(self._lines) > self.CACHE_SIZE:
+                self._lines.popitem(last=False)
+        return line
+
+    def _line(self, cells: list[Text], component: str | None) -> Strip:
+        row = Text(no_wrap=True, end="")
+        for n, (cell, width) in enumerate(zip(cells, self._widths, strict=False)):
+            if n:
+                row.append(" ")
+            piece = cell.copy()
+            piece.truncate(width, overflow="ellipsis", pad=True)
+            row.append_text(piece)
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if component is not None:
+            base = base + self.get_component_rich_style(component)
+        segments = list(row.render(self.app.console))
+        return Strip(Segment.apply_style(segments, base), row.cell_len).crop_extend(0, width, base)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    # -- cursor
+
+    def _move_to(self, row: int) -> None:
+        if not self._rows:
+            return
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        visible = max(self.scrollable_content_region.height - 1, 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor_row + direction * max(self.scrollable_content_region.height - 1, 1))
+
+    def action_jump(self, where: int) -> None:
+        self._move_to(0 if where == 0 else len(self._rows) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self._move_to(int(self.scroll_offset.y) + event.y - 1)
+
+
+def _where(event: Event) -> str:
+    return " · ".join(part for part in (event.partition, event.zone) if part)
 
 
 class EventsPanel(Vertical):
@@ -92,27 +262,25 @@ class EventsPanel(Vertical):
     # -- data
 
     def show(self, events: list[Event], added: Sequence[Event], dropped: Sequence[Event], palette: Palette) -> None:
-        """`events` is the whole merged log; add and drop only what changed."""
+        """`events` is the whole merged log, newest first; the table shows the matching ones."""
         self._events = events
-        if palette is not self._palette:
-            self._palette = palette
-            self._rebuild()
-            return
-        table = self.table
-        table.remove_keys([event_key(e) for e in dropped])
-        visible = [e for e in added if event_matches(e, self.text_filter, self.provider_filter)]
-        if visible:
-            table.add_rows_keyed({event_key(e): event_cells(e, palette) for e in visible})
-            table.sort_by("time", reverse=True)
-        self._update_title()
+        self._palette = palette
+        self._rebuild()
 
     def _rebuild(self) -> None:
         if self._palette is None:
             return
-        table = self.table
-        table.clear_rows()
-        matching = [e for e in self._events if event_matches(e, self.text_filter, self.provider_filter)]
-        table.add_rows_keyed({event_key(e): event_cells(e, self._palette) for e in matching})
+        if not self.text_filter and self.provider_filter is None:
+            matching = list(self._events)
+        else:
+            needle, provider = self.text_filter.casefold(), self.provider_filter
+            matching = [
+                e
+                for e in self._events
+                if (provider is None or e.provider == provider)
+                and (not needle or needle in _haystack(e))
+            ]
+        self.table.set_rows(matching, self._palette)
         self._update_title()
 
     def _update_title(self) -> None:

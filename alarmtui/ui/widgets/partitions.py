@@ -77,7 +77,11 @@ class PartitionsPanel(OptionList):
 def partition_prompt(view: ProviderView, partition: Partition, now: datetime, palette: Palette, stale: bool) -> Text:
     role = STATE_ROLE[partition.state]
     words = STATE_WORDS[partition.state]
-    if partition.state in (PartitionState.ARMING, PartitionState.PENDING):
+    pending = view.pending if view.pending is not None and view.pending.shown_on(partition) else None
+    if pending is not None:
+        # Sent, not confirmed: says so, and never looks like a state the panel reported.
+        role, words = "warning", pending.words
+    elif partition.state in (PartitionState.ARMING, PartitionState.PENDING):
         left = countdown(partition.exit_delay_until, now)
         if left:
             words = f"{words} {left}"
@@ -86,7 +90,9 @@ def partition_prompt(view: ProviderView, partition: Partition, now: datetime, pa
     text.append(partition.name, "bold")
     text.append("\n")
     text.append(f" {words} ".center(BADGE_WIDTH), palette.style(role, bold=True, reverse=True))
-    if partition.detail:
+    if pending is not None:
+        text.append("  sent, waiting for the panel", palette.style("warning", bold=True))
+    elif partition.detail:
         text.append(f"  {partition.detail}")
     if stale:
         text.append(f"  (last known; {view.status.state.value})", palette.style("warning"))

@@ -8,15 +8,24 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from alarmtui.domain import Photo
-from alarmtui.imaging import ImageError, RenderCache
+from alarmtui.imaging import ImageError, Picture, RenderCache
 from alarmtui.ui.format import local_time, safe
 from alarmtui.ui.state import photo_key
 
 PHOTO_CACHE = RenderCache()
 """Shared by the panel and the viewer, so going back and forth never re-renders."""
+
+
+def render_picture(key: str, data: bytes, columns: int, rows: int) -> Picture:
+    """Decode, half-block and cut the photo into strips: all of it in a worker thread."""
+    picture = PHOTO_CACHE.render(key, data, columns, rows)
+    if picture.strips is None:
+        picture.strips = [Strip(line).simplify() for line in picture.lines]
+    return picture
 
 
 class PhotoPanel(Widget, can_focus=True):
@@ -38,7 +47,7 @@ class PhotoPanel(Widget, can_focus=True):
         self.openable = openable
         self.photos: list[Photo] = []
         self.index = 0
-        self._picture: Text | None = None
+        self._picture: Picture | None = None
         self._error = ""
         self._rendered_for: tuple[str, int, int] | None = None
 
@@ -88,7 +97,7 @@ class PhotoPanel(Widget, can_focus=True):
         if target == self._rendered_for:
             return
         cached = PHOTO_CACHE.get(*target)
-        if cached is not None:
+        if cached is not None and cached.strips is not None:
             self._set_picture(target, cached)
             return
         self.run_worker(self._render_photo(photo, target), exclusive=True, group="photo-render")
@@ -96,7 +105,7 @@ class PhotoPanel(Widget, can_focus=True):
     async def _render_photo(self, photo: Photo, target: tuple[str, int, int]) -> None:
         try:
             # Decoding and the ANSI parse cost tens of milliseconds: never on the event loop.
-            picture = await asyncio.to_thread(PHOTO_CACHE.render, target[0], photo.jpeg, target[1], target[2])
+            picture = await asyncio.to_thread(render_picture, target[0], photo.jpeg, target[1], target[2])
         except ImageError as exc:
             self._error = f"cannot show this photo: {exc}"
             self._picture = None
@@ -105,7 +114,7 @@ class PhotoPanel(Widget, can_focus=True):
             return
         self._set_picture(target, picture)
 
-    def _set_picture(self, target: tuple[str, int, int], picture: Text) -> None:
+    def _set_picture(self, target: tuple[str, int, int], picture: Picture) -> None:
         self._error = ""
         self._picture = picture
         self._rendered_for = target
@@ -120,7 +129,24 @@ class PhotoPanel(Widget, can_focus=True):
         self.border_title = f"Photo {self.index + 1}/{len(self.photos)}"
         self.border_subtitle = safe(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}")
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        picture = self._picture
+        if picture is None or picture.strips is None:
+            return super().render_line(y)
+        # The strips were cut in the worker: the event loop only centres and blits them.
+        width, height = self.size
+        style = self.visual_style.rich_style
+        row = y - max((height - len(picture.strips)) // 2, 0)
+        if not 0 <= row < len(picture.strips):
+            return Strip.blank(width, style)
+        strip = picture.strips[row]
+        assert isinstance(strip, Strip)
+        left = max((width - strip.cell_length) // 2, 0)
+        if left:
+            strip = Strip.join([Strip.blank(left, style), strip])
+        return strip.extend_cell_length(width, style).crop(0, width)
+
+    def render(self) -> Picture | Text:
         if self._picture is not None:
             return self._picture
         if self._error:

@@ -33,12 +33,20 @@ RESULT_SHOWN_FOR = 20.0
 class ProviderBar(Static):
     """Connection state per provider; re-drawn every second so ages and timers tick."""
 
+    _shown: tuple[str, int] | None = None
+
     def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette) -> None:
         lines = [provider_line(view, now, palette) for view in views]
         text = Text("\n").join(lines) if lines else Text("no providers configured")
         text.no_wrap = True  # one line per provider, however long the reason
         text.overflow = "ellipsis"
-        self.update(text)
+        # Redrawn every second: repaint only what changed, and re-layout only if the height did.
+        shown = (text.markup, len(lines))
+        if shown == self._shown:
+            return
+        relayout = self._shown is None or self._shown[1] != len(lines)
+        self._shown = shown
+        self.update(text, layout=relayout)
 
 
 def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 Cells = Sequence[Text]
 
@@ -42,6 +42,30 @@ class SyncedTable(DataTable[Text]):
     def on_mount(self) -> None:
         for key, label, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """A column without a fixed width takes exactly the room left, so nothing needs a horizontal scrollbar."""
+        fill = [key for key, _, width in self.COLUMNS if width is None]
+        if not fill or not self.columns:
+            return
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        padding = 2 * self.cell_padding
+        used = sum(width + padding for _, _, width in self.COLUMNS if width is not None)
+        share = max((available - used) // len(fill) - padding, 4)
+        for key in fill:
+            column = self.columns.get(ColumnKey(key))
+            if column is None or (not column.auto_width and column.width == share):
+                continue
+            column.auto_width = False
+            column.width = share
+            self._require_update_dimensions = True
+        self.refresh()
 
     def sync(self, rows: Mapping[str, Cells], *, sort_column: str | None = None, reverse: bool = False) -> None:
         """Make the table show exactly `rows` (row key -> cells), touching only what changed."""
