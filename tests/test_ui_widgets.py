@@ -436,3 +436,24 @@ async def test_events_table_is_virtual_and_filters_ten_thousand_events_quickly()
         await pilot.press("f")
         assert panel.provider_filter == "home"
         assert {table.get_row_at(i)[1].plain for i in range(table.row_count)} == {"home"}
+
+
+def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
+    from datetime import UTC, datetime
+
+    from alarmtui.domain import Event, EventKind, Partition, PartitionState, Snapshot, Zone
+    from alarmtui.poller import LinkState, ProviderStatus
+    from alarmtui.ui.app import AlarmApp
+    from alarmtui.ui.state import ProviderView
+
+    view = ProviderView("vera", "mios", ProviderStatus("vera", "mios", LinkState.ONLINE))
+    view.snapshot = Snapshot(
+        partitions=(Partition("1", "House", PartitionState.DISARMED),),
+        zones=(Zone("67", "Driveway Camera"),),
+    )
+    event = Event("e1", datetime(2026, 1, 1, tzinfo=UTC), EventKind.PHOTO, "Photo", partition="1", zone="67")
+    shown = AlarmApp._readable_event(event, "vera", view)
+    assert (shown.provider, shown.partition, shown.zone) == ("vera", "House", "Driveway Camera")
+    # Unknown ids and names pass through untouched.
+    other = Event("e2", event.time, EventKind.ZONE, "Door", partition="9", zone="Front door", provider="vera")
+    assert AlarmApp._readable_event(other, "vera", view) is other

@@ -29,6 +29,7 @@ from alarmtui.domain import (
     ArmMode,
     Capability,
     CommandPhase,
+    Event,
     Partition,
     PartitionState,
     Scenario,
@@ -263,10 +264,25 @@ class AlarmApp(App[None]):
 
     @_while_running
     def on_events_received(self, message: EventsReceived) -> None:
-        events = [e if e.provider else dataclasses.replace(e, provider=message.provider) for e in message.events]
+        view = self.views.get(message.provider)
+        events = [self._readable_event(e, message.provider, view) for e in message.events]
         added, dropped = self.event_log.add(events)
         if added or dropped:
             self.events.show(self.event_log.events, added, dropped, self.palette)
+
+    @staticmethod
+    def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
+        """Name the provider, and show partition and zone names where the event carries ids."""
+        changes: dict[str, str] = {} if event.provider else {"provider": provider}
+        snapshot = view.snapshot if view is not None else None
+        if snapshot is not None:
+            partition = snapshot.partition(event.partition) if event.partition else None
+            if partition is not None and partition.name:
+                changes["partition"] = partition.name
+            zone = snapshot.zone(event.zone) if event.zone else None
+            if zone is not None and zone.name:
+                changes["zone"] = zone.name
+        return dataclasses.replace(event, **changes) if changes else event
 
     @_while_running
     def on_command_progressed(self, message: CommandProgressed) -> None:

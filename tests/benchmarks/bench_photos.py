@@ -52,7 +52,7 @@ async def measure(runs: int) -> list[Metric]:
     cpu = Metric("3 photos decoded + half-blocked, worker thread only", None)
     viewer = Metric("full-screen viewer: 1 photo drawn (160x48)", None)
     viewer_lag = Metric("worst event-loop stall while the viewer draws", None,
-                        note="the half-block picture is turned into strips on the event loop, at paint time")
+                        note="the first viewer per process also pays for pushing a new screen (layout, CSS)")
     env = DemoEnvironment.start(kinds=["visonic"], tls=False, life=False, fast=True)
     try:
         panel = env.host.cloud("visonic").panels[0]
