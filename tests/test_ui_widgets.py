@@ -454,6 +454,8 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
     event = Event("e1", datetime(2026, 1, 1, tzinfo=UTC), EventKind.PHOTO, "Photo", partition="1", zone="67")
     shown = AlarmApp._readable_event(event, "vera", view)
     assert (shown.provider, shown.partition, shown.zone) == ("vera", "House", "Driveway Camera")
+    several = Event("e3", event.time, EventKind.ZONE, "Tripped", partition="1,9", provider="vera")
+    assert AlarmApp._readable_event(several, "vera", view).partition == "House, 9"
     # Unknown ids and names pass through untouched.
     other = Event("e2", event.time, EventKind.ZONE, "Door", partition="9", zone="Front door", provider="vera")
     assert AlarmApp._readable_event(other, "vera", view) is other

@@ -276,9 +276,11 @@ class AlarmApp(App[None]):
         changes: dict[str, str] = {} if event.provider else {"provider": provider}
         snapshot = view.snapshot if view is not None else None
         if snapshot is not None:
-            partition = snapshot.partition(event.partition) if event.partition else None
-            if partition is not None and partition.name:
-                changes["partition"] = partition.name
+            # Some vendors list several partitions ("1,2,3"): name each one we know.
+            ids = [part.strip() for part in event.partition.split(",")] if event.partition else []
+            names = [(p.name if (p := snapshot.partition(pid)) is not None and p.name else pid) for pid in ids]
+            if names != ids:
+                changes["partition"] = ", ".join(names)
             zone = snapshot.zone(event.zone) if event.zone else None
             if zone is not None and zone.name:
                 changes["zone"] = zone.name
