@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from alarmtui import __version__
-from alarmtui.domain import ArmMode, CommandPhase, CommandProgress, CommandResult, Event, Snapshot
+from alarmtui.domain import (
+    ArmMode,
+    CommandPhase,
+    CommandProgress,
+    CommandResult,
+    Event,
+    Snapshot,
+)
 from alarmtui.domain.serialize import event_json, snapshot_json
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 from alarmtui.providers import (

@@ -24,8 +24,8 @@ from alarmtui.domain.scenario import Scenario
 from alarmtui.domain.text import clean_text
 
 __all__ = [
-    "ARM_CAPABILITY",
     "ARMED_STATES",
+    "ARM_CAPABILITY",
     "ArmMode",
     "Capability",
     "CommandPhase",

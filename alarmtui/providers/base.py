@@ -169,6 +169,15 @@ class RequestCounter:
         return len(self._times) * self.WINDOW / age
 
 
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a `Retry-After` header (the numeric form), or None."""
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
 def http_timeout(total: float = 15.0) -> httpx.Timeout:
     return httpx.Timeout(total, connect=min(total, 10.0))
 

@@ -75,6 +75,7 @@ from alarmtui.providers.base import (
     WrongCode,
     build_http_client,
     http_timeout,
+    retry_after,
     translate_errors,
 )
 from alarmtui.redaction import register_secrets
@@ -753,7 +754,7 @@ class MiosProvider(Provider):
         http = self._client()
         username = self.config.username.strip().lower()
         password = self.config.password.get_secret_value()
-        digest = hashlib.sha1((username + password + PASSWORD_SEED).encode()).hexdigest()  # noqa: S324 - MiOS's scheme
+        digest = hashlib.sha1((username + password + PASSWORD_SEED).encode()).hexdigest()
         register_secrets(digest)
         response = await http.get(
             f"{self.config.url}/autha/auth/username/{quote(username, safe='')}",
@@ -764,7 +765,7 @@ class MiosProvider(Provider):
         if response.status_code in (401, 403):
             raise AuthenticationFailed("MiOS refused the password for this user")
         if response.status_code == 429:
-            raise RateLimited("MiOS is throttling logins", retry_after=_retry_after(response))
+            raise RateLimited("MiOS is throttling logins", retry_after=retry_after(response))
         if response.status_code != 200:
             raise ConnectionFailed(f"the MiOS auth server answered HTTP {response.status_code}")
         reply = parse_auth_reply(decode_json(response.text, "logging in"))
@@ -1356,13 +1357,6 @@ def _combine(results: list[CommandResult], timer: CommandTimer) -> CommandResult
     return timer.result(CommandPhase.DONE, "; ".join(r.message for r in results))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-
-
 def _check_status(response: httpx.Response, what: str) -> None:
     status = response.status_code
     if status == 200:
@@ -1375,7 +1369,7 @@ def _check_status(response: httpx.Response, what: str) -> None:
     if status == 404:
         raise ProtocolError(f"MiOS has no such resource while {what} (HTTP 404)")
     if status == 429:
-        raise RateLimited(f"MiOS is throttling requests while {what}", retry_after=_retry_after(response))
+        raise RateLimited(f"MiOS is throttling requests while {what}", retry_after=retry_after(response))
     if status >= 500:
         raise ConnectionFailed(f"the MiOS server answered HTTP {status} while {what}")
     raise ProtocolError(f"MiOS answered HTTP {status} while {what}")

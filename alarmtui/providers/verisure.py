@@ -64,6 +64,7 @@ from alarmtui.providers.base import (
     SessionExpired,
     build_http_client,
     http_timeout,
+    retry_after,
     translate_errors,
 )
 from alarmtui.providers.verisure_xml import (
@@ -316,7 +317,7 @@ class VerisureProvider(Provider):
             if response.status_code in (403, 429):
                 raise RateLimited(
                     f"the server refused {request} with HTTP {response.status_code} (blocked or rate limited)",
-                    retry_after=_retry_after(response),
+                    retry_after=retry_after(response),
                     provider=self.name,
                     vendor_code=str(response.status_code),
                 )
@@ -573,7 +574,7 @@ class VerisureProvider(Provider):
                 self._activity_at = -1e18
                 return outcome
             code = self._note_status(outcome)
-            state, words = status_state(code)
+            _, words = status_state(code)
             message = outcome.msg or words
             if accepts is not None and code in STATUS_STATES and code not in accepts:
                 return timer.result(CommandPhase.FAILED, f"{message} (panel reports {words})")
@@ -847,14 +848,6 @@ async def _read_bounded(response: httpx.Response, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 __all__ = ["ServerUnreachable", "VerisureProvider", "status_state", "zone_kind"]

@@ -41,7 +41,7 @@ class _RefusingExpat:
     ExpatError = expat.ExpatError
 
     @staticmethod
-    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:  # noqa: N802 (expat's name)
+    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:
         parser = expat.ParserCreate(encoding, namespace_separator)
 
         def refuse_doctype(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:

@@ -390,13 +390,13 @@ class VeraUnit:
             self.dataversion += 1
             self.changed_at[num] = self.dataversion
             # Wake long polls: the engine's own notification (the panel itself did not change).
-            self.panel._touch()  # noqa: SLF001
+            self.panel._touch()
 
     def reload(self) -> None:
         """A Luup reload: new loadtime, so clients must take a full refresh."""
         self.loadtime = max(self.loadtime + 1, int(self.cloud.now()))
         self.dataversion += 1
-        self.panel._touch()  # noqa: SLF001
+        self.panel._touch()
 
     # ------------------------------------------------------------------ luup JSON
 
@@ -1082,7 +1082,7 @@ class MiosCloud(SimCloud):
                     "Tags": "camera",
                     "Filesize": len(item.data),
                     "Md5": hashlib.md5(item.data).hexdigest(),
-                    "Expiration": int(item.timestamp) + 30 * 86400,  # noqa: S324
+                    "Expiration": int(item.timestamp) + 30 * 86400,
                     "Filename": f"{item.pk_store}.jpg",
                     "PK_StorageType": 1,
                     "Timestamp": int(item.timestamp),
@@ -1332,7 +1332,7 @@ class _Luup:
         ):
             return self.text("ERROR: No implementation")
         unit.actions_received.append(f"{num} {action} {self.q.get('State', self.q.get('newArmedValue', ''))}")
-        job = Job(next(unit._job_ids), num, action, status=1)  # noqa: SLF001
+        job = Job(next(unit._job_ids), num, action, status=1)
         unit.jobs[job.id] = job
         unit.set_job_state(num, 1, "Sending")
         arguments = {
@@ -1401,4 +1401,4 @@ class _Luup:
         return ""
 
 
-__all__ = ["MiosCloud", "PASSWORD_SEED", "PERMISSIONS", "SERVER_NAMES", "VeraUnit", "sha1_password", "signing_key"]
+__all__ = ["PASSWORD_SEED", "PERMISSIONS", "SERVER_NAMES", "MiosCloud", "VeraUnit", "sha1_password", "signing_key"]

@@ -414,7 +414,9 @@ class SimPanel:
             raise SimError("not_camera", f"{zone.name} has no camera")
         self._note_command(f"photo {zone_id}")
         self._take_fault()
-        from alarmtui.simulators.photos import render_scene  # Pillow only when photos are asked for
+        from alarmtui.simulators.photos import (
+            render_scene,  # Pillow only when photos are asked for
+        )
 
         stamp = self.wall()
         jpegs = tuple(render_scene(zone.name, stamp + i * 0.5, frame=i, seed=int(zone.id) if zone.id.isdigit() else 0) for i in range(3))

@@ -35,7 +35,16 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
-from alarmtui.simulators.panel import Mode, Phase, SimError, SimEvent, SimPanel, SimPartition, SimUser, SimZone, visonic_house
+from alarmtui.simulators.panel import (
+    Mode,
+    Phase,
+    SimError,
+    SimPanel,
+    SimPartition,
+    SimUser,
+    SimZone,
+    visonic_house,
+)
 
 DEFAULT_VERSIONS = ("9.0", "10.0")
 DEMO_EMAIL = "demo@example.com"
