@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import getpass
 import json
@@ -33,7 +34,6 @@ from alarmtui.domain.serialize import event_json, snapshot_json
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 from alarmtui.providers import (
     AuthenticationFailed,
-    CommandRejected,
     ConnectionFailed,
     PanelUnavailable,
     ProtocolError,
@@ -68,9 +68,7 @@ def exit_code_for(error: ProviderError) -> Exit:
         return Exit.UNAVAILABLE
     if isinstance(error, ProtocolError):
         return Exit.PROTOCOL
-    if isinstance(error, CommandRejected):
-        return Exit.FAILED
-    return Exit.FAILED
+    return Exit.FAILED  # CommandRejected and anything else the panel refused
 
 
 class UsageError(Exception):
@@ -160,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextlib.contextmanager
-def settings_for(args: argparse.Namespace, *, life: bool = False) -> Iterator[Settings]:
+def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     """The settings to use: the config file, or the embedded simulators with `--demo`."""
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=life)
+        env = DemoEnvironment.start(life=False)  # headless commands want a quiet house
         try:
             yield env.settings
         finally:
@@ -375,9 +373,7 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _with_provider(event: Event, name: str) -> Event:
-    from dataclasses import replace
-
-    return replace(event, provider=name)
+    return dataclasses.replace(event, provider=name)
 
 
 def ask_code(provider: Provider) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "***"
@@ -62,10 +62,6 @@ def redact_url(url: object) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, REDACTED if is_secret_name(k) else v) for k, v in pairs], safe="*()")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def redact_mapping(values: Mapping[str, object]) -> dict[str, object]:
-    return {k: (REDACTED if is_secret_name(str(k)) else v) for k, v in values.items()}
 
 
 class SecretFilter(logging.Filter):

@@ -155,10 +155,6 @@ class RequestCounter:
         while self._times and now - self._times[0] > self.WINDOW:
             self._times.popleft()
 
-    def last_hour(self) -> int:
-        self._trim(self._clock())
-        return len(self._times)
-
     def per_hour(self) -> float:
         """Requests per hour: the last hour's count, extrapolated while younger than an hour."""
         now = self._clock()

@@ -536,11 +536,6 @@ class SimPanel:
     def set_busy(self, seconds: float) -> None:
         self.faults.busy_until = self.clock() + seconds
 
-    def acknowledge_alarm(self) -> None:
-        for part in self.partitions.values():
-            part.alarm_memory = False
-        self._touch()
-
     # ------------------------------------------------------------------ log
 
     def seed_history(self) -> None:
@@ -569,15 +564,6 @@ class SimPanel:
         if len(self.events) > 5000:
             del self.events[:1000]
         return event
-
-    # ------------------------------------------------------------------ derived
-
-    def status_word(self, part: SimPartition) -> str:
-        """A plain summary used in tests and logs."""
-        self.advance()
-        if part.phase is Phase.DISARMED:
-            return "disarmed" + ("+perimeter" if part.perimeter else "")
-        return f"{part.phase.value}:{part.mode.value if part.mode else ''}{'+perimeter' if part.perimeter else ''}"
 
 
 # ---------------------------------------------------------------------- default houses
@@ -650,10 +636,6 @@ def vera_house(**kwargs: object) -> SimPanel:
     return SimPanel("Vera Plus", parts, zones, _users(), **kwargs)  # type: ignore[arg-type]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 __all__ = [
     "Mode",
     "PanelFaults",
@@ -666,7 +648,6 @@ __all__ = [
     "SimTrouble",
     "SimUser",
     "SimZone",
-    "utc_now",
     "vera_house",
     "verisure_house",
     "visonic_house",
