@@ -23,11 +23,13 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alarmtui.domain import (
     ArmMode,
+    Command,
+    CommandAction,
     CommandPhase,
     CommandProgress,
     CommandResult,
@@ -84,39 +86,6 @@ class ProviderStatus:
     retry_in: float | None = None
     """Seconds until the next attempt, while backing off."""
     failures: int = 0
-
-
-class CommandAction(enum.StrEnum):
-    ARM = "arm"
-    DISARM = "disarm"
-    BYPASS = "bypass"
-    PHOTO = "photo"
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One thing a person asked a panel to do."""
-
-    action: CommandAction
-    mode: ArmMode | None = None
-    partition: str | None = None
-    """Partition id, or None for the whole panel."""
-    zone: str | None = None
-    on: bool = True
-    """For bypass: True bypasses the zone, False restores it."""
-    code: str | None = field(default=None, repr=False, compare=False)
-    label: str = ""
-    """What the user would call the target ("Ground floor", "Hall PIR")."""
-
-    def describe(self) -> str:
-        target = f" {self.label}" if self.label else ""
-        if self.action is CommandAction.ARM:
-            return f"arm {self.mode}{target}"
-        if self.action is CommandAction.DISARM:
-            return f"disarm{target}"
-        if self.action is CommandAction.BYPASS:
-            return f"{'bypass' if self.on else 'un-bypass'}{target}"
-        return f"photo{target}"
 
 
 class CommandBusy(Exception):

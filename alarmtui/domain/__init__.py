@@ -1,5 +1,6 @@
 """Provider-neutral domain model (no UI, no HTTP)."""
 
+from alarmtui.domain.command import Command, CommandAction
 from alarmtui.domain.model import (
     ARM_CAPABILITY,
     ARMED_STATES,
@@ -28,6 +29,8 @@ __all__ = [
     "ARM_CAPABILITY",
     "ArmMode",
     "Capability",
+    "Command",
+    "CommandAction",
     "CommandPhase",
     "CommandProgress",
     "CommandResult",

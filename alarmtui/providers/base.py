@@ -77,6 +77,20 @@ class AuthenticationFailed(ProviderError):
     hint = "Check the username and password for this provider in the config file."
 
 
+class TwoFactorRequired(AuthenticationFailed):
+    """The vendor wants this device validated with a one-time code (SMS) before it may log in.
+
+    `phones` lists (id, masked number) pairs the code can be sent to. Headless
+    commands never wait for a code: they exit 3 and point at `alarmtui login NAME`.
+    """
+
+    hint = "Two-factor verification is needed for this device: run `alarmtui login NAME`."
+
+    def __init__(self, message: str, *, phones: tuple[tuple[str, str], ...] = (), **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.phones = tuple(phones)
+
+
 class SessionExpired(ProviderError):
     hint = "The session expired; alarmtui logs in again by itself."
 
@@ -117,6 +131,21 @@ class WrongCode(CommandRejected):
 
 class NotSupported(CommandRejected):
     hint = "This panel does not offer that operation."
+
+
+class OpenZones(CommandRejected):
+    """Arming refused because zones are open; `zones` names them (the user's words).
+
+    `can_force` says whether this provider can arm anyway (`arm(..., force=True)`:
+    the vendor's force-arm, or bypassing exactly these zones first).
+    """
+
+    hint = "Close the open zones, or arm anyway with them bypassed."
+
+    def __init__(self, message: str, *, zones: tuple[str, ...] = (), can_force: bool = False, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.zones = tuple(zones)
+        self.can_force = can_force
 
 
 class ProtocolError(ProviderError):
