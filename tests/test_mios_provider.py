@@ -20,6 +20,7 @@ from alarmtui.providers.base import (
     CommandRejected,
     ConnectionFailed,
     NotSupported,
+    OpenZones,
     PanelOffline,
     ProtocolError,
     ProviderError,
@@ -358,9 +359,25 @@ async def test_arming_with_open_zone_fails_with_the_plugin_message(rig: Rig) -> 
     house = snap.partition(HOUSE)
     assert house is not None and house.state is PartitionState.DISARMED and house.ready is False
     assert snap.zone(KITCHEN).open is True  # type: ignore[union-attr]
-    result = await rig.provider.arm(ArmMode.AWAY, partition=HOUSE)
-    assert result.phase is CommandPhase.FAILED
-    assert "Kitchen Window" in result.message
+    # The partition says NotReady: refused here with the zones' names, nothing sent.
+    with pytest.raises(OpenZones) as refused:
+        await rig.provider.arm(ArmMode.AWAY, partition=HOUSE)
+    assert refused.value.zones == ("Kitchen Window",) and refused.value.can_force
+    assert rig.cloud.vera().actions_received == []
+
+
+async def test_the_vera_refusing_because_a_zone_opened_names_it(rig: Rig) -> None:
+    """The zone opens after our readiness check: the plugin's job fails (FailedToArm) -> OpenZones."""
+
+    def open_kitchen_when_sent(progress: object) -> None:
+        if getattr(progress, "phase", None) is CommandPhase.SENT:
+            rig.panel.open_zone("2")
+
+    with pytest.raises(OpenZones) as refused:
+        await rig.provider.arm(ArmMode.AWAY, partition=HOUSE, progress=open_kitchen_when_sent)
+    assert refused.value.zones == ("Kitchen Window",)
+    assert "Not ready" in refused.value.message
+    assert len(rig.cloud.vera().actions_received) == 1
     snap = await rig.provider.snapshot(refresh=True)
     assert snap.partition(HOUSE).detail.startswith("FailedToArm")  # type: ignore[union-attr]
 
@@ -416,11 +433,12 @@ async def test_command_after_session_loss_is_not_resent(rig: Rig) -> None:
     rig.cloud.expire_sessions()
     rig.cloud.advance_clock(2 * 86400)
     # The relay turns the action away (401): it never reached the Vera; report it, never re-send.
+    # (Disarm: arming reads the partition's readiness first, which renews the session.)
     with pytest.raises(SessionExpired, match="not sent"):
-        await rig.provider.arm(ArmMode.AWAY, partition=HOUSE)
+        await rig.provider.disarm(partition=HOUSE)
     assert rig.cloud.vera().actions_received == []
     assert rig.cloud.logins == 2  # logged in again, ready for the user's next press
-    assert (await rig.provider.arm(ArmMode.AWAY, partition=HOUSE)).ok
+    assert (await rig.provider.disarm(partition=HOUSE)).ok
     assert len(rig.cloud.vera().actions_received) == 1
 
 

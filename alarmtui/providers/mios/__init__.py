@@ -1,0 +1,153 @@
+"""MiOS / Vera through the MMS cloud: the luup provider over the relay, plus MMS events and storage.
+
+The transport (login chain, sessions, relay) is in `client.py`; the luup reads and
+commands are shared with the LAN transport (`alarmtui.providers.luup`).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import quote
+
+from alarmtui.domain import Event, Photo
+from alarmtui.providers.base import NotSupported, ProtocolError
+from alarmtui.providers.luup.mapping import build_snapshot, partition_state
+from alarmtui.providers.luup.parse import as_text, parse_action_reply, parse_jobstatus, parse_sdata
+from alarmtui.providers.luup.provider import LuupProvider
+from alarmtui.providers.mios.client import PASSWORD_SEED, RelayTransport
+from alarmtui.providers.mios.mapping import events_from_records
+from alarmtui.providers.mios.parse import (
+    EventRecord,
+    Identity,
+    decode_identity,
+    parse_auth_reply,
+    parse_device_info,
+    parse_devices,
+    parse_event_records,
+)
+from alarmtui.redaction import register_secrets
+
+if TYPE_CHECKING:
+    from alarmtui.settings import MiosConfig
+
+
+class MiosProvider(LuupProvider):
+    """A Vera with an alarm-panel plugin, reached through the MiOS cloud relay."""
+
+    kind: ClassVar[str] = "mios"
+
+    events_max_age: float = 600.0
+    """The event log is re-read when the long poll saw a change, after a command, or after this long."""
+
+    config: MiosConfig
+    transport: RelayTransport
+
+    def __init__(self, config: MiosConfig) -> None:
+        super().__init__(config)
+        self._store_refs: dict[str, tuple[str, str, str, int]] = {}
+        self._events_cache: tuple[tuple[int | None, int | None], float, int, list[Event]] | None = None
+
+    def _make_transport(self) -> RelayTransport:
+        return RelayTransport(self.config, self.requests, timeout=self.relay_timeout)
+
+    def __repr__(self) -> str:
+        return f"<MiosProvider {self.name!r} device={self.pk_device}>"
+
+    # Kept for tests and tools that look inside the login state.
+    @property
+    def _identity(self) -> Identity | None:
+        return self.transport.identity
+
+    @property
+    def _sessions(self) -> dict[str, str]:
+        return self.transport.sessions
+
+    def _command_sent(self) -> None:
+        self._events_cache = None
+
+    async def events(self, limit: int = 100) -> list[Event]:
+        """Recent events from the MMS event module, newest first.
+
+        Every event this dashboard shows comes from a luup variable change, which the
+        long poll sees; so while the Vera's dataversion stands still the last answer is
+        reused (up to `events_max_age`) instead of asking the event server every round.
+        """
+        async with self._guard("reading the event log"):
+            stamp = (self._loadtime, self._dataversion)
+            cached = self._events_cache
+            if (
+                cached is not None
+                and stamp[1] is not None
+                and cached[0] == stamp
+                and cached[2] >= limit
+                and time.monotonic() - cached[1] < self.events_max_age
+            ):
+                return cached[3][:limit]
+            await self.transport.ready()
+            pk_device = self.pk_device
+            assert pk_device is not None
+            count = min(1000, max(50, limit * 8))
+            params = {"Gateway": pk_device, "User": "0", "Count": str(count), "Sort": "Desc"}
+            data = await self.transport.read(["event", "event_alt"], "/event/event/events", "reading the event log", params=params)
+            records = parse_event_records(data)
+            default_storage = self.transport.servers.get("storage", "")
+            for record in records:
+                if record.pk_store and record.key:
+                    register_secrets(record.key)
+                    self._store_refs[record.pk_store] = (
+                        record.server_storage or default_storage,
+                        record.key,
+                        record.device_id,
+                        record.timestamp,
+                    )
+            names = {k: as_text(v.get("name")) for k, v in self._devices.items()}
+            events = events_from_records(records, names)
+            self._events_cache = (stamp, time.monotonic(), limit, events)
+            return events[:limit]
+
+    async def photos(self, event: Event) -> list[Photo]:
+        async with self._guard("fetching a stored photo"):
+            if not event.photo_ref:
+                raise NotSupported("this event has no photo", provider=self.name)
+            ref = self._store_refs.get(event.photo_ref)
+            if ref is None:
+                await self.events(limit=200)
+                ref = self._store_refs.get(event.photo_ref)
+            if ref is None:
+                raise ProtocolError("the event module no longer lists this photo")
+            storage, key, device_id, stamp = ref
+            if not storage:
+                raise ProtocolError("no storage server is known for this photo")
+            self.transport.servers["photo_storage"] = storage
+            response = await self.transport.read(
+                ["photo_storage"],
+                f"/storage/storage/store/{quote(event.photo_ref, safe='')}/archive",
+                "fetching a stored photo",
+                params={"Key": key},
+                raw=True,
+            )
+            jpeg = response.content
+            if not jpeg.startswith(b"\xff\xd8"):
+                raise ProtocolError("the stored photo is not a JPEG")
+            name = as_text(self._devices.get(device_id, {}).get("name")) or event.zone or "camera"
+            return [Photo(zone=name, time=datetime.fromtimestamp(stamp, UTC), jpeg=jpeg, provider=self.name)]
+
+
+__all__ = [
+    "PASSWORD_SEED",
+    "EventRecord",
+    "MiosProvider",
+    "build_snapshot",
+    "decode_identity",
+    "events_from_records",
+    "parse_action_reply",
+    "parse_auth_reply",
+    "parse_device_info",
+    "parse_devices",
+    "parse_event_records",
+    "parse_jobstatus",
+    "parse_sdata",
+    "partition_state",
+]
