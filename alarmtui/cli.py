@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
     sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios; 0 = random free ports")
-    sim.add_argument("--kinds", default="verisure,visonic,mios", help="which clouds to serve (comma separated)")
+    sim.add_argument("--kinds", default="verisure,visonic,mios", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
     status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
@@ -203,6 +203,9 @@ def run_sim(args: argparse.Namespace) -> int:
     from alarmtui.simulators.host import CLOUD_CLASSES, SimHost, create_cloud
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    # "vera" is the MiOS simulator's Vera on its LAN port (always served): ask for it in the config.
+    lan = "vera" in kinds
+    kinds = [k for k in kinds if k != "vera"] + (["mios"] if lan and "mios" not in kinds else [])
     unknown = [k for k in kinds if k not in CLOUD_CLASSES]
     if unknown:
         raise UsageError(f"unknown simulator kind(s): {', '.join(unknown)}; choose from {', '.join(CLOUD_CLASSES)}")
@@ -210,7 +213,7 @@ def run_sim(args: argparse.Namespace) -> int:
     cert_dir = args.write_config.expanduser().resolve().parent if args.write_config else None
 
     async def serve() -> None:
-        clouds = [create_cloud(k) for k in kinds]
+        clouds = [create_cloud(k, **({"lan_provider": True} if k == "mios" and lan else {})) for k in kinds]
         for cloud in clouds:
             for panel in cloud.panels:
                 panel.seed_history()

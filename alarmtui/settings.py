@@ -139,7 +139,19 @@ class MiosConfig(_ProviderBase):
     """Seconds the relay long poll may wait for a change before polling anyway."""
 
 
-ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig, Field(discriminator="kind")]
+class VeraConfig(_ProviderBase):
+    """A Vera on the LAN (`url = "http://HOST:3480"`): luup straight to the box, no MiOS account."""
+
+    kind: Literal["vera"]
+    username: str = ""
+    """Unused: a Vera's LAN port needs no account."""
+    password: SecretStr = SecretStr("")
+    """Unused: a Vera's LAN port needs no account."""
+    poll_interval: float = Field(default=60.0, ge=2.0, le=3600.0)
+    """Seconds the long poll may wait for a change before polling anyway."""
+
+
+ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig | VeraConfig, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- the app
@@ -202,7 +214,7 @@ class Settings(BaseSettings):
         # beneath env overrides, so errors can name the file.
         return (env_settings, init_settings)
 
-    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig:
+    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig | VeraConfig:
         for p in self.providers:
             if p.name == name:
                 return p
@@ -247,7 +259,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
         for part in err["loc"]:
             if isinstance(part, int):
                 loc.append(f"[{part}]")
-            elif part in ("verisure", "visonic", "mios"):
+            elif part in ("verisure", "visonic", "mios", "vera"):
                 continue  # the discriminator tag pydantic adds to the path
             else:
                 loc.append(("." if loc else "") + str(part))
@@ -256,9 +268,9 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
         if err["type"] == "extra_forbidden":
             message = "unknown setting"
         elif err["type"] == "union_tag_invalid":
-            message = "kind must be one of verisure, visonic, mios"
+            message = "kind must be one of verisure, visonic, mios, vera"
         elif err["type"] == "union_tag_not_found":
-            message = "each [[providers]] table needs kind = verisure, visonic or mios"
+            message = "each [[providers]] table needs kind = verisure, visonic, mios or vera"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
 

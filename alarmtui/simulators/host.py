@@ -106,6 +106,16 @@ class SimHost:
             port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             self.ports[kind] = port
             self.urls[kind] = f"{scheme}://{self.host}:{port}"
+            # Other faces of the same cloud (the MiOS Vera's LAN port): plain HTTP, as the device serves it.
+            for face, app in getattr(cloud, "extra_faces", dict)().items():
+                face_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+                await face_runner.setup()
+                face_site = web.TCPSite(face_runner, self.host, self.ports.get(face, 0))
+                await face_site.start()
+                self._runners.append(face_runner)
+                self.ports[face] = face_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+                self.urls[face] = f"http://{self.host}:{self.ports[face]}"
+                cloud.face_started(face, self.urls[face])  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         for runner in self._runners:

@@ -231,6 +231,12 @@ class VeraUnit:
         self.glitches: list[str] = []
         self.canned: list[tuple[int, bytes]] = []
         """Replies served verbatim to the next relay data_requests (fuzzing clients)."""
+        self.refuse_jobs: dict[int, str] = {}
+        """Device number -> task text: the plugin fails every job on that device with it."""
+        self.refuse_requests: dict[int, tuple[int, str]] = {}
+        """Device number -> (HTTP status, body) answered to an action on that device (relay or LAN refusing it)."""
+        self.minimal_jobstatus = False
+        """Answer `jobstatus` with exactly `{"status": N}` (mios.md §2.4) instead of adding notes/type."""
         self.panic_enabled = True
         self.plugin_style = "standard"  # or "texecom": non-standard ArmMode="ExitDelay"/"EntryDelay"
         self.tasks: set[asyncio.Task[None]] = set()
@@ -488,6 +494,7 @@ class MiosCloud(SimCloud):
         identity_lifetime: float = 86400,
         bare_hosts: bool = False,
         clock: Callable[[], float] = time.time,
+        lan_provider: bool = False,
         **options: Any,
     ) -> None:
         house = {k: options[k] for k in ("exit_delay", "entry_delay", "photo_delay") if k in options}
@@ -513,6 +520,12 @@ class MiosCloud(SimCloud):
         """Paths of the latest requests served (tests assert on them)."""
         self.relay_count = 0
         """Relay requests served (idle-cost measurements)."""
+        self.lan_provider = lan_provider
+        """Whether `provider_tables` also offers the first Vera's LAN face as a `vera` provider."""
+        self.lan_url: str | None = None
+        """Where the first Vera's LAN face (its luup port) is served, once the host started it."""
+        self.lan_count = 0
+        """LAN data_requests served."""
         self.units: dict[int, VeraUnit] = {}
         for index, sim_panel in enumerate(chosen):
             pk = 35101627 + index
@@ -528,7 +541,7 @@ class MiosCloud(SimCloud):
         return list(self.units.values())[index]
 
     def provider_tables(self, base_url: str) -> list[dict[str, Any]]:
-        return [
+        tables = [
             {
                 "name": "vera",
                 "kind": "mios",
@@ -538,6 +551,43 @@ class MiosCloud(SimCloud):
                 "code": self.code,
             }
         ]
+        if self.lan_provider and self.lan_url:
+            tables.append({"name": "vera-lan", "kind": "vera", "url": self.lan_url, "code": self.code})
+        return tables
+
+    def describe(self, base_url: str) -> list[str]:
+        lines = super().describe(base_url)
+        if self.lan_url:
+            lines.append(f"{'vera':9s} {self.lan_url}  (the same Vera's LAN luup port; no account) code={self.code}")
+        return lines
+
+    # ------------------------------------------------------------------ the LAN face
+
+    def extra_faces(self) -> dict[str, web.Application]:
+        """Other ports this cloud serves: the first Vera's own luup port, as on its LAN."""
+        return {"vera": self.lan_app()}
+
+    def face_started(self, face: str, url: str) -> None:
+        if face == "vera":
+            self.lan_url = url
+
+    def lan_app(self, index: int = 0) -> web.Application:
+        """A Vera's port 3480 on the LAN: `/data_request?id=...` with no account, plain HTTP."""
+        unit = self.vera(index)
+
+        async def data_request(request: web.Request) -> web.StreamResponse:
+            self.lan_count += 1
+            self.requests.append(request.path)
+            return await _Luup(unit, request).handle()
+
+        async def not_found(request: web.Request) -> web.StreamResponse:
+            return web.Response(status=404, text="Not Found")
+
+        app = web.Application()
+        app.router.add_route("GET", "/data_request", data_request)
+        app.router.add_route("GET", "/port_3480/data_request", data_request)
+        app.router.add_route("*", "/{tail:.*}", not_found)
+        return app
 
     def build_app(self) -> web.Application:
         app = web.Application()
@@ -1284,6 +1334,8 @@ class _Luup:
         job = self.unit.jobs.get(self.int_arg("job", -1))
         if job is None:
             return web.json_response({"status": -1})
+        if self.unit.minimal_jobstatus:
+            return web.json_response({"status": job.status})  # exactly the shape in mios.md §2.4
         return web.json_response({"status": job.status, "notes": job.notes, "type": job.action})
 
     async def do_request_image(self) -> web.StreamResponse:
@@ -1321,6 +1373,9 @@ class _Luup:
         action = self.q.get("action", "")
         if dev is None:
             return self.text("ERROR: Invalid Device")
+        if num in unit.refuse_requests:
+            status, body = unit.refuse_requests[num]
+            return web.Response(status=status, text=body, headers={"WWW-Authenticate": body} if status == 401 else None)
         known = {
             AP2: {"RequestArmMode", "RequestQuickArmMode", "RequestPanicMode"},
             SS1: {"SetArmed"},
@@ -1347,6 +1402,9 @@ class _Luup:
         await asyncio.sleep(0.05 + self.panel.faults.slow_commands)
         self.panel.advance()
         try:
+            refusal = self.unit.refuse_jobs.get(dev.num)
+            if refusal:
+                raise SimError("refused", refusal)
             message = self._perform(job.action, dev, arguments)
         except SimError as exc:
             job.status, job.notes = 2, exc.message

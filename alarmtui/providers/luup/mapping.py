@@ -10,6 +10,8 @@ from typing import Any
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    Event,
+    EventKind,
     Partition,
     PartitionState,
     Snapshot,
@@ -176,3 +178,56 @@ def open_zones_of(devices: Mapping[str, Mapping[str, Any]], partition_id: str) -
         if as_bool(device.get("tripped")) is True and as_bool(device.get("armed")) is not False:
             found.append(device_id)
     return sorted(found, key=lambda k: (len(k), k))
+
+
+def change_events(
+    before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]], *, stamp: str, when: datetime
+) -> list[Event]:
+    """Events for what changed between two device caches (a transport with no event log).
+
+    Only partition state, alarm, zone open/close and bypass changes are events; ids are
+    `stamp` (loadtime/dataversion) plus device and variable, so they are stable per change.
+    """
+    events: list[Event] = []
+    for device_id, device in after.items():
+        old = before.get(device_id)
+        if old is None:
+            continue
+        name = as_text(device.get("name")) or f"device {device_id}"
+        category = _category(device)
+
+        def changed(key: str, device: Mapping[str, Any] = device, old: Mapping[str, Any] = old) -> tuple[str, str] | None:
+            new_value, old_value = as_text(device.get(key)), as_text(old.get(key))
+            return (old_value, new_value) if key in device and new_value != old_value else None
+
+        def add(kind: EventKind, text: str, key: str, **where: str) -> None:
+            events.append(Event(id=f"{stamp}-{device_id}-{key}", time=when, kind=kind, text=text, **where))
+
+        if category == CATEGORY_PARTITION:
+            detail = changed("detailedarmmode")
+            if detail:
+                old_word, new_word = detail[0].lower(), detail[1].lower()
+                if new_word == "exitdelay":
+                    add(EventKind.ARM, f"{name}: arming (exit delay)", "detail", partition=device_id)
+                elif new_word == "entrydelay":
+                    add(EventKind.ALARM, f"{name}: entry delay", "detail", partition=device_id)
+                elif new_word == "failedtoarm":
+                    add(EventKind.ARM, f"{name}: arming failed", "detail", partition=device_id)
+                elif new_word in _DETAIL_STATE:
+                    state = _DETAIL_STATE[new_word].value.replace("_", " ")
+                    add(EventKind.ARM, f"{name}: {state} ({detail[1]})", "detail", partition=device_id)
+                elif new_word in _DISARMED_DETAILS and old_word and old_word not in _DISARMED_DETAILS:
+                    add(EventKind.DISARM, f"{name}: disarmed", "detail", partition=device_id)
+            alarm = changed("alarm")
+            if alarm and alarm[1].lower() == "active":
+                add(EventKind.ALARM, f"{name}: ALARM", "alarm", partition=device_id)
+            elif alarm and alarm[0].lower() == "active":
+                add(EventKind.ALARM, f"{name}: alarm ended", "alarm", partition=device_id)
+        elif category == CATEGORY_SENSOR:
+            tripped = changed("tripped")
+            if tripped:
+                add(EventKind.ZONE, f"{name} {'opened' if as_bool(tripped[1]) else 'closed'}", "tripped", zone=device_id)
+            armed = changed("armed")
+            if armed:
+                add(EventKind.ZONE, f"{name} {'unbypassed' if as_bool(armed[1]) else 'bypassed'}", "armed", zone=device_id)
+    return events
