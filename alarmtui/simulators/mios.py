@@ -229,7 +229,7 @@ class VeraUnit:
         self.actions_received: list[str] = []
         self.detail_override: dict[str, str] = {}
         self.glitches: list[str] = []
-        self.canned: list[tuple[int, bytes]] = []
+        self.canned: list[tuple[int, bytes, dict[str, str]]] = []
         """Replies served verbatim to the next relay data_requests (fuzzing clients)."""
         self.refuse_jobs: dict[int, str] = {}
         """Device number -> task text: the plugin fails every job on that device with it."""
@@ -634,9 +634,11 @@ class MiosCloud(SimCloud):
             raise ValueError(kind)
         self.vera(index).glitches.extend([kind] * count)
 
-    def inject_reply(self, status: int, body: bytes, count: int = 1, index: int = 0) -> None:
-        """The next `count` relay data_requests (any id) get exactly this reply."""
-        self.vera(index).canned.extend([(status, body)] * count)
+    def inject_reply(
+        self, status: int, body: bytes, count: int = 1, index: int = 0, headers: dict[str, str] | None = None
+    ) -> None:
+        """The next `count` data_requests (any id, relay or LAN) get exactly this reply."""
+        self.vera(index).canned.extend([(status, body, dict(headers or {}))] * count)
 
     def reload_vera(self, index: int = 0) -> None:
         self.vera(index).reload()
@@ -1194,8 +1196,11 @@ class _Luup:
         if request_id.startswith(("lu_", "lr_")):
             request_id = request_id[3:]
         if self.unit.canned:
-            status, body = self.unit.canned.pop(0)
-            return web.Response(status=status, body=body, content_type="application/json")
+            status, body, headers = self.unit.canned.pop(0)
+            response = web.Response(status=status, body=body, headers=headers)
+            if "Content-Type" not in headers:
+                response.content_type = "application/json"
+            return response
         if request_id in ("sdata", "status", "user_data", "status2") and self.unit.glitches:
             glitch = self.unit.glitches.pop(0)
             if glitch == "empty":

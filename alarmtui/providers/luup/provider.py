@@ -343,9 +343,15 @@ class LuupProvider(Provider):
         timer = CommandTimer(progress)
         arming = state != "Disarmed"
         async with self._guard(f"sending {what}"):
-            targets = await self._partitions(partition)
-            if arming:
-                await self._refresh_sdata()  # readiness as the Vera sees it now (also checks the session)
+            try:
+                targets = await self._partitions(partition)
+                if arming:
+                    await self._refresh_sdata()  # readiness as the Vera sees it now (also checks the session)
+            except httpx.ConnectError:
+                raise ConnectionFailed(f"could not reach {self.transport.label}; {what} was not sent") from None
+            except (ConnectionFailed, SessionExpired) as exc:
+                exc.message = f"{exc.message}; {what} was not sent"
+                raise
             outcomes: list[tuple[str, _Outcome]] = []
             attempted: list[str] = []
             for index, device_id in enumerate(targets):
