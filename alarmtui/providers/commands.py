@@ -129,10 +129,14 @@ class CommandTimeline:
         """Mark `exc` as possibly having left, according to where the timeline stands."""
         if not exc.provider:
             exc.provider = self.provider
-        if self.phase is CommandPhase.WAITING and not isinstance(exc, CommandRejected):
-            exc.may_have_left = True
-        elif self.phase is CommandPhase.SENT and not exc.unprocessed:
-            exc.may_have_left = True
+        if exc.may_have_left:
+            return exc
+        if self.phase is CommandPhase.WAITING:
+            exc.may_have_left = not isinstance(exc, CommandRejected)
+        elif self.phase is CommandPhase.SENT:
+            exc.may_have_left = not exc.unprocessed
+        else:
+            exc.may_have_left = False
         return exc
 
     async def __aenter__(self) -> CommandTimeline:
@@ -204,11 +208,16 @@ def result_for_error(exc: ProviderError, elapsed: float = 0.0) -> CommandResult:
     """The truthful outcome of a command that ended with `exc` (the error is kept in `result.error`).
 
     The panel's refusal → FAILED with its reason; anything after the command may
-    have left → UNKNOWN; otherwise NOT_SENT (safe to try again).
+    have left → UNKNOWN; otherwise NOT_SENT (safe to try again). An error no
+    timeline stamped is judged by its type: `unprocessed` ones (NotSent,
+    RateLimited, SessionExpired, AuthenticationFailed, PanelUnavailable) → NOT_SENT,
+    others (ReplyLost, ProtocolError, InternalError …) → UNKNOWN.
     """
     if isinstance(exc, CommandRejected):
         return CommandResult(CommandPhase.FAILED, exc.message, elapsed, error=exc)
-    if exc.may_have_left:
+    # Not stamped by a timeline: judge by the type (a lost reply or a garbled one may follow a send).
+    left = exc.may_have_left if exc.may_have_left is not None else not exc.unprocessed
+    if left:
         return CommandResult(
             CommandPhase.UNKNOWN,
             f"outcome unknown: {exc.message} — the panel may have carried it out; re-read the state",
