@@ -27,11 +27,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from alarmtui.domain import ArmMode, CommandPhase, CommandResult, Photo, Snapshot
+from alarmtui.domain import ArmMode, CommandPhase, CommandResult, PartitionOutcome, Photo, Snapshot
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import (
     CommandRejected,
-    CommandTimer,
     ConnectionFailed,
     NotSupported,
     OpenZones,
@@ -43,6 +42,8 @@ from alarmtui.providers.base import (
     WrongCode,
     translate_errors,
 )
+from alarmtui.providers.commands import CommandTimeline
+from alarmtui.providers.errors import NotSent, ReplyLost
 from alarmtui.providers.luup.mapping import (
     _ARM_STATE,
     _PANIC_STATE,
@@ -188,8 +189,8 @@ class LuupProvider(Provider):
                 if self.transport.renew_needs_login(exc.error, auth_failures):
                     await self.transport.renew(generation, exc.error)
                 continue
-            except httpx.TimeoutException:
-                problem, data = f"{self.transport.label} did not answer in time", None
+            except ReplyLost as exc:  # a read may be repeated: the reply was lost, not the state
+                problem, data = exc.message, None
             else:
                 problem, data = self._payload(response, what, str(params.get("id", "")), text)
             if not problem:
@@ -340,19 +341,18 @@ class LuupProvider(Provider):
                 f"a PIN is needed to {what} this Vera panel", provider=self.name, hint="Enter the panel's user code."
             )
         register_secrets(pin)
-        timer = CommandTimer(progress)
+        timer = CommandTimeline(what, progress, provider=self.name)
         arming = state != "Disarmed"
-        async with self._guard(f"sending {what}"):
+        async with self._guard(f"sending {what}"), timer:
             try:
                 targets = await self._partitions(partition)
                 if arming:
                     await self._refresh_sdata()  # readiness as the Vera sees it now (also checks the session)
-            except httpx.ConnectError:
-                raise ConnectionFailed(f"could not reach {self.transport.label}; {what} was not sent") from None
             except (ConnectionFailed, SessionExpired) as exc:
                 exc.message = f"{exc.message}; {what} was not sent"
                 raise
-            outcomes: list[tuple[str, _Outcome]] = []
+            outcomes: list[tuple[str, _Outcome]] = []  # partitions, and zones bypassed first
+            partitions: list[PartitionOutcome] = []
             attempted: list[str] = []
             for index, device_id in enumerate(targets):
                 label = self._name_of(device_id)
@@ -373,12 +373,23 @@ class LuupProvider(Provider):
                 if arming and outcome.result.phase is CommandPhase.FAILED and outcome.sent and not outcome.wrong_code:
                     outcome = await self._explain_failed_arm(device_id, outcome)
                 outcomes.append((label, outcome))
+                partitions.append(_partition_outcome(device_id, outcome))
                 if not outcome.sent or outcome.wrong_code:
                     break  # the same PIN or the same fault would meet the rest; say so instead
-            skipped = [self._name_of(t) for t in targets if t not in attempted]
-            return self._conclude(outcomes, skipped, what, timer)
+            skipped = [t for t in targets if t not in attempted]
+            partitions.extend(
+                PartitionOutcome(t, CommandPhase.NOT_SENT, "not sent: stopped after the failure above") for t in skipped
+            )
+            return self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
 
-    def _conclude(self, outcomes: list[tuple[str, _Outcome]], skipped: list[str], what: str, timer: CommandTimer) -> CommandResult:
+    def _conclude(
+        self,
+        outcomes: list[tuple[str, _Outcome]],
+        skipped: list[str],
+        what: str,
+        timer: CommandTimeline,
+        partitions: tuple[PartitionOutcome, ...],
+    ) -> CommandResult:
         """One result from per-partition outcomes (raising the panel's reason when it was the only one)."""
         sent = [o for _, o in outcomes if o.sent]
         if len(outcomes) == 1 and not skipped:
@@ -387,22 +398,22 @@ class LuupProvider(Provider):
                 raise WrongCode(outcome.result.message, provider=self.name)
             if isinstance(outcome.reason, OpenZones):
                 raise outcome.reason
-            return timer.result(outcome.result.phase, outcome.result.message)
+            return timer.result(outcome.result.phase, outcome.result.message, partitions=partitions)
         if not any(o.result.ok for _, o in outcomes) and all(o.wrong_code for o in sent) and sent:
             raise WrongCode(sent[0].result.message, provider=self.name)
         phases = [o.result.phase for _, o in outcomes]
         if CommandPhase.UNKNOWN in phases:
             phase = CommandPhase.UNKNOWN
-        elif any(p is not CommandPhase.DONE for p in phases) or skipped:
+        elif any(p is not CommandPhase.CONFIRMED for p in phases) or skipped:
             phase = CommandPhase.FAILED
         else:
-            phase = CommandPhase.DONE
+            phase = CommandPhase.CONFIRMED
         parts = [f"{label}: {o.result.message}" for label, o in outcomes]
         parts.extend(f"{label}: {what} not sent (stopped after the failure above)" for label in skipped)
-        return timer.result(phase, "; ".join(parts))
+        return timer.result(phase, "; ".join(parts), partitions=partitions)
 
     async def _clear_open_zones(
-        self, device_id: str, label: str, what: str, force: bool, timer: CommandTimer
+        self, device_id: str, label: str, what: str, force: bool, timer: CommandTimeline
     ) -> list[tuple[str, _Outcome]]:
         """Before arming: refuse with the open zones' names, or (force) bypass them first."""
         device = self._devices.get(device_id, {})
@@ -447,9 +458,9 @@ class LuupProvider(Provider):
         code: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> CommandResult:
-        timer = CommandTimer(progress)
         what = "bypass" if on else "unbypass"
-        async with self._guard(f"sending {what}"):
+        timer = CommandTimeline(what, progress, provider=self.name)
+        async with self._guard(f"sending {what}"), timer:
             device_id = await self._device_of(zone, CATEGORY_SENSOR, "zone")
             outcome = await self._command(device_id, SS1, "SetArmed", {"newArmedValue": "0" if on else "1"}, what, timer)
             return timer.result(outcome.result.phase, outcome.result.message)
@@ -460,17 +471,17 @@ class LuupProvider(Provider):
         state = _PANIC_STATE.get(kind.lower())
         if state is None:
             raise NotSupported(f"no {clean_text(kind, 20)!r} panic on Vera (police, fire, medical)", provider=self.name)
-        timer = CommandTimer(progress)
-        async with self._guard("sending a panic alarm"):
+        timer = CommandTimeline(f"{kind} panic", progress, provider=self.name)
+        async with self._guard("sending a panic alarm"), timer:
             targets = await self._partitions(partition)
             outcome = await self._command(targets[0], AP2, "RequestPanicMode", {"State": state}, f"{kind} panic", timer)
             return timer.result(outcome.result.phase, outcome.result.message)
 
     async def request_photo(self, zone: str, *, progress: ProgressCallback | None = None) -> CommandResult:
-        timer = CommandTimer(progress)
-        async with self._guard("requesting a photo"):
+        timer = CommandTimeline("a photo request", progress, provider=self.name)
+        async with self._guard("requesting a photo"), timer:
             device_id = await self._device_of(zone, CATEGORY_CAMERA, "camera")
-            timer.report(CommandPhase.SENT, "asking the camera for a picture")
+            timer.sending("asking the camera for a picture")
             self._command_sent()
             await self.transport.ready()
             params = {"id": "request_image", "cam": device_id, "res": self.config.photo_quality or "medium"}
@@ -479,7 +490,7 @@ class LuupProvider(Provider):
             except LuupAuthRejected as exc:
                 await self.transport.renew(self.transport.generation, exc.error)
                 raise SessionExpired(f"{self.transport.label} refused the session ({exc.error}); logged in again, ask again") from None
-            except httpx.TimeoutException:
+            except ReplyLost:
                 return timer.result(CommandPhase.UNKNOWN, "the camera did not answer in time")
             if response.status_code != 200:
                 raise ProtocolError(f"the Vera answered HTTP {response.status_code} to the photo request")
@@ -487,7 +498,7 @@ class LuupProvider(Provider):
                 raise CommandRejected(f"the camera sent no picture: {clean_text(response.text, 120)}")
             name = as_text(self._devices.get(device_id, {}).get("name")) or "camera"
             photo = Photo(zone=name, time=datetime.now(UTC), jpeg=response.content, provider=self.name)
-            return timer.result(CommandPhase.DONE, "photo received", (photo,))
+            return timer.result(CommandPhase.CONFIRMED, "photo received", (photo,))
 
     def _command_sent(self) -> None:
         """Hook: a command may have changed what the Vera logs (MiOS drops its event cache)."""
@@ -529,7 +540,7 @@ class LuupProvider(Provider):
         action: str,
         arguments: dict[str, str],
         what: str,
-        timer: CommandTimer,
+        timer: CommandTimeline,
         *,
         checked: bool = False,
     ) -> _Outcome:
@@ -543,7 +554,7 @@ class LuupProvider(Provider):
         await self.transport.ready()
         if not checked and time.monotonic() - self.transport.last_ok > self.session_check_after:
             await self._read({"id": "alive"}, "checking the session", text=True)
-        timer.report(CommandPhase.SENT, f"{what}: sent to the Vera")
+        timer.sending(f"{what}: sent to the Vera")
         try:
             response = await self._send_once(params, what, self.relay_timeout)
         except LuupAuthRejected as exc:
@@ -551,9 +562,10 @@ class LuupProvider(Provider):
             with contextlib.suppress(ProviderError):
                 await self.transport.renew(self.transport.generation, exc.error)
             raise SessionExpired(f"{self.transport.label} refused the session ({exc.error}); {what} was not sent") from None
-        except httpx.ConnectError:
-            raise ConnectionFailed(f"could not reach {self.transport.label}; {what} was not sent") from None
-        except (httpx.TimeoutException, httpx.TransportError):
+        except NotSent as exc:
+            exc.message = f"could not reach {self.transport.label}; {what} was not sent ({exc.message})"
+            raise
+        except ReplyLost:
             self._reset_long_poll()
             return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no answer from {self.transport.label}; outcome unknown"))
         except ProtocolError as exc:  # e.g. an oversized reply: the action was delivered
@@ -569,11 +581,11 @@ class LuupProvider(Provider):
         except ProviderError as exc:
             return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: unreadable answer ({exc.message}); outcome unknown"))
         if job is None:
-            return _Outcome(CommandResult(CommandPhase.DONE, f"{what}: accepted"))
+            return _Outcome(CommandResult(CommandPhase.CONFIRMED, f"{what}: accepted"))
         return await self._follow_job(job, device_id, what, timer)
 
-    async def _follow_job(self, job: str, device_id: str, what: str, timer: CommandTimer) -> _Outcome:
-        timer.report(CommandPhase.WAITING, f"{what}: job {job} running")
+    async def _follow_job(self, job: str, device_id: str, what: str, timer: CommandTimeline) -> _Outcome:
+        timer.accepted(f"{what}: job {job} running")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.job_timeout
         while loop.time() < deadline:
@@ -591,7 +603,7 @@ class LuupProvider(Provider):
                     continue
                 status = _as_job_state(self._devices.get(device_id, {}).get("state"))
             if status == JOB_DONE:
-                return _Outcome(CommandResult(CommandPhase.DONE, f"{what}: done"))
+                return _Outcome(CommandResult(CommandPhase.CONFIRMED, f"{what}: done"))
             if status in (JOB_ERROR, JOB_ABORTED):
                 comment = await self._device_comment(device_id)
                 message = comment or "the panel reported an error"
@@ -604,6 +616,11 @@ class LuupProvider(Provider):
         except ProviderError:
             return ""
         return as_text(self._devices.get(device_id, {}).get("comment"))
+
+
+def _partition_outcome(device_id: str, outcome: _Outcome) -> PartitionOutcome:
+    phase = outcome.result.phase if outcome.sent else CommandPhase.NOT_SENT
+    return PartitionOutcome(device_id, phase, outcome.result.message)
 
 
 def _as_job_state(value: object) -> int:

@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 
-from alarmtui.providers.base import ProtocolError, RateLimited, SessionExpired, retry_after
+from alarmtui.providers.base import RateLimited, SessionExpired, retry_after
+from alarmtui.providers.http import MAX_REPLY_BYTES, fetch
 
-#: Largest reply body accepted, after decompression (a luup sdata of a big house is ~1 MB).
-MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 
 class LuupAuthRejected(SessionExpired):
@@ -40,31 +39,22 @@ async def get_limited(
     headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     limit: int = MAX_REPLY_BYTES,
+    provider: str = "",
+    what: str = "talking to the Vera",
 ) -> httpx.Response:
-    """GET with the body streamed and capped at `limit` decompressed bytes.
+    """GET once with the core HTTP layer (`providers.http.fetch`: body streamed, decompressed
+    and capped at `limit`), as an `httpx.Response` holding the decoded body.
 
-    The one place luup transports read a body; swap for the core HTTP helper when it lands.
+    Raises `NotSent` (never left this machine), `ReplyLost` (may have reached the
+    server) or `ProtocolError` (too large, broken encoding).
     """
     request = client.build_request(
         "GET", url, params=params, headers=headers, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
     )
-    response = await client.send(request, stream=True)
-    try:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ProtocolError(f"the reply is larger than {limit // (1024 * 1024)} MB")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise ProtocolError(f"the reply is larger than {limit // (1024 * 1024)} MB")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
+    reply = await fetch(client, request, provider=provider, what=what, limit=limit)
     # The body is already decoded: drop the headers that describe the encoded form.
-    headers_out = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-    return httpx.Response(response.status_code, headers=headers_out, content=b"".join(chunks), request=request)
+    kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(reply.status, headers=kept, content=reply.body, request=request)
 
 
 def raise_for_throttling(response: httpx.Response, what: str) -> None:
@@ -80,10 +70,13 @@ class LuupTransport(abc.ABC):
     label: str = "the Vera"
 
     def __init__(self) -> None:
-        self.generation = 0
-        """Bumped by every successful (re)login, so concurrent callers renew once."""
         self.last_ok = 0.0
         """`time.monotonic()` of the last 200 answer."""
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every successful (re)login, so concurrent callers renew once."""
+        return 0
 
     @abc.abstractmethod
     async def connect(self) -> None:

@@ -50,7 +50,9 @@ class MiosProvider(LuupProvider):
         self._events_cache: tuple[tuple[int | None, int | None], float, int, list[Event]] | None = None
 
     def _make_transport(self) -> RelayTransport:
-        return RelayTransport(self.config, self.requests, timeout=self.relay_timeout)
+        transport = RelayTransport(self.config, self.requests, timeout=self.relay_timeout)
+        self.login_gate = transport.gate
+        return transport
 
     def __repr__(self) -> str:
         return f"<MiosProvider {self.name!r} device={self.pk_device}>"

@@ -21,7 +21,6 @@ runs the whole chain again.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -42,13 +41,13 @@ from alarmtui.providers.base import (
     RateLimited,
     RequestCounter,
     SessionExpired,
-    build_http_client,
-    http_timeout,
     retry_after,
 )
 from alarmtui.providers.luup.parse import as_id, decode_json
 from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport, get_limited, raise_for_throttling
 from alarmtui.providers.mios.parse import Controller, Identity, parse_auth_reply, parse_device_info, parse_devices
+from alarmtui.providers.http import make_client
+from alarmtui.providers.session import LoginGate
 from alarmtui.redaction import register_secrets
 
 if TYPE_CHECKING:
@@ -98,7 +97,8 @@ class RelayTransport(LuupTransport):
         self.timeout = timeout
         self._scheme = urlsplit(config.url).scheme or "https"
         self._http: httpx.AsyncClient | None = None
-        self._login_lock = asyncio.Lock()
+        self.gate = LoginGate(self._run_login_chain, provider=config.name)
+        """One login at a time, one re-login per failure generation, and the login budget."""
         self.identity: Identity | None = None
         self._identity_received = 0.0
         """`time.monotonic()` when the identity arrived: its age is counted from here."""
@@ -117,7 +117,7 @@ class RelayTransport(LuupTransport):
 
     def client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = build_http_client(self.config, self.counter, timeout=http_timeout(self.timeout))
+            self._http = make_client(self.config, self.counter, timeout=self.timeout)
         return self._http
 
     async def close(self) -> None:
@@ -125,23 +125,26 @@ class RelayTransport(LuupTransport):
         if http is not None:
             await http.aclose()
 
-    async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return await get_limited(self.client(), url, **kwargs)
+    async def _get(self, url: str, *, what: str = "talking to MiOS", **kwargs: Any) -> httpx.Response:
+        return await get_limited(self.client(), url, provider=self.config.name, what=what, **kwargs)
 
     def url(self, server: str, path: str) -> str:
         return f"{self._scheme}://{server}{path}"
 
     # ------------------------------------------------------------------ login chain
 
-    async def connect(self) -> None:
-        await self.login(force=True)
+    @property
+    def generation(self) -> int:
+        return self.gate.generation
 
-    async def login(self, *, force: bool = False, seen_generation: int | None = None) -> None:
-        async with self._login_lock:
-            if not force and seen_generation is not None and seen_generation != self.generation:
-                return  # someone else logged in while we waited
-            await self._run_login_chain()
-            self.generation += 1
+    async def connect(self) -> None:
+        """A fresh login (within the login budget: after a refused password only when the user asks)."""
+        self.gate.invalidate()
+        await self.gate.ensure()
+
+    async def login(self, *, seen_generation: int) -> None:
+        """Log in again after a failure seen in `seen_generation` (once for all concurrent callers)."""
+        await self.gate.relogin(seen_generation)
 
     async def renew(self, seen_generation: int, error: str) -> None:
         await self.login(seen_generation=seen_generation)
@@ -158,6 +161,7 @@ class RelayTransport(LuupTransport):
         response = await self._get(
             f"{self.config.url}/autha/auth/username/{quote(username, safe='')}",
             params={"SHA1Password": digest, "PK_Oem": self.config.oem, "TokenVersion": "2"},
+            what="logging in to MiOS",
         )
         if response.status_code == 404:
             raise AuthenticationFailed(f"MiOS does not know the user {clean_text(username, 60)!r}")
@@ -221,6 +225,7 @@ class RelayTransport(LuupTransport):
         response = await self._get(
             self.url(server, "/info/session/token"),
             headers={"MMSAuth": identity.raw, "MMSAuthSig": identity.signature},
+            what="getting a session token",
         )
         if response.status_code == 401:
             raise LuupAuthRejected(mms_auth_error(response))
@@ -242,8 +247,8 @@ class RelayTransport(LuupTransport):
         when it arrived on our monotonic clock: the local wall clock never enters into it.
         """
         identity = self.identity
-        if identity is None or self.controller is None:
-            await self.login(seen_generation=self.generation)
+        if identity is None or self.controller is None or not self.gate.logged_in:
+            await self.gate.ensure()
             return
         lifetime = identity.lifetime
         margin = min(3600.0, lifetime / 24)
@@ -272,14 +277,10 @@ class RelayTransport(LuupTransport):
                 try:
                     token = await self.session(server)
                     response = await self._get(
-                        self.url(server, path), params=params, headers={"MMSSession": token}, timeout=timeout or self.timeout
+                        self.url(server, path), params=params, headers={"MMSSession": token}, timeout=timeout or self.timeout, what=what
                     )
-                except (httpx.TransportError, ConnectionFailed) as exc:
-                    last_error = (
-                        exc
-                        if isinstance(exc, ConnectionFailed)
-                        else ConnectionFailed(f"could not reach the MiOS server while {what}")
-                    )
+                except ConnectionFailed as exc:  # NotSent / ReplyLost: try the alternative server
+                    last_error = exc
                     break
                 if response.status_code == 401:
                     self.sessions.pop(server, None)
@@ -327,7 +328,7 @@ class RelayTransport(LuupTransport):
     async def send(self, params: Mapping[str, Any], what: str, timeout: float) -> httpx.Response:
         server = self.servers["relay"]
         token = await self.session(server)
-        response = await self._get(self.relay_url(), params=params, headers={"MMSSession": token}, timeout=timeout)
+        response = await self._get(self.relay_url(), params=params, headers={"MMSSession": token}, timeout=timeout, what=what)
         if response.status_code == 401:
             self.sessions.pop(server, None)
             raise LuupAuthRejected(mms_auth_error(response))

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from alarmtui.providers.base import AuthenticationFailed, ConnectionFailed, RequestCounter, build_http_client
+from alarmtui.providers.base import AuthenticationFailed, ConnectionFailed, RequestCounter
+from alarmtui.providers.http import make_client
 from alarmtui.providers.luup.transport import LuupTransport, get_limited, raise_for_throttling
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class LanTransport(LuupTransport):
     def client(self) -> httpx.AsyncClient:
         if self._http is None:
             timeout = httpx.Timeout(self.timeout, connect=LAN_CONNECT_TIMEOUT)
-            self._http = build_http_client(self.config, self.counter, timeout=timeout)
+            self._http = make_client(self.config, self.counter, timeout=timeout)
         return self._http
 
     async def connect(self) -> None:
@@ -54,7 +55,9 @@ class LanTransport(LuupTransport):
         self.mark_ok()
 
     async def send(self, params: Mapping[str, Any], what: str, timeout: float) -> httpx.Response:
-        response = await get_limited(self.client(), self.data_request_url, params=params, timeout=timeout)
+        response = await get_limited(
+            self.client(), self.data_request_url, params=params, timeout=timeout, provider=self.config.name, what=what
+        )
         if response.status_code in (401, 403):
             raise AuthenticationFailed(
                 f"the Vera refused access (HTTP {response.status_code}) while {what}",

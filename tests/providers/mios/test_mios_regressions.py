@@ -134,7 +134,7 @@ def _sdata_with_comment(size: int) -> bytes:
 
 async def test_an_oversized_reply_is_refused_not_parsed(rig: Rig) -> None:
     rig.cloud.inject_reply(200, _sdata_with_comment(20 * 1024 * 1024))
-    with pytest.raises(ProtocolError, match="larger than 16 MB"):
+    with pytest.raises(ProtocolError, match="larger than"):
         await rig.provider.snapshot(refresh=True)
 
 
@@ -142,7 +142,7 @@ async def test_a_gzip_bomb_is_refused_while_inflating(rig: Rig) -> None:
     bomb = gzip.compress(_sdata_with_comment(64 * 1024 * 1024), compresslevel=9)
     assert len(bomb) < 1024 * 1024
     rig.cloud.inject_reply(200, bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
-    with pytest.raises(ProtocolError, match="larger than 16 MB"):
+    with pytest.raises(ProtocolError, match="larger than"):
         await rig.provider.snapshot(refresh=True)
 
 
