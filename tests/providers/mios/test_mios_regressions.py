@@ -208,3 +208,28 @@ async def test_deep_values_inside_a_device_do_not_break_the_mapping(rig: Rig) ->
     rig.cloud.inject_reply(200, body)
     snap = await rig.provider.snapshot(refresh=True)
     assert snap.partitions[0].id == HOUSE
+
+
+# ------------------------------------------------------------------ 6: a refused password is not retried forever
+
+
+async def test_a_refused_password_pauses_automatic_logins(rig: Rig) -> None:
+    from alarmtui.providers.base import AuthenticationFailed
+    from alarmtui.providers.errors import LoginPaused
+
+    rig.cloud.users["demo"].password = "changed-elsewhere"
+    provider = rig.new_provider()
+    try:
+        with pytest.raises(AuthenticationFailed):
+            await provider.connect()
+        attempts = sum(1 for p in rig.cloud.requests if p.startswith("/autha/"))
+        for _ in range(3):  # the poller retrying by itself
+            with pytest.raises(LoginPaused):
+                await provider.connect()
+        assert sum(1 for p in rig.cloud.requests if p.startswith("/autha/")) == attempts
+        provider.allow_login()  # the user pressed r
+        with pytest.raises(AuthenticationFailed):
+            await provider.connect()
+        assert sum(1 for p in rig.cloud.requests if p.startswith("/autha/")) == attempts + 1
+    finally:
+        await provider.close()
