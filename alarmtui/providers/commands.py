@@ -129,7 +129,7 @@ class CommandTimeline:
         """Mark `exc` as possibly having left, according to where the timeline stands."""
         if not exc.provider:
             exc.provider = self.provider
-        if exc.may_have_left:
+        if exc.may_have_left is not None:  # the provider (or an inner timeline) already knows
             return exc
         if self.phase is CommandPhase.WAITING:
             exc.may_have_left = not isinstance(exc, CommandRejected)
@@ -161,6 +161,24 @@ class CommandTimeline:
         if self.phase is CommandPhase.SENT:
             wrapped.may_have_left = True
         raise wrapped from exc
+
+    def settle(self, exc: ProviderError) -> CommandResult:
+        """For a provider method that caught `exc` from its timeline: return UNKNOWN when the command
+        may have left (the caller must never re-send), else re-raise `exc` (a refusal, or not sent).
+
+        Usage::
+
+            try:
+                async with timeline: ...
+            except ProviderError as exc:
+                return timeline.settle(exc)
+        """
+        self.stamp(exc)
+        if exc.may_have_left and not isinstance(exc, CommandRejected):
+            return self.unknown(
+                f"outcome unknown: {exc.message} — the panel may have carried it out; re-read the state", error=exc
+            )
+        raise exc
 
     # -- following
 
