@@ -189,23 +189,29 @@ class CommandTimeline:
         deadline: float,
         interval: float,
         what: str = "",
+        max_interval: float | None = None,
+        transient: tuple[type[ProviderError], ...] = (ConnectionFailed, ProtocolError),
     ) -> CommandResult:
         """Poll `check` every `interval` s until it returns a result or `deadline` s have passed.
 
         `check` returns None while the panel is still working. Transient
-        failures (`ConnectionFailed`, `ProtocolError`) are remembered and polling
-        goes on — polling the outcome never re-sends the command. Past the
-        deadline the outcome is UNKNOWN, naming the last problem.
+        failures (`transient`: by default `ConnectionFailed`, `ProtocolError`) are
+        remembered and polling goes on — polling the outcome never re-sends the
+        command. With `max_interval` the pause doubles up to it after each poll.
+        Past the deadline the outcome is UNKNOWN, naming the last problem.
         """
         if self.phase is not CommandPhase.WAITING:
             self.accepted()
         stop = self._clock() + deadline
         last_problem = ""
+        pause = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, min(pause, stop - self._clock())) if max_interval else pause)
+            if max_interval:
+                pause = min(pause * 2, max_interval)
             try:
                 outcome = await check()
-            except (ConnectionFailed, ProtocolError) as exc:
+            except transient as exc:
                 last_problem = exc.message
                 outcome = None
             if outcome is not None:
