@@ -138,12 +138,14 @@ class VisonicClient:
         *,
         provider: str,
         max_reply_bytes: int = MAX_REPLY_BYTES,
+        http_timeout: float = 15.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.counter = counter
         self.provider = provider
         self.max_reply_bytes = max_reply_bytes
+        self.http_timeout = http_timeout
         self._http: httpx.AsyncClient | None = None
         self.version: str | None = None
         self.user_token: str | None = None
@@ -158,7 +160,7 @@ class VisonicClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "en-us"}
-            self._http = make_client(self.config, self.counter, headers=headers)
+            self._http = make_client(self.config, self.counter, timeout=self.http_timeout, headers=headers)
         return self._http
 
     def url(self, path: str) -> str:
