@@ -710,3 +710,14 @@ async def test_secrets_never_in_logs_repr_or_errors(sim: Sim, caplog: pytest.Log
     message = str(info.value) + repr(info.value) + str(info.value.__cause__)
     assert "demo-pass" not in message and token not in message and "hash=" not in message
     await p.close()
+
+
+async def test_untrusted_certificate_says_it_is_a_tls_certificate_problem(sim: Sim) -> None:
+    # Issue 8 defect 8: it used to say only "could not connect … (ConnectError)".
+    from alarmtui.providers.errors import CertificateError
+
+    p = sim.provider(sim.config(ca_file=None))
+    with pytest.raises(CertificateError, match="TLS certificate") as info:
+        await p.connect()
+    assert "certificate" in info.value.hint and info.value.unprocessed  # nothing was sent
+    await p.close()
