@@ -235,6 +235,8 @@ class VeraUnit:
         """Device number -> task text: the plugin fails every job on that device with it."""
         self.refuse_requests: dict[int, tuple[int, str]] = {}
         """Device number -> (HTTP status, body) answered to an action on that device (relay or LAN refusing it)."""
+        self.stall_jobs = False
+        """Jobs stay "in progress" for ever (the command's outcome never arrives)."""
         self.minimal_jobstatus = False
         """Answer `jobstatus` with exactly `{"status": N}` (mios.md §2.4) instead of adding notes/type."""
         self.panic_enabled = True
@@ -363,6 +365,9 @@ class VeraUnit:
             elif dev.category == 6:
                 out[(CAM, "URL")] = "/cgi-bin/snapshot.jpg"
                 out[(HAD, "CommFailure")] = "0"
+            elif dev.category == 22:
+                # The plugin lost its panel: what a client on the LAN sees (the relay says "Tunnel not found").
+                out[(HAD, "CommFailure")] = "1" if panel.faults.offline else "0"
             values[dev.num] = out
         return values
 
@@ -561,6 +566,18 @@ class MiosCloud(SimCloud):
             lines.append(f"{'vera':9s} {self.lan_url}  (the same Vera's LAN luup port; no account) code={self.code}")
         return lines
 
+    async def route_of(self, request: web.Request) -> str:
+        """Fault/count route names: the luup request id for data_requests (relay or LAN: "sdata",
+        "lu_sdata", "action", "jobstatus" …), else the MMS module ("autha", "session_token", "devices" …)."""
+        if request.path.endswith("/data_request"):
+            return request.query.get("id", "data_request")
+        parts = [p for p in request.path.split("/") if p and p not in _KNOWN_PREFIXES]
+        if parts[:1] == ["autha"]:
+            return "autha"
+        if parts[:3] == ["info", "session", "token"]:
+            return "session_token"
+        return parts[-1] if parts and parts[0] in ("account", "locator") else (parts[0] if parts else "")
+
     # ------------------------------------------------------------------ the LAN face
 
     def extra_faces(self) -> dict[str, web.Application]:
@@ -583,14 +600,14 @@ class MiosCloud(SimCloud):
         async def not_found(request: web.Request) -> web.StreamResponse:
             return web.Response(status=404, text="Not Found")
 
-        app = web.Application()
+        app = web.Application(middlewares=[self.faults.middleware])  # the same faults and counts as the relay
         app.router.add_route("GET", "/data_request", data_request)
         app.router.add_route("GET", "/port_3480/data_request", data_request)
         app.router.add_route("*", "/{tail:.*}", not_found)
         return app
 
     def build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self.faults.middleware])
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         app.on_cleanup.append(self._cleanup)
         return app
@@ -1405,6 +1422,8 @@ class _Luup:
 
     async def _run_job(self, job: Job, dev: DeviceMeta, arguments: dict[str, str]) -> None:
         await asyncio.sleep(0.05 + self.panel.faults.slow_commands)
+        if self.unit.stall_jobs:
+            return
         self.panel.advance()
         try:
             refusal = self.unit.refuse_jobs.get(dev.num)

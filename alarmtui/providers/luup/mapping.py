@@ -90,6 +90,7 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
         return (int(key), key) if re.fullmatch(r"-?[0-9]{1,18}", key) else (1 << 60, key)
 
     has_camera = False
+    lost_panels: list[str] = []
     for device_id, device in sorted(devices.items(), key=order):
         category = _category(device)
         name = as_text(device.get("name")) or f"Device {device_id}"
@@ -134,6 +135,9 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
                         f"comm-{device_id}", TroubleKind.COMMUNICATION, f"Communication failure: {name}", zone=device_id
                     )
                 )
+        elif category == CATEGORY_PANEL:
+            if as_bool(device.get("commFailure", device.get("commfailure"))) is True:
+                lost_panels.append(name)
         elif category == CATEGORY_CAMERA:
             has_camera = True
             zones.append(Zone(id=device_id, name=name, kind=ZoneKind.CAMERA, camera=True, detail="camera"))
@@ -155,7 +159,10 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
         troubles=tuple(troubles),
         capabilities=frozenset(capabilities),
         panel_name=panel_name,
-        detail=detail,
+        online=not lost_panels,
+        detail=f"{', '.join(lost_panels)}: communication failure (the alarm panel is not answering the Vera)"
+        if lost_panels
+        else detail,
         fetched_at=datetime.now(UTC),
     )
 

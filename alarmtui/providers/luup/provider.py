@@ -74,6 +74,7 @@ from alarmtui.redaction import register_secrets
 
 log = logging.getLogger(__name__)
 
+_REREAD = "outcome unknown — re-read the state, do not send it again"
 _PIN_WORDS = re.compile(r"\b(pin|code|password|passcode|user ?code)\b", re.IGNORECASE)
 #: luup request ids whose bare `{"status": N}` reply means "Luup is reloading" (pyvera #86).
 #: `jobstatus` answers exactly `{"status": N}` when all is well (mios.md §2.4).
@@ -109,6 +110,9 @@ class LuupProvider(Provider):
     read_retries: int = 2
     retry_delay: float = 0.3
     photo_timeout: float = 30.0
+    snapshot_cache_ttl: float | None = None
+    """How long a plain `snapshot()` may answer from the device cache the long poll keeps current
+    (default: the poll interval, at least 2 s)."""
     session_check_after: float = 30.0
     """Before a command, a transport unused for this long is checked with a cheap read
     (`alive`), so an expired session is renewed by a read rather than refusing the command."""
@@ -190,34 +194,38 @@ class LuupProvider(Provider):
                     await self.transport.renew(generation, exc.error)
                 continue
             except ReplyLost as exc:  # a read may be repeated: the reply was lost, not the state
-                problem, data = exc.message, None
+                problem: ProviderError | None = exc
+                data = None
             else:
                 problem, data = self._payload(response, what, str(params.get("id", "")), text)
-            if not problem:
+            if problem is None:
                 return data
             glitches += 1
             if glitches > retries:
-                raise ProtocolError(f"{problem} while {what}")
-            log.info("%s: %s while %s; retrying", self.name, problem, what)
+                raise problem
+            log.info("%s: %s while %s; retrying", self.name, problem.message, what)
             await asyncio.sleep(self.retry_delay * glitches)
 
-    def _payload(self, response: httpx.Response, what: str, request_id: str, want_text: bool = False) -> tuple[str, Any]:
-        """(problem, data): a non-empty problem is a reload glitch worth a retry."""
+    def _payload(
+        self, response: httpx.Response, what: str, request_id: str, want_text: bool = False
+    ) -> tuple[ProviderError | None, Any]:
+        """(problem, data): a problem is a reload glitch worth a retry (raised once retries run out)."""
         if response.status_code >= 500:
-            return f"the Vera answered HTTP {response.status_code} (it may be reloading)", None
+            return ConnectionFailed(f"the Vera answered HTTP {response.status_code} while {what} (it may be reloading)"), None
         if response.status_code != 200:
             raise ProtocolError(f"{self.transport.label} answered HTTP {response.status_code} while {what}")
         text = response.text
         if not text.strip():
-            return "the Vera sent an empty reply (it may be reloading)", None
+            return ProtocolError(f"the Vera sent an empty reply while {what} (it may be reloading)"), None
         if text.lstrip().upper().startswith("ERROR"):
             raise ProtocolError(f"the Vera said {clean_text(text, 120)!r} while {what}")
         if want_text:
-            return "", clean_text(text, 200)
+            return None, clean_text(text, 200)
         data = decode_json(text, what)
         if request_id in _DATA_IDS and isinstance(data, Mapping) and set(data) == {"status"}:
-            return f"the Vera answered {{status: {as_text(data['status'])}}} (Luup is reloading)", None
-        return "", data
+            status = as_text(data["status"])
+            return ProtocolError(f"the Vera answered {{status: {status}}} while {what} (Luup is reloading)"), None
+        return None, data
 
     async def _refresh_sdata(self) -> None:
         data = await self._read({"id": "sdata"}, "reading the Vera's devices")
@@ -262,7 +270,9 @@ class LuupProvider(Provider):
 
     async def snapshot(self, *, refresh: bool = False) -> Snapshot:
         async with self._guard("reading the Vera"):
-            ttl = max(2.0, min(self.config.poll_interval, self.long_poll_max))
+            ttl = self.snapshot_cache_ttl
+            if ttl is None:
+                ttl = max(2.0, min(self.config.poll_interval, self.long_poll_max))
             fresh = self._cache_time is not None and time.monotonic() - self._cache_time < ttl
             if refresh or not fresh or not self._devices:
                 try:
@@ -567,19 +577,19 @@ class LuupProvider(Provider):
             raise
         except ReplyLost:
             self._reset_long_poll()
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no answer from {self.transport.label}; outcome unknown"))
+            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no answer from {self.transport.label}; {_REREAD}"))
         except ProtocolError as exc:  # e.g. an oversized reply: the action was delivered
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {exc.message}; outcome unknown"))
+            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {exc.message}; {_REREAD}"))
         if response.status_code >= 500:
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; outcome unknown"))
+            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; {_REREAD}"))
         if response.status_code != 200:
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {self.transport.label} answered HTTP {response.status_code}; outcome unknown"))
+            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {self.transport.label} answered HTTP {response.status_code}; {_REREAD}"))
         try:
             job = parse_action_reply(response.text)
         except CommandRejected as exc:  # "ERROR: ..." from luup: the Vera refused it outright
             return _Outcome(CommandResult(CommandPhase.FAILED, f"{what} refused: {exc.message}"), wrong_code=bool(_PIN_WORDS.search(exc.message)))
         except ProviderError as exc:
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: unreadable answer ({exc.message}); outcome unknown"))
+            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: unreadable answer ({exc.message}); {_REREAD}"))
         if job is None:
             return _Outcome(CommandResult(CommandPhase.CONFIRMED, f"{what}: accepted"))
         return await self._follow_job(job, device_id, what, timer)
@@ -608,7 +618,7 @@ class LuupProvider(Provider):
                 comment = await self._device_comment(device_id)
                 message = comment or "the panel reported an error"
                 return _Outcome(CommandResult(CommandPhase.FAILED, f"{what} failed: {message}"), wrong_code=bool(_PIN_WORDS.search(message)))
-        return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; outcome unknown"))
+        return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}"))
 
     async def _device_comment(self, device_id: str) -> str:
         try:

@@ -263,10 +263,15 @@ async def test_reload_glitches_are_retried(rig: Rig, glitch: str) -> None:
     assert len(snap.partitions) == 2
 
 
-@pytest.mark.parametrize(("glitch", "words"), [("empty", "empty reply"), ("status0", "status: 0"), ("500", "HTTP 500")])
-async def test_persistent_reload_glitch_is_protocol_error_saying_what(rig: Rig, glitch: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("glitch", "words", "kind"),
+    [("empty", "empty reply", ProtocolError), ("status0", "status: 0", ProtocolError), ("500", "HTTP 500", ConnectionFailed)],
+)
+async def test_persistent_reload_glitch_is_a_typed_error_saying_what(
+    rig: Rig, glitch: str, words: str, kind: type[ProviderError]
+) -> None:
     rig.cloud.inject_glitch(glitch, count=10)
-    with pytest.raises(ProtocolError) as info:
+    with pytest.raises(kind) as info:
         await rig.provider.snapshot(refresh=True)
     assert words in str(info.value)
 
