@@ -53,6 +53,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from aiohttp import web
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -377,9 +378,7 @@ class VeraUnit:
         changed: list[tuple[int, tuple[str, str], str, str]] = []
         for num, variables in new.items():
             old = self.values.get(num, {})
-            changed.extend(
-                (num, key, old.get(key, ""), value) for key, value in variables.items() if old.get(key) != value
-            )
+            changed.extend((num, key, old.get(key, ""), value) for key, value in variables.items() if old.get(key) != value)
         self.values = new
         if changed:
             self.dataversion += 1
@@ -718,9 +717,7 @@ class MiosCloud(SimCloud):
         )
 
     def store_image(self, unit: VeraUnit, dev: DeviceMeta, jpeg: bytes, when: float, index: int) -> None:
-        stored = StoredFile(
-            next(self._store_ids), str(secrets.randbits(32)), self._account_of(unit), unit.pk_device, jpeg, when
-        )
+        stored = StoredFile(next(self._store_ids), str(secrets.randbits(32)), self._account_of(unit), unit.pk_device, jpeg, when)
         self.store[stored.pk_store] = stored
         self._record(
             unit,
@@ -748,9 +745,7 @@ class MiosCloud(SimCloud):
         permissions: list[Any] = []
         for name in sorted(self.permissions, key=PERMISSIONS.__getitem__):
             number = PERMISSIONS[name]
-            arguments = (
-                json.dumps(self.device_whitelist) if number == 41 and self.device_whitelist is not None else None
-            )
+            arguments = json.dumps(self.device_whitelist) if number == 41 and self.device_whitelist is not None else None
             if token_version >= 2:
                 permissions.append({"PK": number, "Arguments": arguments} if arguments else number)
             else:
@@ -790,9 +785,7 @@ class MiosCloud(SimCloud):
         return base64.b64encode(signature).decode()
 
     def public_key_pem(self) -> bytes:
-        return self.key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return self.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def rotate_signing_key(self) -> None:
         """A new auth-server key: identities signed before now fail with "invalid signature"."""
@@ -804,21 +797,15 @@ class MiosCloud(SimCloud):
         try:
             signature = base64.b64decode(signature_b64, validate=True)
             self.key.public_key().verify(signature, identity_b64.encode(), padding.PKCS1v15(), hashes.SHA512())
-        except Exception:
+        except (ValueError, InvalidSignature):  # binascii.Error is a ValueError
             raise _Reply(_auth_error("invalid signature")) from None
         try:
             identity = json.loads(base64.b64decode(identity_b64, validate=True))
-        except Exception:
+        except (ValueError, RecursionError):
             raise _Reply(_auth_error("invalid token")) from None
-        if (
-            not isinstance(identity, dict)
-            or not isinstance(identity.get("Expires"), int)
-            or "PK_Account" not in identity
-        ):
+        if not isinstance(identity, dict) or not isinstance(identity.get("Expires"), int) or "PK_Account" not in identity:
             raise _Reply(_auth_error("invalid token"))
-        if identity["Expires"] < self.now() or (
-            isinstance(identity.get("Seq"), int) and identity["Seq"] < self.min_seq
-        ):
+        if identity["Expires"] < self.now() or (isinstance(identity.get("Seq"), int) and identity["Seq"] < self.min_seq):
             raise _Reply(_auth_error("expired token"))
         if not all(k in identity for k in ("PK_User", "PK_Server_Auth", "Generated", "Username")):
             raise _Reply(_auth_error("invalid token"))
@@ -843,9 +830,7 @@ class MiosCloud(SimCloud):
     @staticmethod
     def _granted(identity: dict[str, Any], name: str) -> tuple[bool, list[int] | None]:
         number = PERMISSIONS[name]
-        entries = (
-            identity.get("PermissionsEnabled") if "PermissionsEnabled" in identity else identity.get("Permissions", [])
-        )
+        entries = identity.get("PermissionsEnabled") if "PermissionsEnabled" in identity else identity.get("Permissions", [])
         for entry in entries or []:
             if isinstance(entry, int) and entry == number:
                 return True, None
@@ -1412,9 +1397,7 @@ class _Luup:
         job = Job(next(unit._job_ids), num, action, status=1)
         unit.jobs[job.id] = job
         unit.set_job_state(num, 1, "Sending")
-        arguments = {
-            k: v for k, v in self.q.items() if k not in ("id", "output_format", "DeviceNum", "serviceId", "action")
-        }
+        arguments = {k: v for k, v in self.q.items() if k not in ("id", "output_format", "DeviceNum", "serviceId", "action")}
         task = asyncio.get_running_loop().create_task(self._run_job(job, dev, arguments))
         unit.tasks.add(task)
         task.add_done_callback(unit.tasks.discard)

@@ -28,8 +28,13 @@ KEYS = ["full", "loadtime", "dataversion", "devices", "id", "name", "category", 
         "status", "Identity", "IdentitySignature", "Server_Account", "Server_Event", "Server_Relay", "Devices",
         "PK_Device", "PK_DeviceType", "Server_Device", "Server_Device_Alt", "Records", "PK_Event", "EventType",
         "DeviceID", "Timestamp", "Code", "NewValue", "OldValue", "PK_Store", "Key", "Server_Storage"]  # fmt: skip
-scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=12) | st.sampled_from(
-    ["1", "0", "23", "4", "6", "22", "Armed", "Stay", "NotReady", "ExitDelay", "Active", "host.example:443"]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["1", "0", "23", "4", "6", "22", "Armed", "Stay", "NotReady", "ExitDelay", "Active", "host.example:443"])
 )
 json_values = st.recursive(
     scalars,

@@ -46,7 +46,6 @@ _ZONE_KINDS = {1: ZoneKind.CONTACT, 2: ZoneKind.WATER, 3: ZoneKind.MOTION, 4: Zo
 LOW_BATTERY = 20
 
 
-
 def partition_state(arm_mode: str, detailed: str, alarm: str) -> tuple[PartitionState, bool | None]:
     """Canonical state and readiness from AlarmPartition2's ArmMode + DetailedArmMode + Alarm.
 
@@ -126,14 +125,10 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
                 )
             )
             if battery_low:
-                troubles.append(
-                    Trouble(f"battery-{device_id}", TroubleKind.LOW_BATTERY, f"Low battery: {name}", zone=device_id)
-                )
+                troubles.append(Trouble(f"battery-{device_id}", TroubleKind.LOW_BATTERY, f"Low battery: {name}", zone=device_id))
             if comm_failure:
                 troubles.append(
-                    Trouble(
-                        f"comm-{device_id}", TroubleKind.COMMUNICATION, f"Communication failure: {name}", zone=device_id
-                    )
+                    Trouble(f"comm-{device_id}", TroubleKind.COMMUNICATION, f"Communication failure: {name}", zone=device_id)
                 )
         elif category == CATEGORY_PANEL:
             if as_bool(device.get("commFailure", device.get("commfailure"))) is True:
@@ -165,8 +160,6 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
         else detail,
         fetched_at=datetime.now(UTC),
     )
-
-
 
 
 def open_zones_of(devices: Mapping[str, Mapping[str, Any]], partition_id: str) -> list[str]:
@@ -207,7 +200,7 @@ def change_events(
             new_value, old_value = as_text(device.get(key)), as_text(old.get(key))
             return (old_value, new_value) if key in device and new_value != old_value else None
 
-        def add(kind: EventKind, text: str, key: str, **where: str) -> None:
+        def add(kind: EventKind, text: str, key: str, device_id: str = device_id, **where: str) -> None:
             events.append(Event(id=f"{stamp}-{device_id}-{key}", time=when, kind=kind, text=text, **where))
 
         if category == CATEGORY_PARTITION:

@@ -22,6 +22,7 @@ SS1 = "urn:micasaverde-com:serviceId:SecuritySensor1"
 #: luup job states (mios.md §2.4): -1 none, 0 waiting, 1 in progress, 2 error, 3 aborted, 4 done, 5..7 pending.
 JOB_NONE, JOB_ERROR, JOB_ABORTED, JOB_DONE = -1, 2, 3, 4
 
+
 def _fail(what: str) -> ProtocolError:
     return ProtocolError(what)
 
@@ -94,7 +95,6 @@ def decode_json(text: str, what: str) -> Any:
         raise _fail(f"reply to {what} is nested too deeply") from None
 
 
-
 @dataclass(frozen=True)
 class SData:
     full: bool
@@ -143,4 +143,3 @@ def parse_action_reply(text: str) -> str | None:
 
 def parse_jobstatus(data: object) -> int:
     return as_int(as_mapping(data, "jobstatus").get("status"), "job status")
-

@@ -188,7 +188,9 @@ class LuupProvider(Provider):
             except LuupAuthRejected as exc:
                 auth_failures += 1
                 if auth_failures > 2:
-                    raise SessionExpired(f"{self.transport.label} keeps refusing the session while {what} ({exc.error})") from None
+                    raise SessionExpired(
+                        f"{self.transport.label} keeps refusing the session while {what} ({exc.error})"
+                    ) from None
                 log.info("%s: %s said %s; renewing", self.name, self.transport.label, exc.error)
                 if self.transport.renew_needs_login(exc.error, auth_failures):
                     await self.transport.renew(generation, exc.error)
@@ -347,9 +349,7 @@ class LuupProvider(Provider):
     ) -> CommandResult:
         pin = self.code_for(code)
         if not pin:
-            raise WrongCode(
-                f"a PIN is needed to {what} this Vera panel", provider=self.name, hint="Enter the panel's user code."
-            )
+            raise WrongCode(f"a PIN is needed to {what} this Vera panel", provider=self.name, hint="Enter the panel's user code.")
         register_secrets(pin)
         timer = CommandTimeline(what, progress, provider=self.name)
         arming = state != "Disarmed"
@@ -373,13 +373,20 @@ class LuupProvider(Provider):
                         if outcomes and not outcomes[-1][1].result.ok:
                             break
                     outcome = await self._command(
-                        device_id, AP2, "RequestArmMode", {"State": state, "PINCode": pin}, what, timer,
+                        device_id,
+                        AP2,
+                        "RequestArmMode",
+                        {"State": state, "PINCode": pin},
+                        what,
+                        timer,
                         checked=arming or index > 0,
                     )
                 except ProviderError as exc:
                     if not any(o.sent for _, o in outcomes):
                         raise  # nothing reached the Vera: the error says so
-                    outcome = _Outcome(CommandResult(CommandPhase.FAILED, f"{what} not sent ({exc.message})"), sent=False, reason=exc)
+                    outcome = _Outcome(
+                        CommandResult(CommandPhase.FAILED, f"{what} not sent ({exc.message})"), sent=False, reason=exc
+                    )
                 if arming and outcome.result.phase is CommandPhase.FAILED and outcome.sent and not outcome.wrong_code:
                     outcome = await self._explain_failed_arm(device_id, outcome)
                 outcomes.append((label, outcome))
@@ -442,7 +449,9 @@ class LuupProvider(Provider):
             )
         outcomes = []
         for zone_id in blocking:
-            outcome = await self._command(zone_id, SS1, "SetArmed", {"newArmedValue": "0"}, f"bypass {self._name_of(zone_id)}", timer, checked=True)
+            outcome = await self._command(
+                zone_id, SS1, "SetArmed", {"newArmedValue": "0"}, f"bypass {self._name_of(zone_id)}", timer, checked=True
+            )
             outcomes.append((self._name_of(zone_id), outcome))
             if not outcome.result.ok:
                 break
@@ -457,7 +466,9 @@ class LuupProvider(Provider):
         if not blocking:
             return outcome
         names = tuple(self._name_of(z) for z in blocking)
-        reason = OpenZones(f"{outcome.result.message} (open: {', '.join(names)})", zones=names, can_force=True, provider=self.name)
+        reason = OpenZones(
+            f"{outcome.result.message} (open: {', '.join(names)})", zones=names, can_force=True, provider=self.name
+        )
         return _Outcome(CommandResult(CommandPhase.FAILED, reason.message), sent=True, reason=reason)
 
     async def bypass(
@@ -499,7 +510,9 @@ class LuupProvider(Provider):
                 response = await self._send_once(params, "requesting a photo", self.photo_timeout)
             except LuupAuthRejected as exc:
                 await self.transport.renew(self.transport.generation, exc.error)
-                raise SessionExpired(f"{self.transport.label} refused the session ({exc.error}); logged in again, ask again") from None
+                raise SessionExpired(
+                    f"{self.transport.label} refused the session ({exc.error}); logged in again, ask again"
+                ) from None
             except ReplyLost:
                 return timer.result(CommandPhase.UNKNOWN, "the camera did not answer in time")
             if response.status_code != 200:
@@ -581,13 +594,22 @@ class LuupProvider(Provider):
         except ProtocolError as exc:  # e.g. an oversized reply: the action was delivered
             return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {exc.message}; {_REREAD}"))
         if response.status_code >= 500:
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; {_REREAD}"))
+            return _Outcome(
+                CommandResult(CommandPhase.UNKNOWN, f"{what}: the Vera answered HTTP {response.status_code}; {_REREAD}")
+            )
         if response.status_code != 200:
-            return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: {self.transport.label} answered HTTP {response.status_code}; {_REREAD}"))
+            return _Outcome(
+                CommandResult(
+                    CommandPhase.UNKNOWN, f"{what}: {self.transport.label} answered HTTP {response.status_code}; {_REREAD}"
+                )
+            )
         try:
             job = parse_action_reply(response.text)
         except CommandRejected as exc:  # "ERROR: ..." from luup: the Vera refused it outright
-            return _Outcome(CommandResult(CommandPhase.FAILED, f"{what} refused: {exc.message}"), wrong_code=bool(_PIN_WORDS.search(exc.message)))
+            return _Outcome(
+                CommandResult(CommandPhase.FAILED, f"{what} refused: {exc.message}"),
+                wrong_code=bool(_PIN_WORDS.search(exc.message)),
+            )
         except ProviderError as exc:
             return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: unreadable answer ({exc.message}); {_REREAD}"))
         if job is None:
@@ -617,8 +639,12 @@ class LuupProvider(Provider):
             if status in (JOB_ERROR, JOB_ABORTED):
                 comment = await self._device_comment(device_id)
                 message = comment or "the panel reported an error"
-                return _Outcome(CommandResult(CommandPhase.FAILED, f"{what} failed: {message}"), wrong_code=bool(_PIN_WORDS.search(message)))
-        return _Outcome(CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}"))
+                return _Outcome(
+                    CommandResult(CommandPhase.FAILED, f"{what} failed: {message}"), wrong_code=bool(_PIN_WORDS.search(message))
+                )
+        return _Outcome(
+            CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}")
+        )
 
     async def _device_comment(self, device_id: str) -> str:
         try:

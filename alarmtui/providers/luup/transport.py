@@ -18,7 +18,6 @@ from alarmtui.providers.base import RateLimited, SessionExpired, retry_after
 from alarmtui.providers.http import MAX_REPLY_BYTES, fetch
 
 
-
 class LuupAuthRejected(SessionExpired):
     """The transport's server refused our credentials for this request (an MMS 401).
 
@@ -53,7 +52,11 @@ async def get_limited(
     )
     reply = await fetch(client, request, provider=provider, what=what, limit=limit)
     # The body is already decoded: drop the headers that describe the encoded form.
-    kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    kept = [
+        (k, v)
+        for k, v in reply.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
     return httpx.Response(reply.status, headers=kept, content=reply.body, request=request)
 
 
@@ -82,7 +85,7 @@ class LuupTransport(abc.ABC):
     async def connect(self) -> None:
         """Log in / find the Vera. Safe to call again after a failure."""
 
-    async def ready(self) -> None:
+    async def ready(self) -> None:  # noqa: B027  (a hook: most transports have nothing to renew)
         """Before each use: renew credentials that are about to lapse."""
 
     async def renew(self, seen_generation: int, error: str) -> None:

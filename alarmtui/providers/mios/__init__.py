@@ -92,7 +92,9 @@ class MiosProvider(LuupProvider):
             assert pk_device is not None
             count = min(1000, max(50, limit * 8))
             params = {"Gateway": pk_device, "User": "0", "Count": str(count), "Sort": "Desc"}
-            data = await self.transport.read(["event", "event_alt"], "/event/event/events", "reading the event log", params=params)
+            data = await self.transport.read(
+                ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
+            )
             records = parse_event_records(data)
             default_storage = self.transport.servers.get("storage", "")
             for record in records:

@@ -43,10 +43,10 @@ from alarmtui.providers.base import (
     SessionExpired,
     retry_after,
 )
+from alarmtui.providers.http import make_client
 from alarmtui.providers.luup.parse import as_id, decode_json
 from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport, get_limited, raise_for_throttling
 from alarmtui.providers.mios.parse import Controller, Identity, parse_auth_reply, parse_device_info, parse_devices
-from alarmtui.providers.http import make_client
 from alarmtui.providers.session import LoginGate
 from alarmtui.redaction import register_secrets
 
@@ -277,7 +277,11 @@ class RelayTransport(LuupTransport):
                 try:
                     token = await self.session(server)
                     response = await self._get(
-                        self.url(server, path), params=params, headers={"MMSSession": token}, timeout=timeout or self.timeout, what=what
+                        self.url(server, path),
+                        params=params,
+                        headers={"MMSSession": token},
+                        timeout=timeout or self.timeout,
+                        what=what,
                     )
                 except ConnectionFailed as exc:  # NotSent / ReplyLost: try the alternative server
                     last_error = exc

@@ -14,6 +14,7 @@ from alarmtui.providers.luup.mapping import _DETAIL_STATE, _DISARMED_DETAILS, LO
 from alarmtui.providers.luup.parse import as_bool, as_int
 from alarmtui.providers.mios.parse import EventRecord
 
+
 def _disarmed_word(value: str) -> bool:
     return value.strip().lower() in _DISARMED_DETAILS
 
@@ -24,9 +25,7 @@ def _arming_users(records: list[EventRecord]) -> dict[str, str]:
     A plugin writes LastUser in the same burst as the arm/disarm, and luup only logs it
     when it changes, so: a LastUser change in the same burst wins, else the last one seen.
     """
-    ordered = sorted(
-        records, key=lambda r: (r.timestamp, int(r.pk_event) if re.fullmatch(r"[0-9]{1,18}", r.pk_event) else 0)
-    )
+    ordered = sorted(records, key=lambda r: (r.timestamp, int(r.pk_event) if re.fullmatch(r"[0-9]{1,18}", r.pk_event) else 0))
     current: dict[str, str] = {}
     users: dict[str, str] = {}
     for index, record in enumerate(ordered):
@@ -54,9 +53,7 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
     events = []
     for record in records:
         name = (
-            names.get(record.device_id)
-            or record.device_name
-            or (f"device {record.device_id}" if record.device_id != "0" else "")
+            names.get(record.device_id) or record.device_name or (f"device {record.device_id}" if record.device_id != "0" else "")
         )
         when = datetime.fromtimestamp(max(0, min(record.timestamp, 253402300799)), UTC)
         kind: EventKind | None = None
@@ -127,5 +124,3 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
             )
         )
     return events
-
-

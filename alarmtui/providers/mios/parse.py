@@ -31,7 +31,6 @@ def server_name(value: object, what: str) -> str:
     return text
 
 
-
 @dataclass(frozen=True)
 class Identity:
     """The decoded MMS identity. `raw`/`signature` are sent back byte for byte."""
@@ -181,5 +180,3 @@ def parse_event_records(data: object) -> list[EventRecord]:
             )
         )
     return out
-
-

@@ -57,9 +57,7 @@ D, A, H, N = PartitionState.DISARMED, PartitionState.ARMED_AWAY, PartitionState.
         ("armed", "stay", "none", H, None),
     ],
 )
-def test_partition_state_table(
-    arm_mode: str, detailed: str, alarm: str, state: PartitionState, ready: bool | None
-) -> None:
+def test_partition_state_table(arm_mode: str, detailed: str, alarm: str, state: PartitionState, ready: bool | None) -> None:
     assert partition_state(arm_mode, detailed, alarm) == (state, ready)
 
 
@@ -101,11 +99,7 @@ def test_identity_and_auth_reply_accept_strings_or_numbers() -> None:
 
 def test_device_list_and_info() -> None:
     devices = parse_devices(
-        {
-            "Devices": [
-                {"PK_Device": 35101627, "PK_DeviceType": "1", "Server_Device": "d1.mios.com", "Name": "\x1b[31mHome"}
-            ]
-        }
+        {"Devices": [{"PK_Device": 35101627, "PK_DeviceType": "1", "Server_Device": "d1.mios.com", "Name": "\x1b[31mHome"}]}
     )
     assert devices[0].pk_device == "35101627" and devices[0].name == "[31mHome" and devices[0].server_device_alt is None
     assert parse_device_info({"PK_Device": "35101627", "Server_Relay": "r.mios.com:443"}, "35101627") == {
@@ -189,9 +183,7 @@ def test_snapshot_from_real_world_device_shapes() -> None:
     }
 
 
-def _record(
-    pk: int, device: str, code: str, new: str, old: str = "", stamp: int = 100, event_type: int = 4
-) -> EventRecord:
+def _record(pk: int, device: str, code: str, new: str, old: str = "", stamp: int = 100, event_type: int = 4) -> EventRecord:
     return EventRecord(str(pk), event_type, device, "", stamp, code, new, old, "")
 
 

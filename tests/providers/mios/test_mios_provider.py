@@ -278,11 +278,11 @@ async def test_persistent_reload_glitch_is_a_typed_error_saying_what(
 
 async def test_luup_reload_gives_a_full_refresh_to_the_long_poll(rig: Rig) -> None:
     await rig.provider.snapshot(refresh=True)
-    old_loadtime = rig.provider._loadtime  # noqa: SLF001
+    old_loadtime = rig.provider._loadtime
     rig.cloud.reload_vera()
     rig.panel.open_zone("2")
     assert await rig.provider.wait_for_change(2) is True
-    assert rig.provider._loadtime == rig.cloud.vera().loadtime != old_loadtime  # noqa: SLF001
+    assert rig.provider._loadtime == rig.cloud.vera().loadtime != old_loadtime
     assert (await rig.provider.snapshot()).zone(KITCHEN).open is True  # type: ignore[union-attr]
 
 
@@ -596,18 +596,18 @@ async def test_long_poll_sees_exit_delay_ending(rig: Rig) -> None:
 async def test_long_poll_falls_back_to_sleeping_when_offline_and_resets(rig: Rig) -> None:
     provider = rig.provider
     await provider.snapshot(refresh=True)
-    assert provider._dataversion is not None  # noqa: SLF001
+    assert provider._dataversion is not None
     rig.cloud.set_offline(True)
     started = time.monotonic()
     assert await provider.wait_for_change(0.6) is False
     assert time.monotonic() - started >= 0.55
-    assert provider._loadtime is None and provider._dataversion is None  # noqa: SLF001
+    assert provider._loadtime is None and provider._dataversion is None
     rig.panel.open_zone("2")  # happened while the Vera was unreachable
     rig.cloud.set_offline(False)
     started = time.monotonic()
     assert await provider.wait_for_change(5.0) is True  # the full refresh after the reset shows it
     assert time.monotonic() - started < 1.0
-    assert provider._loadtime == rig.cloud.vera().loadtime  # noqa: SLF001
+    assert provider._loadtime == rig.cloud.vera().loadtime
     assert (await provider.snapshot()).zone(KITCHEN).open is True  # type: ignore[union-attr]
 
 
@@ -648,7 +648,7 @@ async def test_secrets_never_appear_in_logs_errors_or_reprs(rig: Rig, caplog: py
     with pytest.raises(ProviderError) as info2:
         await provider.snapshot(refresh=True)
     errors.append(str(info2.value))
-    identity = provider._identity  # noqa: SLF001
+    identity = provider._identity
     assert identity is not None
     secrets = [
         "demo-pass",
@@ -656,7 +656,7 @@ async def test_secrets_never_appear_in_logs_errors_or_reprs(rig: Rig, caplog: py
         "9876",
         identity.raw,
         identity.signature,
-        *provider._sessions.values(),  # noqa: SLF001
+        *provider._sessions.values(),
         *rig.cloud.sessions.keys(),
     ]
     from alarmtui.simulators.mios import sha1_password

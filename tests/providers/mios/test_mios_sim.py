@@ -144,7 +144,7 @@ async def test_autha_checks_user_and_the_real_seed(mms: Mms) -> None:
     assert (await mms.http.get(url + "demo", params={"SHA1Password": good, "PK_Oem": "73"})).status_code == 404
     wrong = await mms.http.get(url + "demo", params={"SHA1Password": sha1_password("demo", "nope"), "PK_Oem": "1"})
     assert wrong.status_code == 403 and "wrong password" in wrong.text
-    typo = hashlib.sha1(("demo" + "demo-pass" + SPEC_TYPO_SEED).encode()).hexdigest()  # noqa: S324
+    typo = hashlib.sha1(("demo" + "demo-pass" + SPEC_TYPO_SEED).encode()).hexdigest()
     assert (await mms.http.get(url + "demo", params={"SHA1Password": typo, "PK_Oem": "1"})).status_code == 403
     auth = await mms.login()
     assert set(auth) == {
@@ -200,9 +200,7 @@ async def test_session_tokens_and_each_401_reason(mms: Mms) -> None:
     assert len(token) == 38 and token == token.upper() and int(token, 16) >= 0
     assert (await get({"MMSSession": token}, devices_path)).status_code == 200
     # Identity headers work directly too (the Ezlo Go client does this).
-    assert (
-        await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}, devices_path)
-    ).status_code == 200
+    assert (await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}, devices_path)).status_code == 200
 
     def reason(response: httpx.Response) -> str:
         assert response.status_code == 401
@@ -214,26 +212,15 @@ async def test_session_tokens_and_each_401_reason(mms: Mms) -> None:
     relay_name = auth["Server_Account"].replace("account11", "relay11")
     assert reason(await get({"MMSSession": token}, devices_path, relay_name)) == 'MMSAuth error="invalid session"'
     bad_sig = auth["IdentitySignature"][:-8] + "AAAAAAA="
+    assert reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": bad_sig})) == 'MMSAuth error="invalid signature"'
+    tampered = base64.b64encode(base64.b64decode(auth["Identity"]).replace(b'"PK_Account":260061', b'"PK_Account":1')).decode()
     assert (
-        reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": bad_sig})) == 'MMSAuth error="invalid signature"'
-    )
-    tampered = base64.b64encode(
-        base64.b64decode(auth["Identity"]).replace(b'"PK_Account":260061', b'"PK_Account":1')
-    ).decode()
-    assert (
-        reason(await get({"MMSAuth": tampered, "MMSAuthSig": auth["IdentitySignature"]}))
-        == 'MMSAuth error="invalid signature"'
+        reason(await get({"MMSAuth": tampered, "MMSAuthSig": auth["IdentitySignature"]})) == 'MMSAuth error="invalid signature"'
     )
     garbage = base64.b64encode(b"not json").decode()
-    assert (
-        reason(await get({"MMSAuth": garbage, "MMSAuthSig": mms.cloud.sign(garbage)}))
-        == 'MMSAuth error="invalid token"'
-    )
+    assert reason(await get({"MMSAuth": garbage, "MMSAuthSig": mms.cloud.sign(garbage)})) == 'MMSAuth error="invalid token"'
     partial = base64.b64encode(json.dumps({"PK_Account": 1, "Expires": int(time.time()) + 99}).encode()).decode()
-    assert (
-        reason(await get({"MMSAuth": partial, "MMSAuthSig": mms.cloud.sign(partial)}))
-        == 'MMSAuth error="invalid token"'
-    )
+    assert reason(await get({"MMSAuth": partial, "MMSAuthSig": mms.cloud.sign(partial)})) == 'MMSAuth error="invalid token"'
     mms.cloud.advance_clock(86401)
     assert (
         reason(await get({"MMSAuth": auth["Identity"], "MMSAuthSig": auth["IdentitySignature"]}))
@@ -275,13 +262,9 @@ async def test_account_devices_device_info_and_locator(mms: Mms) -> None:
     assert device["Blocked"] == 0 and device["Server_Device"].endswith("/vera-us-oem-device11")
     token = await mms.session(auth, device["Server_Device"])
     info = (
-        await mms.http.get(
-            mms.url(device["Server_Device"], "/device/device/device/35101627"), headers={"MMSSession": token}
-        )
+        await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/35101627"), headers={"MMSSession": token})
     ).json()
-    assert (
-        info["Server_Relay"].endswith("/vera-us-oem-relay11") and info["HasAlarmPanel"] == "1" and info["Using_2G"] == 0
-    )
+    assert info["Server_Relay"].endswith("/vera-us-oem-relay11") and info["HasAlarmPanel"] == "1" and info["Using_2G"] == 0
     status = (
         await mms.http.get(
             mms.url(device["Server_Device"], "/device/device/device/35101627/status"), headers={"MMSSession": token}
@@ -295,9 +278,7 @@ async def test_account_devices_device_info_and_locator(mms: Mms) -> None:
         )
     ).json()
     assert status["Online"] == "0"
-    missing = await mms.http.get(
-        mms.url(device["Server_Device"], "/device/device/device/1"), headers={"MMSSession": token}
-    )
+    missing = await mms.http.get(mms.url(device["Server_Device"], "/device/device/device/1"), headers={"MMSSession": token})
     assert missing.status_code == 404
     located = (await mms.http.get(f"{mms.base}/locator/locator/locator")).json()["Devices"][0]
     assert located["PK_Device"] == 35101627 and located["PK_Account"] == 260061
@@ -400,9 +381,7 @@ async def test_long_poll_waits_for_changes_and_returns_only_changed_devices(mms:
     assert stale["full"] == 1 and len(stale["devices"]) == len(full["devices"])
 
 
-@pytest.mark.parametrize(
-    ("glitch", "status", "body"), [("empty", 200, ""), ("status0", 200, '{"status": 0}'), ("500", 500, "")]
-)
+@pytest.mark.parametrize(("glitch", "status", "body"), [("empty", 200, ""), ("status0", 200, '{"status": 0}'), ("500", 500, "")])
 async def test_reload_glitches(mms: Mms, luup: Luup, glitch: str, status: int, body: str) -> None:
     mms.cloud.inject_glitch(glitch)
     response = await luup.get(id="sdata")
@@ -425,9 +404,9 @@ async def test_status_user_data_and_variables(mms: Mms, luup: Luup) -> None:
     assert value.text == "Ready to Arm"
     assert (await luup.get(id="variableset", DeviceNum=52, serviceId=SS1, Variable="Tripped", Value="1")).text == "OK"
     assert mms.cloud.panels[0].zones["2"].open
-    assert (
-        await luup.get(id="action", DeviceNum=41, serviceId=SS1, action="SetArmed", newArmedValue="0")
-    ).text.startswith("ERROR")
+    assert (await luup.get(id="action", DeviceNum=41, serviceId=SS1, action="SetArmed", newArmedValue="0")).text.startswith(
+        "ERROR"
+    )
     assert (await luup.get(id="action", DeviceNum=999, serviceId=AP2, action="RequestArmMode")).text.startswith("ERROR")
     assert (await luup.get(id="nonsense")).text.startswith("ERROR")
     assert (await luup.json(id="jobstatus", job=123456))["status"] == -1
@@ -445,9 +424,7 @@ async def test_arm_jobs_pin_quick_arm_and_detailed_modes(mms: Mms, luup: Luup) -
     assert (house["armmode"], house["detailedarmmode"], house["lastuser"]) == ("Armed", "StayInstant", "Cleaner")
     assert panel.partitions["1"].phase is Phase.ARMED  # instant: no exit delay
     # Wrong PIN: the job fails and the device comment says why.
-    reply = await luup.json(
-        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1111"
-    )
+    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1111")
     assert (await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"]))["status"] == 2
     house = {d["id"]: d for d in (await luup.json(id="sdata"))["devices"]}[41]
     assert (house["state"], house["comment"]) == (2, "Invalid PIN or User code.")
@@ -459,14 +436,10 @@ async def test_arm_jobs_pin_quick_arm_and_detailed_modes(mms: Mms, luup: Luup) -
     status = await _job_done(luup, reply["u:RequestQuickArmModeResponse"]["JobID"])
     assert status["status"] == 2 and "PIN" in status["notes"]
     # Force arms over an open zone; Vacation reports itself.
-    reply = await luup.json(
-        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1234"
-    )
+    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Disarmed", PINCode="1234")
     await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"])
     panel.open_zone("2")
-    reply = await luup.json(
-        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Force", PINCode="1234"
-    )
+    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Force", PINCode="1234")
     assert (await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"]))["status"] == 4
     await asyncio.sleep(0.35)
     house = {d["id"]: d for d in (await luup.json(id="sdata"))["devices"]}[41]
@@ -492,17 +465,13 @@ async def _event_session(mms: Mms) -> tuple[str, str]:
 
 async def test_variable_events_for_every_change_with_filters(mms: Mms, luup: Luup) -> None:
     panel = mms.cloud.panels[0]
-    reply = await luup.json(
-        id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Armed", PINCode="1234"
-    )
+    reply = await luup.json(id="action", DeviceNum=41, serviceId=AP2, action="RequestArmMode", State="Armed", PINCode="1234")
     await _job_done(luup, reply["u:RequestArmModeResponse"]["JobID"])
     panel.open_zone("5")
     server, token = await _event_session(mms)
 
     async def events(**params: str) -> list[dict[str, Any]]:
-        response = await mms.http.get(
-            mms.url(server, "/event/event/events"), params=params, headers={"MMSSession": token}
-        )
+        response = await mms.http.get(mms.url(server, "/event/event/events"), params=params, headers={"MMSSession": token})
         assert response.status_code == 200, response.text
         return response.json()["Records"]
 
@@ -552,22 +521,16 @@ async def test_image_events_point_to_stored_jpegs(mms: Mms, luup: Luup) -> None:
         mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": store_token}
     )
     assert (
-        archive.status_code == 200
-        and archive.content.startswith(b"\xff\xd8")
-        and len(archive.content) == int(record["FileSize"])
+        archive.status_code == 200 and archive.content.startswith(b"\xff\xd8") and len(archive.content) == int(record["FileSize"])
     )
     thumb = await mms.http.get(
         mms.url(storage, path + "/thumbnail"), params={"Key": record["Key"]}, headers={"MMSSession": store_token}
     )
     with Image.open(io.BytesIO(thumb.content)) as picture:
         assert picture.format == "JPEG" and picture.size[0] <= 160
-    info = (
-        await mms.http.get(mms.url(storage, path), params={"Key": record["Key"]}, headers={"MMSSession": store_token})
-    ).json()
+    info = (await mms.http.get(mms.url(storage, path), params={"Key": record["Key"]}, headers={"MMSSession": store_token})).json()
     assert info["Filesize"] == len(archive.content)
-    wrong = await mms.http.get(
-        mms.url(storage, path + "/archive"), params={"Key": "1"}, headers={"MMSSession": store_token}
-    )
+    wrong = await mms.http.get(mms.url(storage, path + "/archive"), params={"Key": "1"}, headers={"MMSSession": store_token})
     assert wrong.status_code == 403
     missing = await mms.http.get(
         mms.url(storage, "/storage/storage/store/1/archive"), params={"Key": "1"}, headers={"MMSSession": store_token}
@@ -575,9 +538,7 @@ async def test_image_events_point_to_stored_jpegs(mms: Mms, luup: Luup) -> None:
     assert missing.status_code == 404
     # The event server's token is no good on the storage server.
     assert (
-        await mms.http.get(
-            mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": token}
-        )
+        await mms.http.get(mms.url(storage, path + "/archive"), params={"Key": record["Key"]}, headers={"MMSSession": token})
     ).status_code == 401
 
 
@@ -613,9 +574,7 @@ async def test_real_pyvera_client_reads_and_bypasses_through_the_relay() -> None
                 window.battery_level,
                 devices[41].name,
             )
-            armable = next(
-                d for d in controller.devices if isinstance(d, pyvera.VeraArmableDevice) and d.device_id == 52
-            )
+            armable = next(d for d in controller.devices if isinstance(d, pyvera.VeraArmableDevice) and d.device_id == 52)
             armable.set_armed_state(0)  # pyvera's "bypass" switch
             changed, stamp = controller.get_changed_devices(pyvera.TIMESTAMP_NONE)
             return (*facts, len(changed), stamp)
