@@ -21,6 +21,10 @@ What is served (one aiohttp app; see `MiosCloud`):
   action (RequestArmMode, RequestQuickArmMode, RequestPanicMode, SetArmed),
   jobstatus, variableget/variableset, request_image, archive_video.
   `ERROR:Tunnel not found` (HTTP 500) while the Vera is offline.
+* LAN face: the first Vera's own luup port (`/data_request?id=..`, also `/port_3480/data_request`)
+  on a separate plain-HTTP port with no account, as a Vera serves it on a LAN (`extra_faces()`;
+  `SimHost` serves it and records its URL as `urls["vera"]`). The same panel as through the relay;
+  while the panel is "offline" the panel device reports `CommFailure` 1 there.
 
 Hosts. Real MiOS spreads these modules over many hosts (autha, account, device,
 relay, event, storage). Here everything is served by one server, but each
@@ -482,7 +486,9 @@ class MiosCloud(SimCloud):
     Scenario hooks: `expire_sessions()`, `expire_identities()`, `identity_lifetime = s`, `advance_clock(s)`,
     `rotate_signing_key()`, `revoke_permission(name)`, `restrict_devices([...])`, `set_offline(bool)`,
     `inject_glitch("empty" | "status0" | "500", count)`, `inject_reply(status, body)`, `reload_vera()`,
-    `vera().plugin_style = "texecom"`, `vera().panic_enabled = False`.
+    `vera().plugin_style = "texecom"`, `vera().panic_enabled = False`, `vera().refuse_jobs[dev] = text`,
+    `vera().refuse_requests[dev] = (status, body)`, `vera().stall_jobs = True`, `vera().minimal_jobstatus = True`,
+    and the shared fault middleware `faults` (routes: luup ids such as "sdata", "action", "jobstatus").
     """
 
     kind: ClassVar[str] = "mios"

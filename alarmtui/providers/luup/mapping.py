@@ -98,8 +98,16 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
                 as_text(device.get("armmode")), as_text(device.get("detailedarmmode")), as_text(device.get("alarm"))
             )
             words = [as_text(device.get("detailedarmmode")), as_text(device.get("vendorstatus"))]
+            blocking = open_zones_of(devices, device_id) if ready is False else []
             partitions.append(
-                Partition(id=device_id, name=name, state=state, detail=" · ".join(w for w in words if w), ready=ready)
+                Partition(
+                    id=device_id,
+                    name=name,
+                    state=state,
+                    detail=" · ".join(w for w in words if w),
+                    ready=ready,
+                    open_zones=tuple(as_text(devices[z].get("name")) or f"Device {z}" for z in blocking),
+                )
             )
         elif category == CATEGORY_SENSOR:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -75,6 +76,7 @@ async def test_status_is_the_same_panel_as_through_the_relay(lan: Lan) -> None:
     snap = await lan.provider.snapshot(refresh=True)
     assert snap.zone(KITCHEN).open is True  # type: ignore[union-attr]
     assert snap.partition(HOUSE).ready is False  # type: ignore[union-attr]
+    assert snap.partition(HOUSE).open_zones == ("Kitchen Window",)  # type: ignore[union-attr]
 
 
 async def test_arm_and_disarm_with_pin(lan: Lan) -> None:
@@ -154,3 +156,47 @@ def test_a_vera_config_needs_no_account(tmp_path) -> None:  # type: ignore[no-un
     path.write_text('[[providers]]\nname = "home"\nkind = "vera"\nurl = "http://192.168.1.50:3480"\ncode = "12ab"\n')
     with pytest.raises(Exception, match="code"):
         load_settings(path)
+
+
+def test_alarmtui_sim_prints_the_lan_url_and_writes_a_vera_provider(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`alarmtui sim` as a user runs it: the Vera's LAN URL is printed, `--kinds ...,vera` configures it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = tmp_path / "sim.toml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alarmtui", "sim", "--kinds", "mios,vera", "--write-config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not config.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert config.exists(), process.stderr.read() if process.stderr else ""
+        time.sleep(0.2)
+        status = subprocess.run(
+            [sys.executable, "-m", "alarmtui", "status", "--json", "--provider", "vera-lan", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ},
+        )
+        assert status.returncode == 0, status.stderr
+        (entry,) = json.loads(status.stdout)["providers"]
+        assert entry["kind"] == "vera" and entry["online"] and len(entry["partitions"]) == 2
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            out, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+    lan_lines = [line for line in out.splitlines() if line.strip().startswith("vera ")]
+    assert lan_lines and "http://127.0.0.1:" in lan_lines[0] and "LAN" in lan_lines[0]
+    text = config.read_text()
+    assert 'kind = "vera"' in text and 'kind = "mios"' in text
