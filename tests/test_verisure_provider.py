@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
-from datetime import UTC, datetime
-
 from alarmtui.domain import ArmMode, Capability, CommandPhase, Event, EventKind, PartitionState, ZoneKind
-from alarmtui.providers.commands import result_for_error
-from alarmtui.providers.errors import NotSent, OpenZones
 from alarmtui.providers import (
     AuthenticationFailed,
     CommandRejected,
@@ -24,6 +21,8 @@ from alarmtui.providers import (
     RateLimited,
     SessionExpired,
 )
+from alarmtui.providers.commands import result_for_error
+from alarmtui.providers.errors import NotSent, OpenZones
 from alarmtui.providers.verisure import VerisureProvider
 from alarmtui.redaction import SECRET_FILTER
 from alarmtui.settings import VerisureConfig
@@ -500,7 +499,7 @@ async def test_session_expiry_during_step2_with_unreadable_state_is_unknown(sim:
     sim.cloud.inject_http(500, times=50)  # nothing readable afterwards
     result = await provider.arm(ArmMode.AWAY)
     assert result.phase is CommandPhase.UNKNOWN and "re-read" in result.message
-    sim.cloud.injected_http.clear()
+    sim.cloud.faults.clear()
     assert sim.count("ARM1") == 1
 
 
