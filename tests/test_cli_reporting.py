@@ -93,3 +93,21 @@ async def test_status_exits_4_when_a_panel_is_offline(tmp_path, capsys) -> None:
         assert '"online": false' in capsys.readouterr().out
         cloud.main.panel.set_offline(False)
         assert await cmd_status(args, settings) == Exit.OK
+
+
+async def test_cli_zone_by_unambiguous_number_when_ids_carry_the_type() -> None:
+    from alarmtui.cli import UsageError, resolve_zone
+    from alarmtui.domain import Snapshot, Zone
+
+    class Panel:
+        name = "powermaster"
+
+        async def snapshot(self) -> Snapshot:
+            return Snapshot(zones=(Zone("ZONE-1", "Front door"), Zone("KEYFOB-1", "Fob"), Zone("PGM-2", "Light")))
+
+    panel = Panel()
+    assert await resolve_zone(panel, "1") == "ZONE-1"  # type: ignore[arg-type]
+    assert await resolve_zone(panel, "2") == "PGM-2"  # type: ignore[arg-type]
+    assert await resolve_zone(panel, "front door") == "ZONE-1"  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        await resolve_zone(panel, "3")  # type: ignore[arg-type]
