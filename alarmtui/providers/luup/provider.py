@@ -415,7 +415,9 @@ class LuupProvider(Provider):
                 raise WrongCode(outcome.result.message, provider=self.name)
             if isinstance(outcome.reason, OpenZones):
                 raise outcome.reason
-            return timer.result(outcome.result.phase, outcome.result.message, partitions=partitions)
+            return timer.result(
+                outcome.result.phase, outcome.result.message, partitions=partitions, error=self._reason(outcome.result, [outcome])
+            )
         if not any(o.result.ok for _, o in outcomes) and all(o.wrong_code for o in sent) and sent:
             raise WrongCode(sent[0].result.message, provider=self.name)
         phases = [o.result.phase for _, o in outcomes]
@@ -427,7 +429,16 @@ class LuupProvider(Provider):
             phase = CommandPhase.CONFIRMED
         parts = [f"{label}: {o.result.message}" for label, o in outcomes]
         parts.extend(f"{label}: {what} not sent (stopped after the failure above)" for label in skipped)
-        return timer.result(phase, "; ".join(parts), partitions=partitions)
+        message = "; ".join(parts)
+        result = CommandResult(phase, message)
+        return timer.result(phase, message, partitions=partitions, error=self._reason(result, [o for _, o in outcomes]))
+
+    def _reason(self, result: CommandResult, outcomes: list[_Outcome]) -> ProviderError | None:
+        """The typed error behind a FAILED result (`result.error`): the panel's own, else its words."""
+        if result.phase is not CommandPhase.FAILED:
+            return None
+        reason = next((o.reason for o in outcomes if o.reason is not None), None)
+        return reason or CommandRejected(result.message, provider=self.name)
 
     async def _clear_open_zones(
         self, device_id: str, label: str, what: str, force: bool, timer: CommandTimeline

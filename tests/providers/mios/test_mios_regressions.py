@@ -233,3 +233,13 @@ async def test_a_refused_password_pauses_automatic_logins(rig: Rig) -> None:
         assert sum(1 for p in rig.cloud.requests if p.startswith("/autha/")) == attempts + 1
     finally:
         await provider.close()
+
+
+async def test_per_partition_outcomes_are_in_the_result(rig: Rig) -> None:
+    rig.cloud.vera().refuse_jobs[int(GARAGE)] = "Arming failed: keypad lockout"
+    result = await rig.provider.arm(ArmMode.AWAY)
+    assert [(p.partition, p.phase) for p in result.partitions] == [
+        (HOUSE, CommandPhase.CONFIRMED),
+        (GARAGE, CommandPhase.FAILED),
+    ]
+    assert result.error is not None and "keypad lockout" in str(result.error)
