@@ -1,7 +1,7 @@
 """Hypothesis fuzzing of every wire parser: only `ProviderError` may escape.
 
 Each generated example goes through every parser of its vendor, so every parser
-sees `ALARMTUI_FUZZ_EXAMPLES` examples (200 by default; 5000 for a long run).
+sees `ALARMTUI_FUZZ_EXAMPLES` examples (200 by default; 5000 for a long run, with `--timeout=0`).
 """
 
 from __future__ import annotations
