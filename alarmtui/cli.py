@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
-    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios; 0 = random free ports")
+    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, then the Vera's LAN port; 0 = random free ports")
     sim.add_argument("--kinds", default="verisure,visonic,mios", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
@@ -231,6 +231,8 @@ def run_sim(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown simulator kind(s): {', '.join(unknown)}; choose from {', '.join(CLOUD_CLASSES)}")
     ports = {kind: args.port + i for i, kind in enumerate(kinds)} if args.port else {}
+    if args.port and "mios" in kinds:
+        ports["vera"] = args.port + len(kinds)  # the MiOS Vera's LAN face comes last
     cert_dir = args.write_config.expanduser().resolve().parent if args.write_config else None
 
     async def serve() -> None:
