@@ -30,6 +30,7 @@ PROVIDER_CLASSES = {
     "verisure": "alarmtui.providers.verisure:VerisureProvider",
     "visonic": "alarmtui.providers.visonic:VisonicProvider",
     "mios": "alarmtui.providers.mios:MiosProvider",
+    "securitas": "alarmtui.providers.securitas:SecuritasProvider",
 }
 
 
