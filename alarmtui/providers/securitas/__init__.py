@@ -612,7 +612,7 @@ class SecuritasProvider(Provider):
                 # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
                 deadline = self._clock() + 30.0
                 thumbnail = await self._thumbnail(device)
-                while not (thumbnail.timestamp and thumbnail.timestamp > baseline.timestamp and thumbnail.id_signal):
+                while not _newer(thumbnail, baseline):
                     if self._clock() + self.pacing.photo_interval > deadline:
                         return timer.result(CommandPhase.UNKNOWN, "the photos were taken but are not available yet")
                     await asyncio.sleep(self.pacing.photo_interval)
@@ -645,6 +645,13 @@ class SecuritasProvider(Provider):
             zone = next((d.id for d in self.devices if d.name == event.zone), event.zone)
             photos = await self._full_images(id_signal, signal_type or "16", zone, "")
             return [Photo(p.zone, event.time, p.jpeg, p.index, p.provider) for p in photos]
+
+
+def _newer(thumbnail: parse.Thumbnail, baseline: parse.Thumbnail) -> bool:
+    """A new capture: another signal than the baseline's, or a later timestamp (string order, §7.5)."""
+    if not thumbnail.id_signal or not thumbnail.timestamp:
+        return False
+    return thumbnail.id_signal != baseline.id_signal or thumbnail.timestamp > baseline.timestamp
 
 
 def _photo_waiting(value: Any) -> bool:
