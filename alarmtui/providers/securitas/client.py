@@ -44,8 +44,9 @@ from alarmtui.providers.base import (
     TwoFactorRequired,
     build_http_client,
     http_timeout,
-    retry_after,
 )
+from alarmtui.providers.errors import NotSent
+from alarmtui.providers.http import fetch
 from alarmtui.providers.securitas import parse
 from alarmtui.providers.securitas.parse import GraphQLError
 from alarmtui.providers.securitas.store import AccountState, TokenStore, new_operation_id
@@ -120,8 +121,8 @@ class Pacing:
     """After a refused password, no new password attempt for this long (3 strikes lock the account)."""
 
 
-class ServerUnreachable(ConnectionFailed):
-    """No connection could be made: the request certainly did not leave this machine."""
+# No connection could be made: the request certainly did not leave this machine.
+ServerUnreachable = NotSent
 
 
 class AccountBlocked(AuthenticationFailed):
@@ -304,18 +305,11 @@ class OwaClient:
             request = client.build_request("POST", self.url, json=body, headers=self._headers(operation, security))
             self.operations[operation] = self.operations.get(operation, 0) + 1
             try:
-                response = await client.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                raise ServerUnreachable(
-                    f"could not connect to the server ({type(exc).__name__}) while sending {operation}", provider=self.name
-                ) from None
+                reply = await fetch(client, request, provider=self.name, what=f"sending {operation}", limit=MAX_REPLY_BYTES)
             finally:
                 self._last_sent = self._clock()
-            try:
-                raw = await _read_bounded(response, MAX_REPLY_BYTES)
-            finally:
-                await response.aclose()
-        status = response.status_code
+        raw: bytes | None = reply.body
+        status = reply.status
         if status == 403:
             snippet = (raw or b"")[:65536]
             if b"_Incapsula_Resource" in snippet or b"Incapsula" in snippet:
@@ -328,18 +322,16 @@ class OwaClient:
                     vendor_code="403",
                     hint="Use a longer poll interval; the block also affects the official app on this network.",
                 )
-            wait = retry_after(response) or 60.0
+            wait = reply.retry_after or 60.0
             raise RateLimited(f"the server refused {operation} with HTTP 403", retry_after=wait, provider=self.name, vendor_code="403")
         if status == 409:
             raise self._busy(operation)
         if status == 429:
-            raise RateLimited(f"too many requests ({operation})", retry_after=retry_after(response), provider=self.name, vendor_code="429")
+            raise RateLimited(f"too many requests ({operation})", retry_after=reply.retry_after, provider=self.name, vendor_code="429")
         if status >= 500:
             raise ConnectionFailed(f"server error HTTP {status} on {operation}", provider=self.name)
         if status != 200:
             raise ProtocolError(f"unexpected HTTP {status} on {operation}", provider=self.name)
-        if raw is None:
-            raise ProtocolError(f"reply to {operation} is larger than {MAX_REPLY_BYTES} bytes", provider=self.name)
         try:
             decoded = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -688,14 +680,3 @@ class OwaClient:
 
 class _DeadRefreshToken(Exception):
     """The server refused the refresh token for good (60067): log in with the password."""
-
-
-async def _read_bounded(response: httpx.Response, limit: int) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
