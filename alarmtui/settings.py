@@ -171,6 +171,8 @@ class SecuritasConfig(_ProviderBase):
     """Seconds between cached status reads (xSStatus); the vendor's firewall blocks clients that poll hard."""
     refresh_interval: float = Field(default=3600.0, ge=600.0, le=86400.0)
     """Seconds between reads that wake the panel (CheckAlarm). Securitas phones customers who poll it often."""
+    request_gap: float = Field(default=2.0, ge=0.0, le=60.0)
+    """Seconds between any two requests, and between polls of a command (the vendor's firewall blocks faster clients)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -295,6 +295,8 @@ class SecuritasCloud(SimCloud):
                 "password": self.password,
                 "country": self.country,
                 "installation": self.main.numinst,
+                "request_gap": 0.2,  # the simulator has no firewall to upset (the real default is 2 s)
+                "refresh_interval": 600.0,
             }
         ]
 

@@ -98,6 +98,9 @@ class SecuritasProvider(Provider):
         self.config: SecuritasConfig = config
         self._clock = clock
         self.store = store or TokenStore.for_provider(config.name, config.username, state_directory)
+        if pacing is None:
+            gap = config.request_gap
+            pacing = Pacing(min_gap=gap, poll_interval=gap, photo_interval=max(2.5 * gap, 0.5))
         self.client = OwaClient(config, self.requests, self.store, pacing=pacing, clock=clock)
         self.activity_cache = activity_cache
         """events() and snapshot() share one timeline read within this many seconds (§9: 60 s)."""
@@ -173,10 +176,10 @@ class SecuritasProvider(Provider):
     def two_factor_phones(self) -> tuple[tuple[str, str], ...]:
         return self.client.phones
 
-    async def send_verification_code(self, phone_id: str) -> None:
-        """Text a one-time code to the phone `phone_id` (from `TwoFactorRequired.phones`)."""
+    async def send_verification_code(self, phone_id: str) -> str:
+        """Text a one-time code to the phone `phone_id` (from `TwoFactorRequired.phones`); returns the server's words."""
         async with translate_errors(self.name, "sending the verification code"):
-            await self.client.send_code(phone_id)
+            return clean_text(await self.client.send_code(phone_id))
 
     async def verify_device(self, code: str) -> None:
         """Validate this device with the code the person typed; it is not asked again afterwards."""

@@ -527,15 +527,15 @@ class OwaClient:
     def phones(self) -> tuple[tuple[str, str], ...]:
         return self._phones
 
-    async def send_code(self, phone_id: str) -> None:
-        """`mkSendOTP`: the server texts a code to the chosen phone."""
+    async def send_code(self, phone_id: str) -> str:
+        """`mkSendOTP`: the server texts a code to the chosen phone. Returns the server's message."""
         if not self._otp_hash:
             try:
                 await self.start_two_factor()
             except TwoFactorRequired:
                 pass
             if not self._otp_hash:
-                return
+                return ""
         try:
             record = int(phone_id)
         except ValueError:
@@ -550,6 +550,7 @@ class OwaClient:
         reply = parse.obj(parse.root_of(body, "mkSendOTP"), "xSSendOtp")
         if parse.text(reply.get("res")) != "OK":
             raise CommandRejected(f"the code could not be sent ({parse.text(reply.get('msg'))})", provider=self.name)
+        return parse.text(reply.get("msg"))
 
     async def validate_code(self, code: str) -> None:
         """`mkValidateDevice` with the typed code; on success the device is trusted from now on."""
