@@ -49,6 +49,7 @@ from alarmtui.providers.base import (
     ProviderError,
     RateLimited,
     SessionExpired,
+    TwoFactorRequired,
 )
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class ProviderStatus:
     retry_in: float | None = None
     """Seconds until the next attempt, while backing off."""
     failures: int = 0
+    two_factor: tuple[tuple[str, str], ...] = ()
+    """Phones (id, masked number) while the vendor wants this device validated by SMS (`TwoFactorRequired`)."""
 
 
 class CommandBusy(Exception):
@@ -314,6 +317,7 @@ class Poller:
             reason=exc.message,
             hint=exc.hint,
             retry_in=delay,
+            two_factor=exc.phones if isinstance(exc, TwoFactorRequired) else (),
         )
         return delay
 
@@ -474,8 +478,9 @@ class Poller:
         match command.action:
             case CommandAction.ARM:
                 assert command.mode is not None
+                force = {"force": True} if command.force else {}  # providers without `force` keep working
                 return await provider.arm(
-                    command.mode, partition=command.partition, code=command.code, progress=progress
+                    command.mode, partition=command.partition, code=command.code, progress=progress, **force
                 )
             case CommandAction.DISARM:
                 return await provider.disarm(partition=command.partition, code=command.code, progress=progress)
@@ -502,6 +507,7 @@ class Poller:
         hint: str = "",
         retry_in: float | None = None,
         last_update: datetime | None = None,
+        two_factor: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -512,6 +518,7 @@ class Poller:
             last_update=last_update or self.status.last_update,
             retry_in=retry_in,
             failures=self._failures,
+            two_factor=two_factor,
         )
         self._emit_status()
 

@@ -167,9 +167,9 @@ class SecuritasConfig(_ProviderBase):
     """Message language; default: the country's."""
     installation: str | None = None
     """Installation number (numinst). Default: the account's first installation."""
-    poll_interval: float = Field(default=120.0, ge=30.0, le=3600.0)
+    poll_interval: float = Field(default=120.0, ge=2.0, le=3600.0)
     """Seconds between cached status reads (xSStatus); the vendor's firewall blocks clients that poll hard."""
-    refresh_interval: float = Field(default=3600.0, ge=600.0, le=86400.0)
+    refresh_interval: float = Field(default=3600.0, ge=30.0, le=86400.0)
     """Seconds between reads that wake the panel (CheckAlarm). Securitas phones customers who poll it often."""
     request_gap: float = Field(default=2.0, ge=0.0, le=60.0)
     """Seconds between any two requests, and between polls of a command (the vendor's firewall blocks faster clients)."""
