@@ -53,6 +53,8 @@ class DemoEnvironment:
         if fast:
             for table in tables:
                 table["poll_interval"] = 10.0 if table["kind"] == "verisure" else 2.0
+                if table["kind"] == "securitas":
+                    table["request_gap"] = 0.02
         settings = Settings(providers=tables, **(settings_overrides or {}))
         env = cls(host=host, settings=settings)
         env.scenarios = build_scenarios(host)
