@@ -129,10 +129,14 @@ class CommandTimeline:
         """Mark `exc` as possibly having left, according to where the timeline stands."""
         if not exc.provider:
             exc.provider = self.provider
-        if self.phase is CommandPhase.WAITING and not isinstance(exc, CommandRejected):
-            exc.may_have_left = True
-        elif self.phase is CommandPhase.SENT and not exc.unprocessed:
-            exc.may_have_left = True
+        if exc.may_have_left is not None:  # the provider (or an inner timeline) already knows
+            return exc
+        if self.phase is CommandPhase.WAITING:
+            exc.may_have_left = not isinstance(exc, CommandRejected)
+        elif self.phase is CommandPhase.SENT:
+            exc.may_have_left = not exc.unprocessed
+        else:
+            exc.may_have_left = False
         return exc
 
     async def __aenter__(self) -> CommandTimeline:
@@ -158,6 +162,24 @@ class CommandTimeline:
             wrapped.may_have_left = True
         raise wrapped from exc
 
+    def settle(self, exc: ProviderError) -> CommandResult:
+        """For a provider method that caught `exc` from its timeline: return UNKNOWN when the command
+        may have left (the caller must never re-send), else re-raise `exc` (a refusal, or not sent).
+
+        Usage::
+
+            try:
+                async with timeline: ...
+            except ProviderError as exc:
+                return timeline.settle(exc)
+        """
+        self.stamp(exc)
+        if exc.may_have_left and not isinstance(exc, CommandRejected):
+            return self.unknown(
+                f"outcome unknown: {exc.message} — the panel may have carried it out; re-read the state", error=exc
+            )
+        raise exc
+
     # -- following
 
     async def follow(
@@ -167,23 +189,29 @@ class CommandTimeline:
         deadline: float,
         interval: float,
         what: str = "",
+        max_interval: float | None = None,
+        transient: tuple[type[ProviderError], ...] = (ConnectionFailed, ProtocolError),
     ) -> CommandResult:
         """Poll `check` every `interval` s until it returns a result or `deadline` s have passed.
 
         `check` returns None while the panel is still working. Transient
-        failures (`ConnectionFailed`, `ProtocolError`) are remembered and polling
-        goes on — polling the outcome never re-sends the command. Past the
-        deadline the outcome is UNKNOWN, naming the last problem.
+        failures (`transient`: by default `ConnectionFailed`, `ProtocolError`) are
+        remembered and polling goes on — polling the outcome never re-sends the
+        command. With `max_interval` the pause doubles up to it after each poll.
+        Past the deadline the outcome is UNKNOWN, naming the last problem.
         """
         if self.phase is not CommandPhase.WAITING:
             self.accepted()
         stop = self._clock() + deadline
         last_problem = ""
+        pause = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, min(pause, stop - self._clock())) if max_interval else pause)
+            if max_interval:
+                pause = min(pause * 2, max_interval)
             try:
                 outcome = await check()
-            except (ConnectionFailed, ProtocolError) as exc:
+            except transient as exc:
                 last_problem = exc.message
                 outcome = None
             if outcome is not None:
@@ -204,11 +232,16 @@ def result_for_error(exc: ProviderError, elapsed: float = 0.0) -> CommandResult:
     """The truthful outcome of a command that ended with `exc` (the error is kept in `result.error`).
 
     The panel's refusal → FAILED with its reason; anything after the command may
-    have left → UNKNOWN; otherwise NOT_SENT (safe to try again).
+    have left → UNKNOWN; otherwise NOT_SENT (safe to try again). An error no
+    timeline stamped is judged by its type: `unprocessed` ones (NotSent,
+    RateLimited, SessionExpired, AuthenticationFailed, PanelUnavailable) → NOT_SENT,
+    others (ReplyLost, ProtocolError, InternalError …) → UNKNOWN.
     """
     if isinstance(exc, CommandRejected):
         return CommandResult(CommandPhase.FAILED, exc.message, elapsed, error=exc)
-    if exc.may_have_left:
+    # Not stamped by a timeline: judge by the type (a lost reply or a garbled one may follow a send).
+    left = exc.may_have_left if exc.may_have_left is not None else not exc.unprocessed
+    if left:
         return CommandResult(
             CommandPhase.UNKNOWN,
             f"outcome unknown: {exc.message} — the panel may have carried it out; re-read the state",

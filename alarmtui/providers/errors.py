@@ -59,8 +59,11 @@ class ProviderError(Exception):
         self.provider = provider
         self.vendor_code = vendor_code
         self.detail = scrub(detail)
-        self.may_have_left = False
-        """Set by `CommandTimeline` when this error ended a command that may have reached the vendor."""
+        self.may_have_left: bool | None = None
+        """Whether the command this error ended may have reached the vendor: set by `CommandTimeline`.
+
+        None (not stamped, e.g. a provider not yet on the timeline) means "judge by
+        the type": see `commands.result_for_error`."""
         if hint is not None:
             self.hint = hint  # type: ignore[misc]
 

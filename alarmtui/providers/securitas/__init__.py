@@ -165,6 +165,10 @@ class SecuritasProvider(Provider):
         if not self._connected:
             await self.connect()
 
+    def allow_login(self) -> None:
+        """The user asked (r, a CLI run): a refused password may be tried again now."""
+        self.client.allow_password_login()
+
     async def close(self) -> None:
         # No Logout: the real app never sends it and it may revoke the refresh token (§13.3).
         self._connected = False

@@ -501,6 +501,9 @@ class OwaClient:
         if reply.refresh_token:
             self._save_refresh_token(reply.refresh_token)
 
+    def allow_password_login(self) -> None:
+        self._password_refused = None
+
     # ------------------------------------------------------------------ two-factor device validation (§2.2)
 
     async def start_two_factor(self, message: str = "") -> None:
