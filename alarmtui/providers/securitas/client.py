@@ -523,6 +523,7 @@ class OwaClient:
             message or "two-factor verification needed for this device",
             phones=error.phones,
             provider=self.name,
+            hint=f"Type the SMS code in the dialog, or run `alarmtui login {self.name}`.",
         )
         raise self._two_factor
 

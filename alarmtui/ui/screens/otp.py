@@ -37,6 +37,7 @@ class OtpScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     OtpScreen { align: center middle; }
     #otp-dialog { width: 64; }
+    #otp-dialog Label { width: 100%; }
     #otp-title { text-style: bold; margin-bottom: 1; width: 100%; }
     #otp-phones { height: auto; max-height: 6; margin-bottom: 1; }
     #otp-status { color: $text-muted; margin-top: 1; width: 100%; }
