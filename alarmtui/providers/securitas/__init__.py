@@ -46,6 +46,7 @@ from alarmtui.providers.base import (
     ProgressCallback,
     ProtocolError,
     Provider,
+    ProviderError,
     TwoFactorRequired,
     translate_errors,
 )
@@ -494,13 +495,21 @@ class SecuritasProvider(Provider):
                 raise CommandRejected(_humanize(submit.msg) or f"{request} refused ({submit.res})", provider=self.name)
             timer.report(CommandPhase.WAITING, _humanize(submit.msg) or "waiting for the panel")
             poll_vars["referenceId"] = submit.reference_id
-            reply = await self.client.poll(
-                poll_op,
-                poll_vars,
-                interval=self.pacing.poll_interval,
-                timeout=self.pacing.poll_timeout,
-                waiting=lambda v: parse.parse_poll(v).waiting,
-            )
+            try:
+                reply = await self.client.poll(
+                    poll_op,
+                    poll_vars,
+                    interval=self.pacing.poll_interval,
+                    timeout=self.pacing.poll_timeout,
+                    waiting=lambda v: parse.parse_poll(v).waiting,
+                )
+            except ProviderError as exc:
+                # The panel has the command: whatever went wrong while following it, never send another.
+                self._activity_at = -1e18
+                return timer.result(
+                    CommandPhase.UNKNOWN,
+                    f"{request} was sent but its outcome could not be read ({exc.message}); re-read the state",
+                )
             self._activity_at = -1e18
             if reply is None:
                 return timer.result(
@@ -547,7 +556,7 @@ class SecuritasProvider(Provider):
                 timeout=min(self.pacing.poll_timeout, 30.0),
                 waiting=lambda v: parse.parse_exceptions(v).res == "WAIT",
             )
-        except (ConnectionFailed, ProtocolError) as exc:
+        except ProviderError as exc:
             log.info("%s: could not list the open zones (%s)", self.name, exc)
             return ()
         if reply is None:

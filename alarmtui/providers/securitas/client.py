@@ -202,8 +202,19 @@ class OwaClient:
     @property
     def state(self) -> AccountState:
         if self._state is None:
-            self._state = self._store.load()
+            loaded = self._store.load()
+            assert loaded is not None
+            self._state = loaded
         return self._state
+
+    def _adopt_stored_token(self) -> None:
+        """Another process (`alarmtui login`, a cron command) may have rotated the refresh token: use the newest."""
+        stored = self._store.load(create=False)
+        if stored is None or stored.device != self.state.device or not stored.refresh_token:
+            return
+        if stored.refresh_token != self.state.refresh_token:
+            self.state.refresh_token = stored.refresh_token
+            self._two_factor = None  # validated elsewhere meanwhile
 
     @property
     def has_hash(self) -> bool:
@@ -411,6 +422,7 @@ class OwaClient:
         async with self._renew_lock:
             if self._hash and self._hash != stale and self._hash_deadline - self._clock() > margin:
                 return  # somebody else renewed while we waited
+            self._adopt_stored_token()
             if self.state.refresh_token:
                 try:
                     await self._refresh()

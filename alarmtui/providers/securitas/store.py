@@ -60,7 +60,8 @@ class TokenStore:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
         return cls((directory or state_dir()) / f"securitas-{safe}.json", username)
 
-    def load(self) -> AccountState:
+    def load(self, *, create: bool = True) -> AccountState | None:
+        """The saved state; when there is none, a new device identity (saved at once), or None if not `create`."""
         if self.path is not None:
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
@@ -72,6 +73,8 @@ class TokenStore:
                 pass
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring unreadable token file %s (%s)", self.path, type(exc).__name__)
+        if not create:
+            return None
         state = AccountState(DeviceIdentity.new())
         self.save(state)  # the device identity must survive even if the first login fails
         return state

@@ -505,3 +505,30 @@ async def test_commands_after_a_photo_wait_for_the_cool_down(sim_with) -> None:
             await provider.arm(ArmMode.AWAY)
         assert "300 s" in caught.value.message
         await provider.close()
+
+
+async def test_a_failure_while_following_a_sent_command_is_unknown_and_nothing_else_is_sent(sim) -> None:
+    provider = sim.provider()
+    await provider.connect()
+    await provider.snapshot()
+    assert (await provider.arm(ArmMode.NIGHT)).ok
+    assert (await provider.arm(ArmMode.PERIMETER)).ok  # night + perimeter
+    sim.cloud.inject("firewall", operation="DisarmStatus")
+    result = await provider.disarm()
+    assert result.phase is CommandPhase.UNKNOWN
+    assert sim.count("xSDisarmPanel") == 1  # no alternative disarm code after the first left
+
+
+async def test_a_refresh_token_rotated_by_another_process_is_adopted(sim_with) -> None:
+    async with sim_with(hash_lifetime=3) as sim:
+        dashboard = sim.provider()
+        await dashboard.connect()
+        cron = sim.provider()  # same state directory: same device, same refresh token
+        await cron.connect()  # refreshes: the token on disk rotates, the dashboard's copy is now dead
+        assert sim.count("RefreshLogin") == 1
+        await cron.close()
+        await asyncio.sleep(2.2)
+        await dashboard.snapshot()
+        assert sim.count("RefreshLogin") == 2
+        assert sim.count("mkLoginToken") == 1  # no password login needed
+        await dashboard.close()
