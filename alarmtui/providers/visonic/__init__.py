@@ -84,13 +84,14 @@ class VisonicProvider(Provider):
         command_timeout: float = 30.0,
         command_poll: float = 1.0,
         max_reply_bytes: int | None = None,
+        http_timeout: float = 15.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(config)
         self.config: VisonicConfig = config
         self.command_timeout = command_timeout
         self.command_poll = command_poll
-        options: dict[str, Any] = {"clock": clock}
+        options: dict[str, Any] = {"clock": clock, "http_timeout": http_timeout}
         if max_reply_bytes:
             options["max_reply_bytes"] = max_reply_bytes
         self.client = VisonicClient(config, self.requests, provider=self.name, **options)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -138,18 +139,20 @@ class VisonicClient:
         *,
         provider: str,
         max_reply_bytes: int = MAX_REPLY_BYTES,
+        http_timeout: float = 15.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.counter = counter
         self.provider = provider
         self.max_reply_bytes = max_reply_bytes
+        self.http_timeout = http_timeout
         self._http: httpx.AsyncClient | None = None
         self.version: str | None = None
         self.user_token: str | None = None
         self.session_token: str | None = None
         self.serial: str | None = config.panel_serial
-        self.gate = LoginGate(self._login, provider=provider, **({"clock": clock} if clock else {}))
+        self.gate = LoginGate(self._login, provider=provider, clock=clock or time.monotonic)
         register_secrets(config.password.get_secret_value(), self.panel_code())
 
     def panel_code(self) -> str | None:
@@ -158,7 +161,7 @@ class VisonicClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Language": "en-us"}
-            self._http = make_client(self.config, self.counter, headers=headers)
+            self._http = make_client(self.config, self.counter, timeout=self.http_timeout, headers=headers)
         return self._http
 
     def url(self, path: str) -> str:
