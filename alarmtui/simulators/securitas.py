@@ -87,6 +87,17 @@ ACTIVITY = {
 }
 
 
+BUSY_TEXT = (
+    "Your alarm is already processing a request, please wait 90 seconds before making another one "
+    "(if you have requested a photo, please wait 5 minutes)"
+)
+FIREWALL_PAGE = (
+    '<html><head><META NAME="robots" CONTENT="noindex,nofollow"></head><body>'
+    '<iframe src="/_Incapsula_Resource?CWUDNSAI=24&xinfo=0-0-0&incident_id=0-0">'
+    "Request unsuccessful. Incapsula incident ID: 0-0</iframe></body></html>"
+)
+
+
 class GraphQLFault(Exception):
     """An error reply: `errors[0]` plus the `data` that goes with it, and the HTTP status (200 by default [I])."""
 
@@ -254,13 +265,11 @@ class SecuritasCloud(SimCloud):
         self.challenges: dict[str, Challenge] = {}
         self.operations: dict[str, Operation] = {}
         self.exception_contexts: dict[str, ExceptionContext] = {}
-        self.injected: list[list[Any]] = []
         self.on_otp: Callable[[str, str], None] | None = None
         """Called with (masked phone, code) whenever a code is "sent"."""
         self.sent_codes: list[str] = []
         self.requests_seen: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-        """(operationName, variables, headers) of every request (secrets included: tests only)."""
-        self.request_counts: dict[str, int] = {}
+        """(operationName, variables, headers) of every request that reached the API (secrets included: tests only)."""
         self._waf_times: list[float] = []
         self._waf_until = 0.0
         self._refs = itertools.count(1)
@@ -280,7 +289,7 @@ class SecuritasCloud(SimCloud):
         return self.accounts[self.username]
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=1024 * 1024, middlewares=[self.faults.middleware])
         app.router.add_route("POST", GRAPHQL_PATH, self.handle)
         app.router.add_route("GET", "/owa-static/login", self._login_page)
         return app
@@ -314,53 +323,56 @@ class SecuritasCloud(SimCloud):
 
     # ------------------------------------------------------------------ fault injection
 
-    def inject(self, fault: str, times: int = 1, operation: str | Iterable[str] | None = None) -> None:
-        """Answer the next `times` matching requests with a fault.
+    def inject(self, fault: str, times: int = 1, operation: str | None = None) -> None:
+        """Answer the next `times` requests (of `operation`, default any) with one of the vendor's faults.
 
-        busy (err 60062 body), busy_409 (HTTP 409), busy_status (200 body with status 409),
-        firewall (HTML 403 with _Incapsula_Resource), expired (ExpiredSessionError),
-        server_error (HttpError 500 body), blocked (err 60052), refresh_crash (the FR 'fr' crash).
+        A shorthand for the shared fault middleware (`self.faults`): busy (err 60062 body),
+        busy_409 (HTTP 409), busy_status (200 body with status 409), firewall (HTML 403 with
+        _Incapsula_Resource), expired (ExpiredSessionError), server_error (HttpError 500 body),
+        blocked (err 60052), refresh_crash (the FR 'fr' crash).
         """
-        names = frozenset([operation] if isinstance(operation, str) else operation) if operation is not None else None
-        self.injected.append([fault, times, names])
+        root = self._handlers().get(operation or "", ("xSStatus", None))[0]
+        status, body, content_type = self.fault_reply(fault, root)
+        self.faults.add(operation, status=status, body=body, content_type=content_type, times=times)
 
-    def _take_fault(self, operation: str) -> str | None:
-        for item in self.injected:
-            fault, times, names = item
-            if times > 0 and (names is None or operation in names):
-                item[1] -= 1
-                if item[1] <= 0:
-                    self.injected.remove(item)
-                return str(fault)
-        return None
-
-    def _fault_response(self, fault: str, operation: str, root: str) -> web.Response:
+    def fault_reply(self, fault: str, root: str) -> tuple[int, bytes, str]:
+        """(HTTP status, body, content type) of a vendor fault, as the real service sends it [I: status 200]."""
         if fault == "firewall":
-            return self._firewall_page()
+            return 403, FIREWALL_PAGE.encode(), "text/html"
         if fault == "busy_409":
             body = {"errors": [{"message": "alarm-manager.alarm_process_error", "name": "ApiError", "data": {"res": "ERROR", "err": "11", "status": 409}, "path": [root]}], "data": {root: None}}
-            return web.json_response(body, status=409)
-        faults = {
-            "busy": _api_error(
-                "Your alarm is already processing a request, please wait 90 seconds before making another one "
-                "(if you have requested a photo, please wait 5 minutes)", root, err="60062"),
-            "busy_status": _api_error("alarm-manager.alarm_process_error", root, err="11", status=409),
-            "expired": _api_error("Invalid session. Please, try again later.", root, err="ExpiredSessionError", status=403, name="ExpiredSessionError"),
-            "server_error": _api_error("Internal Server Error", root, err="httpError", status=500, name="HttpError"),
-            "blocked": _api_error("Utilisateur bloqué.", root, err="60052", status=403),
-        }
+            return 409, json.dumps(body).encode(), "application/json"
         if fault == "refresh_crash":
-            return web.json_response({"errors": [{"message": "Cannot read properties of undefined (reading 'fr')", "extensions": {}}], "data": {}})
-        fault_obj = faults[fault]
-        return web.json_response({"errors": [fault_obj.error], "data": fault_obj.data})
+            body = {"errors": [{"message": "Cannot read properties of undefined (reading 'fr')", "extensions": {}}], "data": {}}
+            return 200, json.dumps(body).encode(), "application/json"
+        faults = {
+            "busy": lambda: _api_error(BUSY_TEXT, root, err="60062"),
+            "busy_status": lambda: _api_error("alarm-manager.alarm_process_error", root, err="11", status=409),
+            "expired": lambda: _api_error("Invalid session. Please, try again later.", root, err="ExpiredSessionError", status=403, name="ExpiredSessionError"),
+            "server_error": lambda: _api_error("Internal Server Error", root, err="httpError", status=500, name="HttpError"),
+            "blocked": lambda: _api_error("Utilisateur bloqué.", root, err="60052", status=403),
+        }
+        fault_obj = faults[fault]()
+        return 200, json.dumps({"errors": [fault_obj.error], "data": fault_obj.data}).encode(), "application/json"
+
+    async def route_of(self, request: web.Request) -> str:
+        """Faults and counts go by operationName (the header, else the JSON body)."""
+        name = request.headers.get("X-APOLLO-OPERATION-NAME")
+        if name:
+            return name
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return str(body.get("operationName") or "") if isinstance(body, dict) else ""
+
+    @property
+    def request_counts(self) -> dict[str, int]:
+        """Requests per operationName, as the fault middleware counted them (faults included)."""
+        return dict(self.faults.counts)
 
     def _firewall_page(self) -> web.Response:
-        html = (
-            "<html><head><META NAME=\"robots\" CONTENT=\"noindex,nofollow\"></head><body>"
-            "<iframe src=\"/_Incapsula_Resource?CWUDNSAI=24&xinfo=0-0-0&incident_id=0-0\">"
-            "Request unsuccessful. Incapsula incident ID: 0-0</iframe></body></html>"
-        )
-        return web.Response(status=403, text=html, content_type="text/html")
+        return web.Response(status=403, text=FIREWALL_PAGE, content_type="text/html")
 
     # ------------------------------------------------------------------ HTTP
 
@@ -386,15 +398,11 @@ class SecuritasCloud(SimCloud):
         self.requests_seen.append((operation, variables, headers))
         if len(self.requests_seen) > 3000:
             del self.requests_seen[:1000]
-        self.request_counts[operation] = self.request_counts.get(operation, 0) + 1
         handler = self._handlers().get(operation)
         if handler is None:
             message = f'Unknown operation named "{operation}".'
             return web.json_response({"errors": [{"message": message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}, status=400)
         root, function = handler
-        fault = self._take_fault(operation)
-        if fault is not None:
-            return self._fault_response(fault, operation, root)
         try:
             value = function(variables, headers)
         except GraphQLFault as exc:

@@ -42,6 +42,7 @@ from alarmtui.providers.base import (
     ConnectionFailed,
     NotSupported,
     OpenZones,
+    PanelOffline,
     PanelUnavailable,
     ProgressCallback,
     ProtocolError,
@@ -93,6 +94,7 @@ class SecuritasProvider(Provider):
         state_directory: Path | None = None,
         store: TokenStore | None = None,
         activity_cache: float = 55.0,
+        http_timeout: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(config)
@@ -102,7 +104,7 @@ class SecuritasProvider(Provider):
         if pacing is None:
             gap = config.request_gap
             pacing = Pacing(min_gap=gap, poll_interval=gap, photo_interval=max(2.5 * gap, 0.5))
-        self.client = OwaClient(config, self.requests, self.store, pacing=pacing, clock=clock)
+        self.client = OwaClient(config, self.requests, self.store, pacing=pacing, http_timeout_s=http_timeout, clock=clock)
         self.activity_cache = activity_cache
         """events() and snapshot() share one timeline read within this many seconds (§9: 60 s)."""
         self.installation: parse.Installation | None = None
@@ -222,8 +224,10 @@ class SecuritasProvider(Provider):
         if reply is None:
             raise PanelUnavailable(f"the panel did not answer within {self.pacing.poll_timeout:.0f} s", provider=self.name)
         poll = parse.parse_poll(reply)
+        if "no_response" in poll.msg:
+            raise PanelOffline(f"the panel does not answer ({_humanize(poll.msg)})", provider=self.name)
         if poll.res != "OK" or not poll.proto:
-            raise PanelUnavailable(f"the panel could not report its state ({poll.msg or poll.res})", provider=self.name)
+            raise PanelUnavailable(f"the panel could not report its state ({_humanize(poll.msg) or poll.res})", provider=self.name)
         self._note_proto(poll.proto)
         self._activity_at = -1e18  # its own activity row is new
         return poll.proto
@@ -243,6 +247,7 @@ class SecuritasProvider(Provider):
                     await self.check_panel()
                 except PanelUnavailable as exc:
                     note = exc.message
+                    online = not isinstance(exc, PanelOffline)
                     await self.cached_status()  # show what the cloud knows, and say why the panel did not answer
             else:
                 await self.cached_status()
@@ -483,7 +488,7 @@ class SecuritasProvider(Provider):
             await self.client.ensure_session(self.pacing.operation_margin)
             timer.report(CommandPhase.SENT, f"sending {request}")
             try:
-                submit = parse.parse_submit(await self.client.call(submit_op, submit_vars))
+                submit = parse.parse_submit(await self.client.call(submit_op, submit_vars, retry_expired=False))
             except ServerUnreachable:
                 raise  # never left this machine: not sent
             except (ConnectionFailed, ProtocolError) as exc:
@@ -604,7 +609,7 @@ class SecuritasProvider(Provider):
                     "deviceType": parse.CAMERA_TYPES[device.type],
                 }
                 try:
-                    submit = parse.parse_submit(await self.client.call("RequestImages", variables))
+                    submit = parse.parse_submit(await self.client.call("RequestImages", variables, retry_expired=False))
                 except ServerUnreachable:
                     raise
                 except (ConnectionFailed, ProtocolError) as exc:

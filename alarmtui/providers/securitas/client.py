@@ -233,7 +233,7 @@ class OwaClient:
     def _take_hash(self, token: str) -> None:
         try:
             _, lifetime = parse.jwt_expiry(token)
-        except (ValueError, KeyError, TypeError):
+        except ProtocolError:
             lifetime = 900.0  # not a JWT we can read: assume the documented 15 minutes
         self._hash = token
         self._hash_deadline = self._clock() + lifetime
@@ -388,8 +388,14 @@ class OwaClient:
 
     # ------------------------------------------------------------------ calls
 
-    async def call(self, operation: str, variables: dict[str, Any] | None = None, *, margin: float | None = None) -> Any:
-        """An authenticated operation: renews what needs renewing, retries once after session expiry."""
+    async def call(
+        self, operation: str, variables: dict[str, Any] | None = None, *, margin: float | None = None, retry_expired: bool = True
+    ) -> Any:
+        """An authenticated operation: renews what needs renewing, retries once after session expiry.
+
+        Commands pass `retry_expired=False`: the server refused the expired session
+        before acting, and a command is sent once — the person asks again.
+        """
         for attempt in (1, 2):
             await self.ensure_session(margin)
             if operation not in ACCOUNT_OPERATIONS:
@@ -400,6 +406,11 @@ class OwaClient:
             if error is None:
                 return parse.root_of(body, operation)
             if error.is_session_expired and not error.is_blocked:
+                if not retry_expired:
+                    self.forget_session()  # the next call renews first
+                    raise SessionExpired(
+                        f"the session had expired, so the server refused {operation} (nothing was done)", provider=self.name
+                    )
                 if attempt == 1:
                     log.info("%s: session expired during %s; renewing once", self.name, operation)
                     await self.renew(stale=used)
@@ -634,7 +645,7 @@ class OwaClient:
             try:
                 _, lifetime = parse.jwt_expiry(services.capabilities)
                 self.capability_codes = parse.capability_list(services.capabilities, self.numinst)
-            except (ValueError, KeyError, TypeError):
+            except ProtocolError:
                 lifetime, self.capability_codes = 900.0, ()
             self._capabilities_deadline = self._clock() + lifetime
         if services.panel:

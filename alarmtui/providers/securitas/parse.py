@@ -10,9 +10,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from alarmtui.providers.errors import ProtocolError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _protocol(function: F) -> F:
+    """Only `ProtocolError` leaves a parser: a reply of the wrong shape is the server's fault, not a crash."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, UnicodeError) as exc:
+            raise ProtocolError(f"unexpected reply ({function.__name__}): {type(exc).__name__}: {str(exc)[:120]}") from None
+
+    return wrapper  # type: ignore[return-value]
 
 # operationName -> root field (§1.7)
 ROOT_FIELD = {
@@ -120,6 +139,7 @@ class GraphQLError:
         )
 
 
+@_protocol
 def parse_error(body: dict[str, Any], root: str) -> GraphQLError | None:
     """The error an OWA reply carries, or None when `data.<root>` holds a result.
 
@@ -161,6 +181,7 @@ def parse_error(body: dict[str, Any], root: str) -> GraphQLError | None:
     )
 
 
+@_protocol
 def root_of(body: Any, operation: str) -> Any:
     """`data.<root field>` of a successful reply (may be any JSON value)."""
     root = ROOT_FIELD[operation]
@@ -173,6 +194,7 @@ def root_of(body: Any, operation: str) -> Any:
 # --------------------------------------------------------------------------- JWTs
 
 
+@_protocol
 def jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a JWT, not verified (clients cannot; they only read `exp`, §2.1)."""
     try:
@@ -184,6 +206,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
     return obj(claims, "token claims")
 
 
+@_protocol
 def jwt_expiry(token: str) -> tuple[float, float]:
     """(exp, lifetime) in epoch seconds; lifetime = exp - iat (900 s for the auth hash)."""
     claims = jwt_claims(token)
@@ -192,6 +215,7 @@ def jwt_expiry(token: str) -> tuple[float, float]:
     return exp, max(exp - iat, 1.0)
 
 
+@_protocol
 def capability_list(token: str, numinst: str) -> tuple[str, ...]:
     """`cap` of the capabilities JWT for `numinst` (2024 flat layout or 2026 `installations` list, §3.2)."""
     claims = jwt_claims(token)
@@ -216,6 +240,7 @@ class LoginReply:
     change_password: bool = False
 
 
+@_protocol
 def parse_login(value: Any) -> LoginReply:
     """`xSLoginToken`, `xSRefreshLogin` or `xSValidateDevice`."""
     row = obj(value, "login reply")
@@ -240,6 +265,7 @@ class Installation:
     type: str = ""
 
 
+@_protocol
 def parse_installations(value: Any) -> list[Installation]:
     rows = seq(obj(value, "xSInstallations").get("installations"), "installations")
     result = []
@@ -263,6 +289,7 @@ class Services:
     """Partition 02 with enter states (an Italian SDVECU perimeter circuit, §3.2)."""
 
 
+@_protocol
 def parse_services(value: Any) -> Services:
     row = obj(value, "xSSrv")
     inst = obj(row.get("installation"), "installation")
@@ -309,6 +336,7 @@ class CachedStatus:
     exceptions: tuple[ZoneException, ...] = ()
 
 
+@_protocol
 def parse_status(value: Any) -> CachedStatus:
     row = obj(value, "xSStatus")
     wifi = row.get("wifiConnected")
@@ -327,6 +355,7 @@ class Submitted:
     reference_id: str
 
 
+@_protocol
 def parse_submit(value: Any) -> Submitted:
     row = obj(value, "submit reply")
     return Submitted(text(row.get("res")), text(row.get("msg")), text(row.get("referenceId")))
@@ -357,6 +386,7 @@ class PollReply:
         return self.res == "WAIT"
 
 
+@_protocol
 def parse_poll(value: Any) -> PollReply:
     row = obj(value, "poll reply")
     raw_error = row.get("error")
@@ -389,6 +419,7 @@ class ExceptionsReply:
     exceptions: tuple[ZoneException, ...]
 
 
+@_protocol
 def parse_exceptions(value: Any) -> ExceptionsReply:
     row = obj(value, "xSGetExceptions")
     return ExceptionsReply(text(row.get("res")), _exceptions(row.get("exceptions")))
@@ -412,6 +443,7 @@ class ActivityRow:
     exceptions: tuple[ZoneException, ...] = ()
 
 
+@_protocol
 def parse_activity(value: Any) -> list[ActivityRow]:
     """`xSActV2.reg` (may be null). Rows without an `idSignal` cannot be de-duplicated and are dropped."""
     rows = seq(obj(value, "xSActV2").get("reg"), "reg")
@@ -460,6 +492,7 @@ class Device:
 CAMERA_TYPES = {"QR": 106, "YR": 106, "YP": 103, "QP": 107}
 
 
+@_protocol
 def parse_devices(value: Any) -> list[Device]:
     rows = seq(obj(value, "xSDeviceList").get("devices"), "devices")
     result = []
@@ -501,6 +534,7 @@ def decode_image(value: Any) -> bytes | None:
     return None
 
 
+@_protocol
 def parse_thumbnail(value: Any) -> Thumbnail:
     row = obj(value or {}, "xSGetThumbnail")
     return Thumbnail(
@@ -519,6 +553,7 @@ class PhotoSet:
     images: tuple[bytes, ...]
 
 
+@_protocol
 def parse_photo_images(value: Any) -> list[PhotoSet]:
     """Every BINARY image of every device, in order; images that are not pictures are skipped."""
     result = []

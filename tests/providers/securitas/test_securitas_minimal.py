@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from alarmtui.domain import ArmMode, CommandPhase, EventKind, PartitionState
-from alarmtui.providers.base import OpenZones, PanelBusy, SessionExpired
+from alarmtui.providers.base import OpenZones, PanelBusy, ProtocolError, SessionExpired
 from alarmtui.providers.securitas import SecuritasProvider, mapping, parse
 from alarmtui.providers.securitas.client import Pacing
 from alarmtui.settings import SecuritasConfig
@@ -148,7 +148,7 @@ def test_capabilities_token_layouts() -> None:
     assert parse.capability_list(old, "123456") == ("ARM", "PERI")
     assert parse.capability_list(new, "123456") == ("ARMDAY",)
     assert parse.jwt_expiry(old) == (1899.0, 899.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         parse.jwt_claims("not a token")
 
 
