@@ -35,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
+from alarmtui.simulators.faults import SessionStore
 from alarmtui.simulators.panel import (
     Mode,
     Phase,
@@ -255,7 +256,9 @@ class VisonicCloud(SimCloud):
         self.siren_allowed = siren
         self.clock = clock
         self.user_tokens: dict[str, str] = {}  # token -> email
-        self.sessions: dict[str, Session] = {}
+        self.sessions: SessionStore[Session] = SessionStore(
+            lambda: self.session_ttl, sliding=False, clock=lambda: self.clock(), limit=self.MAX_KEPT
+        )
         self.processes: dict[str, Process] = {}
         self._failed_logins: dict[str, list[float]] = {}
         self._blocked_until: dict[str, float] = {}
@@ -481,11 +484,7 @@ class _Ctx:
 
     def require_session(self) -> Session:
         token = self.request.headers.get("Session-Token") or ""
-        session = self.cloud.sessions.get(token)
-        if session is not None and self.cloud.session_ttl is not None:
-            if self.cloud.clock() - session.started > self.cloud.session_ttl:
-                del self.cloud.sessions[token]
-                session = None
+        session = self.cloud.sessions.valid(token)  # expires `session_ttl` s after the login
         if session is None:
             if self.number >= 14.0:
                 raise ApiError(400, 10000, "Unable to recognize session token", "InvalidRequestFormat")
@@ -911,7 +910,6 @@ def r_panel_login(cloud: VisonicCloud, ctx: _Ctx) -> dict[str, Any]:
     cloud._failed_codes.pop(key, None)
     token = str(uuid.uuid4())
     cloud.sessions[token] = Session(token, email, serial, user.id, cloud.clock())
-    _trim(cloud.sessions, cloud.MAX_KEPT)
     cloud._reached.setdefault(serial, cloud.clock())  # the cloud reaches the panel once, not per session
     return {"session_token": token}
 

@@ -720,3 +720,11 @@ async def test_untrusted_certificate_says_it_is_a_tls_certificate_problem(sim: S
         await p.connect()
     assert "certificate" in info.value.hint and info.value.unprocessed  # nothing was sent
     await p.close()
+
+
+async def test_unknown_xml_encoding_is_a_protocol_error_and_the_next_read_works(sim: Sim, provider: VerisureProvider) -> None:
+    # Issue 8 defect 1: `encoding='YR'` raised LookupError, which escaped and stopped polling for good.
+    sim.cloud.inject_http(200, body="<?xml version='1.0' encoding='YR'?><PET><RES>OK</RES></PET>")
+    with pytest.raises(ProtocolError):
+        await provider.events()
+    assert isinstance(await provider.events(), list)
