@@ -46,6 +46,7 @@ from alarmtui.providers import (
     SessionExpired,
     create_provider,
 )
+from alarmtui.providers.base import OpenZones, TwoFactorRequired
 from alarmtui.providers.commands import result_for_error
 from alarmtui.settings import Settings, SettingsError, load_settings, write_config
 
@@ -128,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
-    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, then the Vera's LAN port; 0 = random free ports")
-    sim.add_argument("--kinds", default="verisure,visonic,mios", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
+    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports")
+    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
     status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
@@ -138,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
     arm.add_argument("mode", choices=[m.value for m in ArmMode], help="away, home (Verisure: day), night or perimeter")
+    arm.add_argument("--force", action="store_true", help="arm even if zones are open (where the panel allows it)")
+
+    login = sub.add_parser("login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common])
+    login.add_argument("name", help="the provider's name in the config")
 
     sub.add_parser("disarm", help="disarm the panel or a partition", parents=[common, targeted])
 
@@ -184,7 +189,7 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=False)  # headless commands want a quiet house
+        env = DemoEnvironment.start(life=False, otp=False)  # headless commands want a quiet house (and cannot type a code)
         try:
             yield env.settings
         finally:
@@ -240,6 +245,8 @@ def run_sim(args: argparse.Namespace) -> int:
         for cloud in clouds:
             for panel in cloud.panels:
                 panel.seed_history()
+            if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
+                cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
         host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
         await host.start()
         life_task = None
@@ -281,6 +288,7 @@ async def run_headless(args: argparse.Namespace) -> int:
             "disarm": cmd_command,
             "bypass": cmd_command,
             "photo": cmd_command,
+            "login": cmd_login,
         }[args.command]
         return await handler(args, settings)
 
@@ -318,7 +326,15 @@ def one_shot_hint(error: ProviderError) -> str:
 
 
 def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
+    if isinstance(error, TwoFactorRequired):
+        # Headless commands never wait for a code.
+        name = error.provider or "NAME"
+        print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=stream)
+        return
     print(f"alarmtui: {error}", file=stream)
+    if isinstance(error, OpenZones) and error.can_force:
+        print("  Close them, or arm anyway with --force.", file=stream)
+        return
     hint = one_shot_hint(error)
     if hint:
         print(f"  {hint}", file=stream)
@@ -479,12 +495,14 @@ async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress_printer()
     started = time.monotonic()
     state = ""
+    forceable = False
     try:
         await provider.connect()
         code = ask_code(provider) if args.command != "photo" else None
         try:
             result = await _send(args, provider, code, progress)
         except ProviderError as exc:
+            forceable = isinstance(exc, OpenZones) and exc.can_force
             result = result_for_error(exc, time.monotonic() - started)
         if result.ok and args.command in ("arm", "disarm"):
             state = result.state or await _resulting_state(provider, args.partition)
@@ -495,7 +513,10 @@ async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
         await provider.close()
     if state and not result.state:
         result = dataclasses.replace(result, state=state)
-    return report_result(args, config.name, result)
+    exit_code = report_result(args, config.name, result)
+    if forceable:
+        print("  Close them, or arm anyway with --force.", file=sys.stderr)
+    return exit_code
 
 
 async def _resulting_state(provider: Provider, partition: str | None) -> str:
@@ -520,7 +541,9 @@ async def _resulting_state(provider: Provider, partition: str | None) -> str:
 
 async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
     if args.command == "arm":
-        return await provider.arm(ArmMode(args.mode), partition=args.partition, code=code, progress=progress)
+        # Only when asked: providers not yet taking `force` keep working.
+        force = {"force": True} if args.force else {}
+        return await provider.arm(ArmMode(args.mode), partition=args.partition, code=code, progress=progress, **force)
     if args.command == "disarm":
         return await provider.disarm(partition=args.partition, code=code, progress=progress)
     zone = await resolve_zone(provider, args.zone)
@@ -583,6 +606,51 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         return exit_code_for_result(result)
     print(f"alarmtui: {name}: refused: {message or 'the panel refused the command'}", file=sys.stderr)
     return Exit.FAILED
+
+
+async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
+    """Log in once, answering a two-factor challenge on the terminal; the device is then remembered."""
+    config = settings.provider(args.name)
+    provider = create_provider(config)
+    try:
+        for _attempt in range(3):
+            try:
+                await provider.connect()
+                print(f"{config.name}: logged in; this device is validated and the code will not be asked again.")
+                return Exit.OK
+            except TwoFactorRequired as challenge:
+                try:
+                    await _answer_challenge(provider, challenge)
+                except EOFError:
+                    raise UsageError(f"{config.name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
+        print(f"alarmtui: {config.name}: too many failed attempts", file=sys.stderr)
+        return Exit.AUTH
+    except ProviderError as exc:
+        report_error(exc)
+        return exit_code_for(exc)
+    finally:
+        await provider.close()
+
+
+async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) -> None:
+    send = getattr(provider, "send_verification_code", None)
+    verify = getattr(provider, "verify_device", None)
+    if send is None or verify is None or not challenge.phones:
+        raise challenge
+    print(f"{provider.name}: {challenge.message}. Where should the code be sent?")
+    for index, (_, masked) in enumerate(challenge.phones, 1):
+        print(f"  {index}. {masked}")
+    choice = (await asyncio.to_thread(input, "phone number [1]: ")).strip() or "1"
+    if not choice.isdigit() or not 1 <= int(choice) <= len(challenge.phones):
+        raise UsageError(f"choose a number from 1 to {len(challenge.phones)}")
+    said = await send(challenge.phones[int(choice) - 1][0])
+    if said:
+        print(f"{provider.name}: {said}")
+    code = (await asyncio.to_thread(input, "code from the SMS: ")).strip()
+    try:
+        await verify(code)
+    except TwoFactorRequired as again:
+        print(f"alarmtui: {provider.name}: {again.message}", file=sys.stderr)
 
 
 def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str:

@@ -92,6 +92,8 @@ class ProviderStatus:
     """No good update for more than twice the poll interval: the partitions shown may be out of date."""
     login_paused: bool = False
     """The vendor refused the login; no automatic attempt until the user asks (r) or an hour passes."""
+    two_factor: tuple[tuple[str, str], ...] = ()
+    """Phones (id, masked number) while the vendor wants this device validated by SMS (`TwoFactorRequired`)."""
 
 
 class CommandBusy(Exception):
@@ -366,8 +368,9 @@ class Poller:
         return wait
 
     def _failed(self, exc: ProviderError) -> float:
-        if isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused):
+        if isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused | TwoFactorRequired):
             # Vendors lock accounts after a few refused passwords: no automatic retry for an hour.
+            # (A two-factor challenge is no refusal: the dashboard asks for the SMS code instead.)
             self._failures += 1
             self._connected = False
             self._login_refused = exc
@@ -401,6 +404,7 @@ class Poller:
             reason=exc.message,
             hint=exc.hint,
             retry_in=delay,
+            two_factor=exc.phones if isinstance(exc, TwoFactorRequired) else (),
         )
         return delay
 
@@ -588,6 +592,7 @@ class Poller:
         retry_in: float | None = None,
         last_update: datetime | None = None,
         login_paused: bool = False,
+        two_factor: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -600,6 +605,7 @@ class Poller:
             failures=self._failures,
             stale=self.stale,
             login_paused=login_paused,
+            two_factor=two_factor,
         )
         self._emit_status()
 

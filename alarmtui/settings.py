@@ -151,7 +151,64 @@ class VeraConfig(_ProviderBase):
     """Seconds the long poll may wait for a change before polling anyway."""
 
 
-ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig | VeraConfig, Field(discriminator="kind")]
+
+# Securitas Direct / Verisure Europe OWA hosts per country (protocols/securitas-owa.md §1.1):
+# country -> (host, lang). Any other country: customers.securitasdirect.<CC>, lang en.
+SECURITAS_COUNTRIES: dict[str, tuple[str, str]] = {
+    "ES": ("customers.verisure.es", "es"),
+    "FR": ("customers.securitasdirect.fr", "fr"),
+    "GB": ("customers.verisure.co.uk", "en"),
+    "IE": ("customers.verisure.ie", "en"),
+    "IT": ("customers.verisure.it", "it"),
+    "PT": ("customers.verisure.pt", "pt"),
+    "BR": ("customers.verisure.com.br", "br"),
+    "CL": ("customers.verisure.cl", "es"),
+    "AR": ("customers.verisure.com.ar", "ar"),
+    "PE": ("customers.verisure.pe", "es"),
+}
+
+
+class SecuritasConfig(_ProviderBase):
+    """Securitas Direct / Verisure Europe through the live OWA GraphQL API."""
+
+    kind: Literal["securitas"]
+    url: str = ""
+    """https://HOST of the customer API; default: the country's (the client adds /owa-api/graphql)."""
+    country: str = "ES"
+    """Country code, upper case (ES, FR, GB, IE, IT, PT, BR, CL, AR, PE, ...); picks the endpoint."""
+    language: str | None = None
+    """Message language; default: the country's."""
+    installation: str | None = None
+    """Installation number (numinst). Default: the account's first installation."""
+    poll_interval: float = Field(default=120.0, ge=2.0, le=3600.0)
+    """Seconds between cached status reads (xSStatus); the vendor's firewall blocks clients that poll hard."""
+    refresh_interval: float = Field(default=3600.0, ge=30.0, le=86400.0)
+    """Seconds between reads that wake the panel (CheckAlarm). Securitas phones customers who poll it often."""
+    request_gap: float = Field(default=2.0, ge=0.0, le=60.0)
+    """Seconds between any two requests, and between polls of a command (the vendor's firewall blocks faster clients)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("url"):
+            country = str(data.get("country") or "ES").upper()
+            host = SECURITAS_COUNTRIES.get(country, (f"customers.securitasdirect.{country}", "en"))[0]
+            data = {**data, "url": f"https://{host}"}
+        return data
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @property
+    def lang(self) -> str:
+        if self.language:
+            return self.language.lower()
+        return SECURITAS_COUNTRIES.get(self.country, ("", "en"))[1]
+
+
+ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- the app
@@ -214,7 +271,7 @@ class Settings(BaseSettings):
         # beneath env overrides, so errors can name the file.
         return (env_settings, init_settings)
 
-    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig | VeraConfig:
+    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig:
         for p in self.providers:
             if p.name == name:
                 return p
@@ -259,7 +316,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
         for part in err["loc"]:
             if isinstance(part, int):
                 loc.append(f"[{part}]")
-            elif part in ("verisure", "visonic", "mios", "vera"):
+            elif part in ("verisure", "visonic", "mios", "vera", "securitas"):
                 continue  # the discriminator tag pydantic adds to the path
             else:
                 loc.append(("." if loc else "") + str(part))
@@ -268,9 +325,9 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
         if err["type"] == "extra_forbidden":
             message = "unknown setting"
         elif err["type"] == "union_tag_invalid":
-            message = "kind must be one of verisure, visonic, mios, vera"
+            message = "kind must be one of verisure, visonic, mios, vera, securitas"
         elif err["type"] == "union_tag_not_found":
-            message = "each [[providers]] table needs kind = verisure, visonic, mios or vera"
+            message = "each [[providers]] table needs kind = verisure, visonic, mios, vera or securitas"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
 

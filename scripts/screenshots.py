@@ -3,9 +3,10 @@
     .venv/bin/python scripts/screenshots.py [--out DIR]
 
 Runs the real dashboard headless at 160x48 against the real demo environment
-(all three simulated clouds in-process, fast timing, no random "life"), and
+(all the simulated clouds in-process, fast timing, no random "life"), and
 drives it like a person would:
 
+- otp.svg/png    the Securitas SMS verification dialog (a new device), answered;
 - main.svg/png   every provider online, partitions, zones, events, troubles, users;
 - alarm.svg/png  the PowerMaster "House" partition armed away with the `a` key,
                  then an intruder trips the Hall PIR inside the simulator: the
@@ -79,6 +80,17 @@ async def capture(out: Path) -> list[Path]:
                     return False
                 cached = PHOTO_CACHE.get(photo_key(photo), widget.content_size.width, widget.content_size.height)
                 return cached is not None and widget.render() is cached
+
+            # -- otp: the Securitas panel wants this new device validated by SMS first
+            from alarmtui.ui.screens.otp import OtpScreen
+
+            await until(pilot, lambda: isinstance(app.screen, OtpScreen), "the SMS verification dialog")
+            await pilot.press("enter")  # send the code to the first phone
+            await until(pilot, lambda: not app.screen.query_one("#otp-code").disabled, "the code field")
+            await pilot.press(*env.host.cloud("securitas").sent_codes[-1])  # type: ignore[attr-defined]
+            await shot("otp")
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, OtpScreen), "the dialog to close")
 
             # -- main screen
             await until(pilot, lambda: all(view.online for view in app.views.values()), "every provider online")

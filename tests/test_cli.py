@@ -36,7 +36,7 @@ def sim_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("sim")
     config = directory / "sim.toml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "sim", "--tls", "--write-config", str(config)],
+        [sys.executable, "-m", "alarmtui", "sim", "--tls", "--write-config", str(config), "--kinds", ",".join(KINDS)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -106,7 +106,7 @@ def test_status_json_demo() -> None:
     result = run_cli("status", "--json", "--demo")
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert sorted(p["kind"] for p in body["providers"]) == sorted(KINDS)
+    assert sorted(p["kind"] for p in body["providers"]) == sorted((*KINDS, "securitas"))
 
 
 @pytest.mark.parametrize("kind", KINDS)

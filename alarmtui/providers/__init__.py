@@ -31,6 +31,7 @@ PROVIDER_CLASSES = {
     "visonic": "alarmtui.providers.visonic:VisonicProvider",
     "mios": "alarmtui.providers.mios:MiosProvider",
     "vera": "alarmtui.providers.vera:VeraProvider",
+    "securitas": "alarmtui.providers.securitas:SecuritasProvider",
 }
 
 

@@ -24,6 +24,7 @@ CLOUD_CLASSES = {
     "verisure": "alarmtui.simulators.verisure:VerisureCloud",
     "visonic": "alarmtui.simulators.visonic:VisonicCloud",
     "mios": "alarmtui.simulators.mios:MiosCloud",
+    "securitas": "alarmtui.simulators.securitas:SecuritasCloud",
 }
 
 

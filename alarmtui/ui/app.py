@@ -68,6 +68,7 @@ from alarmtui.ui.messages import (
 from alarmtui.ui.screens.alarm import Alarm, AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.help import HelpScreen
+from alarmtui.ui.screens.otp import OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.state import EventLog, PendingChange, PhotoAlbum, ProviderView
@@ -172,6 +173,8 @@ class AlarmApp(App[None]):
         self._acknowledged: set[tuple[str, str]] = set()
         self._alarm_screen: AlarmScreen | None = None
         self._footer_state: tuple[object, ...] | None = None
+        self._verifying: set[str] = set()
+        """Providers whose SMS verification dialog was offered (once; `r` offers it again)."""
 
     # ------------------------------------------------------------------ layout
 
@@ -249,6 +252,21 @@ class AlarmApp(App[None]):
         self._draw_header()
         self._draw_partitions()
         self._refresh_footer()
+        self._offer_verification(message.provider, message.status)
+
+    def _offer_verification(self, name: str, status: ProviderStatus) -> None:
+        """The vendor wants this device validated by SMS (Securitas): show the dialog once."""
+        provider = self.providers.get(name)
+        if not status.two_factor or name in self._verifying or not hasattr(provider, "verify_device"):
+            return
+        self._verifying.add(name)
+        self.run_worker(self._verify_device(name, status), group=f"verify-{name}")
+
+    async def _verify_device(self, name: str, status: ProviderStatus) -> None:
+        if await self.push_screen_wait(OtpScreen(self.providers[name], status.two_factor, status.reason)):  # type: ignore[arg-type]
+            self._verifying.discard(name)
+            self.notify(f"{name}: this device is verified", timeout=4, markup=False)
+            self.pollers[name].refresh_now()
 
     @_while_running
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
@@ -520,6 +538,7 @@ class AlarmApp(App[None]):
         self._start_command(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name), confirm=False)
 
     def action_refresh(self) -> None:
+        self._verifying.clear()  # a dismissed SMS verification is offered again
         for poller in self.pollers:
             poller.refresh_now()
         self.notify("refreshing every panel", timeout=2)

@@ -1,0 +1,718 @@
+"""Securitas Direct / Verisure Europe through the live OWA GraphQL API.
+
+The protocol is in `shared/protocols/securitas-owa.md`. Routine polls read the
+cloud's cached status (`xSStatus`, one request); `snapshot(refresh=True)` wakes
+the panel (`CheckAlarm` + polls), which Securitas only wants on request. A
+command is submitted once and polled every 2 s to its deadline; past it the
+outcome is UNKNOWN and nothing is sent again. Open zones raise `OpenZones`
+with their names; `arm(..., force=True)` arms anyway (`forceArmingRemoteId`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alarmtui.domain import (
+    ArmMode,
+    Capability,
+    CommandPhase,
+    CommandResult,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+    Trouble,
+    TroubleKind,
+    Zone,
+    ZoneKind,
+)
+from alarmtui.domain.text import clean_text
+from alarmtui.providers.base import (
+    CommandRejected,
+    CommandTimer,
+    ConnectionFailed,
+    NotSupported,
+    OpenZones,
+    PanelOffline,
+    PanelUnavailable,
+    ProgressCallback,
+    ProtocolError,
+    Provider,
+    ProviderError,
+    TwoFactorRequired,
+    translate_errors,
+)
+from alarmtui.providers.securitas import mapping, parse
+from alarmtui.providers.securitas.client import (
+    AccountBlocked,
+    OwaClient,
+    Pacing,
+    ServerUnreachable,
+    WrongOneTimeCode,
+)
+from alarmtui.providers.securitas.mapping import Axes
+from alarmtui.providers.securitas.store import TokenStore
+
+if TYPE_CHECKING:
+    from alarmtui.settings import SecuritasConfig
+
+log = logging.getLogger(__name__)
+
+BASE_CAPABILITIES = frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS})
+FORCE_CONTEXT_TTL = 180.0  # the primary client's _FORCE_ARM_TTL; server-side validity unknown (§13.11)
+PAGE_ROWS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class _ForceContext:
+    request: str
+    reference_id: str
+    suid: str
+    zones: tuple[str, ...]
+    at: float
+
+
+class SecuritasProvider(Provider):
+    """One Securitas/Verisure OWA account and one of its installations (the config's, else the first)."""
+
+    kind = "securitas"
+
+    def __init__(
+        self,
+        config: SecuritasConfig,
+        *,
+        pacing: Pacing | None = None,
+        state_directory: Path | None = None,
+        store: TokenStore | None = None,
+        activity_cache: float = 55.0,
+        http_timeout: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(config)
+        self.config: SecuritasConfig = config
+        self._clock = clock
+        self.store = store or TokenStore.for_provider(config.name, config.username, state_directory)
+        if pacing is None:
+            gap = config.request_gap
+            pacing = Pacing(min_gap=gap, poll_interval=gap, photo_interval=max(2.5 * gap, 0.5))
+        self.client = OwaClient(config, self.requests, self.store, pacing=pacing, http_timeout_s=http_timeout, clock=clock)
+        self.activity_cache = activity_cache
+        """events() and snapshot() share one timeline read within this many seconds (§9: 60 s)."""
+        self.installation: parse.Installation | None = None
+        self.installations: list[parse.Installation] = []
+        self.devices: list[parse.Device] = []
+        self.alias = ""
+        self._connected = False
+        self._proto = ""
+        self._proto_words = ""
+        self._open_zones: tuple[str, ...] = ()
+        self._activity: dict[str, parse.ActivityRow] = {}
+        self._activity_at = -1e18
+        self._activity_complete = False
+        self._force: _ForceContext | None = None
+        self._zone = mapping.country_zone(config.country)
+        self._lock = asyncio.Lock()
+        """One panel operation at a time for this installation (pitfall 2)."""
+
+    def __repr__(self) -> str:
+        return f"<SecuritasProvider {self.name!r} country={self.config.country} installation={self.config.installation or '?'}>"
+
+    @property
+    def pacing(self) -> Pacing:
+        return self.client.pacing
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def connect(self) -> None:
+        """Log in (or renew), pick the installation, load its services and devices."""
+        async with translate_errors(self.name, "connecting"):
+            await self.client.ensure_session()
+            installations = await self.client.installations()
+            if not installations:
+                raise CommandRejected("this account has no installations", provider=self.name)
+            self.installations = installations
+            wanted = self.config.installation
+            chosen = installations[0]
+            if wanted:
+                match = next((i for i in installations if i.numinst == wanted), None)
+                if match is None:
+                    numbers = ", ".join(i.numinst for i in installations)
+                    raise CommandRejected(
+                        f"installation {wanted} is not on this account (it has {numbers})",
+                        provider=self.name,
+                        hint="Fix `installation` in the config file.",
+                    )
+                chosen = match
+            self.installation = chosen
+            self.client.select(chosen)
+            services = await self.client.load_services()
+            self.alias = services.alias or chosen.alias
+            try:
+                self.devices = parse.parse_devices(
+                    await self.client.call("xSDeviceList", {"numinst": chosen.numinst, "panel": self.client.panel})
+                )
+            except NotSupported:
+                self.devices = []  # err 6: no device rights on this installation
+            self._connected = True
+
+    async def _ensure_connected(self) -> None:
+        if not self._connected:
+            await self.connect()
+
+    def allow_login(self) -> None:
+        """The user asked (r, a CLI run): a refused password may be tried again now."""
+        self.client.allow_password_login()
+
+    async def close(self) -> None:
+        # No Logout: the real app never sends it and it may revoke the refresh token (§13.3).
+        self._connected = False
+        await self.client.aclose()
+
+    # ------------------------------------------------------------------ two-factor device validation
+
+    @property
+    def two_factor_phones(self) -> tuple[tuple[str, str], ...]:
+        return self.client.phones
+
+    async def send_verification_code(self, phone_id: str) -> str:
+        """Text a one-time code to the phone `phone_id` (from `TwoFactorRequired.phones`); returns the server's words."""
+        async with translate_errors(self.name, "sending the verification code"):
+            return clean_text(await self.client.send_code(phone_id))
+
+    async def verify_device(self, code: str) -> None:
+        """Validate this device with the code the person typed; it is not asked again afterwards."""
+        async with translate_errors(self.name, "validating this device"):
+            await self.client.validate_code(code)
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def numinst(self) -> str:
+        assert self.installation is not None
+        return self.installation.numinst
+
+    def _note_proto(self, letter: str) -> None:
+        self._proto = letter
+        self._proto_words = mapping.proto_state(letter)[1]
+
+    async def check_panel(self) -> str:
+        """CheckAlarm + CheckAlarmStatus: the panel's own answer (wakes it; leaves an activity row)."""
+        async with self._lock:
+            await self.client.ensure_session(self.pacing.operation_margin)
+            submit = parse.parse_submit(
+                await self.client.call("CheckAlarm", {"numinst": self.numinst, "panel": self.client.panel})
+            )
+            if submit.res not in ("OK", "WAIT") or not submit.reference_id:
+                raise PanelUnavailable(f"the status request was refused ({submit.msg or submit.res})", provider=self.name)
+            reply = await self.client.poll(
+                "CheckAlarmStatus",
+                {"numinst": self.numinst, "panel": self.client.panel, "referenceId": submit.reference_id, "idService": "11"},
+                interval=self.pacing.poll_interval,
+                timeout=self.pacing.poll_timeout,
+                waiting=lambda v: parse.parse_poll(v).waiting,
+                counter=False,
+            )
+        if reply is None:
+            raise PanelUnavailable(f"the panel did not answer within {self.pacing.poll_timeout:.0f} s", provider=self.name)
+        poll = parse.parse_poll(reply)
+        if "no_response" in poll.msg:
+            raise PanelOffline(f"the panel does not answer ({_humanize(poll.msg)})", provider=self.name)
+        if poll.res != "OK" or not poll.proto:
+            raise PanelUnavailable(f"the panel could not report its state ({_humanize(poll.msg) or poll.res})", provider=self.name)
+        self._note_proto(poll.proto)
+        self._activity_at = -1e18  # its own activity row is new
+        return poll.proto
+
+    async def cached_status(self) -> parse.CachedStatus:
+        status = parse.parse_status(await self.client.call("Status", {"numinst": self.numinst}))
+        self._note_proto(status.status)
+        self._open_zones = tuple(e.alias for e in status.exceptions if e.status == "0" and e.alias)
+        return status
+
+    async def snapshot(self, *, refresh: bool = False) -> Snapshot:
+        async with translate_errors(self.name, "reading the status"):
+            await self._ensure_connected()
+            online, note = True, ""
+            if refresh:
+                try:
+                    await self.check_panel()
+                except PanelUnavailable as exc:
+                    note = exc.message
+                    online = not isinstance(exc, PanelOffline)
+                    await self.cached_status()  # show what the cloud knows, and say why the panel did not answer
+            else:
+                await self.cached_status()
+            return Snapshot(
+                partitions=(self._partition(),),
+                zones=self._zones(),
+                troubles=self._troubles(),
+                capabilities=self.capabilities,
+                panel_name=self.alias,
+                online=online,
+                detail=note,
+                fetched_at=datetime.now(UTC),
+            )
+
+    def _partition(self) -> Partition:
+        state, words = mapping.proto_state(self._proto)
+        latest = self._latest(mapping.ALARM_TYPES | mapping.DISARM_TYPES | mapping.ARM_TYPES)
+        alarm_zone = None
+        if latest is not None and latest.type in mapping.ALARM_TYPES and state.is_armed:
+            state, alarm_zone = PartitionState.TRIGGERED, latest.device_name or None
+            words = f"alarm: {clean_text(latest.alias)} ({words})"
+        return Partition(
+            id=self.numinst,
+            name=clean_text(self.alias or self.numinst),
+            state=state,
+            detail=words,
+            ready=None if not self._open_zones else False,
+            open_zones=tuple(clean_text(z) for z in self._open_zones),
+            alarm_zone=alarm_zone,
+        )
+
+    def _latest(self, types: frozenset[int]) -> parse.ActivityRow | None:
+        rows = [r for r in self._activity.values() if r.type in types]
+        if not rows:
+            return None
+        return max(rows, key=lambda r: (r.time, _signal_order(r.id_signal)))
+
+    def _troubles(self) -> tuple[Trouble, ...]:
+        troubles = []
+        pairs = (
+            (frozenset({mapping.POWER_CUT}), frozenset({mapping.POWER_BACK}), TroubleKind.POWER, "Mains power lost"),
+            (mapping.COMM_FAILED, frozenset({mapping.COMM_BACK}), TroubleKind.COMMUNICATION, "Communication failure"),
+        )
+        for raised, cleared, kind, words in pairs:
+            latest = self._latest(raised | cleared)
+            if latest is not None and latest.type in raised:
+                since = self._time(latest.time)
+                troubles.append(Trouble(f"{kind.value}:{latest.id_signal}", kind, clean_text(latest.alias or words), since=since))
+        return tuple(troubles)
+
+    def _zones(self) -> tuple[Zone, ...]:
+        zones = []
+        for device in self.devices:
+            kind = _zone_kind(device.type)
+            zones.append(
+                Zone(
+                    id=device.id,
+                    name=clean_text(device.name or f"{device.type} {device.code}"),
+                    kind=kind,
+                    camera=kind is ZoneKind.CAMERA,
+                    partitions=(self.numinst,),
+                    detail=clean_text(device.type),
+                )
+            )
+        return tuple(zones)
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        caps = set(BASE_CAPABILITIES)
+        codes = set(self.client.capability_codes)
+        services = self.client.services
+        if "PERI" in codes or (services is not None and ("PERI" in services.requests or services.perimeter_partition)):
+            caps.add(Capability.ARM_PERIMETER)
+        if any(d.type in parse.CAMERA_TYPES and d.active for d in self.devices):
+            caps.add(Capability.PHOTO)
+        return frozenset(caps)
+
+    # ------------------------------------------------------------------ activity timeline
+
+    async def _read_activity(self, limit: int) -> list[parse.ActivityRow]:
+        """Newest page first; older pages only until `limit` rows are known (de-duplicated by idSignal)."""
+        if self._clock() - self._activity_at < self.activity_cache and (self._activity_complete or len(self._activity) >= limit):
+            return self._sorted_activity()
+        offset = 0
+        while True:
+            rows = parse.parse_activity(
+                await self.client.call(
+                    "ActV2Timeline",
+                    {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
+                )
+            )
+            known = sum(1 for r in rows if r.id_signal in self._activity)
+            for row in rows:
+                self._activity[row.id_signal] = row
+            if len(rows) < PAGE_ROWS:
+                self._activity_complete = True
+                break
+            if known or len(self._activity) >= limit:
+                break  # the rest is already known, or enough for the caller
+            offset += PAGE_ROWS
+        self._activity_at = self._clock()
+        ordered = self._sorted_activity()
+        for stale in ordered[max(limit, 500):]:
+            self._activity.pop(stale.id_signal, None)
+        return self._sorted_activity()
+
+    def _sorted_activity(self) -> list[parse.ActivityRow]:
+        # No source settles the server's order (§13.13): sort ourselves, newest first.
+        return sorted(self._activity.values(), key=lambda r: (r.time, _signal_order(r.id_signal)), reverse=True)
+
+    async def events(self, limit: int = 100) -> list[Event]:
+        async with translate_errors(self.name, "reading the activity log"):
+            await self._ensure_connected()
+            rows = await self._read_activity(limit)
+            events = []
+            for row in rows[:limit]:
+                event = self._event(row)
+                if event is not None:
+                    events.append(event)
+            return events
+
+    def _time(self, value: str) -> datetime | None:
+        try:
+            return mapping.parse_time(value, self._zone)
+        except ValueError:
+            return None
+
+    def _event(self, row: parse.ActivityRow) -> Event | None:
+        when = self._time(row.time)
+        if when is None:
+            return None
+        kind = mapping.activity_kind(row.type)
+        text = row.alias or f"activity {row.type}"
+        if kind is None:
+            kind = EventKind.SYSTEM
+            text = f"{text} (activity type {row.type})"
+        if row.exceptions:
+            names = ", ".join(f"{e.alias} ({mapping.exception_words(e.status)})" for e in row.exceptions if e.alias)
+            if names:
+                text = f"{text}: {names}"
+        who = row.user
+        if row.source:
+            who = f"{who} ({row.source})" if who else row.source
+        photo_ref = f"{row.id_signal}:{row.signal_type or row.type}" if row.img else ""
+        return Event(
+            id=row.id_signal,
+            time=when,
+            kind=kind,
+            text=clean_text(text),
+            who=clean_text(who),
+            zone=clean_text(row.device_name),
+            partition=self.numinst,
+            provider=self.name,
+            photo_ref=photo_ref,
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    def _check_partition(self, partition: str | None) -> None:
+        if partition is None or partition == self.numinst:
+            return
+        raise CommandRejected(f"no partition {partition!r}: a Securitas installation is one partition", provider=self.name)
+
+    async def arm(
+        self,
+        mode: ArmMode,
+        *,
+        partition: str | None = None,
+        code: str | None = None,
+        progress: ProgressCallback | None = None,
+        force: bool = False,
+    ) -> CommandResult:
+        timer = CommandTimer(progress)
+        async with translate_errors(self.name, f"arming {mode}"):
+            await self._ensure_connected()
+            self._check_partition(partition)
+            if mode is ArmMode.PERIMETER and Capability.ARM_PERIMETER not in self.capabilities:
+                raise NotSupported("this installation has no perimeter", provider=self.name)
+            current = mapping.proto_axes(self._proto)
+            if current is None and self._proto:
+                raise CommandRejected(
+                    f"the panel reports an unknown state ({self._proto!r}); disarm first or refresh", provider=self.name
+                )
+            target = mapping.arm_target(mode, current)
+            requests = mapping.arm_requests(target)
+            context = self._force if force else None
+            if context is not None and (context.request not in requests or self._clock() - context.at > FORCE_CONTEXT_TTL):
+                context = None
+            if context is not None:
+                return await self._operate("arm", context.request, target, timer, force=context)
+            try:
+                return await self._with_alternatives("arm", requests, target, timer)
+            except OpenZones as exc:
+                if not (force and exc.can_force and self._force is not None):
+                    raise
+                timer.report(CommandPhase.SENT, f"arming anyway with {', '.join(exc.zones) or 'zones'} open")
+                return await self._operate("arm", self._force.request, target, timer, force=self._force)
+
+    async def disarm(
+        self,
+        *,
+        partition: str | None = None,
+        code: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> CommandResult:
+        timer = CommandTimer(progress)
+        async with translate_errors(self.name, "disarming"):
+            await self._ensure_connected()
+            self._check_partition(partition)
+            requests = mapping.disarm_requests(mapping.proto_axes(self._proto), self.client.panel)
+            return await self._with_alternatives("disarm", requests, Axes(), timer)
+
+    async def _with_alternatives(self, action: str, requests: tuple[str, ...], target: Axes, timer: CommandTimer) -> CommandResult:
+        """Try request codes in order; only a refusal at submit (never reached the panel) moves to the next."""
+        for index, request in enumerate(requests):
+            try:
+                return await self._operate(action, request, target, timer)
+            except NotSupported:
+                if index == len(requests) - 1:
+                    raise
+                log.info("%s: %s not accepted by this panel; trying %s", self.name, request, requests[index + 1])
+        raise NotSupported(f"no way to {action} on this panel", provider=self.name)
+
+    async def _operate(
+        self, action: str, request: str, target: Axes, timer: CommandTimer, *, force: _ForceContext | None = None
+    ) -> CommandResult:
+        submit_op, poll_op = ("xSArmPanel", "ArmStatus") if action == "arm" else ("xSDisarmPanel", "DisarmStatus")
+        base = {"request": request, "numinst": self.numinst, "panel": self.client.panel}
+        submit_vars: dict[str, Any] = {**base, "currentStatus": self._proto}
+        poll_vars: dict[str, Any] = {**base, "currentStatus": self._proto} if action == "disarm" else {**base, "armAndLock": False}
+        if action == "arm":
+            submit_vars["armAndLock"] = False
+        if force is not None:
+            submit_vars.update(forceArmingRemoteId=force.reference_id, suid=force.suid)
+            poll_vars["forceArmingRemoteId"] = force.reference_id
+            self._force = None  # used once
+        async with self._lock:
+            await self.client.ensure_session(self.pacing.operation_margin)
+            timer.report(CommandPhase.SENT, f"sending {request}")
+            try:
+                submit = parse.parse_submit(await self.client.call(submit_op, submit_vars, retry_expired=False))
+            except ServerUnreachable:
+                raise  # never left this machine: not sent
+            except (ConnectionFailed, ProtocolError) as exc:
+                self._activity_at = -1e18
+                return timer.result(
+                    CommandPhase.UNKNOWN, f"no answer to {request} ({exc.message}); it may have been carried out — re-read the state"
+                )
+            if submit.res != "OK" or not submit.reference_id:
+                raise CommandRejected(_humanize(submit.msg) or f"{request} refused ({submit.res})", provider=self.name)
+            timer.report(CommandPhase.WAITING, _humanize(submit.msg) or "waiting for the panel")
+            poll_vars["referenceId"] = submit.reference_id
+            try:
+                reply = await self.client.poll(
+                    poll_op,
+                    poll_vars,
+                    interval=self.pacing.poll_interval,
+                    timeout=self.pacing.poll_timeout,
+                    waiting=lambda v: parse.parse_poll(v).waiting,
+                )
+            except ProviderError as exc:
+                # The panel has the command: whatever went wrong while following it, never send another.
+                self._activity_at = -1e18
+                return timer.result(
+                    CommandPhase.UNKNOWN,
+                    f"{request} was sent but its outcome could not be read ({exc.message}); re-read the state",
+                )
+            self._activity_at = -1e18
+            if reply is None:
+                return timer.result(
+                    CommandPhase.UNKNOWN,
+                    f"the panel did not confirm {request} within {self.pacing.poll_timeout:.0f} s; "
+                    "it may have been carried out — re-read the state",
+                )
+            poll = parse.parse_poll(reply)
+            if poll.res == "OK":
+                if poll.proto:
+                    self._note_proto(poll.proto)
+                state, words = mapping.proto_state(poll.proto)
+                if poll.proto and not mapping.reached(target, poll.proto):
+                    return timer.result(CommandPhase.FAILED, f"{request}: the panel reports {words}")
+                return timer.result(CommandPhase.DONE, f"{mapping.describe(target)}" if action == "arm" else "disarmed")
+            error = poll.error
+            if action == "arm" and error is not None and error.type in ("NON_BLOCKING", "ZONE"):
+                zones = await self._exceptions(error)
+                if error.allow_forcing:
+                    self._force = _ForceContext(request, error.reference_id or submit.reference_id, error.suid, zones, self._clock())
+                names = ", ".join(zones) or f"{error.exceptions_number} zone(s)"
+                timer.report(CommandPhase.FAILED, f"open zones: {names}")
+                raise OpenZones(
+                    f"cannot arm: {names} open" + ("" if error.allow_forcing else " (cannot be forced)"),
+                    zones=zones,
+                    can_force=error.allow_forcing,
+                    provider=self.name,
+                    vendor_code=error.code or None,
+                )
+            message = _humanize(poll.msg) or poll.res or "no answer"
+            if (error is not None and error.type == "TECHNICAL_ERROR") or "no_response" in poll.msg:
+                return timer.result(
+                    CommandPhase.UNKNOWN, f"{message}; the command may still have been carried out — re-read the state"
+                )
+            return timer.result(CommandPhase.FAILED, message)
+
+    async def _exceptions(self, error: parse.OperationError) -> tuple[str, ...]:
+        """xSGetExceptions (WAIT, then the list): the names of the open zones."""
+        try:
+            reply = await self.client.poll(
+                "xSGetExceptions",
+                {"numinst": self.numinst, "panel": self.client.panel, "referenceId": error.reference_id, "suid": error.suid},
+                interval=self.pacing.poll_interval,
+                timeout=min(self.pacing.poll_timeout, 30.0),
+                waiting=lambda v: parse.parse_exceptions(v).res == "WAIT",
+            )
+        except ProviderError as exc:
+            log.info("%s: could not list the open zones (%s)", self.name, exc)
+            return ()
+        if reply is None:
+            return ()
+        return tuple(clean_text(e.alias) for e in parse.parse_exceptions(reply).exceptions if e.alias)
+
+    # ------------------------------------------------------------------ photos
+
+    def _camera(self, zone: str) -> parse.Device:
+        device = next((d for d in self.devices if zone in (d.id, d.name)), None)
+        if device is None:
+            raise CommandRejected(f"no device {zone!r} in this installation", provider=self.name)
+        if device.type not in parse.CAMERA_TYPES:
+            raise NotSupported(f"{device.name or zone} has no camera", provider=self.name)
+        return device
+
+    def _zone_id(self, device: parse.Device) -> str:
+        return device.zone_id or f"{device.type}{int(device.code):02d}" if device.code.isdigit() else device.zone_id
+
+    async def _thumbnail(self, device: parse.Device) -> parse.Thumbnail:
+        return parse.parse_thumbnail(
+            await self.client.call(
+                "mkGetThumbnail",
+                {"numinst": self.numinst, "panel": self.client.panel, "device": device.type, "zoneId": self._zone_id(device), "idSignal": None},
+            )
+        )
+
+    async def request_photo(self, zone: str, *, progress: ProgressCallback | None = None) -> CommandResult:
+        """Baseline thumbnail, RequestImages, poll its status, then the new thumbnail's full images."""
+        timer = CommandTimer(progress)
+        async with translate_errors(self.name, "requesting photos"):
+            await self._ensure_connected()
+            device = self._camera(zone)
+            async with self._lock:
+                await self.client.ensure_session(self.pacing.operation_margin)
+                baseline = await self._thumbnail(device)
+                devices = [int(device.code)] if device.code.isdigit() else []
+                timer.report(CommandPhase.SENT, "asking the camera")
+                variables = {
+                    "numinst": self.numinst,
+                    "panel": self.client.panel,
+                    "devices": devices,
+                    "resolution": 0,
+                    "mediaType": 1,
+                    "deviceType": parse.CAMERA_TYPES[device.type],
+                }
+                try:
+                    submit = parse.parse_submit(await self.client.call("RequestImages", variables, retry_expired=False))
+                except ServerUnreachable:
+                    raise
+                except (ConnectionFailed, ProtocolError) as exc:
+                    return timer.result(CommandPhase.UNKNOWN, f"no answer to the photo request ({exc.message})")
+                self.client.note_photo()
+                if submit.res != "OK":
+                    raise CommandRejected(_humanize(submit.msg) or "photo request refused", provider=self.name)
+                timer.report(CommandPhase.WAITING, "the camera is taking pictures")
+                reply = await self.client.poll(
+                    "RequestImagesStatus",
+                    {"numinst": self.numinst, "panel": self.client.panel, "devices": devices, "referenceId": submit.reference_id},
+                    interval=self.pacing.photo_interval,
+                    timeout=self.pacing.photo_timeout,
+                    waiting=_photo_waiting,
+                )
+                if reply is None:
+                    return timer.result(CommandPhase.UNKNOWN, "the camera did not finish in time; the photos may still arrive")
+                row = parse.obj(reply, "xSRequestImagesStatus")
+                if parse.text(row.get("res")) == "ERROR":
+                    return timer.result(CommandPhase.FAILED, _humanize(parse.text(row.get("msg"))) or "the camera failed")
+                # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
+                deadline = self._clock() + 30.0
+                thumbnail = await self._thumbnail(device)
+                while not _newer(thumbnail, baseline):
+                    if self._clock() + self.pacing.photo_interval > deadline:
+                        return timer.result(CommandPhase.UNKNOWN, "the photos were taken but are not available yet")
+                    await asyncio.sleep(self.pacing.photo_interval)
+                    thumbnail = await self._thumbnail(device)
+                photos = await self._full_images(thumbnail.id_signal, thumbnail.signal_type or "16", device.id, thumbnail.timestamp)
+                if not photos and thumbnail.image:
+                    photos = [Photo(device.id, self._time(thumbnail.timestamp) or datetime.now(UTC), thumbnail.image, 0, self.name)]
+                self._activity_at = -1e18
+                return timer.result(CommandPhase.DONE, f"{len(photos)} photo(s)", tuple(photos))
+
+    async def _full_images(self, id_signal: str, signal_type: str, zone: str, stamp: str) -> list[Photo]:
+        value = await self.client.call(
+            "mkGetPhotoImages", {"numinst": self.numinst, "idSignal": id_signal, "signalType": signal_type, "panel": self.client.panel}
+        )
+        when = self._time(stamp) or datetime.now(UTC)
+        photos = []
+        for photo_set in parse.parse_photo_images(value):
+            device = next((d for d in self.devices if d.code == photo_set.device_code), None)
+            zone_id = device.id if device is not None else zone
+            for index, image in enumerate(photo_set.images):
+                photos.append(Photo(zone_id, when, image, index, self.name))
+        return photos
+
+    async def photos(self, event: Event) -> list[Photo]:
+        if not event.photo_ref:
+            raise NotSupported("this event has no photos", provider=self.name)
+        async with translate_errors(self.name, "fetching photos"):
+            await self._ensure_connected()
+            id_signal, _, signal_type = event.photo_ref.partition(":")
+            zone = next((d.id for d in self.devices if d.name == event.zone), event.zone)
+            photos = await self._full_images(id_signal, signal_type or "16", zone, "")
+            return [Photo(p.zone, event.time, p.jpeg, p.index, p.provider) for p in photos]
+
+
+def _newer(thumbnail: parse.Thumbnail, baseline: parse.Thumbnail) -> bool:
+    """A new capture: another signal than the baseline's, or a later timestamp (string order, §7.5)."""
+    if not thumbnail.id_signal or not thumbnail.timestamp:
+        return False
+    return thumbnail.id_signal != baseline.id_signal or thumbnail.timestamp > baseline.timestamp
+
+
+def _photo_waiting(value: Any) -> bool:
+    row = parse.obj(value, "xSRequestImagesStatus")
+    return parse.text(row.get("res")) == "WAIT" or "processing" in parse.text(row.get("msg")).lower()
+
+
+def _signal_order(id_signal: str) -> int:
+    return int(id_signal) if id_signal.isdigit() else 0
+
+
+def _zone_kind(device_type: str) -> ZoneKind:
+    kind = device_type.upper()
+    if kind in parse.CAMERA_TYPES:
+        return ZoneKind.CAMERA
+    return {"MG": ZoneKind.CONTACT, "XR": ZoneKind.MOTION, "XP": ZoneKind.MOTION, "VV": ZoneKind.KEYPAD, "SR": ZoneKind.SIREN}.get(
+        kind, ZoneKind.OTHER
+    )
+
+
+_MESSAGES = {
+    "alarm-manager.processed.request": "request sent",
+    "alarm-manager.processing.request": "waiting for the panel",
+    "alarm-manager.error_no_response_to_request": "the panel did not answer",
+    "alarm-manager.error_protom_session": "the panel could not be reached",
+    "alarm-manager.alarm_process_error": "the alarm is busy",
+    "alarm-manager.status_inventory_error": "the panel could not report its state",
+}
+
+
+def _humanize(msg: str) -> str:
+    """Server `msg` keys into words; other text as given (display text only, never a state source)."""
+    msg = msg.strip()
+    if msg in _MESSAGES:
+        return _MESSAGES[msg]
+    if msg.startswith("alarm-manager.error_mg_open_zone"):
+        return "a zone is open"
+    if msg.startswith("alarm-manager.usm"):
+        return "this mode is not configured on the panel"
+    return clean_text(msg)
+
+
+__all__ = ["AccountBlocked", "OwaClient", "Pacing", "SecuritasProvider", "TwoFactorRequired", "WrongOneTimeCode"]
