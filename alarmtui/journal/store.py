@@ -699,7 +699,7 @@ class Journal:
                 if time.monotonic() >= next_prune and not pending_rows:
                     next_prune = time.monotonic() + self.PRUNE_EVERY
                     self._guarded(lambda: writer.prune(self._now() - self.retention), "apply the retention")
-                batch = self._next_batch(timeout=retry_delay if pending_rows else None)
+                batch = self._next_batch(timeout=retry_delay if pending_rows or pending_memory else None)
                 for item in batch:
                     if item is _STOP:
                         stopping = True

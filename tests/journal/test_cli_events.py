@@ -139,3 +139,17 @@ url = "json://127.0.0.1:9/n0body-here"
         assert receiver.posts[0]["title"] == "alarmtui test"
     finally:
         await runner.cleanup()
+
+
+def test_events_and_the_journal_import_neither_textual_nor_pillow(journaled: Path) -> None:
+    script = (
+        "import sys\n"
+        "import alarmtui.journal.store, alarmtui.notify.notifier\n"
+        "from alarmtui.cli import main\n"
+        f"code = main(['events', '--config', {str(journaled)!r}, '--grep', 'hall'])\n"
+        "heavy = sorted(m for m in ('textual', 'PIL', 'term_image') if m in sys.modules)\n"
+        "assert code == 0 and not heavy, (code, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Burglary alarm" in result.stdout

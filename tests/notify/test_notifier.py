@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class Receiver:
     stall: float = 0.0
     attempts: int = 0
     got: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    """Ends a stall early."""
 
     def url(self, path: str = "hook", auth: str = "") -> str:
         return f"json://{auth}127.0.0.1:{self.port}/{path}"
@@ -52,7 +55,8 @@ class Receiver:
         self.attempts += 1
         body = await request.json()
         if self.stall:
-            await asyncio.sleep(self.stall)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), self.stall)
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.Response(status=500, text="try later")
@@ -190,14 +194,16 @@ async def test_a_target_that_never_answers_is_given_up_after_the_retries(receive
 
 async def test_a_stalled_target_delays_nobody_else(receiver: Receiver) -> None:
     slow, slow_runner = await start_receiver()
-    slow.stall = 3.0
+    slow.stall = 30.0
     try:
         notifier = await notifier_for(Target(slow.url(), number=1), Target(receiver.url(), number=2))
         notifier.feed(snap(PartitionState.ARMED_AWAY))
         notifier.feed(snap(PartitionState.TRIGGERED))  # returns at once: delivery is in the background
         assert receiver.posts == [] and slow.posts == []
-        await receiver.wait_posts(1, timeout=2.5)  # the healthy target has it while the slow one still waits
-        assert slow.posts == []
+        await receiver.wait_posts(1, timeout=20)  # the healthy target has it while the slow one still waits
+        assert slow.posts == [] and slow.attempts == 1
+        slow.release.set()
+        await slow.wait_posts(1)
         await notifier.close()
     finally:
         await slow_runner.cleanup()
