@@ -584,6 +584,11 @@ class Journal:
         self.written = 0
         self.dropped = 0
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Journal:
+        """The journal the config asks for (`journal`, `journal_retention`), not yet started."""
+        return cls(settings.journal or default_journal_path(), retention=settings.journal_retention)
+
     # -- life cycle
 
     def start(self) -> None:

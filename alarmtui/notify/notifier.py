@@ -263,6 +263,11 @@ class Notifier:
         self.sent: list[tuple[str, Message]] = []
         """(target label, message) delivered, newest last (capped): for the service's status."""
 
+    @classmethod
+    def from_settings(cls, settings: Any, **kw: Any) -> Notifier:
+        """A notifier for the config's `[[notify]]` targets (none: it does nothing)."""
+        return cls(targets_from_settings(settings.notify), **kw)
+
     # -- life cycle
 
     def start(self) -> None:
@@ -434,6 +439,9 @@ class Notifier:
     def _dispatch(self, message: Message) -> None:
         for target in self.targets:
             if message.kind in target.events or message.kind == "test":
+                if not self._tasks:
+                    with contextlib.suppress(RuntimeError):  # fed before start(), inside the loop: start now
+                        self.start()
                 queue = self._queues.get(target.number)
                 if queue is None:
                     log.warning("notify: %s dropped for %s: the notifier is not started", message.kind, target.label)

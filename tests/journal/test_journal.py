@@ -329,3 +329,23 @@ def test_the_reader_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None:
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(JournalError):
         JournalReader(foreign)
+
+
+def test_built_from_the_settings(tmp_path: Path) -> None:
+    from alarmtui.notify.notifier import Notifier
+    from alarmtui.settings import Settings
+
+    settings = Settings(
+        journal=tmp_path / "j.sqlite3",
+        journal_retention="90d",
+        notify=[{"url": "ntfys://ntfy.example.org/t0pic", "events": ["alarm", "tamper"]}, {"url": "json://localhost/x"}],
+    )
+    journal = Journal.from_settings(settings)
+    assert journal.path == tmp_path / "j.sqlite3" and journal.retention == timedelta(days=90)
+    assert Journal.from_settings(Settings()).path == default_journal_path()
+    notifier = Notifier.from_settings(settings)
+    assert [(t.label, sorted(t.events)) for t in notifier.targets] == [
+        ("target 1 (ntfys)", ["alarm", "tamper"]),
+        ("target 2 (json)", ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"]),
+    ]
+    assert "t0pic" not in repr(notifier.targets) + repr(settings)

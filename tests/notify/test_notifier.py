@@ -260,3 +260,13 @@ async def test_send_test_reports_each_target(receiver: Receiver) -> None:
 
 def test_every_documented_kind_is_known() -> None:
     assert set(NOTIFY_EVENTS) == {"alarm", "entry_delay", "tamper", "power", "offline", "login_refused", "command_failed", "armed", "disarmed"}
+
+
+async def test_fed_before_start_it_starts_itself(receiver: Receiver) -> None:
+    notifier = Notifier([Target(receiver.url(), frozenset({"entry_delay"}))], settle=0)
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(snap(PartitionState.PENDING))  # an entry delay: someone came in
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    assert post["title"] == "Entry delay — powermaster"
+    await notifier.close()
