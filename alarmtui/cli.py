@@ -413,6 +413,8 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
     except JournalError as exc:
         print(f"alarmtui: {exc}; asking the vendors instead", file=sys.stderr)
         return None
+    if 0 < len(wanted.grep) < 3:
+        print("alarmtui: a --grep of one or two characters searches only the newest 50,000 entries", file=sys.stderr)
     try:
         providers = [p.strip() for p in args.provider.split(",")] if args.provider else None
         entries = reader.search(
