@@ -58,7 +58,7 @@ from alarmtui.poller import PollerUpdate
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = timedelta(days=730)
-SHORT_GREP_WINDOW = 50_000
+SHORT_GREP_WINDOW = 20_000
 """A grep of one or two characters searches only this many of the newest (otherwise matching) entries."""
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -152,7 +152,7 @@ def main() -> None:
         ("events --grep tamper --limit 50", {"grep": "tamper", "limit": 50}),
         ("events --grep alice --limit 50", {"grep": "alice", "limit": 50}),
         ("events --grep 'no such text' (no match)", {"grep": "no such text", "limit": 50}),
-        ("events --grep 'zz' (2 chars, no match: scans newest 50k)", {"grep": "zz", "limit": 50}),
+        ("events --grep 'zz' (2 chars, no match: scans newest 20k)", {"grep": "zz", "limit": 50}),
         ("events --since 2d --kind alarm", {"since": datetime.now(UTC) - timedelta(days=2), "kinds": ["alarm"], "limit": 50}),
         ("events --provider office --kind arm,alarm", {"providers": ["office"], "kinds": ["arm", "alarm"], "limit": 50}),
         ("events --grep tamper --provider cottage --since 30d", {"grep": "tamper", "providers": ["cottage"], "since": datetime.now(UTC) - timedelta(days=30), "limit": 50}),
