@@ -777,8 +777,10 @@ class Journal:
             else:
                 update, origin = item
                 changes = tracker.changes(update, origin)
+            # Older than the retention: it would be pruned and, re-read from the vendor's log, journaled again.
+            oldest = self._now() - self.retention
             for change in changes:
-                rows.extend(rows_for(change))
+                rows.extend(row for row in rows_for(change) if as_utc(row.time) >= oldest)
         except Exception:  # one strange update must not stop the journal
             log.exception("journal: could not derive entries from an update")
 
