@@ -86,6 +86,8 @@ def timed(fn, repeat: int = 7) -> list[float]:  # type: ignore[no-untyped-def]
 
 async def through_journal(path: Path, count: int) -> float:
     """Insert `count` events the way the engine does: EventsUpdate -> record() -> writer thread."""
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
     journal = Journal(path)
     journal.start()
     await journal.started()
