@@ -335,7 +335,7 @@ class Notifier:
                 self._last_sent.pop(("alarm", provider), None)  # a new alarm after a disarm is news at once
             yield Message("alarm", provider, "ALARM", where, change.time), ("alarm", provider)
             return
-        if change.old is PartitionState.TRIGGERED:
+        if change.old is PartitionState.TRIGGERED or change.new is PartitionState.DISARMED:
             self._alarm_active.discard(provider)
         if change.new is PartitionState.PENDING:
             yield Message("entry_delay", provider, "Entry delay", where, change.time), ("entry_delay", provider, change.partition)
@@ -381,6 +381,7 @@ class Notifier:
         text = event.text.casefold()
         where = ", ".join(p for p in (event.partition, f"zone {event.zone}" if event.zone else "", event.text) if p)
         if event.kind is EventKind.ALARM:
+            self._alarm_active.add(change.provider)  # the panel's own TRIGGERED state, if it follows, is the same alarm
             yield Message("alarm", change.provider, "ALARM", where, when, who=event.who), ("alarm", change.provider)
         elif event.kind is EventKind.TROUBLE and "tamper" in text:
             yield Message("tamper", change.provider, "Tamper", where, when), ("tamper", change.provider, event.zone or event.text)
