@@ -20,7 +20,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         if key.startswith("ALARMTUI_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # Securitas keeps its device identity there
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # device identities, journal: never the developer's own
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
 
 
