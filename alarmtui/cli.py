@@ -4,6 +4,7 @@
     alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
     alarmtui status [--json]                     every configured provider's state
     alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+    alarmtui serve                               the engine as a service; views attach to it
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argpa
     parser.add_argument("--config", metavar="FILE", help="config file (default: $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)", **extra)
     parser.add_argument("--demo", action="store_true", help="use the embedded simulated clouds instead of the config", **extra)
     parser.add_argument("--log-file", metavar="FILE", type=Path, help="write a debug log here (secrets are redacted)", **extra)
+    parser.add_argument("--standalone", action="store_true", help="work in-process even when `alarmtui serve` is running", **extra)
     return parser
 
 
@@ -128,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--json", action="store_true", help="machine-readable output")
     events.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
 
+    sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
+
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
     photo.add_argument("zone", help="zone id or name of a camera zone")
     photo.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write the JPEGs to")
@@ -144,8 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "sim":
             return run_sim(args)
+        if args.command == "serve":
+            return run_serve(args)
+        service = find_service(args)
         if args.command is None:
-            return run_dashboard_command(args)
+            return run_dashboard_command(args, service)
+        if service is not None:
+            from alarmtui.service.views import run_attached
+
+            setup_logging(args.log_file)
+            return asyncio.run(run_attached(args, service))
         return asyncio.run(run_headless(args))
     except UsageError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
@@ -175,8 +187,43 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     yield loaded.settings
 
 
-def run_dashboard_command(args: argparse.Namespace) -> int:
+def find_service(args: argparse.Namespace) -> Any:
+    """The running service for this config (views attach to it), or None: work in-process."""
+    if args.standalone or args.demo or args.command not in ATTACHABLE:
+        return None
+    from alarmtui.service.attach import find_service as find
+
+    return find(args.config)
+
+
+ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from alarmtui.service.main import serve
+
+    if args.demo:
+        raise UsageError("serve watches the configured providers; start `alarmtui sim --write-config FILE` for a demo config")
+    loaded = load_settings(args.config, required=True)
+    for warning in loaded.warnings:
+        print(f"alarmtui: warning: {warning}", file=sys.stderr)
+    if not loaded.settings.providers:
+        raise UsageError(f"{loaded.path}: no [[providers]] configured")
+    return serve(loaded.settings, loaded.path, log_file=args.log_file or loaded.settings.log_file)
+
+
+def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     from alarmtui.ui.app import run_dashboard
+
+    if service is not None:
+        from alarmtui.engine.attached import AttachedEngine
+
+        loaded = load_settings(args.config, required=True)  # theme, keymap, confirmations: the view's own
+        setup_logging(args.log_file or loaded.settings.log_file)
+        run_dashboard(
+            loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello)
+        )
+        return Exit.OK
 
     if args.demo:
         from alarmtui.demo import DemoEnvironment
@@ -295,28 +342,32 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     worst = Exit.OK
     out: list[dict[str, Any]] = []
     for config, snapshot, error in results:
-        entry: dict[str, Any] = {"name": config.name, "kind": config.kind, "online": False, "error": None}
         if error is not None:
-            entry["error"] = str(error)
-            entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
             if worst == Exit.OK:
                 worst = exit_code_for(error)
             if not args.json:
                 report_error(error)
-        else:
-            assert snapshot is not None
-            body = snapshot_json(snapshot)
-            if args.partition:
-                body["partitions"] = [p for p in body["partitions"] if p["id"] == args.partition]
-                body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
-            entry.update(body)
-            entry["online"] = snapshot.online
-        out.append(entry)
+        out.append(status_entry(args, config.name, config.kind, snapshot, None if error is None else str(error)))
     if args.json:
         print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
     else:
         print_status(out)
     return worst
+
+
+def status_entry(args: argparse.Namespace, name: str, kind: str, snapshot: Snapshot | None, error: str | None) -> dict[str, Any]:
+    """One provider in `status` output (the same whether read here or answered by the service)."""
+    entry: dict[str, Any] = {"name": name, "kind": kind, "online": False, "error": error}
+    if snapshot is None:
+        entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
+        return entry
+    body = snapshot_json(snapshot)
+    if args.partition:
+        body["partitions"] = [p for p in body["partitions"] if p["id"] == args.partition]
+        body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
+    entry.update(body)
+    entry["online"] = snapshot.online
+    return entry
 
 
 def print_status(entries: list[dict[str, Any]]) -> None:
@@ -438,7 +489,10 @@ async def _send(args: argparse.Namespace, provider: Provider, code: str | None, 
 
 async def resolve_zone(provider: Provider, wanted: str) -> str:
     """Accept a zone id or (case-insensitively) its name."""
-    snapshot = await provider.snapshot()
+    return zone_id_in(await provider.snapshot(), wanted, provider.name)
+
+
+def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
     for zone in snapshot.zones:
         if zone.id == wanted:
             return zone.id
@@ -446,7 +500,7 @@ async def resolve_zone(provider: Provider, wanted: str) -> str:
     if len(matches) == 1:
         return matches[0].id
     known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
-    raise UsageError(f"{provider.name} has no zone {wanted!r}; zones: {known}")
+    raise UsageError(f"{provider} has no zone {wanted!r}; zones: {known}")
 
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:

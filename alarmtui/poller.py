@@ -86,6 +86,9 @@ class ProviderStatus:
     retry_in: float | None = None
     """Seconds until the next attempt, while backing off."""
     failures: int = 0
+    requests_last_hour: int | None = None
+    """Vendor requests in the last hour, and the ceiling the engine keeps under (None: not counted)."""
+    request_ceiling: int | None = None
 
 
 class CommandBusy(Exception):
