@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import enum
@@ -20,7 +19,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from alarmtui import __version__
 from alarmtui.domain import (
@@ -31,20 +30,14 @@ from alarmtui.domain import (
     Event,
     Snapshot,
 )
-from alarmtui.domain.serialize import event_json, snapshot_json
+from alarmtui.domain.serialize import event_json, status_entry
 from alarmtui.logging_setup import quiet_term_image, setup_logging
-from alarmtui.providers import (
-    AuthenticationFailed,
-    ConnectionFailed,
-    PanelUnavailable,
-    ProtocolError,
-    Provider,
-    ProviderError,
-    RateLimited,
-    SessionExpired,
-    create_provider,
-)
-from alarmtui.settings import Settings, SettingsError, load_settings, write_config
+
+# Providers (httpx and every vendor) and settings (pydantic) load where they are needed: a `status`
+# answered by the service must start, ask and print within a quarter second.
+if TYPE_CHECKING:
+    from alarmtui.providers import Provider, ProviderError
+    from alarmtui.settings import Settings
 
 
 class Exit(enum.IntEnum):
@@ -61,6 +54,15 @@ class Exit(enum.IntEnum):
 
 
 def exit_code_for(error: ProviderError) -> Exit:
+    from alarmtui.providers import (
+        AuthenticationFailed,
+        ConnectionFailed,
+        PanelUnavailable,
+        ProtocolError,
+        RateLimited,
+        SessionExpired,
+    )
+
     if isinstance(error, AuthenticationFailed | SessionExpired):
         return Exit.AUTH
     if isinstance(error, RateLimited):
@@ -157,12 +159,17 @@ def main(argv: list[str] | None = None) -> int:
             from alarmtui.service.views import run_attached
 
             setup_logging(args.log_file)
-            return asyncio.run(run_attached(args, service))
+            return run_attached(args, service)
+        import asyncio  # here, not at the top: see the note above on start-up time
+
         return asyncio.run(run_headless(args))
     except UsageError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
         return Exit.USAGE
-    except SettingsError as exc:
+    except Exception as exc:
+        settings_module = sys.modules.get("alarmtui.settings")  # raised from there, so loaded
+        if settings_module is None or not isinstance(exc, settings_module.SettingsError):
+            raise
         print(f"alarmtui: {exc}", file=sys.stderr)
         return Exit.USAGE
     except KeyboardInterrupt:
@@ -181,6 +188,8 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
         finally:
             env.stop()
         return
+    from alarmtui.settings import load_settings
+
     loaded = load_settings(args.config, required=True)
     for warning in loaded.warnings:
         print(f"alarmtui: warning: {warning}", file=sys.stderr)
@@ -201,6 +210,7 @@ ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
 
 def run_serve(args: argparse.Namespace) -> int:
     from alarmtui.service.main import serve
+    from alarmtui.settings import load_settings
 
     if args.demo:
         raise UsageError("serve watches the configured providers; start `alarmtui sim --write-config FILE` for a demo config")
@@ -213,6 +223,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
+    from alarmtui.settings import load_settings
     from alarmtui.ui.app import run_dashboard
 
     if service is not None:
@@ -247,6 +258,9 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alarmtui.settings import write_config
     from alarmtui.simulators.host import CLOUD_CLASSES, SimHost, create_cloud
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -325,6 +339,8 @@ def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
 
 
 async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, ProviderError | None]:
+    from alarmtui.providers import ProviderError, create_provider
+
     provider = create_provider(config)
     try:
         await provider.connect()
@@ -338,6 +354,8 @@ async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, Pro
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     configs = pick_configs(args, settings, single=False)
+    import asyncio
+
     results = await asyncio.gather(*(_read_one(c, args.quick) for c in configs))
     worst = Exit.OK
     out: list[dict[str, Any]] = []
@@ -347,27 +365,12 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                 worst = exit_code_for(error)
             if not args.json:
                 report_error(error)
-        out.append(status_entry(args, config.name, config.kind, snapshot, None if error is None else str(error)))
+        out.append(status_entry(config.name, config.kind, snapshot, None if error is None else str(error), args.partition))
     if args.json:
         print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
     else:
         print_status(out)
     return worst
-
-
-def status_entry(args: argparse.Namespace, name: str, kind: str, snapshot: Snapshot | None, error: str | None) -> dict[str, Any]:
-    """One provider in `status` output (the same whether read here or answered by the service)."""
-    entry: dict[str, Any] = {"name": name, "kind": kind, "online": False, "error": error}
-    if snapshot is None:
-        entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
-        return entry
-    body = snapshot_json(snapshot)
-    if args.partition:
-        body["partitions"] = [p for p in body["partitions"] if p["id"] == args.partition]
-        body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
-    entry.update(body)
-    entry["online"] = snapshot.online
-    return entry
 
 
 def print_status(entries: list[dict[str, Any]]) -> None:
@@ -393,6 +396,8 @@ def print_status(entries: list[dict[str, Any]]) -> None:
 
 
 async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.providers import ProviderError, create_provider
+
     configs = pick_configs(args, settings, single=False)
 
     async def read(config: Any) -> tuple[list[Event], ProviderError | None]:
@@ -405,6 +410,8 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
             return [], exc
         finally:
             await provider.close()
+
+    import asyncio
 
     results = await asyncio.gather(*(read(c) for c in configs))
     merged: list[Event] = sorted((e for events, _ in results for e in events), key=lambda e: e.time, reverse=True)[: args.limit]
@@ -461,6 +468,8 @@ def _progress_printer() -> Callable[[CommandProgress], None]:
 
 
 async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.providers import ProviderError, create_provider
+
     (config,) = pick_configs(args, settings, single=True)
     provider = create_provider(config)
     progress = _progress_printer()

@@ -6,8 +6,6 @@ import dataclasses
 import functools
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
-
 from alarmtui.domain.command import Command
 from alarmtui.domain.model import Event, Partition, Snapshot, Trouble, User, Zone
 
@@ -67,6 +65,23 @@ def event_json(e: Event) -> dict[str, Any]:
     }
 
 
+def status_entry(
+    name: str, kind: str, snapshot: Snapshot | None, error: str | None, partition: str | None = None
+) -> dict[str, Any]:
+    """One provider in `status --json` (the same whether read in-process or answered by the service)."""
+    entry: dict[str, Any] = {"name": name, "kind": kind, "online": False, "error": error}
+    if snapshot is None:
+        entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
+        return entry
+    body = snapshot_json(snapshot)
+    if partition:
+        body["partitions"] = [p for p in body["partitions"] if p["id"] == partition]
+        body["zones"] = [z for z in body["zones"] if partition in z["partitions"] or not z["partitions"]]
+    entry.update(body)
+    entry["online"] = snapshot.online
+    return entry
+
+
 def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "panel": snapshot.panel_name,
@@ -87,7 +102,9 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
 
 
 @functools.cache
-def _wire_model(kind: Any) -> type[BaseModel]:
+def _wire_model(kind: Any) -> Any:
+    from pydantic import ConfigDict, create_model  # here: `status --json` answered by the service never needs it
+
     return create_model(
         f"Wire{getattr(kind, '__name__', 'Value')}",
         __config__=ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", arbitrary_types_allowed=False),
@@ -102,6 +119,8 @@ def to_wire(value: Any, kind: Any) -> Any:
 
 def from_wire(data: Any, kind: Any) -> Any:
     """The domain object back from `to_wire`'s data; any mismatch raises `ValueError`."""
+    from pydantic import ValidationError
+
     try:
         return _wire_model(kind).model_validate({"value": data}).value
     except ValidationError as exc:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alarmtui.service.paths import config_fingerprint, configured_socket, socket_path
+from alarmtui.service.quick import get_json
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
 
@@ -35,13 +36,12 @@ def find_service(config: str | Path | None, *, quiet: bool = False) -> ServiceTa
     """The service serving this config, or None (then the caller works in-process)."""
     config_file = resolve_config_file(config)
     path = socket_path(configured_socket(config_file))
-    from alarmtui.service.client import socket_exists
-
     if not socket_exists(path):
         return None
-    hello = asyncio.run(_hello(path))
-    if hello is None:
+    answer = get_json(path, "/v1/hello", timeout=2.0)
+    if answer is None or answer[0] != 200:
         return None
+    hello = answer[1]
     if hello.get("config") != config_fingerprint(config_file):
         if not quiet:
             print(
@@ -52,11 +52,14 @@ def find_service(config: str | Path | None, *, quiet: bool = False) -> ServiceTa
     return ServiceTarget(path, hello)
 
 
-async def _hello(path: Path) -> dict[str, Any] | None:
-    from alarmtui.service.client import ServiceClient, ServiceUnavailable
+def socket_exists(path: Path) -> bool:
+    try:
+        return stat.S_ISSOCK(path.stat().st_mode)
+    except OSError:
+        return False
 
-    async with ServiceClient(path, timeout=2.0) as client:
-        try:
-            return await client.hello()
-        except ServiceUnavailable:
-            return None
+
+def quick_status(target: ServiceTarget, config: str | Path | None, provider: str | None, partition: str | None) -> tuple[int, dict[str, Any]] | None:
+    """`status --json` as the service renders it: (HTTP status, body), or None if it stopped answering."""
+    params = {"provider": provider, "partition": partition, "config": config_fingerprint(resolve_config_file(config))}
+    return get_json(target.socket, "/v1/status", params, timeout=40.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,6 @@ BASE_URL = "http://alarmtui.service"
 
 class ServiceUnavailable(Exception):
     """No service answers on the socket (not running, stopped, or it went away mid-request)."""
-
-
-def socket_exists(path: Path) -> bool:
-    try:
-        return stat.S_ISSOCK(path.stat().st_mode)
-    except OSError:
-        return False
 
 
 class ServiceClient:

@@ -4,6 +4,7 @@ HTTP over the socket (aiohttp `web.UnixSite`):
 
     GET  /v1/hello     who serves which config: {service, version, pid, config, providers}
     GET  /v1/state     every provider's current state, as a list of updates
+    GET  /v1/status    `alarmtui status --json`, ready made (?provider=, ?partition=, ?config= to check)
     GET  /v1/feed      server-sent events: the current state at once, then every update live
     POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
     POST /v1/refresh   {"provider": name or null}: one read of the panel, shared by every view
@@ -35,13 +36,15 @@ from aiohttp import web
 from alarmtui import __version__
 from alarmtui.engine.base import Engine
 from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
-from alarmtui.domain.serialize import command_from_wire
-from alarmtui.poller import CommandBusy, PollerUpdate
+from alarmtui.domain.serialize import command_from_wire, status_entry
+from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
 
 log = logging.getLogger(__name__)
 
 FEED_QUEUE = 1000
 """Updates a slow view may fall behind by before it is dropped (it re-attaches and gets the state afresh)."""
+FIRST_STATE_TIMEOUT = 30.0
+"""How long a `status` waits for a provider the service is still connecting to."""
 CLOSE_TIMEOUT = 5.0
 """On SIGTERM, seconds to log out of every vendor."""
 
@@ -150,6 +153,7 @@ class Service:
             [
                 web.get("/v1/hello", self.hello),
                 web.get("/v1/state", self.state),
+                web.get("/v1/status", self.status),
                 web.get("/v1/feed", self.feed),
                 web.post("/v1/command", self.command),
                 web.post("/v1/refresh", self.refresh),
@@ -192,6 +196,35 @@ class Service:
     async def state(self, request: web.Request) -> web.Response:
         updates = [update_to_wire(u) for state in self.engine.states.values() for u in state.replay()]
         return web.json_response({**self._hello(), "updates": updates})
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What `status --json` prints, from the state at hand: no vendor request.
+
+        A provider the service is still connecting to is waited for (a while), so a
+        `status` right after start-up shows the panel rather than "connecting".
+        """
+        config = request.query.get("config")
+        if config is not None and config != self.config:
+            return web.json_response({"error": "other_config", "message": "this service watches another config"}, status=409)
+        wanted = request.query.get("provider")
+        if wanted is not None and wanted not in self.engine.providers:
+            known = ", ".join(self.engine.providers) or "none"
+            return web.json_response({"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404)
+        names = [wanted] if wanted else list(self.engine.providers)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FIRST_STATE_TIMEOUT
+        while not all(self._settled(n) for n in names) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        entries = []
+        for name in names:
+            state = self.engine.states[name]
+            error = None if state.snapshot is not None else (state.status.reason or "not connected yet")
+            entries.append(status_entry(name, state.status.kind, state.snapshot, error, request.query.get("partition")))
+        return web.json_response({"providers": entries})
+
+    def _settled(self, name: str) -> bool:
+        state = self.engine.states[name]
+        return state.snapshot is not None or (state.status.state is LinkState.OFFLINE and state.status.failures > 0)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})

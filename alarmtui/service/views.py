@@ -7,24 +7,56 @@ They print exactly what their in-process versions print (the same helpers in
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alarmtui.domain import ArmMode, Command, CommandAction, CommandResult, Snapshot
-from alarmtui.engine.attached import AttachedEngine
-from alarmtui.engine.base import ProviderInfo
-from alarmtui.poller import CommandBusy, CommandUpdate, LinkState, PollerUpdate
-from alarmtui.service.attach import ServiceTarget
+from alarmtui.service.attach import ServiceTarget, quick_status
 
-FIRST_STATE_TIMEOUT = 30.0
-"""How long `status` waits for a provider the service is still connecting to."""
+if TYPE_CHECKING:
+    from alarmtui.domain import Command, Snapshot
+    from alarmtui.engine.attached import AttachedEngine
+    from alarmtui.engine.base import ProviderInfo
 
 
-async def run_attached(args: argparse.Namespace, target: ServiceTarget) -> int:
+def run_attached(args: argparse.Namespace, target: ServiceTarget) -> int:
+    if args.command == "status":
+        return _status(args, target)
+    import asyncio
+
+    return asyncio.run(_run_command(args, target))
+
+
+def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
+    """Answered by the service from what it knows: no vendor request, no heavy import."""
     from alarmtui import cli
+
+    answer = quick_status(target, args.config, args.provider, args.partition)
+    if answer is None:
+        print(f"alarmtui: the service on {target.socket} stopped answering; try again or use --standalone", file=sys.stderr)
+        return cli.Exit.UNAVAILABLE
+    code, body = answer
+    if code != 200:
+        message = body.get("message") or f"the service refused ({code})"
+        raise cli.UsageError(str(message)) if code == 404 else cli.UsageError(f"{message}; use --standalone")
+    entries: list[dict[str, Any]] = body.get("providers", [])
+    worst = cli.Exit.OK
+    for entry in entries:
+        if entry.get("error"):
+            worst = cli.Exit.UNAVAILABLE
+            if not args.json:
+                print(f"alarmtui: {entry['name']}: {entry['error']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
+    else:
+        cli.print_status(entries)
+    return worst
+
+
+async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
+    from alarmtui import cli
+    from alarmtui.engine.attached import AttachedEngine
 
     engine = AttachedEngine.from_hello(target.socket, target.hello)
     await engine.start()
@@ -32,8 +64,6 @@ async def run_attached(args: argparse.Namespace, target: ServiceTarget) -> int:
         if not await engine.wait_attached(5.0):
             print(f"alarmtui: the service on {target.socket} stopped answering", file=sys.stderr)
             return cli.Exit.UNAVAILABLE
-        if args.command == "status":
-            return await _status(args, engine)
         return await _command(args, engine)
     finally:
         await engine.close()
@@ -55,38 +85,6 @@ def _pick(args: argparse.Namespace, engine: AttachedEngine, *, single: bool) -> 
     if not infos:
         raise cli.UsageError("every configured provider is disabled")
     return infos
-
-
-def _settled(engine: AttachedEngine, name: str) -> bool:
-    state = engine.states[name]
-    return state.snapshot is not None or (state.status.state is LinkState.OFFLINE and state.status.failures > 0)
-
-
-async def _status(args: argparse.Namespace, engine: AttachedEngine) -> int:
-    from alarmtui import cli
-
-    infos = _pick(args, engine, single=False)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + FIRST_STATE_TIMEOUT
-    while not all(_settled(engine, i.name) for i in infos) and loop.time() < deadline and engine.attached:
-        await asyncio.sleep(0.05)
-    worst = cli.Exit.OK
-    out: list[dict[str, Any]] = []
-    for info in infos:
-        state = engine.states[info.name]
-        error = None
-        if state.snapshot is None:
-            error = state.status.reason or "the service has not reached this provider yet"
-            if worst == cli.Exit.OK:
-                worst = cli.Exit.UNAVAILABLE
-            if not args.json:
-                print(f"alarmtui: {info.name}: {error}", file=sys.stderr)
-        out.append(cli.status_entry(args, info.name, info.kind, state.snapshot, error))
-    if args.json:
-        print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
-    else:
-        cli.print_status(out)
-    return worst
 
 
 def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
@@ -111,7 +109,10 @@ def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
 
 
 async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
+    import asyncio
     from alarmtui import cli
+    from alarmtui.domain import CommandResult
+    from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate
 
     (info,) = _pick(args, engine, single=True)
     state = engine.states[info.name]
@@ -148,6 +149,7 @@ def _with_code(command: Command, code: str | None) -> Command:
 
 def _build(args: argparse.Namespace, info: ProviderInfo, snapshot: Snapshot | None) -> Command:
     from alarmtui import cli
+    from alarmtui.domain import ArmMode, Command, CommandAction
 
     if args.command == "arm":
         return Command(CommandAction.ARM, mode=ArmMode(args.mode), partition=args.partition)
