@@ -22,8 +22,9 @@ DEFAULT_CEILINGS: dict[str, int] = {
     # Verisure users report daily limits and the vendor blocks bursts: one request a minute.
     "verisure": 60,
     "securitas": 60,
-    # PowerManage: a status read every 10 s costs about 2 requests; 420 "login blocked" after bursts.
-    "visonic": 900,
+    # PowerManage: a round (status, events, troubles…) costs about 5 requests every 10 s; 420 "login
+    # blocked" after bursts. The default leaves the 10 s interval alone and caps what commands add.
+    "visonic": 2000,
     # MMS relay long poll: about one request a minute while nothing happens.
     "mios": 600,
     # The Vera on the LAN: no vendor behind it, but no reason to hammer it either.
