@@ -4,6 +4,8 @@
     alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
     alarmtui status [--json]                     every configured provider's state
     alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+    alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
+    alarmtui notify test                         a test message to every notification target
     alarmtui serve                               the engine as a service; views attach to it
 """
 
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -128,9 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     bypass.add_argument("zone", help="zone id or name")
     bypass.add_argument("--off", action="store_true", help="stop bypassing the zone")
 
-    events = sub.add_parser("events", help="recent events, newest first", parents=[common, targeted])
+    events = sub.add_parser("events", help="events from the journal (or the vendors when there is none), newest first", parents=[common, targeted])
     events.add_argument("--json", action="store_true", help="machine-readable output")
     events.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
+    events.add_argument("--since", metavar="WHEN", help="only events after WHEN: 2d, 12h, 30m, or a date/time (2026-11-27T03:00)")
+    events.add_argument("--until", metavar="WHEN", help="only events before WHEN (same forms as --since)")
+    events.add_argument("--grep", metavar="TEXT", help="only events whose text, user, zone or partition contains TEXT")
+    events.add_argument("--kind", metavar="KINDS", help="comma-separated: alarm, arm, disarm, trouble, photo, zone, system, command, state, connectivity, acknowledgement")
+
+    notify = sub.add_parser("notify", help="notifications ([[notify]] in the config)", parents=[common])
+    notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    notify_sub.add_parser("test", help="send a test message to every target and report each result", parents=[common])
 
     sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
 
@@ -162,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_attached(args, service)
         import asyncio  # here, not at the top: see the note above on start-up time
 
+        if args.command == "notify":
+            return asyncio.run(run_notify_test(args))
         return asyncio.run(run_headless(args))
     except UsageError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
@@ -250,7 +263,10 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     if not loaded.settings.providers:
         raise UsageError(f"{loaded.path}: no [[providers]] configured")
     setup_logging(args.log_file or loaded.settings.log_file)
-    run_dashboard(loaded.settings, warnings=loaded.warnings)
+    from alarmtui.engine.inprocess import engine_for
+
+    # No service: this dashboard journals and notifies itself while it runs.
+    run_dashboard(loaded.settings, warnings=loaded.warnings, engine=engine_for(loaded.settings))
     return Exit.OK
 
 
@@ -395,9 +411,90 @@ def print_status(entries: list[dict[str, Any]]) -> None:
             print(f"  trouble: {t['text']}")
 
 
+EVENT_KINDS = ("alarm", "arm", "disarm", "trouble", "photo", "zone", "system", "command", "state", "connectivity", "acknowledgement")
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFilter:
+    """`events --since/--until/--grep/--kind`, applied by the journal or (without one) to the vendors' logs."""
+
+    since: datetime | None
+    until: datetime | None
+    grep: str
+    kinds: tuple[str, ...]
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> EventFilter:
+        from alarmtui.journal.timespec import parse_time
+
+        try:
+            since = parse_time(args.since) if args.since else None
+            until = parse_time(args.until) if args.until else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        kinds = tuple(k.strip().lower() for k in (args.kind or "").split(",") if k.strip())
+        unknown = [k for k in kinds if k not in EVENT_KINDS]
+        if unknown:
+            raise UsageError(f"unknown event kind(s): {', '.join(unknown)}; choose from {', '.join(EVENT_KINDS)}")
+        if args.limit < 1:
+            raise UsageError("--limit must be at least 1")
+        return cls(since, until, (args.grep or "").strip(), kinds)
+
+    def keeps(self, event: Event) -> bool:
+        """The journal's meaning, for events read from a vendor (which are all `source: vendor`)."""
+        when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+        needle = self.grep.casefold()
+        return (
+            (self.since is None or when >= self.since)
+            and (self.until is None or when <= self.until)
+            and (not self.kinds or event.kind.value in self.kinds)
+            and (not needle or any(needle in f.casefold() for f in (event.text, event.who, event.zone, event.partition)))
+        )
+
+
+def print_event_line(when: datetime, provider: str, kind: str, text: str, zone: str, who: str) -> None:
+    where = f" [{zone}]" if zone and zone not in text else ""
+    by = f" by {who}" if who else ""
+    print(f"{when.astimezone():%Y-%m-%d %H:%M:%S} {provider:<12} {kind:<8} {text}{where}{by}")
+
+
+def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: EventFilter) -> int | None:
+    """`events` answered by the journal; None when there is no journal file (then the vendors answer)."""
+    from alarmtui.journal.store import JournalError, JournalReader, default_journal_path
+
+    path = settings.journal or default_journal_path()
+    if args.demo or not path.is_file():
+        return None
+    try:
+        reader = JournalReader(path)
+    except JournalError as exc:
+        print(f"alarmtui: {exc}; asking the vendors instead", file=sys.stderr)
+        return None
+    try:
+        providers = [p.strip() for p in args.provider.split(",")] if args.provider else None
+        entries = reader.search(
+            since=wanted.since, until=wanted.until, grep=wanted.grep, providers=providers, kinds=wanted.kinds, limit=args.limit
+        )
+    except JournalError as exc:
+        print(f"alarmtui: {exc}", file=sys.stderr)
+        return Exit.FAILED
+    finally:
+        reader.close()
+    if args.json:
+        print(json.dumps({"events": [e.as_json() for e in entries]}, indent=2, ensure_ascii=False))
+    else:
+        for e in entries:
+            print_event_line(e.time, e.provider, e.kind, e.text, e.zone, e.who)
+    return Exit.OK
+
+
 async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     from alarmtui.providers import ProviderError, create_provider
 
+    wanted = EventFilter.from_args(args)
+    answered = events_from_journal(args, settings, wanted)
+    if answered is not None:
+        return answered
     configs = pick_configs(args, settings, single=False)
 
     async def read(config: Any) -> tuple[list[Event], ProviderError | None]:
@@ -414,20 +511,34 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     results = await asyncio.gather(*(read(c) for c in configs))
-    merged: list[Event] = sorted((e for events, _ in results for e in events), key=lambda e: e.time, reverse=True)[: args.limit]
+    merged: list[Event] = sorted((e for events, _ in results for e in events if wanted.keeps(e)), key=lambda e: e.time, reverse=True)[: args.limit]
     code = Exit.OK
     for _, error in results:
         if error is not None:
             report_error(error)
             code = exit_code_for(error)
     if args.json:
-        print(json.dumps({"events": [event_json(e) for e in merged]}, indent=2, ensure_ascii=False))
+        print(json.dumps({"events": [{**event_json(e), "source": "vendor"} for e in merged]}, indent=2, ensure_ascii=False))
     else:
         for e in merged:
-            who = f" by {e.who}" if e.who else ""
-            where = f" [{e.zone}]" if e.zone else ""
-            print(f"{e.time.astimezone():%Y-%m-%d %H:%M:%S} {e.provider:<12} {e.kind.value:<8} {e.text}{where}{who}")
+            print_event_line(e.time, e.provider, e.kind.value, e.text, e.zone, e.who)
     return code
+
+
+async def run_notify_test(args: argparse.Namespace) -> int:
+    """`alarmtui notify test`: one test message to every [[notify]] target, one line per result."""
+    from alarmtui.notify.notifier import Notifier, targets_from_settings
+    from alarmtui.settings import load_settings
+
+    setup_logging(args.log_file)
+    loaded = load_settings(args.config, required=True)
+    targets = targets_from_settings(loaded.settings.notify)
+    if not targets:
+        raise UsageError(f"{loaded.path}: no [[notify]] targets configured")
+    results = await Notifier(targets).send_test()
+    for result in results:
+        print(f"{result.target}: {'sent' if result.ok else 'FAILED: ' + (result.detail or 'not delivered')}")
+    return Exit.OK if all(r.ok for r in results) else Exit.FAILED
 
 
 def _with_provider(event: Event, name: str) -> Event:

@@ -14,11 +14,13 @@ import re
 import stat
 import tomllib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -31,6 +33,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from alarmtui.journal.timespec import parse_duration
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
 
@@ -144,6 +148,23 @@ class MiosConfig(_ProviderBase):
 ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig, Field(discriminator="kind")]
 
 
+# --------------------------------------------------------------------------- notifications
+
+NotifyEvent = Literal[
+    "alarm", "entry_delay", "tamper", "power", "offline", "login_refused", "command_failed", "armed", "disarmed"
+]
+
+
+class NotifyConfig(BaseModel):
+    """One `[[notify]]` table: where to send messages, and which."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: SecretStr
+    """Any Apprise URL (ntfys://host/topic, mailtos://..., tgram://token/chat). It holds tokens: never logged."""
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NotifyEvent.__args__))  # type: ignore[attr-defined]
+    """Which kinds of message this target gets (default: all)."""
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -173,6 +194,17 @@ class Settings(BaseSettings):
     """How many events the dashboard keeps in memory."""
     socket: Path | None = None
     """The service's Unix socket (`alarmtui serve`). Default: $XDG_RUNTIME_DIR/alarmtui/alarmtui.sock."""
+    journal: Path | None = None
+    """The journal file. Default: $XDG_STATE_HOME/alarmtui/journal.sqlite3."""
+    journal_retention: Annotated[timedelta, BeforeValidator(parse_duration)] = timedelta(days=730)
+    """How long the journal keeps entries: e.g. "2y" (the default), "6mo", "90d"."""
+    notify: list[NotifyConfig] = Field(default_factory=list)
+    """Where to send notifications, one [[notify]] table each."""
+
+    @field_validator("journal")
+    @classmethod
+    def _expand_journal(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @field_validator("providers")
     @classmethod
@@ -303,7 +335,8 @@ def load_settings(config: str | Path | None = None, *, required: bool = False) -
 
 
 def _holds_secrets(raw: dict[str, Any]) -> bool:
-    return any(isinstance(p, dict) and ("password" in p or "code" in p) for p in raw.get("providers", []) or [])
+    providers = raw.get("providers", []) or []
+    return any(isinstance(p, dict) and ("password" in p or "code" in p) for p in providers) or bool(raw.get("notify"))
 
 
 def toml_quote(value: str) -> str:

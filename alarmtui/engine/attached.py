@@ -68,7 +68,7 @@ class AttachedEngine(Engine):
             await asyncio.wait_for(self.attached_event.wait(), timeout)
         return self.attached_event.is_set()
 
-    def submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult]:
+    def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:
         if provider not in self.providers:
             raise KeyError(provider)
         if not self.attached:
@@ -76,14 +76,14 @@ class AttachedEngine(Engine):
         state = self.states[provider]
         if state.command is not None and not state.command.finished:
             raise CommandBusy(f"{provider}: another command is still in flight")
-        task = asyncio.get_running_loop().create_task(self._send(provider, command), name=f"command:{provider}")
+        task = asyncio.get_running_loop().create_task(self._send(provider, command, origin), name=f"command:{provider}")
         self._commands.add(task)
         task.add_done_callback(self._commands.discard)
         return task
 
-    async def _send(self, provider: str, command: Command) -> CommandResult:
+    async def _send(self, provider: str, command: Command, origin: str) -> CommandResult:
         try:
-            return await self.client.command(provider, command)
+            return await self.client.command(provider, command, origin=origin)
         except ServiceUnavailable as exc:
             # It may have reached the service and the panel: never re-send.
             return CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,16 @@ class ProviderState:
         return updates
 
 
+def view_origin(view: str) -> str:
+    """Who asks, for the journal: "dashboard on /dev/pts/3", "alarmtui arm (pid 4242)"."""
+    for stream in (0, 1, 2):
+        try:
+            return f"{view} on {os.ttyname(stream)}"
+        except OSError:
+            continue
+    return f"{view} (pid {os.getpid()})"
+
+
 class Engine(abc.ABC):
     """The pollers of every provider, seen from a view."""
 
@@ -117,8 +128,8 @@ class Engine(abc.ABC):
         """Start watching (in-process: the pollers; attached: the service's feed)."""
 
     @abc.abstractmethod
-    def submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult]:
-        """Send `command` to `provider`'s panel exactly once.
+    def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:
+        """Send `command` to `provider`'s panel exactly once; `origin` says who asked (for the journal).
 
         Raises `CommandBusy` at once when it is known it cannot start now; the
         future may also fail with `CommandBusy` (a command from another view won)

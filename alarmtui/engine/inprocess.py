@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from alarmtui.domain import Command, CommandResult
 from alarmtui.engine.base import Engine, ProviderInfo, UpdateCallback
 from alarmtui.engine.budget import RequestBudget, default_ceiling
-from alarmtui.poller import PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
+from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
 from alarmtui.providers import Provider, create_provider
 from alarmtui.settings import Settings
 
@@ -40,6 +40,8 @@ class InProcessEngine(Engine):
         now: Callable[[], datetime] | None = None,
         enforce_budget: bool = True,
         subscribers: Iterable[UpdateCallback] = (),
+        journal: object | None = None,
+        notifier: object | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if providers is None:
@@ -59,14 +61,25 @@ class InProcessEngine(Engine):
             for poller in self.group
         }
         self._last_refresh: dict[str, float] = {}
+        self.journal = journal
+        """`alarmtui.journal.store.Journal` (record), or None."""
+        self.notifier = notifier
+        """`alarmtui.notify.notifier.Notifier` (feed), or None."""
+        self._origins: dict[str, str] = {}
+        """Provider -> who asked for the command in flight there (one per panel)."""
         for callback in subscribers:
             self.subscribe(callback)
 
     async def start(self) -> None:
+        for sink in (self.journal, self.notifier):
+            if sink is not None:
+                sink.start()  # type: ignore[attr-defined]
         self.group.start()
 
-    def submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult]:
-        return self.group[provider].submit(command)
+    def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:
+        task = self.group[provider].submit(command)
+        self._origins[provider] = origin
+        return task
 
     def refresh_now(self, provider: str | None = None) -> None:
         now = self._clock()
@@ -81,6 +94,10 @@ class InProcessEngine(Engine):
 
     async def close(self, timeout: float = 1.0) -> None:
         await self.group.stop(timeout=timeout)
+        if self.notifier is not None:
+            await _bounded(self.notifier.close(), timeout)  # type: ignore[attr-defined]
+        if self.journal is not None:
+            await self.journal.close(timeout=max(timeout, 5.0))  # type: ignore[attr-defined]  (what is queued is written)
 
     def describe(self) -> str:
         return "in-process"
@@ -100,3 +117,31 @@ class InProcessEngine(Engine):
                     ),
                 )
         self._publish(update)
+        origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
+        if isinstance(update, CommandUpdate) and update.finished:
+            self._origins.pop(update.provider, None)
+        if self.journal is not None:
+            self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
+        if self.notifier is not None:
+            self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
+
+
+async def _bounded(work: object, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(work, timeout)  # type: ignore[arg-type]
+    except TimeoutError:
+        pass
+
+
+def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True, **options: object) -> InProcessEngine:
+    """The engine as the service (and a standalone dashboard) runs it: with the journal and the notifier."""
+    journal_sink = notifier = None
+    if journal:
+        from alarmtui.journal.store import Journal
+
+        journal_sink = Journal.from_settings(settings)
+    if notify and settings.notify:
+        from alarmtui.notify.notifier import Notifier
+
+        notifier = Notifier.from_settings(settings)
+    return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)  # type: ignore[arg-type]

@@ -59,7 +59,7 @@ class ServiceClient:
     async def refresh(self, provider: str | None = None) -> None:
         await self._request("POST", "/v1/refresh", json={"provider": provider})
 
-    async def command(self, provider: str, command: Command) -> CommandResult:
+    async def command(self, provider: str, command: Command, *, origin: str = "") -> CommandResult:
         """Send `command` through the service; returns its result once the service knows it.
 
         Raises `CommandBusy` if the service refused to start it (nothing was sent),
@@ -67,7 +67,7 @@ class ServiceClient:
         command may have been sent: the caller must treat the outcome as unknown).
         """
         response = await self._request(
-            "POST", "/v1/command", json=command_request(provider, command), timeout=httpx.Timeout(5.0, read=None)
+            "POST", "/v1/command", json={**command_request(provider, command), "origin": origin}, timeout=httpx.Timeout(5.0, read=None)
         )
         body = _json(response)
         if response.status_code == 409:

@@ -7,8 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from alarmtui.engine.base import UpdateCallback
-from alarmtui.engine.inprocess import InProcessEngine
+from alarmtui.engine.inprocess import engine_for
 from alarmtui.logging_setup import setup_logging
 from alarmtui.redaction import install_log_filter
 from alarmtui.service.paths import config_fingerprint, socket_path
@@ -26,17 +25,12 @@ def log_to_stderr(log_file: Path | None, *, debug: bool = False) -> None:
     install_log_filter(logging.getLogger())
 
 
-def subscribers_for(settings: Settings) -> list[UpdateCallback]:
-    """What else the engine feeds besides the views: the journal and the notifier (when configured)."""
-    return []
-
-
 def serve(settings: Settings, config_file: Path | None, *, log_file: Path | None = None) -> int:
     log_to_stderr(log_file)
     path = socket_path(settings.socket)
 
     async def main() -> None:
-        engine = InProcessEngine(settings, subscribers=subscribers_for(settings))
+        engine = engine_for(settings)
         await run_service(engine, config=config_fingerprint(config_file), socket_path=path)
 
     try:

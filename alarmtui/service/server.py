@@ -37,6 +37,7 @@ from alarmtui import __version__
 from alarmtui.engine.base import Engine
 from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
 from alarmtui.domain.serialize import command_from_wire, status_entry
+from alarmtui.domain.text import clean_text
 from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
 
 log = logging.getLogger(__name__)
@@ -254,13 +255,14 @@ class Service:
             body = await request.json()
             provider = body["provider"]
             command = command_from_wire(body["command"])
+            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "bad_request", "message": "malformed command request"}, status=400)
         if provider not in self.engine.providers:
             return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
-        log.info("%s: %s requested by a view", provider, command.describe())  # describe() never holds the PIN
+        log.info("%s: %s requested by %s", provider, command.describe(), origin)  # describe() never holds the PIN
         try:
-            task = self.engine.submit(provider, command)
+            task = self.engine.submit(provider, command, origin=f"{origin} via the service")
         except CommandBusy as exc:
             return web.json_response({"error": "busy", "message": str(exc)}, status=409)
         del command, body  # the PIN lives on only inside the poller's task

@@ -112,6 +112,7 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     import asyncio
     from alarmtui import cli
     from alarmtui.domain import CommandResult
+    from alarmtui.engine.base import view_origin
     from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate
 
     (info,) = _pick(args, engine, single=True)
@@ -132,7 +133,9 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
 
     engine.subscribe(show)
     try:
-        result: CommandResult = await engine.submit(info.name, _with_code(command, code))
+        result: CommandResult = await engine.submit(
+            info.name, _with_code(command, code), origin=view_origin(f"alarmtui {args.command}")
+        )
     except CommandBusy as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
         return cli.Exit.UNAVAILABLE

@@ -38,6 +38,7 @@ from alarmtui.domain import (
     Zone,
 )
 from alarmtui.engine import Engine
+from alarmtui.engine.base import view_origin
 from alarmtui.poller import (
     Command,
     CommandAction,
@@ -166,6 +167,7 @@ class AlarmApp(App[None]):
                 enforce_budget=timing is None,  # tests poll fast on purpose
             )
         self.engine = engine
+        self._origin = view_origin("dashboard")
         self.pollers = getattr(engine, "group", None)
         self.providers = engine.providers
         engine.subscribe(self._on_poller_update)
@@ -565,7 +567,7 @@ class AlarmApp(App[None]):
 
     def _submit(self, provider: str, command: Command) -> None:
         try:
-            task = self.engine.submit(provider, command)
+            task = self.engine.submit(provider, command, origin=self._origin)
         except CommandBusy as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return

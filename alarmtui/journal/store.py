@@ -1,0 +1,801 @@
+"""The journal: one SQLite file (WAL, FTS5) that remembers everything alarmtui saw and did.
+
+Layout: `entries` holds one row per event. Its integer primary key is the event's time in
+microseconds since the epoch (bumped by one on a collision), so "newest first", time ranges and
+the scroll-back cursor are all walks of the primary key, and the full-text index (trigram FTS5,
+external content, kept in step by the writer: FTS5 inserts from a trigger run four times slower) can answer "newest 50 matches" without sorting.
+`(provider, key)` is unique: the vendor's event id, a content key when the vendor has none, or
+alarmtui's own key for what it observed; inserting twice is a no-op, so a restart or a
+back-fill never duplicates anything. `last_state` keeps what the change tracker remembers,
+written in the same transaction as the entries it explains.
+
+Writes never happen on the event loop: `Journal.record()` only queues the update; one writer
+thread batches the queue into transactions. A failed write (disk full, database locked) is
+logged and retried with backoff; the caller never sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alarmtui.domain import Event, EventKind
+from alarmtui.domain.text import clean_text
+from alarmtui.journal.derive import (
+    STATE_WORDS,
+    AlarmAcknowledged,
+    Category,
+    Change,
+    ChangeTracker,
+    CommandFinished,
+    CommandSent,
+    LinkChanged,
+    PartitionChanged,
+    TroubleChanged,
+    VendorEvent,
+    WallClock,
+    as_utc,
+    command_outcome_words,
+    content_key,
+    state_kind,
+    utc_now,
+    COMMAND_KINDS,
+)
+from alarmtui.poller import PollerUpdate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION = timedelta(days=730)
+SCHEMA_VERSION = 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def default_journal_path() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "alarmtui" / "journal.sqlite3"
+
+
+def to_micros(when: datetime) -> int:
+    delta = as_utc(when) - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+class JournalError(Exception):
+    """The journal cannot be read (missing, unreadable, not a journal)."""
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One entry to write."""
+
+    provider: str
+    key: str
+    category: Category
+    kind: str
+    time: datetime
+    text: str
+    who: str = ""
+    zone: str = ""
+    partition: str = ""
+    detail: dict[str, Any] | None = None
+    replace: bool = False
+    """Overwrite text/detail of an existing row with this key (a command's outcome replacing "sent")."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One entry read back from the journal."""
+
+    cursor: int
+    """Pass as `before=` to get the entries older than this one."""
+    time: datetime
+    provider: str
+    category: str
+    kind: str
+    id: str
+    text: str
+    who: str
+    zone: str
+    partition: str
+
+    @property
+    def source(self) -> str:
+        return "vendor" if self.category == Category.EVENT else "alarmtui"
+
+    def as_event(self) -> Event:
+        """The domain event the dashboard's events panel shows."""
+        try:
+            kind = EventKind(self.kind)
+        except ValueError:
+            kind = EventKind.SYSTEM
+        return Event(
+            id=self.id,
+            time=self.time,
+            kind=kind,
+            text=self.text,
+            who=self.who,
+            zone=self.zone,
+            partition=self.partition,
+            provider=self.provider,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """`events --json`: today's keys plus `source`."""
+        return {
+            "id": self.id,
+            "time": self.time.isoformat(),
+            "kind": self.kind,
+            "text": self.text,
+            "who": self.who,
+            "zone": self.zone,
+            "partition": self.partition,
+            "provider": self.provider,
+            "source": self.source,
+        }
+
+
+def rows_for(change: Change) -> list[Row]:
+    """The journal entries one change makes (never a PIN: `Command.code` is not read here)."""
+    match change:
+        case VendorEvent(provider, event):
+            key = f"v:{event.id}" if event.id else f"c:{content_key(event)}"
+            return [
+                Row(
+                    provider,
+                    key,
+                    Category.EVENT,
+                    event.kind.value,
+                    event.time,
+                    clean_text(event.text),
+                    clean_text(event.who, 120),
+                    clean_text(event.zone, 120),
+                    clean_text(event.partition, 120),
+                )
+            ]
+        case PartitionChanged():
+            was = f" (was {STATE_WORDS[change.old]})" if change.old is not None else ""
+            zone = f", zone {change.zone}" if change.zone else ""
+            stamp = to_micros(change.time)
+            key = f"s:{change.partition}:{change.new.value}:{stamp}"
+            return [
+                Row(
+                    change.provider,
+                    key,
+                    Category.STATE,
+                    state_kind(change.new).value,
+                    change.time,
+                    f"{change.name}: {STATE_WORDS[change.new]}{zone}{was}",
+                    zone=change.zone,
+                    partition=change.name,
+                    detail={"from": change.old.value if change.old else None, "to": change.new.value},
+                )
+            ]
+        case TroubleChanged():
+            key = f"t:{change.trouble_id}:{'on' if change.appeared else 'off'}:{to_micros(change.time)}"
+            what = change.text or change.kind.value.replace("_", " ")
+            text = f"trouble: {what}" if change.appeared else f"trouble cleared: {what}"
+            return [
+                Row(change.provider, key, Category.STATE, EventKind.TROUBLE.value, change.time, text, zone=change.zone)
+            ]
+        case LinkChanged():
+            key = f"l:{change.new.value}:{to_micros(change.time)}"
+            if change.new.value == "online":
+                text = "online" if change.old is None else "back online"
+            else:
+                text = f"offline: {change.reason}" if change.reason else "offline"
+            return [Row(change.provider, key, Category.CONNECTIVITY, EventKind.SYSTEM.value, change.time, text)]
+        case CommandSent():
+            key = f"cmd:{change.token}"
+            command = change.command
+            return [
+                Row(
+                    change.provider,
+                    key,
+                    Category.COMMAND,
+                    COMMAND_KINDS[command.action].value,
+                    change.time,
+                    f"{command.describe()}: sent",
+                    who=change.origin,
+                    zone=clean_text(command.label if command.zone else "", 120),
+                    partition=clean_text(command.label if command.partition else "", 120),
+                    detail=_command_detail(change.command, None),
+                )
+            ]
+        case CommandFinished():
+            key = f"cmd:{change.token}"
+            command, result = change.command, change.result
+            message = f": {clean_text(result.message, 200)}" if result.message else ""
+            return [
+                Row(
+                    change.provider,
+                    key,
+                    Category.COMMAND,
+                    COMMAND_KINDS[command.action].value,
+                    change.time,
+                    f"{command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)",
+                    who=change.origin,
+                    zone=clean_text(command.label if command.zone else "", 120),
+                    partition=clean_text(command.label if command.partition else "", 120),
+                    detail=_command_detail(command, result.phase.value),
+                    replace=True,
+                )
+            ]
+        case AlarmAcknowledged():
+            key = f"a:{change.partition}:{to_micros(change.time)}"
+            return [
+                Row(
+                    change.provider,
+                    key,
+                    Category.ACKNOWLEDGEMENT,
+                    EventKind.ALARM.value,
+                    change.time,
+                    f"{change.name}: alarm acknowledged",
+                    who=change.who,
+                    partition=change.name,
+                )
+            ]
+    return []
+
+
+def _command_detail(command: Any, outcome: str | None) -> dict[str, Any]:
+    return {
+        "action": command.action.value,
+        "mode": command.mode.value if command.mode else None,
+        "partition": command.partition,
+        "zone": command.zone,
+        "on": command.on,
+        "force": command.force,
+        "outcome": outcome,
+    }
+
+
+# --------------------------------------------------------------------------- the database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,          -- microseconds since the epoch (UTC), bumped on collision
+    provider TEXT NOT NULL,
+    key TEXT NOT NULL,               -- dedupe key within the provider
+    category TEXT NOT NULL,          -- event | command | state | connectivity | acknowledgement
+    kind TEXT NOT NULL,              -- alarm | arm | disarm | trouble | photo | zone | system
+    text TEXT NOT NULL,
+    who TEXT NOT NULL DEFAULT '',
+    zone TEXT NOT NULL DEFAULT '',
+    partition TEXT NOT NULL DEFAULT '',
+    detail TEXT                      -- JSON: a command's mode and outcome, a transition's states
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries(provider, key);
+CREATE INDEX IF NOT EXISTS entries_provider ON entries(provider, id);
+CREATE INDEX IF NOT EXISTS entries_kind ON entries(kind, id);
+CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(
+    text, who, zone, partition, content='entries', content_rowid='id', tokenize='trigram', columnsize=0
+);
+CREATE TABLE IF NOT EXISTS last_state (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (provider, subject)
+) WITHOUT ROWID;
+"""
+
+COLUMNS = "e.id, e.provider, e.category, e.kind, e.key, e.text, e.who, e.zone, e.partition"
+
+
+def _private_file(path: Path) -> None:
+    """The journal says who disarmed when: only its owner may read it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def connect(path: Path, *, create: bool, busy_timeout: float = 5.0) -> sqlite3.Connection:
+    if create:
+        _private_file(path)
+    elif not path.is_file():
+        raise JournalError(f"{path}: no journal here")
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    if create:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA cache_size = -16000")  # 16 MB: index updates stay in memory at a million rows  # a committed event survives a crash of the machine too
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise JournalError(f"{path}: written by a newer alarmtui (schema {version})")
+        conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return conn
+
+
+def shown_id(key: str) -> str:
+    """The `id` users see: the vendor's own id for vendor events, else the journal's key."""
+    return key[2:] if key.startswith("v:") else key
+
+
+class JournalReader:
+    """Queries on one connection (used from one thread at a time)."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        try:
+            self._conn = connect(path, create=create)
+            self._conn.execute("PRAGMA query_only = 1")
+            self._conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def search(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        grep: str | None = None,
+        providers: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> list[JournalEntry]:
+        """Newest first. `grep` is a case-insensitive substring of the text, who, zone or partition;
+        `kinds` matches an entry's kind (alarm, arm, ...) or category (command, state, ...);
+        `before` is the cursor of the last entry already shown (scroll back)."""
+        where: list[str] = []
+        params: list[Any] = []
+        id_column = "e.id"
+        needle = (grep or "").strip()
+        use_fts = len(needle) >= 3
+        if use_fts:
+            id_column = "f.rowid"
+            where.append("entries_fts MATCH ?")
+            params.append('"' + needle.replace('"', '""') + '"')
+        elif needle:
+            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(e.text LIKE ?1x ESCAPE '\\' OR e.who LIKE ?1x ESCAPE '\\' OR e.zone LIKE ?1x ESCAPE '\\'"
+                " OR e.partition LIKE ?1x ESCAPE '\\')".replace("?1x", "?")
+            )
+            params.extend([pattern] * 4)
+        if before is not None:
+            where.append(f"{id_column} < ?")
+            params.append(before)
+        if since is not None:
+            where.append(f"{id_column} >= ?")
+            params.append(to_micros(since))
+        if until is not None:
+            where.append(f"{id_column} <= ?")
+            params.append(to_micros(until))
+        provider_list = sorted(set(providers or ()))
+        if provider_list:
+            where.append(f"e.provider IN ({','.join('?' * len(provider_list))})")
+            params.extend(provider_list)
+        kind_list = sorted({k.strip().lower() for k in kinds or () if k.strip()})
+        if kind_list:
+            marks = ",".join("?" * len(kind_list))
+            where.append(f"(e.kind IN ({marks}) OR e.category IN ({marks}))")
+            params.extend(kind_list * 2)
+        source = "entries_fts f JOIN entries e ON e.id = f.rowid" if use_fts else "entries e"
+        sql = f"SELECT {COLUMNS} FROM {source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {id_column} DESC LIMIT ?"
+        params.append(max(0, int(limit)))
+        try:
+            rows = self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: query failed: {exc}") from None
+        return [
+            JournalEntry(row[0], from_micros(row[0]), row[1], row[2], row[3], shown_id(row[4]), row[5], row[6], row[7], row[8])
+            for row in rows
+        ]
+
+    def last_event_time(self, provider: str) -> datetime | None:
+        """The time of the newest vendor event journaled for `provider` (where a back-fill starts)."""
+        row = self._conn.execute(
+            "SELECT max(id) FROM entries WHERE provider = ? AND category = 'event'", (provider,)
+        ).fetchone()
+        return from_micros(row[0]) if row and row[0] is not None else None
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+
+class JournalWriter:
+    """The writing side: one connection, used only by the writer thread."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = path
+        self.conn = connect(path, create=True, busy_timeout=busy_timeout)
+
+    def load_memory(self) -> dict[tuple[str, str], str]:
+        return {(p, s): v for p, s, v in self.conn.execute("SELECT provider, subject, value FROM last_state")}
+
+    def write(self, rows: Sequence[Row], memory: dict[tuple[str, str], str | None]) -> int:
+        """Write `rows` and the tracker's memory in one transaction; return how many rows were new."""
+        conn = self.conn
+        added = 0
+        conn.execute("BEGIN IMMEDIATE")  # take the write lock first: check-then-insert is atomic across processes
+        try:
+            for row in rows:
+                found = conn.execute("SELECT id FROM entries WHERE provider = ? AND key = ?", (row.provider, row.key)).fetchone()
+                detail = json.dumps(row.detail, separators=(",", ":")) if row.detail else None
+                if found is not None:
+                    if row.replace:
+                        self._unindex(found[0])
+                        conn.execute(
+                            "UPDATE entries SET text = ?, who = ?, detail = ? WHERE id = ?",
+                            (row.text, row.who, detail, found[0]),
+                        )
+                        self._index(found[0])
+                    continue
+                rowid = to_micros(row.time)
+                while conn.execute("SELECT 1 FROM entries WHERE id = ?", (rowid,)).fetchone() is not None:
+                    rowid += 1
+                conn.execute(
+                    "INSERT INTO entries (id, provider, key, category, kind, text, who, zone, partition, detail)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        rowid,
+                        row.provider,
+                        row.key,
+                        row.category.value,
+                        row.kind,
+                        row.text,
+                        row.who,
+                        row.zone,
+                        row.partition,
+                        detail,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO entries_fts (rowid, text, who, zone, partition) VALUES (?, ?, ?, ?, ?)",
+                    (rowid, row.text, row.who, row.zone, row.partition),
+                )
+                added += 1
+            for (provider, subject), value in memory.items():
+                if value is None:
+                    conn.execute("DELETE FROM last_state WHERE provider = ? AND subject = ?", (provider, subject))
+                else:
+                    conn.execute(
+                        "INSERT INTO last_state (provider, subject, value) VALUES (?, ?, ?)"
+                        " ON CONFLICT (provider, subject) DO UPDATE SET value = excluded.value",
+                        (provider, subject, value),
+                    )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return added
+
+    def _index(self, rowid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO entries_fts (rowid, text, who, zone, partition) SELECT id, text, who, zone, partition FROM entries WHERE id = ?",
+            (rowid,),
+        )
+
+    def _unindex(self, rowid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO entries_fts (entries_fts, rowid, text, who, zone, partition)"
+            " SELECT 'delete', id, text, who, zone, partition FROM entries WHERE id = ?",
+            (rowid,),
+        )
+
+    def prune(self, cutoff: datetime, chunk: int = 5000) -> int:
+        """Delete entries older than `cutoff`, a chunk per transaction so readers never wait long."""
+        limit = to_micros(cutoff)
+        removed = 0
+        conn = self.conn
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                upper = conn.execute(
+                    "SELECT max(id) FROM (SELECT id FROM entries WHERE id < ? ORDER BY id LIMIT ?)", (limit, chunk)
+                ).fetchone()[0]
+                if upper is None:
+                    conn.execute("COMMIT")
+                    return removed
+                conn.execute(
+                    "INSERT INTO entries_fts (entries_fts, rowid, text, who, zone, partition)"
+                    " SELECT 'delete', id, text, who, zone, partition FROM entries WHERE id <= ?",
+                    (upper,),
+                )
+                removed += conn.execute("DELETE FROM entries WHERE id <= ?", (upper,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+_STOP = object()
+
+
+@dataclass(slots=True)
+class _Flush:
+    future: concurrent.futures.Future[bool]
+
+
+@dataclass(slots=True)
+class _Call:
+    function: Callable[[JournalWriter], Any]
+    future: concurrent.futures.Future[Any]
+
+
+class Journal:
+    """Feed it poller updates; ask it for history. Never blocks the event loop, never raises at the caller."""
+
+    BATCH_DELAY = 0.05
+    """Seconds the writer waits for more updates before committing a batch."""
+    MAX_BATCH = 2000
+    MAX_PENDING_ROWS = 50_000
+    """Rows kept in memory while the disk refuses writes; beyond this the oldest are dropped (and logged)."""
+    RETRY_INITIAL = 1.0
+    RETRY_MAX = 60.0
+    PRUNE_EVERY = 6 * 3600.0
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        now: WallClock = utc_now,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        self.path = path or default_journal_path()
+        self.busy_timeout = busy_timeout
+        """Seconds a write waits for another process's lock before it is retried later."""
+        self.retention = retention
+        self._now = now
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._reader: JournalReader | None = None
+        self._read_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-read")
+        self._started = threading.Event()
+        self.error: str | None = None
+        """Why the journal is not working right now (shown by the service), or None."""
+        self.written = 0
+        self.dropped = 0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Journal:
+        """The journal the config asks for (`journal`, `journal_retention`), not yet started."""
+        return cls(settings.journal or default_journal_path(), retention=settings.journal_retention)
+
+    # -- life cycle
+
+    def start(self) -> None:
+        """Open the file and start the writer thread (returns at once; failures are logged, not raised)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    async def started(self) -> bool:
+        """Wait until the writer has opened the file; whether it could."""
+        await asyncio.get_running_loop().run_in_executor(None, self._started.wait, 10.0)
+        return self.error is None
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            thread = self._thread
+            await asyncio.get_running_loop().run_in_executor(None, thread.join, timeout)
+            self._thread = None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            self._read_pool.submit(reader.close)
+        self._read_pool.shutdown(wait=False)
+
+    # -- feeding (any thread, never blocks)
+
+    def record(self, update: PollerUpdate, *, origin: str = "") -> None:
+        """Queue a poller update; `origin` says who asked for a command ("dashboard pts/3", "cli")."""
+        self._queue.put((update, origin))
+
+    def record_acknowledgement(self, provider: str, partition: str, name: str, who: str = "") -> None:
+        """Someone acknowledged the alarm of `partition` in a view."""
+        self._queue.put(AlarmAcknowledged(provider, partition, clean_text(name, 80), clean_text(who, 120), self._now()))
+
+    async def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is committed; False if it could not be (logged)."""
+        if self._thread is None:
+            return False
+        future: concurrent.futures.Future[bool] = concurrent.futures.Future()
+        self._queue.put(_Flush(future))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            return False
+
+    async def prune(self) -> int:
+        """Apply the retention now (also done at start and every few hours)."""
+        return int(await self._call(lambda writer: writer.prune(self._now() - self.retention)))
+
+    async def _call(self, function: Callable[[JournalWriter], Any]) -> Any:
+        """Run `function` on the writer thread, between batches."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._queue.put(_Call(function, future))
+        return await asyncio.wrap_future(future)
+
+    # -- reading (off the loop, on one reader thread)
+
+    async def search(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        grep: str | None = None,
+        providers: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> list[JournalEntry]:
+        """See `JournalReader.search`. Raises `JournalError` if the journal cannot be read."""
+        providers = list(providers or ())
+        kinds = list(kinds or ())
+
+        def run() -> list[JournalEntry]:
+            return self._read().search(
+                since=since, until=until, grep=grep, providers=providers, kinds=kinds, limit=limit, before=before
+            )
+
+        return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
+
+    async def last_event_time(self, provider: str) -> datetime | None:
+        return await asyncio.get_running_loop().run_in_executor(self._read_pool, lambda: self._read().last_event_time(provider))
+
+    def _read(self) -> JournalReader:
+        if self._reader is None:
+            self._started.wait(10.0)
+            self._reader = JournalReader(self.path)
+        return self._reader
+
+    # -- the writer thread
+
+    def _run(self) -> None:
+        try:
+            writer = JournalWriter(self.path, busy_timeout=self.busy_timeout)
+            tracker = ChangeTracker(writer.load_memory(), now=self._now)
+        except (sqlite3.Error, OSError, JournalError) as exc:
+            self.error = f"cannot open the journal {self.path}: {exc}"
+            log.error("%s; events are not being journaled", self.error)
+            self._started.set()
+            self._drain_without_journal()
+            return
+        self._started.set()
+        log.info("journal: %s", self.path)
+        pending_rows: list[Row] = []
+        pending_memory: dict[tuple[str, str], str | None] = {}
+        waiting: list[_Flush] = []
+        retry_delay = 0.0
+        next_prune = 0.0
+        stopping = False
+        try:
+            while True:
+                if time.monotonic() >= next_prune and not pending_rows:
+                    next_prune = time.monotonic() + self.PRUNE_EVERY
+                    self._guarded(lambda: writer.prune(self._now() - self.retention), "apply the retention")
+                batch = self._next_batch(timeout=retry_delay if pending_rows or pending_memory else None)
+                for item in batch:
+                    if item is _STOP:
+                        stopping = True
+                    elif isinstance(item, _Flush):
+                        waiting.append(item)
+                    elif isinstance(item, _Call):
+                        try:
+                            item.future.set_result(item.function(writer))
+                        except Exception as exc:  # noqa: BLE001  (handed to the caller who asked)
+                            item.future.set_exception(exc)
+                    else:
+                        self._derive(item, tracker, pending_rows)
+                pending_memory.update(tracker.take_dirty())
+                if pending_rows or pending_memory:
+                    try:
+                        self.written += writer.write(pending_rows, pending_memory)
+                        if self.error is not None:
+                            log.warning("journal: writing again (%d rows were waiting)", len(pending_rows))
+                        pending_rows.clear()
+                        pending_memory.clear()
+                        self.error = None
+                        retry_delay = 0.0
+                    except sqlite3.Error as exc:
+                        retry_delay = min(max(retry_delay * 2, self.RETRY_INITIAL), self.RETRY_MAX)
+                        if self.error is None:
+                            log.error("journal: cannot write (%s); keeping %d rows, retrying", exc, len(pending_rows))
+                        self.error = f"cannot write the journal: {exc}"
+                        if len(pending_rows) > self.MAX_PENDING_ROWS:
+                            excess = len(pending_rows) - self.MAX_PENDING_ROWS
+                            del pending_rows[:excess]
+                            self.dropped += excess
+                            log.error("journal: dropped %d rows that could not be written", excess)
+                committed = not pending_rows and not pending_memory
+                for flush in waiting:
+                    flush.future.set_result(committed)
+                waiting.clear()
+                if stopping:
+                    if pending_rows:
+                        log.error("journal: %d rows could not be written before closing", len(pending_rows))
+                    return
+        finally:
+            writer.close()
+
+    def _next_batch(self, timeout: float | None) -> list[Any]:
+        """Block for the first item (or until `timeout`), then gather what arrives within BATCH_DELAY."""
+        try:
+            first = self._queue.get(timeout=timeout) if timeout else self._queue.get()
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.BATCH_DELAY
+        while len(batch) < self.MAX_BATCH and first is not _STOP:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(item)
+            if item is _STOP or isinstance(item, _Flush):
+                break
+        return batch
+
+    def _derive(self, item: Any, tracker: ChangeTracker, rows: list[Row]) -> None:
+        try:
+            if isinstance(item, AlarmAcknowledged):
+                changes: list[Change] = [item]
+            else:
+                update, origin = item
+                changes = tracker.changes(update, origin)
+            for change in changes:
+                rows.extend(rows_for(change))
+        except Exception:  # one strange update must not stop the journal
+            log.exception("journal: could not derive entries from an update")
+
+    def _guarded(self, work: Callable[[], int], what: str) -> None:
+        try:
+            removed = work()
+            if removed:
+                log.info("journal: retention removed %d old entries", removed)
+        except sqlite3.Error as exc:
+            log.warning("journal: could not %s: %s", what, exc)
+
+    def _drain_without_journal(self) -> None:
+        """Without a file, keep answering flushes and calls so no caller waits forever."""
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if isinstance(item, _Flush):
+                item.future.set_result(False)
+            elif isinstance(item, _Call):
+                item.future.set_exception(JournalError(self.error or "journal unavailable"))
+            else:
+                self.dropped += 1

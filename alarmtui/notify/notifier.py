@@ -1,0 +1,509 @@
+"""Notifications through Apprise: what happened, where, when and who, to any of Apprise's services.
+
+The notifier is fed the same poller updates as the journal. `feed()` is cheap and synchronous: it
+works out which changes deserve a message (a new alarm, an entry delay, a tamper, a panel that
+went offline, a refused login, a failed command, arming and disarming), drops repeats inside a
+per-kind window, and queues each message for every target that asked for its kind. One task per
+target delivers in a worker thread (Apprise's senders block), retrying with backoff; a target that
+is down delays only its own messages, never polling and never the other targets.
+
+Apprise URLs carry tokens: they are never logged. Targets are named in logs by number and scheme
+("target 2 (ntfys)"), and what Apprise itself logs is captured and scrubbed of every part of the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from alarmtui.domain import CommandPhase, EventKind, PartitionState, TroubleKind
+from alarmtui.journal.derive import (
+    ChangeTracker,
+    CommandFinished,
+    LinkChanged,
+    PartitionChanged,
+    TroubleChanged,
+    VendorEvent,
+    as_utc,
+    utc_now,
+)
+from alarmtui.poller import CommandUpdate, LinkState, PollerUpdate
+from alarmtui.providers.base import AuthenticationFailed, TwoFactorRequired
+
+log = logging.getLogger(__name__)
+
+NOTIFY_EVENTS = (
+    "alarm",
+    "entry_delay",
+    "tamper",
+    "power",
+    "offline",
+    "login_refused",
+    "command_failed",
+    "armed",
+    "disarmed",
+)
+"""Every kind of message a target can ask for (`events = [...]` in a `[[notify]]` table)."""
+
+REPEAT_WINDOW = {
+    "alarm": 600.0,
+    "entry_delay": 120.0,
+    "tamper": 3600.0,
+    "power": 3600.0,
+    "offline": 1800.0,
+    "login_refused": 3600.0,
+}
+"""Seconds during which the same message (same kind, provider and subject) is not sent again."""
+
+RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0, 900.0)
+"""Seconds between delivery attempts to a target that failed; then the message is given up (logged)."""
+
+LOGIN_HINTS = frozenset({AuthenticationFailed.hint, TwoFactorRequired.hint})
+ARMED_WORDS = {
+    PartitionState.ARMED_AWAY: "Armed away",
+    PartitionState.ARMED_HOME: "Armed home",
+    PartitionState.ARMED_NIGHT: "Armed night",
+    PartitionState.ARMED_CUSTOM_BYPASS: "Armed (custom)",
+}
+POWER_WORDS = ("power", "mains", "ac fail", "ac loss", "230v", "battery backup")
+
+
+# --------------------------------------------------------------------------- targets and messages
+
+
+@dataclass(frozen=True)
+class Target:
+    """One Apprise URL and the kinds of message it wants."""
+
+    url: str = field(repr=False)
+    events: frozenset[str] = frozenset(NOTIFY_EVENTS)
+    number: int = 1
+
+    @property
+    def label(self) -> str:
+        """How logs and `notify test` name the target: never the URL (it holds tokens)."""
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else "?"
+        return f"target {self.number} ({scheme[:20]})"
+
+
+@dataclass(eq=False)
+class Message:
+    kind: str
+    """One of NOTIFY_EVENTS, or "test"."""
+    provider: str
+    headline: str
+    where: str
+    """ "House, zone Hall PIR" — the partition and zone, or a reason."""
+    when: datetime
+    who: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.headline} — {self.provider}" if self.provider else self.headline
+
+    @property
+    def body(self) -> str:
+        """ "ALARM — powermaster · House, zone Hall PIR, 03:12:05" """
+        parts = [self.where] if self.where else []
+        if self.who:
+            parts.append(f"by {self.who}")
+        local = self.when.astimezone()
+        stamp = f"{local:%H:%M:%S}" if abs(datetime.now(UTC) - self.when) < timedelta(hours=12) else f"{local:%Y-%m-%d %H:%M:%S}"
+        parts.append(stamp)
+        head = f"{self.headline} — {self.provider}" if self.provider else self.headline
+        return f"{head} · {', '.join(parts)}" if self.provider else f"{head}: {', '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    target: str
+    ok: bool
+    detail: str = ""
+
+
+# --------------------------------------------------------------------------- Apprise, kept at arm's length
+
+
+class _AppriseLogTap(logging.Handler):
+    """Collects what Apprise logs, per thread, so it reaches our log only scrubbed of URL parts."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: dict[int, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = self.lines.get(threading.get_ident())
+        if lines is not None and record.levelno >= logging.WARNING:
+            with contextlib.suppress(Exception):
+                lines.append(record.getMessage())
+
+    def listen(self) -> None:
+        self.lines[threading.get_ident()] = []
+
+    def take(self) -> list[str]:
+        return self.lines.pop(threading.get_ident(), [])
+
+
+_TAP: _AppriseLogTap | None = None
+_TAP_LOCK = threading.Lock()
+
+
+def _apprise_log_tap() -> _AppriseLogTap:
+    global _TAP
+    with _TAP_LOCK:
+        if _TAP is None:
+            _TAP = _AppriseLogTap()
+            # Their lines name the full URL, tokens and all (urllib3 is Apprise's HTTP client).
+            for name in ("apprise", "urllib3"):
+                logger = logging.getLogger(name)
+                logger.addHandler(_TAP)
+                logger.setLevel(logging.WARNING)
+                logger.propagate = False
+        return _TAP
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every piece of an Apprise URL that may be a secret (user, password, host, path, query values)."""
+    pieces = [url]
+    try:
+        parts = urlsplit(url)
+        pieces += [parts.netloc, parts.username or "", parts.password or "", parts.hostname or ""]
+        pieces += [unquote(p) for p in parts.path.split("/")]
+        pieces += [v for _, v in parse_qsl(parts.query, keep_blank_values=True)]
+        pieces += [parts.path, parts.query]
+    except ValueError:
+        pass
+    return sorted({p for p in pieces if p and len(p) >= 3}, key=len, reverse=True)
+
+
+def scrub_url_parts(text: str, url: str) -> str:
+    for piece in url_secrets(url):
+        text = text.replace(piece, "***")
+    return text
+
+
+class AppriseSender:
+    """Sends one message to one target (blocking: run it in a thread)."""
+
+    def __init__(self, target: Target) -> None:
+        import apprise  # imported here: only the notifier pays for it
+
+        self.target = target
+        self._tap = _apprise_log_tap()
+        # Sequential mode: Apprise sends in the calling thread, so its log lines can be told apart per target.
+        self._apprise = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        self.valid = bool(self._apprise.add(target.url))
+
+    def send(self, title: str, body: str) -> DeliveryResult:
+        if not self.valid:
+            return DeliveryResult(self.target.label, False, "not a valid Apprise URL")
+        self._tap.listen()
+        try:
+            result = self._apprise.notify(body=body, title=title)
+            ok = bool(result)
+            lines = self._tap.take()
+            logs = getattr(result, "logs", None)
+            if callable(logs):  # Apprise 2 keeps each call's log lines (it sends from its own threads)
+                lines += [e.message for e in logs() if getattr(e, "level", "") in ("WARNING", "ERROR", "CRITICAL")]
+        except Exception as exc:  # noqa: BLE001  (a sender's bug must not kill delivery)
+            ok = False
+            lines = [*self._tap.take(), f"{type(exc).__name__}: {exc}"]
+        detail = "" if ok else scrub_url_parts(lines[-1] if lines else "the service refused the message", self.target.url)
+        return DeliveryResult(self.target.label, ok, detail[:300])
+
+
+SenderFactory = Callable[[Target], Any]
+
+
+# --------------------------------------------------------------------------- the notifier
+
+
+class Notifier:
+    """Turns poller updates into messages and delivers them to every interested target."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        *,
+        now: Callable[[], datetime] = utc_now,
+        clock: Callable[[], float] = time.monotonic,
+        repeat_window: dict[str, float] | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        settle: float = 1.0,
+        sender: SenderFactory = AppriseSender,
+    ) -> None:
+        self.targets = list(targets)
+        self._now = now
+        self._clock = clock
+        self.repeat_window = {**REPEAT_WINDOW, **(repeat_window or {})}
+        self.retry_delays = tuple(retry_delays)
+        self.settle = settle
+        """Seconds an armed/disarmed message waits for the vendor event that says who did it."""
+        self._sender_factory = sender
+        self._tracker = ChangeTracker(now=now)
+        self._started_at = now()
+        self._last_sent: dict[tuple[str, ...], float] = {}
+        self._suppressed: dict[tuple[str, ...], int] = {}
+        self._alarm_active: set[str] = set()
+        self._offline_told: set[str] = set()
+        self._recent_who: dict[str, tuple[float, str, str]] = {}
+        """provider -> (clock, "arm"/"disarm", who) from a vendor event or a command of ours."""
+        self._settling: list[Message] = []
+        self._queues: dict[int, asyncio.Queue[Message]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._senders: dict[int, Any] = {}
+        self.sent: list[tuple[str, Message]] = []
+        """(target label, message) delivered, newest last (capped): for the service's status."""
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kw: Any) -> Notifier:
+        """A notifier for the config's `[[notify]]` targets (none: it does nothing)."""
+        return cls(targets_from_settings(settings.notify), **kw)
+
+    # -- life cycle
+
+    def start(self) -> None:
+        """Start one delivery task per target (call inside the running loop)."""
+        if self._tasks:
+            return
+        loop = asyncio.get_running_loop()
+        for target in self.targets:
+            self._queues[target.number] = asyncio.Queue()
+            self._tasks.append(loop.create_task(self._deliver_forever(target), name=f"notify:{target.number}"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until every queued message has been delivered or given up (tests, shutdown)."""
+
+        async def drained() -> None:
+            while self._settling or any(q._unfinished_tasks for q in self._queues.values()):  # type: ignore[attr-defined]
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(drained(), timeout)
+
+    # -- feeding (on the loop; never blocks)
+
+    def feed(self, update: PollerUpdate, *, origin: str = "") -> None:
+        try:
+            for message in self._messages(update, origin):
+                self._offer(message)
+        except Exception:  # a message we could not build must not disturb polling
+            log.exception("notify: could not handle an update")
+
+    def _messages(self, update: PollerUpdate, origin: str) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        for change in self._tracker.changes(update, origin):
+            match change:
+                case PartitionChanged():
+                    yield from self._partition(change)
+                case TroubleChanged() if change.appeared and not change.first:
+                    kind = {TroubleKind.TAMPER: "tamper", TroubleKind.POWER: "power"}.get(change.kind)
+                    if kind:
+                        where = ", ".join(p for p in (change.panel, change.text or kind) if p)
+                        yield (Message(kind, change.provider, kind.capitalize(), where, change.time), (kind, change.provider, change.trouble_id))
+                case LinkChanged():
+                    yield from self._link(change)
+                case CommandFinished():
+                    yield from self._command(change)
+                case VendorEvent():
+                    yield from self._vendor(change)
+        if isinstance(update, CommandUpdate) and update.result is not None and update.result.phase is CommandPhase.DONE:
+            action = update.command.action.value
+            if action in ("arm", "disarm") and origin:
+                self._recent_who[update.provider] = (self._clock(), action, origin)
+
+    def _partition(self, change: PartitionChanged) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        where = change.name if not change.zone else f"{change.name}, zone {change.zone}"
+        provider = change.provider
+        if change.new is PartitionState.TRIGGERED:
+            if provider not in self._alarm_active:
+                self._alarm_active.add(provider)
+                self._last_sent.pop(("alarm", provider), None)  # a new alarm after a disarm is news at once
+            yield Message("alarm", provider, "ALARM", where, change.time), ("alarm", provider)
+            return
+        if change.old is PartitionState.TRIGGERED:
+            self._alarm_active.discard(provider)
+        if change.new is PartitionState.PENDING:
+            yield Message("entry_delay", provider, "Entry delay", where, change.time), ("entry_delay", provider, change.partition)
+        if change.old is None:
+            return  # the state found at start is not news (an alarm or entry delay, above, is)
+        if change.new.is_armed:
+            message = Message("armed", provider, ARMED_WORDS.get(change.new, "Armed"), where, change.time)
+            yield message, ("armed", provider, change.partition, change.time.isoformat())
+        elif change.new is PartitionState.DISARMED and (change.old.is_armed or change.old in (PartitionState.TRIGGERED, PartitionState.PENDING)):
+            yield Message("disarmed", provider, "Disarmed", where, change.time), ("disarmed", provider, change.partition, change.time.isoformat())
+
+    def _link(self, change: LinkChanged) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        provider = change.provider
+        if change.new is LinkState.OFFLINE:
+            kind = "login_refused" if change.hint in LOGIN_HINTS else "offline"
+            headline = "Login refused" if kind == "login_refused" else "Offline"
+            self._offline_told.add(provider)
+            yield Message(kind, provider, headline, change.reason, change.time), (kind, provider)
+        elif change.new is LinkState.ONLINE and provider in self._offline_told:
+            self._offline_told.discard(provider)
+            yield Message("offline", provider, "Back online", "", change.time), ("online", provider, change.time.isoformat())
+
+    def _command(self, change: CommandFinished) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        result = change.result
+        if result.phase is CommandPhase.DONE:
+            return
+        unknown = result.phase is CommandPhase.UNKNOWN
+        headline = "Command outcome unknown" if unknown else "Command failed"
+        where = change.command.describe() + (f": {result.message}" if result.message else "")
+        yield (
+            Message("command_failed", change.provider, headline, where, change.time, who=change.origin),
+            ("command_failed", change.provider, change.token),
+        )
+
+    def _vendor(self, change: VendorEvent) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        event = change.event
+        when = as_utc(event.time)
+        if event.kind in (EventKind.ARM, EventKind.DISARM) and event.who:
+            self._recent_who[change.provider] = (self._clock(), event.kind.value, event.who)
+            self._fill_who(change.provider, event.kind.value, event.who)
+        # Only what happened while we watch: the vendor log re-read at start is history, not news.
+        if when < self._started_at - timedelta(minutes=2) or self._now() - when > timedelta(hours=1):
+            return
+        text = event.text.casefold()
+        where = ", ".join(p for p in (event.partition, f"zone {event.zone}" if event.zone else "", event.text) if p)
+        if event.kind is EventKind.ALARM:
+            yield Message("alarm", change.provider, "ALARM", where, when, who=event.who), ("alarm", change.provider)
+        elif event.kind is EventKind.TROUBLE and "tamper" in text:
+            yield Message("tamper", change.provider, "Tamper", where, when), ("tamper", change.provider, event.zone or event.text)
+        elif event.kind is EventKind.TROUBLE and any(word in text for word in POWER_WORDS):
+            yield Message("power", change.provider, "Power", where, when), ("power", change.provider, event.zone or event.text)
+
+    # -- rate limits and who
+
+    def _offer(self, item: tuple[Message, tuple[str, ...]]) -> None:
+        message, key = item
+        window = self.repeat_window.get(key[0] if key[0] in self.repeat_window else message.kind, 0.0)
+        now = self._clock()
+        last = self._last_sent.get(key)
+        if window and last is not None and now - last < window:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            log.info("notify: %s for %s not repeated (sent %.0f s ago)", message.kind, message.provider, now - last)
+            return
+        self._last_sent[key] = now
+        if len(self._last_sent) > 2000:  # forget the oldest keys; windows are minutes long
+            for old in sorted(self._last_sent, key=self._last_sent.__getitem__)[:1000]:
+                del self._last_sent[old]
+        skipped = self._suppressed.pop(key, 0)
+        if skipped:
+            message.where = f"{message.where} ({skipped} repeat{'s' if skipped > 1 else ''} not sent)".strip()
+        if message.kind in ("armed", "disarmed") and not message.who:
+            recent = self._recent_who.get(message.provider)
+            action = "arm" if message.kind == "armed" else "disarm"
+            if recent and now - recent[0] < 120 and recent[1] == action:
+                message.who = recent[2]
+            elif self.settle > 0:
+                self._settle(message)
+                return
+        self._dispatch(message)
+
+    def _settle(self, message: Message) -> None:
+        """Hold an armed/disarmed message briefly: the vendor event naming who did it usually follows."""
+        self._settling.append(message)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._settled(message)
+            return
+        loop.call_later(self.settle, self._settled, message)
+
+    def _settled(self, message: Message) -> None:
+        if message in self._settling:
+            self._settling.remove(message)
+            self._dispatch(message)
+
+    def _fill_who(self, provider: str, action: str, who: str) -> None:
+        for message in self._settling:
+            if message.provider == provider and message.kind == ("armed" if action == "arm" else "disarmed") and not message.who:
+                message.who = who
+
+    def _dispatch(self, message: Message) -> None:
+        for target in self.targets:
+            if message.kind in target.events or message.kind == "test":
+                if not self._tasks:
+                    with contextlib.suppress(RuntimeError):  # fed before start(), inside the loop: start now
+                        self.start()
+                queue = self._queues.get(target.number)
+                if queue is None:
+                    log.warning("notify: %s dropped for %s: the notifier is not started", message.kind, target.label)
+                    continue
+                queue.put_nowait(message)
+
+    # -- delivery
+
+    def _sender(self, target: Target) -> Any:
+        sender = self._senders.get(target.number)
+        if sender is None:
+            sender = self._sender_factory(target)
+            self._senders[target.number] = sender
+            if not getattr(sender, "valid", True):
+                log.error("notify: %s is not a valid Apprise URL; nothing will be sent there", target.label)
+        return sender
+
+    async def _deliver_forever(self, target: Target) -> None:
+        queue = self._queues[target.number]
+        while True:
+            message = await queue.get()
+            try:
+                await self._deliver(target, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("notify: delivery to %s crashed", target.label)
+            finally:
+                queue.task_done()
+
+    async def _deliver(self, target: Target, message: Message) -> bool:
+        sender = await asyncio.to_thread(self._sender, target)
+        for attempt in range(len(self.retry_delays) + 1):
+            result: DeliveryResult = await asyncio.to_thread(sender.send, message.title, message.body)
+            if result.ok:
+                log.info("notify: %s sent to %s", message.kind, target.label)
+                self.sent.append((target.label, message))
+                del self.sent[:-100]
+                return True
+            if not getattr(sender, "valid", True) or attempt == len(self.retry_delays):
+                log.error("notify: gave up sending %s to %s: %s", message.kind, target.label, result.detail)
+                return False
+            delay = self.retry_delays[attempt]
+            log.warning("notify: %s to %s failed (%s); retrying in %.0f s", message.kind, target.label, result.detail, delay)
+            await asyncio.sleep(delay)
+        return False
+
+    async def send_test(self) -> list[DeliveryResult]:
+        """Send a test message to every target at once (no retries); one result per target."""
+        message = Message("test", "", "alarmtui test", "notifications reach this target", self._now())
+
+        async def one(target: Target) -> DeliveryResult:
+            sender = await asyncio.to_thread(self._sender, target)
+            return await asyncio.to_thread(sender.send, message.title, message.body)
+
+        return list(await asyncio.gather(*(one(t) for t in self.targets)))
+
+
+def targets_from_settings(entries: Iterable[Any]) -> list[Target]:
+    """`[[notify]]` tables (url as SecretStr, events) -> targets, numbered from 1 in config order."""
+    targets = []
+    for number, entry in enumerate(entries, start=1):
+        url = entry.url.get_secret_value() if hasattr(entry.url, "get_secret_value") else str(entry.url)
+        targets.append(Target(url, frozenset(entry.events), number))
+    return targets

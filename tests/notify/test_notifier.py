@@ -1,0 +1,272 @@
+"""Notifications delivered by Apprise to a real loopback receiver (an aiohttp server taking `json://` posts)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from alarmtui.domain import (
+    ArmMode,
+    Command,
+    CommandAction,
+    CommandPhase,
+    CommandProgress,
+    CommandResult,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Snapshot,
+    Trouble,
+    TroubleKind,
+)
+from alarmtui.notify.notifier import NOTIFY_EVENTS, Notifier, Target
+from alarmtui.poller import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
+from alarmtui.providers.base import AuthenticationFailed
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint: records every JSON post; can fail or stall on demand."""
+
+    port: int = 0
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+    stall: float = 0.0
+    attempts: int = 0
+    got: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    """Ends a stall early."""
+
+    def url(self, path: str = "hook", auth: str = "") -> str:
+        return f"json://{auth}127.0.0.1:{self.port}/{path}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.attempts += 1
+        body = await request.json()
+        if self.stall:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), self.stall)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return web.Response(status=500, text="try later")
+        self.posts.append(body)
+        self.got.set()
+        return web.Response(text="ok")
+
+    async def wait_posts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        async def until() -> None:
+            while len(self.posts) < count:
+                self.got.clear()
+                await self.got.wait()
+
+        await asyncio.wait_for(until(), timeout)
+        return self.posts
+
+
+async def start_receiver() -> tuple[Receiver, web.AppRunner]:
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    receiver.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return receiver, runner
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver, runner = await start_receiver()
+    yield receiver
+    await runner.cleanup()
+
+
+def snap(*states: PartitionState, zone: str = "", troubles: tuple[Trouble, ...] = ()) -> SnapshotUpdate:
+    partitions = tuple(
+        Partition(str(i + 1), ["House", "Garage"][i], s, alarm_zone=zone or None) for i, s in enumerate(states)
+    )
+    return SnapshotUpdate("powermaster", Snapshot(partitions=partitions, troubles=troubles, panel_name="Home", fetched_at=NOW))
+
+
+def link(state: LinkState, reason: str = "", hint: str = "") -> StatusUpdate:
+    return StatusUpdate("powermaster", ProviderStatus("powermaster", "visonic", state, reason=reason, hint=hint))
+
+
+async def notifier_for(*targets: Target, **kw: Any) -> Notifier:
+    kw.setdefault("retry_delays", (0.05, 0.05, 0.05))
+    kw.setdefault("settle", 0.0)
+    notifier = Notifier(list(targets), **kw)
+    notifier.start()
+    return notifier
+
+
+async def test_an_alarm_says_what_where_and_when_and_is_sent_once(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url()))
+    notifier.feed(snap(PartitionState.ARMED_AWAY, PartitionState.DISARMED))  # the state at start: not news
+    notifier.feed(snap(PartitionState.TRIGGERED, PartitionState.DISARMED, zone="Hall PIR"))
+    notifier.feed(snap(PartitionState.TRIGGERED, PartitionState.DISARMED, zone="Hall PIR"))  # still the same alarm
+    notifier.feed(EventsUpdate("powermaster", (Event("a1", NOW, EventKind.ALARM, "Burglary", zone="Hall PIR"),)))
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    local = NOW.astimezone()
+    assert post["title"] == "ALARM — powermaster"
+    assert post["message"] == f"ALARM — powermaster · House, zone Hall PIR, {local:%H:%M:%S}"
+    await notifier.close()
+
+
+async def test_a_new_alarm_after_a_disarm_is_sent_at_once(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url(), frozenset({"alarm"})))
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(snap(PartitionState.TRIGGERED, zone="Hall PIR"))
+    notifier.feed(snap(PartitionState.DISARMED))
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(snap(PartitionState.TRIGGERED, zone="Kitchen door"))
+    await notifier.idle()
+    posts = await receiver.wait_posts(2)
+    assert ["Hall PIR" in posts[0]["message"], "Kitchen door" in posts[1]["message"]] == [True, True]
+    await notifier.close()
+
+
+async def test_targets_get_only_the_kinds_they_asked_for(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url("armed"), frozenset({"armed", "disarmed"}), 1), Target(receiver.url("alarm"), frozenset({"alarm"}), 2))
+    notifier.feed(snap(PartitionState.DISARMED))
+    notifier.feed(snap(PartitionState.ARMED_HOME))
+    notifier.feed(snap(PartitionState.TRIGGERED))
+    notifier.feed(snap(PartitionState.DISARMED))
+    await notifier.idle()
+    titles = sorted(p["title"] for p in await receiver.wait_posts(3))
+    assert titles == ["ALARM — powermaster", "Armed home — powermaster", "Disarmed — powermaster"]
+    await notifier.close()
+
+
+async def test_who_armed_comes_from_the_vendor_event_that_follows(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url(), frozenset({"armed"})), settle=0.2)
+    notifier.feed(snap(PartitionState.DISARMED))
+    notifier.feed(snap(PartitionState.ARMED_AWAY))  # the poller reports the snapshot first ...
+    notifier.feed(EventsUpdate("powermaster", (Event("e9", NOW, EventKind.ARM, "Armed away", who="Alice"),)))  # ... then the log
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    assert post["message"].startswith("Armed away — powermaster · House, by Alice, ")
+    await notifier.close()
+
+
+async def test_a_failed_delivery_is_retried_and_secrets_never_logged(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    receiver.fail_next = 2
+    url = receiver.url("t0ps3cret-topic", auth="bob:hunter2secret@")
+    notifier = await notifier_for(Target(url, number=1))
+    notifier.feed(link(LinkState.ONLINE))
+    notifier.feed(link(LinkState.OFFLINE, "the server does not answer"))
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    assert post["title"] == "Offline — powermaster"
+    assert "the server does not answer" in post["message"]
+    assert receiver.attempts == 3
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")  # that one is the test's receiver
+    assert "retrying" in text and "target 1 (json)" in text
+    for secret in ("hunter2secret", "t0ps3cret-topic", "bob:"):
+        assert secret not in text
+    await notifier.close()
+
+
+async def test_a_target_that_never_answers_is_given_up_after_the_retries(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
+    receiver.fail_next = 100
+    notifier = await notifier_for(Target(receiver.url()), retry_delays=(0.01, 0.01))
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(snap(PartitionState.TRIGGERED))
+    await notifier.idle()
+    assert receiver.attempts == 3
+    assert "gave up" in caplog.text
+    await notifier.close()
+
+
+async def test_a_stalled_target_delays_nobody_else(receiver: Receiver) -> None:
+    slow, slow_runner = await start_receiver()
+    slow.stall = 30.0
+    try:
+        notifier = await notifier_for(Target(slow.url(), number=1), Target(receiver.url(), number=2))
+        notifier.feed(snap(PartitionState.ARMED_AWAY))
+        notifier.feed(snap(PartitionState.TRIGGERED))  # returns at once: delivery is in the background
+        assert receiver.posts == [] and slow.posts == []
+        await receiver.wait_posts(1, timeout=20)  # the healthy target has it while the slow one still waits
+        assert slow.posts == [] and slow.attempts == 1
+        slow.release.set()
+        await slow.wait_posts(1)
+        await notifier.close()
+    finally:
+        await slow_runner.cleanup()
+
+
+async def test_login_refused_offline_back_online_and_failed_commands(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url()))
+    notifier.feed(link(LinkState.CONNECTING))
+    notifier.feed(link(LinkState.OFFLINE, "login refused: wrong password", AuthenticationFailed.hint))
+    notifier.feed(link(LinkState.ONLINE))
+    command = Command(CommandAction.ARM, mode=ArmMode.AWAY, label="House", code="4321")
+    notifier.feed(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.SENT)), origin="dashboard")
+    failed = CommandResult(CommandPhase.FAILED, "zones open: Kitchen door", 1.0)
+    notifier.feed(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.FAILED), failed), origin="dashboard")
+    await notifier.idle()
+    posts = await receiver.wait_posts(3)
+    assert [p["title"] for p in posts] == ["Login refused — powermaster", "Back online — powermaster", "Command failed — powermaster"]
+    assert "arm away House: zones open: Kitchen door, by dashboard" in posts[2]["message"]
+    assert all("4321" not in p["message"] for p in posts)
+    await notifier.close()
+
+
+async def test_history_read_at_start_is_not_news_and_repeats_are_rate_limited(receiver: Receiver) -> None:
+    ticks = [0.0]
+    notifier = await notifier_for(Target(receiver.url(), frozenset({"alarm", "tamper"})), clock=lambda: ticks[0])
+    old = Event("old", NOW - timedelta(days=3), EventKind.ALARM, "Burglary", zone="Hall PIR")
+    notifier.feed(EventsUpdate("powermaster", (old,)))
+    tamper = Trouble("t1", TroubleKind.TAMPER, "Tamper: Hall PIR", zone="Hall PIR")
+    notifier.feed(snap(PartitionState.DISARMED))
+    for _ in range(3):  # a flapping tamper switch
+        notifier.feed(snap(PartitionState.DISARMED, troubles=(tamper,)))
+        notifier.feed(snap(PartitionState.DISARMED))
+        ticks[0] += 60
+    ticks[0] += 3600
+    notifier.feed(snap(PartitionState.DISARMED, troubles=(tamper,)))
+    await notifier.idle()
+    posts = await receiver.wait_posts(2)
+    await asyncio.sleep(0.1)
+    assert len(receiver.posts) == 2
+    assert [p["title"] for p in posts] == ["Tamper — powermaster"] * 2
+    assert "(2 repeats not sent)" in posts[1]["message"]
+    await notifier.close()
+
+
+async def test_send_test_reports_each_target(receiver: Receiver) -> None:
+    refused = Target("json://127.0.0.1:9/nobody-listens", number=2)
+    notifier = Notifier([Target(receiver.url(), number=1), refused, Target("notaservice://x", number=3)])
+    results = await notifier.send_test()
+    assert [(r.target, r.ok) for r in results] == [("target 1 (json)", True), ("target 2 (json)", False), ("target 3 (notaservice)", False)]
+    assert "nobody-listens" not in results[1].detail
+    assert results[2].detail == "not a valid Apprise URL"
+    assert receiver.posts[0]["title"] == "alarmtui test"
+
+
+def test_every_documented_kind_is_known() -> None:
+    assert set(NOTIFY_EVENTS) == {"alarm", "entry_delay", "tamper", "power", "offline", "login_refused", "command_failed", "armed", "disarmed"}
+
+
+async def test_fed_before_start_it_starts_itself(receiver: Receiver) -> None:
+    notifier = Notifier([Target(receiver.url(), frozenset({"entry_delay"}))], settle=0)
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(snap(PartitionState.PENDING))  # an entry delay: someone came in
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    assert post["title"] == "Entry delay — powermaster"
+    await notifier.close()
