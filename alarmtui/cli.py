@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
     notify_sub.add_parser("test", help="send a test message to every target and report each result", parents=[common])
 
-    sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
+    serve = sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
+    serve.add_argument("--print-unit", action="store_true", help="print a systemd user unit for this installation and exit")
 
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
     photo.add_argument("zone", help="zone id or name of a camera zone")
@@ -222,8 +223,12 @@ ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from alarmtui.service.main import serve
+    from alarmtui.service.main import serve, systemd_unit
     from alarmtui.settings import load_settings
+
+    if args.print_unit:
+        print(systemd_unit(args.config), end="")
+        return Exit.OK
 
     if args.demo:
         raise UsageError("serve watches the configured providers; start `alarmtui sim --write-config FILE` for a demo config")

@@ -25,6 +25,34 @@ def log_to_stderr(log_file: Path | None, *, debug: bool = False) -> None:
     install_log_filter(logging.getLogger())
 
 
+UNIT = """\
+[Unit]
+Description=alarmtui: keep watch over the alarm panels
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart={command} serve{config}
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=default.target
+"""
+
+
+def systemd_unit(config: str | None) -> str:
+    """A systemd user unit that runs this very installation's `alarmtui serve`."""
+    import shlex
+
+    script = Path(sys.argv[0])
+    executable = script.absolute() if script.name == "alarmtui" else None  # not resolved: a venv's python is a symlink
+    command = shlex.quote(str(executable)) if executable else f"{shlex.quote(str(Path(sys.executable).absolute()))} -m alarmtui"
+    option = f" --config {shlex.quote(str(Path(config).expanduser().resolve()))}" if config else ""
+    return UNIT.format(command=command, config=option)
+
+
 def serve(settings: Settings, config_file: Path | None, *, log_file: Path | None = None) -> int:
     log_to_stderr(log_file)
     path = socket_path(settings.socket)

@@ -207,3 +207,45 @@ async def until(condition: object, timeout: float) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+def test_the_service_journals_a_command_with_who_asked(
+    demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
+) -> None:
+    from alarmtui.journal.store import JournalReader
+
+    tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    config = short_dir / "journaled.toml"
+    journal = short_dir / "journal.sqlite3"
+    write_config(config, tables, extra={"journal": str(journal)})
+    proc = ServiceProcess(config, service_env, short_dir / "journaled.log").start()
+    try:
+        armed = run_cli("arm", "away", "--config", str(config), env=service_env)
+        assert armed.returncode == 0, armed.stderr
+        events = run_cli("events", "--json", "--kind", "command", "--config", str(config), env=service_env)
+        assert events.returncode == 0, events.stderr
+    finally:
+        assert proc.terminate() == 0  # the journal is flushed on the way out
+    reader = JournalReader(journal)
+    try:
+        commands = reader.search(kinds=["command"], limit=10)
+    finally:
+        reader.close()
+    assert commands, "no command in the journal"
+    assert any("alarmtui arm" in c.who and "via the service" in c.who for c in commands), [c.who for c in commands]
+
+
+def test_print_unit_gives_a_systemd_unit_for_this_installation(short_dir: Path) -> None:
+    import configparser
+    import shlex
+
+    config = short_dir / "my config.toml"
+    result = run_cli("serve", "--print-unit", "--config", str(config), env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    unit = configparser.ConfigParser(interpolation=None)
+    unit.read_string(result.stdout)
+    assert unit["Service"]["Type"] == "simple"
+    argv = shlex.split(unit["Service"]["ExecStart"])
+    assert Path(argv[0]).is_file() and os.access(argv[0], os.X_OK)
+    assert argv[-3:] == ["serve", "--config", str(config)]
+    assert unit["Install"]["WantedBy"] == "default.target"
