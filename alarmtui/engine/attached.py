@@ -19,7 +19,7 @@ from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResul
 from alarmtui.engine.base import Engine, ProviderInfo
 from alarmtui.engine.wire import info_from_wire, update_from_wire
 from alarmtui.poller import CommandBusy, CommandUpdate, LinkState, StatusUpdate
-from alarmtui.service.client import ServiceClient, ServiceUnavailable
+from alarmtui.service.client import CommandRefused, ServiceClient, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class AttachedEngine(Engine):
         except ServiceUnavailable as exc:
             # It may have reached the service and the panel: never re-send.
             return CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc}")
+        except CommandRefused as exc:
+            return CommandResult(CommandPhase.FAILED, f"not sent: {exc}")
 
     def refresh_now(self, provider: str | None = None) -> None:
         if not self.attached:

@@ -21,6 +21,10 @@ class ServiceUnavailable(Exception):
     """No service answers on the socket (not running, stopped, or it went away mid-request)."""
 
 
+class CommandRefused(Exception):
+    """The service refused a command before sending anything (unknown provider, malformed request)."""
+
+
 class ServiceClient:
     def __init__(self, path: Path, *, timeout: float = 5.0) -> None:
         self.path = path
@@ -73,8 +77,11 @@ class ServiceClient:
         if response.status_code == 409:
             raise CommandBusy(str(body.get("message") or "another command is in flight"))
         if response.status_code != 200:
-            raise ValueError(str(body.get("message") or f"the service refused the command ({response.status_code})"))
-        return result_from_wire(body.get("result"))
+            raise CommandRefused(str(body.get("message") or f"the service refused the command ({response.status_code})"))
+        try:
+            return result_from_wire(body.get("result"))
+        except ValueError:
+            raise ServiceUnavailable("the alarmtui service sent a malformed result") from None
 
     async def feed(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """(event, data) pairs: "hello", then "update"s of the current state, "ready", then live "update"s."""

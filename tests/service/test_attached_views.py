@@ -94,3 +94,34 @@ async def test_a_pin_travels_only_inside_its_command(service: ServiceProcess, co
     finally:
         await view.close()
         await other_view.close()
+
+
+async def test_two_views_racing_for_one_panel_send_one_command(
+    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+) -> None:
+    from alarmtui.poller import CommandBusy
+
+    first = await asyncio.to_thread(attached_engine, config_file)
+    second = await asyncio.to_thread(attached_engine, config_file)
+    await first.start()
+    await second.start()
+    panel = demo.host.cloud("verisure").panels[0]
+    try:
+        assert await first.wait_attached(10) and await second.wait_attached(10)
+        deadline = time.monotonic() + 20
+        while first.states["casa"].status.state is not LinkState.ONLINE and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        before = demo.host.call(lambda: panel.commands_received)
+        arm = Command(CommandAction.ARM, mode=ArmMode.AWAY)
+        # Neither view has heard of the other's command yet: the service decides.
+        one = first.submit("casa", arm)
+        other = second.submit("casa", arm)
+        outcomes = await asyncio.gather(one, other, return_exceptions=True)
+        busy = [o for o in outcomes if isinstance(o, CommandBusy)]
+        done = [o for o in outcomes if not isinstance(o, BaseException)]
+        assert len(busy) == 1 and len(done) == 1, outcomes
+        assert done[0].ok, done[0].message
+        assert demo.host.call(lambda: panel.commands_received) == before + 1
+    finally:
+        await first.close()
+        await second.close()
