@@ -46,6 +46,8 @@ class ProviderInfo:
     """Whether arm/disarm/bypass need a user code on this panel."""
     code_configured: bool = False
     """Whether the config holds that code (then nobody is asked for it)."""
+    poll_interval: float = 0.0
+    """The configured seconds between polls (the request budget may stretch them)."""
 
     @property
     def asks_for_code(self) -> bool:

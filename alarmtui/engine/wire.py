@@ -76,8 +76,9 @@ def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
             str(data["kind"]),
             needs_code=bool(data.get("needs_code")),
             code_configured=bool(data.get("code_configured")),
+            poll_interval=float(data.get("poll_interval") or 0.0),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed provider info: {exc}") from None
 
 
