@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from alarmtui.providers.base import ProtocolError, ProviderError
 from alarmtui.providers.verisure import status_state, zone_kind
-from alarmtui.providers.verisure_xml import (
+from alarmtui.providers.verisure.parse import (
     parse_activity,
     parse_inf,
     parse_installations,

@@ -79,6 +79,9 @@ def status_entry(
         body["zones"] = [z for z in body["zones"] if partition in z["partitions"] or not z["partitions"]]
     entry.update(body)
     entry["online"] = snapshot.online
+    if not snapshot.online and error is None:
+        # The cloud answered for a panel that is not there: scripts must not read this as fine.
+        entry["error"] = snapshot.detail or "the panel is offline"
     return entry
 
 

@@ -40,6 +40,7 @@ from xml.sax.saxutils import escape, quoteattr
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
+from alarmtui.simulators.faults import SessionStore
 from alarmtui.simulators.panel import (
     Mode,
     Phase,
@@ -307,7 +308,7 @@ class VerisureCloud(SimCloud):
         self.photo_cooldown = 0.0
         self.panel_cooldown = 0.0
         self.clock = clock
-        self.sessions: dict[str, Session] = {}
+        self.sessions: SessionStore[Session] = SessionStore(lambda: self.hash_lifetime, clock=lambda: self.clock())
         self.pending: dict[tuple[str, str, str], PendingOp] = {}
         self.in_flight: dict[str, PendingOp] = {}
         self.photo_visible_at: dict[int, float] = {}
@@ -347,8 +348,20 @@ class VerisureCloud(SimCloud):
     def main(self) -> Installation:
         return next(iter(self.installations.values()))
 
+    async def route_of(self, request: web.Request) -> str:
+        """ws.do has one path: the route is the `request` parameter (query, or form for POST)."""
+        name = request.query.get("request", "")
+        if not name and request.method == "POST" and request.can_read_body:
+            try:
+                form = await request.post()  # cached: the handler reads it again for free
+            except Exception:  # noqa: BLE001  (a body that is not a form)
+                form = {}
+            value = form.get("request", "")
+            name = value if isinstance(value, str) else ""
+        return name
+
     def build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self.faults.middleware])
         app.router.add_route("GET", "/WebService/ws.do", self.handle)
         app.router.add_route("POST", "/WebService/ws.do", self.handle)
         return app
@@ -415,7 +428,7 @@ class VerisureCloud(SimCloud):
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         params: dict[str, str] = {k: v for k, v in request.query.items()}
-        if request.method == "POST" and request.can_read_body:
+        if request.method == "POST":  # (the fault middleware may have read the form already: post() caches it)
             try:
                 form = await request.post()
             except Exception:  # a body that is not a form: parameters are in the query
@@ -524,10 +537,9 @@ class VerisureCloud(SimCloud):
 
     def _session_user(self, params: dict[str, str]) -> str:
         token = params.get("hash", "")
-        session = self.sessions.get(token)
+        session = self.sessions.valid(token)  # expires `hash_lifetime` s after the last use
         now = self.clock()
-        if session is None or now - session.last_used > self.hash_lifetime:
-            self.sessions.pop(token, None)
+        if session is None:
             raise VerisureError(ERR_INVALID_SESSION, "invalid_session")
         user = params.get("user")
         if user is not None and user.lower() != session.user.lower():

@@ -323,7 +323,7 @@ class VisonicCloud(SimCloud):
     # ------------------------------------------------------------------ app
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors])
+        app = web.Application(middlewares=[self.faults.middleware, self._errors])
         app.router.add_get("/rest_api/version", self._version)
         app.router.add_route("*", "/rest_api/{version}/{path:.*}", self._dispatch)
         return app
