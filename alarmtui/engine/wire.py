@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
+from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult, Event, Photo, Snapshot
+from alarmtui.domain.model import PartitionOutcome
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
 from alarmtui.engine.base import ProviderInfo
+from alarmtui.providers import errors as provider_errors
+from alarmtui.providers.errors import ProviderError
 from alarmtui.poller import (
     CommandUpdate,
     EventsUpdate,
@@ -33,7 +36,7 @@ def update_to_wire(update: PollerUpdate) -> dict[str, Any]:
                 "provider": update.provider,
                 "command": command_to_wire(update.command),  # the PIN stays behind
                 "progress": to_wire(update.progress, CommandProgress),
-                "result": None if update.result is None else to_wire(update.result, CommandResult),
+                "result": None if update.result is None else result_to_wire(update.result),
             }
         case PhotosUpdate():
             return {"type": "photos", "provider": update.provider, "photos": to_wire(update.photos, tuple[Photo, ...])}
@@ -58,7 +61,7 @@ def update_from_wire(data: dict[str, Any]) -> PollerUpdate:
                 provider,
                 command_from_wire(data.get("command")),
                 from_wire(data.get("progress"), CommandProgress),
-                None if result is None else from_wire(result, CommandResult),
+                None if result is None else result_from_wire(result),
             )
         case "photos":
             return PhotosUpdate(provider, from_wire(data.get("photos"), tuple[Photo, ...]))
@@ -83,11 +86,88 @@ def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
 
 
 def result_to_wire(result: CommandResult) -> dict[str, Any]:
-    return to_wire(result, CommandResult)
+    """Every field; the typed error behind it as its class name and plain fields (a view offers
+    "arm anyway" from `OpenZones.zones` / `can_force`), never a traceback."""
+    return {
+        "phase": result.phase.value,
+        "message": result.message,
+        "elapsed": result.elapsed,
+        "photos": to_wire(result.photos, tuple[Photo, ...]),
+        "partitions": to_wire(result.partitions, tuple[PartitionOutcome, ...]),
+        "state": result.state,
+        "error": error_to_wire(result.error),
+    }
 
 
 def result_from_wire(data: Any) -> CommandResult:
-    return from_wire(data, CommandResult)
+    if not isinstance(data, dict):
+        raise ValueError("a command result must be an object")
+    try:
+        return CommandResult(
+            CommandPhase(data.get("phase")),
+            str(data.get("message") or ""),
+            float(data.get("elapsed") or 0.0),
+            from_wire(data.get("photos") or [], tuple[Photo, ...]),
+            from_wire(data.get("partitions") or [], tuple[PartitionOutcome, ...]),
+            str(data.get("state") or ""),
+            error_from_wire(data.get("error")),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"malformed command result: {exc}") from None
+
+
+ERROR_FIELDS = ("zones", "can_force", "retry_after", "phones")
+"""The extra fields some errors carry (OpenZones, RateLimited / LoginPaused, TwoFactorRequired)."""
+
+
+def error_to_wire(error: BaseException | None) -> dict[str, Any] | None:
+    if not isinstance(error, ProviderError):
+        return None
+    data: dict[str, Any] = {
+        "type": type(error).__name__,
+        "message": error.message,
+        "provider": error.provider,
+        "vendor_code": error.vendor_code,
+        "hint": error.hint,
+        "detail": error.detail,
+        "may_have_left": error.may_have_left,
+    }
+    for name in ERROR_FIELDS:
+        if hasattr(error, name):
+            data[name] = getattr(error, name)
+    return data
+
+
+def error_from_wire(data: Any) -> ProviderError | None:
+    """The typed error back: only `ProviderError` classes of `alarmtui.providers.errors`, by name."""
+    if not isinstance(data, dict):
+        return None
+    kind = getattr(provider_errors, str(data.get("type")), None)
+    if not (isinstance(kind, type) and issubclass(kind, ProviderError)):
+        kind = ProviderError
+    extra: dict[str, Any] = {}
+    if "zones" in data:
+        extra["zones"] = tuple(str(z) for z in data.get("zones") or ())
+    if "can_force" in data:
+        extra["can_force"] = bool(data["can_force"])
+    if data.get("retry_after") is not None:
+        extra["retry_after"] = float(data["retry_after"])
+    if "phones" in data:
+        extra["phones"] = tuple((str(a), str(b)) for a, b in data.get("phones") or ())
+    try:
+        error = kind(
+            str(data.get("message") or ""),
+            provider=str(data.get("provider") or ""),
+            vendor_code=data.get("vendor_code"),
+            hint=str(data.get("hint") or ""),
+            detail=str(data.get("detail") or ""),
+            **extra,
+        )
+    except TypeError:  # a class whose constructor takes other fields: keep the words
+        error = ProviderError(str(data.get("message") or ""), provider=str(data.get("provider") or ""))
+    may_have_left = data.get("may_have_left")
+    error.may_have_left = may_have_left if isinstance(may_have_left, bool) else None
+    return error
 
 
 def command_request(provider: str, command: Command) -> dict[str, Any]:

@@ -56,7 +56,7 @@ SNAPSHOT = Snapshot(
     fetched_at=WHEN,
 )
 UPDATES = [
-    StatusUpdate("p", ProviderStatus("p", "visonic", LinkState.RECONNECTING, "timeout", "hint", WHEN, 4.0, 2, 17, 900)),
+    StatusUpdate("p", ProviderStatus("p", "visonic", LinkState.RECONNECTING, "timeout", "hint", WHEN, 4.0, 2, stale=True, requests_last_hour=17, request_ceiling=900)),
     SnapshotUpdate("p", SNAPSHOT),
     EventsUpdate("p", (Event("e1", WHEN, EventKind.ALARM, "ALARM", who="Ana", zone="Hall", partition="1", provider="p", photo_ref="r"),)),
     PhotosUpdate("p", (Photo("Hall", WHEN, JPEG, 1, "p"),)),
@@ -114,3 +114,24 @@ def test_any_json_is_an_update_or_a_value_error(data: object) -> None:
             update_from_wire({"type": kind, "provider": "p", kind: data, "command": data, "progress": data})
         except ValueError:
             pass
+
+
+def test_the_typed_error_behind_a_result_crosses_with_its_fields() -> None:
+    from alarmtui.engine.wire import result_from_wire, result_to_wire
+    from alarmtui.providers.errors import OpenZones
+
+    error = OpenZones("zones are open", zones=("Hall", "Kitchen"), can_force=True, provider="p")
+    error.may_have_left = False
+    result = CommandResult(CommandPhase.FAILED, "zones are open", 1.5, error=error)
+    back = result_from_wire(json.loads(json.dumps(result_to_wire(result))))
+    assert back == result
+    assert isinstance(back.error, OpenZones)
+    assert back.error.zones == ("Hall", "Kitchen") and back.error.can_force and back.error.may_have_left is False
+
+
+def test_an_unknown_error_type_comes_back_as_a_plain_provider_error() -> None:
+    from alarmtui.engine.wire import error_from_wire
+    from alarmtui.providers.errors import ProviderError
+
+    back = error_from_wire({"type": "SystemExit", "message": "nope"})
+    assert type(back) is ProviderError and back.message == "nope"
