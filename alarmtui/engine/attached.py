@@ -172,6 +172,11 @@ class AttachedEngine(Engine):
                     CommandUpdate(name, command.command, CommandProgress(result.phase, result.message), result)
                 )
             status = dataclasses.replace(
-                state.status, state=LinkState.OFFLINE, reason=SERVICE_LOST, hint=SERVICE_LOST_HINT, retry_in=None
+                state.status,
+                state=LinkState.OFFLINE,
+                reason=SERVICE_LOST,
+                hint=SERVICE_LOST_HINT,
+                retry_in=None,
+                stale=True,  # the last state stays on screen, marked as possibly out of date
             )
             self._publish(StatusUpdate(name, status))

@@ -174,6 +174,7 @@ async def test_attached_view_survives_service_death_and_reattaches(
         await until(lambda: not engine.attached, 10)
         for name, state in engine.states.items():
             assert state.status.state is LinkState.OFFLINE and state.status.reason == SERVICE_LOST
+            assert state.status.stale
             assert state.snapshot == last[name]  # the last state stays, marked stale by the offline status
         assert "service lost" in engine.describe()
 
