@@ -125,3 +125,40 @@ async def test_two_views_racing_for_one_panel_send_one_command(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_command_in_flight_when_the_service_dies_is_unknown_and_never_resent(
+    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+) -> None:
+    from alarmtui.domain import CommandPhase
+
+    view = await asyncio.to_thread(attached_engine, config_file)
+    view.retry_delay = 0.2
+    seen: list[PollerUpdate] = []
+    view.subscribe(seen.append)
+    await view.start()
+    cloud = demo.host.cloud("verisure")
+    panel = cloud.panels[0]
+    try:
+        assert await view.wait_attached(10)
+        deadline = time.monotonic() + 20
+        while view.states["casa"].status.state is not LinkState.ONLINE and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        before = demo.host.call(lambda: panel.commands_received)
+        demo.host.call(lambda: cloud.inject_delay(30.0, request="ARM"))  # carried out, answered late
+        command = view.submit("casa", Command(CommandAction.ARM, mode=ArmMode.AWAY))
+        while demo.host.call(lambda: panel.commands_received) == before and time.monotonic() < deadline + 10:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(service.kill)
+        result = await asyncio.wait_for(command, 10)
+        assert result.phase is CommandPhase.UNKNOWN
+        finished = [u for u in seen if isinstance(u, CommandUpdate) and u.provider == "casa" and u.finished]
+        assert finished and finished[-1].result.phase is CommandPhase.UNKNOWN  # type: ignore[union-attr]
+        await asyncio.to_thread(service.start)
+        while view.attaches < 2 and time.monotonic() < deadline + 40:
+            await asyncio.sleep(0.05)
+        assert view.attaches == 2
+        await asyncio.sleep(1.0)
+        assert demo.host.call(lambda: panel.commands_received) == before + 1  # sent once, never again
+    finally:
+        await view.close()
