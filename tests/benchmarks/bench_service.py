@@ -81,6 +81,20 @@ def status_json(env: dict[str, str], config: Path) -> float:
     return elapsed * 1000
 
 
+def settled(service: Service, quiet_for: float = 4.0, timeout: float = 60.0) -> dict[str, int]:
+    """The request counts once they have not moved for `quiet_for` seconds."""
+    deadline = time.monotonic() + timeout
+    counts, since = service.requests(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = service.requests()
+        if now != counts:
+            counts, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
+            break
+    return counts
+
+
 def write_quiet_config(source: Path, target: Path) -> None:
     tables = tomllib.loads(source.read_text())["providers"]
     for table in tables:
@@ -132,8 +146,7 @@ def main() -> None:
             service = Service(quiet, directory / "q" / "alarmtui.sock", directory / "quiet.log")
             try:
                 status_json(service.env, quiet)  # waits for the first state
-                time.sleep(2.0)  # the start-up refresh is done
-                before = service.requests()
+                before = settled(service)  # the start-up refresh (Verisure: several requests) is over
                 CPU_MS.clear()
                 for _ in range(args.runs):
                     wall.add(status_json(service.env, quiet))
