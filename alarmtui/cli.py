@@ -670,10 +670,17 @@ async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _resulting_state(provider: Provider, partition: str | None) -> str:
     """The confirmed state in plain words ("armed away — exit delay 15 s"), from one cheap read."""
+    from alarmtui.providers import ProviderError
+
     try:
         snapshot = await provider.snapshot()
     except ProviderError:
         return ""
+    return describe_state(snapshot, partition)
+
+
+def describe_state(snapshot: Snapshot, partition: str | None) -> str:
+    """The state of `partition` (or every partition) in plain words, for a command's last line."""
     parts = [p for p in snapshot.partitions if partition is None or p.id == partition]
     if not parts:
         return ""

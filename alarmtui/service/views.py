@@ -113,7 +113,10 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     from alarmtui import cli
     from alarmtui.domain import CommandResult
     from alarmtui.engine.base import view_origin
-    from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate
+    import dataclasses
+
+    from alarmtui.domain import Snapshot
+    from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
 
     (info,) = _pick(args, engine, single=True)
     state = engine.states[info.name]
@@ -127,9 +130,16 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     code = _code(args, info)
     progress = cli._progress_printer()
 
+    finished = asyncio.Event()
+    after: list[Snapshot] = []
+
     def show(update: PollerUpdate) -> None:
         if isinstance(update, CommandUpdate) and update.provider == info.name and not update.finished:
             progress(update.progress)
+        elif isinstance(update, CommandUpdate) and update.provider == info.name:
+            finished.set()
+        elif isinstance(update, SnapshotUpdate) and update.provider == info.name and finished.is_set():
+            after.append(update.snapshot)  # the read the poller makes once the panel confirmed
 
     engine.subscribe(show)
     try:
@@ -141,6 +151,14 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
         return cli.Exit.UNAVAILABLE
     finally:
         del code
+    if result.ok and args.command in ("arm", "disarm") and not result.state:
+        # As in-process: the resulting state in plain words, from the service's next read.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while not after and loop.time() < deadline and engine.attached:
+            await asyncio.sleep(0.05)
+        if after:
+            result = dataclasses.replace(result, state=cli.describe_state(after[0], args.partition))
     return cli.report_result(args, info.name, result)
 
 
