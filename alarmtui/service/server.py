@@ -244,7 +244,7 @@ class Service:
                 if chunk is None:
                     break
                 await response.write(chunk)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:  # the view went away
             pass
         finally:
             self._feeds.discard(queue)
