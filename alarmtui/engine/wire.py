@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from typing import Any
 
-from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult, Event, Photo, Snapshot
-from alarmtui.domain.model import PartitionOutcome
+from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
 from alarmtui.engine.base import ProviderInfo
 from alarmtui.providers import errors as provider_errors
@@ -85,35 +86,30 @@ def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
         raise ValueError(f"malformed provider info: {exc}") from None
 
 
+@functools.cache
+def _result_fields() -> dict[str, Any]:
+    """CommandResult's fields and their types, the typed error aside (it crosses as `error_to_wire`)."""
+    hints = typing.get_type_hints(CommandResult)
+    return {f.name: hints[f.name] for f in dataclasses.fields(CommandResult) if f.name != "error"}
+
+
 def result_to_wire(result: CommandResult) -> dict[str, Any]:
-    """Every field; the typed error behind it as its class name and plain fields (a view offers
-    "arm anyway" from `OpenZones.zones` / `can_force`), never a traceback."""
-    return {
-        "phase": result.phase.value,
-        "message": result.message,
-        "elapsed": result.elapsed,
-        "photos": to_wire(result.photos, tuple[Photo, ...]),
-        "partitions": to_wire(result.partitions, tuple[PartitionOutcome, ...]),
-        "state": result.state,
-        "error": error_to_wire(result.error),
-    }
+    """Every field (whatever fields the result grows); the typed error behind it as its class name and
+    plain fields (a view offers "arm anyway" from `OpenZones.zones` / `can_force`), never a traceback."""
+    data = {name: to_wire(getattr(result, name), kind) for name, kind in _result_fields().items()}
+    data["error"] = error_to_wire(getattr(result, "error", None))
+    return data
 
 
 def result_from_wire(data: Any) -> CommandResult:
     if not isinstance(data, dict):
         raise ValueError("a command result must be an object")
-    try:
-        return CommandResult(
-            CommandPhase(data.get("phase")),
-            str(data.get("message") or ""),
-            float(data.get("elapsed") or 0.0),
-            from_wire(data.get("photos") or [], tuple[Photo, ...]),
-            from_wire(data.get("partitions") or [], tuple[PartitionOutcome, ...]),
-            str(data.get("state") or ""),
-            error_from_wire(data.get("error")),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"malformed command result: {exc}") from None
+    values = {name: from_wire(data[name], kind) for name, kind in _result_fields().items() if name in data}
+    if "phase" not in values:
+        raise ValueError("a command result needs a phase")
+    if any(f.name == "error" for f in dataclasses.fields(CommandResult)):
+        values["error"] = error_from_wire(data.get("error"))
+    return CommandResult(**values)
 
 
 ERROR_FIELDS = ("zones", "can_force", "retry_after", "phones")
