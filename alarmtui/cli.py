@@ -91,6 +91,8 @@ def exit_code_for_result(result: CommandResult) -> Exit:
     if result.phase is CommandPhase.FAILED:
         return Exit.FAILED
     if result.phase is CommandPhase.NOT_SENT:
+        from alarmtui.providers import ProviderError
+
         error = result.error
         return exit_code_for(error) if isinstance(error, ProviderError) else Exit.UNAVAILABLE
     return Exit.UNKNOWN_OUTCOME
@@ -749,6 +751,8 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         return Exit.UNKNOWN_OUTCOME
     if result.phase is CommandPhase.NOT_SENT:
         print(f"alarmtui: {name}: not sent: {message}", file=sys.stderr)
+        from alarmtui.providers import ProviderError
+
         error = result.error
         if isinstance(error, ProviderError):
             hint = one_shot_hint(error)
