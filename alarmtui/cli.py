@@ -514,7 +514,7 @@ def print_event_line(when: datetime, provider: str, kind: str, text: str, zone: 
 
 def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: EventFilter) -> int | None:
     """`events` answered by the journal; None when there is no journal file (then the vendors answer)."""
-    from alarmtui.journal.store import JournalError, JournalReader, default_journal_path
+    from alarmtui.journal.store import SHORT_GREP_WINDOW, JournalError, JournalReader, default_journal_path
 
     path = settings.journal or default_journal_path()
     if args.demo or not path.is_file():
@@ -524,6 +524,8 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
     except JournalError as exc:
         print(f"alarmtui: {exc}; asking the vendors instead", file=sys.stderr)
         return None
+    if 0 < len(wanted.grep) < 3:
+        print(f"alarmtui: a --grep of one or two characters searches only the newest {SHORT_GREP_WINDOW:,} entries", file=sys.stderr)
     try:
         providers = [p.strip() for p in args.provider.split(",")] if args.provider else None
         entries = reader.search(

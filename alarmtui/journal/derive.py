@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from alarmtui.domain import (
     Command,
     CommandAction,
-    CommandPhase,
     CommandResult,
     Event,
     EventKind,
@@ -329,9 +328,9 @@ def content_key(event: Event) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
+OUTCOME_WORDS = {"done": "done", "failed": "failed", "unknown": "outcome unknown", "not_sent": "not sent"}
+
+
 def command_outcome_words(result: CommandResult) -> str:
-    if result.phase is CommandPhase.DONE:
-        return "done"
-    if result.phase is CommandPhase.FAILED:
-        return "failed"
-    return "outcome unknown"
+    """By value, so phases added to the timeline (NOT_SENT, CONFIRMED) read right too."""
+    return OUTCOME_WORDS.get(result.phase.value, result.phase.value.replace("_", " "))

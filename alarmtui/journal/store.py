@@ -58,6 +58,8 @@ from alarmtui.poller import PollerUpdate
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = timedelta(days=730)
+SHORT_GREP_WINDOW = 20_000
+"""A grep of one or two characters searches only this many of the newest (otherwise matching) entries."""
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -361,22 +363,14 @@ class JournalReader:
         """Newest first. `grep` is a case-insensitive substring of the text, who, zone or partition;
         `kinds` matches an entry's kind (alarm, arm, ...) or category (command, state, ...);
         `before` is the cursor of the last entry already shown (scroll back)."""
-        where: list[str] = []
-        params: list[Any] = []
-        id_column = "e.id"
         needle = (grep or "").strip()
         use_fts = len(needle) >= 3
+        id_column = "f.rowid" if use_fts else "e.id"
+        where: list[str] = []
+        params: list[Any] = []
         if use_fts:
-            id_column = "f.rowid"
             where.append("entries_fts MATCH ?")
             params.append('"' + needle.replace('"', '""') + '"')
-        elif needle:
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                "(e.text LIKE ?1x ESCAPE '\\' OR e.who LIKE ?1x ESCAPE '\\' OR e.zone LIKE ?1x ESCAPE '\\'"
-                " OR e.partition LIKE ?1x ESCAPE '\\')".replace("?1x", "?")
-            )
-            params.extend([pattern] * 4)
         if before is not None:
             where.append(f"{id_column} < ?")
             params.append(before)
@@ -400,6 +394,15 @@ class JournalReader:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {id_column} DESC LIMIT ?"
+        if needle and not use_fts:
+            # One or two characters: the trigram index cannot help, so scan, but only the newest
+            # SHORT_GREP_WINDOW entries that pass the other filters, so a keystroke never scans a million rows.
+            params.append(SHORT_GREP_WINDOW)
+            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            like = " OR ".join(f"e.{column} LIKE ? ESCAPE '\\'" for column in ("text", "who", "zone", "partition"))
+            sql = f"SELECT {COLUMNS} FROM ({sql}) e WHERE {like} ORDER BY e.id DESC LIMIT ?"
+            sql = sql.replace(f"SELECT {COLUMNS} FROM entries e", "SELECT * FROM entries e", 1)
+            params.extend([pattern] * 4)
         params.append(max(0, int(limit)))
         try:
             rows = self._conn.execute(sql, params).fetchall()
@@ -774,8 +777,10 @@ class Journal:
             else:
                 update, origin = item
                 changes = tracker.changes(update, origin)
+            # Older than the retention: it would be pruned and, re-read from the vendor's log, journaled again.
+            oldest = self._now() - self.retention
             for change in changes:
-                rows.extend(rows_for(change))
+                rows.extend(row for row in rows_for(change) if as_utc(row.time) >= oldest)
         except Exception:  # one strange update must not stop the journal
             log.exception("journal: could not derive entries from an update")
 

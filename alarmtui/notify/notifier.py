@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from alarmtui.domain import CommandPhase, EventKind, PartitionState, TroubleKind
+from alarmtui.domain import EventKind, PartitionState, TroubleKind
 from alarmtui.journal.derive import (
     ChangeTracker,
     CommandFinished,
@@ -321,7 +321,7 @@ class Notifier:
                     yield from self._command(change)
                 case VendorEvent():
                     yield from self._vendor(change)
-        if isinstance(update, CommandUpdate) and update.result is not None and update.result.phase is CommandPhase.DONE:
+        if isinstance(update, CommandUpdate) and update.result is not None and update.result.ok:
             action = update.command.action.value
             if action in ("arm", "disarm") and origin:
                 self._recent_who[update.provider] = (self._clock(), action, origin)
@@ -335,7 +335,7 @@ class Notifier:
                 self._last_sent.pop(("alarm", provider), None)  # a new alarm after a disarm is news at once
             yield Message("alarm", provider, "ALARM", where, change.time), ("alarm", provider)
             return
-        if change.old is PartitionState.TRIGGERED:
+        if change.old is PartitionState.TRIGGERED or change.new is PartitionState.DISARMED:
             self._alarm_active.discard(provider)
         if change.new is PartitionState.PENDING:
             yield Message("entry_delay", provider, "Entry delay", where, change.time), ("entry_delay", provider, change.partition)
@@ -360,10 +360,9 @@ class Notifier:
 
     def _command(self, change: CommandFinished) -> Iterable[tuple[Message, tuple[str, ...]]]:
         result = change.result
-        if result.phase is CommandPhase.DONE:
+        if result.ok:
             return
-        unknown = result.phase is CommandPhase.UNKNOWN
-        headline = "Command outcome unknown" if unknown else "Command failed"
+        headline = {"unknown": "Command outcome unknown", "not_sent": "Command not sent"}.get(result.phase.value, "Command failed")
         where = change.command.describe() + (f": {result.message}" if result.message else "")
         yield (
             Message("command_failed", change.provider, headline, where, change.time, who=change.origin),
@@ -382,6 +381,7 @@ class Notifier:
         text = event.text.casefold()
         where = ", ".join(p for p in (event.partition, f"zone {event.zone}" if event.zone else "", event.text) if p)
         if event.kind is EventKind.ALARM:
+            self._alarm_active.add(change.provider)  # the panel's own TRIGGERED state, if it follows, is the same alarm
             yield Message("alarm", change.provider, "ALARM", where, when, who=event.who), ("alarm", change.provider)
         elif event.kind is EventKind.TROUBLE and "tamper" in text:
             yield Message("tamper", change.provider, "Tamper", where, when), ("tamper", change.provider, event.zone or event.text)

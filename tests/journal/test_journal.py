@@ -254,8 +254,11 @@ async def test_retention_removes_old_entries_and_their_index(path: Path) -> None
     journal = await open_journal(path, retention=timedelta(days=730), now=lambda: now)
     journal.record(EventsUpdate("house", (event(1, text="ancient tamper"), event(2, minutes=60 * 24 * 100, text="recent tamper"))))
     await journal.flush()
-    assert await journal.prune() == 1
+    assert await journal.prune() == 0  # the ancient one was never written: a restart would only bring it back
     assert [e.text for e in await journal.search(grep="tamper")] == ["recent tamper"]
+    journal.retention = timedelta(days=600)
+    assert await journal.prune() == 1
+    assert await journal.search(grep="tamper") == []
     await journal.close()
     with sqlite3.connect(path) as conn:  # the external-content index holds nothing that is gone
         conn.execute("INSERT INTO entries_fts(entries_fts, rank) VALUES ('integrity-check', 1)")
@@ -349,3 +352,16 @@ def test_built_from_the_settings(tmp_path: Path) -> None:
         ("target 2 (json)", ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"]),
     ]
     assert "t0pic" not in repr(notifier.targets) + repr(settings)
+
+
+async def test_a_grep_of_one_or_two_characters_scans_only_the_newest_entries(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alarmtui.journal import store
+
+    monkeypatch.setattr(store, "SHORT_GREP_WINDOW", 3)
+    journal = await open_journal(path)
+    journal.record(EventsUpdate("house", (event(9, text="xq marks the spot"), *(event(n, text="plain") for n in range(10, 14)))))
+    await journal.flush()
+    assert await journal.search(grep="xq") == []  # beyond the newest three
+    assert [e.id for e in await journal.search(grep="xq", before=(await journal.search(limit=3))[-1].cursor)] == ["e9"]
+    assert [e.id for e in await journal.search(grep="xq m")] == ["e9"]  # three or more characters: the whole journal
+    await journal.close()

@@ -126,6 +126,19 @@ async def test_an_alarm_says_what_where_and_when_and_is_sent_once(receiver: Rece
     await notifier.close()
 
 
+async def test_the_vendor_log_first_then_the_state_is_still_one_alarm(receiver: Receiver) -> None:
+    notifier = await notifier_for(Target(receiver.url(), frozenset({"alarm"})))
+    notifier.feed(snap(PartitionState.ARMED_AWAY))
+    notifier.feed(EventsUpdate("powermaster", (Event("a1", NOW, EventKind.ALARM, "Burglary", zone="Hall PIR"),)))
+    notifier.feed(snap(PartitionState.TRIGGERED, zone="Hall PIR"))
+    await notifier.idle()
+    (post,) = await receiver.wait_posts(1)
+    assert "Burglary" in post["message"]
+    await asyncio.sleep(0.1)
+    assert len(receiver.posts) == 1
+    await notifier.close()
+
+
 async def test_a_new_alarm_after_a_disarm_is_sent_at_once(receiver: Receiver) -> None:
     notifier = await notifier_for(Target(receiver.url(), frozenset({"alarm"})))
     notifier.feed(snap(PartitionState.ARMED_AWAY))
