@@ -722,6 +722,12 @@ def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
     matches = [z for z in snapshot.zones if z.name.casefold() == wanted.casefold()]
     if len(matches) == 1:
         return matches[0].id
+    # A bare number where ids carry the device type ("ZONE-3"): only when it names one zone.
+    numbered = [z for z in snapshot.zones if z.id.rpartition("-")[2] == wanted and z.id.rpartition("-")[0]]
+    zones_only = [z for z in numbered if z.id.rpartition("-")[0].upper() == "ZONE"]
+    for candidates in (zones_only, numbered):
+        if len(candidates) == 1:
+            return candidates[0].id
     known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
     raise UsageError(f"{provider} has no zone {wanted!r}; zones: {known}")
 

@@ -22,12 +22,11 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alarmtui.domain import (
-    ArmMode,
     Command,
     CommandAction,
     CommandPhase,
@@ -276,7 +275,7 @@ class Poller:
                 await self._wait(delay)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("%s: waiting between polls failed", self.name)
                 await asyncio.sleep(max(delay, self.timing.backoff_initial))
 
@@ -578,8 +577,8 @@ class Poller:
 
     # -- plumbing
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -75,3 +75,39 @@ def test_one_shot_hints_do_not_promise_retrying() -> None:
     for error in (PanelOffline("offline"), NotSent("refused"), ProtocolError("x"), SessionExpired("x")):
         assert "keeps retrying" not in one_shot_hint(error) and "will retry" not in one_shot_hint(error)
     assert "certificate" in one_shot_hint(CertificateError("x"))
+
+
+async def test_status_exits_4_when_a_panel_is_offline(tmp_path, capsys) -> None:
+    # Issue 8 defect 8: `status` exited 0 for an offline Verisure panel while the others exited 4.
+    from alarmtui.cli import cmd_status
+    from alarmtui.settings import Settings
+    from alarmtui.simulators.host import SimHost
+    from alarmtui.simulators.verisure import VerisureCloud
+
+    cloud = VerisureCloud(step2_waits=0)
+    async with SimHost([cloud]) as host:
+        settings = Settings(providers=host.provider_tables())
+        args = argparse.Namespace(provider=None, partition=None, quick=False, json=True)
+        cloud.main.panel.set_offline(True)
+        assert await cmd_status(args, settings) == Exit.UNAVAILABLE
+        assert '"online": false' in capsys.readouterr().out
+        cloud.main.panel.set_offline(False)
+        assert await cmd_status(args, settings) == Exit.OK
+
+
+async def test_cli_zone_by_unambiguous_number_when_ids_carry_the_type() -> None:
+    from alarmtui.cli import UsageError, resolve_zone
+    from alarmtui.domain import Snapshot, Zone
+
+    class Panel:
+        name = "powermaster"
+
+        async def snapshot(self) -> Snapshot:
+            return Snapshot(zones=(Zone("ZONE-1", "Front door"), Zone("KEYFOB-1", "Fob"), Zone("PGM-2", "Light")))
+
+    panel = Panel()
+    assert await resolve_zone(panel, "1") == "ZONE-1"  # type: ignore[arg-type]
+    assert await resolve_zone(panel, "2") == "PGM-2"  # type: ignore[arg-type]
+    assert await resolve_zone(panel, "front door") == "ZONE-1"  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        await resolve_zone(panel, "3")  # type: ignore[arg-type]

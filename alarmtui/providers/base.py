@@ -130,6 +130,15 @@ class Provider(abc.ABC):
         raise NotSupported("this provider has no stored photos", provider=self.name)
 
     # -- commands (each sent at most once; never retried after it may have reached the vendor)
+    #
+    # The command contract, the same for every vendor (see `commands.CommandTimeline`):
+    # - before anything left the machine, errors are raised as they are (NotSent,
+    #   AuthenticationFailed, LoginPaused, PanelBusy …): the caller reports NOT_SENT;
+    # - the panel's refusal is raised as `CommandRejected` (`OpenZones`, `WrongCode` …) or
+    #   returned as a FAILED result with `result.error` set;
+    # - once the command may have left, the method returns CONFIRMED or UNKNOWN (never
+    #   "not sent"); an UNKNOWN outcome is never retried — the caller re-reads the state.
+    # Callers turn any raised error into its truthful result with `commands.result_for_error`.
 
     @abc.abstractmethod
     async def arm(

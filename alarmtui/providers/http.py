@@ -386,7 +386,7 @@ async def translate_errors(provider: str, what: str) -> AsyncIterator[None]:
             f"could not reach the server while {what} ({type(exc).__name__}{': ' + detail if detail else ''})",
             provider=provider,
         ) from None
-    except Exception as exc:  # noqa: BLE001  (nothing but ProviderError may leave a provider)
+    except Exception as exc:
         log.debug("%s: %s while %s", provider, type(exc).__name__, what, exc_info=True)
         raise ProtocolError(
             f"unexpected reply while {what}: {type(exc).__name__}: {_first_line(exc)}", provider=provider
@@ -417,7 +417,7 @@ class _RefusingExpat:
     ExpatError = expat.ExpatError
 
     @staticmethod
-    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:  # noqa: N802
+    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:
         parser = expat.ParserCreate(encoding, namespace_separator)
 
         def refuse_doctype(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:

@@ -51,6 +51,8 @@ class Fault:
     truncate: int | None = None
     times: int = 1
     content_type: str = "text/plain"
+    reason: str | None = None
+    """The HTTP reason phrase to send (Visonic's real library dispatches on them)."""
     hits: int = 0
 
     def matches(self, route: str) -> bool:
@@ -88,6 +90,7 @@ class FaultInjector:
         truncate: int | None = None,
         times: int = 1,
         content_type: str = "text/plain",
+        reason: str | None = None,
     ) -> Fault:
         fault = Fault(
             route,
@@ -100,6 +103,7 @@ class FaultInjector:
             truncate,
             times,
             content_type,
+            reason,
         )
         self.faults.append(fault)
         return fault
@@ -146,7 +150,9 @@ class FaultInjector:
             return response
         status = fault.status or 200
         body = fault.body if fault.body is not None else f"injected HTTP {status}".encode()
-        return web.Response(status=status, body=body, headers=fault.headers, content_type=fault.content_type)
+        return web.Response(
+            status=status, reason=fault.reason, body=body, headers=fault.headers, content_type=fault.content_type
+        )
 
 
 def _body_of(response: web.StreamResponse) -> bytes:

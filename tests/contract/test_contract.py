@@ -234,7 +234,7 @@ async def test_panel_acted_but_the_reply_was_lost(vendor: VendorFixture) -> None
     def lose_reply() -> None:
         vendor.cloud.faults.add(vendor.command_route, forward=True, drop=True)
 
-    result = await _command_cell(vendor, "reply_lost", lose_reply, expect={CommandPhase.UNKNOWN})
+    await _command_cell(vendor, "reply_lost", lose_reply, expect={CommandPhase.UNKNOWN})
     assert vendor.acted()  # it did act: "unknown" is the truth, "not sent" would invite a second arm
 
 

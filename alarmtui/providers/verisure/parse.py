@@ -21,6 +21,7 @@ from typing import Any
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.errors import ProtocolError
 from alarmtui.providers.http import MAX_REPLY_BYTES, decode_xml
+
 MAX_JPEG_BYTES = 5 * 1024 * 1024
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +152,7 @@ class VisonicClient:
         self.user_token: str | None = None
         self.session_token: str | None = None
         self.serial: str | None = config.panel_serial
-        self.gate = LoginGate(self._login, provider=provider, **({"clock": clock} if clock else {}))
+        self.gate = LoginGate(self._login, provider=provider, clock=clock or time.monotonic)
         register_secrets(config.password.get_secret_value(), self.panel_code())
 
     def panel_code(self) -> str | None:

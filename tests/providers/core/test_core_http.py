@@ -208,3 +208,26 @@ def test_decode_xml_turns_every_failure_into_protocol_error(body: bytes) -> None
 def test_decode_json_turns_every_failure_into_protocol_error(body: bytes) -> None:
     with pytest.raises(ProtocolError):
         decode_json(body, what="test")
+
+
+def test_session_store_expiry_sliding_and_fixed() -> None:
+    from alarmtui.simulators.faults import SessionStore
+
+    now = [0.0]
+    sliding: SessionStore[str] = SessionStore(60, clock=lambda: now[0])
+    token = sliding.new("ana")
+    now[0] = 50
+    assert sliding.valid(token) == "ana"
+    now[0] = 100  # used 50 s ago: alive
+    assert sliding.valid(token) == "ana"
+    now[0] = 161
+    assert sliding.valid(token) is None and token not in sliding
+    fixed: SessionStore[str] = SessionStore(lambda: 60, sliding=False, clock=lambda: now[0], limit=2)
+    first = fixed.new("a")
+    now[0] += 50
+    assert fixed.valid(first) == "a"
+    now[0] += 20
+    assert fixed.valid(first) is None
+    for name in "bcd":
+        fixed.new(name)
+    assert len(fixed) == 2  # bounded

@@ -131,3 +131,27 @@ def test_partition_mapping_from_minimal_status() -> None:
     zones = parse_devices(DEVICES)
     part = mapping.partition(status.partitions[0], zones, (), facts, None)
     assert part.state is PartitionState.ARMING and part.open_zones == ("Front door",)
+
+
+async def test_visonic_reply_size_is_limited_after_decompression() -> None:
+    # Issue 8 defect 5: a 50 MB body was parsed whole; a gzip body inflating to 1 GiB cost gigabytes.
+    import gzip
+
+    from alarmtui.providers.visonic import VisonicProvider
+    from alarmtui.settings import VisonicConfig
+    from alarmtui.simulators.host import SimHost
+    from alarmtui.simulators.visonic import MAIN_SERIAL, VisonicCloud
+
+    cloud = VisonicCloud(process_delay=0.05)
+    async with SimHost([cloud]) as host:
+        table = {**cloud.provider_tables(host.urls["visonic"])[0], "panel_serial": MAIN_SERIAL}
+        provider = VisonicProvider(VisonicConfig(**table), max_reply_bytes=256 * 1024)
+        try:
+            await provider.connect()
+            bomb = gzip.compress(b"[" + b"0," * (2 * 1024 * 1024) + b"0]")
+            cloud.faults.add("events", body=bomb, headers={"Content-Encoding": "gzip"}, content_type="application/json")
+            with pytest.raises(ProtocolError, match="larger than"):
+                await provider.events()
+            assert isinstance(await provider.events(), list)
+        finally:
+            await provider.close()

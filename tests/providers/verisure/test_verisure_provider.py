@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
-from datetime import UTC, datetime
-
 from alarmtui.domain import ArmMode, Capability, CommandPhase, Event, EventKind, PartitionState, ZoneKind
-from alarmtui.providers.commands import result_for_error
-from alarmtui.providers.errors import NotSent, OpenZones
 from alarmtui.providers import (
     AuthenticationFailed,
     CommandRejected,
@@ -24,6 +21,8 @@ from alarmtui.providers import (
     RateLimited,
     SessionExpired,
 )
+from alarmtui.providers.commands import result_for_error
+from alarmtui.providers.errors import NotSent, OpenZones
 from alarmtui.providers.verisure import VerisureProvider
 from alarmtui.redaction import SECRET_FILTER
 from alarmtui.settings import VerisureConfig
@@ -500,7 +499,7 @@ async def test_session_expiry_during_step2_with_unreadable_state_is_unknown(sim:
     sim.cloud.inject_http(500, times=50)  # nothing readable afterwards
     result = await provider.arm(ArmMode.AWAY)
     assert result.phase is CommandPhase.UNKNOWN and "re-read" in result.message
-    sim.cloud.injected_http.clear()
+    sim.cloud.faults.clear()
     assert sim.count("ARM1") == 1
 
 
@@ -710,3 +709,22 @@ async def test_secrets_never_in_logs_repr_or_errors(sim: Sim, caplog: pytest.Log
     message = str(info.value) + repr(info.value) + str(info.value.__cause__)
     assert "demo-pass" not in message and token not in message and "hash=" not in message
     await p.close()
+
+
+async def test_untrusted_certificate_says_it_is_a_tls_certificate_problem(sim: Sim) -> None:
+    # Issue 8 defect 8: it used to say only "could not connect … (ConnectError)".
+    from alarmtui.providers.errors import CertificateError
+
+    p = sim.provider(sim.config(ca_file=None))
+    with pytest.raises(CertificateError, match="TLS certificate") as info:
+        await p.connect()
+    assert "certificate" in info.value.hint and info.value.unprocessed  # nothing was sent
+    await p.close()
+
+
+async def test_unknown_xml_encoding_is_a_protocol_error_and_the_next_read_works(sim: Sim, provider: VerisureProvider) -> None:
+    # Issue 8 defect 1: `encoding='YR'` raised LookupError, which escaped and stopped polling for good.
+    sim.cloud.inject_http(200, body="<?xml version='1.0' encoding='YR'?><PET><RES>OK</RES></PET>")
+    with pytest.raises(ProtocolError):
+        await provider.events()
+    assert isinstance(await provider.events(), list)
