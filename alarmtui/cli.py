@@ -6,12 +6,12 @@
     alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
     alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
     alarmtui notify test                         a test message to every notification target
+    alarmtui serve                               the engine as a service; views attach to it
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import enum
@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from alarmtui import __version__
 from alarmtui.domain import (
@@ -34,23 +34,15 @@ from alarmtui.domain import (
     Event,
     Snapshot,
 )
-from alarmtui.domain.serialize import event_json, snapshot_json
+from alarmtui.domain.serialize import event_json, status_entry
 from alarmtui.logging_setup import quiet_term_image, setup_logging
-from alarmtui.providers import (
-    AuthenticationFailed,
-    CommandRejected,
-    ConnectionFailed,
-    PanelUnavailable,
-    ProtocolError,
-    Provider,
-    ProviderError,
-    RateLimited,
-    SessionExpired,
-    create_provider,
-)
-from alarmtui.providers.base import OpenZones, TwoFactorRequired
-from alarmtui.providers.commands import result_for_error
-from alarmtui.settings import Settings, SettingsError, load_settings, write_config
+
+# Providers (httpx and every vendor) and settings (pydantic) load where they are needed: a `status`
+# answered by the service must start, ask and print within a quarter second.
+if TYPE_CHECKING:
+    from alarmtui.providers import Provider, ProviderError
+    from alarmtui.providers.errors import TwoFactorRequired
+    from alarmtui.settings import Settings
 
 
 class Exit(enum.IntEnum):
@@ -68,6 +60,16 @@ class Exit(enum.IntEnum):
 
 def exit_code_for(error: ProviderError) -> Exit:
     """The exit code for an error that ended a read, or a command before it was sent."""
+    from alarmtui.providers import (
+        AuthenticationFailed,
+        CommandRejected,
+        ConnectionFailed,
+        PanelUnavailable,
+        ProtocolError,
+        RateLimited,
+        SessionExpired,
+    )
+
     if isinstance(error, CommandRejected):
         return Exit.FAILED
     if error.may_have_left:
@@ -90,6 +92,8 @@ def exit_code_for_result(result: CommandResult) -> Exit:
     if result.phase is CommandPhase.FAILED:
         return Exit.FAILED
     if result.phase is CommandPhase.NOT_SENT:
+        from alarmtui.providers import ProviderError
+
         error = result.error
         return exit_code_for(error) if isinstance(error, ProviderError) else Exit.UNAVAILABLE
     return Exit.UNKNOWN_OUTCOME
@@ -109,6 +113,7 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argpa
     parser.add_argument("--config", metavar="FILE", help="config file (default: $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)", **extra)
     parser.add_argument("--demo", action="store_true", help="use the embedded simulated clouds instead of the config", **extra)
     parser.add_argument("--log-file", metavar="FILE", type=Path, help="write a debug log here (secrets are redacted)", **extra)
+    parser.add_argument("--standalone", action="store_true", help="work in-process even when `alarmtui serve` is running", **extra)
     return parser
 
 
@@ -164,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
     notify_sub.add_parser("test", help="send a test message to every target and report each result", parents=[common])
 
+    serve = sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
+    serve.add_argument("--print-unit", action="store_true", help="print a systemd user unit for this installation and exit")
+
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
     photo.add_argument("zone", help="zone id or name of a camera zone")
     photo.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write the JPEGs to")
@@ -180,15 +188,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "sim":
             return run_sim(args)
+        if args.command == "serve":
+            return run_serve(args)
+        service = find_service(args)
         if args.command is None:
-            return run_dashboard_command(args)
+            return run_dashboard_command(args, service)
+        if service is not None:
+            from alarmtui.service.views import run_attached
+
+            setup_logging(args.log_file)
+            return run_attached(args, service)
+        import asyncio  # here, not at the top: see the note above on start-up time
+
         if args.command == "notify":
             return asyncio.run(run_notify_test(args))
         return asyncio.run(run_headless(args))
     except UsageError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
         return Exit.USAGE
-    except SettingsError as exc:
+    except Exception as exc:
+        settings_module = sys.modules.get("alarmtui.settings")  # raised from there, so loaded
+        if settings_module is None or not isinstance(exc, settings_module.SettingsError):
+            raise
         print(f"alarmtui: {exc}", file=sys.stderr)
         return Exit.USAGE
     except KeyboardInterrupt:
@@ -207,14 +228,57 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
         finally:
             env.stop()
         return
+    from alarmtui.settings import load_settings
+
     loaded = load_settings(args.config, required=True)
     for warning in loaded.warnings:
         print(f"alarmtui: warning: {warning}", file=sys.stderr)
     yield loaded.settings
 
 
-def run_dashboard_command(args: argparse.Namespace) -> int:
+def find_service(args: argparse.Namespace) -> Any:
+    """The running service for this config (views attach to it), or None: work in-process."""
+    if args.standalone or args.demo or args.command not in ATTACHABLE:
+        return None
+    from alarmtui.service.attach import find_service as find
+
+    return find(args.config)
+
+
+ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from alarmtui.service.main import serve, systemd_unit
+    from alarmtui.settings import load_settings
+
+    if args.print_unit:
+        print(systemd_unit(args.config), end="")
+        return Exit.OK
+
+    if args.demo:
+        raise UsageError("serve watches the configured providers; start `alarmtui sim --write-config FILE` for a demo config")
+    loaded = load_settings(args.config, required=True)
+    for warning in loaded.warnings:
+        print(f"alarmtui: warning: {warning}", file=sys.stderr)
+    if not loaded.settings.providers:
+        raise UsageError(f"{loaded.path}: no [[providers]] configured")
+    return serve(loaded.settings, loaded.path, log_file=args.log_file or loaded.settings.log_file)
+
+
+def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
+    from alarmtui.settings import load_settings
     from alarmtui.ui.app import run_dashboard
+
+    if service is not None:
+        from alarmtui.engine.attached import AttachedEngine
+
+        loaded = load_settings(args.config, required=True)  # theme, keymap, confirmations: the view's own
+        setup_logging(args.log_file or loaded.settings.log_file)
+        run_dashboard(
+            loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello)
+        )
+        return Exit.OK
 
     if args.demo:
         from alarmtui.demo import DemoEnvironment
@@ -230,7 +294,10 @@ def run_dashboard_command(args: argparse.Namespace) -> int:
     if not loaded.settings.providers:
         raise UsageError(f"{loaded.path}: no [[providers]] configured")
     setup_logging(args.log_file or loaded.settings.log_file)
-    run_dashboard(loaded.settings, warnings=loaded.warnings)
+    from alarmtui.engine.inprocess import engine_for
+
+    # No service: this dashboard journals and notifies itself while it runs.
+    run_dashboard(loaded.settings, warnings=loaded.warnings, engine=engine_for(loaded.settings))
     return Exit.OK
 
 
@@ -238,6 +305,9 @@ def run_dashboard_command(args: argparse.Namespace) -> int:
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alarmtui.settings import write_config
     from alarmtui.simulators.host import CLOUD_CLASSES, SimHost, create_cloud
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
@@ -317,20 +387,21 @@ def pick_configs(args: argparse.Namespace, settings: Settings, *, single: bool) 
     return enabled
 
 
-ONE_SHOT_HINTS: dict[type[ProviderError], str] = {
+ONE_SHOT_HINTS: dict[str, str] = {
     # The errors' own hints describe the dashboard, which keeps retrying; a one-shot command does not.
-    PanelUnavailable: "The panel is not reachable through the cloud right now; try again later.",
-    ConnectionFailed: "Check the URL and the network, then run the command again.",
-    ProtocolError: "The server sent something alarmtui does not understand; try again later.",
-    SessionExpired: "The session expired; run the command again.",
+    # (By class name: the provider classes load only when a command talks to a vendor.)
+    "PanelUnavailable": "The panel is not reachable through the cloud right now; try again later.",
+    "ConnectionFailed": "Check the URL and the network, then run the command again.",
+    "ProtocolError": "The server sent something alarmtui does not understand; try again later.",
+    "SessionExpired": "The session expired; run the command again.",
 }
 
 
 def one_shot_hint(error: ProviderError) -> str:
     """The error's hint, worded for a command that runs once."""
     for kind in type(error).__mro__:
-        if kind in ONE_SHOT_HINTS and kind.hint == error.hint:  # type: ignore[attr-defined]
-            return ONE_SHOT_HINTS[kind]  # type: ignore[index]
+        if kind.__name__ in ONE_SHOT_HINTS and getattr(kind, "hint", None) == error.hint:
+            return ONE_SHOT_HINTS[kind.__name__]
     hint = error.hint
     if "alarmtui keeps retrying" in hint or "it will retry" in hint or "by itself" in hint:
         return ""
@@ -338,6 +409,8 @@ def one_shot_hint(error: ProviderError) -> str:
 
 
 def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
+    from alarmtui.providers.errors import OpenZones, TwoFactorRequired
+
     if isinstance(error, TwoFactorRequired):
         # Headless commands never wait for a code.
         name = error.provider or "NAME"
@@ -353,6 +426,8 @@ def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
 
 
 async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, ProviderError | None]:
+    from alarmtui.providers import ProviderError, create_provider
+
     provider = create_provider(config)
     try:
         await provider.connect()
@@ -366,33 +441,23 @@ async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, Pro
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     configs = pick_configs(args, settings, single=False)
+    import asyncio
+
     results = await asyncio.gather(*(_read_one(c, args.quick) for c in configs))
     worst = Exit.OK
     out: list[dict[str, Any]] = []
     for config, snapshot, error in results:
-        entry: dict[str, Any] = {"name": config.name, "kind": config.kind, "online": False, "error": None}
         if error is not None:
-            entry["error"] = str(error)
-            entry.update({"partitions": [], "zones": [], "troubles": [], "users": []})
             if worst == Exit.OK:
                 worst = exit_code_for(error)
             if not args.json:
                 report_error(error)
-        else:
-            assert snapshot is not None
-            body = snapshot_json(snapshot)
-            if args.partition:
-                body["partitions"] = [p for p in body["partitions"] if p["id"] == args.partition]
-                body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
-            entry.update(body)
-            entry["online"] = snapshot.online
-            if not snapshot.online:
-                # The cloud answered for a panel that is not there: scripts must not read this as fine.
-                entry["error"] = snapshot.detail or "the panel is offline"
-                if worst == Exit.OK:
-                    worst = Exit.UNAVAILABLE
-                if not args.json:
-                    print(f"alarmtui: {config.name}: the panel is offline: {entry['error']}", file=sys.stderr)
+        entry = status_entry(config.name, config.kind, snapshot, None if error is None else str(error), args.partition)
+        if snapshot is not None and not snapshot.online:
+            if worst == Exit.OK:
+                worst = Exit.UNAVAILABLE
+            if not args.json:
+                print(f"alarmtui: {config.name}: the panel is offline: {entry['error']}", file=sys.stderr)
         out.append(entry)
     if args.json:
         print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
@@ -503,6 +568,8 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
 
 
 async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.providers import ProviderError, create_provider
+
     wanted = EventFilter.from_args(args)
     answered = events_from_journal(args, settings, wanted)
     if answered is not None:
@@ -519,6 +586,8 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
             return [], exc
         finally:
             await provider.close()
+
+    import asyncio
 
     results = await asyncio.gather(*(read(c) for c in configs))
     merged: list[Event] = sorted((e for events, _ in results for e in events if wanted.keeps(e)), key=lambda e: e.time, reverse=True)[: args.limit]
@@ -538,6 +607,7 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
 async def run_notify_test(args: argparse.Namespace) -> int:
     """`alarmtui notify test`: one test message to every [[notify]] target, one line per result."""
     from alarmtui.notify.notifier import Notifier, targets_from_settings
+    from alarmtui.settings import load_settings
 
     setup_logging(args.log_file)
     loaded = load_settings(args.config, required=True)
@@ -598,6 +668,10 @@ def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] =
 
 
 async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.providers import ProviderError, create_provider
+    from alarmtui.providers.commands import result_for_error
+    from alarmtui.providers.errors import OpenZones
+
     (config,) = pick_configs(args, settings, single=True)
     provider = create_provider(config)
     progress = _progress_printer()
@@ -629,10 +703,17 @@ async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _resulting_state(provider: Provider, partition: str | None) -> str:
     """The confirmed state in plain words ("armed away — exit delay 15 s"), from one cheap read."""
+    from alarmtui.providers import ProviderError
+
     try:
         snapshot = await provider.snapshot()
     except ProviderError:
         return ""
+    return describe_state(snapshot, partition)
+
+
+def describe_state(snapshot: Snapshot, partition: str | None) -> str:
+    """The state of `partition` (or every partition) in plain words, for a command's last line."""
     parts = [p for p in snapshot.partitions if partition is None or p.id == partition]
     if not parts:
         return ""
@@ -662,7 +743,10 @@ async def _send(args: argparse.Namespace, provider: Provider, code: str | None, 
 
 async def resolve_zone(provider: Provider, wanted: str) -> str:
     """Accept a zone id or (case-insensitively) its name."""
-    snapshot = await provider.snapshot()
+    return zone_id_in(await provider.snapshot(), wanted, provider.name)
+
+
+def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
     for zone in snapshot.zones:
         if zone.id == wanted:
             return zone.id
@@ -676,7 +760,7 @@ async def resolve_zone(provider: Provider, wanted: str) -> str:
         if len(candidates) == 1:
             return candidates[0].id
     known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
-    raise UsageError(f"{provider.name} has no zone {wanted!r}; zones: {known}")
+    raise UsageError(f"{provider} has no zone {wanted!r}; zones: {known}")
 
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
@@ -706,6 +790,8 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         return Exit.UNKNOWN_OUTCOME
     if result.phase is CommandPhase.NOT_SENT:
         print(f"alarmtui: {name}: not sent: {message}", file=sys.stderr)
+        from alarmtui.providers import ProviderError
+
         error = result.error
         if isinstance(error, ProviderError):
             hint = one_shot_hint(error)
@@ -718,6 +804,8 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
 
 async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     """Log in once, answering a two-factor challenge on the terminal; the device is then remembered."""
+    from alarmtui.providers import ProviderError, create_provider
+    from alarmtui.providers.errors import TwoFactorRequired
     config = settings.provider(args.name)
     provider = create_provider(config)
     try:
@@ -741,6 +829,9 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) -> None:
+    import asyncio
+
+    from alarmtui.providers.errors import TwoFactorRequired
     send = getattr(provider, "send_verification_code", None)
     verify = getattr(provider, "verify_device", None)
     if send is None or verify is None or not challenge.phones:

@@ -94,6 +94,9 @@ class ProviderStatus:
     """The vendor refused the login; no automatic attempt until the user asks (r) or an hour passes."""
     two_factor: tuple[tuple[str, str], ...] = ()
     """Phones (id, masked number) while the vendor wants this device validated by SMS (`TwoFactorRequired`)."""
+    requests_last_hour: int | None = None
+    """Vendor requests in the last hour, and the ceiling the engine keeps under (None: not counted)."""
+    request_ceiling: int | None = None
 
 
 class CommandBusy(Exception):

@@ -73,6 +73,8 @@ class _ProviderBase(BaseModel):
     refresh_interval: float = Field(default=1800.0, ge=30.0, le=86400.0)
     """Seconds between full (panel-visible) refreshes."""
     enabled: bool = True
+    request_budget: int | None = Field(default=None, ge=10, le=100_000)
+    """Most vendor requests per hour; polls stretch to stay under it. Default per kind (Verisure 60)."""
     photo_quality: Literal["low", "medium", "high"] | None = None
     """Camera resolution to ask for, where the vendor offers a choice (Vera). Default: the top-level setting."""
 
@@ -259,6 +261,8 @@ class Settings(BaseSettings):
     """Where to write a debug log (secrets are redacted). Default: no log."""
     event_limit: int = Field(default=2000, ge=100, le=100_000)
     """How many events the dashboard keeps in memory."""
+    socket: Path | None = None
+    """The service's Unix socket (`alarmtui serve`). Default: $XDG_RUNTIME_DIR/alarmtui/alarmtui.sock."""
     journal: Path | None = None
     """The journal file. Default: $XDG_STATE_HOME/alarmtui/journal.sqlite3."""
     journal_retention: Annotated[timedelta, BeforeValidator(parse_duration)] = timedelta(days=730)

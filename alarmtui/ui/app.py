@@ -8,6 +8,7 @@ hands those to the panels. Commands go back through the pollers.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -36,18 +37,19 @@ from alarmtui.domain import (
     Snapshot,
     Zone,
 )
+from alarmtui.engine import Engine
+from alarmtui.engine.base import view_origin
 from alarmtui.poller import (
     Command,
     CommandAction,
     CommandBusy,
     CommandUpdate,
     LinkState,
-    PollerGroup,
     PollerUpdate,
     PollTiming,
     ProviderStatus,
 )
-from alarmtui.providers import Provider, create_provider
+from alarmtui.providers import Provider
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import (
     UNSETTLED,
@@ -146,6 +148,7 @@ class AlarmApp(App[None]):
         timing: PollTiming | None = None,
         autostart: bool = True,
         warnings: Sequence[str] = (),
+        engine: Engine | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -153,16 +156,22 @@ class AlarmApp(App[None]):
         self.clock = clock or _utc_now
         self.startup_warnings = list(warnings)
         self.autostart = autostart
-        if providers is None:
-            providers = [create_provider(config) for config in settings.providers if config.enabled]
-        self.providers = {provider.name: provider for provider in providers}
-        base_timing = timing or PollTiming()
-        self.pollers = PollerGroup(
-            self.providers.values(),
-            self._on_poller_update,
-            timing=dataclasses.replace(base_timing, event_limit=min(base_timing.event_limit, settings.event_limit)),
-            now=self.clock,
-        )
+        if engine is None:  # no service to attach to: the engine runs here
+            from alarmtui.engine.inprocess import InProcessEngine
+
+            base_timing = timing or PollTiming()
+            engine = InProcessEngine(
+                settings,
+                providers=providers,
+                timing=dataclasses.replace(base_timing, event_limit=min(base_timing.event_limit, settings.event_limit)),
+                now=self.clock,
+                enforce_budget=timing is None,  # tests poll fast on purpose
+            )
+        self.engine = engine
+        self._origin = view_origin("dashboard")
+        self.pollers = getattr(engine, "group", None)
+        self.providers = engine.providers
+        engine.subscribe(self._on_poller_update)
         self.views = {
             name: ProviderView(name, provider.kind, ProviderStatus(name, provider.kind, LinkState.CONNECTING))
             for name, provider in self.providers.items()
@@ -216,11 +225,11 @@ class AlarmApp(App[None]):
             self.notify(warning, severity="warning", timeout=15, markup=False)
         self.set_interval(1.0, self._tick, name="tick")
         if self.autostart:
-            self.pollers.start()
+            self.call_next(self.engine.start)
 
     async def on_unmount(self) -> None:
         # Textual only cancels tasks on exit; logging out must be awaited here, and bounded.
-        await self.pollers.stop(timeout=CLOSE_TIMEOUT)
+        await self.engine.close(timeout=CLOSE_TIMEOUT)
 
     def _apply_theme(self, name: str) -> None:
         if name in self.available_themes:
@@ -266,7 +275,7 @@ class AlarmApp(App[None]):
         if await self.push_screen_wait(OtpScreen(self.providers[name], status.two_factor, status.reason)):  # type: ignore[arg-type]
             self._verifying.discard(name)
             self.notify(f"{name}: this device is verified", timeout=4, markup=False)
-            self.pollers[name].refresh_now()
+            self.engine.refresh_now(name)
 
     @_while_running
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
@@ -362,7 +371,8 @@ class AlarmApp(App[None]):
         self.events.show(self.event_log.events, [], [], self.palette)
 
     def _draw_header(self) -> None:
-        self.header.show(self.views.values(), self.clock(), self.palette)
+        engine = self.engine.describe()
+        self.header.show(self.views.values(), self.clock(), self.palette, "" if engine == "in-process" else engine)
 
     def _draw_partitions(self) -> None:
         self.partitions.show(self.views.values(), self.clock(), self.palette)
@@ -539,8 +549,7 @@ class AlarmApp(App[None]):
 
     def action_refresh(self) -> None:
         self._verifying.clear()  # a dismissed SMS verification is offered again
-        for poller in self.pollers:
-            poller.refresh_now()
+        self.engine.refresh_now()
         self.notify("refreshing every panel", timeout=2)
 
     def action_filter_events(self) -> None:
@@ -557,10 +566,7 @@ class AlarmApp(App[None]):
         return False
 
     def _start_command(self, view: ProviderView, command: Command, *, confirm: bool) -> None:
-        provider = self.providers[view.name]
-        needs_code = (
-            command.action is not CommandAction.PHOTO and provider.needs_code and provider.code_for(None) is None
-        )
+        needs_code = command.action is not CommandAction.PHOTO and self.providers[view.name].asks_for_code
         if not confirm and not needs_code:
             self._submit(view.name, command)
             return
@@ -580,9 +586,16 @@ class AlarmApp(App[None]):
 
     def _submit(self, provider: str, command: Command) -> None:
         try:
-            self.pollers[provider].submit(command)
+            task = self.engine.submit(provider, command, origin=self._origin)
         except CommandBusy as exc:
             self.notify(str(exc), severity="warning", markup=False)
+            return
+        task.add_done_callback(self._command_refused)
+
+    def _command_refused(self, task: asyncio.Future[object]) -> None:
+        """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
+        if not task.cancelled() and isinstance(task.exception(), CommandBusy) and self.screen_stack:
+            self.notify(str(task.exception()), severity="warning", markup=False)
 
     # ------------------------------------------------------------------ command palette, help
 
@@ -590,7 +603,9 @@ class AlarmApp(App[None]):
         yield from super().get_system_commands(screen)
         for view in self.views.values():
             yield SystemCommand(
-                safe(f"{view.name}: refresh now"), "read the panel itself", self.pollers[view.name].refresh_now
+                safe(f"{view.name}: refresh now"),
+                "read the panel itself",
+                functools.partial(self.engine.refresh_now, view.name),
             )
             if view.snapshot is None:
                 continue
@@ -683,7 +698,9 @@ def create_app(
     return AlarmApp(settings, scenarios=scenarios, clock=clock, **options)  # type: ignore[arg-type]
 
 
-def run_dashboard(settings: Settings, *, scenarios: Sequence[Scenario] = (), warnings: Sequence[str] = ()) -> None:
-    """Run the dashboard in this terminal until the user quits."""
+def run_dashboard(
+    settings: Settings, *, scenarios: Sequence[Scenario] = (), warnings: Sequence[str] = (), engine: Engine | None = None
+) -> None:
+    """Run the dashboard in this terminal until the user quits (attached to the service when `engine` says so)."""
     imaging.prepare_terminal()  # before the app owns the terminal: term-image must never query it
-    create_app(settings, scenarios=scenarios, warnings=warnings).run()
+    create_app(settings, scenarios=scenarios, warnings=warnings, engine=engine).run()

@@ -35,8 +35,10 @@ class ProviderBar(Static):
 
     _shown: tuple[str, int] | None = None
 
-    def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette) -> None:
+    def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette, engine: str = "") -> None:
         lines = [provider_line(view, now, palette) for view in views]
+        if engine:  # attached to the service (or lost it); nothing is shown for the in-process default
+            lines.append(Text(f"⇄ {engine}", palette.style("muted" if engine.startswith("attached") else "warning")))
         text = Text("\n").join(lines) if lines else Text("no providers configured")
         text.no_wrap = True  # one line per provider, however long the reason
         text.overflow = "ellipsis"
@@ -66,6 +68,8 @@ def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
         if status.retry_in:
             line.append(f" (retry in {status.retry_in:.0f}s)")
     line.append(f" · updated {age(status.last_update, now)}", palette.style("muted"))
+    if status.requests_last_hour is not None and status.request_ceiling:
+        line.append(f" · {status.requests_last_hour}/{status.request_ceiling} req/h", palette.style("muted"))
     command_text = command_line(view, now)
     if command_text is not None:
         phase = view.command.progress.phase if view.command else CommandPhase.SENT

@@ -1,0 +1,148 @@
+"""The engine in this process: the pollers of every provider, plus subscribers (journal, notifier)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from alarmtui.domain import Command, CommandResult
+from alarmtui.engine.base import Engine, ProviderInfo, UpdateCallback
+from alarmtui.engine.budget import RequestBudget, default_ceiling
+from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
+from alarmtui.providers import Provider, create_provider
+from alarmtui.settings import Settings
+
+REFRESH_SHARED_FOR = 10.0
+"""A refresh asked for within this many seconds of the last one joins it (many views, one vendor read)."""
+
+
+def provider_info(provider: Provider) -> ProviderInfo:
+    return ProviderInfo(
+        provider.name,
+        provider.kind,
+        needs_code=provider.needs_code,
+        code_configured=provider.code_for(None) is not None,
+        poll_interval=provider.config.poll_interval,
+    )
+
+
+class InProcessEngine(Engine):
+    """Runs the pollers here. `enforce_budget=False` counts requests without stretching intervals (tests)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        providers: Iterable[Provider] | None = None,
+        timing: PollTiming | Callable[[Provider], PollTiming] | None = None,
+        now: Callable[[], datetime] | None = None,
+        enforce_budget: bool = True,
+        subscribers: Iterable[UpdateCallback] = (),
+        journal: object | None = None,
+        notifier: object | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if providers is None:
+            providers = [create_provider(config) for config in settings.providers if config.enabled]
+        providers = list(providers)
+        super().__init__(provider_info(p) for p in providers)
+        self.settings = settings
+        self._clock = clock
+        self.group = PollerGroup(providers, self._on_update, timing=timing, now=now or (lambda: datetime.now(UTC)))
+        self.budgets = {
+            poller.name: RequestBudget(
+                poller,
+                poller.provider.config.request_budget or default_ceiling(poller.provider.kind),
+                enforce=enforce_budget,
+                clock=clock,
+            )
+            for poller in self.group
+        }
+        self._last_refresh: dict[str, float] = {}
+        self.journal = journal
+        """`alarmtui.journal.store.Journal` (record), or None."""
+        self.notifier = notifier
+        """`alarmtui.notify.notifier.Notifier` (feed), or None."""
+        self._origins: dict[str, str] = {}
+        """Provider -> who asked for the command in flight there (one per panel)."""
+        for callback in subscribers:
+            self.subscribe(callback)
+
+    async def start(self) -> None:
+        for sink in (self.journal, self.notifier):
+            if sink is not None:
+                sink.start()  # type: ignore[attr-defined]
+        self.group.start()
+
+    def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:
+        task = self.group[provider].submit(command)
+        self._origins[provider] = origin
+        return task
+
+    def refresh_now(self, provider: str | None = None) -> None:
+        now = self._clock()
+        for poller in self.group:
+            if provider is not None and poller.name != provider:
+                continue
+            last = self._last_refresh.get(poller.name)
+            if last is not None and now - last < REFRESH_SHARED_FOR:
+                continue
+            self._last_refresh[poller.name] = now
+            poller.refresh_now()
+
+    async def close(self, timeout: float = 1.0) -> None:
+        await self.group.stop(timeout=timeout)
+        if self.notifier is not None:
+            await _bounded(self.notifier.close(), timeout)  # type: ignore[attr-defined]
+        if self.journal is not None:
+            await self.journal.close(timeout=max(timeout, 5.0))  # type: ignore[attr-defined]  (what is queued is written)
+
+    def describe(self) -> str:
+        return "in-process"
+
+    def _on_update(self, update: PollerUpdate) -> None:
+        budget = self.budgets.get(update.provider)
+        if budget is not None:
+            if isinstance(update, SnapshotUpdate):
+                budget.observe(polled=True)
+            elif isinstance(update, StatusUpdate):
+                if update.status.failures:
+                    budget.observe(polled=False)
+                update = StatusUpdate(
+                    update.provider,
+                    dataclasses.replace(
+                        update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling
+                    ),
+                )
+        self._publish(update)
+        origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
+        if isinstance(update, CommandUpdate) and update.finished:
+            self._origins.pop(update.provider, None)
+        if self.journal is not None:
+            self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
+        if self.notifier is not None:
+            self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
+
+
+async def _bounded(work: object, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(work, timeout)  # type: ignore[arg-type]
+    except TimeoutError:
+        pass
+
+
+def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True, **options: object) -> InProcessEngine:
+    """The engine as the service (and a standalone dashboard) runs it: with the journal and the notifier."""
+    journal_sink = notifier = None
+    if journal:
+        from alarmtui.journal.store import Journal
+
+        journal_sink = Journal.from_settings(settings)
+    if notify and settings.notify:
+        from alarmtui.notify.notifier import Notifier
+
+        notifier = Notifier.from_settings(settings)
+    return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)  # type: ignore[arg-type]

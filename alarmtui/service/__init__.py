@@ -1,0 +1,1 @@
+"""`alarmtui serve`: the engine behind a Unix socket, and the way views find and attach to it."""

@@ -1,0 +1,113 @@
+"""The client side of the service socket: httpx over a Unix domain socket (HTTP, server-sent events)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from alarmtui.domain import Command, CommandResult
+from alarmtui.engine.wire import command_request, result_from_wire
+from alarmtui.poller import CommandBusy
+
+BASE_URL = "http://alarmtui.service"
+"""Any host will do over a Unix socket; this one reads well in logs."""
+
+
+class ServiceUnavailable(Exception):
+    """No service answers on the socket (not running, stopped, or it went away mid-request)."""
+
+
+class CommandRefused(Exception):
+    """The service refused a command before sending anything (unknown provider, malformed request)."""
+
+
+class ServiceClient:
+    def __init__(self, path: Path, *, timeout: float = 5.0) -> None:
+        self.path = path
+        self._http = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(path)),
+            base_url=BASE_URL,
+            timeout=httpx.Timeout(timeout),
+        )
+
+    async def __aenter__(self) -> ServiceClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"the alarmtui service on {self.path} did not answer ({type(exc).__name__})") from None
+        if response.status_code == 403:
+            raise ServiceUnavailable(f"the alarmtui service on {self.path} belongs to another user")
+        return response
+
+    async def hello(self) -> dict[str, Any]:
+        response = await self._request("GET", "/v1/hello")
+        return _json(response)
+
+    async def state(self) -> dict[str, Any]:
+        response = await self._request("GET", "/v1/state")
+        return _json(response)
+
+    async def refresh(self, provider: str | None = None) -> None:
+        await self._request("POST", "/v1/refresh", json={"provider": provider})
+
+    async def command(self, provider: str, command: Command, *, origin: str = "") -> CommandResult:
+        """Send `command` through the service; returns its result once the service knows it.
+
+        Raises `CommandBusy` if the service refused to start it (nothing was sent),
+        `ServiceUnavailable` if the service could not be reached or went away (the
+        command may have been sent: the caller must treat the outcome as unknown).
+        """
+        response = await self._request(
+            "POST", "/v1/command", json={**command_request(provider, command), "origin": origin}, timeout=httpx.Timeout(5.0, read=None)
+        )
+        body = _json(response)
+        if response.status_code == 409:
+            raise CommandBusy(str(body.get("message") or "another command is in flight"))
+        if response.status_code != 200:
+            raise CommandRefused(str(body.get("message") or f"the service refused the command ({response.status_code})"))
+        try:
+            return result_from_wire(body.get("result"))
+        except ValueError:
+            raise ServiceUnavailable("the alarmtui service sent a malformed result") from None
+
+    async def feed(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """(event, data) pairs: "hello", then "update"s of the current state, "ready", then live "update"s."""
+        try:
+            async with self._http.stream("GET", "/v1/feed", timeout=httpx.Timeout(5.0, read=None)) as response:
+                if response.status_code != 200:
+                    raise ServiceUnavailable(f"the alarmtui service refused the feed ({response.status_code})")
+                event, data = "message", []
+                async for line in response.aiter_lines():
+                    if not line:
+                        if data:
+                            yield event, json.loads("\n".join(data))
+                        event, data = "message", []
+                    elif line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].lstrip())
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"lost the alarmtui service ({type(exc).__name__})") from None
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise ServiceUnavailable("the alarmtui service sent a malformed reply") from None
+    if not isinstance(body, dict):
+        raise ServiceUnavailable("the alarmtui service sent a malformed reply")
+    return body

@@ -1,0 +1,351 @@
+"""`alarmtui serve`: the engine in one long-running process, behind a Unix socket.
+
+HTTP over the socket (aiohttp `web.UnixSite`):
+
+    GET  /v1/hello     who serves which config: {service, version, pid, config, providers}
+    GET  /v1/state     every provider's current state, as a list of updates
+    GET  /v1/status    `alarmtui status --json`, ready made (?provider=, ?partition=, ?config= to check)
+    GET  /v1/feed      server-sent events: the current state at once, then every update live
+    POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
+    POST /v1/refresh   {"provider": name or null}: one read of the panel, shared by every view
+
+Only peers with the service's own uid are served (SO_PEERCRED); the folder is
+0700 and the socket 0600. Credentials never leave this process: updates carry
+no PIN, and a PIN arriving in a command is used for that command only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import stat
+import struct
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from alarmtui import __version__
+from alarmtui.engine.base import Engine
+from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
+from alarmtui.domain.serialize import command_from_wire, status_entry
+from alarmtui.domain.text import clean_text
+from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
+
+log = logging.getLogger(__name__)
+
+FEED_QUEUE = 1000
+"""Updates a slow view may fall behind by before it is dropped (it re-attaches and gets the state afresh)."""
+FIRST_STATE_TIMEOUT = 30.0
+"""How long a `status` waits for a provider the service is still connecting to."""
+CLOSE_TIMEOUT = 5.0
+"""On SIGTERM, seconds to log out of every vendor."""
+
+
+class ServiceError(Exception):
+    """The service cannot start (another one runs, the socket folder is unsafe, …)."""
+
+
+# --------------------------------------------------------------------------- the socket and its folder
+
+
+class SocketClaim:
+    """Owns the socket path: a private folder, a lock held for the process's life, no stale socket.
+
+    The lock (flock on `<socket>.lock`) is released by the kernel however the
+    process ends, so a socket file left by a crashed (kill -9) service is taken
+    over safely, while a second live service is refused.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self._lock_fd: int | None = None
+
+    def acquire(self) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ServiceError(f"cannot create the socket folder {folder}: {exc.strerror}") from None
+        info = folder.stat()
+        if info.st_uid != os.getuid():
+            raise ServiceError(f"the socket folder {folder} belongs to another user; choose another with ALARMTUI_SOCKET")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(folder, 0o700)
+        if len(os.fsencode(self.path)) > 100:
+            raise ServiceError(f"the socket path {self.path} is too long for a Unix socket; set a shorter ALARMTUI_SOCKET")
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                pid = _read_pid(self.lock_path)
+                who = f" (pid {pid})" if pid else ""
+                raise ServiceError(f"an alarmtui service is already running on {self.path}{who}") from None
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+        if self.path.exists() or self.path.is_symlink():
+            log.info("removing the stale socket %s left by a service that did not stop cleanly", self.path)
+            self.path.unlink()
+
+    def release(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        if self._lock_fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def peer_uid(request: web.Request) -> int | None:
+    """The uid of the process at the other end of the Unix socket (Linux SO_PEERCRED)."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family != socket.AF_UNIX:
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
+
+
+@web.middleware
+async def same_user_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    uid = peer_uid(request)
+    if uid != os.getuid():
+        log.warning("refused a connection from uid %s", uid)
+        raise web.HTTPForbidden(text="alarmtui: only the service's own user may connect\n")
+    return await handler(request)
+
+
+# --------------------------------------------------------------------------- the HTTP side
+
+
+class Service:
+    """Serves one engine on one socket."""
+
+    def __init__(self, engine: Engine, *, config: str, socket_path: Path) -> None:
+        self.engine = engine
+        self.config = config
+        self.socket_path = socket_path
+        self._feeds: set[asyncio.Queue[bytes | None]] = set()
+        self._unsubscribe = engine.subscribe(self._broadcast)
+        self.app = web.Application(middlewares=[same_user_only], client_max_size=64 * 1024)
+        self.app.add_routes(
+            [
+                web.get("/v1/hello", self.hello),
+                web.get("/v1/state", self.state),
+                web.get("/v1/status", self.status),
+                web.get("/v1/feed", self.feed),
+                web.post("/v1/command", self.command),
+                web.post("/v1/refresh", self.refresh),
+            ]
+        )
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.UnixSite(self._runner, str(self.socket_path))
+        old_umask = os.umask(0o177)  # the socket is born 0600: no window where others may connect
+        try:
+            await site.start()
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.socket_path, 0o600)
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        for queue in list(self._feeds):
+            _offer(queue, None)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- handlers
+
+    def _hello(self) -> dict[str, Any]:
+        return {
+            "service": "alarmtui",
+            "version": __version__,
+            "pid": os.getpid(),
+            "config": self.config,
+            "providers": [info_to_wire(info) for info in self.engine.providers.values()],
+        }
+
+    async def hello(self, request: web.Request) -> web.Response:
+        return web.json_response(self._hello())
+
+    async def state(self, request: web.Request) -> web.Response:
+        updates = [update_to_wire(u) for state in self.engine.states.values() for u in state.replay()]
+        return web.json_response({**self._hello(), "updates": updates})
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What `status --json` prints, from the state at hand: no vendor request.
+
+        A provider the service is still connecting to is waited for (a while), so a
+        `status` right after start-up shows the panel rather than "connecting".
+        """
+        config = request.query.get("config")
+        if config is not None and config != self.config:
+            return web.json_response({"error": "other_config", "message": "this service watches another config"}, status=409)
+        wanted = request.query.get("provider")
+        if wanted is not None and wanted not in self.engine.providers:
+            known = ", ".join(self.engine.providers) or "none"
+            return web.json_response({"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404)
+        names = [wanted] if wanted else list(self.engine.providers)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FIRST_STATE_TIMEOUT
+        while not all(self._settled(n) for n in names) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        entries = []
+        for name in names:
+            state = self.engine.states[name]
+            error = None if state.snapshot is not None else (state.status.reason or "not connected yet")
+            entries.append(status_entry(name, state.status.kind, state.snapshot, error, request.query.get("partition")))
+        return web.json_response({"providers": entries})
+
+    def _settled(self, name: str) -> bool:
+        state = self.engine.states[name]
+        return state.snapshot is not None or (state.status.state is LinkState.OFFLINE and state.status.failures > 0)
+
+    async def feed(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=FEED_QUEUE)
+        # The current state first, then live updates: registered before the replay, so nothing falls between.
+        replay = [u for state in self.engine.states.values() for u in state.replay()]
+        self._feeds.add(queue)
+        try:
+            await response.prepare(request)
+            await response.write(_sse("hello", self._hello()))
+            for update in replay:
+                await response.write(_sse("update", update_to_wire(update)))
+            await response.write(_sse("ready", {}))
+            while True:
+                chunk = await queue.get()
+                if chunk is None:
+                    break
+                await response.write(chunk)
+        except ConnectionResetError:  # the view went away
+            pass
+        finally:
+            self._feeds.discard(queue)
+        return response
+
+    async def command(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            provider = body["provider"]
+            command = command_from_wire(body["command"])
+            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "bad_request", "message": "malformed command request"}, status=400)
+        if provider not in self.engine.providers:
+            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        log.info("%s: %s requested by %s", provider, command.describe(), origin)  # describe() never holds the PIN
+        try:
+            task = self.engine.submit(provider, command, origin=f"{origin} via the service")
+        except CommandBusy as exc:
+            return web.json_response({"error": "busy", "message": str(exc)}, status=409)
+        del command, body  # the PIN lives on only inside the poller's task
+        # The view may go away; the command goes on (it was sent, or is being sent, exactly once).
+        result = await asyncio.shield(task)
+        return web.json_response({"result": result_to_wire(result)})
+
+    async def refresh(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            body = {}
+        provider = body.get("provider") if isinstance(body, dict) else None
+        if provider is not None and provider not in self.engine.providers:
+            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        self.engine.refresh_now(provider)
+        return web.json_response({"ok": True}, status=202)
+
+    # -- the feed
+
+    def _broadcast(self, update: PollerUpdate) -> None:
+        if not self._feeds:
+            return
+        chunk = _sse("update", update_to_wire(update))
+        for queue in list(self._feeds):
+            if not _offer(queue, chunk):
+                log.warning("a view fell too far behind; dropping it (it will re-attach)")
+                self._feeds.discard(queue)
+                _force_offer(queue, None)
+
+
+def _offer(queue: asyncio.Queue[bytes | None], item: bytes | None) -> bool:
+    try:
+        queue.put_nowait(item)
+        return True
+    except asyncio.QueueFull:
+        return False
+
+
+def _force_offer(queue: asyncio.Queue[bytes | None], item: bytes | None) -> None:
+    with contextlib.suppress(asyncio.QueueEmpty):
+        queue.get_nowait()
+    queue.put_nowait(item)
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
+
+
+# --------------------------------------------------------------------------- the process
+
+
+async def run_service(
+    engine: Engine,
+    *,
+    config: str,
+    socket_path: Path,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then close every provider (log out) and remove the socket."""
+    claim = SocketClaim(socket_path)
+    try:
+        claim.acquire()
+    except BaseException:
+        await engine.close(timeout=1.0)  # nothing started; release the HTTP clients
+        raise
+    service = Service(engine, config=config, socket_path=socket_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await service.start()
+        await engine.start()
+        log.info("alarmtui service %s: watching %s; listening on %s", __version__, ", ".join(engine.providers) or "no providers", socket_path)
+        if ready is not None:
+            ready()
+        await stop.wait()
+        log.info("stopping: logging out of every provider")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await service.stop()
+        await engine.close(timeout=CLOSE_TIMEOUT)
+        claim.release()
+        log.info("stopped")

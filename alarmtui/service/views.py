@@ -1,0 +1,185 @@
+"""Headless commands answered by a running service: no vendor request for a read, commands through it.
+
+They print exactly what their in-process versions print (the same helpers in
+`alarmtui.cli` build the output) and must not import Textual or Pillow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from alarmtui.service.attach import ServiceTarget, quick_status
+
+if TYPE_CHECKING:
+    from alarmtui.domain import Command, Snapshot
+    from alarmtui.engine.attached import AttachedEngine
+    from alarmtui.engine.base import ProviderInfo
+
+
+def run_attached(args: argparse.Namespace, target: ServiceTarget) -> int:
+    if args.command == "status":
+        return _status(args, target)
+    import asyncio
+
+    return asyncio.run(_run_command(args, target))
+
+
+def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
+    """Answered by the service from what it knows: no vendor request, no heavy import."""
+    from alarmtui import cli
+
+    answer = quick_status(target, args.config, args.provider, args.partition)
+    if answer is None:
+        print(f"alarmtui: the service on {target.socket} stopped answering; try again or use --standalone", file=sys.stderr)
+        return cli.Exit.UNAVAILABLE
+    code, body = answer
+    if code != 200:
+        message = body.get("message") or f"the service refused ({code})"
+        raise cli.UsageError(str(message)) if code == 404 else cli.UsageError(f"{message}; use --standalone")
+    entries: list[dict[str, Any]] = body.get("providers", [])
+    worst = cli.Exit.OK
+    for entry in entries:
+        if entry.get("error"):
+            worst = cli.Exit.UNAVAILABLE
+            if not args.json:
+                print(f"alarmtui: {entry['name']}: {entry['error']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
+    else:
+        cli.print_status(entries)
+    return worst
+
+
+async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
+    from alarmtui import cli
+    from alarmtui.engine.attached import AttachedEngine
+
+    engine = AttachedEngine.from_hello(target.socket, target.hello)
+    await engine.start()
+    try:
+        if not await engine.wait_attached(5.0):
+            print(f"alarmtui: the service on {target.socket} stopped answering", file=sys.stderr)
+            return cli.Exit.UNAVAILABLE
+        return await _command(args, engine)
+    finally:
+        await engine.close()
+
+
+def _pick(args: argparse.Namespace, engine: AttachedEngine, *, single: bool) -> list[ProviderInfo]:
+    from alarmtui import cli
+
+    if args.provider:
+        if args.provider not in engine.providers:
+            known = ", ".join(engine.providers) or "none"
+            raise cli.UsageError(f"no provider named {args.provider!r}; configured: {known}")
+        return [engine.providers[args.provider]]
+    infos = list(engine.providers.values())
+    if single and len(infos) > 1:
+        raise cli.UsageError(
+            f"several providers are configured ({', '.join(engine.providers)}); choose one with --provider NAME"
+        )
+    if not infos:
+        raise cli.UsageError("every configured provider is disabled")
+    return infos
+
+
+def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
+    """The PIN for this command only: the service's config, $ALARMTUI_CODE, or asked (never echoed)."""
+    from alarmtui import cli
+
+    if args.command == "photo" or info.code_configured:
+        return None
+    env = os.environ.get("ALARMTUI_CODE")
+    if env:
+        return env
+    if not info.needs_code:
+        return None
+    if not sys.stdin.isatty():
+        raise cli.UsageError(f"{info.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
+    import getpass
+
+    code = getpass.getpass(f"{info.name} user code: ")
+    if not code.isdigit():
+        raise cli.UsageError("the user code must be digits only")
+    return code
+
+
+async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
+    import asyncio
+    from alarmtui import cli
+    from alarmtui.domain import CommandResult
+    from alarmtui.engine.base import view_origin
+    import dataclasses
+
+    from alarmtui.domain import Snapshot
+    from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
+
+    (info,) = _pick(args, engine, single=True)
+    state = engine.states[info.name]
+    if args.command in ("bypass", "photo"):
+        while state.snapshot is None and engine.attached:
+            await asyncio.sleep(0.05)  # the zone names come with the first snapshot
+        if state.snapshot is None:
+            print(f"alarmtui: {info.name}: {state.status.reason or 'not connected'}", file=sys.stderr)
+            return cli.Exit.UNAVAILABLE
+    command = _build(args, info, state.snapshot)
+    code = _code(args, info)
+    progress = cli._progress_printer()
+
+    finished = asyncio.Event()
+    after: list[Snapshot] = []
+
+    def show(update: PollerUpdate) -> None:
+        if isinstance(update, CommandUpdate) and update.provider == info.name and not update.finished:
+            progress(update.progress)
+        elif isinstance(update, CommandUpdate) and update.provider == info.name:
+            finished.set()
+        elif isinstance(update, SnapshotUpdate) and update.provider == info.name and finished.is_set():
+            after.append(update.snapshot)  # the read the poller makes once the panel confirmed
+
+    engine.subscribe(show)
+    try:
+        result: CommandResult = await engine.submit(
+            info.name, _with_code(command, code), origin=view_origin(f"alarmtui {args.command}")
+        )
+    except CommandBusy as exc:
+        print(f"alarmtui: {exc}", file=sys.stderr)
+        return cli.Exit.UNAVAILABLE
+    finally:
+        del code
+    if result.ok and args.command in ("arm", "disarm") and not result.state:
+        # As in-process: the resulting state in plain words, from the service's next read.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while not after and loop.time() < deadline and engine.attached:
+            await asyncio.sleep(0.05)
+        if after:
+            result = dataclasses.replace(result, state=cli.describe_state(after[0], args.partition))
+    return cli.report_result(args, info.name, result)
+
+
+def _with_code(command: Command, code: str | None) -> Command:
+    import dataclasses
+
+    return dataclasses.replace(command, code=code) if code else command
+
+
+def _build(args: argparse.Namespace, info: ProviderInfo, snapshot: Snapshot | None) -> Command:
+    from alarmtui import cli
+    from alarmtui.domain import ArmMode, Command, CommandAction
+
+    if args.command == "arm":
+        return Command(CommandAction.ARM, mode=ArmMode(args.mode), partition=args.partition)
+    if args.command == "disarm":
+        return Command(CommandAction.DISARM, partition=args.partition)
+    assert snapshot is not None
+    zone_id = cli.zone_id_in(snapshot, args.zone, info.name)
+    label = next((z.name for z in snapshot.zones if z.id == zone_id), "")
+    if args.command == "bypass":
+        return Command(CommandAction.BYPASS, zone=zone_id, on=not args.off, label=label)
+    return Command(CommandAction.PHOTO, zone=zone_id, label=label)
+
