@@ -42,6 +42,7 @@ from alarmtui.providers.base import (
     AuthenticationFailed,
     CommandRejected,
     ConnectionFailed,
+    OpenZones,
     PanelBusy,
     PanelOffline,
     ProtocolError,
@@ -49,6 +50,7 @@ from alarmtui.providers.base import (
     ProviderError,
     RateLimited,
     SessionExpired,
+    WrongCode,
 )
 
 log = logging.getLogger(__name__)
@@ -446,7 +448,7 @@ class Poller:
             if isinstance(exc, ConnectionFailed):
                 self._connected = False
         except CommandRejected as exc:
-            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start)
+            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start, **_refusal(exc))
         except ProviderError as exc:
             if isinstance(exc, SessionExpired | AuthenticationFailed):
                 self._connected = False
@@ -523,6 +525,15 @@ class Poller:
             self._callback(update)
         except Exception:  # the UI's problem must not stop polling
             log.exception("%s: update callback failed", self.name)
+
+
+def _refusal(exc: CommandRejected) -> dict[str, object]:
+    """What a view needs to offer the next step after a refusal (ask the code again, arm anyway)."""
+    if isinstance(exc, OpenZones):
+        return {"refusal": "open_zones", "open_zones": exc.zones, "can_force": exc.can_force}
+    if isinstance(exc, WrongCode):
+        return {"refusal": "wrong_code"}
+    return {}
 
 
 # --------------------------------------------------------------------------- the group

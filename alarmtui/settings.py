@@ -149,8 +149,8 @@ class Confirmations(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     arm: bool = False
     """Ask before arming."""
-    disarm: bool = False
-    """Ask before disarming."""
+    disarm: bool = True
+    """Ask before disarming (on by default: one stray key must not disarm the house)."""
 
 
 class Settings(BaseSettings):

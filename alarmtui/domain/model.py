@@ -243,6 +243,11 @@ class CommandResult:
     message: str = ""
     elapsed: float = 0.0
     photos: tuple[Photo, ...] = field(default=())
+    refusal: str = ""
+    """Why the panel refused, when a view can act on it: "wrong_code", or "open_zones" (see `open_zones`)."""
+    open_zones: tuple[str, ...] = ()
+    can_force: bool = False
+    """For "open_zones": the provider can arm anyway with these zones bypassed (`Command.force`)."""
 
     @property
     def ok(self) -> bool:
