@@ -48,9 +48,10 @@ class KeyFooter(Footer):
         self.order = list(order)
         self.priority = list(priority) or list(order)
         self.shown_actions: list[str] = []
+        self._composed_width = 0
 
     def on_resize(self) -> None:
-        if self._bindings_ready:
+        if self._bindings_ready and self.size.width != self._composed_width:
             self.call_after_refresh(self.recompose)
 
     def compose(self) -> ComposeResult:
@@ -67,6 +68,7 @@ class KeyFooter(Footer):
             (action, footer_width(self.app.get_key_display(first[action][0]), first[action][0].description))
             for action in actions
         ]
+        self._composed_width = self.size.width
         room = self.size.width - (PALETTE_ROOM if self.show_command_palette else 0) if self.size.width else 10_000
         self.shown_actions = choose_keys(cells, self.priority, room)
         self.styles.grid_size_columns = len(self.shown_actions)

@@ -131,17 +131,20 @@ def bypassed_zones(view: ProviderView, partition: Partition) -> list[str]:
     ]
 
 
+VENDOR_WORDS_HELP = frozenset(
+    {PartitionState.ARMED_HOME, PartitionState.ARMED_NIGHT, PartitionState.ARMED_CUSTOM_BYPASS, PartitionState.UNKNOWN}
+)
+"""States whose vendor words say more than ours (which of the vendor's modes, what an unknown state is)."""
+
+
 def vendor_words(partition: Partition) -> str:
-    """The vendor's own words, unless they only repeat the state ("entry delay" under ENTRY DELAY)."""
+    """The vendor's own words where they add to the state ("day + perimeter"), never a repeat of it."""
     detail = clean(partition.detail)
-    if not detail:
+    if not detail or partition.state not in VENDOR_WORDS_HELP:
         return ""
     squeeze = "".join(ch for ch in detail.casefold() if ch.isalnum())
-    said = {
-        "".join(ch for ch in word.casefold() if ch.isalnum())
-        for word in (STATE_WORDS[partition.state], partition.state.value, "EXIT DELAY")
-    }
-    return "" if squeeze in said or any(squeeze in s for s in said) else detail
+    said = "".join(ch for ch in STATE_WORDS[partition.state].casefold() if ch.isalnum())
+    return "" if squeeze in said else detail
 
 
 def who_and_when(view: ProviderView, partition: Partition, now: datetime) -> str:

@@ -14,7 +14,7 @@ from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
 
 MARKERS = (("bypassed", "B", "warning"), ("battery", "L", "warning"), ("tamper", "T", "error"))
-LEGEND_COMPACT = "B bypassed · L low battery · T tamper · ? not reported"
+LEGEND_COMPACT = "B=bypassed L=low battery T=tamper ?=not reported"
 LEGEND = "? not reported"
 MOVING = frozenset({ZoneKind.MOTION, ZoneKind.CAMERA})
 
@@ -62,7 +62,8 @@ class ZonesTable(SyncedTable):
         # A narrow table shows warnings as markers rather than cutting them off.
         fixed = sum(self._content_widths.values()) + 2 * self.cell_padding * len(self.COLUMNS)
         room = self.scrollable_content_region.width - fixed
-        markers = self.compact or (room < self.FULL_WARNINGS and self.scrollable_content_region.width > 0)
+        widest = max((cells[-1].cell_len for cells in rows.values()), default=0)
+        markers = self.compact or (room < widest and self.scrollable_content_region.width > 0)
         if markers and not self.compact:
             rows = cells(True)
         self.markers = markers
