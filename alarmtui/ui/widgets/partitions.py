@@ -77,7 +77,7 @@ class PartitionsPanel(OptionList):
         rows: list[tuple[str, tuple[str, str | None], Text]] = []
         for view in views:
             if view.snapshot is None or (view.status.state is not LinkState.ONLINE and not view.snapshot.partitions):
-                rows.append((f"s-{len(rows)}", (view.name, None), status_prompt(view, palette)))
+                rows.append((f"s-{len(rows)}", (view.name, None), status_prompt(view, palette, compact=self.compact)))
                 continue
             if not view.snapshot.partitions:
                 rows.append((f"s-{len(rows)}", (view.name, None), Text(f"{clean(view.name)}: no partitions reported")))
@@ -223,12 +223,16 @@ def partition_prompt(
     return text
 
 
-def status_prompt(view: ProviderView, palette: Palette) -> Text:
-    """Where a provider's partitions would be: why they are not there."""
+def status_prompt(view: ProviderView, palette: Palette, *, compact: bool = False) -> Text:
+    """Where a provider's partitions would be: why they are not there (one line when compact)."""
     status = view.status
     role = LINK_ROLE[status.state]
-    text = Text(no_wrap=False)
-    text.append(f"{clean(view.name)} · {view.kind}\n", "bold")
+    text = Text(no_wrap=compact, overflow="ellipsis")
+    text.append(f"{clean(view.name)} · {view.kind}", "bold")
+    text.append("  " if compact else "\n")
+    if compact:
+        text.append(f"{status.state.value}: {clean(status.reason, 500) or 'no data yet'}", palette.style(role, bold=True))
+        return text
     if status.state is LinkState.CONNECTING:
         text.append("connecting…", palette.style(role))
         return text

@@ -66,6 +66,7 @@ class SyncedTable(DataTable[Text]):
             column.auto_width = False
             column.width = share
             self._require_update_dimensions = True
+            self._clear_caches()
         self.refresh()
 
     def size_to_content(self, rows: Mapping[str, Cells], limits: Mapping[str, int] | None = None) -> None:
@@ -87,6 +88,7 @@ class SyncedTable(DataTable[Text]):
                 changed = True
         if changed:
             self._require_update_dimensions = True
+            self._clear_caches()  # rows already drawn at the old widths
             self._fit_columns()
             self.refresh()
 
