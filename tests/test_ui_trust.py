@@ -559,6 +559,7 @@ async def test_remapped_key_keeps_its_place_in_the_footer() -> None:
         online(app, house(Partition("1", "House", PartitionState.DISARMED)))
         await pilot.pause(0.3)
         footer = app.screen.query_one("KeyFooter")
+        await until(pilot, lambda: footer.shown_actions and footer.query("FooterKey"), what="footer keys")
         assert footer.shown_actions[0] == "arm('away')"
         keys = [key.key for key in footer.query("FooterKey")]
         assert keys[0] == "A"

@@ -242,7 +242,8 @@ class AlarmApp(App[None]):
                 yield self.zones
             with Vertical(id="right"):
                 yield self.events
-                with Horizontal(id="lower"):
+                self.lower = Horizontal(id="lower")
+                with self.lower:
                     with Vertical(id="lists"):
                         yield self.troubles
                         yield self.users
@@ -433,8 +434,7 @@ class AlarmApp(App[None]):
         self.troubles.set_class(self.troubles.row_count == 0, "-empty")
         self.users.set_class(self.users.row_count == 0, "-empty")
         self.photo.set_class(not self.album.photos, "-empty")
-        lower = self.query_one("#lower")
-        lower.set_class(self.troubles.row_count == 0 and self.users.row_count == 0 and not self.album.photos, "-empty")
+        self.lower.set_class(self.troubles.row_count == 0 and self.users.row_count == 0 and not self.album.photos, "-empty")
 
     def _key_for(self, binding_id: str, default: str) -> str:
         keys = self.settings.keymap.get(binding_id, default)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+import math
 import re
 
 from rich.style import Style
@@ -158,7 +159,7 @@ def countdown(until: datetime | None, now: datetime) -> str:
     left = until - now
     if left <= timedelta(0):
         return ""
-    return f"{left.total_seconds():.0f}s"
+    return f"{math.ceil(left.total_seconds())}s"  # "1s" in the last second, never "0s"
 
 
 def target_name(provider: str, name: str) -> str:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from alarmtui.domain import Event, EventKind, Partition, PartitionState, Photo, Snapshot, Zone
 from alarmtui.poller import CommandUpdate, LinkState, ProviderStatus
 
+STALE_FLOOR = 5.0
+"""Seconds: never call data stale sooner (a sub-second test interval must not make the screen flicker)."""
 SETTLE_SECONDS = 30.0
 """After a confirmed command, how long the same key stays refused while the panel's state has not caught up."""
 
@@ -46,7 +48,7 @@ class ProviderView:
         last = self.status.last_update
         if last is None or self.poll_interval <= 0:
             return False
-        return (now - last).total_seconds() > 2 * self.poll_interval
+        return (now - last).total_seconds() > max(2 * self.poll_interval, STALE_FLOOR)
 
     @property
     def command_pending(self) -> bool:
