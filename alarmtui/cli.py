@@ -17,7 +17,9 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +36,7 @@ from alarmtui.domain.serialize import event_json, snapshot_json
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 from alarmtui.providers import (
     AuthenticationFailed,
+    CommandRejected,
     ConnectionFailed,
     PanelUnavailable,
     ProtocolError,
@@ -43,23 +46,29 @@ from alarmtui.providers import (
     SessionExpired,
     create_provider,
 )
+from alarmtui.providers.commands import result_for_error
 from alarmtui.settings import Settings, SettingsError, load_settings, write_config
 
 
 class Exit(enum.IntEnum):
-    """Exit codes of the headless commands (documented in the README)."""
+    """Exit codes of the headless commands (documented in the README); they follow the command timeline."""
 
-    OK = 0
-    FAILED = 1  # the panel refused or the command failed (reason on stderr)
+    OK = 0  # done: the panel confirmed the command (or the read succeeded and every panel is online)
+    FAILED = 1  # the panel refused the command and said why (reason on stderr)
     USAGE = 2  # bad arguments or configuration
-    AUTH = 3  # login failed
-    UNAVAILABLE = 4  # server unreachable, panel offline or busy
-    UNKNOWN_OUTCOME = 5  # the command may or may not have been carried out: check the status
-    PROTOCOL = 6  # the server's reply made no sense
-    RATE_LIMITED = 7  # the vendor throttled or blocked us
+    AUTH = 3  # login failed (nothing was sent)
+    UNAVAILABLE = 4  # not sent: server unreachable, panel offline or busy (status: a panel is offline)
+    UNKNOWN_OUTCOME = 5  # the command may or may not have been carried out: check the status, do not resend blindly
+    PROTOCOL = 6  # the server's reply made no sense (nothing was sent)
+    RATE_LIMITED = 7  # the vendor throttled or blocked us (nothing was sent)
 
 
 def exit_code_for(error: ProviderError) -> Exit:
+    """The exit code for an error that ended a read, or a command before it was sent."""
+    if isinstance(error, CommandRejected):
+        return Exit.FAILED
+    if error.may_have_left:
+        return Exit.UNKNOWN_OUTCOME
     if isinstance(error, AuthenticationFailed | SessionExpired):
         return Exit.AUTH
     if isinstance(error, RateLimited):
@@ -68,7 +77,19 @@ def exit_code_for(error: ProviderError) -> Exit:
         return Exit.UNAVAILABLE
     if isinstance(error, ProtocolError):
         return Exit.PROTOCOL
-    return Exit.FAILED  # CommandRejected and anything else the panel refused
+    return Exit.FAILED
+
+
+def exit_code_for_result(result: CommandResult) -> Exit:
+    """The exit code of a command's outcome: 0 confirmed, 1 refused, 5 unknown; not sent → by its cause."""
+    if result.phase is CommandPhase.CONFIRMED:
+        return Exit.OK
+    if result.phase is CommandPhase.FAILED:
+        return Exit.FAILED
+    if result.phase is CommandPhase.NOT_SENT:
+        error = result.error
+        return exit_code_for(error) if isinstance(error, ProviderError) else Exit.UNAVAILABLE
+    return Exit.UNKNOWN_OUTCOME
 
 
 class UsageError(Exception):
@@ -271,10 +292,31 @@ def pick_configs(args: argparse.Namespace, settings: Settings, *, single: bool) 
     return enabled
 
 
+ONE_SHOT_HINTS: dict[type[ProviderError], str] = {
+    # The errors' own hints describe the dashboard, which keeps retrying; a one-shot command does not.
+    PanelUnavailable: "The panel is not reachable through the cloud right now; try again later.",
+    ConnectionFailed: "Check the URL and the network, then run the command again.",
+    ProtocolError: "The server sent something alarmtui does not understand; try again later.",
+    SessionExpired: "The session expired; run the command again.",
+}
+
+
+def one_shot_hint(error: ProviderError) -> str:
+    """The error's hint, worded for a command that runs once."""
+    for kind in type(error).__mro__:
+        if kind in ONE_SHOT_HINTS and kind.hint == error.hint:  # type: ignore[attr-defined]
+            return ONE_SHOT_HINTS[kind]  # type: ignore[index]
+    hint = error.hint
+    if "alarmtui keeps retrying" in hint or "it will retry" in hint or "by itself" in hint:
+        return ""
+    return hint
+
+
 def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
     print(f"alarmtui: {error}", file=stream)
-    if error.hint:
-        print(f"  {error.hint}", file=stream)
+    hint = one_shot_hint(error)
+    if hint:
+        print(f"  {hint}", file=stream)
 
 
 async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, ProviderError | None]:
@@ -311,6 +353,13 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                 body["zones"] = [z for z in body["zones"] if args.partition in z["partitions"] or not z["partitions"]]
             entry.update(body)
             entry["online"] = snapshot.online
+            if not snapshot.online:
+                # The cloud answered for a panel that is not there: scripts must not read this as fine.
+                entry["error"] = snapshot.detail or "the panel is offline"
+                if worst == Exit.OK:
+                    worst = Exit.UNAVAILABLE
+                if not args.json:
+                    print(f"alarmtui: {config.name}: the panel is offline: {entry['error']}", file=sys.stderr)
         out.append(entry)
     if args.json:
         print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
@@ -394,17 +443,27 @@ def ask_code(provider: Provider) -> str | None:
     return code
 
 
-def _progress_printer() -> Callable[[CommandProgress], None]:
-    last: list[CommandPhase] = []
+def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[[CommandProgress], None]:
+    """Print each new step of a command with the real time since the command started."""
+    started = clock()
+    last: list[tuple[CommandPhase, str]] = []
 
     def show(progress: CommandProgress) -> None:
         if progress.phase.finished:
             return
-        if not last or last[-1] is not progress.phase:
-            words = {CommandPhase.SENT: "sent", CommandPhase.WAITING: "waiting for the panel"}.get(progress.phase, progress.phase.value)
-            message = f": {progress.message}" if progress.message else ""
-            print(f"… {words}{message} ({progress.elapsed:.1f} s)", file=sys.stderr, flush=True)
-            last.append(progress.phase)
+        step = (progress.phase, progress.message)
+        if last and last[-1] == step:
+            return
+        last.append(step)
+        words = {CommandPhase.SENT: "sending", CommandPhase.WAITING: "waiting for the panel"}.get(
+            progress.phase, progress.phase.value
+        )
+        message = progress.message
+        if message and not message.lower().startswith(words.split()[0]):
+            words = f"{words}: {message}"
+        elif message:
+            words = message
+        print(f"… {words} ({clock() - started:.1f} s)", file=stream or sys.stderr, flush=True)
 
     return show
 
@@ -413,16 +472,45 @@ async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
     (config,) = pick_configs(args, settings, single=True)
     provider = create_provider(config)
     progress = _progress_printer()
+    started = time.monotonic()
+    state = ""
     try:
         await provider.connect()
         code = ask_code(provider) if args.command != "photo" else None
-        result = await _send(args, provider, code, progress)
-    except ProviderError as exc:
+        try:
+            result = await _send(args, provider, code, progress)
+        except ProviderError as exc:
+            result = result_for_error(exc, time.monotonic() - started)
+        if result.ok and args.command in ("arm", "disarm"):
+            state = result.state or await _resulting_state(provider, args.partition)
+    except ProviderError as exc:  # connecting or asking for the code: nothing was sent
         report_error(exc)
         return exit_code_for(exc)
     finally:
         await provider.close()
+    if state and not result.state:
+        result = dataclasses.replace(result, state=state)
     return report_result(args, config.name, result)
+
+
+async def _resulting_state(provider: Provider, partition: str | None) -> str:
+    """The confirmed state in plain words ("armed away — exit delay 15 s"), from one cheap read."""
+    try:
+        snapshot = await provider.snapshot()
+    except ProviderError:
+        return ""
+    parts = [p for p in snapshot.partitions if partition is None or p.id == partition]
+    if not parts:
+        return ""
+    described = []
+    for part in parts:
+        words = part.state.value.replace("_", " ")
+        if part.exit_delay_until is not None:
+            left = (part.exit_delay_until - datetime.now(UTC)).total_seconds()
+            if left > 0:
+                words += f" — exit delay {left:.0f} s"
+        described.append(words if len(parts) == 1 else f"{part.name}: {words}")
+    return "; ".join(described)
 
 
 async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
@@ -445,12 +533,19 @@ async def resolve_zone(provider: Provider, wanted: str) -> str:
     matches = [z for z in snapshot.zones if z.name.casefold() == wanted.casefold()]
     if len(matches) == 1:
         return matches[0].id
+    # A bare number where ids carry the device type ("ZONE-3"): only when it names one zone.
+    numbered = [z for z in snapshot.zones if z.id.rpartition("-")[2] == wanted and z.id.rpartition("-")[0]]
+    zones_only = [z for z in numbered if z.id.rpartition("-")[0].upper() == "ZONE"]
+    for candidates in (zones_only, numbered):
+        if len(candidates) == 1:
+            return candidates[0].id
     known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
     raise UsageError(f"{provider.name} has no zone {wanted!r}; zones: {known}")
 
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
-    if result.phase is CommandPhase.DONE:
+    """Print one clean sentence for the outcome and return its exit code (see `Exit`)."""
+    if result.phase is CommandPhase.CONFIRMED:
         if args.command == "photo":
             args.out.mkdir(parents=True, exist_ok=True)
             for photo in result.photos:
@@ -462,17 +557,34 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
                 print(f"alarmtui: {name}: the camera answered but sent no photos", file=sys.stderr)
                 return Exit.FAILED
         else:
-            print(f"{name}: done{': ' + result.message if result.message else ''} ({result.elapsed:.1f} s)")
+            outcome = result.state or result.message
+            print(f"{name}: done{' — ' + outcome if outcome else ''} ({result.elapsed:.1f} s)")
         return Exit.OK
+    message = _strip_prefix(result.message, ("outcome unknown: ", "not sent: ", "failed: "))
     if result.phase is CommandPhase.UNKNOWN:
         print(
-            f"alarmtui: {name}: outcome unknown{': ' + result.message if result.message else ''}. "
+            f"alarmtui: {name}: outcome unknown: {message or 'no confirmation'}. "
             "The command was sent once and not repeated; run `alarmtui status` to see what the panel did.",
             file=sys.stderr,
         )
         return Exit.UNKNOWN_OUTCOME
-    print(f"alarmtui: {name}: failed: {result.message or 'the panel refused the command'}", file=sys.stderr)
+    if result.phase is CommandPhase.NOT_SENT:
+        print(f"alarmtui: {name}: not sent: {message}", file=sys.stderr)
+        error = result.error
+        if isinstance(error, ProviderError):
+            hint = one_shot_hint(error)
+            if hint:
+                print(f"  {hint}", file=sys.stderr)
+        return exit_code_for_result(result)
+    print(f"alarmtui: {name}: refused: {message or 'the panel refused the command'}", file=sys.stderr)
     return Exit.FAILED
+
+
+def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
 
 
 def _safe(text: str) -> str:

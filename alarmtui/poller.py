@@ -22,12 +22,11 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alarmtui.domain import (
-    ArmMode,
     Command,
     CommandAction,
     CommandPhase,
@@ -40,9 +39,9 @@ from alarmtui.domain import (
 )
 from alarmtui.providers.base import (
     AuthenticationFailed,
-    CommandRejected,
     ConnectionFailed,
-    OpenZones,
+    InternalError,
+    LoginPaused,
     PanelBusy,
     PanelOffline,
     ProtocolError,
@@ -50,8 +49,9 @@ from alarmtui.providers.base import (
     ProviderError,
     RateLimited,
     SessionExpired,
-    WrongCode,
+    TwoFactorRequired,
 )
+from alarmtui.providers.commands import result_for_error
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ class ProviderStatus:
     retry_in: float | None = None
     """Seconds until the next attempt, while backing off."""
     failures: int = 0
+    stale: bool = False
+    """No good update for more than twice the poll interval: the partitions shown may be out of date."""
+    login_paused: bool = False
+    """The vendor refused the login; no automatic attempt until the user asks (r) or an hour passes."""
 
 
 class CommandBusy(Exception):
@@ -159,6 +163,8 @@ class Poller:
 
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
+    LOGIN_RETRY_INTERVAL = 3600.0
+    """After the vendor refused the credentials: at most one automatic login attempt per this many seconds."""
     PHOTO_EVENT_WINDOW = 120.0
     """Seconds after a photo request during which its own photo event is expected."""
 
@@ -199,6 +205,11 @@ class Poller:
         self.status = ProviderStatus(self.name, provider.kind, LinkState.CONNECTING)
         self.snapshot: Snapshot | None = None
         self.polls = 0
+        self._last_good: float | None = None
+        """Monotonic time of the last good snapshot (for staleness)."""
+        self._login_refused: AuthenticationFailed | None = None
+        self._login_refused_at = 0.0
+        self.internal_errors = 0
 
     # -- public API
 
@@ -211,9 +222,27 @@ class Poller:
         return self._command_task is not None and not self._command_task.done()
 
     def refresh_now(self) -> None:
-        """Read the panel itself on the next poll, which starts at once."""
+        """The user asked (r key, palette, service request): read the panel itself now.
+
+        Also lifts the login budget's pause after a refused password, so a
+        corrected config or a vendor-side unlock is tried at once.
+        """
+        self._login_refused = None
+        with contextlib.suppress(Exception):
+            self.provider.allow_login()
+        self._request_refresh()
+
+    def _request_refresh(self) -> None:
+        """Read the panel itself on the next poll, which starts at once (internal: not a user request)."""
         self._refresh_requested = True
         self.wake()
+
+    @property
+    def stale(self) -> bool:
+        """No good update for more than twice the poll interval."""
+        if self._last_good is None:
+            return self.snapshot is not None
+        return self._clock() - self._last_good > 2 * self.poll_interval
 
     def wake(self) -> None:
         self._wake.set()
@@ -230,11 +259,22 @@ class Poller:
         return task
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Poll until cancelled. Nothing a provider does stops this loop; only cancellation does."""
         self._emit_status()
         while True:
-            delay = await self._poll_once()
-            await self._wait(delay)
+            try:
+                delay = await self._poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001  (a bug anywhere below must not end polling)
+                delay = self._internal_error(exc)
+            try:
+                await self._wait(delay)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: waiting between polls failed", self.name)
+                await asyncio.sleep(max(delay, self.timing.backoff_initial))
 
     async def close(self) -> None:
         """Stop background work and close the provider (log out)."""
@@ -250,6 +290,11 @@ class Poller:
 
     async def _poll_once(self) -> float:
         """Connect if needed, read state and events; return how long to wait before the next round."""
+        if self._login_refused is not None:
+            wait = self._login_refused_at + self.LOGIN_RETRY_INTERVAL - self._clock()
+            if wait > 0:
+                return self._login_paused(wait)
+            self._login_refused = None  # the hourly automatic attempt
         try:
             if not self._connected:
                 await self.provider.connect()
@@ -275,8 +320,13 @@ class Poller:
             events = await self.provider.events(self.timing.event_limit)
         except ProviderError as exc:
             return self._failed(exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (a provider bug: log it, say so, back off, keep polling)
+            return self._internal_error(exc)
         self.polls += 1
         self._failures = 0
+        self._last_good = self._clock()
         self.snapshot = snapshot
         self._emit(SnapshotUpdate(self.name, snapshot))
         self._take_events(events)
@@ -291,7 +341,45 @@ class Poller:
             )
         return self.timing.fast_interval if self.command_pending else self.poll_interval
 
+    def _internal_error(self, exc: Exception) -> float:
+        """Anything that is not a ProviderError: a bug. Logged with its traceback, shown in plain words."""
+        self.internal_errors += 1
+        log.error("%s: internal error while polling", self.name, exc_info=exc)
+        return self._failed(
+            InternalError(
+                f"internal error in alarmtui ({type(exc).__name__}); the details are in the log file — still retrying",
+                provider=self.name,
+            )
+        )
+
+    def _login_paused(self, wait: float) -> float:
+        refusal = self._login_refused
+        reason = refusal.message if refusal is not None else "the login was refused"
+        minutes = max(1, round(wait / 60))
+        self._set_status(
+            LinkState.OFFLINE,
+            reason=f"{reason} — alarmtui will not try again by itself for {minutes} min (press r to try now)",
+            hint=refusal.hint if refusal is not None else AuthenticationFailed.hint,
+            retry_in=wait,
+            login_paused=True,
+        )
+        return wait
+
     def _failed(self, exc: ProviderError) -> float:
+        if isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused):
+            # Vendors lock accounts after a few refused passwords: no automatic retry for an hour.
+            self._failures += 1
+            self._connected = False
+            self._login_refused = exc
+            self._login_refused_at = self._clock()
+            log.warning("%s: login refused (%s); automatic logins paused", self.name, exc.message)
+            return self._login_paused(self.LOGIN_RETRY_INTERVAL)
+        if isinstance(exc, LoginPaused):
+            self._failures += 1
+            self._connected = False
+            wait = exc.retry_after if exc.retry_after else self.LOGIN_RETRY_INTERVAL
+            self._set_status(LinkState.OFFLINE, reason=exc.message, hint=exc.hint, retry_in=wait, login_paused=True)
+            return wait
         self._failures += 1
         if isinstance(exc, SessionExpired | ConnectionFailed | AuthenticationFailed):
             self._connected = False
@@ -301,10 +389,7 @@ class Poller:
             delay = min(max(exc.retry_after, self.timing.backoff_initial), self.timing.backoff_max)
         else:
             delay = min(self.timing.backoff_initial * 2 ** (self._failures - 1), self.timing.backoff_max)
-            if isinstance(exc, AuthenticationFailed):
-                # Repeating a wrong password quickly gets accounts locked.
-                delay = max(delay, min(60.0, self.timing.backoff_max))
-        offline = isinstance(exc, AuthenticationFailed | PanelOffline) or self._failures >= self.OFFLINE_AFTER
+        offline = isinstance(exc, TwoFactorRequired | PanelOffline) or self._failures >= self.OFFLINE_AFTER
         if (
             isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError)
             and self._failures < self.OFFLINE_AFTER
@@ -442,17 +527,11 @@ class Poller:
             result = await self._send(command, progress)
         except asyncio.CancelledError:
             raise
-        except (ConnectionFailed, ProtocolError) as exc:
-            # It may have reached the panel: never re-send, re-read the state instead.
-            result = CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc.message}", self._clock() - start)
-            if isinstance(exc, ConnectionFailed):
-                self._connected = False
-        except CommandRejected as exc:
-            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start, **_refusal(exc))
         except ProviderError as exc:
-            if isinstance(exc, SessionExpired | AuthenticationFailed):
+            # The panel's refusal → FAILED; may have left → UNKNOWN (re-read, never re-send); else NOT_SENT.
+            result = result_for_error(exc, self._clock() - start)
+            if isinstance(exc, ConnectionFailed | SessionExpired | AuthenticationFailed):
                 self._connected = False
-            result = CommandResult(CommandPhase.FAILED, exc.message, self._clock() - start)
         except Exception as exc:
             log.exception("%s: command %s crashed", self.name, command.describe())
             result = CommandResult(
@@ -468,7 +547,7 @@ class Poller:
         if result.phase is CommandPhase.DONE:
             self.wake()  # the panel confirmed it: a plain read shows the new state
         else:
-            self.refresh_now()  # refused or unknown: read the panel itself to show its real state
+            self._request_refresh()  # refused or unknown: read the panel itself to show its real state
         return result
 
     async def _send(self, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:
@@ -476,6 +555,10 @@ class Poller:
         match command.action:
             case CommandAction.ARM:
                 assert command.mode is not None
+                if command.force:
+                    return await provider.arm(
+                        command.mode, partition=command.partition, code=command.code, progress=progress, force=True
+                    )
                 return await provider.arm(
                     command.mode, partition=command.partition, code=command.code, progress=progress
                 )
@@ -491,8 +574,8 @@ class Poller:
 
     # -- plumbing
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -504,6 +587,7 @@ class Poller:
         hint: str = "",
         retry_in: float | None = None,
         last_update: datetime | None = None,
+        login_paused: bool = False,
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -514,6 +598,8 @@ class Poller:
             last_update=last_update or self.status.last_update,
             retry_in=retry_in,
             failures=self._failures,
+            stale=self.stale,
+            login_paused=login_paused,
         )
         self._emit_status()
 
@@ -525,15 +611,6 @@ class Poller:
             self._callback(update)
         except Exception:  # the UI's problem must not stop polling
             log.exception("%s: update callback failed", self.name)
-
-
-def _refusal(exc: CommandRejected) -> dict[str, object]:
-    """What a view needs to offer the next step after a refusal (ask the code again, arm anyway)."""
-    if isinstance(exc, OpenZones):
-        return {"refusal": "open_zones", "open_zones": exc.zones, "can_force": exc.can_force}
-    if isinstance(exc, WrongCode):
-        return {"refusal": "wrong_code"}
-    return {}
 
 
 # --------------------------------------------------------------------------- the group

@@ -257,15 +257,58 @@ async def test_backoff_grows_with_the_reason_and_other_providers_are_unaffected(
     assert broken.closed and healthy.closed
 
 
-async def test_wrong_password_is_offline_with_a_long_backoff(running) -> None:
+async def test_wrong_password_pauses_automatic_logins_until_the_user_asks(running) -> None:
     provider = ScriptedProvider()
     error = AuthenticationFailed("wrong user name or password")
     provider.failures = [error]
     poller, rec = running(provider, PollTiming(poll_interval=0.05, backoff_initial=0.01, backoff_max=120))
     await rec.until(lambda: poller.status.state is LinkState.OFFLINE)
-    assert poller.status.reason == error.message  # (scrubbed of any registered secret)
-    assert poller.status.retry_in == 60.0
+    assert poller.status.reason.startswith(error.message)  # (scrubbed of any registered secret)
+    assert "will not try again by itself" in poller.status.reason and "press r" in poller.status.reason
+    assert poller.status.login_paused and poller.status.retry_in == Poller.LOGIN_RETRY_INTERVAL
     assert "secret-pw" not in repr(poller.status)
+    await asyncio.sleep(0.2)
+    assert provider.connects == 1  # no automatic retry of a refused password
+    poller.refresh_now()  # the user pressed r
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    assert provider.connects == 2 and not poller.status.login_paused
+
+
+@pytest.mark.parametrize(
+    "bug", [LookupError("unknown encoding: YR"), RecursionError("deep"), KeyError("x"), RuntimeError("bug")]
+)
+async def test_poller_survives_any_exception_and_recovers(running, bug: Exception, caplog) -> None:
+    provider = ScriptedProvider()
+    provider.failures = [bug, bug]  # type: ignore[list-item]
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.state is LinkState.RECONNECTING and "internal error" in poller.status.reason)
+    assert type(bug).__name__ in poller.status.reason and "log" in poller.status.reason
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    assert poller.internal_errors == 2
+    assert any(r.exc_info and r.exc_info[1] is bug for r in caplog.records)  # the traceback is in the log
+
+
+async def test_data_older_than_twice_the_interval_is_stale(running) -> None:
+    provider = ScriptedProvider()
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    assert not poller.status.stale
+    provider.failures = [ConnectionFailed("down")] * 20
+    await rec.until(lambda: poller.status.stale)
+    assert poller.status.last_update == T0
+    provider.failures = []
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE and not poller.status.stale)
+
+
+async def test_command_refused_before_sending_is_not_sent(running) -> None:
+    from alarmtui.providers.base import NotSent
+
+    provider = ScriptedProvider()
+    provider.command_failure = NotSent("could not connect")
+    poller, rec = running(provider)
+    await rec.until(lambda: poller.connected)
+    result = await poller.submit(Command(CommandAction.ARM, ArmMode.AWAY))
+    assert result.phase is CommandPhase.NOT_SENT and isinstance(result.error, NotSent)
 
 
 async def test_a_failing_long_poll_does_not_spin(running) -> None:

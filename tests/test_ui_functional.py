@@ -219,13 +219,13 @@ async def test_bypass_toggles_the_selected_zone(demo) -> None:
         app.zones.focus()
         await pilot.pause()
         await pilot.press("b")
-        await until(pilot, lambda: app.views["powermaster"].snapshot.zone("4").bypassed, what="bypassed")
+        await until(pilot, lambda: app.views["powermaster"].snapshot.zone("ZONE-4").bypassed, what="bypassed")
         assert env.host.call(lambda: panel.zones["4"].bypassed)
-        cells = app.zones.get_row("powermaster\x1f4")
+        cells = app.zones.get_row("powermaster\x1fZONE-4")
         assert "bypassed" in cells[-1].plain or cells[-1].plain == "B"
         await until(pilot, lambda: not app.views["powermaster"].command_pending)
         await pilot.press("b")
-        await until(pilot, lambda: not app.views["powermaster"].snapshot.zone("4").bypassed, what="restored")
+        await until(pilot, lambda: not app.views["powermaster"].snapshot.zone("ZONE-4").bypassed, what="restored")
 
 
 @pytest.mark.parametrize(
@@ -573,6 +573,6 @@ async def test_server_text_is_shown_literally_not_as_markup(demo) -> None:
     app = make_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: all_online(app))
-        name = app.zones.get_row("powermaster\x1f3")[1]
+        name = app.zones.get_row("powermaster\x1fZONE-3")[1]
         assert name.plain == "[bold red]Living[/] [@click=app.quit]x[/]"
         assert not name.spans

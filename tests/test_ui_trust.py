@@ -417,7 +417,7 @@ async def test_eighty_by_twenty_four_shows_every_partition_and_zone_warnings(dem
     env.host.call(panel.bypass, "4")
     app = make_app(env)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: all_online(app) and app.views["powermaster"].snapshot.zone("4").bypassed)
+        await until(pilot, lambda: all_online(app) and app.views["powermaster"].snapshot.zone("ZONE-4").bypassed)
         await pilot.pause(0.3)
         partitions = app.partitions
         assert partitions.option_count == 5
@@ -425,7 +425,7 @@ async def test_eighty_by_twenty_four_shows_every_partition_and_zone_warnings(dem
         assert all(len(app.partitions.get_option_at_index(i).prompt.plain.splitlines()) == 1
                    for i in range(partitions.option_count))  # one line per partition
         assert app.zones.markers and "B=bypassed" in str(app.zones.border_subtitle)
-        assert app.zones.get_row("powermaster\x1f4")[-1].plain == "B"
+        assert app.zones.get_row("powermaster\x1fZONE-4")[-1].plain == "B"
         assert app.zones.region.right <= 80
         assert not app.photo.display or app.photo.region.height == 0 or app.photo.has_class("-empty")
         footer = app.screen.query_one("KeyFooter")

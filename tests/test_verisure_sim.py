@@ -149,7 +149,7 @@ def test_second_installation_has_a_single_device_list_entry_per_device(client: C
 
 
 def test_status_codes_for_every_combination() -> None:
-    from alarmtui.simulators.panel import SimPartition, Phase
+    from alarmtui.simulators.panel import Phase, SimPartition
 
     expected = {(None, False): "0", (Mode.AWAY, False): "1", (Mode.HOME, False): "P", (Mode.NIGHT, False): "Q",
                 (None, True): "3", (Mode.AWAY, True): "4", (Mode.HOME, True): "B", (Mode.NIGHT, True): "C"}

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alarmtui.domain import PartitionState, ZoneKind
 from alarmtui.providers.base import ProtocolError, ProviderError
 from alarmtui.providers.verisure import status_state, zone_kind
-from alarmtui.providers.verisure_xml import (
+from alarmtui.providers.verisure.parse import (
     parse_activity,
     parse_inf,
     parse_installations,
@@ -21,7 +22,6 @@ from alarmtui.providers.verisure_xml import (
     parse_srv,
     parse_status,
 )
-from alarmtui.domain import PartitionState, ZoneKind
 
 BLOQ = '<BLOQ remotereqactive="1" >Estamos mejorando nuestros servicios.</BLOQ>'
 
@@ -161,7 +161,7 @@ def test_hostile_xml_is_refused(body: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [b"", b"   ", b"<html><body>403</body></html>", b"<PET>", b"<PET><RES>MAYBE</RES></PET>", b"<PET>text</PET>",
-     b"\xff\xfe\x00garbage", b"<PET><RES><X/></RES></PET>", "<?xml version='1.0' encoding='UTF-8'?><PET><RES>OK</RES>".encode()],
+     b"\xff\xfe\x00garbage", b"<PET><RES><X/></RES></PET>", b"<?xml version='1.0' encoding='UTF-8'?><PET><RES>OK</RES>"],
 )
 def test_malformed_replies(body: bytes) -> None:
     with pytest.raises(ProtocolError):

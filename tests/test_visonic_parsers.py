@@ -217,7 +217,7 @@ def test_snapshot_over_the_wire_raises_only_protocol_errors(
     else:
         assert isinstance(snap, Snapshot)
     finally:
-        host.call(cloud._injected.clear)
+        host.call(cloud.faults.clear)
 
 
 # --------------------------------------------------------------------------- the simulator, fuzzed

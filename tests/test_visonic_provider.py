@@ -15,6 +15,8 @@ from PIL import Image
 from alarmtui.domain import ArmMode, Capability, CommandPhase, EventKind, PartitionState, TroubleKind, ZoneKind
 from alarmtui.providers import create_provider
 from alarmtui.providers.base import (
+    LoginPaused,
+    OpenZones,
     AuthenticationFailed,
     ConnectionFailed,
     NotSupported,
@@ -141,22 +143,22 @@ async def test_snapshot_of_a_partitioned_panel(visonic: Factory) -> None:
     }
     kinds = {z.id: z.kind for z in snap.zones}
     assert kinds == {
-        "1": ZoneKind.CONTACT,
-        "2": ZoneKind.CAMERA,
-        "3": ZoneKind.MOTION,
-        "4": ZoneKind.CONTACT,
-        "5": ZoneKind.SMOKE,
-        "6": ZoneKind.CONTACT,
-        "7": ZoneKind.CAMERA,
-        "8": ZoneKind.CONTACT,
-        "9": ZoneKind.KEYFOB,
-        "10": ZoneKind.GSM,
-        "11": ZoneKind.OUTPUT,
-        "12": ZoneKind.WATER,
+        "ZONE-1": ZoneKind.CONTACT,
+        "ZONE-2": ZoneKind.CAMERA,
+        "ZONE-3": ZoneKind.MOTION,
+        "ZONE-4": ZoneKind.CONTACT,
+        "ZONE-5": ZoneKind.SMOKE,
+        "ZONE-6": ZoneKind.CONTACT,
+        "ZONE-7": ZoneKind.CAMERA,
+        "ZONE-8": ZoneKind.CONTACT,
+        "KEYFOB-9": ZoneKind.KEYFOB,
+        "GSM-10": ZoneKind.GSM,
+        "PGM-11": ZoneKind.OUTPUT,
+        "ZONE-12": ZoneKind.WATER,
     }
-    front = snap.zone("1")
+    front = snap.zone("ZONE-1")
     assert front is not None and front.name == "Front door" and front.open is False and front.partitions == ("1",)
-    assert snap.zone("2").camera is True  # type: ignore[union-attr]
+    assert snap.zone("ZONE-2").camera is True  # type: ignore[union-attr]
     assert [u.name for u in snap.users] == ["Ana", "Luis", "Cleaner"]
     assert snap.online is True and snap.panel_name == "PowerMaster 30"
     assert snap.troubles == ()
@@ -227,9 +229,9 @@ async def test_newer_versions_payloads(visonic: Factory, version: str) -> None:
     with pytest.raises(PanelOffline):
         await provider.snapshot()
     # empty traits while offline: closed doors become unknown; the OPENED warning still shows
-    zones = parse_devices(await provider._read("devices", "a test"))
-    assert all(z.open is None for z in zones if z.id != "4")
-    assert next(z for z in zones if z.id == "4").open is True
+    zones = parse_devices(await provider.client.read("devices", "a test"))
+    assert all(z.open is None for z in zones if z.id != "ZONE-4")
+    assert next(z for z in zones if z.id == "ZONE-4").open is True
     events = await provider.events()
     assert any(e.zone == "Back door" for e in events)
     with pytest.raises(PanelOffline):
@@ -300,11 +302,16 @@ async def test_not_ready_lists_open_zones_and_arming_fails_with_the_reason(vison
     house = snap.partition("1")
     assert house is not None and house.ready is False and house.open_zones == ("Front door",)
     assert snap.partition("2").ready is True  # type: ignore[union-attr]
-    assert snap.zone("1").open is True  # type: ignore[union-attr]
+    assert snap.zone("ZONE-1").open is True  # type: ignore[union-attr]
     assert snap.troubles == ()  # an open door is a zone state, not a trouble
     result = await provider.arm(ArmMode.AWAY, partition="1")
     assert result.phase is CommandPhase.FAILED and "Not ready" in result.message and "Front door" in result.message
+    assert isinstance(result.error, OpenZones) and result.error.zones == ("Front door",) and result.error.can_force
     assert panel.commands_received == 1
+    # Arm anyway: the open zone is bypassed (sent once), then the partition arms.
+    forced = await provider.arm(ArmMode.AWAY, partition="1", force=True)
+    assert forced.ok, forced.message
+    assert panel.zones["1"].bypassed and panel.commands_received == 3
 
 
 async def test_entry_delay_then_alarm_then_disarm(visonic: Factory) -> None:
@@ -339,14 +346,16 @@ async def test_bypass_on_and_off(visonic: Factory) -> None:
     result = await provider.bypass("4", True)
     assert result.ok
     snap = await provider.snapshot()
-    back = snap.zone("4")
+    back = snap.zone("ZONE-4")
     assert back is not None and back.bypassed is True and back.open is True
     house = snap.partition("1")
     assert house is not None and house.ready is True and house.open_zones == ()
     assert (await provider.bypass("4", False)).ok
-    assert (await provider.snapshot()).zone("4").bypassed is False  # type: ignore[union-attr]
+    assert (await provider.snapshot()).zone("ZONE-4").bypassed is False  # type: ignore[union-attr]
     with pytest.raises(NotSupported):
-        await provider.bypass("front door")
+        await provider.bypass("no such door")
+    assert (await provider.bypass("ZONE-4", True)).ok  # by id
+    assert (await provider.bypass("back door", False)).ok  # by name
 
 
 async def test_siren_on_and_off(visonic: Factory) -> None:
@@ -441,8 +450,8 @@ async def test_troubles(visonic: Factory) -> None:
     panel.raise_trouble("tamper", "8")
     snap = await provider.snapshot()
     kinds = sorted((t.kind, t.zone) for t in snap.troubles)
-    assert kinds == sorted([(TroubleKind.LOW_BATTERY, "4"), (TroubleKind.POWER, None), (TroubleKind.TAMPER, "8")])
-    assert snap.zone("4").battery_low is True and snap.zone("8").tamper is True  # type: ignore[union-attr]
+    assert kinds == sorted([(TroubleKind.LOW_BATTERY, "ZONE-4"), (TroubleKind.POWER, None), (TroubleKind.TAMPER, "ZONE-8")])
+    assert snap.zone("ZONE-4").battery_low is True and snap.zone("ZONE-8").tamper is True  # type: ignore[union-attr]
     assert any("Back door" in t.text for t in snap.troubles)
     panel.clear_trouble("power_cut")
     assert len((await provider.snapshot()).troubles) == 2
@@ -564,6 +573,9 @@ async def test_login_attempts_limit(visonic: Factory) -> None:
     provider, cloud, panel = await visonic(connect=False, config={"code": "0000"}, max_code_attempts=1)
     with pytest.raises(WrongCode):
         await provider.connect()
+    with pytest.raises(LoginPaused):  # the login budget: no automatic retry of a refused code
+        await provider.connect()
+    provider.allow_login()  # the user asked again
     with pytest.raises(RateLimited, match="limit"):
         await provider.connect()
 
@@ -577,7 +589,7 @@ async def test_server_errors_and_garbage(visonic: Factory) -> None:
     with pytest.raises(ConnectionFailed):
         await provider.snapshot()
     cloud.inject_error("devices", 200, raw=b"{not json")
-    with pytest.raises(ProtocolError, match="not JSON"):
+    with pytest.raises(ProtocolError, match="not usable JSON"):
         await provider.snapshot()
     cloud.inject_error("devices", 200, {"devices": "should be a list"})
     with pytest.raises(ProtocolError):

@@ -205,6 +205,10 @@ class Snapshot:
     online: bool = True
     detail: str = ""
     fetched_at: datetime | None = None
+    unavailable: dict[Capability, str] = field(default_factory=dict, hash=False, compare=False)
+    """Capabilities the panel has but that cannot be used right now, with the reason in plain words
+    (e.g. Verisure armed away: {ARM_HOME: "disarm first: Verisure cannot switch from away to day"}).
+    The UI dims these keys and shows the reason when one is pressed."""
 
     def partition(self, partition_id: str) -> Partition | None:
         return next((p for p in self.partitions if p.id == partition_id), None)
@@ -215,19 +219,47 @@ class Snapshot:
     def can_arm(self, mode: ArmMode) -> bool:
         return ARM_CAPABILITY[mode] in self.capabilities
 
+    def available_now(self, capability: Capability) -> bool:
+        """The panel has `capability` and nothing in its current state rules it out."""
+        return capability in self.capabilities and capability not in self.unavailable
+
+    def why_unavailable(self, capability: Capability) -> str:
+        """Plain-words reason `capability` cannot be used now, "" if it can."""
+        if capability not in self.capabilities:
+            return "this panel does not offer that"
+        return self.unavailable.get(capability, "")
+
 
 class CommandPhase(enum.StrEnum):
+    """Where a command stands on its timeline.
+
+    NOT_SENT → SENT → (WAITING) → CONFIRMED | FAILED | UNKNOWN.  Once a command
+    may have left the machine (SENT or later) it can only end CONFIRMED,
+    FAILED with the panel's own reason, or UNKNOWN — never NOT_SENT.
+    `DONE` is the old name of CONFIRMED and stays an alias of it.
+    """
+
+    NOT_SENT = "not_sent"
+    """It certainly never left this machine (server unreachable, login refused, panel busy): safe to try again."""
     SENT = "sent"
     WAITING = "waiting"
     """The vendor accepted the command and is waiting for the panel."""
-    DONE = "done"
+    CONFIRMED = "done"
+    """The panel confirmed it (its state or its own reply says so)."""
+    DONE = "done"  # alias of CONFIRMED, kept for existing callers
     FAILED = "failed"
+    """The panel refused it and said why (the result's message)."""
     UNKNOWN = "unknown"
     """We could not learn whether the panel carried it out; re-read the state, never re-send."""
 
     @property
     def finished(self) -> bool:
-        return self in (CommandPhase.DONE, CommandPhase.FAILED, CommandPhase.UNKNOWN)
+        return self in (CommandPhase.CONFIRMED, CommandPhase.FAILED, CommandPhase.UNKNOWN, CommandPhase.NOT_SENT)
+
+    @property
+    def may_have_left(self) -> bool:
+        """Whether the command may have reached the vendor (so it must never be sent again by itself)."""
+        return self is not CommandPhase.NOT_SENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,17 +270,32 @@ class CommandProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class PartitionOutcome:
+    """How one partition of a multi-partition command ended."""
+
+    partition: str
+    phase: CommandPhase
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CommandResult:
     phase: CommandPhase
     message: str = ""
     elapsed: float = 0.0
     photos: tuple[Photo, ...] = field(default=())
-    refusal: str = ""
-    """Why the panel refused, when a view can act on it: "wrong_code", or "open_zones" (see `open_zones`)."""
-    open_zones: tuple[str, ...] = ()
-    can_force: bool = False
-    """For "open_zones": the provider can arm anyway with these zones bypassed (`Command.force`)."""
+    partitions: tuple[PartitionOutcome, ...] = ()
+    """Per-partition outcomes when the command addressed several partitions (else empty)."""
+    state: str = ""
+    """The resulting state in plain words when confirmed ("armed away — exit delay 15 s"), else ""."""
+    error: Exception | None = field(default=None, compare=False, repr=False)
+    """The typed `ProviderError` behind a FAILED / NOT_SENT / UNKNOWN result (e.g. `OpenZones` with its zones)."""
 
     @property
     def ok(self) -> bool:
-        return self.phase is CommandPhase.DONE
+        return self.phase is CommandPhase.CONFIRMED
+
+    @property
+    def sent(self) -> bool:
+        """Whether the command may have reached the vendor."""
+        return self.phase.may_have_left

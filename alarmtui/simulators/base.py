@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+from alarmtui.simulators.faults import FaultInjector, path_route
 from alarmtui.simulators.panel import SimPanel
 
 
@@ -19,6 +20,22 @@ class SimCloud(abc.ABC):
     username: str
     password: str
     code: str | None = None
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The shared fault middleware (status, body, delay, drop-after-forward, truncate; per route, counted).
+
+        `build_app` puts `self.faults.middleware` in front of the vendor's routes;
+        `route_of` names a request's route for it.
+        """
+        injector = self.__dict__.get("_faults")
+        if injector is None:
+            injector = self.__dict__["_faults"] = FaultInjector(self.route_of)
+        return injector
+
+    async def route_of(self, request: web.Request) -> str:
+        """The route name faults and counts use (default: the path after the REST version)."""
+        return await path_route(request)
 
     @property
     @abc.abstractmethod

@@ -26,12 +26,12 @@ SYNTHETIC below have no known real value (the real texts are used where known).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +40,7 @@ from xml.sax.saxutils import escape, quoteattr
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
+from alarmtui.simulators.faults import SessionStore
 from alarmtui.simulators.panel import (
     Mode,
     Phase,
@@ -223,14 +224,6 @@ class InjectedError:
     requests: frozenset[str] | None
 
 
-@dataclass
-class InjectedHttp:
-    status: int
-    times: int
-    retry_after: float | None = None
-    body: str | None = None
-
-
 def small_flat(**kwargs: Any) -> SimPanel:
     """The demo account's second installation: a small flat with one photo detector."""
     zones = [
@@ -307,18 +300,15 @@ class VerisureCloud(SimCloud):
         self.photo_cooldown = 0.0
         self.panel_cooldown = 0.0
         self.clock = clock
-        self.sessions: dict[str, Session] = {}
+        self.sessions: SessionStore[Session] = SessionStore(lambda: self.hash_lifetime, clock=lambda: self.clock())
         self.pending: dict[tuple[str, str, str], PendingOp] = {}
         self.in_flight: dict[str, PendingOp] = {}
         self.photo_visible_at: dict[int, float] = {}
         self.last_panel_op: dict[str, float] = {}
         self.last_photo_op: dict[str, float] = {}
         self.injected: list[InjectedError] = []
-        self.injected_http: list[InjectedHttp] = []
-        self.injected_delays: list[list[Any]] = []
         self.requests_seen: list[dict[str, str]] = []
         """Every request's parameters (secrets included: tests only)."""
-        self.request_counts: dict[str, int] = {}
         self.tamper_while_armed: dict[int, bool] = {}
         self._classified_upto: dict[int, int] = {}
         """Event id -> whether the panel was armed when a tamper was raised (24 alarm vs 241 sabotage)."""
@@ -347,8 +337,20 @@ class VerisureCloud(SimCloud):
     def main(self) -> Installation:
         return next(iter(self.installations.values()))
 
+    async def route_of(self, request: web.Request) -> str:
+        """ws.do has one path: the route is the `request` parameter (query, or form for POST)."""
+        name = request.query.get("request", "")
+        if not name and request.method == "POST" and request.can_read_body:
+            try:
+                form = await request.post()  # cached: the handler reads it again for free
+            except Exception:  # noqa: BLE001  (a body that is not a form)
+                form = {}
+            value = form.get("request", "")
+            name = value if isinstance(value, str) else ""
+        return name
+
     def build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self.faults.middleware])
         app.router.add_route("GET", "/WebService/ws.do", self.handle)
         app.router.add_route("POST", "/WebService/ws.do", self.handle)
         return app
@@ -384,22 +386,21 @@ class VerisureCloud(SimCloud):
         self.injected.append(InjectedError(str(code), times, names))
 
     def inject_http(self, status: int, times: int = 1, retry_after: float | None = None, body: str | None = None) -> None:
-        """Answer the next `times` requests with HTTP `status` (403 WAF block, 429, 502...) or a raw `body`."""
-        self.injected_http.append(InjectedHttp(status, times, retry_after, body))
+        """Answer the next `times` requests with HTTP `status` (403 WAF block, 429, 502...) or a raw `body`.
+
+        A shorthand for the shared fault middleware (`self.faults`)."""
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        text = body if body is not None else "<html><body>Request blocked</body></html>"
+        self.faults.add(None, status=status, body=text, headers=headers, times=times, content_type="text/html")
 
     def inject_delay(self, seconds: float, request: str | None = None, times: int = 1) -> None:
         """Carry out the next `times` requests (named one, default any) but answer only after `seconds`."""
-        self.injected_delays.append([seconds, request, times])
+        self.faults.add(request, delay=seconds, forward=True, times=times)
 
-    def _take_delay(self, request: str) -> float:
-        for item in self.injected_delays:
-            seconds, name, times = item
-            if (name is None or name == request) and times > 0:
-                item[2] -= 1
-                if item[2] <= 0:
-                    self.injected_delays.remove(item)
-                return float(seconds)
-        return 0.0
+    @property
+    def request_counts(self) -> Counter[str]:
+        """Requests seen per `request` name (counted by the fault middleware, faulted ones included)."""
+        return self.faults.counts
 
     def _take_injected(self, request: str) -> str | None:
         for item in self.injected:
@@ -415,7 +416,7 @@ class VerisureCloud(SimCloud):
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         params: dict[str, str] = {k: v for k, v in request.query.items()}
-        if request.method == "POST" and request.can_read_body:
+        if request.method == "POST":  # (the fault middleware may have read the form already: post() caches it)
             try:
                 form = await request.post()
             except Exception:  # a body that is not a form: parameters are in the query
@@ -427,24 +428,12 @@ class VerisureCloud(SimCloud):
         if len(self.requests_seen) > 2000:
             del self.requests_seen[:500]
         name = params.get("request", "")
-        self.request_counts[name] = self.request_counts.get(name, 0) + 1
-        for item in self.injected_http:
-            if item.times > 0:
-                item.times -= 1
-                if item.times <= 0:
-                    self.injected_http.remove(item)
-                headers = {"Retry-After": str(int(item.retry_after))} if item.retry_after is not None else {}
-                text = item.body if item.body is not None else "<html><body>Request blocked</body></html>"
-                return web.Response(status=item.status, text=text, content_type="text/html", headers=headers)
         lang = params.get("lang", "es").lower()
         lang = lang if lang in MESSAGES else "en"
         try:
             body = self.dispatch(name, params, lang)
         except VerisureError as exc:
             body = self._error_xml(exc, lang)
-        delay = self._take_delay(name)
-        if delay:
-            await asyncio.sleep(delay)  # the request was carried out; only the answer is late
         response = web.Response(body=body.encode("utf-8"), content_type="text/xml", charset="UTF-8")
         if "JSESSIONID" not in request.cookies:
             response.set_cookie("JSESSIONID", secrets.token_hex(16).upper(), path="/WebService")
@@ -524,10 +513,9 @@ class VerisureCloud(SimCloud):
 
     def _session_user(self, params: dict[str, str]) -> str:
         token = params.get("hash", "")
-        session = self.sessions.get(token)
+        session = self.sessions.valid(token)  # expires `hash_lifetime` s after the last use
         now = self.clock()
-        if session is None or now - session.last_used > self.hash_lifetime:
-            self.sessions.pop(token, None)
+        if session is None:
             raise VerisureError(ERR_INVALID_SESSION, "invalid_session")
         user = params.get("user")
         if user is not None and user.lower() != session.user.lower():

@@ -261,7 +261,6 @@ class VisonicCloud(SimCloud):
         self._blocked_until: dict[str, float] = {}
         self._failed_codes: dict[str, int] = {}
         self._reached: dict[str, float] = {}  # serial -> when the cloud started reaching the panel
-        self._injected: dict[str, tuple[int, Any, bytes | None, int, str | None]] = {}
         self.requests: list[tuple[str, str]] = []
         """Every request as (method, path), for tests that count calls."""
 
@@ -313,9 +312,22 @@ class VisonicCloud(SimCloud):
     ) -> None:
         """Answer the next `times` requests for `path` (e.g. "status") with `status` and `body` (or `raw` bytes).
 
-        Status 0 carries the request out and then drops the connection without a reply.
+        Status 0 carries the request out and then drops the connection without a reply. A
+        shorthand for the shared fault middleware (`self.faults`), with Visonic's reason phrases.
         """
-        self._injected[path] = (status, body, raw, times, reason)
+        self.faults.faults[:] = [f for f in self.faults.faults if f.route != path]  # the newest injection wins
+        if status == 0:
+            self.faults.add(path, forward=True, drop=True, times=times)
+            return
+        payload = raw if raw is not None else json.dumps(body if body is not None else {"error": status, "extras": []}).encode()
+        self.faults.add(
+            path,
+            status=status,
+            body=payload,
+            times=times,
+            content_type="application/json",
+            reason=reason or REASONS.get(status, "Error"),
+        )
 
     def fail_next_photo(self, zone_id: str, serial: str | None = None) -> None:
         self.meta[serial or self.panels[0].serial].failed_photo.add(zone_id)
@@ -323,7 +335,7 @@ class VisonicCloud(SimCloud):
     # ------------------------------------------------------------------ app
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors])
+        app = web.Application(middlewares=[self.faults.middleware, self._errors])
         app.router.add_get("/rest_api/version", self._version)
         app.router.add_route("*", "/rest_api/{version}/{path:.*}", self._dispatch)
         return app
@@ -354,20 +366,6 @@ class VisonicCloud(SimCloud):
         if version not in self.versions:
             raise ApiError(404, 404, f"REST version {version} is not supported", "NotFound")
         path = request.match_info["path"].rstrip("/")
-        injected = self._injected.get(path)
-        drop_after = False
-        if injected is not None:
-            status, body, raw, times, given_reason = injected
-            if times <= 1:
-                del self._injected[path]
-            else:
-                self._injected[path] = (status, body, raw, times - 1, given_reason)
-            drop_after = status == 0
-        if injected is not None and not drop_after:
-            reason = given_reason or REASONS.get(status, "Error")
-            if raw is not None:
-                return web.Response(body=raw, status=status, reason=reason, content_type="application/json")
-            return web.json_response(body if body is not None else {"error": status, "extras": []}, status=status, reason=reason)
         ctx = _Ctx(self, request, version)
         if path.startswith("camera_preview/"):
             if request.method != "GET":
@@ -391,10 +389,6 @@ class VisonicCloud(SimCloud):
                 result = await result
         except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong type, as a real server would say
             raise ApiError(400, 10000, "Invalid request format", "InvalidRequestFormat") from exc
-        if drop_after:  # carried out, but the reply is lost on the way
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError
         return web.json_response(result)
 
     # ------------------------------------------------------------------ helpers used by routes

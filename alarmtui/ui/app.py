@@ -53,6 +53,7 @@ from alarmtui.poller import (
     ProviderStatus,
 )
 from alarmtui.providers import Provider, create_provider
+from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import (
     UNSETTLED,
@@ -371,7 +372,8 @@ class AlarmApp(App[None]):
         elif result.phase is CommandPhase.FAILED:
             self.notify(sentence, title="Refused", severity="error", timeout=10, markup=False)
         else:
-            self.notify(sentence, title="Outcome unknown", severity="warning", timeout=10, markup=False)
+            title = "Not sent" if result.phase is CommandPhase.NOT_SENT else "Outcome unknown"
+            self.notify(sentence, title=title, severity="warning", timeout=10, markup=False)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self.partitions:
@@ -739,7 +741,7 @@ class AlarmApp(App[None]):
                 result = await asyncio.shield(task)  # leaving this flow must never cancel the command
             except Exception:  # noqa: BLE001  (the poller reports every outcome itself)
                 return
-            if result.refusal == "wrong_code" and typed_code and attempt < PIN_ATTEMPTS:
+            if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
                 attempt += 1
                 code = await self.push_screen_wait(
                     PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
@@ -747,8 +749,8 @@ class AlarmApp(App[None]):
                 if not code:
                     return
                 next_command = dataclasses.replace(command, code=code)
-            elif result.refusal == "open_zones" and result.can_force and not command.force:
-                opened = ", ".join(clean(z) for z in result.open_zones) or "some zones"
+            elif isinstance(result.error, OpenZones) and result.error.can_force and not command.force:
+                opened = ", ".join(clean(z) for z in result.error.zones) or "some zones"
                 question = Text(f"{command.describe().capitalize()}: the panel says zones are open.")
                 if not await self.push_screen_wait(
                     ConfirmScreen(question, Text(f"Open: {opened}"), yes="Arm anyway, bypassing these", no="Cancel")

@@ -6,7 +6,7 @@ when the action is asked for anyway (from the command palette).
 
 from __future__ import annotations
 
-from alarmtui.domain import ArmMode, Capability, Partition, PartitionState, Zone
+from alarmtui.domain import ARM_CAPABILITY, ArmMode, Capability, Partition, PartitionState, Zone
 from alarmtui.ui.format import MODE_WORDS, clean
 from alarmtui.ui.state import ProviderView
 
@@ -37,13 +37,11 @@ def why_not_arm(view: ProviderView, partition: Partition, mode: ArmMode) -> str 
     problem = provider_problem(view)
     if problem or view.snapshot is None:
         return problem or f"{view.name} has no data yet"
-    unavailable = getattr(view.snapshot, "unavailable", None)
-    if unavailable:  # the provider says why a mode is impossible from the current state
-        reason = unavailable.get(mode) or unavailable.get(mode.value)
-        if reason:
-            return clean(reason)
     if not view.snapshot.can_arm(mode):
         return f"{view.name} cannot {MODE_WORDS[mode].lower()}"
+    reason = view.snapshot.why_unavailable(ARM_CAPABILITY[mode])
+    if reason:  # the provider says why this mode is impossible from the current state
+        return clean(reason)
     echo = pending_problem(view, partition, arming=True)
     if echo:
         return echo
@@ -60,6 +58,8 @@ def why_not_disarm(view: ProviderView, partition: Partition) -> str | None:
         return problem or f"{view.name} has no data yet"
     if Capability.DISARM not in view.snapshot.capabilities:
         return f"{view.name} cannot disarm remotely"
+    if view.snapshot.why_unavailable(Capability.DISARM):
+        return clean(view.snapshot.why_unavailable(Capability.DISARM))
     if partition.state is PartitionState.DISARMED:
         return f"{clean(partition.name)} is already disarmed"
     return pending_problem(view, partition, arming=False)

@@ -196,6 +196,9 @@ def outcome(provider: str, command: object, result: object) -> str:
     where = target_name(provider, label) if label else clean(provider)
     phase = result.phase  # type: ignore[attr-defined]
     message = result.message  # type: ignore[attr-defined]
+    state = clean(getattr(result, "state", "") or "", 200)
+    if phase is CommandPhase.DONE and state:
+        return f"{where}: {state}."
     if phase is CommandPhase.DONE:
         if action is CommandAction.ARM:
             bypassed = " (open zones bypassed)" if command.force else ""  # type: ignore[attr-defined]
@@ -211,4 +214,6 @@ def outcome(provider: str, command: object, result: object) -> str:
     reason = reason_of(message) if message else ""
     if phase is CommandPhase.FAILED:
         return f"Could not {what} {where}: {reason or 'refused'}."
+    if phase is CommandPhase.NOT_SENT:
+        return f"Not sent: {what} {where} ({reason or 'no connection'}); nothing reached the panel."
     return f"Outcome of {what} {where} unknown ({reason or 'no answer'}); re-reading the panel, not re-sending."

@@ -25,6 +25,7 @@ COMMAND_ROLE = {
     CommandPhase.DONE: "success",
     CommandPhase.FAILED: "error",
     CommandPhase.UNKNOWN: "warning",
+    CommandPhase.NOT_SENT: "warning",
 }
 RESULT_SHOWN_FOR = 20.0
 """Seconds a finished command's outcome stays in the header."""

@@ -1,9 +1,9 @@
 """Parsing of the Verisure / Securitas Direct `ws.do` XML dialect.
 
 Every reply is `<PET><RES>OK|WAIT|ERROR</RES>...<BLOQ/></PET>`. We parse with
-xmltodict over an expat parser that refuses any DOCTYPE (so neither entity
-expansion nor external entities can happen), then turn the dict into small
-typed records. xmltodict gives a dict for one child element and a list for
+`http.decode_xml` (xmltodict over an expat parser that refuses any DOCTYPE, and
+where any failure — an unknown declared encoding included — is ProtocolError),
+then turn the dict into small typed records. xmltodict gives a dict for one child element and a list for
 several, so every repeated element goes through `as_list`.
 
 Anything that does not have the documented shape raises `ProtocolError`; the
@@ -17,65 +17,17 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from xml.parsers import expat
-
-import defusedxml
-import xmltodict
 
 from alarmtui.domain.text import clean_text
-from alarmtui.providers.base import ProtocolError
+from alarmtui.providers.errors import ProtocolError
+from alarmtui.providers.http import MAX_REPLY_BYTES, decode_xml
 
-MAX_REPLY_BYTES = 16 * 1024 * 1024
-"""Three base64 JPEGs are well under a megabyte; anything this big is hostile."""
 MAX_JPEG_BYTES = 5 * 1024 * 1024
 
 
-class _RefusingExpat:
-    """A stand-in for the `xml.parsers.expat` module that xmltodict accepts.
-
-    Its parsers refuse DOCTYPE declarations outright (billion laughs and
-    external entities both need one) and any entity declaration or external
-    reference that slips past, raising defusedxml's own exception types.
-    """
-
-    ExpatError = expat.ExpatError
-
-    @staticmethod
-    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:
-        parser = expat.ParserCreate(encoding, namespace_separator)
-
-        def refuse_doctype(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:
-            raise defusedxml.DTDForbidden(name, sysid, pubid)
-
-        def refuse_entity(name: str, *args: Any) -> None:
-            raise defusedxml.EntitiesForbidden(name, None, None, None, None, None)
-
-        def refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
-            raise defusedxml.ExternalReferenceForbidden(context, base, sysid, pubid)
-
-        parser.StartDoctypeDeclHandler = refuse_doctype
-        parser.EntityDeclHandler = refuse_entity
-        parser.UnparsedEntityDeclHandler = refuse_entity
-        parser.ExternalEntityRefHandler = refuse_external
-        return parser
-
-
 def parse_xml(body: bytes | str) -> dict[str, Any]:
-    """Parse one reply safely into xmltodict's dict form, or raise ProtocolError."""
-    if isinstance(body, str):
-        body = body.encode("utf-8", "replace")
-    if len(body) > MAX_REPLY_BYTES:
-        raise ProtocolError(f"reply too large ({len(body)} bytes)")
-    if not body.strip():
-        raise ProtocolError("empty reply")
-    try:
-        return xmltodict.parse(body, expat=_RefusingExpat, disable_entities=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise ProtocolError(f"refused unsafe XML ({type(exc).__name__})") from None
-    except expat.ExpatError as exc:
-        raise ProtocolError(f"reply is not XML ({str(exc)[:100]})") from None
-    except (ValueError, TypeError, UnicodeError, RecursionError, AttributeError) as exc:
-        raise ProtocolError(f"reply is not usable XML ({type(exc).__name__})") from None
+    """Parse one reply safely into xmltodict's dict form, or raise ProtocolError (see `http.decode_xml`)."""
+    return decode_xml(body, what="the request", limit=MAX_REPLY_BYTES)
 
 
 def as_list(value: Any) -> list[Any]:
