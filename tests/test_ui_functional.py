@@ -180,13 +180,12 @@ async def test_arming_shows_progress_in_the_header(demo) -> None:
         assert "✓ arm home" in str(app.header.render())
 
 
-async def test_refused_command_shows_the_vendors_reason(demo) -> None:
+async def test_not_ready_arm_lists_the_open_zones_and_arms_anyway(demo) -> None:
     env = demo("visonic")
     panel = panel_of(env, "visonic")
     env.host.call(panel.open_zone, "1")  # front door open: the house is not ready
     app = make_app(env)
-    notes = NotifyRecorder()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: all_online(app))
         await until(pilot, lambda: app.views["powermaster"].snapshot.partition("1").ready is False)
         app.partitions.select("powermaster", "1")
@@ -195,17 +194,42 @@ async def test_refused_command_shows_the_vendors_reason(demo) -> None:
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="open-zones dialog")
         dialog = app.screen
         assert "Front door" in dialog.detail.plain and "bypassing" in dialog.yes
+        before = env.host.call(lambda: panel.commands_received)
         await pilot.press("y")
         await until(pilot, lambda: app.views["powermaster"].command and app.views["powermaster"].command.finished)
-        assert app.views["powermaster"].command.command.force  # sent as "arm anyway"
-        result = app.views["powermaster"].command.result
+        assert app.views["powermaster"].command.command.force  # sent once, as "arm anyway"
+        assert app.views["powermaster"].command.result.ok
+        await until(pilot, lambda: state_of(app, "powermaster", "1") is not PartitionState.DISARMED, what="armed")
+        assert env.host.call(lambda: panel.commands_received) >= before + 1
+
+
+async def test_refused_command_shows_the_vendors_reason(demo) -> None:
+    env = demo("verisure")
+    panel = panel_of(env, "verisure")
+    door = next(z.id for z in panel.zones.values() if z.kind == "contact")
+    env.host.call(panel.open_zone, door)  # the house is not ready, and Verisure cannot bypass
+    app = make_app(env)
+    notes = NotifyRecorder()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await until(pilot, lambda: all_online(app))
+        casa = partition_id(app, "casa", "Casa")
+        app.partitions.select("casa", casa)
+        known_not_ready = app.views["casa"].snapshot.partition(casa).ready is False
+        await pilot.press("a")
+        if known_not_ready:  # Verisure reports readiness only after a full status read
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="not-ready dialog")
+            assert "bypassing" not in app.screen.yes  # no bypass on Verisure: only "try to arm"
+            await pilot.press("y")
+        await until(pilot, lambda: app.views["casa"].command and app.views["casa"].command.finished, timeout=20)
+        result = app.views["casa"].command.result
         assert result.phase.value == "failed"
         assert result.message
-        assert any(n.notification.severity == "error" and result.message in n.notification.message for n in notes.notes)
-        assert state_of(app, "powermaster", "1") is PartitionState.DISARMED
+        reason = result.message.split(": ")[-1]
+        assert any(n.notification.severity == "error" and reason in n.notification.message for n in notes.notes)
+        assert state_of(app, "casa", casa) is PartitionState.DISARMED
         # The pending mark is reverted at once: the row shows the panel's last real state again.
         await pilot.pause()
-        row = partition_row(app, "powermaster", "1")
+        row = partition_row(app, "casa", casa)
         assert "DISARMED" in row and "ARMING…" not in row and "sent" not in row
 
 

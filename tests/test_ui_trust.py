@@ -55,8 +55,8 @@ from alarmtui.poller import (
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.providers.base import OpenZones
 from alarmtui.settings import Settings
-from alarmtui.simulators.panel import Mode
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.format import clean, outcome
 from alarmtui.ui.screens.alarm import AlarmScreen
@@ -386,8 +386,8 @@ async def test_open_zones_refusal_offers_arm_anyway_with_bypass() -> None:
         app._submit = submit  # type: ignore[method-assign]  (no vendor raises OpenZones(can_force) yet)
         refused: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
         refused.set_result(
-            CommandResult(CommandPhase.FAILED, "not ready", refusal="open_zones",
-                          open_zones=("Kitchen window",), can_force=True)
+            CommandResult(CommandPhase.FAILED, "not ready",
+                          error=OpenZones("not ready", zones=("Kitchen window",), can_force=True))
         )
         command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="1", label="House")
         app.run_worker(app._follow("home", command, refused, typed_code=False))
