@@ -201,6 +201,8 @@ async def test_not_ready_arm_lists_the_open_zones_and_arms_anyway(demo) -> None:
         assert app.views["powermaster"].command.result.ok
         await until(pilot, lambda: state_of(app, "powermaster", "1") is not PartitionState.DISARMED, what="armed")
         assert env.host.call(lambda: panel.commands_received) >= before + 1
+        # The result reads "… · bypassed: Front door", not "ready".
+        await until(pilot, lambda: "bypassed: Front door" in partition_row(app, "powermaster", "1"), what="bypassed")
 
 
 async def test_refused_command_shows_the_vendors_reason(demo) -> None:
