@@ -12,7 +12,7 @@ from alarmtui.poller import CommandUpdate, LinkState, ProviderStatus
 
 STALE_FLOOR = 5.0
 """Seconds: never call data stale sooner (a sub-second test interval must not make the screen flicker)."""
-SETTLE_SECONDS = 30.0
+SETTLE_SECONDS = 15.0
 """After a confirmed command, how long the same key stays refused while the panel's state has not caught up."""
 
 
@@ -77,8 +77,12 @@ class PendingChange:
         return self.partition is None or self.partition == partition_id
 
     def shown_on(self, partition: Partition) -> bool:
-        """Whether this partition shows the pending mark: not once the panel already reports the change under way."""
-        if not self.covers(partition.id):
+        """Whether this partition shows the pending mark: not once the panel already reports the change under way.
+
+        Once the command has finished the panel's own state is shown, whatever it says (someone may have
+        disarmed at the keypad meanwhile); the same key stays refused until `answered_by`.
+        """
+        if not self.covers(partition.id) or self.finished:
             return False
         if self.arming:
             return partition.state in (PartitionState.DISARMED, PartitionState.UNKNOWN)
