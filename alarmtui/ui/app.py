@@ -79,6 +79,7 @@ from alarmtui.ui.screens.help import HelpScreen, HelpSection
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
 from alarmtui.ui.state import (
+    SETTLE_SECONDS,
     AlertTracker,
     EventLog,
     PendingBypass,
@@ -311,6 +312,8 @@ class AlarmApp(App[None]):
         now = self.clock()
         if view.pending is not None and view.pending.answered_by(message.snapshot, now):
             view.pending = None  # the panel's real state from now on
+        elif view.pending is not None and view.pending.finished:
+            view.pending = dataclasses.replace(view.pending, unreflected=view.pending.unreflected + 1)
         for zone_id, pending in list(view.pending_zones.items()):
             if pending.answered_by(message.snapshot.zone(zone_id), now):
                 del view.pending_zones[zone_id]
@@ -514,6 +517,7 @@ class AlarmApp(App[None]):
             return
         self._draw_header()
         now = self.clock()
+        self._expire_pending(now)
         stale = {name: view.stale(now) for name, view in self.views.items()}
         unsettled = any(
             p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions
@@ -523,6 +527,22 @@ class AlarmApp(App[None]):
             self._draw_partitions()
         if self._alarm_screen is not None:
             self._alarm_screen.redraw()
+
+    def _expire_pending(self, now: datetime) -> None:
+        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls)."""
+        changed = False
+        for view in self.views.values():
+            pending = view.pending
+            if pending is not None and pending.finished and pending.finished_at is not None:
+                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
+                    view.pending = None
+                    changed = True
+            for zone_id, bypass in list(view.pending_zones.items()):
+                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
+                    del view.pending_zones[zone_id]
+                    changed = True
+        if changed:
+            self._refresh_footer()
 
     # ------------------------------------------------------------------ alarms and entry delays
 

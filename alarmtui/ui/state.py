@@ -13,6 +13,8 @@ from alarmtui.poller import CommandUpdate, LinkState, ProviderStatus
 STALE_FLOOR = 5.0
 """Seconds: never call data stale sooner (a sub-second test interval must not make the screen flicker)."""
 SETTLE_SECONDS = 15.0
+SETTLE_SNAPSHOTS = 2
+"""After a confirmed command, how many snapshots may still not show it before the same key is allowed again."""
 """After a confirmed command, how long the same key stays refused while the panel's state has not caught up."""
 
 
@@ -68,6 +70,8 @@ class PendingChange:
     finished: bool = False
     """The command was confirmed; the mark stays until a snapshot shows the change (or `SETTLE_SECONDS` pass)."""
     finished_at: datetime | None = None
+    unreflected: int = 0
+    """Snapshots since confirmation that did not show the change (after `SETTLE_SNAPSHOTS` the panel's word wins)."""
 
     @property
     def arming(self) -> bool:
@@ -106,6 +110,8 @@ class PendingChange:
             return any(p.state.value != before.get(p.id) for p in covered)
         if self.finished_at is not None and (now - self.finished_at).total_seconds() > SETTLE_SECONDS:
             return True
+        if self.unreflected + 1 >= SETTLE_SNAPSHOTS:
+            return True  # read again and still not there: someone else changed it meanwhile; trust the panel
         return not covered or all(self.reflected_by(p) for p in covered)
 
 
