@@ -9,6 +9,8 @@ characters as `_`), so the file need not hold them at all.
 
 from __future__ import annotations
 
+import difflib
+
 import os
 import re
 import stat
@@ -16,7 +18,7 @@ import tomllib
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -241,8 +243,8 @@ class Confirmations(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     arm: bool = False
     """Ask before arming."""
-    disarm: bool = False
-    """Ask before disarming."""
+    disarm: bool = True
+    """Ask before disarming (on by default: one stray key must not disarm the house)."""
 
 
 class Settings(BaseSettings):
@@ -345,27 +347,55 @@ def _apply_secret_env(raw: dict[str, Any]) -> None:
                 table[field] = value
 
 
-def _format_validation_error(exc: ValidationError, source: str) -> str:
+def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, Any] | None = None) -> str:
+    """One line per problem; a provider is named by its `name`, an unknown field gets the closest known one."""
+    raw_providers = (raw or {}).get("providers")
     lines = [f"invalid configuration in {source}:"]
     for err in exc.errors():
         loc = []
-        for part in err["loc"]:
+        table: dict[str, Any] | None = None
+        parts = list(err["loc"])
+        for n, part in enumerate(parts):
             if isinstance(part, int):
-                loc.append(f"[{part}]")
+                named = n > 0 and parts[n - 1] == "providers" and isinstance(raw_providers, list)
+                entry = raw_providers[part] if named and part < len(raw_providers) else None  # type: ignore[index]
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    table = entry
+                    loc.append(f' "{entry["name"]}"')
+                else:
+                    loc.append(f"[{part}]")
             elif part in ("verisure", "visonic", "mios", "vera", "securitas"):
                 continue  # the discriminator tag pydantic adds to the path
             else:
                 loc.append(("." if loc else "") + str(part))
-        where = "".join(loc) or "(top level)"
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown setting"
+            field = str(parts[-1])
+            close = difflib.get_close_matches(field, _known_fields(table), n=1, cutoff=0.6)
+            hint = f' — did you mean "{close[0]}"?' if close else ""
+            if table is not None:
+                loc.pop()
+                message = f'unknown field "{field}"{hint}'
+            else:
+                message = f"unknown setting{hint}"
         elif err["type"] == "union_tag_invalid":
             message = "kind must be one of verisure, visonic, mios, vera, securitas"
         elif err["type"] == "union_tag_not_found":
             message = "each [[providers]] table needs kind = verisure, visonic, mios, vera or securitas"
+        where = "".join(loc) or "(top level)"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
+
+
+def _known_fields(table: dict[str, Any] | None) -> list[str]:
+    """The field names a provider table of this kind accepts (all kinds' if its kind is unknown)."""
+    if table is None:
+        return list(Settings.model_fields)
+    models = _ProviderBase.__subclasses__()
+    for model in models:
+        if table.get("kind") in get_args(model.model_fields["kind"].annotation):
+            return list(model.model_fields)
+    return sorted({name for model in models for name in model.model_fields})
 
 
 def load_settings(config: str | Path | None = None, *, required: bool = False) -> LoadedSettings:
@@ -399,7 +429,7 @@ def load_settings(config: str | Path | None = None, *, required: bool = False) -
     try:
         settings = Settings(**raw)
     except ValidationError as exc:
-        raise SettingsError(_format_validation_error(exc, str(path) if path else "the environment")) from None
+        raise SettingsError(_format_validation_error(exc, str(path) if path else "the environment", raw)) from None
     return LoadedSettings(settings=settings, path=path, warnings=warnings)
 
 

@@ -13,7 +13,8 @@ drives it like a person would:
                  alarm banner takes over;
 - photo.svg/png  after acknowledging, the Hall PIR camera is asked for photos
                  with `c`; they are shown in the photo panel (photo-panel.svg/png)
-                 and then full screen with Enter (photo.svg/png).
+                 and then full screen with Enter (photo.svg/png);
+- compact.svg/png the same houses at 80x24: one line per partition first.
 
 Deterministic where the demo allows: fixed size, seeds, order of actions and
 the same houses every time; only clock times and ages differ between runs.
@@ -142,6 +143,18 @@ async def capture(out: Path) -> list[Path]:
             await until(pilot, lambda: photo_drawn(app.screen.query_one(PhotoPanel)), "the full-screen photo")
             await shot("photo")
             await pilot.press("escape")
+
+        # -- compact: the same houses at 80x24 (a fresh dashboard; the alarm above is still ringing)
+        env.host.call(lambda: panel.disarm(user="Demo"))
+        compact = create_app(env.settings, scenarios=env.scenarios, timing=timing)
+        async with compact.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: all(view.online for view in compact.views.values()), "every provider online")
+            await until(pilot, lambda: compact.events.table.row_count > 0, "events")
+            await pilot.pause(0.8)
+            path = out / "compact.svg"
+            compact.save_screenshot(path.name, str(out))
+            written.append(path)
+            print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
     finally:
         env.stop()
     return written

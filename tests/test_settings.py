@@ -66,8 +66,8 @@ def test_validation_error_names_file_and_field(tmp_path: Path) -> None:
         load_settings(write(tmp_path, bad))
     message = str(info.value)
     assert str(tmp_path / "config.toml") in message
-    assert "providers[0].url" in message and "http" in message
-    assert "providers[1].code" in message and "digits" in message
+    assert 'providers "casa".url' in message and "http" in message  # named, not numbered
+    assert 'providers "vera".code' in message and "digits" in message
     assert "12a4" not in message
 
 
@@ -76,7 +76,7 @@ def test_unknown_kind_and_unknown_setting_are_named(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(write(tmp_path, text))
     message = str(info.value)
-    assert "providers[1]: kind must be one of verisure, visonic, mios" in message
+    assert 'providers "vera": kind must be one of verisure, visonic, mios' in message
     assert "colour: unknown setting" in message
 
 
@@ -132,3 +132,9 @@ def test_photo_quality_is_inherited_unless_a_provider_sets_its_own(tmp_path: Pat
     casa, vera = load_settings(write(tmp_path, text)).settings.providers
     assert casa.photo_quality == "high"
     assert vera.photo_quality == "low"
+
+
+def test_unknown_provider_field_suggests_the_closest(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(write(tmp_path, GOOD.replace('username = "demo"', 'usernme = "demo"')))
+    assert 'providers "vera": unknown field "usernme" — did you mean "username"?' in str(info.value)

@@ -309,8 +309,9 @@ async def test_palette_titles_show_server_text_literally() -> None:
             )
         )
         await pilot.pause()
-        titles = [Content.from_markup(c.title).plain for c in app.get_system_commands(app.screen)]
+        titles = [Content(entry.title).plain for entry in app.palette_entries(app.screen)]
         assert f"home · {evil}: Arm away" in titles
+        assert not any("Disarm" in title for title in titles)  # already disarmed: not offered
 
 
 # ---------------------------------------------------------------------------- what is possible (pure rules)
@@ -347,8 +348,7 @@ def test_availability_rules() -> None:
 
 
 def test_pending_mark_is_shown_only_until_the_panel_reports_the_change() -> None:
-    from alarmtui.ui.app import _pending_answered
-    from alarmtui.ui.state import PendingChange
+    from alarmtui.ui.state import SETTLE_SECONDS, PendingChange
 
     snapshot = house()  # House disarmed, Garage armed away
     arming = PendingChange("ARMING…", "1", tuple((p.id, p.state.value) for p in snapshot.partitions))
@@ -356,11 +356,15 @@ def test_pending_mark_is_shown_only_until_the_panel_reports_the_change() -> None
     assert arming.shown_on(house_p) and not arming.shown_on(garage)  # only the partition commanded
     # The panel already says "arming": its own state is shown, not ours.
     assert not arming.shown_on(Partition("1", "House", PartitionState.ARMING))
-    assert not _pending_answered(arming, snapshot)  # nothing moved yet: still pending
-    assert _pending_answered(arming, house(PartitionState.ARMING))
+    assert not arming.answered_by(snapshot, T0)  # nothing moved yet: still pending
+    assert arming.answered_by(house(PartitionState.ARMING), T0)
     from dataclasses import replace
 
-    assert _pending_answered(replace(arming, finished=True), snapshot)  # confirmed: the next snapshot wins
+    # Confirmed, but the panel does not show it yet: still pending, so the same key is not sent again (an echo).
+    done = replace(arming, finished=True, finished_at=T0)
+    assert not done.answered_by(snapshot, T0 + timedelta(seconds=1))
+    assert done.answered_by(house(PartitionState.ARMED_AWAY), T0 + timedelta(seconds=1))
+    assert done.answered_by(snapshot, T0 + timedelta(seconds=SETTLE_SECONDS + 1))  # never stuck
     disarming = PendingChange("DISARMING…", None, ())
     assert disarming.shown_on(garage) and not disarming.shown_on(house_p)
 

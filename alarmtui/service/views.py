@@ -115,7 +115,6 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     from alarmtui.engine.base import view_origin
     import dataclasses
 
-    from alarmtui.domain import Snapshot
     from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
 
     (info,) = _pick(args, engine, single=True)

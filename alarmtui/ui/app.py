@@ -17,12 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from textual.app import App, ComposeResult, SystemCommand
+from rich.text import Text
+from textual import events as textual_events
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.markup import escape as escape_markup
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList
+from textual.widgets import DataTable, OptionList
 from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui import imaging
@@ -30,11 +34,10 @@ from alarmtui.domain import (
     ArmMode,
     Capability,
     CommandPhase,
+    CommandResult,
     Event,
     Partition,
-    PartitionState,
     Scenario,
-    Snapshot,
     Zone,
 )
 from alarmtui.engine import Engine
@@ -50,6 +53,7 @@ from alarmtui.poller import (
     ProviderStatus,
 )
 from alarmtui.providers import Provider
+from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import (
     UNSETTLED,
@@ -58,7 +62,8 @@ from alarmtui.ui.availability import (
     why_not_disarm,
     why_not_photo,
 )
-from alarmtui.ui.format import MODE_WORDS, Palette, safe
+from alarmtui.ui.commands import AlarmCommands, PaletteEntry
+from alarmtui.ui.format import MODE_WORDS, Palette, clean, outcome, target_name
 from alarmtui.ui.messages import (
     CommandProgressed,
     EventsReceived,
@@ -67,14 +72,25 @@ from alarmtui.ui.messages import (
     StatusChanged,
     message_for,
 )
-from alarmtui.ui.screens.alarm import Alarm, AlarmScreen
+from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
-from alarmtui.ui.screens.help import HelpScreen
+from alarmtui.ui.screens.event import EventScreen
+from alarmtui.ui.screens.help import HelpScreen, HelpSection
 from alarmtui.ui.screens.otp import OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
-from alarmtui.ui.screens.pin import PinScreen
-from alarmtui.ui.state import EventLog, PendingChange, PhotoAlbum, ProviderView
-from alarmtui.ui.widgets.events import EventsPanel
+from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
+from alarmtui.ui.state import (
+    SETTLE_SECONDS,
+    AlertTracker,
+    EventLog,
+    PendingBypass,
+    PendingChange,
+    PhotoAlbum,
+    ProviderView,
+    last_changes,
+)
+from alarmtui.ui.widgets.events import EventsPanel, EventsTable
+from alarmtui.ui.widgets.footer import KeyFooter
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.photo import PhotoPanel
 from alarmtui.ui.widgets.providers import ProviderBar
@@ -94,6 +110,29 @@ FOOTER_ACTIONS: tuple[tuple[str, tuple[object, ...]], ...] = (
     ("bypass", ()),
     ("photo", ()),
 )
+TARGET_ACTIONS = {
+    **{f"arm('{mode.value}')": ("arm", (mode.value,)) for mode in ArmMode},
+    "disarm": ("disarm", ()),
+    "bypass": ("bypass", ()),
+    "photo": ("photo", ()),
+}
+"""Footer action string -> (action, parameters) of the keys that act on a selected partition or zone."""
+FOOTER_ORDER = (*TARGET_ACTIONS, "refresh", "filter_events", "help", "cycle_provider", "open_event")
+FOOTER_PRIORITY = (
+    "disarm",
+    "arm('away')",
+    "help",
+    "arm('home')",
+    "arm('night')",
+    "bypass",
+    "arm('perimeter')",
+    "photo",
+    "refresh",
+    "filter_events",
+    "open_event",
+    "cycle_provider",
+)
+"""What the footer keeps first when the terminal is narrow (every key is always in the help screen)."""
 CLOSE_TIMEOUT = 1.0
 """Quitting closes every client and logs out within this many seconds."""
 
@@ -124,6 +163,10 @@ def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp
 class AlarmApp(App[None]):
     TITLE = "alarmtui"
     CSS_PATH: ClassVar[list[str | Path]] = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
+    COMMANDS: ClassVar = {AlarmCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
+    """At 100 columns and less: compact partitions, zone warnings as markers, panels stacked."""
+    COMPACT_WIDTH = 100
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "arm('away')", "Arm away", id="arm_away"),
@@ -173,17 +216,25 @@ class AlarmApp(App[None]):
         self.providers = engine.providers
         engine.subscribe(self._on_poller_update)
         self.views = {
-            name: ProviderView(name, provider.kind, ProviderStatus(name, provider.kind, LinkState.CONNECTING))
+            name: ProviderView(
+                name,
+                provider.kind,
+                ProviderStatus(name, provider.kind, LinkState.CONNECTING),
+                poll_interval=(timing.poll_interval if timing else None) or provider.poll_interval,
+            )
             for name, provider in self.providers.items()
         }
         self.event_log = EventLog(limit=settings.event_limit)
         self.album = PhotoAlbum()
         self.palette = Palette({})
-        self._acknowledged: set[tuple[str, str]] = set()
+        self.alerts = AlertTracker()
         self._alarm_screen: AlarmScreen | None = None
         self._footer_state: tuple[object, ...] | None = None
         self._verifying: set[str] = set()
         """Providers whose SMS verification dialog was offered (once; `r` offers it again)."""
+        self._target_title: tuple[object, ...] | None = None
+        self.compact = False
+        self._stale_shown: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -203,18 +254,18 @@ class AlarmApp(App[None]):
                 yield self.zones
             with Vertical(id="right"):
                 yield self.events
-                with Horizontal(id="lower"):
+                self.lower = Horizontal(id="lower")
+                with self.lower:
                     with Vertical(id="lists"):
                         yield self.troubles
                         yield self.users
                     yield self.photo
-        yield Footer()
+        yield KeyFooter(FOOTER_ORDER, FOOTER_PRIORITY)
 
     def on_mount(self) -> None:
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
-        self.partitions.border_title = "Partitions"
-        self.zones.border_title = "Zones / devices"
+        self._draw_targets()
         self.troubles.border_title = "Troubles"
         self.users.border_title = "Users"
         self.photo.border_title = "Photo"
@@ -265,14 +316,20 @@ class AlarmApp(App[None]):
 
     def _offer_verification(self, name: str, status: ProviderStatus) -> None:
         """The vendor wants this device validated by SMS (Securitas): show the dialog once."""
-        provider = self.providers.get(name)
-        if not status.two_factor or name in self._verifying or not hasattr(provider, "verify_device"):
+        if not status.two_factor or name in self._verifying or self._verifier(name) is None:
             return
         self._verifying.add(name)
         self.run_worker(self._verify_device(name, status), group=f"verify-{name}")
 
+    def _verifier(self, name: str) -> Provider | None:
+        """The provider that validates this device by SMS: in-process only (an attached view has `alarmtui login`)."""
+        if self.pollers is None:
+            return None
+        provider = self.pollers[name].provider
+        return provider if hasattr(provider, "verify_device") else None
+
     async def _verify_device(self, name: str, status: ProviderStatus) -> None:
-        if await self.push_screen_wait(OtpScreen(self.providers[name], status.two_factor, status.reason)):  # type: ignore[arg-type]
+        if await self.push_screen_wait(OtpScreen(self._verifier(name), status.two_factor, status.reason)):  # type: ignore[arg-type]
             self._verifying.discard(name)
             self.notify(f"{name}: this device is verified", timeout=4, markup=False)
             self.engine.refresh_now(name)
@@ -283,11 +340,21 @@ class AlarmApp(App[None]):
         if view is None:
             return
         view.snapshot = message.snapshot
-        if view.pending is not None and _pending_answered(view.pending, message.snapshot):
+        now = self.clock()
+        if view.pending is not None and view.pending.answered_by(message.snapshot, now):
             view.pending = None  # the panel's real state from now on
+        elif view.pending is not None and view.pending.finished:
+            view.pending = dataclasses.replace(view.pending, unreflected=view.pending.unreflected + 1)
+        for zone_id, pending in list(view.pending_zones.items()):
+            if pending.answered_by(message.snapshot.zone(zone_id), now):
+                del view.pending_zones[zone_id]
+        view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
         self._draw_snapshot_panels()
-        self._check_alarms(view)
+        self._show_alerts(self.alerts.update(view.name, message.snapshot, self._events_of(view.name), now))
         self._refresh_footer()
+
+    def _events_of(self, provider: str) -> list[Event]:
+        return [e for e in self.event_log.events if e.provider == provider]
 
     @_while_running
     def on_events_received(self, message: EventsReceived) -> None:
@@ -296,6 +363,11 @@ class AlarmApp(App[None]):
         added, dropped = self.event_log.add(events)
         if added or dropped:
             self.events.show(self.event_log.events, added, dropped, self.palette)
+        if view is not None and added:
+            view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
+            if self.alerts.refine_times(added) and self._alarm_screen is not None:
+                self._alarm_screen.redraw()
+            self._draw_partitions()
 
     @staticmethod
     def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
@@ -321,34 +393,43 @@ class AlarmApp(App[None]):
         update = message.update
         view.command = update
         view.command_seen_at = self.clock()
-        if self._track_pending(view, update):
+        if self._track_pending(view, update, self.clock()):
             self._draw_partitions()
         self._draw_header()
         self._refresh_footer()
         if update.result is None:
             return
-        what = f"{message.provider}: {update.command.describe()}"
         result = update.result
+        sentence = outcome(message.provider, update.command, result)
         if result.phase is CommandPhase.DONE:
-            self.notify(f"{what}: {result.message or 'done'}", title="Done", markup=False)
+            self.notify(sentence, title="Done", markup=False)
         elif result.phase is CommandPhase.FAILED:
-            self.notify(f"{what} failed: {result.message}", title="Refused", severity="error", timeout=10, markup=False)
+            self.notify(sentence, title="Refused", severity="error", timeout=10, markup=False)
         else:
-            self.notify(
-                f"{what}: {result.message}. Re-reading the panel's state; not re-sent.",
-                title="Outcome unknown",
-                severity="warning",
-                timeout=10,
-                markup=False,
-            )
+            title = "Not sent" if result.phase is CommandPhase.NOT_SENT else "Outcome unknown"
+            self.notify(sentence, title=title, severity="warning", timeout=10, markup=False)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self.partitions:
             self._refresh_footer()  # what the keys can do depends on the selected partition
+            self._draw_targets()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.zones:
             self._refresh_footer()  # bypass and photo depend on the selected zone
+            self._draw_targets()
+
+    def on_events_table_opened(self, message: EventsTable.Opened) -> None:
+        self.push_screen(EventScreen(message.event))
+
+    def on_resize(self, event: textual_events.Resize) -> None:
+        compact = event.size.width <= self.COMPACT_WIDTH
+        if compact != self.compact:
+            self.compact = compact
+            self.partitions.compact = compact
+            self.zones.compact = compact
+            if self.is_mounted:
+                self._draw_snapshot_panels()
 
     @_while_running
     def on_photos_received(self, message: PhotosReceived) -> None:
@@ -376,12 +457,49 @@ class AlarmApp(App[None]):
 
     def _draw_partitions(self) -> None:
         self.partitions.show(self.views.values(), self.clock(), self.palette)
+        self._draw_targets()
 
     def _draw_snapshot_panels(self) -> None:
         self._draw_partitions()
         self.zones.show(self.views.values(), self.palette)
         self.troubles.show(self.views.values(), self.clock(), self.palette)
         self.users.show(self.views.values(), self.palette)
+        self._give_up_empty_panels()
+
+    def _give_up_empty_panels(self) -> None:
+        """Empty lists and an empty photo panel give their room to the rest (at any size)."""
+        self.troubles.set_class(self.troubles.row_count == 0, "-empty")
+        self.users.set_class(self.users.row_count == 0, "-empty")
+        self.photo.set_class(not self.album.photos, "-empty")
+        self.lower.set_class(self.troubles.row_count == 0 and self.users.row_count == 0 and not self.album.photos, "-empty")
+
+    def _key_for(self, binding_id: str, default: str) -> str:
+        keys = self.settings.keymap.get(binding_id, default)
+        first = keys.split(",")[0].strip()
+        return {"slash": "/", "question_mark": "?"}.get(first, first)
+
+    def _draw_targets(self) -> None:
+        """Panel titles name what the keys act on: "Partitions · a/h/n/p/d → powermaster · House"."""
+        target = self._partition_target()
+        zone_target = self._zone_target()
+        arm_keys = "/".join(
+            self._key_for(binding_id, key)
+            for binding_id, key in (("arm_away", "a"), ("arm_home", "h"), ("arm_night", "n"), ("arm_perimeter", "p"))
+        )
+        disarm_key = self._key_for("disarm", "d")
+        zone_keys = f"{self._key_for('bypass', 'b')}/{self._key_for('photo', 'c')}"
+        partition_name = (
+            target_name(target[0].name, target[1].name) if target is not None and target[1] is not None else None
+        )
+        zone_name = target_name(zone_target[0].name, zone_target[1].name) if zone_target is not None else None
+        shown = (partition_name, zone_name, arm_keys, disarm_key, zone_keys)
+        if shown == self._target_title:
+            return
+        self._target_title = shown
+        self.partitions.border_title = Content(
+            f"Partitions · {arm_keys}/{disarm_key} → {partition_name}" if partition_name else "Partitions"
+        )
+        self.zones.border_title = Content(f"Zones · {zone_keys} → {zone_name}" if zone_name else "Zones / devices")
 
     def _refresh_footer(self) -> None:
         """Re-evaluate which keys can act (dimmed or not), only when that changed; a no-op while shutting down."""
@@ -394,71 +512,103 @@ class AlarmApp(App[None]):
             self.refresh_bindings()
 
     @staticmethod
-    def _track_pending(view: ProviderView, update: CommandUpdate) -> bool:
-        """Keep `view.pending` in step with an arm/disarm command; True if what the partitions show changed."""
+    def _track_pending(view: ProviderView, update: CommandUpdate, now: datetime) -> bool:
+        """Keep the pending marks in step with a command; True if what the partitions show changed."""
         command = update.command
+        if command.action is CommandAction.BYPASS and command.zone is not None:
+            if update.result is None:
+                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
+            elif update.result.phase is CommandPhase.DONE:
+                view.pending_zones[command.zone] = PendingBypass(command.on, finished_at=now)
+            else:
+                view.pending_zones.pop(command.zone, None)
+            return False
         if command.action not in (CommandAction.ARM, CommandAction.DISARM):
             return False
         if update.result is not None:
             if view.pending is None:
                 return False
             if update.result.phase is CommandPhase.DONE:
-                # Confirmed by the panel; still shown as pending until the snapshot read right after it.
-                view.pending = dataclasses.replace(view.pending, finished=True)
+                # Confirmed; shown as pending (and the same key refused) until a snapshot shows the change.
+                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
                 return False
-            view.pending = None  # refused or unknown: back to the last state the panel reported
+            if update.result.phase is CommandPhase.UNKNOWN:
+                # It may have reached the panel: keep refusing the same key until the re-read answers.
+                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
+                return False
+            view.pending = None  # refused: back to the last state the panel reported
             return True
         if view.pending is not None or view.snapshot is None:
             return False
-        view.pending = PendingChange(
-            "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
-            command.partition,
-            tuple((p.id, p.state.value) for p in view.snapshot.partitions),
-        )
+        view.pending = pending_for(view, command)
         return True
 
     def _tick(self) -> None:
-        """Once a second: data ages, command timers and exit-delay countdowns move on."""
+        """Once a second: data ages, command timers and delay countdowns move on, stale data is marked."""
         if not self.screen_stack:
             return
         self._draw_header()
-        if any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions):
+        now = self.clock()
+        self._expire_pending(now)
+        stale = {name: view.stale(now) for name, view in self.views.items()}
+        unsettled = any(
+            p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions
+        )
+        if unsettled or stale != self._stale_shown:
+            self._stale_shown = stale
             self._draw_partitions()
+        if self._alarm_screen is not None:
+            self._alarm_screen.redraw()
 
-    # ------------------------------------------------------------------ alarms
+    def _expire_pending(self, now: datetime) -> None:
+        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls)."""
+        changed = False
+        for view in self.views.values():
+            pending = view.pending
+            if pending is not None and pending.finished and pending.finished_at is not None:
+                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
+                    view.pending = None
+                    changed = True
+            for zone_id, bypass in list(view.pending_zones.items()):
+                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
+                    del view.pending_zones[zone_id]
+                    changed = True
+        if changed:
+            self._refresh_footer()
 
-    def _check_alarms(self, view: ProviderView) -> None:
-        assert view.snapshot is not None
-        triggered = {p.id: p for p in view.snapshot.partitions if p.state is PartitionState.TRIGGERED}
-        # Once a partition is no longer triggered, its next alarm must alert again.
-        self._acknowledged = {k for k in self._acknowledged if k[0] != view.name or k[1] in triggered}
-        for partition in triggered.values():
-            key = (view.name, partition.id)
-            if key in self._acknowledged:
-                continue
-            alarm = Alarm(view.name, partition.id, partition.name, partition.alarm_zone, view.snapshot.fetched_at)
-            if self._alarm_screen is not None:
-                if alarm in self._alarm_screen.alarms:
-                    continue
-                self._alarm_screen.add(alarm)
-            else:
-                self._alarm_screen = AlarmScreen([alarm])
-                self.push_screen(self._alarm_screen, self._alarm_closed)
+    # ------------------------------------------------------------------ alarms and entry delays
+
+    def _show_alerts(self, fresh: list[object]) -> None:
+        """Keep the banner in step with the tracker; ring and toast once per new alarm or entry delay."""
+        lines = self.alerts.lines()
+        if lines and self._alarm_screen is None:
+            self._alarm_screen = AlarmScreen(self.alerts.lines, self.clock)
+            self.push_screen(self._alarm_screen, self._alarm_closed)
+        elif not lines and self._alarm_screen is not None:
+            self._alarm_screen.dismiss("gone")  # an entry delay ended with nothing left to acknowledge
+        elif self._alarm_screen is not None:
+            self._alarm_screen.redraw()
+        for alert in fresh:
             self.bell()
-            zone = f" — {partition.alarm_zone}" if partition.alarm_zone else ""
+            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""  # type: ignore[attr-defined]
+            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"  # type: ignore[attr-defined]
             self.notify(
-                f"{view.name} · {partition.name}{zone}", title="ALARM", severity="error", timeout=30, markup=False
+                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",  # type: ignore[attr-defined]
+                title=title,
+                severity="error",
+                timeout=30,
+                markup=False,
             )
 
     def _alarm_closed(self, answer: str | None) -> None:
-        screen, self._alarm_screen = self._alarm_screen, None
-        if screen is None:
+        self._alarm_screen = None
+        if answer not in ("ack", "disarm"):
             return
-        self._acknowledged.update((a.provider, a.partition_id) for a in screen.alarms)
-        if answer == "disarm" and screen.alarms:
-            first = screen.alarms[0]
+        acknowledged = self.alerts.acknowledge()
+        if answer == "disarm" and acknowledged:
+            first = acknowledged[0]
             self.partitions.select(first.provider, first.partition_id)
-            self.action_disarm()
+            self.action_disarm(confirmed=True)  # the banner said what `d` does: no second question
 
     # ------------------------------------------------------------------ targets and what is possible
 
@@ -504,9 +654,23 @@ class AlarmApp(App[None]):
             return True if self.why_not(action, parameters) is None else None
         return True
 
+    def on_key(self, event: textual_events.Key) -> None:
+        """A dimmed key does nothing by itself; say why it cannot act now."""
+        if len(self.screen_stack) > 1:
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        target = TARGET_ACTIONS.get(active.binding.action)
+        if target is None:
+            return
+        reason = self.why_not(*target)
+        if reason is not None:
+            self.notify(reason, severity="warning", timeout=4, markup=False)
+
     # ------------------------------------------------------------------ actions
 
-    def action_arm(self, mode: str) -> None:
+    def action_arm(self, mode: str, *, force: bool = False) -> None:
         if self._refuse_if_impossible("arm", (mode,)):
             return
         view, partition = self._partition_target()  # type: ignore[misc]
@@ -517,10 +681,26 @@ class AlarmApp(App[None]):
             mode=ArmMode(mode),
             partition=None if whole_panel else partition.id,
             label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
+            force=force,
         )
-        self._start_command(view, command, confirm=self.settings.confirm.arm)
+        question = None
+        detail = None
+        yes = "Arm"
+        if partition.ready is False and not force:
+            # Not ready: say which zones, and offer to arm anyway with them bypassed where the panel can.
+            opened = ", ".join(clean(z) for z in partition.open_zones) or "some zones"
+            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
+            detail = Text(f"Not ready — open: {opened}")
+            if Capability.BYPASS in view.snapshot.capabilities and partition.open_zones:
+                command = dataclasses.replace(command, force=True)
+                yes = "Arm anyway, bypassing these"
+            else:
+                yes = "Try to arm"
+        elif self.settings.confirm.arm:
+            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
+        self._start_command(view, command, question, detail, yes=yes)
 
-    def action_disarm(self) -> None:
+    def action_disarm(self, *, confirmed: bool = False) -> None:
         if self._refuse_if_impossible("disarm", ()):
             return
         view, partition = self._partition_target()  # type: ignore[misc]
@@ -531,32 +711,33 @@ class AlarmApp(App[None]):
             partition=None if whole_panel else partition.id,
             label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
         )
-        self._start_command(view, command, confirm=self.settings.confirm.disarm)
+        question = None
+        if self.settings.confirm.disarm and not confirmed:
+            question = Text(f"Disarm {target_name(view.name, partition.name)}?")
+        self._start_command(view, command, question, yes="Disarm")
 
     def action_bypass(self) -> None:
         if self._refuse_if_impossible("bypass", ()):
             return
         view, zone = self._zone_target()  # type: ignore[misc]
-        self._start_command(
-            view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name), confirm=False
-        )
+        self._start_command(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name))
 
     def action_photo(self) -> None:
         if self._refuse_if_impossible("photo", ()):
             return
         view, zone = self._zone_target()  # type: ignore[misc]
-        self._start_command(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name), confirm=False)
+        self._start_command(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name))
 
     def action_refresh(self) -> None:
         self._verifying.clear()  # a dismissed SMS verification is offered again
         self.engine.refresh_now()
-        self.notify("refreshing every panel", timeout=2)
+        self.notify("Refreshing every panel.", timeout=2)
 
     def action_filter_events(self) -> None:
         self.events.start_text_filter()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_table()))
+        self.push_screen(HelpScreen(self.help_sections()))
 
     def _refuse_if_impossible(self, action: str, parameters: tuple[object, ...]) -> bool:
         reason = self.why_not(action, parameters)
@@ -565,32 +746,98 @@ class AlarmApp(App[None]):
             return True
         return False
 
-    def _start_command(self, view: ProviderView, command: Command, *, confirm: bool) -> None:
-        needs_code = command.action is not CommandAction.PHOTO and self.providers[view.name].asks_for_code
-        if not confirm and not needs_code:
-            self._submit(view.name, command)
+    def _needs_code(self, provider_name: str, command: Command) -> bool:
+        provider = self.providers[provider_name]
+        return command.action is not CommandAction.PHOTO and provider.asks_for_code
+
+    def _start_command(
+        self, view: ProviderView, command: Command, question: Text | None = None, detail: Text | None = None,
+        *, yes: str = "Yes",
+    ) -> None:
+        """Ask what must be asked (confirmation, code), send once, then follow the outcome."""
+        needs_code = self._needs_code(view.name, command)
+        if question is None and not needs_code:
+            task = self._submit(view.name, command)  # at once: nothing to ask
+            if task is not None:
+                self.run_worker(self._follow(view.name, command, task, typed_code=False), group="command-flow")
             return
         self.run_worker(
-            self._ask_then_submit(view.name, command, confirm, needs_code), group="command-dialog", exclusive=True
+            self._ask_then_submit(view.name, command, question, detail, yes, needs_code),
+            group="command-dialog",
+            exclusive=True,
         )
 
-    async def _ask_then_submit(self, provider: str, command: Command, confirm: bool, needs_code: bool) -> None:
-        if confirm and not await self.push_screen_wait(ConfirmScreen(f"{provider}: {command.describe()}?")):
+    async def _ask_then_submit(
+        self, provider: str, command: Command, question: Text | None, detail: Text | None, yes: str, needs_code: bool
+    ) -> None:
+        if question is not None and not await self.push_screen_wait(
+            ConfirmScreen(question, detail, yes=yes, no="Cancel")
+        ):
             return
         code = None
         if needs_code:
             code = await self.push_screen_wait(PinScreen(command.describe(), provider))
             if not code:
                 return
-        self._submit(provider, dataclasses.replace(command, code=code))
+        task = self._submit(provider, dataclasses.replace(command, code=code))
+        if task is not None:
+            await self._follow(provider, command, task, typed_code=needs_code)
 
-    def _submit(self, provider: str, command: Command) -> None:
+    async def _follow(
+        self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool
+    ) -> None:
+        """After a refusal the user can act on: ask the code again, or offer to arm anyway."""
+        attempt = 1
+        while True:
+            try:
+                result = await asyncio.shield(task)  # leaving this flow must never cancel the command
+            except Exception:  # noqa: BLE001  (the poller reports every outcome itself)
+                return
+            if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
+                attempt += 1
+                code = await self.push_screen_wait(
+                    PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
+                )
+                if not code:
+                    return
+                next_command = dataclasses.replace(command, code=code)
+            elif isinstance(result.error, OpenZones) and result.error.can_force and not command.force:
+                opened = ", ".join(clean(z) for z in result.error.zones) or "some zones"
+                question = Text(f"{command.describe().capitalize()}: the panel says zones are open.")
+                if not await self.push_screen_wait(
+                    ConfirmScreen(question, Text(f"Open: {opened}"), yes="Arm anyway, bypassing these", no="Cancel")
+                ):
+                    return
+                command = dataclasses.replace(command, force=True)
+                code = None
+                if typed_code:
+                    code = await self.push_screen_wait(PinScreen(command.describe(), provider))
+                    if not code:
+                        return
+                next_command = dataclasses.replace(command, code=code)
+            else:
+                return
+            next_task = self._submit(provider, next_command)
+            if next_task is None:
+                return
+            task = next_task
+
+    def _submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult] | None:
+        """Hand `command` to the provider's poller (sent once); mark its target pending at once."""
         try:
             task = self.engine.submit(provider, command, origin=self._origin)
         except CommandBusy as exc:
             self.notify(str(exc), severity="warning", markup=False)
-            return
+            return None
         task.add_done_callback(self._command_refused)
+        view = self.views[provider]
+        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
+            view.pending = pending_for(view, command)
+            self._draw_partitions()
+        elif command.action is CommandAction.BYPASS and command.zone is not None:
+            view.pending_zones[command.zone] = PendingBypass(command.on)
+        self._refresh_footer()
+        return task
 
     def _command_refused(self, task: asyncio.Future[object]) -> None:
         """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
@@ -599,46 +846,61 @@ class AlarmApp(App[None]):
 
     # ------------------------------------------------------------------ command palette, help
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+    def palette_entries(self, screen: Screen) -> list[PaletteEntry]:
+        """Real actions first, only those possible now; then refresh, the app's own commands, demo scenarios."""
+        entries: list[PaletteEntry] = []
         for view in self.views.values():
-            yield SystemCommand(
-                safe(f"{view.name}: refresh now"),
-                "read the panel itself",
-                functools.partial(self.engine.refresh_now, view.name),
-            )
             if view.snapshot is None:
                 continue
             for partition in view.snapshot.partitions:
-                where = safe(f"{view.name} · {partition.name}")
+                where = target_name(view.name, partition.name)
                 for mode in ArmMode:
-                    if view.snapshot.can_arm(mode):
-                        yield SystemCommand(
-                            f"{where}: {MODE_WORDS[mode]}",
-                            safe(f"arm {partition.name} ({mode.value})"),
-                            functools.partial(self._palette_partition, view.name, partition.id, "arm", mode.value),
+                    if why_not_arm(view, partition, mode) is None:
+                        entries.append(
+                            PaletteEntry(
+                                f"{where}: {MODE_WORDS[mode]}",
+                                f"arm this partition ({mode.value})",
+                                functools.partial(self._palette_partition, view.name, partition.id, "arm", mode.value),
+                            )
                         )
-                yield SystemCommand(
-                    f"{where}: Disarm",
-                    safe(f"disarm {partition.name}"),
-                    functools.partial(self._palette_partition, view.name, partition.id, "disarm", None),
-                )
+                if why_not_disarm(view, partition) is None:
+                    entries.append(
+                        PaletteEntry(
+                            f"{where}: Disarm",
+                            "disarm this partition",
+                            functools.partial(self._palette_partition, view.name, partition.id, "disarm", None),
+                        )
+                    )
             for zone in view.snapshot.zones:
-                if Capability.BYPASS in view.snapshot.capabilities:
-                    yield SystemCommand(
-                        safe(f"{view.name} · {zone.name}: {'Restore' if zone.bypassed else 'Bypass'}"),
-                        "bypass on/off for this zone",
-                        functools.partial(self._palette_zone, view.name, zone.id, "bypass"),
-                        discover=False,
+                where = target_name(view.name, zone.name)
+                if why_not_bypass(view, zone) is None:
+                    entries.append(
+                        PaletteEntry(
+                            f"{where}: {'Restore' if zone.bypassed else 'Bypass'}",
+                            "bypass on/off for this zone",
+                            functools.partial(self._palette_zone, view.name, zone.id, "bypass"),
+                            discover=False,
+                        )
                     )
-                if zone.camera and Capability.PHOTO in view.snapshot.capabilities:
-                    yield SystemCommand(
-                        safe(f"{view.name} · {zone.name}: Take photo"),
-                        "ask the camera for new photos",
-                        functools.partial(self._palette_zone, view.name, zone.id, "photo"),
+                if why_not_photo(view, zone) is None:
+                    entries.append(
+                        PaletteEntry(
+                            f"{where}: Take photo",
+                            "ask the camera for new photos",
+                            functools.partial(self._palette_zone, view.name, zone.id, "photo"),
+                        )
                     )
+        for view in self.views.values():
+            entries.append(
+                PaletteEntry(
+                    f"{clean(view.name)}: Refresh now", "read the panel itself", functools.partial(self.engine.refresh_now, view.name)
+                )
+            )
+        for command in self.get_system_commands(screen):
+            entries.append(PaletteEntry(command.title, command.help, command.callback, command.discover))
         for scenario in self.scenarios:
-            yield SystemCommand(safe(scenario.title), safe(scenario.help), scenario.callback)
+            entries.append(PaletteEntry(clean(scenario.title), escape_markup(clean(scenario.help)), scenario.callback))
+        return entries
 
     def _palette_partition(self, provider: str, partition_id: str, action: str, mode: str | None) -> None:
         self.partitions.select(provider, partition_id)
@@ -653,38 +915,67 @@ class AlarmApp(App[None]):
         try:
             table.move_cursor(row=table.get_row_index(key))
         except RowDoesNotExist:
-            self.notify("that zone is no longer listed", severity="warning")
+            self.notify("That zone is no longer listed.", severity="warning")
             return
         self.action_bypass() if action == "bypass" else self.action_photo()
 
     def binding_table(self) -> list[tuple[str, str, str]]:
         """(binding id, keys, description) for every remappable binding, with the current keymap applied."""
-        rows: list[tuple[str, str, str]] = []
-        keymap = {k: v for k, v in self.settings.keymap.items()}
+        return [row for section in self.help_sections() for row in section.rows if row[0]]
+
+    def help_sections(self) -> list[HelpSection]:
+        """Every screen's keys, with human key names ("/" not "slash") and full binding ids."""
+        keymap = dict(self.settings.keymap)
         sources: list[tuple[str, list[Binding | tuple[str, ...]]]] = [
-            ("", list(self.BINDINGS)),
-            ("events: ", list(EventsPanel.BINDINGS)),
-            ("photo: ", list(PhotoPanel.BINDINGS)),
-            ("alarm: ", list(AlarmScreen.BINDINGS)),
+            ("Dashboard", list(self.BINDINGS)),
+            ("Events panel", [*EventsPanel.BINDINGS, *EventsTable.BINDINGS]),
+            ("Photo panel", list(PhotoPanel.BINDINGS)),
+            ("Photo viewer", list(PhotoScreen.BINDINGS)),
+            ("Alarm banner", list(AlarmScreen.BINDINGS)),
+            ("Confirmation", list(ConfirmScreen.BINDINGS)),
+            ("Code (PIN)", list(PinScreen.BINDINGS)),
+            ("Event detail", list(EventScreen.BINDINGS)),
+            ("Help", list(HelpScreen.BINDINGS)),
         ]
-        for prefix, bindings in sources:
+        sections: list[HelpSection] = []
+        for title, bindings in sources:
+            rows: list[tuple[str, str, str]] = []
             for binding in bindings:
-                if isinstance(binding, Binding) and binding.id:
-                    rows.append((binding.id, keymap.get(binding.id, binding.key), prefix + binding.description))
-        rows += [
-            ("", "tab / shift+tab", "next / previous panel"),
-            ("", "ctrl+p", "command palette: every action for every partition"),
-            ("", "ctrl+q", "quit"),
-        ]
-        return rows
+                if not isinstance(binding, Binding) or not binding.id:
+                    continue
+                keys = keymap.get(binding.id, binding.key)
+                rows.append((binding.id, key_names(self, keys), binding.description))
+            if rows:
+                sections.append(HelpSection(title, rows))
+        sections.append(
+            HelpSection(
+                "Everywhere",
+                [
+                    ("", "tab / shift+tab", "next / previous panel"),
+                    ("", "ctrl+p", "command palette: every action for every partition"),
+                    ("", "ctrl+q", "quit"),
+                ],
+            )
+        )
+        return sections
 
 
-def _pending_answered(pending: PendingChange, snapshot: Snapshot) -> bool:
-    """Whether `snapshot` replaces a pending mark: after confirmation always, before only if the state moved."""
-    if pending.finished:
-        return True
-    before = dict(pending.before)
-    return any(p.state.value != before.get(p.id) for p in snapshot.partitions if pending.covers(p.id))
+def key_names(app: App[object], keys: str) -> str:
+    """ "slash,question_mark" -> "/ ?": the keys as a person reads them."""
+    names = []
+    for key in (k.strip() for k in keys.split(",")):
+        if key:
+            names.append(app.get_key_display(Binding(key, "")))
+    return " ".join(names)
+
+
+def pending_for(view: ProviderView, command: Command) -> PendingChange:
+    assert view.snapshot is not None
+    return PendingChange(
+        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
+        command.partition,
+        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
+    )
 
 
 def create_app(

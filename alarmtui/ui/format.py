@@ -1,7 +1,10 @@
 """How domain values look on screen: words, colours (from the theme), times.
 
 Server text is data: everything that came from a vendor goes into `Text`
-objects verbatim (never parsed as markup) or through `rich.markup.escape`.
+(or Textual `Content`) objects as plain spans, after `clean()` has removed
+control characters, bidi overrides and zero-width characters. No markup string
+is ever built from it: Textual 8 markup has forms (`[$var]`, `[ @click=…]`)
+that no escaping function of ours should have to keep up with.
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from rich.markup import escape
+import math
+import re
+
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
 
 from alarmtui.domain import ArmMode, EventKind, PartitionState, TroubleKind
+from alarmtui.domain.text import clean_text
 from alarmtui.poller import LinkState
 
 STATE_WORDS = {
@@ -92,17 +99,36 @@ class Palette:
 
     def text(self, value: str, role: str, **style: bool) -> Text:
         """`value` verbatim (never parsed as markup), in the role's colour."""
-        return Text(value, style=self.style(role, **style), no_wrap=True, overflow="ellipsis")
+        return Text(clean(value), style=self.style(role, **style), no_wrap=True, overflow="ellipsis")
 
 
-def plain(value: str, style: str | Style = "") -> Text:
+NAME_LIMIT = 200
+"""Longest server string shown (a 3,000-character zone name is cut, with an ellipsis)."""
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u2028\u2029\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def clean(value: object, limit: int = NAME_LIMIT) -> str:
+    """Server text as one line of printable characters: no escapes, bidi overrides or zero-width marks."""
+    return _INVISIBLE.sub("", clean_text(value, limit))
+
+
+def plain(value: object, style: str | Style = "") -> Text:
     """Server text as a `Text` that is never parsed as markup."""
-    return Text(value, style=style, no_wrap=True, overflow="ellipsis")
+    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
-def safe(value: str) -> str:
-    """Server text for places that take markup strings."""
-    return escape(value)
+def content(*parts: object) -> Content:
+    """A Textual `Content` from plain parts (server text is cleaned, never parsed as markup)."""
+    return Content(clean("".join(str(part) for part in parts), 10 * NAME_LIMIT))
+
+
+def text(*parts: str | tuple[str, str | Style]) -> Text:
+    """A `Text` from plain parts, each optionally with a style: the safe way to put server text in a sentence."""
+    result = Text(no_wrap=True, overflow="ellipsis")
+    for part in parts:
+        value, style = part if isinstance(part, tuple) else (part, "")
+        result.append(clean(value, 10 * NAME_LIMIT), style)
+    return result
 
 
 def local_time(when: datetime | None, *, with_date: bool = False) -> str:
@@ -133,4 +159,61 @@ def countdown(until: datetime | None, now: datetime) -> str:
     left = until - now
     if left <= timedelta(0):
         return ""
-    return f"{left.total_seconds():.0f}s"
+    return f"{math.ceil(left.total_seconds())}s"  # "1s" in the last second, never "0s"
+
+
+def target_name(provider: str, name: str) -> str:
+    """ "powermaster · House": how a partition or zone is named in titles, dialogs and the palette."""
+    return f"{clean(provider)} · {clean(name)}"
+
+
+DONE_WORDS = {
+    ArmMode.AWAY: "armed away",
+    ArmMode.HOME: "armed home",
+    ArmMode.NIGHT: "armed night",
+    ArmMode.PERIMETER: "armed perimeter",
+}
+_ECHO = re.compile(
+    r"^(?:(?:arm(?:ing)?|disarm(?:ing)?|bypass(?:ing)?|un-bypass|restore|photo|away|home|night|perimeter|"
+    r"request(?:ing)?|command|failed|error|outcome unknown)[ :]*)+(?:[:—-]\s*)",
+    re.IGNORECASE,
+)
+
+
+def reason_of(message: str) -> str:
+    """The vendor's reason without our own words repeated in front ("arm away failed: " and the like)."""
+    reason = clean(message, 300)
+    stripped = _ECHO.sub("", reason)
+    return (stripped or reason).rstrip(".")
+
+
+def outcome(provider: str, command: object, result: object) -> str:
+    """One clean sentence per outcome: "vera · House armed away.", "Could not disarm vera · House: wrong code."."""
+    from alarmtui.domain import CommandAction, CommandPhase  # noqa: PLC0415  (small, local)
+
+    action = command.action  # type: ignore[attr-defined]
+    label = command.label or ""  # type: ignore[attr-defined]
+    where = target_name(provider, label) if label else clean(provider)
+    phase = result.phase  # type: ignore[attr-defined]
+    message = result.message  # type: ignore[attr-defined]
+    state = clean(getattr(result, "state", "") or "", 200)
+    if phase is CommandPhase.DONE and state:
+        return f"{where}: {state}."
+    if phase is CommandPhase.DONE:
+        if action is CommandAction.ARM:
+            bypassed = " (open zones bypassed)" if command.force else ""  # type: ignore[attr-defined]
+            return f"{where} {DONE_WORDS.get(command.mode, 'armed')}{bypassed}."  # type: ignore[attr-defined]
+        if action is CommandAction.DISARM:
+            return f"{where} disarmed."
+        if action is CommandAction.BYPASS:
+            return f"{where} {'bypassed' if command.on else 'restored'}."  # type: ignore[attr-defined]
+        return f"Photo taken: {where}."
+    what = command.describe().split(" ")[0] if action is not CommandAction.ARM else f"arm {command.mode}"  # type: ignore[attr-defined]
+    if action is CommandAction.BYPASS and not command.on:  # type: ignore[attr-defined]
+        what = "restore"
+    reason = reason_of(message) if message else ""
+    if phase is CommandPhase.FAILED:
+        return f"Could not {what} {where}: {reason or 'refused'}."
+    if phase is CommandPhase.NOT_SENT:
+        return f"Not sent: {what} {where} ({reason or 'no connection'}); nothing reached the panel."
+    return f"Outcome of {what} {where} unknown ({reason or 'no answer'}); re-reading the panel, not re-sending."

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from alarmtui.domain import Event, Partition, PartitionState, Photo, Snapshot
+from alarmtui.domain import Event, EventKind, Partition, PartitionState, Photo, Snapshot, Zone
 from alarmtui.poller import CommandUpdate, LinkState, ProviderStatus
+
+STALE_FLOOR = 5.0
+"""Seconds: never call data stale sooner (a sub-second test interval must not make the screen flicker)."""
+SETTLE_SECONDS = 15.0
+SETTLE_SNAPSHOTS = 2
+"""After a confirmed command, how many snapshots may still not show it before the same key is allowed again."""
+"""After a confirmed command, how long the same key stays refused while the panel's state has not caught up."""
 
 
 @dataclass
@@ -24,10 +32,25 @@ class ProviderView:
     """When `command` last changed (to tick elapsed time and to let results fade)."""
     pending: PendingChange | None = None
     """An arm/disarm sent but not yet confirmed by a snapshot: shown marked as pending, never as fact."""
+    pending_zones: dict[str, PendingBypass] = field(default_factory=dict)
+    """Zone id -> a bypass sent whose result the panel's zone list does not show yet."""
+    poll_interval: float = 0.0
+    """Seconds between polls: data older than twice this is marked stale."""
+    last_changes: dict[str, Event] = field(default_factory=dict)
+    """Partition id -> the newest arm/disarm event naming it (who, and since when)."""
 
     @property
     def online(self) -> bool:
         return self.status.state is LinkState.ONLINE and self.snapshot is not None
+
+    def stale(self, now: datetime) -> bool:
+        """No good update for twice the poll interval (or the poller says so)."""
+        if getattr(self.status, "stale", False):
+            return True
+        last = self.status.last_update
+        if last is None or self.poll_interval <= 0:
+            return False
+        return (now - last).total_seconds() > max(2 * self.poll_interval, STALE_FLOOR)
 
     @property
     def command_pending(self) -> bool:
@@ -45,7 +68,10 @@ class PendingChange:
     before: tuple[tuple[str, str], ...]
     """(partition id, state) when it was sent: a snapshot showing another state replaces the pending mark."""
     finished: bool = False
-    """The command was confirmed; the next snapshot replaces the mark whatever it says."""
+    """The command was confirmed; the mark stays until a snapshot shows the change (or `SETTLE_SECONDS` pass)."""
+    finished_at: datetime | None = None
+    unreflected: int = 0
+    """Snapshots since confirmation that did not show the change (after `SETTLE_SNAPSHOTS` the panel's word wins)."""
 
     @property
     def arming(self) -> bool:
@@ -55,12 +81,189 @@ class PendingChange:
         return self.partition is None or self.partition == partition_id
 
     def shown_on(self, partition: Partition) -> bool:
-        """Whether this partition shows the pending mark: not once the panel already reports the change under way."""
-        if not self.covers(partition.id):
+        """Whether this partition shows the pending mark: not once the panel already reports the change under way.
+
+        Once the command has finished the panel's own state is shown, whatever it says (someone may have
+        disarmed at the keypad meanwhile); the same key stays refused until `answered_by`.
+        """
+        if not self.covers(partition.id) or self.finished:
             return False
         if self.arming:
             return partition.state in (PartitionState.DISARMED, PartitionState.UNKNOWN)
         return partition.state not in (PartitionState.DISARMED, PartitionState.DISARMING)
+
+    def reflected_by(self, partition: Partition) -> bool:
+        """Whether the panel's state shows this change carried out (or under way)."""
+        if self.arming:
+            return partition.state not in (PartitionState.DISARMED, PartitionState.UNKNOWN)
+        return partition.state is PartitionState.DISARMED
+
+    def answered_by(self, snapshot: Snapshot, now: datetime) -> bool:
+        """Whether `snapshot` replaces the pending mark.
+
+        Before confirmation: if any partition it covers moved. After: only once the panel shows the change —
+        a confirmed command whose effect is not visible yet must not invite the same key again (an echo).
+        """
+        covered = [p for p in snapshot.partitions if self.covers(p.id)]
+        if not self.finished:
+            before = dict(self.before)
+            return any(p.state.value != before.get(p.id) for p in covered)
+        if self.finished_at is not None and (now - self.finished_at).total_seconds() > SETTLE_SECONDS:
+            return True
+        if self.unreflected + 1 >= SETTLE_SNAPSHOTS:
+            return True  # read again and still not there: someone else changed it meanwhile; trust the panel
+        return not covered or all(self.reflected_by(p) for p in covered)
+
+
+@dataclass(frozen=True)
+class PendingBypass:
+    """A bypass (on) or restore (off) sent for one zone."""
+
+    on: bool
+    finished_at: datetime | None = None
+
+    def answered_by(self, zone: Zone | None, now: datetime) -> bool:
+        if self.finished_at is None:
+            return False
+        if zone is None or zone.bypassed == self.on:
+            return True
+        return (now - self.finished_at).total_seconds() > SETTLE_SECONDS
+
+
+ALERT_ALARM = "alarm"
+ALERT_ENTRY = "entry delay"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One line on the alarm banner: an alarm in one partition and zone, or an entry delay running."""
+
+    provider: str
+    partition_id: str
+    partition: str
+    zone: str | None
+    kind: str
+    since: datetime | None
+    """The panel's own time for it (its alarm event) where known, else when the dashboard first saw it."""
+    until: datetime | None = None
+    """For an entry delay: when it runs out."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.provider, self.partition_id, self.kind, self.zone or "")
+
+
+class AlertTracker:
+    """Which alarms and entry delays are on the banner; each is announced once.
+
+    An alarm stays on the banner until acknowledged, even if the panel stops
+    reporting it; once acknowledged it stays quiet while its partition is
+    still triggered, and a new alarm there (or in another zone) is announced
+    again. An entry delay is shown while the partition is pending.
+    """
+
+    def __init__(self) -> None:
+        self.active: dict[tuple[str, str, str, str], Alert] = {}
+        self.acknowledged: set[tuple[str, str, str, str]] = set()
+
+    def update(self, provider: str, snapshot: Snapshot, events: Sequence[Event], now: datetime) -> list[Alert]:
+        """Take a provider's new snapshot; return the alerts seen for the first time (to ring for)."""
+        current: dict[tuple[str, str, str, str], Alert] = {}
+        for partition in snapshot.partitions:
+            if partition.state is PartitionState.TRIGGERED:
+                alert = Alert(provider, partition.id, partition.name, partition.alarm_zone, ALERT_ALARM, None)
+            elif partition.state is PartitionState.PENDING:
+                alert = Alert(
+                    provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until
+                )
+            else:
+                continue
+            current[alert.key] = alert
+        # Forget acknowledgements once the panel no longer reports them: the next one alerts again.
+        self.acknowledged = {k for k in self.acknowledged if k[0] != provider or k in current}
+        for key in [k for k, a in self.active.items() if k[0] == provider and a.kind == ALERT_ENTRY]:
+            if key not in current:
+                del self.active[key]  # the entry delay ended (disarmed, or it became an alarm)
+        fresh: list[Alert] = []
+        for key, alert in current.items():
+            if key in self.acknowledged:
+                continue
+            known = self.active.get(key)
+            if known is None:
+                since = alarm_time(alert, events) if alert.kind == ALERT_ALARM else None
+                alert = Alert(**{**alert.__dict__, "since": since or snapshot.fetched_at or now})
+                self.active[key] = alert
+                fresh.append(alert)
+            elif alert.until != known.until:
+                self.active[key] = Alert(**{**known.__dict__, "until": alert.until})
+        return fresh
+
+    def refine_times(self, events: Sequence[Event]) -> bool:
+        """Alarm events arriving after the snapshot give the panel's own time; True if a time changed."""
+        changed = False
+        for key, alert in list(self.active.items()):
+            if alert.kind != ALERT_ALARM:
+                continue
+            when = alarm_time(alert, events)
+            if when is not None and when != alert.since:
+                self.active[key] = Alert(**{**alert.__dict__, "since": when})
+                changed = True
+        return changed
+
+    def acknowledge(self) -> list[Alert]:
+        """Everything on the banner is acknowledged; return it."""
+        alerts = self.lines()
+        self.acknowledged.update(self.active)
+        self.active.clear()
+        return alerts
+
+    def lines(self) -> list[Alert]:
+        """Alarms first (oldest first), then entry delays."""
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(self.active.values(), key=lambda a: (a.kind != ALERT_ALARM, _aware(a.since) or oldest))
+
+
+def alarm_time(alert: Alert, events: Iterable[Event]) -> datetime | None:
+    """The panel's own time of this alarm: the newest alarm event naming its zone or partition."""
+    best: datetime | None = None
+    for event in events:
+        if event.kind is not EventKind.ALARM or event.provider != alert.provider:
+            continue
+        names = {n.strip() for n in event.partition.split(",")} if event.partition else set()
+        if alert.zone and event.zone:
+            if event.zone != alert.zone:
+                continue
+        elif names and not names & {alert.partition, alert.partition_id}:
+            continue
+        when = _aware(event.time)
+        if best is None or (when is not None and when > best):
+            best = when
+    return best
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def last_changes(events: Iterable[Event], snapshot: Snapshot | None) -> dict[str, Event]:
+    """Partition id -> the newest arm/disarm event naming it by id or name (events are newest first)."""
+    if snapshot is None:
+        return {}
+    found: dict[str, Event] = {}
+    for event in events:
+        if event.kind not in (EventKind.ARM, EventKind.DISARM):
+            continue
+        names = {n.strip() for n in event.partition.split(",")} if event.partition else set()
+        for partition in snapshot.partitions:
+            if partition.id in found:
+                continue
+            if not names or names & {partition.id, partition.name}:
+                found[partition.id] = event
+    return found
+
+
+def event_age(event: Event, now: datetime) -> timedelta:
+    return now - (_aware(event.time) or now)
 
 
 @dataclass

@@ -79,6 +79,8 @@ async def measure(runs: int) -> list[Metric]:
                     await _until(lambda: view.online and not view.command_pending, what=f"{provider} idle")
                     pid = next(p.id for p in view.snapshot.partitions if p.name == partition_name)
                     app.partitions.select(provider, pid)
+                    # The UI refuses an echo of the previous run's arm until the panel's state settles.
+                    await _until(lambda: app.why_not("arm", ("away",)) is None, 30, f"{provider} accepts arm")
                     await pilot.pause(0.3)  # let the highlight settle and the loop go quiet
                     receipts.clear()
                     shown = probe.watch(lambda: partition_shows(app, provider, partition_name, "ARMING"))

@@ -35,7 +35,7 @@ PROVIDERS = [("powermaster", "visonic"), ("vera", "mios"), ("casa", "verisure")]
 
 
 def provider_shows(app, provider: str, word: str) -> bool:  # type: ignore[no-untyped-def]
-    return any(text.startswith(f"{provider} · ") and word in text for text in option_texts(app.partitions))
+    return any(f"{provider} · " in text and word in text for text in option_texts(app.partitions))
 
 
 async def measure(runs: int, verisure_runs: int) -> list[Metric]:

@@ -184,7 +184,8 @@ def option_texts(option_list: Any) -> list[str]:
 def partition_shows(app: Any, provider: str, partition_name: str, word: str) -> bool:
     """The partitions panel's row for provider · partition contains `word` (e.g. "ARMING")."""
     head = f"{provider} · {partition_name}"
-    return any(text.startswith(head) and word in text for text in option_texts(app.partitions))
+    # Rows start with the selection mark (or blanks), and compact rows with the state badge: look inside.
+    return any(head in text and word in text for text in option_texts(app.partitions))
 
 
 class LoopLag:

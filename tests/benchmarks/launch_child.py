@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SIZE, FrameProbe, option_texts
+from benchlib import SIZE, FrameProbe
 
 from alarmtui import imaging
 from alarmtui.demo import DemoEnvironment
@@ -32,7 +32,7 @@ def provider_drawn(app, name: str) -> bool:  # type: ignore[no-untyped-def]
     view = app.views[name]
     if not (view.online and view.snapshot):
         return False
-    rows = [t for t in option_texts(app.partitions) if t.startswith(f"{name} · ")]
+    rows = [t for t in app.partitions._targets.values() if t[0] == name and t[1] is not None]
     return len(rows) >= len(view.snapshot.partitions)
 
 

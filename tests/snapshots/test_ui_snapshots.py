@@ -256,12 +256,15 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def test_main_screen(snap_compare) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=["80x24", "120x40", "200x60"])
+def test_main_screen(snap_compare, size: tuple[int, int]) -> None:
+    """The compact layout at 80x24 (one line per partition first), the full one above 100 columns."""
+
     async def run_before(pilot: Pilot) -> None:
         await feed(pilot.app)  # type: ignore[arg-type]
         await settle(pilot)
 
-    assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(build_app(), terminal_size=size, run_before=run_before)
 
 
 def test_alarm_banner(snap_compare) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 
 from alarmtui import imaging
 from alarmtui.domain import Photo
-from alarmtui.ui.format import local_time, safe
+from alarmtui.ui.format import content, local_time
 from alarmtui.ui.widgets.photo import PhotoPanel
 
 
@@ -52,7 +52,7 @@ class PhotoScreen(Screen[None]):
         if photo is None:
             return
         text = f"{photo.provider} · {photo.zone} · {local_time(photo.time, with_date=True)} · photo {panel.index + 1} of {len(self.photos)}  (← → to browse)"
-        self.query_one("#photo-caption", Static).update(safe(text))
+        self.query_one("#photo-caption", Static).update(content(text))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "full_quality":

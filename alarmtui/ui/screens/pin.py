@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from alarmtui.ui.format import safe
+from alarmtui.ui.format import clean
+
+PIN_ATTEMPTS = 3
+"""A wrong code is asked for again, up to this many tries in all."""
 
 
 class PinScreen(ModalScreen[str | None]):
@@ -18,14 +22,20 @@ class PinScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="pin_cancel")]
 
-    def __init__(self, what: str, provider: str) -> None:
+    def __init__(self, what: str, provider: str, *, attempt: int = 1, error: str = "") -> None:
         super().__init__()
         self.what = what
         self.provider = provider
+        self.attempt = attempt
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-dialog", classes="dialog"):
-            yield Label(safe(f"{self.provider}: enter the user code to {self.what}"), id="pin-title")
+            title = Text(f"{clean(self.provider)}: enter the user code to {clean(self.what)}")
+            yield Label(title, id="pin-title")
+            if self.error:
+                tries = f" (try {self.attempt} of {PIN_ATTEMPTS})"
+                yield Label(Text(f"{clean(self.error)}{tries}", style="bold"), id="pin-error")
             yield Input(password=True, restrict=r"[0-9]*", max_length=12, placeholder="code", id="pin-input")
             yield Label("Enter to send · Esc to cancel", classes="dialog-help")
 

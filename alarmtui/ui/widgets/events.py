@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input
 
 from alarmtui.domain import Event
-from alarmtui.ui.format import EVENT_ROLE, Palette, local_time, plain, safe
+from alarmtui.ui.format import EVENT_ROLE, Palette, content, local_time, plain
 from alarmtui.ui.widgets.tables import SortableText
 
 FILTER_DELAY = 0.01
@@ -82,6 +83,7 @@ class EventsTable(ScrollView, can_focus=True):
     EventsTable:focus > .events-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_event", "Event detail", id="events_open"),
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
@@ -91,8 +93,16 @@ class EventsTable(ScrollView, can_focus=True):
     ]
     CACHE_SIZE = 400
 
-    def __init__(self, **kwargs: Any) -> None:
+    class Opened(Message):
+        """The user wants to read one event in full."""
+
+        def __init__(self, event: Event) -> None:
+            super().__init__()
+            self.event = event
+
+    def __init__(self, providers: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.providers = list(providers)
         self._rows: list[Event] = []
         self._palette = Palette({})
         self.cursor_row = 0
@@ -134,19 +144,16 @@ class EventsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _size_columns(self) -> None:
+        """Widths depend on the table's width and the configured providers only: they never jump on an update."""
         width = self.scrollable_content_region.width
-        sample = self._rows[:300]
-        provider = max([len("Provider"), *(len(e.provider) for e in sample)])
-        who = max([len("Who"), *(min(len(e.who), 16) for e in sample)])
-        where = max([len("Where"), *(min(len(_where(e)), 28) for e in sample)])
-        fixed = 14 + min(provider, 14) + 7
+        provider = min(max([len("Provider"), *(len(p) for p in self.providers)]), 14)
+        fixed = 14 + provider + 7
         gaps = len(self.COLUMNS) - 1
         rest = max(width - fixed - gaps, 0)
-        # The event text gets what is left, but never less than 24 while who/where can give way.
-        where = min(where, max(rest - who - 24, 8))
-        who = min(who, max(rest - where - 24, 6))
+        who = 12 if rest >= 60 else 8
+        where = max(min(rest * 3 // 10, 28), 8)
         text = max(rest - who - where, 8)
-        widths = [14, min(provider, 14), 7, text, who, where]
+        widths = [14, provider, 7, text, who, where]
         if widths != self._widths:
             self._widths = widths
             self._lines.clear()
@@ -221,6 +228,10 @@ class EventsTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self._move_to(0 if where == 0 else len(self._rows) - 1)
 
+    def action_open_event(self) -> None:
+        if self.cursor_row < len(self._rows):
+            self.post_message(self.Opened(self._rows[self.cursor_row]))
+
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self._move_to(int(self.scroll_offset.y) + event.y - 1)
@@ -249,7 +260,7 @@ class EventsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter events (Enter to keep, Esc to clear)", id="event-filter")
-        yield EventsTable(id="events-table")
+        yield EventsTable(self.providers, id="events-table")
 
     @property
     def table(self) -> EventsTable:
@@ -291,7 +302,7 @@ class EventsPanel(Vertical):
             parts.append(f"“{self.text_filter}”")
         shown = self.table.row_count
         suffix = f" ({', '.join(parts)})" if parts else ""
-        self.border_title = safe(f"Events{suffix}")
+        self.border_title = content(f"Events{suffix}")
         self.border_subtitle = f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}"
 
     # -- filters

@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from alarmtui.domain import Photo
 from alarmtui.imaging import ImageError, Picture, RenderCache
-from alarmtui.ui.format import local_time, safe
+from alarmtui.ui.format import content, local_time
 from alarmtui.ui.state import photo_key
 
 PHOTO_CACHE = RenderCache()
@@ -127,7 +127,7 @@ class PhotoPanel(Widget, can_focus=True):
             self.border_subtitle = ""
             return
         self.border_title = f"Photo {self.index + 1}/{len(self.photos)}"
-        self.border_subtitle = safe(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}")
+        self.border_subtitle = content(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}")
 
     def render_line(self, y: int) -> Strip:
         picture = self._picture

@@ -8,9 +8,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from alarmtui.domain import CommandPhase
+from alarmtui.domain import CommandPhase, TroubleKind
 from alarmtui.poller import LinkState
-from alarmtui.ui.format import LINK_ROLE, Palette, age
+from alarmtui.ui.format import LINK_ROLE, TROUBLE_WORDS, Palette, age, clean, reason_of
 from alarmtui.ui.state import ProviderView
 
 LINK_MARK = {
@@ -25,6 +25,7 @@ COMMAND_ROLE = {
     CommandPhase.DONE: "success",
     CommandPhase.FAILED: "error",
     CommandPhase.UNKNOWN: "warning",
+    CommandPhase.NOT_SENT: "warning",
 }
 RESULT_SHOWN_FOR = 20.0
 """Seconds a finished command's outcome stays in the header."""
@@ -56,26 +57,40 @@ def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:
     role = LINK_ROLE[status.state]
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{LINK_MARK[status.state]} ", palette.style(role, bold=True))
-    line.append(view.name, "bold")
+    line.append(clean(view.name), "bold")
     line.append(f" {view.kind}  ", palette.style("muted"))
     line.append(status.state.value, palette.style(role, bold=True))
     if status.state is LinkState.ONLINE:
         panel = view.snapshot.panel_name if view.snapshot else ""
         if panel:
-            line.append(f" · {panel}")
+            line.append(f" · {clean(panel)}")
     elif status.reason:
-        line.append(f": {status.reason}", palette.style(role))
+        line.append(f": {clean(status.reason, 300)}", palette.style(role))
         if status.retry_in:
             line.append(f" (retry in {status.retry_in:.0f}s)")
     line.append(f" · updated {age(status.last_update, now)}", palette.style("muted"))
     if status.requests_last_hour is not None and status.request_ceiling:
         line.append(f" · {status.requests_last_hour}/{status.request_ceiling} req/h", palette.style("muted"))
+    serious = header_troubles(view)
+    if serious:
+        line.append(f"  ⚠ {serious}", palette.style("error", bold=True))
     command_text = command_line(view, now)
     if command_text is not None:
         phase = view.command.progress.phase if view.command else CommandPhase.SENT
         line.append("   ")
         line.append(command_text, palette.style(COMMAND_ROLE[phase], bold=not phase.finished))
     return line
+
+
+HEADER_TROUBLES = (TroubleKind.POWER, TroubleKind.TAMPER, TroubleKind.COMMUNICATION)
+
+
+def header_troubles(view: ProviderView) -> str:
+    """Power, tamper and communication troubles, also in the header: they concern the whole system."""
+    if view.snapshot is None:
+        return ""
+    kinds = [k for k in HEADER_TROUBLES if any(t.kind is k for t in view.snapshot.troubles)]
+    return ", ".join(TROUBLE_WORDS[k] for k in kinds)
 
 
 def command_line(view: ProviderView, now: datetime) -> str | None:
@@ -86,12 +101,14 @@ def command_line(view: ProviderView, now: datetime) -> str | None:
     progress = update.progress
     seen = view.command_seen_at or now
     since = max((now - seen).total_seconds(), 0.0)
-    what = update.command.describe()
+    what = clean(update.command.describe())
     if not progress.phase.finished:
         elapsed = progress.elapsed + since
-        message = progress.message or progress.phase.value
+        message = clean(progress.message) or progress.phase.value
         return f"⟳ {what}: {message} {elapsed:.0f}s"
     if since > RESULT_SHOWN_FOR:
         return None
     mark = {CommandPhase.DONE: "✓", CommandPhase.FAILED: "✗"}.get(progress.phase, "?")
-    return f"{mark} {what}: {progress.message or progress.phase.value}"
+    if progress.phase is CommandPhase.DONE:
+        return f"{mark} {what}: done"
+    return f"{mark} {what}: {reason_of(progress.message) if progress.message else progress.phase.value}"

@@ -56,7 +56,8 @@ class SyncedTable(DataTable[Text]):
         if available <= 0:
             return
         padding = 2 * self.cell_padding
-        used = sum(width + padding for _, _, width in self.COLUMNS if width is not None)
+        widths = getattr(self, "_content_widths", {})
+        used = sum(widths.get(key, width) + padding for key, _, width in self.COLUMNS if width is not None)
         share = max((available - used) // len(fill) - padding, 4)
         for key in fill:
             column = self.columns.get(ColumnKey(key))
@@ -65,7 +66,31 @@ class SyncedTable(DataTable[Text]):
             column.auto_width = False
             column.width = share
             self._require_update_dimensions = True
+            self._clear_caches()
         self.refresh()
+
+    def size_to_content(self, rows: Mapping[str, Cells], limits: Mapping[str, int] | None = None) -> None:
+        """Fixed columns as wide as their widest cell (and header), up to `limits`: no "powermas…" when there is room."""
+        limits = limits or {}
+        changed = False
+        widths: dict[str, int] = {}
+        for n, (key, label, width) in enumerate(self.COLUMNS):
+            if width is None:
+                continue
+            widest = max([len(label), *(rows_cell.cell_len for rows_cell in (cells[n] for cells in rows.values()))])
+            widths[key] = min(widest, limits.get(key, 40))
+        self._content_widths = widths
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and (column.auto_width or column.width != width):
+                column.auto_width = False
+                column.width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._clear_caches()  # rows already drawn at the old widths
+            self._fit_columns()
+            self.refresh()
 
     def sync(self, rows: Mapping[str, Cells], *, sort_column: str | None = None, reverse: bool = False) -> None:
         """Make the table show exactly `rows` (row key -> cells), touching only what changed."""

@@ -35,4 +35,5 @@ class UsersTable(SyncedTable):
                     plain(user.role),
                     plain(user.detail),
                 ]
+        self.size_to_content(rows, {"provider": 14, "name": 24, "role": 12})
         self.sync(rows)
