@@ -350,6 +350,7 @@ class AlarmApp(App[None]):
                 del view.pending_zones[zone_id]
         view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
         self._draw_snapshot_panels()
+        self._draw_header()  # power, tamper and communication troubles show there too
         self._show_alerts(self.alerts.update(view.name, message.snapshot, self._events_of(view.name), now))
         self._refresh_footer()
 

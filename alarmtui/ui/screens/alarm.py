@@ -73,8 +73,8 @@ class AlarmScreen(ModalScreen[str]):
 
     def redraw(self) -> None:
         """Draw the current alerts (the app calls this on news and every second for countdowns)."""
-        if not self.is_mounted or not self.query("#alarm-detail"):
-            return  # not composed yet: on_mount draws
+        if not self.query("#alarm-detail"):
+            return  # not composed yet: on_mount draws (where `is_mounted` is still False)
         alerts = self.lines()
         now = self.clock()
         alarms = sum(a.kind == ALERT_ALARM for a in alerts)
