@@ -8,6 +8,8 @@ drives it like a person would:
 
 - otp.svg/png    the Securitas SMS verification dialog (a new device), answered;
 - main.svg/png   every provider online, partitions, zones, events, troubles, users;
+- open-zones.svg/png  the Securitas house armed away with a door open: the panel
+                 names the open zone and the dashboard offers to arm anyway (cancelled);
 - alarm.svg/png  the PowerMaster "House" partition armed away with the `a` key,
                  then an intruder trips the Hall PIR inside the simulator: the
                  alarm banner takes over;
@@ -102,6 +104,23 @@ async def capture(out: Path) -> list[Path]:
                 await until(pilot, lambda: photo_drawn(app.photo), "the start-up photo")
             await pilot.pause(0.5)
             await shot("main")
+
+            # -- open zones: a door open at the Securitas house, then `a` on its partition
+            from alarmtui.ui.screens.confirm import ConfirmScreen
+
+            hogar = env.host.cloud("securitas").panels[0]
+            door = next(z for z in hogar.zones.values() if z.kind == "contact")
+            env.host.call(hogar.open_zone, door.id)
+            hogar_view = app.views["hogar"]
+            app.partitions.select("hogar", hogar_view.snapshot.partitions[0].id)
+            app.partitions.focus()
+            await pilot.pause(0.1)
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the open-zones question")
+            await shot("open-zones")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the question to close")
+            env.host.call(hogar.close_zone, door.id)
 
             # -- alarm: arm House away with the key, then an intruder in the simulator
             view = app.views["powermaster"]
