@@ -10,7 +10,6 @@ characters as `_`), so the file need not hold them at all.
 from __future__ import annotations
 
 import difflib
-
 import os
 import re
 import stat

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from rich.text import Text
 from test_ui_functional import (  # noqa: F401  (`demo` is a fixture)
     SIZE,

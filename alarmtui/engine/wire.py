@@ -10,8 +10,6 @@ from typing import Any
 from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
 from alarmtui.engine.base import ProviderInfo
-from alarmtui.providers import errors as provider_errors
-from alarmtui.providers.errors import ProviderError
 from alarmtui.poller import (
     CommandUpdate,
     EventsUpdate,
@@ -21,6 +19,8 @@ from alarmtui.poller import (
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.providers import errors as provider_errors
+from alarmtui.providers.errors import ProviderError
 
 
 def update_to_wire(update: PollerUpdate) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from typing import Any
 from alarmtui.domain import Event, EventKind
 from alarmtui.domain.text import clean_text
 from alarmtui.journal.derive import (
+    COMMAND_KINDS,
     STATE_WORDS,
     AlarmAcknowledged,
     Category,
@@ -51,7 +52,6 @@ from alarmtui.journal.derive import (
     content_key,
     state_kind,
     utc_now,
-    COMMAND_KINDS,
 )
 from alarmtui.poller import PollerUpdate
 

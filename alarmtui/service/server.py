@@ -34,10 +34,10 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui import __version__
-from alarmtui.engine.base import Engine
-from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
 from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
+from alarmtui.engine.base import Engine
+from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
 from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
 
 log = logging.getLogger(__name__)

@@ -110,11 +110,11 @@ def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
 
 async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     import asyncio
+    import dataclasses
+
     from alarmtui import cli
     from alarmtui.domain import CommandResult
     from alarmtui.engine.base import view_origin
-    import dataclasses
-
     from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
 
     (info,) = _pick(args, engine, single=True)

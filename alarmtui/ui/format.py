@@ -9,11 +9,10 @@ that no escaping function of ours should have to keep up with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
-
 import math
 import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from rich.style import Style
 from rich.text import Text

@@ -12,7 +12,6 @@ from alarmtui.ui.format import Palette, clean, plain
 from alarmtui.ui.state import ProviderView
 from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
-
 MARKERS = (("bypassed", "B", "warning"), ("battery", "L", "warning"), ("tamper", "T", "error"))
 LEGEND_COMPACT = "B=bypassed L=low battery T=tamper ?=not reported"
 LEGEND = "? not reported"

@@ -31,7 +31,7 @@ def cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: floa
 
 
 @pytest.fixture
-def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, "queue.Queue[str]", dict[str, str]]]:
+def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict[str, str]]]:
     config = tmp_path / "sim.toml"
     process = subprocess.Popen(
         [sys.executable, "-m", "alarmtui", "sim", "--kinds", "securitas", "--write-config", str(config)],

@@ -21,7 +21,6 @@ from alarmtui.providers.base import (
 )
 from alarmtui.providers.securitas import AccountBlocked, WrongOneTimeCode
 
-
 # ---------------------------------------------------------------- login and two-factor
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from textual.widgets import Input, OptionList
+
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import PartitionState
 from alarmtui.poller import LinkState, PollTiming
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
-from textual.widgets import Input, OptionList
 
 TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,11 +15,11 @@ from PIL import Image
 from alarmtui.domain import ArmMode, Capability, CommandPhase, EventKind, PartitionState, TroubleKind, ZoneKind
 from alarmtui.providers import create_provider
 from alarmtui.providers.base import (
-    LoginPaused,
-    OpenZones,
     AuthenticationFailed,
     ConnectionFailed,
+    LoginPaused,
     NotSupported,
+    OpenZones,
     PanelOffline,
     ProtocolError,
     ProviderError,
