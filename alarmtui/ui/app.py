@@ -520,7 +520,12 @@ class AlarmApp(App[None]):
             if update.result is None:
                 view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
             elif update.result.phase is CommandPhase.DONE:
-                view.pending_zones[command.zone] = PendingBypass(command.on, finished_at=now)
+                done = PendingBypass(command.on, finished_at=now)
+                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
+                if zone is not None and done.answered_by(zone, now):
+                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
+                else:
+                    view.pending_zones[command.zone] = done
             else:
                 view.pending_zones.pop(command.zone, None)
             return False
