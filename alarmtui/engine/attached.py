@@ -86,9 +86,19 @@ class AttachedEngine(Engine):
             return await self.client.command(provider, command, origin=origin)
         except ServiceUnavailable as exc:
             # It may have reached the service and the panel: never re-send.
-            return CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc}")
+            result = CommandResult(CommandPhase.UNKNOWN, f"outcome unknown: {exc}")
+            self._settle(provider, command, result)
+            return result
         except CommandRefused as exc:
             return CommandResult(CommandPhase.FAILED, f"not sent: {exc}")
+
+    def _settle(self, provider: str, command: Command, result: CommandResult) -> None:
+        """Tell the views how a command ended when the service cannot (it stopped): once, before the caller hears."""
+        state = self.states.get(provider)
+        shown = state.command if state is not None else None
+        if shown is not None and shown.finished and shown.command == command:
+            return  # the lost feed already settled it
+        self._publish(CommandUpdate(provider, command, CommandProgress(result.phase, result.message), result))
 
     def refresh_now(self, provider: str | None = None) -> None:
         if not self.attached:
