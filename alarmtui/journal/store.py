@@ -206,41 +206,12 @@ def rows_for(change: Change) -> list[Row]:
                 text = f"offline: {change.reason}" if change.reason else "offline"
             return [Row(change.provider, key, Category.CONNECTIVITY, EventKind.SYSTEM.value, change.time, text)]
         case CommandSent():
-            key = f"cmd:{change.token}"
-            command = change.command
-            return [
-                Row(
-                    change.provider,
-                    key,
-                    Category.COMMAND,
-                    COMMAND_KINDS[command.action].value,
-                    change.time,
-                    f"{command.describe()}: sent",
-                    who=change.origin,
-                    zone=clean_text(command.label if command.zone else "", 120),
-                    partition=clean_text(command.label if command.partition else "", 120),
-                    detail=_command_detail(change.command, None),
-                )
-            ]
+            return [_command_row(change, f"{change.command.describe()}: sent", None)]
         case CommandFinished():
-            key = f"cmd:{change.token}"
-            command, result = change.command, change.result
+            result = change.result
             message = f": {clean_text(result.message, 200)}" if result.message else ""
-            return [
-                Row(
-                    change.provider,
-                    key,
-                    Category.COMMAND,
-                    COMMAND_KINDS[command.action].value,
-                    change.time,
-                    f"{command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)",
-                    who=change.origin,
-                    zone=clean_text(command.label if command.zone else "", 120),
-                    partition=clean_text(command.label if command.partition else "", 120),
-                    detail=_command_detail(command, result.phase.value),
-                    replace=True,
-                )
-            ]
+            text = f"{change.command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)"
+            return [_command_row(change, text, result.phase.value)]
         case AlarmAcknowledged():
             key = f"a:{change.partition}:{to_micros(change.time)}"
             return [
@@ -256,6 +227,24 @@ def rows_for(change: Change) -> list[Row]:
                 )
             ]
     return []
+
+
+def _command_row(change: Any, text: str, outcome: str | None) -> Row:
+    """One journal row per command (sent, then replaced by its outcome under the same key)."""
+    command = change.command
+    return Row(
+        change.provider,
+        f"cmd:{change.token}",
+        Category.COMMAND,
+        COMMAND_KINDS[command.action].value,
+        change.time,
+        text,
+        who=change.origin,
+        zone=clean_text(command.label if command.zone else "", 120),
+        partition=clean_text(command.label if command.partition else "", 120),
+        detail=_command_detail(command, outcome),
+        replace=outcome is not None,
+    )
 
 
 def _command_detail(command: Any, outcome: str | None) -> dict[str, Any]:
