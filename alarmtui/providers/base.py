@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from alarmtui.domain import ArmMode, CommandResult, Event, Photo, Snapshot
@@ -57,6 +59,18 @@ if TYPE_CHECKING:
 
 
 # --------------------------------------------------------------------------- the contract
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def events_since(events: Iterable[Event], since: datetime | None, limit: int) -> list[Event]:
+    """`events` at or after `since`, newest first, at most `limit` (naive times are taken as UTC)."""
+    start = _aware(since) if since is not None else None
+    kept = [e for e in events if start is None or _aware(e.time) >= start]
+    kept.sort(key=lambda e: _aware(e.time), reverse=True)  # stable: the vendor's order among equal times stays
+    return kept[: max(0, limit)]
 
 
 class Provider(abc.ABC):
@@ -115,6 +129,16 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def events(self, limit: int = 100) -> list[Event]:
         """Recent events, newest first. Ids are stable so callers can de-duplicate."""
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """Every event at or after `since` (None: the vendor's whole recent log), newest first, at most `limit`.
+
+        The back-fill after a restart: the same events, with the same ids, as `events()`.
+        `since` itself is included (another event may share its second; callers de-duplicate
+        by id). Vendors whose API can page override this with a bounded paged read; the
+        default is one `events(limit)` read, filtered.
+        """
+        return events_since(await self.events(limit), since, limit)
 
     async def wait_for_change(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the vendor to report a change.
@@ -236,6 +260,7 @@ __all__ = [
     "TwoFactorRequired",
     "WrongCode",
     "build_http_client",
+    "events_since",
     "http_timeout",
     "make_client",
     "result_for_error",

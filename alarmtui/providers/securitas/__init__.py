@@ -49,6 +49,7 @@ from alarmtui.providers.base import (
     Provider,
     ProviderError,
     TwoFactorRequired,
+    events_since,
     translate_errors,
 )
 from alarmtui.providers.securitas import mapping, parse
@@ -70,6 +71,9 @@ log = logging.getLogger(__name__)
 BASE_CAPABILITIES = frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS})
 FORCE_CONTEXT_TTL = 180.0  # the primary client's _FORCE_ARM_TTL; server-side validity unknown (§13.11)
 PAGE_ROWS = 30
+"""Timeline rows per page: what the primary client asks for (§6)."""
+BACKFILL_MAX_PAGES = 34
+"""A back-fill reads at most this many pages (about 1,000 rows, 68 s at the default 2 s gap), once per start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,8 @@ class SecuritasProvider(Provider):
         self._activity_at = -1e18
         self._activity_complete = False
         self._force: _ForceContext | None = None
+        self._own_checks: list[datetime] = []
+        """When alarmtui's own CheckAlarms were sent: their "Alarm Status Request" rows are not news."""
         self._zone = mapping.country_zone(config.country)
         self._lock = asyncio.Lock()
         """One panel operation at a time for this installation (pitfall 2)."""
@@ -208,6 +214,7 @@ class SecuritasProvider(Provider):
         """CheckAlarm + CheckAlarmStatus: the panel's own answer (wakes it; leaves an activity row)."""
         async with self._lock:
             await self.client.ensure_session(self.pacing.operation_margin)
+            self._own_checks = [*self._own_checks[-9:], datetime.now(UTC)]
             submit = parse.parse_submit(
                 await self.client.call("CheckAlarm", {"numinst": self.numinst, "panel": self.client.panel})
             )
@@ -333,12 +340,7 @@ class SecuritasProvider(Provider):
             return self._sorted_activity()
         offset = 0
         while True:
-            rows = parse.parse_activity(
-                await self.client.call(
-                    "ActV2Timeline",
-                    {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
-                )
-            )
+            rows = await self._timeline_page(offset)
             known = sum(1 for r in rows if r.id_signal in self._activity)
             for row in rows:
                 self._activity[row.id_signal] = row
@@ -361,13 +363,48 @@ class SecuritasProvider(Provider):
     async def events(self, limit: int = 100) -> list[Event]:
         async with translate_errors(self.name, "reading the activity log"):
             await self._ensure_connected()
-            rows = await self._read_activity(limit)
-            events = []
-            for row in rows[:limit]:
-                event = self._event(row)
-                if event is not None:
-                    events.append(event)
-            return events
+            return self._events(await self._read_activity(limit))[:limit]
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """The timeline back to `since`: pages of `PAGE_ROWS`, paced like every request, at most `limit` rows.
+
+        Stops at the first page that reaches back before `since`, at a short page, or after
+        `BACKFILL_MAX_PAGES`. The server's row order is unknown (§13.13): a page "reaches back"
+        when its oldest row is older than `since`.
+        """
+        async with translate_errors(self.name, "reading the activity log"):
+            await self._ensure_connected()
+            start = since.astimezone(UTC) if since is not None and since.tzinfo is not None else since
+            if start is not None and start.tzinfo is None:
+                start = start.replace(tzinfo=UTC)
+            rows: dict[str, parse.ActivityRow] = {}
+            pages = min(BACKFILL_MAX_PAGES, -(-max(1, limit) // PAGE_ROWS) + 1)
+            for page in range(pages):
+                found = await self._timeline_page(page * PAGE_ROWS)
+                for row in found:
+                    rows.setdefault(row.id_signal, row)
+                times = [t for r in found if (t := self._time(r.time)) is not None]
+                if len(found) < PAGE_ROWS or (start is not None and times and min(times) < start):
+                    break
+            ordered = sorted(rows.values(), key=lambda r: (r.time, _signal_order(r.id_signal)), reverse=True)
+            return events_since(self._events(ordered), since, limit)
+
+    async def _timeline_page(self, offset: int) -> list[parse.ActivityRow]:
+        return parse.parse_activity(
+            await self.client.call(
+                "ActV2Timeline",
+                {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
+            )
+        )
+
+    def _events(self, rows: list[parse.ActivityRow]) -> list[Event]:
+        """Rows as events, in their order; the status requests alarmtui itself caused are left out."""
+        events = []
+        for row in rows:
+            event = self._event(row)
+            if event is not None and not mapping.is_own_status_check(row.type, event.time, self._own_checks):
+                events.append(event)
+        return events
 
     def _time(self, value: str) -> datetime | None:
         try:

@@ -128,6 +128,8 @@ ALARM_TYPES = frozenset(_KINDS[EventKind.ALARM])
 FORCED_ARM_TYPE = 850
 PHOTO_TYPE = 16
 POWER_CUT, POWER_BACK = 25, 26
+STATUS_CHECK_TYPE = 27
+"""An "Alarm Status Request" row: every CheckAlarm leaves one (§6), ours included."""
 COMM_FAILED, COMM_BACK = frozenset({501, 502}), 3121
 
 
@@ -156,6 +158,13 @@ def parse_time(value: str, zone: str = "Europe/Madrid") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return parsed.astimezone(UTC)
+
+
+def is_own_status_check(type_code: int, when: datetime | None, own_checks: list[datetime], window: float = 120.0) -> bool:
+    """A status-request row that alarmtui itself caused (one near one of our CheckAlarms)."""
+    if type_code != STATUS_CHECK_TYPE or when is None:
+        return False
+    return any(abs((when - check).total_seconds()) <= window for check in own_checks)
 
 
 def exception_words(status: str) -> str:

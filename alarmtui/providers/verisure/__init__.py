@@ -31,7 +31,7 @@ from alarmtui.domain import (
     Photo,
     Snapshot,
 )
-from alarmtui.providers.base import Provider
+from alarmtui.providers.base import Provider, events_since
 from alarmtui.providers.commands import CommandTimeline, ProgressCallback
 from alarmtui.providers.errors import (
     AuthenticationFailed,
@@ -78,6 +78,9 @@ if TYPE_CHECKING:
 
 # Old name: no connection could be made, so the request certainly did not reach the server.
 ServerUnreachable = NotSent
+
+BACKFILL_TIMEFILTER = "5"
+"""The `ACT_V2` window of a back-fill: the widest value real clients send (segalion's CLI default)."""
 
 
 class VerisureProvider(Provider):
@@ -497,6 +500,20 @@ class VerisureProvider(Provider):
             # The status checks alarmtui itself causes are not news for the user.
             mine = [r for r in records if not mapping.is_own_status_check(r, self._own_checks)]
             return [mapping.event(r, partition, self.name) for r in mine[:limit]]
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """ws.do cannot page: one `ACT_V2` read of the widest window real clients ask for, filtered.
+
+        `timefilter` is undocumented; larger values evidently mean a longer window and
+        `BACKFILL_TIMEFILTER` is the largest any client sends (protocols/verisure.md §1.4).
+        """
+        async with translate_errors(self.name, "reading the activity log"):
+            await self._ensure_connected()
+            reply = await self.client.read("ACT_V2", self._inst_params(timefilter=BACKFILL_TIMEFILTER, activityfilter="0"))
+            records = parse_activity(reply)
+            partition = self.installation.numinst if self.installation else ""
+            mine = [r for r in records if not mapping.is_own_status_check(r, self._own_checks)]
+            return events_since((mapping.event(r, partition, self.name) for r in mine), since, limit)
 
 
 __all__ = ["ServerUnreachable", "VerisureProvider", "status_state", "zone_kind"]
