@@ -399,12 +399,9 @@ class SecuritasProvider(Provider):
 
     def _events(self, rows: list[parse.ActivityRow]) -> list[Event]:
         """Rows as events, in their order; the status requests alarmtui itself caused are left out."""
-        events = []
-        for row in rows:
-            event = self._event(row)
-            if event is not None and not mapping.is_own_status_check(row.type, event.time, self._own_checks):
-                events.append(event)
-        return events
+        pairs = [(row, self._event(row)) for row in rows]
+        own = mapping.own_status_checks(((r.id_signal, r.type, e.time if e else None) for r, e in pairs), self._own_checks)
+        return [event for row, event in pairs if event is not None and row.id_signal not in own]
 
     def _time(self, value: str) -> datetime | None:
         try:

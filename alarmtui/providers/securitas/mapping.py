@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -160,11 +161,25 @@ def parse_time(value: str, zone: str = "Europe/Madrid") -> datetime:
     return parsed.astimezone(UTC)
 
 
-def is_own_status_check(type_code: int, when: datetime | None, own_checks: list[datetime], window: float = 120.0) -> bool:
-    """A status-request row that alarmtui itself caused (one near one of our CheckAlarms)."""
-    if type_code != STATUS_CHECK_TYPE or when is None:
-        return False
-    return any(abs((when - check).total_seconds()) <= window for check in own_checks)
+def own_status_checks(
+    rows: Iterable[tuple[str, int, datetime | None]], own_checks: Iterable[datetime], window: float = 120.0
+) -> set[str]:
+    """The ids of the status-request rows alarmtui itself caused: (id, type, time) rows in, ids out.
+
+    As Verisure's `is_own_status_check`: a status request near one of our CheckAlarms is ours;
+    here each CheckAlarm claims only the nearest such row, so a person's own check from the
+    app a minute apart is still shown.
+    """
+    candidates = [(row_id, when) for row_id, type_code, when in rows if type_code == STATUS_CHECK_TYPE and when is not None]
+    claimed: set[str] = set()
+    for check in own_checks:
+        distances = [
+            (abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed
+        ]
+        nearest = min((d for d in distances if d[0] <= window), default=None)
+        if nearest is not None:
+            claimed.add(nearest[1])
+    return claimed
 
 
 def exception_words(status: str) -> str:
