@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from alarmtui.domain import Event, EventKind
 from alarmtui.engine.inprocess import InProcessEngine
 from alarmtui.journal.store import Journal
-from alarmtui.poller import Poller, PollTiming
+from alarmtui.poller import EventsUpdate, LinkState, Poller, PollerUpdate, PollTiming
+from alarmtui.providers.base import ProtocolError
+from alarmtui.providers.base import events_since as select_since
 from alarmtui.providers.securitas import PAGE_ROWS
 from alarmtui.settings import Settings
 from tests.contract.vendors import VendorFixture
@@ -25,6 +29,7 @@ from tests.contract.vendors import mios as mios_vendor
 from tests.contract.vendors import securitas as securitas_vendor
 from tests.contract.vendors import verisure as verisure_vendor
 from tests.contract.vendors import visonic as visonic_vendor
+from tests.test_poller import FAST, T0, ScriptedProvider
 
 TIMING = PollTiming(poll_interval=0.3, refresh_interval=600.0, fast_interval=0.2, backoff_initial=0.2, min_gap=0.05)
 MIOS_PAGE = 200
@@ -169,3 +174,71 @@ async def test_a_failed_back_fill_leaves_the_poller_running(kind: str, tmp_path:
         finally:
             await engine.close(timeout=2.0)
     assert count  # the case table is shared with the test above
+
+
+# ------------------------------------------------------------------ the poller's part, against a scripted provider
+
+
+class BackfillingProvider(ScriptedProvider):
+    """Records which read the poller used; `backfill_error` makes the back-fill fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+        self.backfill_error: Exception | None = None
+
+    async def events(self, limit: int = 100) -> list[Event]:
+        self.reads.append(f"events({limit})")
+        return await super().events(limit)
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        self.reads.append(f"events_since({since:%H:%M}, {limit})")
+        if self.backfill_error is not None:
+            raise self.backfill_error
+        self.requests.add()
+        self.requests.add()
+        return select_since(self.events_list, since, limit)
+
+
+def many_events(count: int) -> list[Event]:
+    """`count` events one second apart, newest first, ending at T0."""
+    return [Event(str(10_000 + i), T0 - timedelta(seconds=i), EventKind.DISARM, f"event {i}") for i in range(count)]
+
+
+async def test_the_first_read_back_fills_once_and_later_reads_repeat_nothing() -> None:
+    provider = BackfillingProvider()
+    provider.events_list = many_events(1000)
+    updates: list[PollerUpdate] = []
+    poller = Poller(provider, updates.append, timing=FAST)
+    poller.backfill_from = T0 - timedelta(seconds=799)
+    task = asyncio.create_task(poller.run())
+    try:
+        await until(lambda: poller.polls >= 4)
+    finally:
+        task.cancel()
+        await poller.close()
+    assert provider.reads[0] == f"events_since({poller.backfill_from:%H:%M}, 1000)"
+    assert set(provider.reads[1:]) == {"events(100)"}
+    reported = [e.id for u in updates if isinstance(u, EventsUpdate) for e in u.events]
+    assert len(reported) == 800 and len(set(reported)) == 800  # since included; nothing reported twice
+    assert poller.backfill_events == 800 and poller.backfill_requests == 2
+
+
+async def test_a_back_fill_that_fails_is_logged_and_polling_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    provider = BackfillingProvider()
+    provider.events_list = many_events(5)
+    provider.backfill_error = ProtocolError("the activity log was garbled")
+    updates: list[PollerUpdate] = []
+    poller = Poller(provider, updates.append, timing=FAST)
+    poller.backfill_from = T0
+    task = asyncio.create_task(poller.run())
+    try:
+        await until(lambda: poller.polls >= 3)
+        assert not task.done()
+    finally:
+        task.cancel()
+        await poller.close()
+    assert poller.backfill_events == 0 and poller.status.state is LinkState.ONLINE
+    assert "back-fill" in caplog.text and "garbled" in caplog.text
+    reported = [e.id for u in updates if isinstance(u, EventsUpdate) for e in u.events]
+    assert sorted(reported) == sorted(e.id for e in provider.events_list)  # the next plain read, as before
