@@ -81,6 +81,9 @@ class Provider(abc.ABC):
     login_gate: LoginGate | None = None
     """The provider's login gate (`session.LoginGate`), when it uses one."""
 
+    _connected: bool = False
+    """Set by `connect()` once the panel is found, cleared by `close()` (for `_ensure_connected`)."""
+
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self.name = config.name
@@ -89,11 +92,29 @@ class Provider(abc.ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {redact_url(self.config.url)}>"
 
+    @property
+    def requests(self) -> RequestCounter:
+        """Every request this provider sends to its vendor (the cost figures, the request budget)."""
+        return self._requests
+
+    @requests.setter
+    def requests(self, counter: RequestCounter) -> None:
+        # The transport counts into the same counter (tests swap in one on a fake clock).
+        self._requests = counter
+        for name in ("client", "transport"):
+            transport = self.__dict__.get(name)
+            if transport is not None and hasattr(transport, "counter"):
+                transport.counter = counter
+
     # -- lifecycle
 
     @abc.abstractmethod
     async def connect(self) -> None:
         """Log in and find the panel. Safe to call again after a failure."""
+
+    async def _ensure_connected(self) -> None:
+        if not self._connected:
+            await self.connect()
 
     def allow_login(self) -> None:
         """The user asked to connect (the `r` key, a CLI run, a config change): lift the login budget's pause.

@@ -170,10 +170,6 @@ class SecuritasProvider(Provider):
                 self.devices = []  # err 6: no device rights on this installation
             self._connected = True
 
-    async def _ensure_connected(self) -> None:
-        if not self._connected:
-            await self.connect()
-
     def allow_login(self) -> None:
         """The user asked (r, a CLI run): a refused password may be tried again now."""
         self.client.allow_password_login()
@@ -661,7 +657,7 @@ class SecuritasProvider(Provider):
                 )
                 if reply is None:
                     return timer.result(CommandPhase.UNKNOWN, "the camera did not finish in time; the photos may still arrive")
-                row = parse.obj(reply, "xSRequestImagesStatus")
+                row = parse.require_mapping(reply, "xSRequestImagesStatus")
                 if parse.text(row.get("res")) == "ERROR":
                     return timer.result(CommandPhase.FAILED, _humanize(parse.text(row.get("msg"))) or "the camera failed")
                 # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
@@ -710,7 +706,7 @@ def _newer(thumbnail: parse.Thumbnail, baseline: parse.Thumbnail) -> bool:
 
 
 def _photo_waiting(value: Any) -> bool:
-    row = parse.obj(value, "xSRequestImagesStatus")
+    row = parse.require_mapping(value, "xSRequestImagesStatus")
     return parse.text(row.get("res")) == "WAIT" or "processing" in parse.text(row.get("msg")).lower()
 
 

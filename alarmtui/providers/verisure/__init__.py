@@ -45,7 +45,7 @@ from alarmtui.providers.errors import (
     RateLimited,
     SessionExpired,
 )
-from alarmtui.providers.http import RequestCounter, translate_errors
+from alarmtui.providers.http import translate_errors
 from alarmtui.providers.verisure import mapping
 from alarmtui.providers.verisure.client import VerisureClient, new_id
 from alarmtui.providers.verisure.mapping import (
@@ -135,17 +135,6 @@ class VerisureProvider(Provider):
         return f"<VerisureProvider {self.name!r} {redact_url(self.client.base_url)} installation={numinst}>"
 
     @property
-    def requests(self) -> RequestCounter:
-        return self._requests
-
-    @requests.setter
-    def requests(self, counter: RequestCounter) -> None:
-        # The transport counts into the same counter (tests swap in one on a fake clock).
-        self._requests = counter
-        if "client" in self.__dict__:
-            self.client.counter = counter
-
-    @property
     def _hash(self) -> str | None:  # for tests that check logout
         return self.client.hash
 
@@ -188,10 +177,6 @@ class VerisureProvider(Provider):
             if srv.alias:
                 self.alias = srv.alias
             self._connected = True
-
-    async def _ensure_connected(self) -> None:
-        if not self._connected:
-            await self.connect()
 
     async def close(self) -> None:
         try:
