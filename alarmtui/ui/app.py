@@ -442,8 +442,7 @@ class AlarmApp(App[None]):
         self.events.show(self.event_log.events, [], [], self.palette)
 
     def _draw_header(self) -> None:
-        engine = self.engine.describe()
-        self.header.show(self.views.values(), self.clock(), self.palette, "" if engine == "in-process" else engine)
+        self.header.show(self.views.values(), self.clock(), self.palette, self.engine.describe())
 
     def redraw_partitions(self) -> None:
         self.partitions.show(self.views.values(), self.clock(), self.palette)
