@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import events as textual_events
 from textual.app import App, ComposeResult
@@ -73,6 +73,7 @@ from alarmtui.ui.screens.otp import OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.state import (
+    Alert,
     AlertTracker,
     EventLog,
     PhotoAlbum,
@@ -152,9 +153,9 @@ def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp
 
 class AlarmApp(App[None]):
     TITLE = "alarmtui"
-    CSS_PATH: ClassVar[list[str | Path]] = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
-    COMMANDS: ClassVar = {AlarmCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
+    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
+    COMMANDS = {AlarmCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
     """At 100 columns and less: compact partitions, zone warnings as markers, panels stacked."""
     COMPACT_WIDTH = 100
 
@@ -363,7 +364,7 @@ class AlarmApp(App[None]):
     @staticmethod
     def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
         """Name the provider, and show partition and zone names where the event carries ids."""
-        changes: dict[str, str] = {} if event.provider else {"provider": provider}
+        changes: dict[str, Any] = {} if event.provider else {"provider": provider}
         snapshot = view.snapshot if view is not None else None
         if snapshot is not None:
             # Some vendors list several partitions ("1,2,3"): name each one we know.
@@ -520,7 +521,7 @@ class AlarmApp(App[None]):
 
     # ------------------------------------------------------------------ alarms and entry delays
 
-    def _show_alerts(self, fresh: list[object]) -> None:
+    def _show_alerts(self, fresh: Sequence[Alert]) -> None:
         """Keep the banner in step with the tracker; ring and toast once per new alarm or entry delay."""
         lines = self.alerts.lines()
         if lines and self._alarm_screen is None:
@@ -532,10 +533,10 @@ class AlarmApp(App[None]):
             self._alarm_screen.redraw()
         for alert in fresh:
             self.bell()
-            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""  # type: ignore[attr-defined]
-            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"  # type: ignore[attr-defined]
+            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""
+            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"
             self.notify(
-                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",  # type: ignore[attr-defined]
+                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",
                 title=title,
                 severity="error",
                 timeout=30,
@@ -722,7 +723,7 @@ class AlarmApp(App[None]):
         return sections
 
 
-def key_names(app: App[object], keys: str) -> str:
+def key_names(app: App[None], keys: str) -> str:
     """ "slash,question_mark" -> "/ ?": the keys as a person reads them."""
     names = []
     for key in (k.strip() for k in keys.split(",")):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rich.text import Text
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from alarmtui.domain import ArmMode, Capability, CommandPhase, CommandResult, Partition, Zone
@@ -43,8 +44,10 @@ class Dashboard(Protocol):
     partitions: PartitionsPanel
     zones: ZonesTable
 
-    def notify(self, message: str, **options: Any) -> None: ...
-    def run_worker(self, work: Coroutine[Any, Any, Any], **options: Any) -> Any: ...
+    def notify(
+        self, message: str, *, title: str = ..., severity: SeverityLevel = ..., timeout: float | None = ..., markup: bool = ...
+    ) -> None: ...
+    def run_worker(self, work: Coroutine[Any, Any, Any], *, group: str = ..., exclusive: bool = ...) -> Any: ...
     async def push_screen_wait(self, screen: Screen[Any]) -> Any: ...
     @property
     def screen_stack(self) -> list[Screen[Any]]: ...
@@ -82,6 +85,7 @@ class Controller:
             if target is None or target[1] is None:
                 return "select a partition first"
             view, partition = target
+            assert partition is not None
             if action == "arm":
                 return why_not_arm(view, partition, ArmMode(str(parameters[0])))
             return why_not_disarm(view, partition)
