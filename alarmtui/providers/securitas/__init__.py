@@ -61,7 +61,7 @@ from alarmtui.providers.securitas.client import (
     WrongOneTimeCode,
 )
 from alarmtui.providers.securitas.mapping import Axes
-from alarmtui.providers.securitas.store import TokenStore
+from alarmtui.providers.securitas.store import OWN_CHECKS_KEPT, TokenStore
 
 if TYPE_CHECKING:
     from alarmtui.settings import SecuritasConfig
@@ -123,8 +123,6 @@ class SecuritasProvider(Provider):
         self._activity_at = -1e18
         self._activity_complete = False
         self._force: _ForceContext | None = None
-        self._own_checks: list[datetime] = []
-        """When alarmtui's own CheckAlarms were sent: their "Alarm Status Request" rows are not news."""
         self._zone = mapping.country_zone(config.country)
         self._lock = asyncio.Lock()
         """One panel operation at a time for this installation (pitfall 2)."""
@@ -202,6 +200,26 @@ class SecuritasProvider(Provider):
         assert self.installation is not None
         return self.installation.numinst
 
+    @property
+    def _own_checks(self) -> list[datetime]:
+        """When alarmtui's own CheckAlarms were sent (kept with the device identity, so a back-fill
+        after a restart still knows the previous run's): their "Alarm Status Request" rows are not news."""
+        checks = []
+        for value in self.client.state.own_checks:
+            try:
+                checks.append(datetime.fromisoformat(value))
+            except ValueError:
+                continue
+        return checks
+
+    def _note_own_check(self, when: datetime) -> None:
+        state = self.client.state
+        state.own_checks = [*state.own_checks[-(OWN_CHECKS_KEPT - 1) :], when.isoformat()]
+        try:
+            self.store.save(state)
+        except OSError as exc:  # the check itself matters more than remembering it
+            log.warning("%s: could not save the state file (%s)", self.name, type(exc).__name__)
+
     def _note_proto(self, letter: str) -> None:
         self._proto = letter
         self._proto_words = mapping.proto_state(letter)[1]
@@ -210,7 +228,7 @@ class SecuritasProvider(Provider):
         """CheckAlarm + CheckAlarmStatus: the panel's own answer (wakes it; leaves an activity row)."""
         async with self._lock:
             await self.client.ensure_session(self.pacing.operation_margin)
-            self._own_checks = [*self._own_checks[-9:], datetime.now(UTC)]
+            self._note_own_check(datetime.now(UTC))
             submit = parse.parse_submit(
                 await self.client.call("CheckAlarm", {"numinst": self.numinst, "panel": self.client.panel})
             )

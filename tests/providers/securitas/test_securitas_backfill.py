@@ -139,3 +139,18 @@ async def test_our_own_check_is_folded_out_and_a_persons_is_shown(sim) -> None:
     backfilled = [e for e in await provider.events_since(None) if "Status Request" in e.text]
     assert [e.id for e in backfilled] == [str(person.id)]
     await provider.close()
+
+
+async def test_a_restart_still_knows_the_previous_runs_own_checks(sim) -> None:
+    first = sim.provider(activity_cache=0.0)
+    await first.connect()
+    await first.snapshot(refresh=True)
+    await first.close()
+    assert [e.kind for e in sim.panel.events].count("status_check") == 1
+    state = json.loads(next(sim.state.glob("securitas-*.json")).read_text())
+    assert len(state["ownChecks"]) == 1 and "refreshToken" in state
+
+    second = sim.provider(activity_cache=0.0)  # a new process: same state directory
+    await second.connect()
+    assert not [e for e in await second.events_since(None) if "Status Request" in e.text]
+    await second.close()
