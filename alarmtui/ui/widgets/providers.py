@@ -44,8 +44,12 @@ class ProviderBar(Static):
         lost = bool(engine) and engine not in ENGINE_TAGS
         if lost:  # the service went away: a line of its own, as loud as a provider going offline
             lines.append(Text(f"⇄ {engine}", palette.style("warning")))
-        elif engine and lines:  # which engine this view uses, at the right end of the first line
-            lines[0] = with_tag(lines[0], ENGINE_TAGS[engine], self.size.width, palette)
+        elif engine:  # which engine this view uses, at the right end of the first line with room for it
+            tag = ENGINE_TAGS[engine]
+            for n, line in enumerate(lines):
+                if line.cell_len + len(tag) + 2 <= self.size.width:
+                    lines[n] = with_tag(line, tag, self.size.width, palette)
+                    break
         text = Text("\n").join(lines) if lines else Text("no providers configured")
         text.no_wrap = True  # one line per provider, however long the reason
         text.overflow = "ellipsis"
@@ -67,13 +71,9 @@ ENGINE_TAGS = {"in-process": "⌂ in-process", "attached to service": "⇄ attac
 
 
 def with_tag(line: Text, tag: str, width: int, palette: Palette) -> Text:
-    """`line` cut to leave room for `tag`, which is right-aligned at `width` (or just appended if unknown)."""
-    room = width - len(tag) - 2
+    """`line` with `tag` right-aligned at `width` (the caller checked that both fit)."""
     tagged = line.copy()
-    if room > 0 and tagged.cell_len > room:
-        tagged.truncate(room, overflow="ellipsis")
-    gap = max(width - tagged.cell_len - len(tag), 2) if width > 0 else 2
-    tagged.append(" " * gap)
+    tagged.append(" " * (width - line.cell_len - len(tag)))
     tagged.append(tag, palette.style("muted"))
     return tagged
 
