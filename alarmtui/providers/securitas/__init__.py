@@ -207,9 +207,10 @@ class SecuritasProvider(Provider):
         checks = []
         for value in self.client.state.own_checks:
             try:
-                checks.append(datetime.fromisoformat(value))
+                when = datetime.fromisoformat(value)
             except ValueError:
                 continue
+            checks.append(when if when.tzinfo is not None else when.replace(tzinfo=UTC))
         return checks
 
     def _note_own_check(self, when: datetime) -> None:
@@ -388,9 +389,7 @@ class SecuritasProvider(Provider):
         """
         async with translate_errors(self.name, "reading the activity log"):
             await self._ensure_connected()
-            start = since.astimezone(UTC) if since is not None and since.tzinfo is not None else since
-            if start is not None and start.tzinfo is None:
-                start = start.replace(tzinfo=UTC)
+            start = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
             rows: dict[str, parse.ActivityRow] = {}
             pages = min(BACKFILL_MAX_PAGES, -(-max(1, limit) // PAGE_ROWS) + 1)
             for page in range(pages):
