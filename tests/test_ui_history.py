@@ -21,7 +21,7 @@ from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import Event, EventKind
 from alarmtui.engine.base import HistoryPage
 from alarmtui.engine.inprocess import InProcessEngine
-from alarmtui.journal.store import Journal
+from alarmtui.journal.store import Journal, JournalReader
 from alarmtui.poller import EventsUpdate
 from alarmtui.settings import write_config
 from alarmtui.ui.app import AlarmApp, create_app
@@ -202,3 +202,30 @@ async def test_acknowledging_an_alarm_journals_it_once(demo: DemoEnvironment, tm
     entries = json.loads(listed.stdout)["events"]
     ours = [e for e in entries if e["text"] == "House: alarm acknowledged"]
     assert len(ours) == 1 and ours[0]["source"] == "alarmtui" and ours[0]["who"] == ack.who
+
+
+async def test_the_demo_journals_in_its_own_folder_and_scrolls_back() -> None:
+    from alarmtui.journal.store import default_journal_path
+
+    env = DemoEnvironment.start(kinds=("visonic",), life=False, fast=True, journal=True)
+    try:
+        assert env.folder is not None and env.settings.journal == env.folder / "journal.sqlite3"
+        engine = env.engine()
+        assert engine.notifier is None
+        app = create_app(env.settings, engine=engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.events.table.row_count > 0, what="live events")
+            app.events.table.focus()
+            await pilot.press("end")
+            await until(pilot, lambda: app.events.journal_state == "end", what="the demo's journal read to its start")
+            shown = {(e.provider, e.id) for e in app.event_log.events}
+            assert app.events.table.row_count == len(shown)
+        reader = JournalReader(env.settings.journal)
+        try:
+            assert {(e.provider, e.id) for e in reader.search(kinds=["event"], limit=10_000)} >= shown  # journaled live
+        finally:
+            reader.close()
+    finally:
+        env.stop()
+    assert not env.folder.exists()
+    assert not default_journal_path().exists()  # the user's own journal is never touched
