@@ -37,7 +37,7 @@ FILTER_DELAY = 0.01
 JOURNAL_DELAY = 0.05
 """Seconds after the last change of a filter before the journal is asked for its matches: a burst of typing asks
 once (a query costs ~10 ms at a million events; an outdated answer is dropped anyway)."""
-MAX_PAGES_PER_LOAD = 50
+MAX_PAGES_PER_LOAD = 20
 """Pages one scroll-back may read while they bring nothing older than what is shown (memory overlaps the journal)."""
 
 HistorySource = Callable[..., Awaitable[HistoryPage | None]]
@@ -422,7 +422,7 @@ class EventsPanel(Vertical):
                     if not self.table.row_count and page.events:
                         self.call_later(self._load_older)  # nothing in memory yet: show the journal's newest
                     break
-                grew = self._take(page)
+                grew = self._take(page, anywhere=before is None)
                 before = self._older_before = page.cursor if page.cursor is not None else before
                 pages += 1
                 if not page.more or page.cursor is None:
@@ -436,10 +436,11 @@ class EventsPanel(Vertical):
                 self.journal_state, self.journal_error = "error", type(exc).__name__
         self._rebuild()
 
-    def _take(self, page: HistoryPage) -> bool:
-        """Keep a page's events; whether any of them shows below the last row shown now (older than it)."""
+    def _take(self, page: HistoryPage, *, anywhere: bool = False) -> bool:
+        """Keep a page's events; whether any of them is new here and shows below the last row shown now (older
+        than it), or `anywhere` (a new question's first page answers it, wherever its rows fall)."""
         rows = self.table._rows
-        bottom = _newest_first(rows[-1]) if rows else None
+        bottom = _newest_first(rows[-1]) if rows and not anywhere else None
         in_memory = {(e.provider, e.id) for e in self._events}
         grew = False
         for event in page.events:
