@@ -26,7 +26,19 @@ from alarmtui.poller import EventsUpdate
 from alarmtui.settings import write_config
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.screens.alarm import AlarmScreen
-from tests.test_ui_functional import SIZE, TIMING, all_online, until
+from tests.test_ui_functional import SIZE, TIMING, all_online
+from tests.test_ui_functional import until as until_app
+
+
+async def until(pilot, predicate, timeout: float = 10.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    """`until` for the dashboard, and for a bare panel app (no provider views to print on a timeout)."""
+    if hasattr(pilot.app, "views"):
+        await until_app(pilot, predicate, timeout, what)
+        return
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDED = 5000
@@ -229,3 +241,50 @@ async def test_the_demo_journals_in_its_own_folder_and_scrolls_back() -> None:
         env.stop()
     assert not env.folder.exists()
     assert not default_journal_path().exists()  # the user's own journal is never touched
+
+
+async def test_panel_alone_over_a_real_journal_asks_once_per_question_and_scrolls_by_wheel(tmp_path: Path) -> None:
+    """The panel with nothing but a journal behind it: memory holds events older than the journal's (a vendor
+    clock far behind); a filter's first page still answers at once, and wheel-scrolling to the bottom pages on."""
+    from textual.app import App, ComposeResult
+
+    from alarmtui.settings import Settings
+    from alarmtui.ui.format import Palette
+    from alarmtui.ui.widgets.events import EventsPanel
+
+    journal = await seeded_journal(tmp_path / "journal.sqlite3", "home", count=1000)
+    engine = InProcessEngine(Settings(), providers=[], journal=journal)
+    questions: list[dict[str, object]] = []
+
+    async def history(**question: object) -> HistoryPage | None:
+        questions.append(question)
+        return await engine.history(**question)  # type: ignore[arg-type]
+
+    class PanelApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventsPanel(["home"], history=history)
+
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    memory = [Event(f"m{n}", long_ago - timedelta(minutes=n), EventKind.ZONE, f"Hall door opened (memory {n})", provider="home") for n in range(50)]
+    try:
+        async with PanelApp().run_test(size=(120, 30)) as pilot:
+            panel = pilot.app.query_one(EventsPanel)
+            panel.show(memory, memory, [], Palette({}))
+            await until(pilot, lambda: panel.journal_state == "idle", what="the probe")
+            assert panel.table.row_count == len(memory)  # memory was there: the probe brought no rows
+            questions.clear()
+            panel.start_text_filter()
+            await pilot.press(*"hall", "enter")
+            await until(pilot, lambda: panel.journal_state == "idle" and panel.table.row_count == len(memory) + 200, what="page 1")
+            asked = [q["grep"] for q in questions]
+            # At most one question per text typed (a quick burst asks once), one page each, the last one for "hall".
+            assert asked[-1] == "hall" and len(asked) == len(set(asked)) and set(asked) <= {"h", "ha", "hal", "hall"}
+            assert all(q["before"] is None for q in questions)
+            panel.table.scroll_to(y=panel.table.max_scroll_y, animate=False)  # the wheel, or the scrollbar, at the bottom
+            # Pages read on until one shows below the last row; memory's rows are older than the whole journal
+            # here, so that is its start (5 pages, under the 20-page bound).
+            await until(pilot, lambda: panel.journal_state == "end", what="the journal's start")
+            assert panel.table.row_count == len(memory) + 999
+            assert len(questions) == len(asked) + 4 and all(q["before"] is not None for q in questions[len(asked) :])
+    finally:
+        await journal.close()
