@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -135,7 +137,12 @@ async def measure_dashboard(path: Path, runs: int) -> list[Metric]:
         async with app.run_test(size=SIZE) as pilot:
             probe = FrameProbe(app)
             await pilot.pause(0.3)
-            generated = synthetic_events(list(app.views), MEMORY_EVENTS)
+            # Memory holds the newest events (as live polls would have brought them), the journal everything older.
+            newest = datetime.now(UTC)
+            generated = [
+                dataclasses.replace(e, time=newest - timedelta(minutes=n))
+                for n, e in enumerate(synthetic_events(list(app.views), MEMORY_EVENTS))
+            ]
             for index in range(0, MEMORY_EVENTS, 1000):
                 chunk = generated[index : index + 1000]
                 app.apply(EventsUpdate(chunk[0].provider, tuple(chunk)))

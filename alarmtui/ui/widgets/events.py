@@ -34,9 +34,6 @@ from alarmtui.ui.widgets.tables import SortableText
 
 FILTER_DELAY = 0.01
 """Seconds after the last key press in the filter box before the table is re-filtered (coalesces bursts)."""
-JOURNAL_DELAY = 0.05
-"""Seconds after the last change of a filter before the journal is asked for its matches: a burst of typing asks
-once (a query costs ~10 ms at a million events; an outdated answer is dropped anyway)."""
 MAX_PAGES_PER_LOAD = 20
 """Pages one scroll-back may read while they bring nothing older than what is shown (memory overlaps the journal)."""
 
@@ -298,7 +295,10 @@ class EventsPanel(Vertical):
         self._older_before: int | None = None
         self._generation = 0
         """Bumped whenever the question changes: an answer to an older one is dropped."""
-        self._journal_timer: Timer | None = None
+        self._asking = False
+        """A question is with the journal: at most one at a time, so typing never queues a backlog."""
+        self._ask_again = False
+        """The question changed while one was with the journal: ask the current one when it returns."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter events (Enter to keep, Esc to clear)", id="event-filter")
@@ -375,32 +375,43 @@ class EventsPanel(Vertical):
             self._load_older()
 
     def _question_changed(self) -> None:
-        """The filter changed: journal rows fetched for the old one go; a filter asks the journal (debounced)."""
+        """The filter changed: journal rows fetched for the old one go; a filter asks the journal at once
+        (or, while an older question is still out, as soon as it returns: typing coalesces, never queues)."""
         self._generation += 1
         self._older.clear()
         self._older_keys.clear()
         self._older_before = None
+        self._ask_again = False
         if self.journal_state in ("loading", "end", "error"):
             self.journal_state = "idle" if self._journal_known else "unknown"
-        if self._journal_timer is not None:
-            self._journal_timer.stop()
-            self._journal_timer = None
         if self.journal_state in ("idle", "unknown") and (self.text_filter or self.provider_filter is not None):
-            self._journal_timer = self.set_timer(JOURNAL_DELAY, self._load_older)
+            self._load_older()
 
     def _load_older(self, *, probe: bool = False) -> None:
         if self.history is None:
             return
         self.journal_state = "loading"
         self._update_title()
+        if self._asking:
+            self._ask_again = True
+            return
+        self._asking = True
         self.run_worker(
             self._fetch(self._generation, self.text_filter, self.provider_filter, self._older_before, probe),
             group="events-journal",
-            exclusive=True,  # a newer question cancels the one still waiting
             exit_on_error=False,
         )
 
     async def _fetch(self, generation: int, text: str, provider: str | None, before: int | None, probe: bool) -> None:
+        try:
+            await self._ask(generation, text, provider, before, probe)
+        finally:
+            self._asking = False
+        if self._ask_again:
+            self._ask_again = False
+            self._load_older()  # the question the user has now
+
+    async def _ask(self, generation: int, text: str, provider: str | None, before: int | None, probe: bool) -> None:
         assert self.history is not None
         pages = 0
         try:
@@ -409,7 +420,7 @@ class EventsPanel(Vertical):
                     grep=text or None, provider=provider, before=before, limit=1 if probe else self.page_size
                 )
                 if generation != self._generation:
-                    return  # the user typed on: the newer question has its own answer coming
+                    return  # the user typed on: this answer is outdated (the current question is asked next)
                 self._journal_known = True
                 if page is None:
                     self.journal_state = "none"
