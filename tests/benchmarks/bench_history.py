@@ -154,8 +154,10 @@ async def measure_dashboard(path: Path, runs: int) -> list[Metric]:
             box = panel.query_one(Input)
 
             def shows(text: str, ids: set[tuple[str, str]] | None, count: int | None) -> bool:
-                if f"“{text}”" not in str(panel.border_title):
-                    return False
+                if panel.text_filter != text or f"“{text}”" not in str(panel.border_title):
+                    return False  # the key press not handled yet
+                if ids is not None and panel.journal_state == "loading":
+                    return False  # rows of the previous question may still match: wait for this one's answer
                 rows = panel.table._rows
                 if count is not None and len(rows) != count:
                     return False

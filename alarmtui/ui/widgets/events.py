@@ -212,8 +212,8 @@ class EventsTable(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.refresh()
-        if self._rows and new_value > old_value and new_value >= self.max_scroll_y:
-            self.post_message(self.NearEnd())  # scrolled (wheel, scrollbar) to the bottom
+        if self._rows and new_value > old_value and new_value >= self.max_scroll_y - self._screenful():
+            self.post_message(self.NearEnd())  # scrolled (wheel, scrollbar) to the last screenful
 
     def on_focus(self) -> None:
         self._lines.clear()
@@ -228,8 +228,9 @@ class EventsTable(ScrollView, can_focus=True):
     def _move_to(self, row: int) -> None:
         if not self._rows:
             return
-        if row >= len(self._rows) - 1:
-            self.post_message(self.NearEnd())  # on (or pushing past) the last row
+        if row >= len(self._rows) - 1 - self._screenful():
+            # Within a screenful of the end (or pushing past it): fetch ahead, so the rows are there on arrival.
+            self.post_message(self.NearEnd())
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
         visible = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_offset.y)
@@ -238,6 +239,9 @@ class EventsTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + visible:
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
         self.refresh()
+
+    def _screenful(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
 
     def action_cursor(self, delta: int) -> None:
         self._move_to(self.cursor_row + delta)
