@@ -203,7 +203,7 @@ async def test_acknowledging_an_alarm_journals_it_once(demo: DemoEnvironment, tm
         assert len(acks) == 1
         ack = acks[0]
         assert (ack.provider, ack.kind, ack.text) == ("powermaster", "alarm", "House: alarm acknowledged")
-        assert ack.who == app._origin and ack.zone  # who, from which view, and which zone
+        assert ack.who == app.controller.origin and ack.zone  # who, from which view, and which zone
     # `alarmtui events --kind alarm --json` shows it, as source alarmtui.
     config = tmp_path / "config.toml"
     write_config(config, demo.host.provider_tables(), extra={"journal": str(path)})

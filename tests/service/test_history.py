@@ -138,7 +138,7 @@ async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowl
             reader.close()
         assert len(acks) == 1
         assert acks[0].provider == "powermaster" and acks[0].text == "House: alarm acknowledged"
-        assert acks[0].who == f"{app._origin} via the service"
+        assert acks[0].who == f"{app.controller.origin} via the service"
 
 
 async def test_the_service_refuses_malformed_history_requests(service: ServiceProcess, config_file: Path) -> None:
