@@ -454,8 +454,8 @@ class EventsPanel(Vertical):
     def _take(self, page: HistoryPage, *, anywhere: bool = False) -> bool:
         """Keep a page's events; whether any of them is new here and shows below the last row shown now (older
         than it), or `anywhere` (a new question's first page answers it, wherever its rows fall)."""
-        rows = self.table._rows
-        bottom = _newest_first(rows[-1]) if rows and not anywhere else None
+        table = self.table
+        bottom = _newest_first(table.event_at(table.row_count - 1)) if table.row_count and not anywhere else None
         in_memory = {(e.provider, e.id) for e in self._events}
         grew = False
         for event in page.events:
