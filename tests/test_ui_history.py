@@ -286,5 +286,43 @@ async def test_panel_alone_over_a_real_journal_asks_once_per_question_and_scroll
             await until(pilot, lambda: panel.journal_state == "end", what="the journal's start")
             assert panel.table.row_count == len(memory) + 999
             assert len(questions) == len(asked) + 4 and all(q["before"] is not None for q in questions[len(asked) :])
+            await pilot.press("escape")  # text filter off; then the provider filter alone asks the journal too
+            panel.table.focus()
+            questions.clear()
+            await pilot.press("f")
+            await until(pilot, lambda: panel.journal_state in ("idle", "end") and questions, what="the provider's page")
+            assert questions[0]["provider"] == "home" and questions[0]["grep"] is None
+            assert panel.table.row_count == len(memory) + 200
+    finally:
+        await journal.close()
+
+
+async def test_an_unreadable_journal_is_said_in_the_subtitle_and_memory_still_shows(tmp_path: Path) -> None:
+    from textual.app import App, ComposeResult
+
+    from alarmtui.settings import Settings
+    from alarmtui.ui.format import Palette
+    from alarmtui.ui.widgets.events import EventsPanel
+
+    journal = Journal(tmp_path)  # a folder, not a file: the journal cannot open it
+    journal.start()
+    engine = InProcessEngine(Settings(), providers=[], journal=journal)
+
+    class PanelApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventsPanel(["home"], history=engine.history)
+
+    memory = [Event("m1", datetime.now(UTC), EventKind.ZONE, "Hall door opened", provider="home")]
+    try:
+        async with PanelApp().run_test(size=(120, 30)) as pilot:
+            panel = pilot.app.query_one(EventsPanel)
+            panel.show(memory, memory, [], Palette({}))
+            await until(pilot, lambda: panel.journal_state == "error", what="the journal's failure")
+            assert panel.table.row_count == 1
+            assert "journal:" in str(panel.border_subtitle)
+            panel.table.focus()
+            await pilot.press("end")  # asked again on the way to the end; still failing, still no crash
+            await until(pilot, lambda: panel.journal_state == "error", what="the second failure")
+            assert panel.table.row_count == 1
     finally:
         await journal.close()
