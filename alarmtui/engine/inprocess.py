@@ -133,8 +133,8 @@ class InProcessEngine(Engine):
             return None
         from alarmtui.journal.store import JournalError
 
-        try:
-            entries = await self.journal.search(  # type: ignore[attr-defined]  (off the loop, on the reader thread)
+        try:  # the query runs on the journal's reader thread, off the loop
+            entries = await self.journal.search(  # type: ignore[attr-defined]
                 grep=grep, providers=[provider] if provider else None, kinds=["event"], before=before, limit=limit
             )
         except JournalError as exc:
