@@ -103,29 +103,6 @@ class InProcessEngine(Engine):
     def describe(self) -> str:
         return "in-process"
 
-    def _on_update(self, update: PollerUpdate) -> None:
-        budget = self.budgets.get(update.provider)
-        if budget is not None:
-            if isinstance(update, SnapshotUpdate):
-                budget.observe(polled=True)
-            elif isinstance(update, StatusUpdate):
-                if update.status.failures:
-                    budget.observe(polled=False)
-                update = StatusUpdate(
-                    update.provider,
-                    dataclasses.replace(
-                        update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling
-                    ),
-                )
-        self._publish(update)
-        origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
-        if isinstance(update, CommandUpdate) and update.finished:
-            self._origins.pop(update.provider, None)
-        if self.journal is not None:
-            self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
-        if self.notifier is not None:
-            self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
-
     async def history(
         self, *, grep: str | None = None, provider: str | None = None, before: int | None = None, limit: int = HISTORY_PAGE
     ) -> HistoryPage | None:
@@ -152,6 +129,29 @@ class InProcessEngine(Engine):
         found = snapshot.partition(partition) if snapshot is not None else None
         name = found.name if found is not None and found.name else partition
         self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")  # type: ignore[attr-defined]
+
+    def _on_update(self, update: PollerUpdate) -> None:
+        budget = self.budgets.get(update.provider)
+        if budget is not None:
+            if isinstance(update, SnapshotUpdate):
+                budget.observe(polled=True)
+            elif isinstance(update, StatusUpdate):
+                if update.status.failures:
+                    budget.observe(polled=False)
+                update = StatusUpdate(
+                    update.provider,
+                    dataclasses.replace(
+                        update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling
+                    ),
+                )
+        self._publish(update)
+        origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
+        if isinstance(update, CommandUpdate) and update.finished:
+            self._origins.pop(update.provider, None)
+        if self.journal is not None:
+            self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
+        if self.notifier is not None:
+            self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
 
 
 async def _bounded(work: object, timeout: float) -> None:
