@@ -326,3 +326,36 @@ async def test_an_unreadable_journal_is_said_in_the_subtitle_and_memory_still_sh
             assert panel.table.row_count == 1
     finally:
         await journal.close()
+
+
+async def test_older_rows_are_fetched_a_screenful_before_the_cursor_reaches_the_end(tmp_path: Path) -> None:
+    from textual.app import App, ComposeResult
+
+    from alarmtui.settings import Settings
+    from alarmtui.ui.format import Palette
+    from alarmtui.ui.widgets.events import EventsPanel
+
+    journal = await seeded_journal(tmp_path / "journal.sqlite3", "home", count=400)  # 2 days old and older
+    engine = InProcessEngine(Settings(), providers=[], journal=journal)
+
+    class PanelApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventsPanel(["home"], history=engine.history)
+
+    now = datetime.now(UTC)
+    memory = [Event(f"m{n}", now - timedelta(minutes=n), EventKind.ZONE, f"live {n}", provider="home") for n in range(100)]
+    try:
+        async with PanelApp().run_test(size=(120, 30)) as pilot:
+            panel = pilot.app.query_one(EventsPanel)
+            panel.show(memory, memory, [], Palette({}))
+            await until(pilot, lambda: panel.journal_state == "idle", what="the probe")
+            panel.table.focus()
+            while panel.table.row_count == len(memory):
+                assert panel.table.cursor_row < len(memory) - 1, "reached the last row before anything was fetched"
+                await pilot.press("pagedown")
+                await pilot.pause(0.1)
+            await until(pilot, lambda: panel.journal_state == "idle", what="the page")
+            assert panel.table.row_count == len(memory) + 200
+            assert panel.table.event_at(len(memory)).id == "old-0"  # the journal's newest follows memory's oldest
+    finally:
+        await journal.close()
