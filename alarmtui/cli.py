@@ -283,10 +283,10 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=True)
+        env = DemoEnvironment.start(life=True, journal=True)  # scroll-back works; the user's journal is untouched
         setup_logging(args.log_file)
         try:
-            run_dashboard(env.settings, scenarios=env.scenarios)
+            run_dashboard(env.settings, scenarios=env.scenarios, engine=env.engine())
         finally:
             env.stop()
         return Exit.OK

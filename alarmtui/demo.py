@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from alarmtui.domain import Scenario
@@ -27,6 +30,8 @@ class DemoEnvironment:
     settings: Settings
     scenarios: list[Scenario] = field(default_factory=list)
     _life: Any = None
+    folder: Path | None = None
+    """The demo's own temporary folder (its journal), removed on stop; never the user's state."""
 
     @classmethod
     def start(
@@ -38,7 +43,9 @@ class DemoEnvironment:
         fast: bool = False,
         settings_overrides: dict[str, Any] | None = None,
         otp: bool = True,
+        journal: bool = False,
     ) -> DemoEnvironment:
+        """`journal=True`: the settings name a journal in a temporary folder of the demo's own."""
         clouds = [create_cloud(kind, **_cloud_options(kind, otp)) for kind in kinds]
         timing = FAST_TIMING if fast else DEMO_TIMING
         for cloud in clouds:
@@ -55,15 +62,28 @@ class DemoEnvironment:
                 table["poll_interval"] = 10.0 if table["kind"] == "verisure" else 2.0
                 if table["kind"] == "securitas":
                     table["request_gap"] = 0.02
-        settings = Settings(providers=tables, **(settings_overrides or {}))
-        env = cls(host=host, settings=settings)
+        overrides = dict(settings_overrides or {})
+        folder = None
+        if journal:
+            folder = Path(tempfile.mkdtemp(prefix="alarmtui-demo-"))
+            overrides.setdefault("journal", folder / "journal.sqlite3")
+        settings = Settings(providers=tables, **overrides)
+        env = cls(host=host, settings=settings, folder=folder)
         env.scenarios = build_scenarios(host)
         if life:
             env._life = host.call(_start_life, host)
         return env
 
+    def engine(self) -> Any:
+        """The engine a demo dashboard runs: the pollers and the journal (in the demo's folder), no notifications."""
+        from alarmtui.engine.inprocess import engine_for
+
+        return engine_for(self.settings, journal=self.settings.journal is not None, notify=False)
+
     def stop(self) -> None:
         self.host.stop()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> DemoEnvironment:
         return self

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult
-from alarmtui.engine.base import Engine, ProviderInfo
+from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo
 from alarmtui.engine.wire import info_from_wire, update_from_wire
 from alarmtui.poller import CommandBusy, CommandUpdate, LinkState, StatusUpdate
 from alarmtui.service.client import CommandRefused, ServiceClient, ServiceUnavailable
@@ -110,6 +110,25 @@ class AttachedEngine(Engine):
     async def _refresh(self, provider: str | None) -> None:
         with contextlib.suppress(ServiceUnavailable):
             await self.client.refresh(provider)
+
+    async def history(
+        self, *, grep: str | None = None, provider: str | None = None, before: int | None = None, limit: int = HISTORY_PAGE
+    ) -> HistoryPage | None:
+        try:
+            return await self.client.history(grep=grep, provider=provider, before=before, limit=limit)
+        except ServiceUnavailable as exc:
+            return HistoryPage((), error=str(exc))
+
+    def acknowledge(self, provider: str, partition: str, zone: str | None, *, origin: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._acknowledge(provider, partition, zone, origin))
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def _acknowledge(self, provider: str, partition: str, zone: str | None, origin: str) -> None:
+        try:
+            await self.client.acknowledge(provider, partition, zone, origin=origin)
+        except ServiceUnavailable as exc:
+            log.warning("%s: the acknowledgement of the alarm was not journaled: %s", provider, exc)
 
     async def close(self, timeout: float = 1.0) -> None:
         tasks = [t for t in (self._task, *self._side_tasks) if t is not None]

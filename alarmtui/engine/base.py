@@ -93,6 +93,23 @@ class ProviderState:
         return updates
 
 
+HISTORY_PAGE = 200
+"""Journal events a view asks for at a time (scrolling back, or a filter's matches)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """Vendor events from the journal, newest first, for a view scrolling back or searching."""
+
+    events: tuple[Event, ...]
+    cursor: int | None = None
+    """Pass as `before=` for the next (older) page; None when this page is empty."""
+    more: bool = False
+    """Whether the journal may hold older matches (this page was full)."""
+    error: str = ""
+    """Why the journal could not answer ("" when it did)."""
+
+
 def view_origin(view: str) -> str:
     """Who asks, for the journal: "dashboard on /dev/pts/3", "alarmtui arm (pid 4242)"."""
     for stream in (0, 1, 2):
@@ -141,6 +158,18 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def refresh_now(self, provider: str | None = None) -> None:
         """Read the panel itself (one provider, or all) on the next poll: one read, shared by every view."""
+
+    async def history(
+        self, *, grep: str | None = None, provider: str | None = None, before: int | None = None, limit: int = HISTORY_PAGE
+    ) -> HistoryPage | None:
+        """The journal's vendor events (category `event`), newest first, older than cursor `before`, matching
+        `grep` (text, who, zone, partition) and `provider`. None: there is no journal (views show what is in memory)."""
+        return None
+
+    def acknowledge(self, provider: str, partition: str, zone: str | None, *, origin: str) -> None:
+        """Someone (`origin`) acknowledged the alarm of `partition` (its id; `zone` the alarmed zone's name):
+        journaled once, never blocks. Without a journal it is only seen on screen."""
+        return None
 
     @abc.abstractmethod
     async def close(self, timeout: float = 1.0) -> None:

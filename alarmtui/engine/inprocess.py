@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from alarmtui.domain import Command, CommandResult
-from alarmtui.engine.base import Engine, ProviderInfo, UpdateCallback
+from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo, UpdateCallback
 from alarmtui.engine.budget import RequestBudget, default_ceiling
 from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
 from alarmtui.providers import Provider, create_provider
@@ -114,6 +114,33 @@ class InProcessEngine(Engine):
 
     def describe(self) -> str:
         return "in-process"
+
+    async def history(
+        self, *, grep: str | None = None, provider: str | None = None, before: int | None = None, limit: int = HISTORY_PAGE
+    ) -> HistoryPage | None:
+        if self.journal is None:
+            return None
+        from alarmtui.journal.store import JournalError
+
+        try:  # the query runs on the journal's reader thread, off the loop
+            entries = await self.journal.search(  # type: ignore[attr-defined]
+                grep=grep, providers=[provider] if provider else None, kinds=["event"], before=before, limit=limit
+            )
+        except JournalError as exc:
+            return HistoryPage((), error=str(exc))
+        return HistoryPage(
+            tuple(entry.as_event() for entry in entries),
+            cursor=entries[-1].cursor if entries else None,
+            more=len(entries) >= limit > 0,
+        )
+
+    def acknowledge(self, provider: str, partition: str, zone: str | None, *, origin: str) -> None:
+        if self.journal is None or provider not in self.providers:
+            return
+        snapshot = self.states[provider].snapshot
+        found = snapshot.partition(partition) if snapshot is not None else None
+        name = found.name if found is not None and found.name else partition
+        self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")  # type: ignore[attr-defined]
 
     def _on_update(self, update: PollerUpdate) -> None:
         budget = self.budgets.get(update.provider)

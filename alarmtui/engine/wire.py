@@ -9,7 +9,7 @@ from typing import Any
 
 from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
-from alarmtui.engine.base import ProviderInfo
+from alarmtui.engine.base import HistoryPage, ProviderInfo
 from alarmtui.poller import (
     CommandUpdate,
     EventsUpdate,
@@ -169,3 +169,33 @@ def error_from_wire(data: Any) -> ProviderError | None:
 def command_request(provider: str, command: Command) -> dict[str, Any]:
     """The body of a view's command request: the only message that carries a PIN, and only this way."""
     return {"provider": provider, "command": command_to_wire(command, with_code=True)}
+
+
+def history_to_wire(page: HistoryPage | None) -> dict[str, Any]:
+    """`GET /v1/events`: a page of journal events; `{"journal": false}` when the service keeps none."""
+    if page is None:
+        return {"journal": False}
+    return {
+        "journal": True,
+        "events": to_wire(page.events, tuple[Event, ...]),
+        "cursor": page.cursor,
+        "more": page.more,
+        "error": page.error,
+    }
+
+
+def history_from_wire(data: Any) -> HistoryPage | None:
+    """Raises `ValueError` for anything malformed."""
+    if not isinstance(data, dict):
+        raise ValueError("a history page must be an object")
+    if data.get("journal") is False:
+        return None
+    cursor = data.get("cursor")
+    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
+        raise ValueError("a history cursor must be an integer")
+    return HistoryPage(
+        from_wire(data.get("events"), tuple[Event, ...]),
+        cursor=cursor,
+        more=data.get("more") is True,
+        error=str(data.get("error") or ""),
+    )

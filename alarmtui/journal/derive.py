@@ -160,6 +160,8 @@ class AlarmAcknowledged:
     name: str
     who: str
     time: datetime
+    zone: str = ""
+    """The alarmed zone's name, where the view knew it."""
 
 
 Change = (

@@ -213,7 +213,7 @@ def rows_for(change: Change) -> list[Row]:
             text = f"{change.command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)"
             return [_command_row(change, text, result.phase.value)]
         case AlarmAcknowledged():
-            key = f"a:{change.partition}:{to_micros(change.time)}"
+            key = f"a:{change.partition}:{to_micros(change.time)}" + (f":{change.zone}" if change.zone else "")
             return [
                 Row(
                     change.provider,
@@ -223,6 +223,7 @@ def rows_for(change: Change) -> list[Row]:
                     change.time,
                     f"{change.name}: alarm acknowledged",
                     who=change.who,
+                    zone=change.zone,
                     partition=change.name,
                 )
             ]
@@ -613,9 +614,13 @@ class Journal:
         """Queue a poller update; `origin` says who asked for a command ("dashboard pts/3", "cli")."""
         self._queue.put((update, origin))
 
-    def record_acknowledgement(self, provider: str, partition: str, name: str, who: str = "") -> None:
-        """Someone acknowledged the alarm of `partition` in a view."""
-        self._queue.put(AlarmAcknowledged(provider, partition, clean_text(name, 80), clean_text(who, 120), self._now()))
+    def record_acknowledgement(self, provider: str, partition: str, name: str, who: str = "", zone: str = "") -> None:
+        """Someone acknowledged the alarm of `partition` (in `zone`, where known) in a view."""
+        self._queue.put(
+            AlarmAcknowledged(
+                provider, partition, clean_text(name, 80), clean_text(who, 120), self._now(), clean_text(zone, 120)
+            )
+        )
 
     async def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed; False if it could not be (logged)."""

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from alarmtui.domain import Command, CommandResult
-from alarmtui.engine.wire import command_request, result_from_wire
+from alarmtui.engine.base import HistoryPage
+from alarmtui.engine.wire import command_request, history_from_wire, result_from_wire
 from alarmtui.poller import CommandBusy
 
 BASE_URL = "http://alarmtui.service"
@@ -82,6 +83,34 @@ class ServiceClient:
             return result_from_wire(body.get("result"))
         except ValueError:
             raise ServiceUnavailable("the alarmtui service sent a malformed result") from None
+
+    async def history(
+        self, *, grep: str | None = None, provider: str | None = None, before: int | None = None, limit: int = 200
+    ) -> HistoryPage | None:
+        """A page of the service's journal (None: it keeps none). Raises `ServiceUnavailable`."""
+        params: dict[str, str | int] = {"limit": limit}
+        if grep:
+            params["grep"] = grep
+        if provider:
+            params["provider"] = provider
+        if before is not None:
+            params["before"] = before
+        response = await self._request("GET", "/v1/events", params=params)
+        body = _json(response)
+        if response.status_code != 200:
+            return HistoryPage((), error=str(body.get("message") or f"the service refused ({response.status_code})"))
+        try:
+            return history_from_wire(body)
+        except ValueError:
+            raise ServiceUnavailable("the alarmtui service sent a malformed history page") from None
+
+    async def acknowledge(self, provider: str, partition: str, zone: str | None, *, origin: str) -> None:
+        """Tell the service's journal that `origin` acknowledged an alarm. Raises `ServiceUnavailable`."""
+        response = await self._request(
+            "POST", "/v1/acknowledge", json={"provider": provider, "partition": partition, "zone": zone, "origin": origin}
+        )
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"the alarmtui service refused the acknowledgement ({response.status_code})")
 
     async def feed(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """(event, data) pairs: "hello", then "update"s of the current state, "ready", then live "update"s."""

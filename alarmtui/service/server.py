@@ -6,6 +6,8 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     GET  /v1/state     every provider's current state, as a list of updates
     GET  /v1/status    `alarmtui status --json`, ready made (?provider=, ?partition=, ?config= to check)
     GET  /v1/feed      server-sent events: the current state at once, then every update live
+    GET  /v1/events    journal vendor events, newest first (?grep=, ?provider=, ?before=cursor, ?limit=)
+    POST /v1/acknowledge  {"provider", "partition", "zone", "origin"}: an alarm acknowledged in a view
     POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
     POST /v1/refresh   {"provider": name or null}: one read of the panel, shared by every view
 
@@ -37,7 +39,7 @@ from alarmtui import __version__
 from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
 from alarmtui.engine.base import Engine
-from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
+from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
 from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ FIRST_STATE_TIMEOUT = 30.0
 """How long a `status` waits for a provider the service is still connecting to."""
 CLOSE_TIMEOUT = 5.0
 """On SIGTERM, seconds to log out of every vendor."""
+MAX_HISTORY_PAGE = 1000
+"""The most journal events one `/v1/events` answer carries."""
 
 
 class ServiceError(Exception):
@@ -156,6 +160,8 @@ class Service:
                 web.get("/v1/state", self.state),
                 web.get("/v1/status", self.status),
                 web.get("/v1/feed", self.feed),
+                web.get("/v1/events", self.events),
+                web.post("/v1/acknowledge", self.acknowledge),
                 web.post("/v1/command", self.command),
                 web.post("/v1/refresh", self.refresh),
             ]
@@ -249,6 +255,31 @@ class Service:
         finally:
             self._feeds.discard(queue)
         return response
+
+    async def events(self, request: web.Request) -> web.Response:
+        """A page of the journal's vendor events for a view scrolling back or searching (never a vendor request)."""
+        query = request.query
+        try:
+            before = int(query["before"]) if query.get("before") else None
+            limit = max(1, min(int(query.get("limit") or 200), MAX_HISTORY_PAGE))
+        except ValueError:
+            return web.json_response({"error": "bad_request", "message": "before and limit must be integers"}, status=400)
+        provider = query.get("provider") or None  # one no longer configured may still be in the journal
+        page = await self.engine.history(grep=query.get("grep") or None, provider=provider, before=before, limit=limit)
+        return web.json_response(history_to_wire(page))
+
+    async def acknowledge(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            provider, partition = str(body["provider"]), str(body["partition"])
+            zone = clean_text(str(body.get("zone") or ""), 120)
+            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "bad_request", "message": "malformed acknowledgement"}, status=400)
+        if provider not in self.engine.providers:
+            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        self.engine.acknowledge(provider, partition, zone or None, origin=f"{origin} via the service")
+        return web.json_response({"ok": True})
 
     async def command(self, request: web.Request) -> web.Response:
         try:

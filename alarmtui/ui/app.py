@@ -38,7 +38,7 @@ from alarmtui.domain import (
     Scenario,
 )
 from alarmtui.engine import Engine
-from alarmtui.engine.base import view_origin
+from alarmtui.engine.base import HistoryPage, view_origin
 from alarmtui.poller import (
     LinkState,
     PollerUpdate,
@@ -73,6 +73,7 @@ from alarmtui.ui.screens.otp import OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.state import (
+    ALERT_ALARM,
     Alert,
     AlertTracker,
     EventLog,
@@ -234,7 +235,7 @@ class AlarmApp(App[None]):
         self.header = ProviderBar(id="providers")
         self.partitions = PartitionsPanel(id="partitions")
         self.zones = ZonesTable(id="zones")
-        self.events = EventsPanel(list(self.providers), id="events")
+        self.events = EventsPanel(list(self.providers), history=self._journal_history, id="events")
         self.troubles = TroublesTable(id="troubles")
         self.users = UsersTable(id="users")
         self.photo = PhotoPanel(id="photo")
@@ -360,6 +361,14 @@ class AlarmApp(App[None]):
             if self.alerts.refine_times(added) and self._alarm_screen is not None:
                 self._alarm_screen.redraw()
             self.redraw_partitions()
+
+    async def _journal_history(self, **question: object) -> HistoryPage | None:
+        """The engine's journal, its events named as the live ones are (partition and zone names)."""
+        page = await self.engine.history(**question)  # type: ignore[arg-type]
+        if page is None or not page.events:
+            return page
+        events = tuple(self._readable_event(e, e.provider, self.views.get(e.provider)) for e in page.events)
+        return dataclasses.replace(page, events=events)
 
     @staticmethod
     def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
@@ -548,6 +557,9 @@ class AlarmApp(App[None]):
         if answer not in ("ack", "disarm"):
             return
         acknowledged = self.alerts.acknowledge()
+        for alert in acknowledged:
+            if alert.kind == ALERT_ALARM:  # journaled once per alarm: who acknowledged it, from which view
+                self.engine.acknowledge(alert.provider, alert.partition_id, alert.zone, origin=self.controller.origin)
         if answer == "disarm" and acknowledged:
             first = acknowledged[0]
             self.partitions.select(first.provider, first.partition_id)

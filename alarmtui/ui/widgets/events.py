@@ -1,9 +1,16 @@
-"""The merged event log of every provider, newest first, filterable by text and provider."""
+"""The merged event log of every provider, newest first, filterable by text and provider.
+
+With a journal behind the engine the panel reaches beyond what is in memory:
+moving to the last row asks for the next older page of the journal's vendor
+events, and a `/` or provider filter also asks the journal for its matches.
+Both are merged into the in-memory log (newest first, deduplicated by provider
+and event id) and never block the UI; an answer to an outdated question is dropped.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any, ClassVar
 
@@ -21,11 +28,17 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from alarmtui.domain import Event
+from alarmtui.engine.base import HISTORY_PAGE, HistoryPage
 from alarmtui.ui.format import EVENT_ROLE, Palette, content, local_time, plain
 from alarmtui.ui.widgets.tables import SortableText
 
 FILTER_DELAY = 0.01
 """Seconds after the last key press in the filter box before the table is re-filtered (coalesces bursts)."""
+MAX_PAGES_PER_LOAD = 20
+"""Pages one scroll-back may read while they bring nothing older than what is shown (memory overlaps the journal)."""
+
+HistorySource = Callable[..., Awaitable[HistoryPage | None]]
+"""`Engine.history`: (grep=, provider=, before=, limit=) -> a page, or None without a journal."""
 
 
 def event_key(event: Event) -> str:
@@ -92,6 +105,9 @@ class EventsTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False),
     ]
     CACHE_SIZE = 400
+
+    class NearEnd(Message):
+        """The cursor (or the view) reached the last row: time to bring older events."""
 
     class Opened(Message):
         """The user wants to read one event in full."""
@@ -196,6 +212,8 @@ class EventsTable(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.refresh()
+        if self._rows and new_value > old_value and new_value >= self.max_scroll_y - self._screenful():
+            self.post_message(self.NearEnd())  # scrolled (wheel, scrollbar) to the last screenful
 
     def on_focus(self) -> None:
         self._lines.clear()
@@ -210,6 +228,9 @@ class EventsTable(ScrollView, can_focus=True):
     def _move_to(self, row: int) -> None:
         if not self._rows:
             return
+        if row >= len(self._rows) - 1 - self._screenful():
+            # Within a screenful of the end (or pushing past it): fetch ahead, so the rows are there on arrival.
+            self.post_message(self.NearEnd())
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
         visible = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_offset.y)
@@ -218,6 +239,9 @@ class EventsTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + visible:
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
         self.refresh()
+
+    def _screenful(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
 
     def action_cursor(self, delta: int) -> None:
         self._move_to(self.cursor_row + delta)
@@ -242,14 +266,19 @@ def _where(event: Event) -> str:
 
 
 class EventsPanel(Vertical):
-    """The filter box (hidden until `/`) above the table."""
+    """The filter box (hidden until `/`) above the table.
+
+    Rows are the in-memory log's matches merged with journal events fetched for
+    the current filter (`_older`, newest first, every journal match newer than
+    `_older_before`, so scrolling back never leaves a hole).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_provider", "Provider filter", id="events_provider_filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="events_clear_filter"),
     ]
 
-    def __init__(self, providers: Sequence[str], **kwargs: object) -> None:
+    def __init__(self, providers: Sequence[str], history: HistorySource | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.providers = list(providers)
         self.text_filter = ""
@@ -257,6 +286,23 @@ class EventsPanel(Vertical):
         self._events: list[Event] = []
         self._palette: Palette | None = None
         self._filter_timer: Timer | None = None
+        self.history = history
+        """Where older events come from (`Engine.history`), or None: memory only."""
+        self.page_size = HISTORY_PAGE
+        self.journal_state = "unknown" if history is not None else "none"
+        """unknown (not asked yet) | idle (more may be older) | loading | end | error | none (no journal)."""
+        self.journal_error = ""
+        self._journal_known = False
+        """Whether the engine has answered once (so "idle" means: a journal, with more to read)."""
+        self._older: list[Event] = []
+        self._older_keys: set[tuple[str, str]] = set()
+        self._older_before: int | None = None
+        self._generation = 0
+        """Bumped whenever the question changes: an answer to an older one is dropped."""
+        self._asking = False
+        """A question is with the journal: at most one at a time, so typing never queues a backlog."""
+        self._ask_again = False
+        """The question changed while one was with the journal: ask the current one when it returns."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter events (Enter to keep, Esc to clear)", id="event-filter")
@@ -276,21 +322,30 @@ class EventsPanel(Vertical):
         """`events` is the whole merged log, newest first; the table shows the matching ones."""
         self._events = events
         self._palette = palette
+        if self.journal_state == "unknown":
+            self._load_older(probe=True)  # does the engine keep a journal? (asked once, off the loop)
         self._rebuild()
 
     def _rebuild(self) -> None:
         if self._palette is None:
             return
-        if not self.text_filter and self.provider_filter is None:
+        needle, provider = self.text_filter.casefold(), self.provider_filter
+        if not needle and provider is None:
             matching = list(self._events)
         else:
-            needle, provider = self.text_filter.casefold(), self.provider_filter
             matching = [
                 e
                 for e in self._events
                 if (provider is None or e.provider == provider)
                 and (not needle or needle in _haystack(e))
             ]
+        if self._older:
+            shown = {(e.provider, e.id) for e in matching}
+            extra = [
+                e for e in self._older if (e.provider, e.id) not in shown and (provider is None or e.provider == provider)
+            ]
+            if extra:
+                matching = sorted(matching + extra, key=_newest_first)  # two sorted runs: timsort merges them
         self.table.set_rows(matching, self._palette)
         self._update_title()
 
@@ -303,7 +358,115 @@ class EventsPanel(Vertical):
         shown = self.table.row_count
         suffix = f" ({', '.join(parts)})" if parts else ""
         self.border_title = content(f"Events{suffix}")
-        self.border_subtitle = f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}"
+        if self.journal_state in ("none", "unknown"):
+            self.border_subtitle = f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}"
+            return
+        what = "matching" if parts else "shown"
+        if self.journal_state == "end":
+            self.border_subtitle = f"all {shown:,}{' matching' if parts else ''} · start of the journal"
+        elif self.journal_state == "loading":
+            self.border_subtitle = f"{shown:,} {what} · loading older…"
+        elif self.journal_state == "error":
+            self.border_subtitle = content(f"{shown:,} {what} · journal: {self.journal_error}")
+        else:
+            self.border_subtitle = f"{shown:,} {what} · older: scroll down"
+
+    # -- the journal
+
+    def on_events_table_near_end(self, message: EventsTable.NearEnd) -> None:
+        message.stop()
+        if self.journal_state in ("idle", "error", "unknown"):
+            self._load_older()
+
+    def _question_changed(self) -> None:
+        """The filter changed: journal rows fetched for the old one go; a filter asks the journal at once
+        (or, while an older question is still out, as soon as it returns: typing coalesces, never queues)."""
+        self._generation += 1
+        self._older.clear()
+        self._older_keys.clear()
+        self._older_before = None
+        self._ask_again = False
+        if self.journal_state in ("loading", "end", "error"):
+            self.journal_state = "idle" if self._journal_known else "unknown"
+        if self.journal_state in ("idle", "unknown") and (self.text_filter or self.provider_filter is not None):
+            self._load_older()
+
+    def _load_older(self, *, probe: bool = False) -> None:
+        if self.history is None:
+            return
+        self.journal_state = "loading"
+        self._update_title()
+        if self._asking:
+            self._ask_again = True
+            return
+        self._asking = True
+        self.run_worker(
+            self._fetch(self._generation, self.text_filter, self.provider_filter, self._older_before, probe),
+            group="events-journal",
+            exit_on_error=False,
+        )
+
+    async def _fetch(self, generation: int, text: str, provider: str | None, before: int | None, probe: bool) -> None:
+        try:
+            await self._ask(generation, text, provider, before, probe)
+        finally:
+            self._asking = False
+        if self._ask_again:
+            self._ask_again = False
+            self._load_older()  # the question the user has now
+
+    async def _ask(self, generation: int, text: str, provider: str | None, before: int | None, probe: bool) -> None:
+        assert self.history is not None
+        pages = 0
+        try:
+            while True:
+                page = await self.history(
+                    grep=text or None, provider=provider, before=before, limit=1 if probe else self.page_size
+                )
+                if generation != self._generation:
+                    return  # the user typed on: this answer is outdated (the current question is asked next)
+                self._journal_known = True
+                if page is None:
+                    self.journal_state = "none"
+                    break
+                if page.error:
+                    self.journal_state, self.journal_error = "error", page.error
+                    break
+                if probe:
+                    self.journal_state = "idle"
+                    if not self.table.row_count and page.events:
+                        self.call_later(self._load_older)  # nothing in memory yet: show the journal's newest
+                    break
+                grew = self._take(page, anywhere=before is None)
+                before = self._older_before = page.cursor if page.cursor is not None else before
+                pages += 1
+                if not page.more or page.cursor is None:
+                    self.journal_state = "end"
+                    break
+                if grew or pages >= MAX_PAGES_PER_LOAD:
+                    self.journal_state = "idle"
+                    break
+        except Exception as exc:  # noqa: BLE001  (the panel must outlive a failing journal)
+            if generation == self._generation:
+                self.journal_state, self.journal_error = "error", type(exc).__name__
+        self._rebuild()
+
+    def _take(self, page: HistoryPage, *, anywhere: bool = False) -> bool:
+        """Keep a page's events; whether any of them is new here and shows below the last row shown now (older
+        than it), or `anywhere` (a new question's first page answers it, wherever its rows fall)."""
+        table = self.table
+        bottom = _newest_first(table.event_at(table.row_count - 1)) if table.row_count and not anywhere else None
+        in_memory = {(e.provider, e.id) for e in self._events}
+        grew = False
+        for event in page.events:
+            key = (event.provider, event.id)
+            if key in self._older_keys:
+                continue
+            self._older_keys.add(key)
+            self._older.append(event)
+            if key not in in_memory and (bottom is None or _newest_first(event) > bottom):
+                grew = True
+        return grew
 
     # -- filters
 
@@ -313,7 +476,11 @@ class EventsPanel(Vertical):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
+        text = event.value.strip()
+        if text == self.text_filter:
+            return
+        self.text_filter = text
+        self._question_changed()
         # Re-filtering thousands of rows on every key press makes typing lag: wait for a pause.
         if self._filter_timer is not None:
             self._filter_timer.stop()
@@ -328,13 +495,22 @@ class EventsPanel(Vertical):
         box = self.query_one(Input)
         if box.value:
             box.value = ""
+        changed = bool(self.text_filter)
         self.text_filter = ""
         box.display = False
         self.table.focus()
+        if changed:
+            self._question_changed()
         self._rebuild()
 
     def action_cycle_provider(self) -> None:
         choices: list[str | None] = [None, *self.providers]
         index = choices.index(self.provider_filter) if self.provider_filter in choices else 0
         self.provider_filter = choices[(index + 1) % len(choices)]
+        self._question_changed()
         self._rebuild()
+
+
+def _newest_first(event: Event) -> float:
+    when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+    return -when.timestamp()
