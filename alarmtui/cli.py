@@ -20,7 +20,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -60,27 +60,23 @@ class Exit(enum.IntEnum):
 
 def exit_code_for(error: ProviderError) -> Exit:
     """The exit code for an error that ended a read, or a command before it was sent."""
-    from alarmtui.providers import (
-        AuthenticationFailed,
-        CommandRejected,
-        ConnectionFailed,
-        PanelUnavailable,
-        ProtocolError,
-        RateLimited,
-        SessionExpired,
-    )
+    return exit_code_for_kinds([kind.__name__ for kind in type(error).__mro__], may_have_left=error.may_have_left)
 
-    if isinstance(error, CommandRejected):
+
+def exit_code_for_kinds(kinds: Collection[str], *, may_have_left: bool | None = None) -> Exit:
+    """`exit_code_for` by the error's class names (`ProviderStatus.error_kinds`): how a view answered by
+    the service exits exactly as an in-process read would, without importing the providers."""
+    if "CommandRejected" in kinds:
         return Exit.FAILED
-    if error.may_have_left:
+    if may_have_left:
         return Exit.UNKNOWN_OUTCOME
-    if isinstance(error, AuthenticationFailed | SessionExpired):
+    if "AuthenticationFailed" in kinds or "SessionExpired" in kinds:
         return Exit.AUTH
-    if isinstance(error, RateLimited):
+    if "RateLimited" in kinds:
         return Exit.RATE_LIMITED
-    if isinstance(error, ConnectionFailed | PanelUnavailable):
+    if "ConnectionFailed" in kinds or "PanelUnavailable" in kinds:
         return Exit.UNAVAILABLE
-    if isinstance(error, ProtocolError):
+    if "ProtocolError" in kinds:
         return Exit.PROTOCOL
     return Exit.FAILED
 
@@ -399,10 +395,18 @@ ONE_SHOT_HINTS: dict[str, str] = {
 
 def one_shot_hint(error: ProviderError) -> str:
     """The error's hint, worded for a command that runs once."""
-    for kind in type(error).__mro__:
-        if kind.__name__ in ONE_SHOT_HINTS and getattr(kind, "hint", None) == error.hint:
-            return ONE_SHOT_HINTS[kind.__name__]
-    hint = error.hint
+    kinds = type(error).__mro__
+    return one_shot_hint_for(
+        [kind.__name__ for kind in kinds], error.hint, [kind.__name__ for kind in kinds if getattr(kind, "hint", None) == error.hint]
+    )
+
+
+def one_shot_hint_for(kinds: Collection[str], hint: str, default_hint_of: Collection[str]) -> str:
+    """`one_shot_hint` by class names (a failure the service reports): `default_hint_of` names the
+    classes whose own hint the error carries unchanged."""
+    for kind in kinds:
+        if kind in ONE_SHOT_HINTS and kind in default_hint_of:
+            return ONE_SHOT_HINTS[kind]
     if "alarmtui keeps retrying" in hint or "it will retry" in hint or "by itself" in hint:
         return ""
     return hint

@@ -39,6 +39,7 @@ from alarmtui.domain.text import clean_text
 from alarmtui.engine.base import Engine
 from alarmtui.engine.wire import info_to_wire, result_to_wire, update_to_wire
 from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
+from alarmtui.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -216,16 +217,49 @@ class Service:
         deadline = loop.time() + FIRST_STATE_TIMEOUT
         while not all(self._settled(n) for n in names) and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        entries = []
+        entries, problems = [], {}
         for name in names:
-            state = self.engine.states[name]
-            error = None if state.snapshot is not None else (state.status.reason or "not connected yet")
-            entries.append(status_entry(name, state.status.kind, state.snapshot, error, request.query.get("partition")))
-        return web.json_response({"providers": entries})
+            entry, problem = self._status_entry(name, request.query.get("partition"))
+            entries.append(entry)
+            if problem is not None:
+                problems[name] = problem
+        # "problems" is for the view (its exit code and stderr lines, as an in-process read has them); it prints only "providers".
+        return web.json_response({"providers": entries, "problems": problems})
+
+    def _status_entry(self, name: str, partition: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One provider as `status --json` shows it, and why it failed (None: it did not).
+
+        A snapshot kept while the link fails (offline, or retrying for longer than
+        twice the poll interval) is shown, but marked: `online` false and the
+        failure, with the time of the last good read, as its `error`.
+        """
+        state = self.engine.states[name]
+        status = state.status
+        failing = status.failures > 0 and (status.state is LinkState.OFFLINE or status.stale)
+        if state.snapshot is None:
+            error: str | None = f"{name}: {status.reason or 'not connected yet'}"
+        elif failing:
+            when = status.last_update or state.snapshot.fetched_at
+            since = f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})" if when else " (showing the last good read)"
+            error = f"{name}: {status.reason or 'no answer'}{since}"
+        else:
+            error = None
+        entry = status_entry(name, status.kind, state.snapshot, error, partition)
+        if error is None:
+            return entry, None
+        entry["online"] = False
+        return entry, {
+            "kinds": list(status.error_kinds),
+            "hint": status.hint,
+            "default_hint_of": _default_hint_of(status.error_kinds, status.hint),
+            "two_factor": bool(status.two_factor),
+        }
 
     def _settled(self, name: str) -> bool:
+        """Whether a `status` can answer for this provider now: it has read the panel, or failed (and is not
+        about to log in again at once)."""
         state = self.engine.states[name]
-        return state.snapshot is not None or (state.status.state is LinkState.OFFLINE and state.status.failures > 0)
+        return state.snapshot is not None or (state.status.failures > 0 and state.status.retry_in != 0)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
@@ -292,6 +326,17 @@ class Service:
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")
                 self._feeds.discard(queue)
                 _force_offer(queue, None)
+
+
+def _default_hint_of(kinds: tuple[str, ...], hint: str) -> list[str]:
+    """Which of the error's classes carry `hint` as their own (the CLI words those for a one-shot run)."""
+    classes: dict[str, type] = {}
+    pending: list[type] = [ProviderError]
+    while pending:
+        kind = pending.pop()
+        classes[kind.__name__] = kind
+        pending.extend(kind.__subclasses__())
+    return [k for k in kinds if k in classes and getattr(classes[k], "hint", None) == hint]
 
 
 def _offer(queue: asyncio.Queue[bytes | None], item: bytes | None) -> bool:

@@ -41,17 +41,45 @@ def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
         message = body.get("message") or f"the service refused ({code})"
         raise cli.UsageError(str(message)) if code == 404 else cli.UsageError(f"{message}; use --standalone")
     entries: list[dict[str, Any]] = body.get("providers", [])
+    problems: dict[str, Any] = body.get("problems") or {}
     worst = cli.Exit.OK
     for entry in entries:
-        if entry.get("error"):
-            worst = cli.Exit.UNAVAILABLE
-            if not args.json:
-                print(f"alarmtui: {entry['name']}: {entry['error']}", file=sys.stderr)
+        if not entry.get("error"):
+            continue
+        problem = problems.get(entry["name"])
+        # As in-process: the first provider in trouble decides; an error by its kind, a panel offline is 4.
+        if problem is None:
+            code = cli.Exit.UNAVAILABLE
+        elif problem.get("kinds"):
+            code = cli.exit_code_for_kinds(problem["kinds"])
+        else:
+            code = cli.Exit.UNAVAILABLE  # never connected, no error yet: nothing to read
+        if worst == cli.Exit.OK:
+            worst = code
+        if not args.json:
+            _report_problem(entry, problem)
     if args.json:
         print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
     else:
         cli.print_status(entries)
     return worst
+
+
+def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> None:
+    """The stderr lines an in-process `status` prints for the same trouble (`cli.report_error`)."""
+    from alarmtui import cli
+
+    name = entry["name"]
+    if problem is None:
+        print(f"alarmtui: {name}: the panel is offline: {entry['error']}", file=sys.stderr)
+        return
+    if problem.get("two_factor"):
+        print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
+        return
+    print(f"alarmtui: {entry['error']}", file=sys.stderr)
+    hint = cli.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
+    if hint:
+        print(f"  {hint}", file=sys.stderr)
 
 
 async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
