@@ -241,7 +241,8 @@ def find_service(args: argparse.Namespace) -> Any:
     return find(args.config)
 
 
-ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
+ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo", "login"})
+"""`login` too: the device must be validated for the service's own session, not a second one beside it."""
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -832,7 +833,8 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
         await provider.close()
 
 
-async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) -> None:
+async def _answer_challenge(provider: Provider | Any, challenge: TwoFactorRequired) -> bool:
+    """Ask on the terminal for the phone and the code; True once the device is validated."""
     import asyncio
 
     from alarmtui.providers.errors import TwoFactorRequired
@@ -854,6 +856,8 @@ async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) ->
         await verify(code)
     except TwoFactorRequired as again:
         print(f"alarmtui: {provider.name}: {again.message}", file=sys.stderr)
+        return False
+    return True
 
 
 def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str:

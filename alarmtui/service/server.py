@@ -8,6 +8,8 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     GET  /v1/feed      server-sent events: the current state at once, then every update live
     POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
     POST /v1/refresh   {"provider": name or null}: one read of the panel, shared by every view
+    POST /v1/verify/{provider}/send  {"phone": id}: the vendor texts a code to validate this device (Securitas)
+    POST /v1/verify/{provider}/code  {"code": digits}: validate with it; then one read of the panel
 
 Only peers with the service's own uid are served (SO_PEERCRED); the folder is
 0700 and the socket 0600. Credentials never leave this process: updates carry
@@ -159,6 +161,8 @@ class Service:
                 web.get("/v1/feed", self.feed),
                 web.post("/v1/command", self.command),
                 web.post("/v1/refresh", self.refresh),
+                web.post("/v1/verify/{provider}/send", self.verify_send),
+                web.post("/v1/verify/{provider}/code", self.verify_code),
             ]
         )
         self._runner: web.AppRunner | None = None
@@ -315,6 +319,47 @@ class Service:
         self.engine.refresh_now(provider)
         return web.json_response({"ok": True}, status=202)
 
+    # -- validating this device by SMS (the provider stays here; the code crosses only inside its request)
+
+    async def verify_send(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        verifier, refusal = self._verifier(name)
+        body = await _json_object(request)
+        phone = body.get("phone")
+        if verifier is None or not isinstance(phone, str):
+            return refusal or web.json_response({"error": "bad_request", "message": "malformed verification request"}, status=400)
+        log.info("%s: a view asked the vendor to text a device verification code", name)
+        try:
+            said = await verifier.send_verification_code(phone)
+        except ProviderError as exc:
+            return _verification_failed(name, exc)
+        return web.json_response({"message": clean_text(said, 300)})
+
+    async def verify_code(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        verifier, refusal = self._verifier(name)
+        body = await _json_object(request)
+        code = body.pop("code", None)
+        if verifier is None or not isinstance(code, str) or not code.isdigit():
+            return refusal or web.json_response({"error": "bad_request", "message": "the code must be digits"}, status=400)
+        log.info("%s: a view sent a device verification code", name)  # never the code itself
+        try:
+            await verifier.verify_device(code)
+        except ProviderError as exc:
+            return _verification_failed(name, exc)
+        finally:
+            del code
+        log.info("%s: this device is validated", name)
+        return web.json_response({"ok": True})
+
+    def _verifier(self, name: str) -> tuple[Any, web.Response | None]:
+        if name not in self.engine.providers:
+            return None, web.json_response({"error": "unknown_provider", "message": f"no provider named {name!r}"}, status=404)
+        verifier = self.engine.device_verifier(name)
+        if verifier is None:
+            return None, web.json_response({"error": "no_verification", "message": f"{name} has no device validation"}, status=409)
+        return verifier, None
+
     # -- the feed
 
     def _broadcast(self, update: PollerUpdate) -> None:
@@ -326,6 +371,28 @@ class Service:
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")
                 self._feeds.discard(queue)
                 _force_offer(queue, None)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _verification_failed(name: str, exc: ProviderError) -> web.Response:
+    """The vendor's refusal (wrong or expired code, rate limited …) for the view's dialog, in its words."""
+    log.info("%s: device validation step refused: %s", name, exc.message)
+    return web.json_response(
+        {
+            "error": "provider_error",
+            "message": exc.message,
+            "kinds": [c.__name__ for c in type(exc).__mro__ if issubclass(c, ProviderError)],
+            "phones": [list(phone) for phone in getattr(exc, "phones", ())],
+        },
+        status=422,
+    )
 
 
 def _default_hint_of(kinds: tuple[str, ...], hint: str) -> list[str]:

@@ -76,7 +76,7 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.event import EventScreen
 from alarmtui.ui.screens.help import HelpScreen, HelpSection
-from alarmtui.ui.screens.otp import OtpScreen
+from alarmtui.ui.screens.otp import DeviceVerifier, OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
 from alarmtui.ui.state import (
@@ -321,12 +321,8 @@ class AlarmApp(App[None]):
         self._verifying.add(name)
         self.run_worker(self._verify_device(name, status), group=f"verify-{name}")
 
-    def _verifier(self, name: str) -> Provider | None:
-        """The provider that validates this device by SMS: in-process only (an attached view has `alarmtui login`)."""
-        if self.pollers is None:
-            return None
-        provider = self.pollers[name].provider
-        return provider if hasattr(provider, "verify_device") else None
+    def _verifier(self, name: str) -> DeviceVerifier | None:
+        return self.engine.device_verifier(name)  # in-process: the provider; attached: through the service
 
     async def _verify_device(self, name: str, status: ProviderStatus) -> None:
         if await self.push_screen_wait(OtpScreen(self._verifier(name), status.two_factor, status.reason)):  # type: ignore[arg-type]
