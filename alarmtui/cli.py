@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import enum
 import getpass
 import json
@@ -23,23 +22,15 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from alarmtui import __version__
-from alarmtui.domain import (
-    ArmMode,
-    CommandPhase,
-    CommandProgress,
-    CommandResult,
-    Event,
-    Snapshot,
-)
-from alarmtui.domain.serialize import event_json, status_entry
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 
-# Providers (httpx and every vendor) and settings (pydantic) load where they are needed: a `status`
-# answered by the service must start, ask and print within a quarter second.
+# Providers (httpx and every vendor), settings (pydantic), even the domain model (its dataclasses) load
+# where they are needed: a `status` answered by the service must start, ask and print within a quarter second.
 if TYPE_CHECKING:
+    from alarmtui.domain import CommandPhase, CommandProgress, CommandResult, Event, Snapshot
     from alarmtui.providers import Provider, ProviderError
     from alarmtui.providers.errors import TwoFactorRequired
     from alarmtui.settings import Settings
@@ -83,6 +74,8 @@ def exit_code_for_kinds(kinds: Collection[str], *, may_have_left: bool | None = 
 
 def exit_code_for_result(result: CommandResult) -> Exit:
     """The exit code of a command's outcome: 0 confirmed, 1 refused, 5 unknown; not sent → by its cause."""
+    from alarmtui.domain import CommandPhase
+
     if result.phase is CommandPhase.CONFIRMED:
         return Exit.OK
     if result.phase is CommandPhase.FAILED:
@@ -97,6 +90,10 @@ def exit_code_for_result(result: CommandResult) -> Exit:
 
 class UsageError(Exception):
     pass
+
+
+ARM_MODES = ("away", "home", "night", "perimeter")
+"""`ArmMode`'s values (a test keeps them equal), spelled out so parsing arguments needs no domain import."""
 
 
 # ---------------------------------------------------------------------- arguments
@@ -141,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--quick", action="store_true", help="cheap read that does not wake the panel (Verisure: activity log only)")
 
     arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
-    arm.add_argument("mode", choices=[m.value for m in ArmMode], help="away, home (Verisure: day), night or perimeter")
+    arm.add_argument("mode", choices=ARM_MODES, help="away, home (Verisure: day), night or perimeter")
     arm.add_argument("--force", action="store_true", help="arm even if zones are open (where the panel allows it)")
 
     login = sub.add_parser("login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common])
@@ -192,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         if service is not None:
             from alarmtui.service.views import run_attached
 
-            setup_logging(args.log_file)
+            if args.command != "status" or args.log_file:  # an answered `status` has nothing to log
+                setup_logging(args.log_file)
             return run_attached(args, service)
         import asyncio  # here, not at the top: see the note above on start-up time
 
@@ -445,6 +443,8 @@ async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, Pro
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.domain.serialize import status_entry
+
     configs = pick_configs(args, settings, single=False)
     import asyncio
 
@@ -496,8 +496,7 @@ def print_status(entries: list[dict[str, Any]]) -> None:
 EVENT_KINDS = ("alarm", "arm", "disarm", "trouble", "photo", "zone", "system", "command", "state", "connectivity", "acknowledgement")
 
 
-@dataclasses.dataclass(frozen=True)
-class EventFilter:
+class EventFilter(NamedTuple):
     """`events --since/--until/--grep/--kind`, applied by the journal or (without one) to the vendors' logs."""
 
     since: datetime | None
@@ -573,6 +572,7 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
 
 
 async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.domain.serialize import event_json
     from alarmtui.providers import ProviderError, create_provider
 
     wanted = EventFilter.from_args(args)
@@ -626,6 +626,8 @@ async def run_notify_test(args: argparse.Namespace) -> int:
 
 
 def _with_provider(event: Event, name: str) -> Event:
+    import dataclasses
+
     return dataclasses.replace(event, provider=name)
 
 
@@ -649,6 +651,8 @@ def ask_code(provider: Provider) -> str | None:
 
 def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[[CommandProgress], None]:
     """Print each new step of a command with the real time since the command started."""
+    from alarmtui.domain import CommandPhase
+
     started = clock()
     last: list[tuple[CommandPhase, str]] = []
 
@@ -673,6 +677,8 @@ def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] =
 
 
 async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+
     from alarmtui.providers import ProviderError, create_provider
     from alarmtui.providers.commands import result_for_error
     from alarmtui.providers.errors import OpenZones
@@ -734,6 +740,8 @@ def describe_state(snapshot: Snapshot, partition: str | None) -> str:
 
 
 async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
+    from alarmtui.domain import ArmMode
+
     if args.command == "arm":
         # Only when asked: providers not yet taking `force` keep working.
         force = {"force": True} if args.force else {}
@@ -770,6 +778,8 @@ def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
     """Print one clean sentence for the outcome and return its exit code (see `Exit`)."""
+    from alarmtui.domain import CommandPhase
+
     if result.phase is CommandPhase.CONFIRMED:
         if args.command == "photo":
             args.out.mkdir(parents=True, exist_ok=True)
