@@ -196,3 +196,76 @@ def test_exit_codes_by_name_follow_the_error_tree() -> None:
             error = kind("x") if kind is not errors.OpenZones else kind("x", zones=("door",))
             names = [c.__name__ for c in kind.__mro__ if issubclass(c, errors.ProviderError)]
             assert exit_code_for_kinds(names) == exit_code_for(error), kind
+
+
+def test_arm_modes_spelled_out_in_the_cli_are_the_domains() -> None:
+    from alarmtui.cli import ARM_MODES
+    from alarmtui.domain import ArmMode
+
+    assert ARM_MODES == tuple(m.value for m in ArmMode)
+
+
+def test_status_answered_by_the_service_loads_nothing_heavy(clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> None:
+    """What keeps it within a quarter second: no HTTP library, no settings model, no provider, no domain model."""
+    config = short_dir / "light.toml"
+    write_config(config, [table(clouds, "visonic")])
+    proc = ServiceProcess(config, service_env, short_dir / "light.log").start()
+    heavy = ("httpx", "pydantic", "http.client", "email", "ssl", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain", "asyncio")
+    probe = (
+        "import sys, io, contextlib\n"
+        "from alarmtui.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): code = main(['status', '--json', '--config', {str(config)!r}])\n"
+        f"print(code, [m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    try:
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=service_env, timeout=60, cwd=REPO)
+    finally:
+        assert proc.terminate() == 0
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 []"
+
+
+class OneReply:
+    """A Unix socket that answers any request with fixed bytes, then closes (what no aiohttp server would send)."""
+
+    def __init__(self, path: Path, reply: bytes) -> None:
+        import threading
+
+        self.path, self.reply = path, reply
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen(1)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(self.reply)
+        self.server.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a": true}', (200, {"a": True})),
+        (b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n5;x=y\r\n: 1}\n\r\n0\r\n\r\n", (404, {"a": 1})),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"a": true}', None),  # cut off
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"", None),  # cut off inside a chunk
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n{"a": ', None),  # not JSON
+        (b'SSH-2.0-OpenSSH_9.6\r\n\r\n{"a": 1}', None),  # not HTTP
+        (b"", None),  # closed without a word
+    ],
+)
+def test_quick_client_takes_only_whole_http_json_replies(short_dir: Path, reply: bytes, expected: object) -> None:
+    from alarmtui.service.quick import get_json
+
+    path = short_dir / "one.sock"
+    OneReply(path, reply)
+    assert get_json(path, "/v1/status", {"provider": "a b", "partition": None}, timeout=5) == expected
+
+
+def test_quick_client_says_none_when_nobody_listens(short_dir: Path) -> None:
+    from alarmtui.service.quick import get_json
+
+    assert get_json(short_dir / "nobody.sock", "/v1/hello", timeout=1) is None
