@@ -556,11 +556,9 @@ class AlarmApp(App[None]):
             return
         now = self.clock()
         self._expire_pending(now)
-        if len(self.screen_stack) > 1:
+        if len(self.screen_stack) > 1 and self.screen is not self._alarm_screen:
             # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
             # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
-            if self._alarm_screen is not None:
-                self._alarm_screen.redraw()
             self._ticks = 0
             return
         if self._ticks % self.AGES_EVERY == 0 or any(command_line(v, now) is not None for v in self.views.values()):
