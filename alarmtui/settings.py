@@ -356,8 +356,8 @@ def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, A
         parts = list(err["loc"])
         for n, part in enumerate(parts):
             if isinstance(part, int):
-                named = n > 0 and parts[n - 1] == "providers" and isinstance(raw_providers, list)
-                entry = raw_providers[part] if named and part < len(raw_providers) else None  # type: ignore[index]
+                listed = raw_providers if isinstance(raw_providers, list) and n > 0 and parts[n - 1] == "providers" else []
+                entry = listed[part] if part < len(listed) else None
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     table = entry
                     loc.append(f' "{entry["name"]}"')

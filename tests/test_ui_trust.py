@@ -382,14 +382,14 @@ async def test_open_zones_refusal_offers_arm_anyway_with_bypass() -> None:
             done.set_result(CommandResult(CommandPhase.DONE))
             return done
 
-        app._submit = submit  # type: ignore[method-assign]  (no vendor raises OpenZones(can_force) yet)
+        app.controller.submit = submit  # type: ignore[method-assign]  (the refusal below is handed in directly)
         refused: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
         refused.set_result(
             CommandResult(CommandPhase.FAILED, "not ready",
                           error=OpenZones("not ready", zones=("Kitchen window",), can_force=True))
         )
         command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="1", label="House")
-        app.run_worker(app._follow("home", command, refused, typed_code=False))
+        app.run_worker(app.controller.follow("home", command, refused, typed_code=False))
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="arm anyway dialog")
         assert "Kitchen window" in app.screen.detail.plain and "bypassing" in app.screen.yes
         await pilot.press("y")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from alarmtui.domain import (
     Command,
@@ -38,6 +39,7 @@ from alarmtui.poller import (
 )
 
 WallClock = Callable[[], datetime]
+E = TypeVar("E", bound=enum.Enum)
 
 
 def utc_now() -> datetime:
@@ -245,7 +247,7 @@ class ChangeTracker:
                 continue  # not knowing is not a change; the next known state is compared with the last known one
             key = (provider, f"partition:{partition.id}")
             previous = self.memory.get(key)
-            old = PartitionState(previous) if previous in PartitionState.__members__.values() else None
+            old = _member(PartitionState, previous)
             if old is partition.state:
                 continue
             self._set(key, partition.state.value)
@@ -300,7 +302,7 @@ class ChangeTracker:
         if previous == status.state.value:
             return []
         self._set(key, status.state.value)
-        old = LinkState(previous) if previous in LinkState.__members__.values() else None
+        old = _member(LinkState, previous)
         return [
             LinkChanged(
                 update.provider, old, status.state, clean_text(status.reason, 200), clean_text(status.hint, 200), self._now()
@@ -334,3 +336,13 @@ OUTCOME_WORDS = {"done": "done", "failed": "failed", "unknown": "outcome unknown
 def command_outcome_words(result: CommandResult) -> str:
     """By value, so phases added to the timeline (NOT_SENT, CONFIRMED) read right too."""
     return OUTCOME_WORDS.get(result.phase.value, result.phase.value.replace("_", " "))
+
+
+def _member(kind: type[E], value: str | None) -> E | None:
+    """The enum member a remembered value names; None for nothing remembered or a value from an older version."""
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        return None

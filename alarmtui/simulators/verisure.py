@@ -342,10 +342,9 @@ class VerisureCloud(SimCloud):
         name = request.query.get("request", "")
         if not name and request.method == "POST" and request.can_read_body:
             try:
-                form = await request.post()  # cached: the handler reads it again for free
+                value = (await request.post()).get("request", "")  # cached: the handler reads it again for free
             except Exception:  # noqa: BLE001  (a body that is not a form)
-                form = {}
-            value = form.get("request", "")
+                value = ""
             name = value if isinstance(value, str) else ""
         return name
 
@@ -418,7 +417,7 @@ class VerisureCloud(SimCloud):
         params: dict[str, str] = {k: v for k, v in request.query.items()}
         if request.method == "POST":  # (the fault middleware may have read the form already: post() caches it)
             try:
-                form = await request.post()
+                form = dict(await request.post())
             except Exception:  # a body that is not a form: parameters are in the query
                 form = {}
             for key, value in form.items():

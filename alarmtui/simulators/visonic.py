@@ -701,8 +701,8 @@ def _troubles(ctx: _Ctx) -> list[dict[str, Any]]:
                 }
             )
     for trouble in panel.troubles:
-        zone = panel.zones.get(trouble.zone) if trouble.zone else None
-        if zone is None:
+        troubled = panel.zones.get(trouble.zone) if trouble.zone else None
+        if troubled is None:
             result.append(
                 {
                     "device_type": "CONTROL_PANEL",
@@ -717,13 +717,13 @@ def _troubles(ctx: _Ctx) -> list[dict[str, Any]]:
         else:
             result.append(
                 {
-                    "device_type": SUBTYPES.get(zone.kind, ("ZONE",))[0],
-                    "location": zone.name,
-                    "partitions": _partition_ids(meta, panel, zone.partitions),
+                    "device_type": SUBTYPES.get(troubled.kind, ("ZONE",))[0],
+                    "location": troubled.name,
+                    "partitions": _partition_ids(meta, panel, troubled.partitions),
                     "trouble_type": TROUBLE_TYPES.get(trouble.kind, trouble.kind.upper()),
-                    "zone": _device_number(zone),
-                    "zone_name": zone.name,
-                    "zone_type": _zone_type(zone),
+                    "zone": _device_number(troubled),
+                    "zone_name": troubled.name,
+                    "zone_type": _zone_type(troubled),
                 }
             )
     return result

@@ -1,23 +1,24 @@
-"""The dashboard app: layout, key bindings, and the flow from pollers to panels.
+"""The dashboard app: layout, key bindings, theme and keymap, and the flow from the engine to the panels.
 
 `create_app()` builds it for the CLI and for tests; `run_dashboard()` runs it
-in the terminal. The app owns one poller per provider (`alarmtui.poller`),
-turns their updates into messages, keeps what it knows in `ProviderView`s and
-hands those to the panels. Commands go back through the pollers.
+in the terminal. The app listens to one engine (`alarmtui.engine`: the pollers
+in this process, or the service it attached to), turns its updates into
+messages, keeps what it knows in `ProviderView`s (`ui/state.py`) and hands those
+to the panels (`ui/widgets/`). What the command keys do — targets, whether they
+can act, confirmation, PIN, sending once, the pending marks — is in
+`ui/controller.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from rich.text import Text
 from textual import events as textual_events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,28 +33,19 @@ from textual.widgets.data_table import RowDoesNotExist
 from alarmtui import imaging
 from alarmtui.domain import (
     ArmMode,
-    Capability,
     CommandPhase,
-    CommandResult,
     Event,
-    Partition,
     Scenario,
-    Zone,
 )
 from alarmtui.engine import Engine
 from alarmtui.engine.base import view_origin
 from alarmtui.poller import (
-    Command,
-    CommandAction,
-    CommandBusy,
-    CommandUpdate,
     LinkState,
     PollerUpdate,
     PollTiming,
     ProviderStatus,
 )
 from alarmtui.providers import Provider
-from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import (
     UNSETTLED,
@@ -63,6 +55,7 @@ from alarmtui.ui.availability import (
     why_not_photo,
 )
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
+from alarmtui.ui.controller import Controller
 from alarmtui.ui.format import MODE_WORDS, Palette, clean, outcome, target_name
 from alarmtui.ui.messages import (
     CommandProgressed,
@@ -78,13 +71,11 @@ from alarmtui.ui.screens.event import EventScreen
 from alarmtui.ui.screens.help import HelpScreen, HelpSection
 from alarmtui.ui.screens.otp import DeviceVerifier, OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
-from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
+from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.state import (
-    SETTLE_SECONDS,
+    Alert,
     AlertTracker,
     EventLog,
-    PendingBypass,
-    PendingChange,
     PhotoAlbum,
     ProviderView,
     last_changes,
@@ -162,9 +153,9 @@ def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp
 
 class AlarmApp(App[None]):
     TITLE = "alarmtui"
-    CSS_PATH: ClassVar[list[str | Path]] = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
-    COMMANDS: ClassVar = {AlarmCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
+    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
+    COMMANDS = {AlarmCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
     """At 100 columns and less: compact partitions, zone warnings as markers, panels stacked."""
     COMPACT_WIDTH = 100
 
@@ -211,7 +202,7 @@ class AlarmApp(App[None]):
                 enforce_budget=timing is None,  # tests poll fast on purpose
             )
         self.engine = engine
-        self._origin = view_origin("dashboard")
+        self.controller = Controller(self, origin=view_origin("dashboard"))
         self.pollers = getattr(engine, "group", None)
         self.providers = engine.providers
         engine.subscribe(self._on_poller_update)
@@ -310,8 +301,8 @@ class AlarmApp(App[None]):
             return
         view.status = message.status
         self._draw_header()
-        self._draw_partitions()
-        self._refresh_footer()
+        self.redraw_partitions()
+        self.refresh_footer()
         self._offer_verification(message.provider, message.status)
 
     def _offer_verification(self, name: str, status: ProviderStatus) -> None:
@@ -348,7 +339,7 @@ class AlarmApp(App[None]):
         self._draw_snapshot_panels()
         self._draw_header()  # power, tamper and communication troubles show there too
         self._show_alerts(self.alerts.update(view.name, message.snapshot, self._events_of(view.name), now))
-        self._refresh_footer()
+        self.refresh_footer()
 
     def _events_of(self, provider: str) -> list[Event]:
         return [e for e in self.event_log.events if e.provider == provider]
@@ -364,12 +355,12 @@ class AlarmApp(App[None]):
             view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
             if self.alerts.refine_times(added) and self._alarm_screen is not None:
                 self._alarm_screen.redraw()
-            self._draw_partitions()
+            self.redraw_partitions()
 
     @staticmethod
     def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
         """Name the provider, and show partition and zone names where the event carries ids."""
-        changes: dict[str, str] = {} if event.provider else {"provider": provider}
+        changes: dict[str, Any] = {} if event.provider else {"provider": provider}
         snapshot = view.snapshot if view is not None else None
         if snapshot is not None:
             # Some vendors list several partitions ("1,2,3"): name each one we know.
@@ -390,10 +381,10 @@ class AlarmApp(App[None]):
         update = message.update
         view.command = update
         view.command_seen_at = self.clock()
-        if self._track_pending(view, update, self.clock()):
-            self._draw_partitions()
+        if self.controller.track_pending(view, update, self.clock()):
+            self.redraw_partitions()
         self._draw_header()
-        self._refresh_footer()
+        self.refresh_footer()
         if update.result is None:
             return
         result = update.result
@@ -408,12 +399,12 @@ class AlarmApp(App[None]):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self.partitions:
-            self._refresh_footer()  # what the keys can do depends on the selected partition
+            self.refresh_footer()  # what the keys can do depends on the selected partition
             self._draw_targets()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.zones:
-            self._refresh_footer()  # bypass and photo depend on the selected zone
+            self.refresh_footer()  # bypass and photo depend on the selected zone
             self._draw_targets()
 
     def on_events_table_opened(self, message: EventsTable.Opened) -> None:
@@ -425,8 +416,7 @@ class AlarmApp(App[None]):
             self.compact = compact
             self.partitions.compact = compact
             self.zones.compact = compact
-            if self.is_mounted:
-                self._draw_snapshot_panels()
+            self._draw_snapshot_panels()
 
     @_while_running
     def on_photos_received(self, message: PhotosReceived) -> None:
@@ -449,15 +439,14 @@ class AlarmApp(App[None]):
         self.events.show(self.event_log.events, [], [], self.palette)
 
     def _draw_header(self) -> None:
-        engine = self.engine.describe()
-        self.header.show(self.views.values(), self.clock(), self.palette, "" if engine == "in-process" else engine)
+        self.header.show(self.views.values(), self.clock(), self.palette, self.engine.describe())
 
-    def _draw_partitions(self) -> None:
+    def redraw_partitions(self) -> None:
         self.partitions.show(self.views.values(), self.clock(), self.palette)
         self._draw_targets()
 
     def _draw_snapshot_panels(self) -> None:
-        self._draw_partitions()
+        self.redraw_partitions()
         self.zones.show(self.views.values(), self.palette)
         self.troubles.show(self.views.values(), self.clock(), self.palette)
         self.users.show(self.views.values(), self.palette)
@@ -477,8 +466,8 @@ class AlarmApp(App[None]):
 
     def _draw_targets(self) -> None:
         """Panel titles name what the keys act on: "Partitions · a/h/n/p/d → powermaster · House"."""
-        target = self._partition_target()
-        zone_target = self._zone_target()
+        target = self.controller.partition_target()
+        zone_target = self.controller.zone_target()
         arm_keys = "/".join(
             self._key_for(binding_id, key)
             for binding_id, key in (("arm_away", "a"), ("arm_home", "h"), ("arm_night", "n"), ("arm_perimeter", "p"))
@@ -498,7 +487,7 @@ class AlarmApp(App[None]):
         )
         self.zones.border_title = Content(f"Zones · {zone_keys} → {zone_name}" if zone_name else "Zones / devices")
 
-    def _refresh_footer(self) -> None:
+    def refresh_footer(self) -> None:
         """Re-evaluate which keys can act (dimmed or not), only when that changed; a no-op while shutting down."""
         if not self.screen_stack:
             return
@@ -507,43 +496,6 @@ class AlarmApp(App[None]):
         if state != self._footer_state:
             self._footer_state = state
             self.refresh_bindings()
-
-    @staticmethod
-    def _track_pending(view: ProviderView, update: CommandUpdate, now: datetime) -> bool:
-        """Keep the pending marks in step with a command; True if what the partitions show changed."""
-        command = update.command
-        if command.action is CommandAction.BYPASS and command.zone is not None:
-            if update.result is None:
-                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
-            elif update.result.phase is CommandPhase.DONE:
-                done = PendingBypass(command.on, finished_at=now)
-                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
-                if zone is not None and done.answered_by(zone, now):
-                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
-                else:
-                    view.pending_zones[command.zone] = done
-            else:
-                view.pending_zones.pop(command.zone, None)
-            return False
-        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
-            return False
-        if update.result is not None:
-            if view.pending is None:
-                return False
-            if update.result.phase is CommandPhase.DONE:
-                # Confirmed; shown as pending (and the same key refused) until a snapshot shows the change.
-                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
-                return False
-            if update.result.phase is CommandPhase.UNKNOWN:
-                # It may have reached the panel: keep refusing the same key until the re-read answers.
-                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
-                return False
-            view.pending = None  # refused: back to the last state the panel reported
-            return True
-        if view.pending is not None or view.snapshot is None:
-            return False
-        view.pending = pending_for(view, command)
-        return True
 
     _ticks = 0
     AGES_EVERY = 5
@@ -555,7 +507,8 @@ class AlarmApp(App[None]):
         if not self.screen_stack:
             return
         now = self.clock()
-        self._expire_pending(now)
+        if self.controller.expire_pending(now):
+            self.refresh_footer()
         if len(self.screen_stack) > 1 and self.screen is not self._alarm_screen:
             # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
             # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
@@ -570,29 +523,13 @@ class AlarmApp(App[None]):
         )
         if unsettled or stale != self._stale_shown:
             self._stale_shown = stale
-            self._draw_partitions()
+            self.redraw_partitions()
         if self._alarm_screen is not None:
             self._alarm_screen.redraw()
 
-    def _expire_pending(self, now: datetime) -> None:
-        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls)."""
-        changed = False
-        for view in self.views.values():
-            pending = view.pending
-            if pending is not None and pending.finished and pending.finished_at is not None:
-                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
-                    view.pending = None
-                    changed = True
-            for zone_id, bypass in list(view.pending_zones.items()):
-                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
-                    del view.pending_zones[zone_id]
-                    changed = True
-        if changed:
-            self._refresh_footer()
-
     # ------------------------------------------------------------------ alarms and entry delays
 
-    def _show_alerts(self, fresh: list[object]) -> None:
+    def _show_alerts(self, fresh: Sequence[Alert]) -> None:
         """Keep the banner in step with the tracker; ring and toast once per new alarm or entry delay."""
         lines = self.alerts.lines()
         if lines and self._alarm_screen is None:
@@ -604,10 +541,10 @@ class AlarmApp(App[None]):
             self._alarm_screen.redraw()
         for alert in fresh:
             self.bell()
-            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""  # type: ignore[attr-defined]
-            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"  # type: ignore[attr-defined]
+            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""
+            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"
             self.notify(
-                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",  # type: ignore[attr-defined]
+                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",
                 title=title,
                 severity="error",
                 timeout=30,
@@ -626,45 +563,16 @@ class AlarmApp(App[None]):
 
     # ------------------------------------------------------------------ targets and what is possible
 
-    def _partition_target(self) -> tuple[ProviderView, Partition | None] | None:
-        selected = self.partitions.selected()
-        if selected is None:
-            return None
-        provider, partition_id = selected
-        view = self.views[provider]
-        partition = view.snapshot.partition(partition_id) if view.snapshot and partition_id else None
-        return view, partition
-
-    def _zone_target(self) -> tuple[ProviderView, Zone] | None:
-        selected = self.zones.selected()
-        if selected is None:
-            return None
-        return self.views[selected[0]], selected[1]
+    # ------------------------------------------------------------------ targets and what is possible
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Why `action` cannot run now on the selected partition or zone; None if it can."""
-        if action in ("arm", "disarm"):
-            target = self._partition_target()
-            if target is None or target[1] is None:
-                return "select a partition first"
-            view, partition = target
-            if action == "arm":
-                return why_not_arm(view, partition, ArmMode(str(parameters[0])))
-            return why_not_disarm(view, partition)
-        if action in ("bypass", "photo"):
-            zone_target = self._zone_target()
-            if zone_target is None:
-                return "select a zone first"
-            view, zone = zone_target
-            return why_not_bypass(view, zone) if action == "bypass" else why_not_photo(view, zone)
-        return None
+        return self.controller.why_not(action, parameters)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MAIN_ACTIONS and self.is_mounted and len(self.screen_stack) > 1:
+        if action in MAIN_ACTIONS and len(self.screen_stack) > 1:
             return False  # a viewer or dialog is on top: not offered, not run
         if action in ("arm", "disarm", "bypass", "photo"):
-            if not self.is_mounted:
-                return True
             return True if self.why_not(action, parameters) is None else None
         return True
 
@@ -685,62 +593,16 @@ class AlarmApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def action_arm(self, mode: str, *, force: bool = False) -> None:
-        if self._refuse_if_impossible("arm", (mode,)):
-            return
-        view, partition = self._partition_target()  # type: ignore[misc]
-        assert partition is not None and view.snapshot is not None
-        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
-        command = Command(
-            CommandAction.ARM,
-            mode=ArmMode(mode),
-            partition=None if whole_panel else partition.id,
-            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
-            force=force,
-        )
-        question = None
-        detail = None
-        yes = "Arm"
-        if partition.ready is False and not force:
-            # Not ready: say which zones, and offer to arm anyway with them bypassed where the panel can.
-            opened = ", ".join(clean(z) for z in partition.open_zones) or "some zones"
-            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
-            detail = Text(f"Not ready — open: {opened}")
-            if Capability.BYPASS in view.snapshot.capabilities and partition.open_zones:
-                command = dataclasses.replace(command, force=True)
-                yes = "Arm anyway, bypassing these"
-            else:
-                yes = "Try to arm"
-        elif self.settings.confirm.arm:
-            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
-        self._start_command(view, command, question, detail, yes=yes)
+        self.controller.arm(mode, force=force)
 
     def action_disarm(self, *, confirmed: bool = False) -> None:
-        if self._refuse_if_impossible("disarm", ()):
-            return
-        view, partition = self._partition_target()  # type: ignore[misc]
-        assert partition is not None and view.snapshot is not None
-        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
-        command = Command(
-            CommandAction.DISARM,
-            partition=None if whole_panel else partition.id,
-            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
-        )
-        question = None
-        if self.settings.confirm.disarm and not confirmed:
-            question = Text(f"Disarm {target_name(view.name, partition.name)}?")
-        self._start_command(view, command, question, yes="Disarm")
+        self.controller.disarm(confirmed=confirmed)
 
     def action_bypass(self) -> None:
-        if self._refuse_if_impossible("bypass", ()):
-            return
-        view, zone = self._zone_target()  # type: ignore[misc]
-        self._start_command(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name))
+        self.controller.bypass()
 
     def action_photo(self) -> None:
-        if self._refuse_if_impossible("photo", ()):
-            return
-        view, zone = self._zone_target()  # type: ignore[misc]
-        self._start_command(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name))
+        self.controller.photo()
 
     def action_refresh(self) -> None:
         self._verifying.clear()  # a dismissed SMS verification is offered again
@@ -752,111 +614,6 @@ class AlarmApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
-
-    def _refuse_if_impossible(self, action: str, parameters: tuple[object, ...]) -> bool:
-        reason = self.why_not(action, parameters)
-        if reason is not None:
-            self.notify(reason, severity="warning", timeout=4, markup=False)
-            return True
-        return False
-
-    def _needs_code(self, provider_name: str, command: Command) -> bool:
-        provider = self.providers[provider_name]
-        return command.action is not CommandAction.PHOTO and provider.asks_for_code
-
-    def _start_command(
-        self, view: ProviderView, command: Command, question: Text | None = None, detail: Text | None = None,
-        *, yes: str = "Yes",
-    ) -> None:
-        """Ask what must be asked (confirmation, code), send once, then follow the outcome."""
-        needs_code = self._needs_code(view.name, command)
-        if question is None and not needs_code:
-            task = self._submit(view.name, command)  # at once: nothing to ask
-            if task is not None:
-                self.run_worker(self._follow(view.name, command, task, typed_code=False), group="command-flow")
-            return
-        self.run_worker(
-            self._ask_then_submit(view.name, command, question, detail, yes, needs_code),
-            group="command-dialog",
-            exclusive=True,
-        )
-
-    async def _ask_then_submit(
-        self, provider: str, command: Command, question: Text | None, detail: Text | None, yes: str, needs_code: bool
-    ) -> None:
-        if question is not None and not await self.push_screen_wait(
-            ConfirmScreen(question, detail, yes=yes, no="Cancel")
-        ):
-            return
-        code = None
-        if needs_code:
-            code = await self.push_screen_wait(PinScreen(command.describe(), provider))
-            if not code:
-                return
-        task = self._submit(provider, dataclasses.replace(command, code=code))
-        if task is not None:
-            await self._follow(provider, command, task, typed_code=needs_code)
-
-    async def _follow(
-        self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool
-    ) -> None:
-        """After a refusal the user can act on: ask the code again, or offer to arm anyway."""
-        attempt = 1
-        while True:
-            try:
-                result = await asyncio.shield(task)  # leaving this flow must never cancel the command
-            except Exception:  # noqa: BLE001  (the poller reports every outcome itself)
-                return
-            if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
-                attempt += 1
-                code = await self.push_screen_wait(
-                    PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
-                )
-                if not code:
-                    return
-                next_command = dataclasses.replace(command, code=code)
-            elif isinstance(result.error, OpenZones) and result.error.can_force and not command.force:
-                opened = ", ".join(clean(z) for z in result.error.zones) or "some zones"
-                question = Text(f"{command.describe().capitalize()}: the panel says zones are open.")
-                if not await self.push_screen_wait(
-                    ConfirmScreen(question, Text(f"Open: {opened}"), yes="Arm anyway, bypassing these", no="Cancel")
-                ):
-                    return
-                command = dataclasses.replace(command, force=True)
-                code = None
-                if typed_code:
-                    code = await self.push_screen_wait(PinScreen(command.describe(), provider))
-                    if not code:
-                        return
-                next_command = dataclasses.replace(command, code=code)
-            else:
-                return
-            next_task = self._submit(provider, next_command)
-            if next_task is None:
-                return
-            task = next_task
-
-    def _submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult] | None:
-        """Hand `command` to the provider's poller (sent once); mark its target pending at once."""
-        try:
-            task = self.engine.submit(provider, command, origin=self._origin)
-        except CommandBusy as exc:
-            self.notify(str(exc), severity="warning", markup=False)
-            return None
-        task.add_done_callback(self._command_refused)
-        view = self.views[provider]
-        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
-            view.pending = pending_for(view, command)
-            self._draw_partitions()
-        elif command.action is CommandAction.BYPASS and command.zone is not None:
-            view.pending_zones[command.zone] = PendingBypass(command.on)
-        self._refresh_footer()
-        return task
-
-    def _command_refused(self, task: asyncio.Future[object]) -> None:
-        """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
-        if not task.cancelled() and isinstance(task.exception(), CommandBusy) and self.screen_stack:
-            self.notify(str(task.exception()), severity="warning", markup=False)
 
     # ------------------------------------------------------------------ command palette, help
 
@@ -974,22 +731,13 @@ class AlarmApp(App[None]):
         return sections
 
 
-def key_names(app: App[object], keys: str) -> str:
+def key_names(app: App[None], keys: str) -> str:
     """ "slash,question_mark" -> "/ ?": the keys as a person reads them."""
     names = []
     for key in (k.strip() for k in keys.split(",")):
         if key:
             names.append(app.get_key_display(Binding(key, "")))
     return " ".join(names)
-
-
-def pending_for(view: ProviderView, command: Command) -> PendingChange:
-    assert view.snapshot is not None
-    return PendingChange(
-        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
-        command.partition,
-        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
-    )
 
 
 def create_app(

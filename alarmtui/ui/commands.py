@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-
-if TYPE_CHECKING:
-    from alarmtui.ui.app import AlarmApp
+from textual.screen import Screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +27,17 @@ class PaletteEntry:
     """Listed before anything is typed."""
 
 
+class PaletteSource(Protocol):
+    """The app that fills the palette (`AlarmApp`): this module only needs its entries."""
+
+    def palette_entries(self, screen: Screen) -> list[PaletteEntry]: ...
+
+
 class AlarmCommands(Provider):
     """Every entry from `AlarmApp.palette_entries`, in its order (actions, app commands, demo scenarios)."""
 
     def _entries(self) -> Iterator[PaletteEntry]:
-        app: AlarmApp = self.app  # type: ignore[assignment]
+        app: PaletteSource = self.app  # type: ignore[assignment]
         return iter(app.palette_entries(self.screen))
 
     async def discover(self) -> Hits:

@@ -35,11 +35,21 @@ class ProviderBar(Static):
     """Connection state per provider; re-drawn every second so ages and timers tick."""
 
     _shown: tuple[str, int] | None = None
+    _last: tuple[Iterable[ProviderView], datetime, Palette, str] | None = None
 
     def show(self, views: Iterable[ProviderView], now: datetime, palette: Palette, engine: str = "") -> None:
+        """`engine` is the engine's own one-line description ("in-process", "attached to service", "service lost …")."""
+        self._last = (views, now, palette, engine)
         lines = [provider_line(view, now, palette) for view in views]
-        if engine:  # attached to the service (or lost it); nothing is shown for the in-process default
-            lines.append(Text(f"⇄ {engine}", palette.style("muted" if engine.startswith("attached") else "warning")))
+        lost = bool(engine) and engine not in ENGINE_TAGS
+        if lost:  # the service went away: a line of its own, as loud as a provider going offline
+            lines.append(Text(f"⇄ {engine}", palette.style("warning")))
+        elif engine:  # which engine this view uses, at the right end of the first line with room for it
+            tag = ENGINE_TAGS[engine]
+            for n, line in enumerate(lines):
+                if line.cell_len + len(tag) + 2 <= self.size.width:
+                    lines[n] = with_tag(line, tag, self.size.width, palette)
+                    break
         text = Text("\n").join(lines) if lines else Text("no providers configured")
         text.no_wrap = True  # one line per provider, however long the reason
         text.overflow = "ellipsis"
@@ -50,6 +60,22 @@ class ProviderBar(Static):
         relayout = self._shown is None or self._shown[1] != len(lines)
         self._shown = shown
         self.update(text, layout=relayout)
+
+    def on_resize(self) -> None:
+        if self._last is not None:  # the engine tag sits at the right edge: place it again
+            self.show(*self._last)
+
+
+ENGINE_TAGS = {"in-process": "⌂ in-process", "attached to service": "⇄ attached to service"}
+"""The header's short name for each working engine (a lost service gets a line of its own)."""
+
+
+def with_tag(line: Text, tag: str, width: int, palette: Palette) -> Text:
+    """`line` with `tag` right-aligned at `width` (the caller checked that both fit)."""
+    tagged = line.copy()
+    tagged.append(" " * (width - line.cell_len - len(tag)))
+    tagged.append(tag, palette.style("muted"))
+    return tagged
 
 
 def provider_line(view: ProviderView, now: datetime, palette: Palette) -> Text:

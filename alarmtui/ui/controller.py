@@ -1,0 +1,327 @@
+"""What the dashboard's command keys do: the target they act on, whether they can, and the command's way out.
+
+The app's `action_arm`/`action_disarm`/`action_bypass`/`action_photo` land here.
+A command is asked about (confirmation, PIN), handed to the engine once, marked
+pending on screen at once, and followed: a wrong PIN is asked again (up to
+`PIN_ATTEMPTS`), open zones offer "arm anyway". The pending marks (the echo
+guard) are kept in step with the command's updates and expire by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Coroutine, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from alarmtui.domain import ArmMode, Capability, CommandPhase, CommandResult, Partition, Zone
+from alarmtui.engine import Engine
+from alarmtui.engine.base import ProviderInfo
+from alarmtui.poller import Command, CommandAction, CommandBusy, CommandUpdate
+from alarmtui.providers.base import OpenZones, WrongCode
+from alarmtui.settings import Settings
+from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_photo
+from alarmtui.ui.format import MODE_WORDS, clean, target_name
+from alarmtui.ui.screens.confirm import ConfirmScreen
+from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
+from alarmtui.ui.state import SETTLE_SECONDS, PendingBypass, PendingChange, ProviderView
+from alarmtui.ui.widgets.partitions import PartitionsPanel
+from alarmtui.ui.widgets.zones import ZonesTable
+
+
+class Dashboard(Protocol):
+    """What the controller needs of the app (`AlarmApp`)."""
+
+    settings: Settings
+    engine: Engine
+    providers: Mapping[str, ProviderInfo]
+    views: Mapping[str, ProviderView]
+    partitions: PartitionsPanel
+    zones: ZonesTable
+
+    def notify(
+        self, message: str, *, title: str = ..., severity: SeverityLevel = ..., timeout: float | None = ..., markup: bool = ...
+    ) -> None: ...
+    def run_worker(self, work: Coroutine[Any, Any, Any], *, group: str = ..., exclusive: bool = ...) -> Any: ...
+    async def push_screen_wait(self, screen: Screen[Any]) -> Any: ...
+    @property
+    def screen_stack(self) -> list[Screen[Any]]: ...
+    def redraw_partitions(self) -> None: ...
+    def refresh_footer(self) -> None: ...
+
+
+class Controller:
+    def __init__(self, app: Dashboard, *, origin: str) -> None:
+        self.app = app
+        self.origin = origin
+        """Who asks, for the journal ("dashboard on /dev/pts/3")."""
+
+    # ------------------------------------------------------------------ targets and what is possible
+
+    def partition_target(self) -> tuple[ProviderView, Partition | None] | None:
+        selected = self.app.partitions.selected()
+        if selected is None:
+            return None
+        provider, partition_id = selected
+        view = self.app.views[provider]
+        partition = view.snapshot.partition(partition_id) if view.snapshot and partition_id else None
+        return view, partition
+
+    def zone_target(self) -> tuple[ProviderView, Zone] | None:
+        selected = self.app.zones.selected()
+        if selected is None:
+            return None
+        return self.app.views[selected[0]], selected[1]
+
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        """Why `action` cannot run now on the selected partition or zone; None if it can."""
+        if action in ("arm", "disarm"):
+            target = self.partition_target()
+            if target is None or target[1] is None:
+                return "select a partition first"
+            view, partition = target
+            assert partition is not None
+            if action == "arm":
+                return why_not_arm(view, partition, ArmMode(str(parameters[0])))
+            return why_not_disarm(view, partition)
+        if action in ("bypass", "photo"):
+            zone_target = self.zone_target()
+            if zone_target is None:
+                return "select a zone first"
+            view, zone = zone_target
+            return why_not_bypass(view, zone) if action == "bypass" else why_not_photo(view, zone)
+        return None
+
+    def _refuse_if_impossible(self, action: str, parameters: tuple[object, ...]) -> bool:
+        reason = self.why_not(action, parameters)
+        if reason is not None:
+            self.app.notify(reason, severity="warning", timeout=4, markup=False)
+            return True
+        return False
+
+    # ------------------------------------------------------------------ the keys
+
+    def arm(self, mode: str, *, force: bool = False) -> None:
+        if self._refuse_if_impossible("arm", (mode,)):
+            return
+        view, partition = self.partition_target()  # type: ignore[misc]
+        assert partition is not None and view.snapshot is not None
+        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
+        command = Command(
+            CommandAction.ARM,
+            mode=ArmMode(mode),
+            partition=None if whole_panel else partition.id,
+            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
+            force=force,
+        )
+        question = None
+        detail = None
+        yes = "Arm"
+        if partition.ready is False and not force:
+            # Not ready: say which zones, and offer to arm anyway with them bypassed where the panel can.
+            opened = ", ".join(clean(z) for z in partition.open_zones) or "some zones"
+            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
+            detail = Text(f"Not ready — open: {opened}")
+            if Capability.BYPASS in view.snapshot.capabilities and partition.open_zones:
+                command = dataclasses.replace(command, force=True)
+                yes = "Arm anyway, bypassing these"
+            else:
+                yes = "Try to arm"
+        elif self.app.settings.confirm.arm:
+            question = Text(f"{MODE_WORDS[ArmMode(mode)]} {target_name(view.name, partition.name)}?")
+        self.start(view, command, question, detail, yes=yes)
+
+    def disarm(self, *, confirmed: bool = False) -> None:
+        if self._refuse_if_impossible("disarm", ()):
+            return
+        view, partition = self.partition_target()  # type: ignore[misc]
+        assert partition is not None and view.snapshot is not None
+        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
+        command = Command(
+            CommandAction.DISARM,
+            partition=None if whole_panel else partition.id,
+            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
+        )
+        question = None
+        if self.app.settings.confirm.disarm and not confirmed:
+            question = Text(f"Disarm {target_name(view.name, partition.name)}?")
+        self.start(view, command, question, yes="Disarm")
+
+    def bypass(self) -> None:
+        if self._refuse_if_impossible("bypass", ()):
+            return
+        view, zone = self.zone_target()  # type: ignore[misc]
+        self.start(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name))
+
+    def photo(self) -> None:
+        if self._refuse_if_impossible("photo", ()):
+            return
+        view, zone = self.zone_target()  # type: ignore[misc]
+        self.start(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name))
+
+    # ------------------------------------------------------------------ asking, sending once, following
+
+    def _needs_code(self, provider_name: str, command: Command) -> bool:
+        provider = self.app.providers[provider_name]
+        return command.action is not CommandAction.PHOTO and provider.asks_for_code
+
+    def start(
+        self, view: ProviderView, command: Command, question: Text | None = None, detail: Text | None = None,
+        *, yes: str = "Yes",
+    ) -> None:
+        """Ask what must be asked (confirmation, code), send once, then follow the outcome."""
+        needs_code = self._needs_code(view.name, command)
+        if question is None and not needs_code:
+            task = self.submit(view.name, command)  # at once: nothing to ask
+            if task is not None:
+                self.app.run_worker(self.follow(view.name, command, task, typed_code=False), group="command-flow")
+            return
+        self.app.run_worker(
+            self._ask_then_submit(view.name, command, question, detail, yes, needs_code),
+            group="command-dialog",
+            exclusive=True,
+        )
+
+    async def _ask_then_submit(
+        self, provider: str, command: Command, question: Text | None, detail: Text | None, yes: str, needs_code: bool
+    ) -> None:
+        if question is not None and not await self.app.push_screen_wait(
+            ConfirmScreen(question, detail, yes=yes, no="Cancel")
+        ):
+            return
+        code = None
+        if needs_code:
+            code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+            if not code:
+                return
+        task = self.submit(provider, dataclasses.replace(command, code=code))
+        if task is not None:
+            await self.follow(provider, command, task, typed_code=needs_code)
+
+    async def follow(
+        self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool
+    ) -> None:
+        """After a refusal the user can act on: ask the code again, or offer to arm anyway."""
+        attempt = 1
+        while True:
+            try:
+                result = await asyncio.shield(task)  # leaving this flow must never cancel the command
+            except Exception:  # noqa: BLE001  (the poller reports every outcome itself)
+                return
+            if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
+                attempt += 1
+                code = await self.app.push_screen_wait(
+                    PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
+                )
+                if not code:
+                    return
+                next_command = dataclasses.replace(command, code=code)
+            elif isinstance(result.error, OpenZones) and result.error.can_force and not command.force:
+                opened = ", ".join(clean(z) for z in result.error.zones) or "some zones"
+                question = Text(f"{command.describe().capitalize()}: the panel says zones are open.")
+                if not await self.app.push_screen_wait(
+                    ConfirmScreen(question, Text(f"Open: {opened}"), yes="Arm anyway, bypassing these", no="Cancel")
+                ):
+                    return
+                command = dataclasses.replace(command, force=True)
+                code = None
+                if typed_code:
+                    code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+                    if not code:
+                        return
+                next_command = dataclasses.replace(command, code=code)
+            else:
+                return
+            next_task = self.submit(provider, next_command)
+            if next_task is None:
+                return
+            task = next_task
+
+    def submit(self, provider: str, command: Command) -> asyncio.Future[CommandResult] | None:
+        """Hand `command` to the engine (sent once); mark its target pending at once."""
+        try:
+            task = self.app.engine.submit(provider, command, origin=self.origin)
+        except CommandBusy as exc:
+            self.app.notify(str(exc), severity="warning", markup=False)
+            return None
+        task.add_done_callback(self._command_refused)
+        view = self.app.views[provider]
+        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
+            view.pending = pending_for(view, command)
+            self.app.redraw_partitions()
+        elif command.action is CommandAction.BYPASS and command.zone is not None:
+            view.pending_zones[command.zone] = PendingBypass(command.on)
+        self.app.refresh_footer()
+        return task
+
+    def _command_refused(self, task: asyncio.Future[CommandResult]) -> None:
+        """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
+        if not task.cancelled() and isinstance(task.exception(), CommandBusy) and self.app.screen_stack:
+            self.app.notify(str(task.exception()), severity="warning", markup=False)
+
+    # ------------------------------------------------------------------ pending marks (the echo guard)
+
+    @staticmethod
+    def track_pending(view: ProviderView, update: CommandUpdate, now: datetime) -> bool:
+        """Keep the pending marks in step with a command; True if what the partitions show changed."""
+        command = update.command
+        if command.action is CommandAction.BYPASS and command.zone is not None:
+            if update.result is None:
+                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
+            elif update.result.phase is CommandPhase.DONE:
+                done = PendingBypass(command.on, finished_at=now)
+                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
+                if zone is not None and done.answered_by(zone, now):
+                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
+                else:
+                    view.pending_zones[command.zone] = done
+            else:
+                view.pending_zones.pop(command.zone, None)
+            return False
+        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
+            return False
+        if update.result is not None:
+            if view.pending is None:
+                return False
+            if update.result.phase in (CommandPhase.DONE, CommandPhase.UNKNOWN):
+                # Confirmed, or it may have reached the panel: shown as pending (and the same key refused)
+                # until a snapshot shows the change or the re-read answers.
+                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
+                return False
+            view.pending = None  # refused: back to the last state the panel reported
+            return True
+        if view.pending is not None or view.snapshot is None:
+            return False
+        view.pending = pending_for(view, command)
+        return True
+
+    def expire_pending(self, now: datetime) -> bool:
+        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls).
+
+        True if a mark was dropped (the keys it held back may act again)."""
+        changed = False
+        for view in self.app.views.values():
+            pending = view.pending
+            if pending is not None and pending.finished and pending.finished_at is not None:
+                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
+                    view.pending = None
+                    changed = True
+            for zone_id, bypass in list(view.pending_zones.items()):
+                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
+                    del view.pending_zones[zone_id]
+                    changed = True
+        return changed
+
+
+def pending_for(view: ProviderView, command: Command) -> PendingChange:
+    assert view.snapshot is not None
+    return PendingChange(
+        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
+        command.partition,
+        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
+    )
