@@ -76,7 +76,7 @@ def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> No
     if problem.get("two_factor"):
         print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
         return
-    print(f"alarmtui: {entry['error']}", file=sys.stderr)
+    print(f"alarmtui: {_for_one_shot(entry['error'])}", file=sys.stderr)
     hint = cli.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
     if hint:
         print(f"  {hint}", file=sys.stderr)
@@ -157,11 +157,19 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     if status.two_factor:
         print(f"alarmtui: {name}: too many failed attempts", file=sys.stderr)
         return cli.Exit.AUTH
-    print(f"alarmtui: {name}: {status.reason or 'not logged in'}", file=sys.stderr)
+    print(f"alarmtui: {name}: {_for_one_shot(status.reason) or 'not logged in'}", file=sys.stderr)
     hint = cli.one_shot_hint_for(status.error_kinds, status.hint, ())
     if hint:
         print(f"  {hint}", file=sys.stderr)
     return cli.exit_code_for_kinds(status.error_kinds) if status.error_kinds else cli.Exit.UNAVAILABLE
+
+
+LOGIN_PAUSE_NOTE = " — alarmtui will not try again by itself"
+"""How the poller's reason for a paused login goes on (with "press r"): words for the dashboard, not a command."""
+
+
+def _for_one_shot(reason: str) -> str:
+    return reason.partition(LOGIN_PAUSE_NOTE)[0]
 
 
 def _pick(args: argparse.Namespace, engine: AttachedEngine, *, single: bool) -> list[ProviderInfo]:

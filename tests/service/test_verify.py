@@ -151,3 +151,30 @@ def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[Ser
     (bad, bad_body), (unknown, _) = asyncio.run(ask())
     assert bad == 400 and "digits" in bad_body["message"]
     assert unknown == 404
+
+
+def test_login_through_the_service_without_sms_retries_its_session_once(short_dir: Path, service_env: dict[str, str]) -> None:
+    """No SMS step: `login` says the service is logged in, or has it try once more and reports the refusal (exit 3)."""
+    env = DemoEnvironment.start(kinds=("visonic",), life=False, fast=True)
+    try:
+        (good,) = env.host.provider_tables()
+        good.update(poll_interval=2.0, request_budget=20000)
+        refused = {**good, "name": "refused", "username": "nobody@example.com"}
+        config = short_dir / "visonic.toml"
+        write_config(config, [good, refused])
+        service = ServiceProcess(config, service_env, short_dir / "visonic.log").start()
+        try:
+            cloud = env.host.cloud("visonic")
+            logins = lambda: sum(1 for m, p in env.host.call(lambda: list(cloud.requests)) if p.endswith("/auth"))  # noqa: E731
+            ok = run_cli("login", "powermaster", "--config", str(config), env=service_env)
+            assert ok.returncode == 0, ok.stderr
+            assert "powermaster: logged in" in ok.stdout
+            before = logins()
+            again = run_cli("login", "refused", "--config", str(config), env=service_env)
+            assert again.returncode == 3, again.stderr
+            assert "alarmtui: refused: wrong email or password" in again.stderr and "press r" not in again.stderr
+            assert logins() == before + 1  # the service's session tried once more, as asked; nothing else logged in
+        finally:
+            assert service.terminate() == 0
+    finally:
+        env.stop()
