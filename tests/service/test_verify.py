@@ -178,3 +178,40 @@ def test_login_through_the_service_without_sms_retries_its_session_once(short_di
             assert service.terminate() == 0
     finally:
         env.stop()
+
+
+async def test_expired_code_and_rate_limit_come_back_as_the_providers_errors(
+    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path]
+) -> None:
+    """What the dialog shows: the service's refusal arrives as the same error class, with the vendor's words."""
+    from alarmtui.providers.errors import RateLimited, TwoFactorRequired
+
+    service, config = verify_service
+    target = await asyncio.to_thread(find_service, config)
+    assert target is not None
+    engine = AttachedEngine.from_hello(target.socket, target.hello)
+    await engine.start()
+    cloud = securitas.host.cloud("securitas")
+    try:
+        assert await engine.wait_attached(10)
+        deadline = time.monotonic() + 20
+        while not engine.states["hogar"].status.two_factor:
+            assert time.monotonic() < deadline, "the service never asked for a code"
+            await asyncio.sleep(0.05)
+        verifier = engine.device_verifier("hogar")
+        assert verifier is not None and verifier.name == "hogar"
+
+        securitas.host.call(lambda: cloud.faults.add("mkSendOTP", status=429, body="slow down", times=1))
+        with pytest.raises(RateLimited) as limited:
+            await verifier.send_verification_code("1")
+        assert "too many requests" in limited.value.message
+
+        assert "SMS sent" in await verifier.send_verification_code("1")
+        code = sent_codes(securitas)[-1]
+        securitas.host.call(setattr, cloud, "otp_lifetime", 0.0)  # the code is stale by the time it is typed
+        with pytest.raises(TwoFactorRequired) as expired:
+            await verifier.verify_device(code)
+        assert "expired" in expired.value.message and expired.value.phones  # the dialog offers the phones again
+    finally:
+        await engine.close()
+    assert code not in service.log.read_text()
