@@ -161,6 +161,8 @@ class PollTiming:
     min_gap: float = 0.2
     """Never poll more often than this, however often the vendor says "changed"."""
     event_limit: int = 100
+    backfill_limit: int = 1000
+    """At most this many events in the back-fill after a start (`Poller.backfill_from`)."""
 
 
 # --------------------------------------------------------------------------- the poller
@@ -218,6 +220,12 @@ class Poller:
         self._login_refused: AuthenticationFailed | None = None
         self._login_refused_at = 0.0
         self.internal_errors = 0
+        self.backfill_from: datetime | None = None
+        """Set before `run()`: the first events read asks for everything since then (what was missed while down)."""
+        self.backfill_requests: int | None = None
+        """Vendor requests the back-fill cost, once it ran (None: not run)."""
+        self.backfill_events: int | None = None
+        """Events the back-fill returned, once it ran."""
 
     # -- public API
 
@@ -325,7 +333,8 @@ class Poller:
                 self._wake.set()
             if refresh:
                 self._next_refresh = self._clock() + self.refresh_interval
-            events = await self.provider.events(self.timing.event_limit)
+            backfill = self.backfill_from is not None and self.backfill_requests is None
+            events = [] if backfill else await self.provider.events(self.timing.event_limit)
         except ProviderError as exc:
             return self._failed(exc)
         except asyncio.CancelledError:
@@ -337,6 +346,8 @@ class Poller:
         self._last_good = self._clock()
         self.snapshot = snapshot
         self._emit(SnapshotUpdate(self.name, snapshot))
+        if backfill:  # after the snapshot: a long paged read must not hold back the first frame
+            events = await self._backfill()
         self._take_events(events)
         if snapshot.online:
             self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
@@ -348,6 +359,25 @@ class Poller:
                 last_update=snapshot.fetched_at or self._now(),
             )
         return self.timing.fast_interval if self.command_pending else self.poll_interval
+
+    async def _backfill(self) -> list[Event]:
+        """Once, after a start: every event since `backfill_from`. A failure only costs the back-fill."""
+        since = self.backfill_from
+        before = self.provider.requests.total
+        try:
+            events = await self.provider.events_since(since, self.timing.backfill_limit)
+        except asyncio.CancelledError:
+            raise
+        except ProviderError as exc:
+            log.warning("%s: the back-fill since %s failed (%s); events missed while down may be lost", self.name, since, exc)
+            events = []
+        except Exception:
+            log.exception("%s: the back-fill since %s crashed", self.name, since)
+            events = []
+        self.backfill_requests = self.provider.requests.total - before
+        self.backfill_events = len(events)
+        log.info("%s: back-filled %d event(s) since %s with %d request(s)", self.name, len(events), since, self.backfill_requests)
+        return events
 
     def _internal_error(self, exc: Exception) -> float:
         """Anything that is not a ProviderError: a bug. Logged with its traceback, shown in plain words."""
@@ -418,12 +448,13 @@ class Poller:
 
     def _take_events(self, events: Iterable[Event]) -> None:
         fresh: list[Event] = []
-        for event in events:
+        # Oldest first, so trimming the memory below forgets the oldest ids, never the newest.
+        for event in sorted(events, key=lambda e: e.time):
             if event.id in self._seen_events:
                 continue
             self._seen_events[event.id] = None
             fresh.append(dataclasses.replace(event, provider=self.name) if event.provider != self.name else event)
-        limit = max(4 * self.timing.event_limit, 500)
+        limit = max(4 * self.timing.event_limit, 500, len(fresh))
         while len(self._seen_events) > limit:
             self._seen_events.popitem(last=False)
         if not fresh:

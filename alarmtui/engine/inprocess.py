@@ -76,6 +76,18 @@ class InProcessEngine(Engine):
         for sink in (self.journal, self.notifier):
             if sink is not None:
                 sink.start()  # type: ignore[attr-defined]
+        if self.journal is not None:
+            # Back-fill what was missed while down: each poller's first events read starts at its
+            # provider's newest journaled event (the journal's dedupe makes the overlap harmless).
+            for poller in self.group:
+                try:
+                    last = await self.journal.last_event_time(poller.name)  # type: ignore[attr-defined]
+                    # From its whole second: vendors stamp in seconds, the journal's key bumps ties by a microsecond.
+                    poller.backfill_from = last.replace(microsecond=0) if last is not None else None
+                except Exception as exc:  # noqa: BLE001  (no back-fill is better than no start)
+                    import logging
+
+                    logging.getLogger(__name__).warning("%s: no back-fill: %s", poller.name, exc)
         self.group.start()
 
     def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:

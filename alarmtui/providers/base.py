@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from alarmtui.domain import ArmMode, CommandResult, Event, Photo, Snapshot
@@ -59,6 +61,18 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- the contract
 
 
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def events_since(events: Iterable[Event], since: datetime | None, limit: int) -> list[Event]:
+    """`events` at or after `since`, newest first, at most `limit` (naive times are taken as UTC)."""
+    start = _aware(since) if since is not None else None
+    kept = [e for e in events if start is None or _aware(e.time) >= start]
+    kept.sort(key=lambda e: _aware(e.time), reverse=True)  # stable: the vendor's order among equal times stays
+    return kept[: max(0, limit)]
+
+
 class Provider(abc.ABC):
     """One vendor cloud account and the panel (installation) it controls."""
 
@@ -66,6 +80,9 @@ class Provider(abc.ABC):
 
     login_gate: LoginGate | None = None
     """The provider's login gate (`session.LoginGate`), when it uses one."""
+
+    _connected: bool = False
+    """Set by `connect()` once the panel is found, cleared by `close()` (for `_ensure_connected`)."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -75,11 +92,29 @@ class Provider(abc.ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {redact_url(self.config.url)}>"
 
+    @property
+    def requests(self) -> RequestCounter:
+        """Every request this provider sends to its vendor (the cost figures, the request budget)."""
+        return self._requests
+
+    @requests.setter
+    def requests(self, counter: RequestCounter) -> None:
+        # The transport counts into the same counter (tests swap in one on a fake clock).
+        self._requests = counter
+        for name in ("client", "transport"):
+            transport = self.__dict__.get(name)
+            if transport is not None and hasattr(transport, "counter"):
+                transport.counter = counter
+
     # -- lifecycle
 
     @abc.abstractmethod
     async def connect(self) -> None:
         """Log in and find the panel. Safe to call again after a failure."""
+
+    async def _ensure_connected(self) -> None:
+        if not self._connected:
+            await self.connect()
 
     def allow_login(self) -> None:
         """The user asked to connect (the `r` key, a CLI run, a config change): lift the login budget's pause.
@@ -115,6 +150,16 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def events(self, limit: int = 100) -> list[Event]:
         """Recent events, newest first. Ids are stable so callers can de-duplicate."""
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """Every event at or after `since` (None: the vendor's whole recent log), newest first, at most `limit`.
+
+        The back-fill after a restart: the same events, with the same ids, as `events()`.
+        `since` itself is included (another event may share its second; callers de-duplicate
+        by id). Vendors whose API can page override this with a bounded paged read; the
+        default is one `events(limit)` read, filtered.
+        """
+        return events_since(await self.events(limit), since, limit)
 
     async def wait_for_change(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the vendor to report a change.
@@ -236,6 +281,7 @@ __all__ = [
     "TwoFactorRequired",
     "WrongCode",
     "build_http_client",
+    "events_since",
     "http_timeout",
     "make_client",
     "result_for_error",

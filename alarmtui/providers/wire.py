@@ -46,6 +46,13 @@ def require_list(value: Any, what: str) -> list[Any]:
     raise ProtocolError(f"expected a list for {what}, got {_kind(value)}")
 
 
+def optional_list(value: Any, what: str) -> list[Any]:
+    """A JSON array, or [] when null / absent; anything else → ProtocolError."""
+    if value is None:
+        return []
+    return require_list(value, what)
+
+
 def as_list(value: Any, what: str = "") -> list[Any]:
     """xmltodict's none / one-is-a-dict / many-is-a-list, normalised to a list (a JSON null → [])."""
     if value is None:
@@ -170,6 +177,7 @@ __all__ = [
     "as_list",
     "as_text",
     "field",
+    "optional_list",
     "optional_mapping",
     "require_list",
     "require_mapping",

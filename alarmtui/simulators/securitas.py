@@ -70,6 +70,8 @@ ARM_REQUESTS = {
     "ARMANNEX1": (None, False),
 }
 DISARM_REQUESTS = ("DARM1", "DARMPERI", "DARM1DARMPERI", "DARMANNEX1")
+TIME_FILTER_DAYS: dict[str, int | None] = {"LASTWEEK": 7, "LASTMONTH": 30, "ALL": None}
+"""`xSActV2` timeFilter values clients send (§6); the server's full enum is unknown (§13.6)."""
 CAMERA_DEVICE_TYPE = {"QR": 106, "YR": 106, "YP": 103, "QP": 107}
 # activity type codes (§6) the simulator writes for the panel engine's events
 ACTIVITY = {
@@ -877,8 +879,15 @@ class SecuritasCloud(SimCloud):
             offset = max(0, int(variables.get("offset") or 0))
         except (TypeError, ValueError):
             raise GraphQLFault({"message": "Variable \"$numRows\" got invalid value", "extensions": {"code": "BAD_USER_INPUT"}}, {}) from None
+        # `timeFilter` (a required enum): the window of the timeline; values beyond the known ones are a guess.
+        days = TIME_FILTER_DAYS.get(str(variables.get("timeFilter") or "LASTMONTH"), 30)
+        cutoff = inst.panel.wall() - days * 86400 if days is not None else None
         inst.panel.advance()
-        reg = [row for e in reversed(inst.panel.events) if (row := self._row(inst, e)) is not None]
+        reg = [
+            row
+            for e in reversed(inst.panel.events)
+            if (cutoff is None or e.time >= cutoff) and (row := self._row(inst, e)) is not None
+        ]
         page = reg[offset : offset + rows]
         return {"reg": page or None}
 

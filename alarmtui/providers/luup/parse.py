@@ -15,6 +15,8 @@ from typing import Any
 
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import CommandRejected, ProtocolError
+from alarmtui.providers.wire import require_list as as_list
+from alarmtui.providers.wire import require_mapping as as_mapping
 
 AP2 = "urn:micasaverde-com:serviceId:AlarmPartition2"
 SS1 = "urn:micasaverde-com:serviceId:SecuritySensor1"
@@ -70,18 +72,6 @@ def as_text(value: object) -> str:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return clean_text(value)
     return ""
-
-
-def as_mapping(value: object, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(f"{what}: expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def as_list(value: object, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(f"{what}: expected a JSON list, got {type(value).__name__}")
-    return value
 
 
 def decode_json(text: str, what: str) -> Any:

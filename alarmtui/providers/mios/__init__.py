@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
 from alarmtui.domain import Event, Photo
-from alarmtui.providers.base import NotSupported, ProtocolError
+from alarmtui.providers.base import NotSupported, ProtocolError, events_since
 from alarmtui.providers.luup.mapping import build_snapshot, partition_state
 from alarmtui.providers.luup.parse import as_text, parse_action_reply, parse_jobstatus, parse_sdata
 from alarmtui.providers.luup.provider import LuupProvider
@@ -40,6 +40,10 @@ class MiosProvider(LuupProvider):
 
     events_max_age: float = 600.0
     """The event log is re-read when the long poll saw a change, after a command, or after this long."""
+    backfill_page_rows: int = 500
+    """Records per page of a back-fill (`Count=`); most are luup noise the dashboard drops."""
+    backfill_max_pages: int = 8
+    """A back-fill reads at most this many pages, once per start."""
 
     config: MiosConfig
     transport: RelayTransport
@@ -95,21 +99,52 @@ class MiosProvider(LuupProvider):
             data = await self.transport.read(
                 ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
             )
-            records = parse_event_records(data)
-            default_storage = self.transport.servers.get("storage", "")
-            for record in records:
-                if record.pk_store and record.key:
-                    register_secrets(record.key)
-                    self._store_refs[record.pk_store] = (
-                        record.server_storage or default_storage,
-                        record.key,
-                        record.device_id,
-                        record.timestamp,
-                    )
-            names = {k: as_text(v.get("name")) for k, v in self._devices.items()}
-            events = events_from_records(records, names)
+            events = self._take_records(parse_event_records(data))
             self._events_cache = (stamp, time.monotonic(), limit, events)
             return events[:limit]
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """The event module's records after `since` (`After=`), in pages of `Count=` rows (`Start=`).
+
+        Stops at a short page or after `backfill_max_pages`. `After` is sent one second early:
+        whether the server's bound is inclusive is undocumented, and an event in the same
+        second as `since` may be new (callers de-duplicate by id).
+        """
+        async with self._guard("reading the event log"):
+            await self.transport.ready()
+            pk_device = self.pk_device
+            assert pk_device is not None
+            records: dict[str, EventRecord] = {}
+            page = max(1, self.backfill_page_rows)
+            for number in range(max(1, self.backfill_max_pages)):
+                params = {"Gateway": pk_device, "User": "0", "Count": str(page), "Start": str(number * page), "Sort": "Desc"}
+                if since is not None:
+                    params["After"] = str(int(since.timestamp()) - 1)
+                data = await self.transport.read(
+                    ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
+                )
+                found = parse_event_records(data)
+                for record in found:
+                    records.setdefault(record.pk_event, record)
+                reached_back = since is not None and any(r.timestamp < since.timestamp() - 1 for r in found)
+                if len(found) < page or reached_back:  # the end, or a server that ignores `After`
+                    break
+            return events_since(self._take_records(list(records.values())), since, limit)
+
+    def _take_records(self, records: list[EventRecord]) -> list[Event]:
+        """Remember where each record's stored photo is; the records as dashboard events."""
+        default_storage = self.transport.servers.get("storage", "")
+        for record in records:
+            if record.pk_store and record.key:
+                register_secrets(record.key)
+                self._store_refs[record.pk_store] = (
+                    record.server_storage or default_storage,
+                    record.key,
+                    record.device_id,
+                    record.timestamp,
+                )
+        names = {k: as_text(v.get("name")) for k, v in self._devices.items()}
+        return events_from_records(records, names)
 
     async def photos(self, event: Event) -> list[Photo]:
         async with self._guard("fetching a stored photo"):

@@ -49,6 +49,7 @@ from alarmtui.providers.base import (
     Provider,
     ProviderError,
     TwoFactorRequired,
+    events_since,
     translate_errors,
 )
 from alarmtui.providers.securitas import mapping, parse
@@ -60,7 +61,7 @@ from alarmtui.providers.securitas.client import (
     WrongOneTimeCode,
 )
 from alarmtui.providers.securitas.mapping import Axes
-from alarmtui.providers.securitas.store import TokenStore
+from alarmtui.providers.securitas.store import OWN_CHECKS_KEPT, TokenStore
 
 if TYPE_CHECKING:
     from alarmtui.settings import SecuritasConfig
@@ -70,6 +71,9 @@ log = logging.getLogger(__name__)
 BASE_CAPABILITIES = frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS})
 FORCE_CONTEXT_TTL = 180.0  # the primary client's _FORCE_ARM_TTL; server-side validity unknown (§13.11)
 PAGE_ROWS = 30
+"""Timeline rows per page: what the primary client asks for (§6)."""
+BACKFILL_MAX_PAGES = 34
+"""A back-fill reads at most this many pages (about 1,000 rows, 68 s at the default 2 s gap), once per start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +168,6 @@ class SecuritasProvider(Provider):
                 self.devices = []  # err 6: no device rights on this installation
             self._connected = True
 
-    async def _ensure_connected(self) -> None:
-        if not self._connected:
-            await self.connect()
-
     def allow_login(self) -> None:
         """The user asked (r, a CLI run): a refused password may be tried again now."""
         self.client.allow_password_login()
@@ -200,6 +200,27 @@ class SecuritasProvider(Provider):
         assert self.installation is not None
         return self.installation.numinst
 
+    @property
+    def _own_checks(self) -> list[datetime]:
+        """When alarmtui's own CheckAlarms were sent (kept with the device identity, so a back-fill
+        after a restart still knows the previous run's): their "Alarm Status Request" rows are not news."""
+        checks = []
+        for value in self.client.state.own_checks:
+            try:
+                when = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            checks.append(when if when.tzinfo is not None else when.replace(tzinfo=UTC))
+        return checks
+
+    def _note_own_check(self, when: datetime) -> None:
+        state = self.client.state
+        state.own_checks = [*state.own_checks[-(OWN_CHECKS_KEPT - 1) :], when.isoformat()]
+        try:
+            self.store.save(state)
+        except OSError as exc:  # the check itself matters more than remembering it
+            log.warning("%s: could not save the state file (%s)", self.name, type(exc).__name__)
+
     def _note_proto(self, letter: str) -> None:
         self._proto = letter
         self._proto_words = mapping.proto_state(letter)[1]
@@ -208,6 +229,7 @@ class SecuritasProvider(Provider):
         """CheckAlarm + CheckAlarmStatus: the panel's own answer (wakes it; leaves an activity row)."""
         async with self._lock:
             await self.client.ensure_session(self.pacing.operation_margin)
+            self._note_own_check(datetime.now(UTC))
             submit = parse.parse_submit(
                 await self.client.call("CheckAlarm", {"numinst": self.numinst, "panel": self.client.panel})
             )
@@ -333,12 +355,7 @@ class SecuritasProvider(Provider):
             return self._sorted_activity()
         offset = 0
         while True:
-            rows = parse.parse_activity(
-                await self.client.call(
-                    "ActV2Timeline",
-                    {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
-                )
-            )
+            rows = await self._timeline_page(offset)
             known = sum(1 for r in rows if r.id_signal in self._activity)
             for row in rows:
                 self._activity[row.id_signal] = row
@@ -361,13 +378,43 @@ class SecuritasProvider(Provider):
     async def events(self, limit: int = 100) -> list[Event]:
         async with translate_errors(self.name, "reading the activity log"):
             await self._ensure_connected()
-            rows = await self._read_activity(limit)
-            events = []
-            for row in rows[:limit]:
-                event = self._event(row)
-                if event is not None:
-                    events.append(event)
-            return events
+            return self._events(await self._read_activity(limit))[:limit]
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """The timeline back to `since`: pages of `PAGE_ROWS`, paced like every request, at most `limit` rows.
+
+        Stops at the first page that reaches back before `since`, at a short page, or after
+        `BACKFILL_MAX_PAGES`. The server's row order is unknown (§13.13): a page "reaches back"
+        when its oldest row is older than `since`.
+        """
+        async with translate_errors(self.name, "reading the activity log"):
+            await self._ensure_connected()
+            start = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+            rows: dict[str, parse.ActivityRow] = {}
+            pages = min(BACKFILL_MAX_PAGES, -(-max(1, limit) // PAGE_ROWS) + 1)
+            for page in range(pages):
+                found = await self._timeline_page(page * PAGE_ROWS)
+                for row in found:
+                    rows.setdefault(row.id_signal, row)
+                times = [t for r in found if (t := self._time(r.time)) is not None]
+                if len(found) < PAGE_ROWS or (start is not None and times and min(times) < start):
+                    break
+            ordered = sorted(rows.values(), key=lambda r: (r.time, _signal_order(r.id_signal)), reverse=True)
+            return events_since(self._events(ordered), since, limit)
+
+    async def _timeline_page(self, offset: int) -> list[parse.ActivityRow]:
+        return parse.parse_activity(
+            await self.client.call(
+                "ActV2Timeline",
+                {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
+            )
+        )
+
+    def _events(self, rows: list[parse.ActivityRow]) -> list[Event]:
+        """Rows as events, in their order; the status requests alarmtui itself caused are left out."""
+        pairs = [(row, self._event(row)) for row in rows]
+        own = mapping.own_status_checks(((r.id_signal, r.type, e.time if e else None) for r, e in pairs), self._own_checks)
+        return [event for row, event in pairs if event is not None and row.id_signal not in own]
 
     def _time(self, value: str) -> datetime | None:
         try:
@@ -627,7 +674,7 @@ class SecuritasProvider(Provider):
                 )
                 if reply is None:
                     return timer.result(CommandPhase.UNKNOWN, "the camera did not finish in time; the photos may still arrive")
-                row = parse.obj(reply, "xSRequestImagesStatus")
+                row = parse.require_mapping(reply, "xSRequestImagesStatus")
                 if parse.text(row.get("res")) == "ERROR":
                     return timer.result(CommandPhase.FAILED, _humanize(parse.text(row.get("msg"))) or "the camera failed")
                 # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
@@ -676,7 +723,7 @@ def _newer(thumbnail: parse.Thumbnail, baseline: parse.Thumbnail) -> bool:
 
 
 def _photo_waiting(value: Any) -> bool:
-    row = parse.obj(value, "xSRequestImagesStatus")
+    row = parse.require_mapping(value, "xSRequestImagesStatus")
     return parse.text(row.get("res")) == "WAIT" or "processing" in parse.text(row.get("msg")).lower()
 
 

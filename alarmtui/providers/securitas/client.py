@@ -574,7 +574,7 @@ class OwaClient:
                 self._otp_hash = ""
                 await self.start_two_factor("the verification expired; send a new code")
             raise self.error_for("mkSendOTP", error)
-        reply = parse.obj(parse.root_of(body, "mkSendOTP"), "xSSendOtp")
+        reply = parse.require_mapping(parse.root_of(body, "mkSendOTP"), "xSSendOtp")
         if parse.text(reply.get("res")) != "OK":
             raise CommandRejected(f"the code could not be sent ({parse.text(reply.get('msg'))})", provider=self.name)
         return parse.text(reply.get("msg"))

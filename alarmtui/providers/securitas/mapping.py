@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -128,6 +129,8 @@ ALARM_TYPES = frozenset(_KINDS[EventKind.ALARM])
 FORCED_ARM_TYPE = 850
 PHOTO_TYPE = 16
 POWER_CUT, POWER_BACK = 25, 26
+STATUS_CHECK_TYPE = 27
+"""An "Alarm Status Request" row: every CheckAlarm leaves one (§6), ours included."""
 COMM_FAILED, COMM_BACK = frozenset({501, 502}), 3121
 
 
@@ -156,6 +159,27 @@ def parse_time(value: str, zone: str = "Europe/Madrid") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return parsed.astimezone(UTC)
+
+
+def own_status_checks(
+    rows: Iterable[tuple[str, int, datetime | None]], own_checks: Iterable[datetime], window: float = 120.0
+) -> set[str]:
+    """The ids of the status-request rows alarmtui itself caused: (id, type, time) rows in, ids out.
+
+    As Verisure's `is_own_status_check`: a status request near one of our CheckAlarms is ours;
+    here each CheckAlarm claims only the nearest such row, so a person's own check from the
+    app a minute apart is still shown.
+    """
+    candidates = [(row_id, when) for row_id, type_code, when in rows if type_code == STATUS_CHECK_TYPE and when is not None]
+    claimed: set[str] = set()
+    for check in own_checks:
+        distances = [
+            (abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed
+        ]
+        nearest = min((d for d in distances if d[0] <= window), default=None)
+        if nearest is not None:
+            claimed.add(nearest[1])
+    return claimed
 
 
 def exception_words(status: str) -> str:

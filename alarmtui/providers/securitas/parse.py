@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from alarmtui.providers.errors import ProtocolError
+from alarmtui.providers.wire import optional_list, require_mapping
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,20 +69,6 @@ def text(value: Any) -> str:
     if isinstance(value, str | int | float):
         return str(value)
     raise TypeError(f"expected a string, got {type(value).__name__}")
-
-
-def obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what} is not an object")
-    return value
-
-
-def seq(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise TypeError(f"{what} is not a list")
-    return value
 
 
 # --------------------------------------------------------------------------- the error envelope
@@ -165,7 +152,7 @@ def parse_error(body: dict[str, Any], root: str) -> GraphQLError | None:
         status = None
     phones = tuple(
         (text(p.get("id")), text(p.get("phone")))
-        for p in seq(details.get("auth-phones"), "auth-phones")
+        for p in optional_list(details.get("auth-phones"), "auth-phones")
         if isinstance(p, dict)
     )
     return GraphQLError(
@@ -185,7 +172,7 @@ def parse_error(body: dict[str, Any], root: str) -> GraphQLError | None:
 def root_of(body: Any, operation: str) -> Any:
     """`data.<root field>` of a successful reply (may be any JSON value)."""
     root = ROOT_FIELD[operation]
-    data = obj(obj(body, "reply").get("data"), "data")
+    data = require_mapping(require_mapping(body, "reply").get("data"), "data")
     if root not in data:
         raise KeyError(f"reply has no data.{root}")
     return data[root]
@@ -203,7 +190,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
         claims = json.loads(raw)
     except (IndexError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("token is not a JWT") from exc
-    return obj(claims, "token claims")
+    return require_mapping(claims, "token claims")
 
 
 @_protocol
@@ -222,9 +209,9 @@ def capability_list(token: str, numinst: str) -> tuple[str, ...]:
     if isinstance(claims.get("installations"), list):
         for entry in claims["installations"]:
             if isinstance(entry, dict) and text(entry.get("ins")) == numinst:
-                return tuple(text(c) for c in seq(entry.get("cap"), "cap"))
+                return tuple(text(c) for c in optional_list(entry.get("cap"), "cap"))
         return ()
-    return tuple(text(c) for c in seq(claims.get("cap"), "cap"))
+    return tuple(text(c) for c in optional_list(claims.get("cap"), "cap"))
 
 
 # --------------------------------------------------------------------------- authentication
@@ -243,7 +230,7 @@ class LoginReply:
 @_protocol
 def parse_login(value: Any) -> LoginReply:
     """`xSLoginToken`, `xSRefreshLogin` or `xSValidateDevice`."""
-    row = obj(value, "login reply")
+    row = require_mapping(value, "login reply")
     return LoginReply(
         res=text(row.get("res")),
         msg=text(row.get("msg")),
@@ -267,10 +254,10 @@ class Installation:
 
 @_protocol
 def parse_installations(value: Any) -> list[Installation]:
-    rows = seq(obj(value, "xSInstallations").get("installations"), "installations")
+    rows = optional_list(require_mapping(value, "xSInstallations").get("installations"), "installations")
     result = []
     for row in rows:
-        row = obj(row, "installation")
+        row = require_mapping(row, "installation")
         numinst = text(row.get("numinst"))
         if not numinst:
             raise ValueError("installation without numinst")
@@ -291,15 +278,15 @@ class Services:
 
 @_protocol
 def parse_services(value: Any) -> Services:
-    row = obj(value, "xSSrv")
-    inst = obj(row.get("installation"), "installation")
+    row = require_mapping(value, "xSSrv")
+    inst = require_mapping(row.get("installation"), "installation")
     requests = tuple(
         text(s.get("request"))
-        for s in seq(inst.get("services"), "services")
+        for s in optional_list(inst.get("services"), "services")
         if isinstance(s, dict) and s.get("active") is not False
     )
-    partitions = seq(obj(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"), "alarmPartitions")
-    peri = any(isinstance(p, dict) and text(p.get("id")) == "02" and seq(p.get("enterStates"), "enterStates") for p in partitions)
+    partitions = optional_list(require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"), "alarmPartitions")
+    peri = any(isinstance(p, dict) and text(p.get("id")) == "02" and optional_list(p.get("enterStates"), "enterStates") for p in partitions)
     return Services(
         alias=text(inst.get("alias")),
         panel=text(inst.get("panel")),
@@ -322,7 +309,7 @@ class ZoneException:
 def _exceptions(value: Any) -> tuple[ZoneException, ...]:
     return tuple(
         ZoneException(text(e.get("status")), text(e.get("deviceType")), text(e.get("alias")))
-        for e in seq(value, "exceptions")
+        for e in optional_list(value, "exceptions")
         if isinstance(e, dict)
     )
 
@@ -338,7 +325,7 @@ class CachedStatus:
 
 @_protocol
 def parse_status(value: Any) -> CachedStatus:
-    row = obj(value, "xSStatus")
+    row = require_mapping(value, "xSStatus")
     wifi = row.get("wifiConnected")
     return CachedStatus(
         status=text(row.get("status")).strip(),
@@ -357,7 +344,7 @@ class Submitted:
 
 @_protocol
 def parse_submit(value: Any) -> Submitted:
-    row = obj(value, "submit reply")
+    row = require_mapping(value, "submit reply")
     return Submitted(text(row.get("res")), text(row.get("msg")), text(row.get("referenceId")))
 
 
@@ -388,7 +375,7 @@ class PollReply:
 
 @_protocol
 def parse_poll(value: Any) -> PollReply:
-    row = obj(value, "poll reply")
+    row = require_mapping(value, "poll reply")
     raw_error = row.get("error")
     error = None
     if isinstance(raw_error, dict):  # may also be "" or null (§5.2)
@@ -421,7 +408,7 @@ class ExceptionsReply:
 
 @_protocol
 def parse_exceptions(value: Any) -> ExceptionsReply:
-    row = obj(value, "xSGetExceptions")
+    row = require_mapping(value, "xSGetExceptions")
     return ExceptionsReply(text(row.get("res")), _exceptions(row.get("exceptions")))
 
 
@@ -446,10 +433,10 @@ class ActivityRow:
 @_protocol
 def parse_activity(value: Any) -> list[ActivityRow]:
     """`xSActV2.reg` (may be null). Rows without an `idSignal` cannot be de-duplicated and are dropped."""
-    rows = seq(obj(value, "xSActV2").get("reg"), "reg")
+    rows = optional_list(require_mapping(value, "xSActV2").get("reg"), "reg")
     result = []
     for row in rows:
-        row = obj(row, "activity row")
+        row = require_mapping(row, "activity row")
         id_signal = text(row.get("idSignal"))
         if not id_signal:
             continue
@@ -494,10 +481,10 @@ CAMERA_TYPES = {"QR": 106, "YR": 106, "YP": 103, "QP": 107}
 
 @_protocol
 def parse_devices(value: Any) -> list[Device]:
-    rows = seq(obj(value, "xSDeviceList").get("devices"), "devices")
+    rows = optional_list(require_mapping(value, "xSDeviceList").get("devices"), "devices")
     result = []
     for row in rows:
-        row = obj(row, "device")
+        row = require_mapping(row, "device")
         result.append(
             Device(
                 id=text(row.get("id")),
@@ -536,7 +523,7 @@ def decode_image(value: Any) -> bytes | None:
 
 @_protocol
 def parse_thumbnail(value: Any) -> Thumbnail:
-    row = obj(value or {}, "xSGetThumbnail")
+    row = require_mapping(value or {}, "xSGetThumbnail")
     return Thumbnail(
         id_signal=text(row.get("idSignal")),
         signal_type=text(row.get("signalType")),
@@ -557,10 +544,10 @@ class PhotoSet:
 def parse_photo_images(value: Any) -> list[PhotoSet]:
     """Every BINARY image of every device, in order; images that are not pictures are skipped."""
     result = []
-    for device in seq(obj(value or {}, "xSGetPhotoImages").get("devices"), "devices"):
-        device = obj(device, "photo device")
+    for device in optional_list(require_mapping(value or {}, "xSGetPhotoImages").get("devices"), "devices"):
+        device = require_mapping(device, "photo device")
         images = []
-        for image in seq(device.get("images"), "images"):
+        for image in optional_list(device.get("images"), "images"):
             if not isinstance(image, dict) or text(image.get("type")).upper() not in ("BINARY", ""):
                 continue
             data = decode_image(image.get("image"))

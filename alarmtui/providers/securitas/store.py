@@ -21,6 +21,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+OWN_CHECKS_KEPT = 10
+
 
 def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -45,6 +47,8 @@ class DeviceIdentity:
 class AccountState:
     device: DeviceIdentity
     refresh_token: str = field(default="", repr=False)
+    own_checks: list[str] = field(default_factory=list)
+    """When alarmtui's latest CheckAlarms were sent (ISO times): their timeline rows are not news, even after a restart."""
 
 
 class TokenStore:
@@ -68,7 +72,9 @@ class TokenStore:
                 device = raw["device"]
                 identity = DeviceIdentity(str(device["idDevice"]), str(device["uuid"]), str(device.get("idDeviceIndigitall", "")))
                 token = str(raw.get("refreshToken") or "") if raw.get("owner") == self._owner else ""
-                return AccountState(identity, token)
+                checks = raw.get("ownChecks")
+                checks = [str(c) for c in checks[-OWN_CHECKS_KEPT:]] if isinstance(checks, list) else []
+                return AccountState(identity, token, checks)
             except FileNotFoundError:
                 pass
             except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -90,6 +96,7 @@ class TokenStore:
                 "idDeviceIndigitall": state.device.id_device_indigitall,
             },
             "refreshToken": state.refresh_token,
+            "ownChecks": state.own_checks[-OWN_CHECKS_KEPT:],
         }
         directory = self.path.parent
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)

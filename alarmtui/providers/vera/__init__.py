@@ -54,3 +54,8 @@ class VeraProvider(LuupProvider):
     async def events(self, limit: int = 100) -> list[Event]:
         """What changed since this provider started watching, newest first."""
         return list(reversed(self._seen))[:limit]
+
+    async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:
+        """No back-fill: a Vera on the LAN keeps no event history, so what happened while alarmtui
+        was not watching is lost; this returns only the changes seen since this provider started."""
+        return await super().events_since(since, limit)

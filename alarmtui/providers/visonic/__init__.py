@@ -38,7 +38,7 @@ from alarmtui.providers.errors import (
     RateLimited,
     SessionExpired,
 )
-from alarmtui.providers.http import RequestCounter, translate_errors
+from alarmtui.providers.http import translate_errors
 from alarmtui.providers.visonic import mapping
 from alarmtui.providers.visonic.client import CommandMaybeSent, VisonicClient, WrongUserCode, error_for_response
 from alarmtui.providers.visonic.parse import (
@@ -101,16 +101,6 @@ class VisonicProvider(Provider):
         self._users: tuple[User, ...] = ()
         self._zones: tuple[Zone, ...] = ()
         self._exit_started: dict[str, float] = {}
-
-    @property
-    def requests(self) -> RequestCounter:
-        return self._requests
-
-    @requests.setter
-    def requests(self, counter: RequestCounter) -> None:
-        self._requests = counter
-        if "client" in self.__dict__:
-            self.client.counter = counter
 
     @property
     def version(self) -> str | None:

@@ -33,7 +33,6 @@ from alarmtui.providers.errors import (
 from alarmtui.providers.http import MAX_REPLY_BYTES, RequestCounter, decode_json, fetch, make_client, translate_errors
 from alarmtui.providers.session import LoginGate
 from alarmtui.providers.visonic.parse import (
-    _list,
     _opt_dict,
     _opt_list,
     _text,
@@ -41,6 +40,7 @@ from alarmtui.providers.visonic.parse import (
     parse_token,
     parse_versions,
 )
+from alarmtui.providers.wire import require_list
 from alarmtui.redaction import register_secrets
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class VisonicClient:
         self.user_token = parse_token(data, "user_token")
         register_secrets(self.user_token)
         if not self.serial:
-            panels = _list(await self.send("GET", "panels", what="listing the panels"), "panels")
+            panels = require_list(await self.send("GET", "panels", what="listing the panels"), "panels")
             serials = [_text(_opt_dict(p).get("panel_serial")) for p in panels]
             serials = [s for s in serials if s]
             if not serials:

@@ -18,6 +18,7 @@ from alarmtui.domain import Event, EventKind, Trouble, TroubleKind, User, Zone, 
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.errors import ProtocolError, ProviderError
 from alarmtui.providers.http import decode_json as _decode_json
+from alarmtui.providers.wire import require_list, require_mapping
 
 PREFERRED_VERSION = "9.0"
 NEWEST_SUPPORTED = 14.0
@@ -43,18 +44,6 @@ def split_zone_id(value: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- parsing helpers
 # Every parser takes decoded JSON and returns domain objects, raising ProtocolError
 # (and only ProtocolError) for anything that does not fit.
-
-
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ProtocolError(f"expected an object for {what}, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProtocolError(f"expected a list for {what}, got {type(value).__name__}")
-    return value
 
 
 def _opt_dict(value: Any) -> dict[str, Any]:
@@ -127,7 +116,7 @@ def decode_json(content: bytes, what: str) -> Any:
 
 @guarded
 def parse_versions(data: Any) -> list[str]:
-    versions = _list(_dict(data, "the version list").get("rest_versions"), "rest_versions")
+    versions = require_list(require_mapping(data, "the version list").get("rest_versions"), "rest_versions")
     result = []
     for v in versions:
         if isinstance(v, str | int | float) and not isinstance(v, bool):
@@ -159,7 +148,7 @@ def choose_version(offered: list[str], forced: str | None) -> str:
 
 @guarded
 def parse_token(data: Any, key: str) -> str:
-    token = _dict(data, "the login reply").get(key)
+    token = require_mapping(data, "the login reply").get(key)
     if not isinstance(token, str) or not token.strip() or len(token) > 512:
         raise ProtocolError(f"the login reply has no {key}")
     return token.strip()
@@ -184,8 +173,8 @@ class PanelFacts:
 
 @guarded
 def parse_panel_facts(panel_info: Any, feature_set: Any) -> PanelFacts:
-    info = _dict(panel_info, "panel_info")
-    features = _dict(feature_set, "feature_set")
+    info = require_mapping(panel_info, "panel_info")
+    features = require_mapping(feature_set, "feature_set")
     partitions_feature = _opt_dict(features.get("partitions"))
     names: dict[str, str] = {}
     delays: dict[str, float] = {}
@@ -236,10 +225,10 @@ class RawStatus:
 
 @guarded
 def parse_status(data: Any) -> RawStatus:
-    status = _dict(data, "status")
+    status = require_mapping(data, "status")
     partitions = []
-    for item in _list(status.get("partitions"), "status.partitions"):
-        part = _dict(item, "a partition")
+    for item in require_list(status.get("partitions"), "status.partitions"):
+        part = require_mapping(item, "a partition")
         ready = part.get("ready")
         partitions.append(
             RawPartition(
@@ -291,8 +280,8 @@ _NOT_ZONES = frozenset({"CONTROL_PANEL", "POWER_LINK"})
 @guarded
 def parse_devices(data: Any) -> tuple[Zone, ...]:
     zones = []
-    for item in _list(data, "devices"):
-        device = _dict(item, "a device")
+    for item in require_list(data, "devices"):
+        device = require_mapping(item, "a device")
         device_type = _text(device.get("device_type")).upper()
         if device_type in _NOT_ZONES:
             continue
@@ -342,8 +331,8 @@ class RawAlarm:
 @guarded
 def parse_alarms(data: Any) -> tuple[RawAlarm, ...]:
     alarms = []
-    for item in _list(data, "alarms"):
-        alarm = _dict(item, "an alarm")
+    for item in require_list(data, "alarms"):
+        alarm = require_mapping(item, "an alarm")
         alarm_type = _text(alarm.get("alarm_type")).upper()
         if alarm_type == "ALARM_IN_MEMORY":  # history, not a live alarm
             continue
@@ -376,8 +365,8 @@ _TROUBLE_KINDS = {
 @guarded
 def parse_troubles(data: Any) -> tuple[Trouble, ...]:
     troubles = []
-    for index, item in enumerate(_list(data, "troubles")):
-        trouble = _dict(item, "a trouble")
+    for index, item in enumerate(require_list(data, "troubles")):
+        trouble = require_mapping(item, "a trouble")
         trouble_type = _text(trouble.get("trouble_type")).upper()
         if trouble_type == "OPENED":  # an open door is a zone state, shown with the zones
             continue
@@ -400,10 +389,10 @@ def parse_troubles(data: Any) -> tuple[Trouble, ...]:
 
 @guarded
 def parse_users(data: Any) -> tuple[User, ...]:
-    body = _dict(data, "users")
+    body = require_mapping(data, "users")
     users = []
-    for item in _list(body.get("users"), "users.users"):
-        user = _dict(item, "a user")
+    for item in require_list(body.get("users"), "users.users"):
+        user = require_mapping(item, "a user")
         uid = _ident(user.get("id"), "user id")
         name = _text(user.get("name")) or f"User {uid}"
         users.append(User(id=uid, name=name, role=_text(user.get("role")), detail=_text(user.get("email"))))
@@ -423,8 +412,8 @@ class RawCamera:
 @guarded
 def parse_cameras(data: Any) -> tuple[RawCamera, ...]:
     cameras = []
-    for item in _list(data, "cameras"):
-        camera = _dict(item, "a camera")
+    for item in require_list(data, "cameras"):
+        camera = require_mapping(item, "a camera")
         path = camera.get("preview_path")
         frames = camera.get("preview_frames", 1)
         cameras.append(
@@ -469,8 +458,8 @@ def _event_kind(label: str, video: bool) -> EventKind:
 def parse_events(data: Any) -> list[Event]:
     """Events newest first (the cloud sends them oldest first)."""
     events = []
-    for item in _list(data, "events"):
-        raw = _dict(item, "an event")
+    for item in require_list(data, "events"):
+        raw = require_mapping(item, "an event")
         event_id = _ident(raw.get("event"), "event id")
         when = _timestamp(raw.get("datetime")) or datetime.fromtimestamp(0, UTC)
         label = _text(raw.get("label")).upper()
@@ -515,9 +504,9 @@ class ProcessState:
 
 @guarded
 def parse_process(data: Any, token: str) -> ProcessState:
-    items = _list(data, "process_status")
+    items = require_list(data, "process_status")
     for item in items:
-        process = _dict(item, "a process")
+        process = require_mapping(item, "a process")
         if process.get("token") in (token, None) or len(items) == 1:
             message = _text(process.get("message")) or _text(process.get("error"))
             return ProcessState(_text(process.get("status")).lower(), message, _text(process.get("error")).lower())
