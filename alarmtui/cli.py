@@ -13,33 +13,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import enum
 import getpass
 import json
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from alarmtui import __version__
-from alarmtui.domain import (
-    ArmMode,
-    CommandPhase,
-    CommandProgress,
-    CommandResult,
-    Event,
-    Snapshot,
-)
-from alarmtui.domain.serialize import event_json, status_entry
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 
-# Providers (httpx and every vendor) and settings (pydantic) load where they are needed: a `status`
-# answered by the service must start, ask and print within a quarter second.
+# Providers (httpx and every vendor), settings (pydantic), even the domain model (its dataclasses) load
+# where they are needed: a `status` answered by the service must start, ask and print within a quarter second.
 if TYPE_CHECKING:
+    from alarmtui.domain import CommandPhase, CommandProgress, CommandResult, Event, Snapshot
     from alarmtui.providers import Provider, ProviderError
     from alarmtui.providers.errors import TwoFactorRequired
     from alarmtui.settings import Settings
@@ -60,33 +51,31 @@ class Exit(enum.IntEnum):
 
 def exit_code_for(error: ProviderError) -> Exit:
     """The exit code for an error that ended a read, or a command before it was sent."""
-    from alarmtui.providers import (
-        AuthenticationFailed,
-        CommandRejected,
-        ConnectionFailed,
-        PanelUnavailable,
-        ProtocolError,
-        RateLimited,
-        SessionExpired,
-    )
+    return exit_code_for_kinds([kind.__name__ for kind in type(error).__mro__], may_have_left=error.may_have_left)
 
-    if isinstance(error, CommandRejected):
+
+def exit_code_for_kinds(kinds: Collection[str], *, may_have_left: bool | None = None) -> Exit:
+    """`exit_code_for` by the error's class names (`ProviderStatus.error_kinds`): how a view answered by
+    the service exits exactly as an in-process read would, without importing the providers."""
+    if "CommandRejected" in kinds:
         return Exit.FAILED
-    if error.may_have_left:
+    if may_have_left:
         return Exit.UNKNOWN_OUTCOME
-    if isinstance(error, AuthenticationFailed | SessionExpired):
+    if "AuthenticationFailed" in kinds or "SessionExpired" in kinds:
         return Exit.AUTH
-    if isinstance(error, RateLimited):
+    if "RateLimited" in kinds:
         return Exit.RATE_LIMITED
-    if isinstance(error, ConnectionFailed | PanelUnavailable):
+    if "ConnectionFailed" in kinds or "PanelUnavailable" in kinds:
         return Exit.UNAVAILABLE
-    if isinstance(error, ProtocolError):
+    if "ProtocolError" in kinds:
         return Exit.PROTOCOL
     return Exit.FAILED
 
 
 def exit_code_for_result(result: CommandResult) -> Exit:
     """The exit code of a command's outcome: 0 confirmed, 1 refused, 5 unknown; not sent → by its cause."""
+    from alarmtui.domain import CommandPhase
+
     if result.phase is CommandPhase.CONFIRMED:
         return Exit.OK
     if result.phase is CommandPhase.FAILED:
@@ -101,6 +90,10 @@ def exit_code_for_result(result: CommandResult) -> Exit:
 
 class UsageError(Exception):
     pass
+
+
+ARM_MODES = ("away", "home", "night", "perimeter")
+"""`ArmMode`'s values (a test keeps them equal), spelled out so parsing arguments needs no domain import."""
 
 
 # ---------------------------------------------------------------------- arguments
@@ -145,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--quick", action="store_true", help="cheap read that does not wake the panel (Verisure: activity log only)")
 
     arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
-    arm.add_argument("mode", choices=[m.value for m in ArmMode], help="away, home (Verisure: day), night or perimeter")
+    arm.add_argument("mode", choices=ARM_MODES, help="away, home (Verisure: day), night or perimeter")
     arm.add_argument("--force", action="store_true", help="arm even if zones are open (where the panel allows it)")
 
     login = sub.add_parser("login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common])
@@ -196,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         if service is not None:
             from alarmtui.service.views import run_attached
 
-            setup_logging(args.log_file)
+            if args.command != "status" or args.log_file:  # an answered `status` has nothing to log
+                setup_logging(args.log_file)
             return run_attached(args, service)
         import asyncio  # here, not at the top: see the note above on start-up time
 
@@ -245,7 +239,8 @@ def find_service(args: argparse.Namespace) -> Any:
     return find(args.config)
 
 
-ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo"})
+ATTACHABLE = frozenset({None, "status", "arm", "disarm", "bypass", "photo", "login"})
+"""`login` too: the device must be validated for the service's own session, not a second one beside it."""
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -399,10 +394,18 @@ ONE_SHOT_HINTS: dict[str, str] = {
 
 def one_shot_hint(error: ProviderError) -> str:
     """The error's hint, worded for a command that runs once."""
-    for kind in type(error).__mro__:
-        if kind.__name__ in ONE_SHOT_HINTS and getattr(kind, "hint", None) == error.hint:
-            return ONE_SHOT_HINTS[kind.__name__]
-    hint = error.hint
+    kinds = type(error).__mro__
+    return one_shot_hint_for(
+        [kind.__name__ for kind in kinds], error.hint, [kind.__name__ for kind in kinds if getattr(kind, "hint", None) == error.hint]
+    )
+
+
+def one_shot_hint_for(kinds: Collection[str], hint: str, default_hint_of: Collection[str]) -> str:
+    """`one_shot_hint` by class names (a failure the service reports): `default_hint_of` names the
+    classes whose own hint the error carries unchanged."""
+    for kind in kinds:
+        if kind in ONE_SHOT_HINTS and kind in default_hint_of:
+            return ONE_SHOT_HINTS[kind]
     if "alarmtui keeps retrying" in hint or "it will retry" in hint or "by itself" in hint:
         return ""
     return hint
@@ -440,6 +443,8 @@ async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, Pro
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.domain.serialize import status_entry
+
     configs = pick_configs(args, settings, single=False)
     import asyncio
 
@@ -491,8 +496,7 @@ def print_status(entries: list[dict[str, Any]]) -> None:
 EVENT_KINDS = ("alarm", "arm", "disarm", "trouble", "photo", "zone", "system", "command", "state", "connectivity", "acknowledgement")
 
 
-@dataclasses.dataclass(frozen=True)
-class EventFilter:
+class EventFilter(NamedTuple):
     """`events --since/--until/--grep/--kind`, applied by the journal or (without one) to the vendors' logs."""
 
     since: datetime | None
@@ -568,6 +572,7 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
 
 
 async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    from alarmtui.domain.serialize import event_json
     from alarmtui.providers import ProviderError, create_provider
 
     wanted = EventFilter.from_args(args)
@@ -621,6 +626,8 @@ async def run_notify_test(args: argparse.Namespace) -> int:
 
 
 def _with_provider(event: Event, name: str) -> Event:
+    import dataclasses
+
     return dataclasses.replace(event, provider=name)
 
 
@@ -644,6 +651,8 @@ def ask_code(provider: Provider) -> str | None:
 
 def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[[CommandProgress], None]:
     """Print each new step of a command with the real time since the command started."""
+    from alarmtui.domain import CommandPhase
+
     started = clock()
     last: list[tuple[CommandPhase, str]] = []
 
@@ -668,6 +677,8 @@ def _progress_printer(stream: TextIO | None = None, clock: Callable[[], float] =
 
 
 async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+
     from alarmtui.providers import ProviderError, create_provider
     from alarmtui.providers.commands import result_for_error
     from alarmtui.providers.errors import OpenZones
@@ -729,6 +740,8 @@ def describe_state(snapshot: Snapshot, partition: str | None) -> str:
 
 
 async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
+    from alarmtui.domain import ArmMode
+
     if args.command == "arm":
         # Only when asked: providers not yet taking `force` keep working.
         force = {"force": True} if args.force else {}
@@ -765,6 +778,8 @@ def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
     """Print one clean sentence for the outcome and return its exit code (see `Exit`)."""
+    from alarmtui.domain import CommandPhase
+
     if result.phase is CommandPhase.CONFIRMED:
         if args.command == "photo":
             args.out.mkdir(parents=True, exist_ok=True)
@@ -828,7 +843,8 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
         await provider.close()
 
 
-async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) -> None:
+async def _answer_challenge(provider: Provider | Any, challenge: TwoFactorRequired) -> bool:
+    """Ask on the terminal for the phone and the code; True once the device is validated."""
     import asyncio
 
     from alarmtui.providers.errors import TwoFactorRequired
@@ -850,6 +866,8 @@ async def _answer_challenge(provider: Provider, challenge: TwoFactorRequired) ->
         await verify(code)
     except TwoFactorRequired as again:
         print(f"alarmtui: {provider.name}: {again.message}", file=sys.stderr)
+        return False
+    return True
 
 
 def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from pathlib import Path
-
-from alarmtui.redaction import install_log_filter
 
 # Libraries that log full request URLs (Verisure puts the password in them) at INFO.
 NOISY = ("httpx", "httpcore", "aiohttp.access", "hpack")
@@ -20,6 +17,10 @@ def quiet_term_image() -> None:
 
 
 def setup_logging(log_file: Path | None, *, debug: bool = False) -> None:
+    import logging  # here: `status` answered by the service never logs, and skips this import
+
+    from alarmtui.redaction import install_log_filter
+
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     for name in NOISY:

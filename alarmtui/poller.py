@@ -94,6 +94,9 @@ class ProviderStatus:
     """The vendor refused the login; no automatic attempt until the user asks (r) or an hour passes."""
     two_factor: tuple[tuple[str, str], ...] = ()
     """Phones (id, masked number) while the vendor wants this device validated by SMS (`TwoFactorRequired`)."""
+    error_kinds: tuple[str, ...] = ()
+    """Class names of the error behind a failing link, most specific first ("RateLimited", "ProviderError"):
+    what `alarmtui status` answered by the service needs to exit as an in-process read would."""
     requests_last_hour: int | None = None
     """Vendor requests in the last hour, and the ceiling the engine keeps under (None: not counted)."""
     request_ceiling: int | None = None
@@ -397,6 +400,7 @@ class Poller:
             hint=refusal.hint if refusal is not None else AuthenticationFailed.hint,
             retry_in=wait,
             login_paused=True,
+            error=refusal or AuthenticationFailed("the login was refused", provider=self.name),
         )
         return wait
 
@@ -414,7 +418,7 @@ class Poller:
             self._failures += 1
             self._connected = False
             wait = exc.retry_after if exc.retry_after else self.LOGIN_RETRY_INTERVAL
-            self._set_status(LinkState.OFFLINE, reason=exc.message, hint=exc.hint, retry_in=wait, login_paused=True)
+            self._set_status(LinkState.OFFLINE, reason=exc.message, hint=exc.hint, retry_in=wait, login_paused=True, error=exc)
             return wait
         self._failures += 1
         if isinstance(exc, SessionExpired | ConnectionFailed | AuthenticationFailed):
@@ -438,6 +442,7 @@ class Poller:
             hint=exc.hint,
             retry_in=delay,
             two_factor=exc.phones if isinstance(exc, TwoFactorRequired) else (),
+            error=exc,
         )
         return delay
 
@@ -627,6 +632,7 @@ class Poller:
         last_update: datetime | None = None,
         login_paused: bool = False,
         two_factor: tuple[tuple[str, str], ...] = (),
+        error: ProviderError | None = None,
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -640,6 +646,7 @@ class Poller:
             stale=self.stale,
             login_paused=login_paused,
             two_factor=two_factor,
+            error_kinds=() if error is None else tuple(c.__name__ for c in type(error).__mro__ if issubclass(c, ProviderError)),
         )
         self._emit_status()
 

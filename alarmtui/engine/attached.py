@@ -14,9 +14,11 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo
+from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.engine.wire import info_from_wire, update_from_wire
 from alarmtui.poller import CommandBusy, CommandUpdate, LinkState, StatusUpdate
 from alarmtui.service.client import CommandRefused, ServiceClient, ServiceUnavailable
@@ -209,3 +211,38 @@ class AttachedEngine(Engine):
                 stale=True,  # the last state stays on screen, marked as possibly out of date
             )
             self._publish(StatusUpdate(name, status))
+
+    def device_verifier(self, provider: str) -> DeviceVerifier | None:
+        return ServiceVerifier(self.client, provider) if provider in self.providers else None
+
+
+class ServiceVerifier:
+    """Validates the service's provider by SMS: each step is one request to the service, which holds the provider."""
+
+    def __init__(self, client: ServiceClient, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    async def send_verification_code(self, phone_id: str) -> str:
+        reply = await self._ask("send", {"phone": phone_id})
+        return str(reply.get("message") or "")
+
+    async def verify_device(self, code: str) -> None:
+        await self._ask("code", {"code": code})
+
+    async def _ask(self, step: str, body: dict[str, str]) -> dict[str, Any]:
+        from alarmtui.providers import errors
+
+        try:
+            status, reply = await self.client.verification(self.name, step, body)
+        except ServiceUnavailable as exc:
+            raise errors.ConnectionFailed(str(exc), provider=self.name) from None
+        if status == 200:
+            return reply
+        message = str(reply.get("message") or f"the alarmtui service refused ({status})")
+        # The vendor's refusal as the provider raised it in the service: the dialog tells them apart.
+        kind = next((getattr(errors, k) for k in reply.get("kinds") or () if isinstance(getattr(errors, k, None), type)), errors.ProviderError)
+        if issubclass(kind, errors.TwoFactorRequired):
+            phones = tuple((str(p[0]), str(p[1])) for p in reply.get("phones") or () if isinstance(p, list) and len(p) == 2)
+            raise errors.TwoFactorRequired(message, phones=phones, provider=self.name)
+        raise kind(message, provider=self.name)

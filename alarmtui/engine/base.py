@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from alarmtui.domain import Command, CommandResult, Event, Photo, Snapshot
+from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.poller import (
     CommandUpdate,
     EventsUpdate,
@@ -178,6 +179,11 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> str:
         """One line for the header: "in-process", "attached to service", "service lost …"."""
+
+    def device_verifier(self, provider: str) -> DeviceVerifier | None:
+        """Who validates this device by SMS for `provider` when its vendor asks (`ProviderStatus.two_factor`);
+        None where the vendor has no such step. A success is followed by one read of the panel."""
+        return None
 
     # -- for implementations
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from alarmtui.domain import Command, CommandResult
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo, UpdateCallback
 from alarmtui.engine.budget import RequestBudget, default_ceiling
+from alarmtui.engine.verify import DeviceVerifier, RefreshingVerifier
 from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
 from alarmtui.providers import Provider, create_provider
 from alarmtui.settings import Settings
@@ -164,6 +165,17 @@ class InProcessEngine(Engine):
             self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
         if self.notifier is not None:
             self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
+
+    def device_verifier(self, provider: str) -> DeviceVerifier | None:
+        poller = self.group[provider]
+        if not hasattr(poller.provider, "verify_device"):
+            return None
+
+        def refresh() -> None:
+            self._last_refresh[provider] = self._clock()  # views asking now join this read
+            poller.refresh_now()  # not joined to one before: that one was still refused
+
+        return RefreshingVerifier(poller.provider, refresh)  # type: ignore[arg-type]
 
 
 async def _bounded(work: object, timeout: float) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alarmtui.service.paths import config_fingerprint, configured_socket, socket_path
 from alarmtui.service.quick import get_json
@@ -15,8 +14,7 @@ from alarmtui.service.quick import get_json
 CONFIG_ENV = "ALARMTUI_CONFIG"
 
 
-@dataclass(frozen=True)
-class ServiceTarget:
+class ServiceTarget(NamedTuple):  # not a dataclass: `status` answered by the service skips importing dataclasses
     socket: Path
     hello: dict[str, Any]
 

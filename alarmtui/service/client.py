@@ -131,6 +131,12 @@ class ServiceClient:
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"lost the alarmtui service ({type(exc).__name__})") from None
 
+    async def verification(self, provider: str, step: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """POST /v1/verify/{provider}/{step} ("send" {phone}, "code" {code}): (HTTP status, reply)."""
+        # The vendor may pace these requests: give it time.
+        response = await self._request("POST", f"/v1/verify/{provider}/{step}", json=body, timeout=httpx.Timeout(5.0, read=120.0))
+        return response.status_code, _json(response)
+
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:

@@ -3,11 +3,15 @@ headless commands read this before deciding whether to import anything heavy."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tomllib
 from pathlib import Path
+
+try:
+    from _blake2 import blake2b  # what hashlib.blake2b is, without loading hashlib's OpenSSL bindings (start-up time)
+except ImportError:  # pragma: no cover  (a Python built without it)
+    from hashlib import blake2b
 
 SOCKET_ENV = "ALARMTUI_SOCKET"
 SOCKET_NAME = "alarmtui.sock"
@@ -53,7 +57,7 @@ def config_fingerprint(config_file: Path | None) -> str:
             for table in providers
         ]
     canonical = json.dumps(raw, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.blake2b(canonical.encode(), digest_size=12, person=b"alarmtui-cfg").hexdigest()
+    return blake2b(canonical.encode(), digest_size=12, person=b"alarmtui-cfg").hexdigest()
 
 
 def _read_toml(config_file: Path | None) -> dict[str, object]:

@@ -10,6 +10,8 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     POST /v1/acknowledge  {"provider", "partition", "zone", "origin"}: an alarm acknowledged in a view
     POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
     POST /v1/refresh   {"provider": name or null}: one read of the panel, shared by every view
+    POST /v1/verify/{provider}/send  {"phone": id}: the vendor texts a code to validate this device (Securitas)
+    POST /v1/verify/{provider}/code  {"code": digits}: validate with it; then one read of the panel
 
 Only peers with the service's own uid are served (SO_PEERCRED); the folder is
 0700 and the socket 0600. Credentials never leave this process: updates carry
@@ -41,6 +43,7 @@ from alarmtui.domain.text import clean_text
 from alarmtui.engine.base import Engine
 from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
 from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
+from alarmtui.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +167,8 @@ class Service:
                 web.post("/v1/acknowledge", self.acknowledge),
                 web.post("/v1/command", self.command),
                 web.post("/v1/refresh", self.refresh),
+                web.post("/v1/verify/{provider}/send", self.verify_send),
+                web.post("/v1/verify/{provider}/code", self.verify_code),
             ]
         )
         self._runner: web.AppRunner | None = None
@@ -222,16 +227,49 @@ class Service:
         deadline = loop.time() + FIRST_STATE_TIMEOUT
         while not all(self._settled(n) for n in names) and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        entries = []
+        entries, problems = [], {}
         for name in names:
-            state = self.engine.states[name]
-            error = None if state.snapshot is not None else (state.status.reason or "not connected yet")
-            entries.append(status_entry(name, state.status.kind, state.snapshot, error, request.query.get("partition")))
-        return web.json_response({"providers": entries})
+            entry, problem = self._status_entry(name, request.query.get("partition"))
+            entries.append(entry)
+            if problem is not None:
+                problems[name] = problem
+        # "problems" is for the view (its exit code and stderr lines, as an in-process read has them); it prints only "providers".
+        return web.json_response({"providers": entries, "problems": problems})
+
+    def _status_entry(self, name: str, partition: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One provider as `status --json` shows it, and why it failed (None: it did not).
+
+        A snapshot kept while the link fails (offline, or retrying for longer than
+        twice the poll interval) is shown, but marked: `online` false and the
+        failure, with the time of the last good read, as its `error`.
+        """
+        state = self.engine.states[name]
+        status = state.status
+        failing = status.failures > 0 and (status.state is LinkState.OFFLINE or status.stale)
+        if state.snapshot is None:
+            error: str | None = f"{name}: {status.reason or 'not connected yet'}"
+        elif failing:
+            when = status.last_update or state.snapshot.fetched_at
+            since = f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})" if when else " (showing the last good read)"
+            error = f"{name}: {status.reason or 'no answer'}{since}"
+        else:
+            error = None
+        entry = status_entry(name, status.kind, state.snapshot, error, partition)
+        if error is None:
+            return entry, None
+        entry["online"] = False
+        return entry, {
+            "kinds": list(status.error_kinds),
+            "hint": status.hint,
+            "default_hint_of": _default_hint_of(status.error_kinds, status.hint),
+            "two_factor": bool(status.two_factor),
+        }
 
     def _settled(self, name: str) -> bool:
+        """Whether a `status` can answer for this provider now: it has read the panel, or failed (and is not
+        about to log in again at once)."""
         state = self.engine.states[name]
-        return state.snapshot is not None or (state.status.state is LinkState.OFFLINE and state.status.failures > 0)
+        return state.snapshot is not None or (state.status.failures > 0 and state.status.retry_in != 0)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
@@ -312,6 +350,47 @@ class Service:
         self.engine.refresh_now(provider)
         return web.json_response({"ok": True}, status=202)
 
+    # -- validating this device by SMS (the provider stays here; the code crosses only inside its request)
+
+    async def verify_send(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        verifier, refusal = self._verifier(name)
+        body = await _json_object(request)
+        phone = body.get("phone")
+        if verifier is None or not isinstance(phone, str):
+            return refusal or web.json_response({"error": "bad_request", "message": "malformed verification request"}, status=400)
+        log.info("%s: a view asked the vendor to text a device verification code", name)
+        try:
+            said = await verifier.send_verification_code(phone)
+        except ProviderError as exc:
+            return _verification_failed(name, exc)
+        return web.json_response({"message": clean_text(said, 300)})
+
+    async def verify_code(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        verifier, refusal = self._verifier(name)
+        body = await _json_object(request)
+        code = body.pop("code", None)
+        if verifier is None or not isinstance(code, str) or not code.isdigit():
+            return refusal or web.json_response({"error": "bad_request", "message": "the code must be digits"}, status=400)
+        log.info("%s: a view sent a device verification code", name)  # never the code itself
+        try:
+            await verifier.verify_device(code)
+        except ProviderError as exc:
+            return _verification_failed(name, exc)
+        finally:
+            del code
+        log.info("%s: this device is validated", name)
+        return web.json_response({"ok": True})
+
+    def _verifier(self, name: str) -> tuple[Any, web.Response | None]:
+        if name not in self.engine.providers:
+            return None, web.json_response({"error": "unknown_provider", "message": f"no provider named {name!r}"}, status=404)
+        verifier = self.engine.device_verifier(name)
+        if verifier is None:
+            return None, web.json_response({"error": "no_verification", "message": f"{name} has no device validation"}, status=409)
+        return verifier, None
+
     # -- the feed
 
     def _broadcast(self, update: PollerUpdate) -> None:
@@ -323,6 +402,39 @@ class Service:
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")
                 self._feeds.discard(queue)
                 _force_offer(queue, None)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _verification_failed(name: str, exc: ProviderError) -> web.Response:
+    """The vendor's refusal (wrong or expired code, rate limited …) for the view's dialog, in its words."""
+    log.info("%s: device validation step refused: %s", name, exc.message)
+    return web.json_response(
+        {
+            "error": "provider_error",
+            "message": exc.message,
+            "kinds": [c.__name__ for c in type(exc).__mro__ if issubclass(c, ProviderError)],
+            "phones": [list(phone) for phone in getattr(exc, "phones", ())],
+        },
+        status=422,
+    )
+
+
+def _default_hint_of(kinds: tuple[str, ...], hint: str) -> list[str]:
+    """Which of the error's classes carry `hint` as their own (the CLI words those for a one-shot run)."""
+    classes: dict[str, type] = {}
+    pending: list[type] = [ProviderError]
+    while pending:
+        kind = pending.pop()
+        classes[kind.__name__] = kind
+        pending.extend(kind.__subclasses__())
+    return [k for k in kinds if k in classes and getattr(classes[k], "hint", None) == hint]
 
 
 def _offer(queue: asyncio.Queue[bytes | None], item: bytes | None) -> bool:

@@ -41,17 +41,45 @@ def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
         message = body.get("message") or f"the service refused ({code})"
         raise cli.UsageError(str(message)) if code == 404 else cli.UsageError(f"{message}; use --standalone")
     entries: list[dict[str, Any]] = body.get("providers", [])
+    problems: dict[str, Any] = body.get("problems") or {}
     worst = cli.Exit.OK
     for entry in entries:
-        if entry.get("error"):
-            worst = cli.Exit.UNAVAILABLE
-            if not args.json:
-                print(f"alarmtui: {entry['name']}: {entry['error']}", file=sys.stderr)
+        if not entry.get("error"):
+            continue
+        problem = problems.get(entry["name"])
+        # As in-process: the first provider in trouble decides; an error by its kind, a panel offline is 4.
+        if problem is None:
+            code = cli.Exit.UNAVAILABLE
+        elif problem.get("kinds"):
+            code = cli.exit_code_for_kinds(problem["kinds"])
+        else:
+            code = cli.Exit.UNAVAILABLE  # never connected, no error yet: nothing to read
+        if worst == cli.Exit.OK:
+            worst = code
+        if not args.json:
+            _report_problem(entry, problem)
     if args.json:
         print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
     else:
         cli.print_status(entries)
     return worst
+
+
+def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> None:
+    """The stderr lines an in-process `status` prints for the same trouble (`cli.report_error`)."""
+    from alarmtui import cli
+
+    name = entry["name"]
+    if problem is None:
+        print(f"alarmtui: {name}: the panel is offline: {entry['error']}", file=sys.stderr)
+        return
+    if problem.get("two_factor"):
+        print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
+        return
+    print(f"alarmtui: {_for_one_shot(entry['error'])}", file=sys.stderr)
+    hint = cli.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
+    if hint:
+        print(f"  {hint}", file=sys.stderr)
 
 
 async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
@@ -64,9 +92,84 @@ async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
         if not await engine.wait_attached(5.0):
             print(f"alarmtui: the service on {target.socket} stopped answering", file=sys.stderr)
             return cli.Exit.UNAVAILABLE
+        if args.command == "login":
+            return await _login(args, engine)
         return await _command(args, engine)
     finally:
         await engine.close()
+
+
+async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
+    """`alarmtui login NAME` with a service running: the service's own session logs in and, where the vendor
+    asks, validates this device with the SMS code typed here (a second session beside it would not help it)."""
+    import asyncio
+
+    from alarmtui import cli
+    from alarmtui.poller import LinkState, ProviderStatus, StatusUpdate
+    from alarmtui.providers.errors import ProviderError, TwoFactorRequired
+
+    name = args.name
+    if name not in engine.providers:
+        raise cli.UsageError(f"no provider named {name!r}; configured: {', '.join(engine.providers) or 'none'}")
+    statuses: asyncio.Queue[ProviderStatus] = asyncio.Queue()
+    engine.subscribe(lambda u: statuses.put_nowait(u.status) if isinstance(u, StatusUpdate) and u.provider == name else None)
+
+    def settled(status: ProviderStatus) -> bool:
+        """It has read the panel or failed (and is not about to log in again at once)."""
+        return status.state is LinkState.ONLINE or bool(status.failures and status.retry_in != 0)
+
+    async def next_answer(status: ProviderStatus | None, timeout: float = 60.0) -> ProviderStatus:
+        """The first settled state from `status` (None: only what the service reports from now on)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while status is None or not settled(status):
+            try:
+                status = await asyncio.wait_for(statuses.get(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                break
+        return status or engine.states[name].status
+
+    status = await next_answer(engine.states[name].status)
+    for attempt in range(3):
+        if status.state is LinkState.ONLINE:
+            print(f"{name}: logged in; this device is validated and the code will not be asked again.")
+            return cli.Exit.OK
+        while not statuses.empty():
+            statuses.get_nowait()
+        if status.two_factor:
+            verifier = engine.device_verifier(name)
+            assert verifier is not None
+            challenge = TwoFactorRequired(status.reason or "two-factor verification needed", phones=status.two_factor, provider=name)
+            try:
+                verified = await cli._answer_challenge(verifier, challenge)
+            except EOFError:
+                raise cli.UsageError(f"{name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
+            except ProviderError as exc:
+                cli.report_error(exc)
+                return cli.exit_code_for(exc)
+            if not verified:
+                continue  # a wrong code: the vendor sent a new challenge
+        elif attempt == 0:
+            engine.refresh_now(name)  # lifts the service's login pause after a refused password: one try now
+        else:
+            break
+        status = await next_answer(None)  # the service reads the panel once the device is validated
+    if status.two_factor:
+        print(f"alarmtui: {name}: too many failed attempts", file=sys.stderr)
+        return cli.Exit.AUTH
+    print(f"alarmtui: {name}: {_for_one_shot(status.reason) or 'not logged in'}", file=sys.stderr)
+    hint = cli.one_shot_hint_for(status.error_kinds, status.hint, ())
+    if hint:
+        print(f"  {hint}", file=sys.stderr)
+    return cli.exit_code_for_kinds(status.error_kinds) if status.error_kinds else cli.Exit.UNAVAILABLE
+
+
+LOGIN_PAUSE_NOTE = " — alarmtui will not try again by itself"
+"""How the poller's reason for a paused login goes on (with "press r"): words for the dashboard, not a command."""
+
+
+def _for_one_shot(reason: str) -> str:
+    return reason.partition(LOGIN_PAUSE_NOTE)[0]
 
 
 def _pick(args: argparse.Namespace, engine: AttachedEngine, *, single: bool) -> list[ProviderInfo]:

@@ -69,7 +69,7 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.event import EventScreen
 from alarmtui.ui.screens.help import HelpScreen, HelpSection
-from alarmtui.ui.screens.otp import OtpScreen
+from alarmtui.ui.screens.otp import DeviceVerifier, OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.state import (
@@ -85,7 +85,7 @@ from alarmtui.ui.widgets.events import EventsPanel, EventsTable
 from alarmtui.ui.widgets.footer import KeyFooter
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.photo import PhotoPanel
-from alarmtui.ui.widgets.providers import ProviderBar
+from alarmtui.ui.widgets.providers import ProviderBar, command_line
 from alarmtui.ui.widgets.troubles import TroublesTable
 from alarmtui.ui.widgets.users import UsersTable
 from alarmtui.ui.widgets.zones import ZonesTable
@@ -313,12 +313,8 @@ class AlarmApp(App[None]):
         self._verifying.add(name)
         self.run_worker(self._verify_device(name, status), group=f"verify-{name}")
 
-    def _verifier(self, name: str) -> Provider | None:
-        """The provider that validates this device by SMS: in-process only (an attached view has `alarmtui login`)."""
-        if self.pollers is None:
-            return None
-        provider = self.pollers[name].provider
-        return provider if hasattr(provider, "verify_device") else None
+    def _verifier(self, name: str) -> DeviceVerifier | None:
+        return self.engine.device_verifier(name)  # in-process: the provider; attached: through the service
 
     async def _verify_device(self, name: str, status: ProviderStatus) -> None:
         if await self.push_screen_wait(OtpScreen(self._verifier(name), status.two_factor, status.reason)):  # type: ignore[arg-type]
@@ -510,14 +506,26 @@ class AlarmApp(App[None]):
             self._footer_state = state
             self.refresh_bindings()
 
+    _ticks = 0
+    AGES_EVERY = 5
+    """Ticks between redraws of the header's ages ("updated 12s ago") when no command timer runs there:
+    repainting the header every second was most of the idle dashboard's CPU (about 1 % of a core)."""
+
     def _tick(self) -> None:
-        """Once a second: data ages, command timers and delay countdowns move on, stale data is marked."""
+        """Once a second: command timers and delay countdowns move on, stale data is marked; ages every few."""
         if not self.screen_stack:
             return
-        self._draw_header()
         now = self.clock()
         if self.controller.expire_pending(now):
             self.refresh_footer()
+        if len(self.screen_stack) > 1 and self.screen is not self._alarm_screen:
+            # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
+            # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
+            self._ticks = 0
+            return
+        if self._ticks % self.AGES_EVERY == 0 or any(command_line(v, now) is not None for v in self.views.values()):
+            self._draw_header()
+        self._ticks += 1
         stale = {name: view.stale(now) for name, view in self.views.items()}
         unsettled = any(
             p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions

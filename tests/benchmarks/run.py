@@ -33,6 +33,7 @@ BENCHMARKS = {
     "filter": ("bench_filter.py", "10,000 events: a filter keystroke to the repaint"),
     "photos": ("bench_photos.py", "three 640x480 JPEGs decoded and drawn; event-loop stalls meanwhile"),
     "idle": ("bench_idle.py", "idle CPU and memory of the real dashboard in tmux"),
+    "status": ("bench_status.py", "status --json answered by the service, bytecode cached and not"),
     "service": ("bench_service.py", "status answered by the service; requests with views attached; service idle cost"),
 }
 

@@ -3,11 +3,13 @@
 Step 1: choose the phone (masked numbers from the vendor) and send the code.
 Step 2: type the digits. The code is shown as typed (it is single use) but never
 logged or kept; the provider finishes the validation and remembers the device.
+The verifier is the engine's (`Engine.device_verifier`): the provider itself
+in-process, the service's provider (one request per step) when attached.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,17 +20,8 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from alarmtui.domain.text import clean_text
+from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.providers.base import ProviderError, TwoFactorRequired
-
-
-class DeviceVerifier(Protocol):
-    """What a provider with two-factor device validation offers (Securitas)."""
-
-    name: str
-
-    async def send_verification_code(self, phone_id: str) -> str: ...
-
-    async def verify_device(self, code: str) -> None: ...
 
 
 class OtpScreen(ModalScreen[bool]):
