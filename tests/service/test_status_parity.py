@@ -206,11 +206,11 @@ def test_arm_modes_spelled_out_in_the_cli_are_the_domains() -> None:
 
 
 def test_status_answered_by_the_service_loads_nothing_heavy(clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> None:
-    """What keeps it within a quarter second: no HTTP library, no settings model, no provider, no domain model."""
+    """What keeps it within a quarter second: no httpx, no settings model, no provider, no domain model, no asyncio."""
     config = short_dir / "light.toml"
     write_config(config, [table(clouds, "visonic")])
     proc = ServiceProcess(config, service_env, short_dir / "light.log").start()
-    heavy = ("httpx", "pydantic", "http.client", "email", "ssl", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain", "asyncio")
+    heavy = ("httpx", "aiohttp", "pydantic", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain", "asyncio")
     probe = (
         "import sys, io, contextlib\n"
         "from alarmtui.cli import main\n"
