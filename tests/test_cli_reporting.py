@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from alarmtui.cli import Exit, _progress_printer, exit_code_for, exit_code_for_result, one_shot_hint, report_result
 from alarmtui.domain import CommandPhase, CommandProgress, CommandResult
+from alarmtui.headless import Exit, exit_code_for, exit_code_for_result, one_shot_hint, progress_printer, report_result
 from alarmtui.providers.commands import result_for_error
 from alarmtui.providers.errors import (
     AuthenticationFailed,
@@ -50,7 +50,7 @@ def test_session_expiry_after_step_one_is_unknown_not_login_failed() -> None:
 def test_progress_shows_real_elapsed_time_and_each_step() -> None:
     now = [100.0]
     out = io.StringIO()
-    show = _progress_printer(out, clock=lambda: now[0])
+    show = progress_printer(out, clock=lambda: now[0])
     show(CommandProgress(CommandPhase.SENT, "sending ARM1", 0.0))
     now[0] += 2.5
     show(CommandProgress(CommandPhase.WAITING, "waiting for the panel", 0.0))
@@ -96,8 +96,9 @@ async def test_status_exits_4_when_a_panel_is_offline(tmp_path, capsys) -> None:
 
 
 async def test_cli_zone_by_unambiguous_number_when_ids_carry_the_type() -> None:
-    from alarmtui.cli import UsageError, resolve_zone
+    from alarmtui.cli import resolve_zone
     from alarmtui.domain import Snapshot, Zone
+    from alarmtui.headless import UsageError
 
     class Panel:
         name = "powermaster"

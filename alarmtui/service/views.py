@@ -1,7 +1,7 @@
 """Headless commands answered by a running service: no vendor request for a read, commands through it.
 
 They print exactly what their in-process versions print (the same helpers in
-`alarmtui.cli` build the output) and must not import Textual or Pillow.
+`alarmtui.headless` build the output) and must not import Textual or Pillow.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from alarmtui import headless
 from alarmtui.service.attach import ServiceTarget, quick_status
 
 if TYPE_CHECKING:
@@ -30,45 +31,41 @@ def run_attached(args: argparse.Namespace, target: ServiceTarget) -> int:
 
 def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
     """Answered by the service from what it knows: no vendor request, no heavy import."""
-    from alarmtui import cli
-
     answer = quick_status(target, args.config, args.provider, args.partition)
     if answer is None:
         print(f"alarmtui: the service on {target.socket} stopped answering; try again or use --standalone", file=sys.stderr)
-        return cli.Exit.UNAVAILABLE
+        return headless.Exit.UNAVAILABLE
     code, body = answer
     if code != 200:
         message = body.get("message") or f"the service refused ({code})"
-        raise cli.UsageError(str(message)) if code == 404 else cli.UsageError(f"{message}; use --standalone")
+        raise headless.UsageError(str(message)) if code == 404 else headless.UsageError(f"{message}; use --standalone")
     entries: list[dict[str, Any]] = body.get("providers", [])
     problems: dict[str, Any] = body.get("problems") or {}
-    worst = cli.Exit.OK
+    worst = headless.Exit.OK
     for entry in entries:
         if not entry.get("error"):
             continue
         problem = problems.get(entry["name"])
         # As in-process: the first provider in trouble decides; an error by its kind, a panel offline is 4.
         if problem is None:
-            code = cli.Exit.UNAVAILABLE
+            code = headless.Exit.UNAVAILABLE
         elif problem.get("kinds"):
-            code = cli.exit_code_for_kinds(problem["kinds"])
+            code = headless.exit_code_for_kinds(problem["kinds"])
         else:
-            code = cli.Exit.UNAVAILABLE  # never connected, no error yet: nothing to read
-        if worst == cli.Exit.OK:
+            code = headless.Exit.UNAVAILABLE  # never connected, no error yet: nothing to read
+        if worst == headless.Exit.OK:
             worst = code
         if not args.json:
             _report_problem(entry, problem)
     if args.json:
         print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
     else:
-        cli.print_status(entries)
+        headless.print_status(entries)
     return worst
 
 
 def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> None:
-    """The stderr lines an in-process `status` prints for the same trouble (`cli.report_error`)."""
-    from alarmtui import cli
-
+    """The stderr lines an in-process `status` prints for the same trouble (`headless.report_error`)."""
     name = entry["name"]
     if problem is None:
         print(f"alarmtui: {name}: the panel is offline: {entry['error']}", file=sys.stderr)
@@ -77,13 +74,12 @@ def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> No
         print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
         return
     print(f"alarmtui: {_for_one_shot(entry['error'])}", file=sys.stderr)
-    hint = cli.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
+    hint = headless.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
     if hint:
         print(f"  {hint}", file=sys.stderr)
 
 
 async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
-    from alarmtui import cli
     from alarmtui.engine.attached import AttachedEngine
 
     engine = AttachedEngine.from_hello(target.socket, target.hello)
@@ -91,7 +87,7 @@ async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
     try:
         if not await engine.wait_attached(5.0):
             print(f"alarmtui: the service on {target.socket} stopped answering", file=sys.stderr)
-            return cli.Exit.UNAVAILABLE
+            return headless.Exit.UNAVAILABLE
         if args.command == "login":
             return await _login(args, engine)
         return await _command(args, engine)
@@ -104,13 +100,12 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     asks, validates this device with the SMS code typed here (a second session beside it would not help it)."""
     import asyncio
 
-    from alarmtui import cli
     from alarmtui.poller import LinkState, ProviderStatus, StatusUpdate
     from alarmtui.providers.errors import ProviderError, TwoFactorRequired
 
     name = args.name
     if name not in engine.providers:
-        raise cli.UsageError(f"no provider named {name!r}; configured: {', '.join(engine.providers) or 'none'}")
+        raise headless.UsageError(f"no provider named {name!r}; configured: {', '.join(engine.providers) or 'none'}")
     statuses: asyncio.Queue[ProviderStatus] = asyncio.Queue()
     engine.subscribe(lambda u: statuses.put_nowait(u.status) if isinstance(u, StatusUpdate) and u.provider == name else None)
 
@@ -133,7 +128,7 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     for attempt in range(3):
         if status.state is LinkState.ONLINE:
             print(f"{name}: logged in; this device is validated and the code will not be asked again.")
-            return cli.Exit.OK
+            return headless.Exit.OK
         while not statuses.empty():
             statuses.get_nowait()
         if status.two_factor:
@@ -141,12 +136,12 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
             assert verifier is not None
             challenge = TwoFactorRequired(status.reason or "two-factor verification needed", phones=status.two_factor, provider=name)
             try:
-                verified = await cli._answer_challenge(verifier, challenge)
+                verified = await headless.answer_challenge(verifier, challenge)
             except EOFError:
-                raise cli.UsageError(f"{name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
+                raise headless.UsageError(f"{name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
             except ProviderError as exc:
-                cli.report_error(exc)
-                return cli.exit_code_for(exc)
+                headless.report_error(exc)
+                return headless.exit_code_for(exc)
             if not verified:
                 continue  # a wrong code: the vendor sent a new challenge
         elif attempt == 0:
@@ -156,12 +151,12 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
         status = await next_answer(None)  # the service reads the panel once the device is validated
     if status.two_factor:
         print(f"alarmtui: {name}: too many failed attempts", file=sys.stderr)
-        return cli.Exit.AUTH
+        return headless.Exit.AUTH
     print(f"alarmtui: {name}: {_for_one_shot(status.reason) or 'not logged in'}", file=sys.stderr)
-    hint = cli.one_shot_hint_for(status.error_kinds, status.hint, ())
+    hint = headless.one_shot_hint_for(status.error_kinds, status.hint, ())
     if hint:
         print(f"  {hint}", file=sys.stderr)
-    return cli.exit_code_for_kinds(status.error_kinds) if status.error_kinds else cli.Exit.UNAVAILABLE
+    return headless.exit_code_for_kinds(status.error_kinds) if status.error_kinds else headless.Exit.UNAVAILABLE
 
 
 LOGIN_PAUSE_NOTE = " — alarmtui will not try again by itself"
@@ -173,27 +168,23 @@ def _for_one_shot(reason: str) -> str:
 
 
 def _pick(args: argparse.Namespace, engine: AttachedEngine, *, single: bool) -> list[ProviderInfo]:
-    from alarmtui import cli
-
     if args.provider:
         if args.provider not in engine.providers:
             known = ", ".join(engine.providers) or "none"
-            raise cli.UsageError(f"no provider named {args.provider!r}; configured: {known}")
+            raise headless.UsageError(f"no provider named {args.provider!r}; configured: {known}")
         return [engine.providers[args.provider]]
     infos = list(engine.providers.values())
     if single and len(infos) > 1:
-        raise cli.UsageError(
+        raise headless.UsageError(
             f"several providers are configured ({', '.join(engine.providers)}); choose one with --provider NAME"
         )
     if not infos:
-        raise cli.UsageError("every configured provider is disabled")
+        raise headless.UsageError("every configured provider is disabled")
     return infos
 
 
 def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
     """The PIN for this command only: the service's config, $ALARMTUI_CODE, or asked (never echoed)."""
-    from alarmtui import cli
-
     if args.command == "photo" or info.code_configured:
         return None
     env = os.environ.get("ALARMTUI_CODE")
@@ -202,12 +193,12 @@ def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
     if not info.needs_code:
         return None
     if not sys.stdin.isatty():
-        raise cli.UsageError(f"{info.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
+        raise headless.UsageError(f"{info.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
     import getpass
 
     code = getpass.getpass(f"{info.name} user code: ")
     if not code.isdigit():
-        raise cli.UsageError("the user code must be digits only")
+        raise headless.UsageError("the user code must be digits only")
     return code
 
 
@@ -215,7 +206,6 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     import asyncio
     import dataclasses
 
-    from alarmtui import cli
     from alarmtui.domain import CommandResult
     from alarmtui.engine.base import view_origin
     from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
@@ -227,10 +217,10 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
             await asyncio.sleep(0.05)  # the zone names come with the first snapshot
         if state.snapshot is None:
             print(f"alarmtui: {info.name}: {state.status.reason or 'not connected'}", file=sys.stderr)
-            return cli.Exit.UNAVAILABLE
+            return headless.Exit.UNAVAILABLE
     command = _build(args, info, state.snapshot)
     code = _code(args, info)
-    progress = cli._progress_printer()
+    progress = headless.progress_printer()
 
     finished = asyncio.Event()
     after: list[Snapshot] = []
@@ -250,7 +240,7 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
         )
     except CommandBusy as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
-        return cli.Exit.UNAVAILABLE
+        return headless.Exit.UNAVAILABLE
     finally:
         del code
     if result.ok and args.command in ("arm", "disarm") and not result.state:
@@ -260,8 +250,8 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
         while not after and loop.time() < deadline and engine.attached:
             await asyncio.sleep(0.05)
         if after:
-            result = dataclasses.replace(result, state=cli.describe_state(after[0], args.partition))
-    return cli.report_result(args, info.name, result)
+            result = dataclasses.replace(result, state=headless.describe_state(after[0], args.partition))
+    return headless.report_result(args, info.name, result)
 
 
 def _with_code(command: Command, code: str | None) -> Command:
@@ -271,7 +261,6 @@ def _with_code(command: Command, code: str | None) -> Command:
 
 
 def _build(args: argparse.Namespace, info: ProviderInfo, snapshot: Snapshot | None) -> Command:
-    from alarmtui import cli
     from alarmtui.domain import ArmMode, Command, CommandAction
 
     if args.command == "arm":
@@ -279,7 +268,7 @@ def _build(args: argparse.Namespace, info: ProviderInfo, snapshot: Snapshot | No
     if args.command == "disarm":
         return Command(CommandAction.DISARM, partition=args.partition)
     assert snapshot is not None
-    zone_id = cli.zone_id_in(snapshot, args.zone, info.name)
+    zone_id = headless.zone_id_in(snapshot, args.zone, info.name)
     label = next((z.name for z in snapshot.zones if z.id == zone_id), "")
     if args.command == "bypass":
         return Command(CommandAction.BYPASS, zone=zone_id, on=not args.off, label=label)

@@ -188,7 +188,7 @@ def test_stale_state_while_the_cloud_fails_is_marked_and_exits_4(
 
 def test_exit_codes_by_name_follow_the_error_tree() -> None:
     """The names the service reports map to the codes the error classes themselves get."""
-    from alarmtui.cli import exit_code_for, exit_code_for_kinds
+    from alarmtui.headless import exit_code_for, exit_code_for_kinds
     from alarmtui.providers import errors
 
     for kind in vars(errors).values():
