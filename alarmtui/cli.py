@@ -392,7 +392,7 @@ class EventFilter(NamedTuple):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EventFilter:
-        from alarmtui.journal.timespec import parse_time
+        from alarmtui.timespec import parse_time
 
         try:
             since = parse_time(args.since) if args.since else None

@@ -35,7 +35,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from alarmtui.journal.timespec import parse_duration
+from alarmtui.timespec import parse_duration
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
 

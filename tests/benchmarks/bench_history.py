@@ -58,9 +58,9 @@ def prefixes(word: str) -> list[str]:
 
 
 async def measure_engine(path: Path, runs: int, short_dir: Path) -> list[Metric]:
+    from alarmtui.engine.client import ServiceClient
     from alarmtui.engine.inprocess import InProcessEngine
     from alarmtui.journal.store import Journal
-    from alarmtui.service.client import ServiceClient
     from alarmtui.service.server import Service
     from alarmtui.settings import Settings
 

@@ -137,7 +137,7 @@ def test_login_while_the_service_runs_validates_the_service_session(
 
 
 def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[ServiceProcess, Path]) -> None:
-    from alarmtui.service.client import ServiceClient
+    from alarmtui.engine.client import ServiceClient
 
     service, _ = verify_service
 
