@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import shutil
@@ -67,7 +68,7 @@ class DemoEnvironment:
         if journal:
             folder = Path(tempfile.mkdtemp(prefix="alarmtui-demo-"))
             overrides.setdefault("journal", folder / "journal.sqlite3")
-        settings = Settings(providers=tables, **overrides)
+        settings = Settings.model_validate({"providers": tables, **overrides})
         env = cls(host=host, settings=settings, folder=folder)
         env.scenarios = build_scenarios(host)
         if life:
@@ -162,14 +163,14 @@ def build_scenarios(host: ThreadedSimHost) -> list[Scenario]:
                 Scenario(
                     title=f"Demo: {title} ({kind} · {panel.name})",
                     help=help_text,
-                    callback=lambda action=action, panel=panel: host.submit(action, panel),
+                    callback=functools.partial(host.submit, action, panel),
                 )
             )
         scenarios.append(
             Scenario(
                 title=f"Demo: Expire sessions ({kind})",
                 help="the cloud forgets every login; the client must log in again",
-                callback=lambda cloud=cloud: host.submit(cloud.expire_sessions),
+                callback=functools.partial(host.submit, cloud.expire_sessions),
             )
         )
     return scenarios

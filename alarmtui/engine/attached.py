@@ -57,9 +57,10 @@ class AttachedEngine(Engine):
         """Set while attached and the current state has arrived."""
 
     @classmethod
-    def from_hello(cls, socket_path: Path, hello: dict[str, object], **options: object) -> AttachedEngine:
-        infos = [info_from_wire(p) for p in hello.get("providers", [])]  # type: ignore[union-attr]
-        return cls(socket_path, infos, config=str(hello.get("config", "")), **options)  # type: ignore[arg-type]
+    def from_hello(cls, socket_path: Path, hello: dict[str, Any], **options: Any) -> AttachedEngine:
+        listed = hello.get("providers")
+        infos = [info_from_wire(p) for p in (listed if isinstance(listed, list) else [])]
+        return cls(socket_path, infos, config=str(hello.get("config", "")), **options)
 
     async def start(self) -> None:
         if self._task is None:
@@ -133,7 +134,7 @@ class AttachedEngine(Engine):
             log.warning("%s: the acknowledgement of the alarm was not journaled: %s", provider, exc)
 
     async def close(self, timeout: float = 1.0) -> None:
-        tasks = [t for t in (self._task, *self._side_tasks) if t is not None]
+        tasks: list[asyncio.Task[Any]] = [t for t in (self._task, *self._side_tasks) if t is not None]
         for task in tasks:
             task.cancel()
         if tasks:

@@ -118,12 +118,12 @@ class ServiceClient:
             async with self._http.stream("GET", "/v1/feed", timeout=httpx.Timeout(5.0, read=None)) as response:
                 if response.status_code != 200:
                     raise ServiceUnavailable(f"the alarmtui service refused the feed ({response.status_code})")
-                event, data = "message", []
+                event, data = "message", list[str]()
                 async for line in response.aiter_lines():
                     if not line:
                         if data:
                             yield event, json.loads("\n".join(data))
-                        event, data = "message", []
+                        event, data = "message", list[str]()
                     elif line.startswith("event:"):
                         event = line[6:].strip()
                     elif line.startswith("data:"):

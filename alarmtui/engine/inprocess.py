@@ -7,6 +7,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from alarmtui.domain import Command, CommandResult
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo, UpdateCallback
@@ -15,6 +16,10 @@ from alarmtui.engine.verify import DeviceVerifier, RefreshingVerifier
 from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
 from alarmtui.providers import Provider, create_provider
 from alarmtui.settings import Settings
+
+if TYPE_CHECKING:  # loaded by `engine_for` only when used: a dashboard in tests runs without them
+    from alarmtui.journal.store import Journal
+    from alarmtui.notify.notifier import Notifier
 
 REFRESH_SHARED_FOR = 10.0
 """A refresh asked for within this many seconds of the last one joins it (many views, one vendor read)."""
@@ -42,8 +47,8 @@ class InProcessEngine(Engine):
         now: Callable[[], datetime] | None = None,
         enforce_budget: bool = True,
         subscribers: Iterable[UpdateCallback] = (),
-        journal: object | None = None,
-        notifier: object | None = None,
+        journal: Journal | None = None,
+        notifier: Notifier | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if providers is None:
@@ -64,24 +69,23 @@ class InProcessEngine(Engine):
         }
         self._last_refresh: dict[str, float] = {}
         self.journal = journal
-        """`alarmtui.journal.store.Journal` (record), or None."""
         self.notifier = notifier
-        """`alarmtui.notify.notifier.Notifier` (feed), or None."""
         self._origins: dict[str, str] = {}
         """Provider -> who asked for the command in flight there (one per panel)."""
         for callback in subscribers:
             self.subscribe(callback)
 
     async def start(self) -> None:
-        for sink in (self.journal, self.notifier):
-            if sink is not None:
-                sink.start()  # type: ignore[attr-defined]
+        if self.journal is not None:
+            self.journal.start()
+        if self.notifier is not None:
+            self.notifier.start()
         if self.journal is not None:
             # Back-fill what was missed while down: each poller's first events read starts at its
             # provider's newest journaled event (the journal's dedupe makes the overlap harmless).
             for poller in self.group:
                 try:
-                    last = await self.journal.last_event_time(poller.name)  # type: ignore[attr-defined]
+                    last = await self.journal.last_event_time(poller.name)
                     # From its whole second: vendors stamp in seconds, the journal's key bumps ties by a microsecond.
                     poller.backfill_from = last.replace(microsecond=0) if last is not None else None
                 except Exception as exc:  # noqa: BLE001  (no back-fill is better than no start)
@@ -109,9 +113,9 @@ class InProcessEngine(Engine):
     async def close(self, timeout: float = 1.0) -> None:
         await self.group.stop(timeout=timeout)
         if self.notifier is not None:
-            await _bounded(self.notifier.close(), timeout)  # type: ignore[attr-defined]
+            await _bounded(self.notifier.close(), timeout)
         if self.journal is not None:
-            await self.journal.close(timeout=max(timeout, 5.0))  # type: ignore[attr-defined]  (what is queued is written)
+            await self.journal.close(timeout=max(timeout, 5.0))  # what is queued is written
 
     def describe(self) -> str:
         return "in-process"
@@ -124,7 +128,7 @@ class InProcessEngine(Engine):
         from alarmtui.journal.store import JournalError
 
         try:  # the query runs on the journal's reader thread, off the loop
-            entries = await self.journal.search(  # type: ignore[attr-defined]
+            entries = await self.journal.search(
                 grep=grep, providers=[provider] if provider else None, kinds=["event"], before=before, limit=limit
             )
         except JournalError as exc:
@@ -141,7 +145,7 @@ class InProcessEngine(Engine):
         snapshot = self.states[provider].snapshot
         found = snapshot.partition(partition) if snapshot is not None else None
         name = found.name if found is not None and found.name else partition
-        self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")  # type: ignore[attr-defined]
+        self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")
 
     def _on_update(self, update: PollerUpdate) -> None:
         budget = self.budgets.get(update.provider)
@@ -162,9 +166,9 @@ class InProcessEngine(Engine):
         if isinstance(update, CommandUpdate) and update.finished:
             self._origins.pop(update.provider, None)
         if self.journal is not None:
-            self.journal.record(update, origin=origin)  # type: ignore[attr-defined]  (queues; never blocks)
+            self.journal.record(update, origin=origin)  # queues; never blocks
         if self.notifier is not None:
-            self.notifier.feed(update, origin=origin)  # type: ignore[attr-defined]
+            self.notifier.feed(update, origin=origin)
 
     def device_verifier(self, provider: str) -> DeviceVerifier | None:
         poller = self.group[provider]
@@ -185,9 +189,10 @@ async def _bounded(work: object, timeout: float) -> None:
         pass
 
 
-def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True, **options: object) -> InProcessEngine:
+def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True, **options: Any) -> InProcessEngine:
     """The engine as the service (and a standalone dashboard) runs it: with the journal and the notifier."""
-    journal_sink = notifier = None
+    journal_sink: Journal | None = None
+    notifier: Notifier | None = None
     if journal:
         from alarmtui.journal.store import Journal
 
@@ -196,4 +201,4 @@ def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True,
         from alarmtui.notify.notifier import Notifier
 
         notifier = Notifier.from_settings(settings)
-    return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)  # type: ignore[arg-type]
+    return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)

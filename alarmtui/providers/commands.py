@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from alarmtui.domain import CommandPhase, CommandProgress, CommandResult, PartitionOutcome, Photo
 from alarmtui.providers.errors import (
@@ -144,7 +144,7 @@ class CommandTimeline:
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:  # never swallows: a failure leaves as a ProviderError
         if exc is None or isinstance(exc, asyncio.CancelledError) or not isinstance(exc, Exception):
             return False
         if isinstance(exc, ProviderError):

@@ -392,10 +392,10 @@ class VeraUnit:
         for photo_id, photo_set in list(self.panel.photos.items()):
             if photo_id not in self._seen_photos:
                 self._seen_photos.add(photo_id)
-                num = self.device_for_zone(photo_set.zone)
-                if num is not None:
+                camera = self.device_for_zone(photo_set.zone)
+                if camera is not None:
                     for index, jpeg in enumerate(photo_set.jpegs):
-                        self.cloud.store_image(self, self.devices[num], jpeg, photo_set.time + index * 0.5, index)
+                        self.cloud.store_image(self, self.devices[camera], jpeg, photo_set.time + index * 0.5, index)
 
     def set_job_state(self, num: int, state: int, comment: str) -> None:
         dev = self.devices[num]

@@ -395,7 +395,8 @@ class SecuritasCloud(SimCloud):
         if not isinstance(body, dict):
             return web.json_response({"errors": [{"message": "Invalid body"}]}, status=400)
         operation = str(body.get("operationName") or request.headers.get("X-APOLLO-OPERATION-NAME") or "")
-        variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
+        given = body.get("variables")
+        variables: dict[str, Any] = given if isinstance(given, dict) else {}
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.requests_seen.append((operation, variables, headers))
         if len(self.requests_seen) > 3000:

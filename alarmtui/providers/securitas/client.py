@@ -319,10 +319,10 @@ class OwaClient:
                 reply = await fetch(client, request, provider=self.name, what=f"sending {operation}", limit=MAX_REPLY_BYTES)
             finally:
                 self._last_sent = self._clock()
-        raw: bytes | None = reply.body
+        raw = reply.body
         status = reply.status
         if status == 403:
-            snippet = (raw or b"")[:65536]
+            snippet = raw[:65536]
             if b"_Incapsula_Resource" in snippet or b"Incapsula" in snippet:
                 self._blocked_until = self._clock() + self.pacing.firewall_backoff
                 raise RateLimited(

@@ -140,11 +140,11 @@ def parse_error(body: dict[str, Any], root: str) -> GraphQLError | None:
     if isinstance(data, dict) and data.get(root) is not None:
         return None
     if isinstance(errors, dict):  # the legacy shape {"errors": {"data": {"reason": ...}}}
-        inner = errors.get("data") if isinstance(errors.get("data"), dict) else {}
+        inner = _mapping_or_empty(errors.get("data"))
         return GraphQLError(message=text(inner.get("reason") or errors.get("message")))
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    details = first.get("data") if isinstance(first.get("data"), dict) else {}
-    extensions = first.get("extensions") if isinstance(first.get("extensions"), dict) else {}
+    details = _mapping_or_empty(first.get("data"))
+    extensions = _mapping_or_empty(first.get("extensions"))
     status_raw = details.get("status")
     try:
         status = int(status_raw) if status_raw is not None and status_raw != "" else None
@@ -440,7 +440,7 @@ def parse_activity(value: Any) -> list[ActivityRow]:
         id_signal = text(row.get("idSignal"))
         if not id_signal:
             continue
-        raw_type = row.get("type", row.get("signalType"))
+        raw_type: Any = row.get("type", row.get("signalType"))
         try:
             kind = int(raw_type)
         except (TypeError, ValueError):
@@ -555,3 +555,7 @@ def parse_photo_images(value: Any) -> list[PhotoSet]:
                 images.append(data)
         result.append(PhotoSet(text(device.get("code")), text(device.get("name")), tuple(images)))
     return result
+
+
+def _mapping_or_empty(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
