@@ -106,19 +106,24 @@ class Controller:
 
     # ------------------------------------------------------------------ the keys
 
-    def arm(self, mode: str, *, force: bool = False) -> None:
-        if self._refuse_if_impossible("arm", (mode,)):
-            return
+    def _partition_command(self, action: CommandAction, **details: Any) -> tuple[ProviderView, Partition, Command]:
+        """The command for the selected partition; the whole panel where the vendor cannot address one."""
         view, partition = self.partition_target()  # type: ignore[misc]
         assert partition is not None and view.snapshot is not None
         whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
         command = Command(
-            CommandAction.ARM,
-            mode=ArmMode(mode),
+            action,
             partition=None if whole_panel else partition.id,
             label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
-            force=force,
+            **details,
         )
+        return view, partition, command
+
+    def arm(self, mode: str, *, force: bool = False) -> None:
+        if self._refuse_if_impossible("arm", (mode,)):
+            return
+        view, partition, command = self._partition_command(CommandAction.ARM, mode=ArmMode(mode), force=force)
+        assert view.snapshot is not None
         question = None
         detail = None
         yes = "Arm"
@@ -139,14 +144,7 @@ class Controller:
     def disarm(self, *, confirmed: bool = False) -> None:
         if self._refuse_if_impossible("disarm", ()):
             return
-        view, partition = self.partition_target()  # type: ignore[misc]
-        assert partition is not None and view.snapshot is not None
-        whole_panel = Capability.PARTITION_COMMANDS not in view.snapshot.capabilities
-        command = Command(
-            CommandAction.DISARM,
-            partition=None if whole_panel else partition.id,
-            label=(view.snapshot.panel_name or view.name) if whole_panel else partition.name,
-        )
+        view, partition, command = self._partition_command(CommandAction.DISARM)
         question = None
         if self.app.settings.confirm.disarm and not confirmed:
             question = Text(f"Disarm {target_name(view.name, partition.name)}?")
