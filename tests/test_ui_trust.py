@@ -571,3 +571,24 @@ def test_one_clean_sentence_per_outcome() -> None:
     failed = outcome("vera", arm, CommandResult(CommandPhase.FAILED, "arm away failed: Not ready: Front door open"))
     assert failed == "Could not arm away vera · House: Not ready: Front door open."
     assert failed.count("arm away") == 1
+
+
+async def test_photos_arriving_after_an_empty_panel_show_at_once() -> None:
+    """The photo panel hides while empty; photos that arrive between snapshots must bring it back at once."""
+    import io
+
+    from PIL import Image
+
+    from alarmtui.domain import Photo
+    from alarmtui.poller import PhotosUpdate
+
+    app = fixed_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        online(app, house(Partition("1", "House", PartitionState.DISARMED, ready=True)))
+        await pilot.pause(0.2)
+        assert app.photo.has_class("-empty")
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), "red").save(picture, "JPEG")
+        app.apply(PhotosUpdate("home", (Photo("Hall", datetime(2026, 11, 27, tzinfo=UTC), picture.getvalue()),)))
+        await pilot.pause(0.2)
+        assert not app.photo.has_class("-empty") and app.photo.region.height > 0

@@ -432,6 +432,7 @@ class AlarmApp(App[None]):
         photos = tuple(p if p.provider else dataclasses.replace(p, provider=message.provider) for p in message.photos)
         self.album.add(photos)
         self.photo.show(self.album.photos)
+        self._give_up_empty_panels()  # the photo panel was hidden while empty: it takes its room back now
 
     def on_photo_panel_opened(self, message: PhotoPanel.Opened) -> None:
         self.push_screen(PhotoScreen(self.album.photos, message.index, protocol=imaging.graphics_protocol()))

@@ -45,7 +45,7 @@ def complete(app) -> bool:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    env = DemoEnvironment.start(life=True)  # exactly as `alarmtui --demo`
+    env = DemoEnvironment.start(life=True, otp=False)  # as `alarmtui --demo`, with Securitas trusting this device
     print(f"MARK simulators {time.monotonic():.6f}", flush=True)
     imaging.prepare_terminal()
     app = create_app(env.settings, scenarios=env.scenarios)

@@ -35,6 +35,7 @@ BENCHMARKS = {
     "idle": ("bench_idle.py", "idle CPU and memory of the real dashboard in tmux"),
     "status": ("bench_status.py", "status --json answered by the service, bytecode cached and not"),
     "service": ("bench_service.py", "status answered by the service; requests with views attached; service idle cost"),
+    "history": ("bench_history.py", "1,000,000 journal events: the events panel filter and scroll-back, in-process and attached"),
 }
 
 
