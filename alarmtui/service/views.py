@@ -129,8 +129,6 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
         if status.state is LinkState.ONLINE:
             print(f"{name}: logged in; this device is validated and the code will not be asked again.")
             return headless.Exit.OK
-        while not statuses.empty():
-            statuses.get_nowait()
         if status.two_factor:
             verifier = engine.device_verifier(name)
             assert verifier is not None
@@ -148,6 +146,10 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
             engine.refresh_now(name)  # lifts the service's login pause after a refused password: one try now
         else:
             break
+        # What the service reported while the user typed (its retries still met the SMS step) is no answer:
+        # only what comes after the code was accepted (or the refresh was asked for) counts.
+        while not statuses.empty():
+            statuses.get_nowait()
         status = await next_answer(None)  # the service reads the panel once the device is validated
     if status.two_factor:
         print(f"alarmtui: {name}: too many failed attempts", file=sys.stderr)

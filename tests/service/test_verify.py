@@ -73,7 +73,8 @@ async def test_attached_dashboard_validates_the_service_session_by_sms(
     engine = AttachedEngine.from_hello(target.socket, target.hello)
     app = create_app(load_settings(config).settings, engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, OtpScreen), what="the SMS dialog")
+        # Pushed is not yet composed: wait for its fields too.
+        await until(pilot, lambda: isinstance(app.screen, OtpScreen) and app.screen.query("#otp-code"), what="the SMS dialog")
         assert app.pollers is None  # the provider lives in the service
         screen = app.screen
         code_field = screen.query_one("#otp-code", Input)
@@ -103,8 +104,9 @@ async def test_attached_dashboard_validates_the_service_session_by_sms(
     assert securitas.host.call(lambda: len(cloud.accounts["demo@example.com"].devices)) == 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("slow_typist", [False, True], ids=["quick", "service-retried-meanwhile"])
 def test_login_while_the_service_runs_validates_the_service_session(
-    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path], service_env: dict[str, str]
+    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path], service_env: dict[str, str], slow_typist: bool
 ) -> None:
     service, config = verify_service
     status = run_cli("status", "--config", str(config), env=service_env)
@@ -122,6 +124,8 @@ def test_login_while_the_service_runs_validates_the_service_session(
         assert time.monotonic() < deadline and login.poll() is None, "no SMS was sent"
         time.sleep(0.05)
     code = sent_codes(securitas)[-1]
+    if slow_typist:  # meanwhile the service goes on reporting the SMS step (its retries, its request counts)
+        time.sleep(6.0)
     login.stdin.write(code + "\n")
     login.stdin.flush()
     out, err = login.communicate(timeout=60)

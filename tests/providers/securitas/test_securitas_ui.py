@@ -29,7 +29,8 @@ async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> N
         cloud = env.host.cloud("securitas")
         app = create_app(env.settings, timing=TIMING)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, OtpScreen), what="the SMS dialog")
+            # Pushed is not yet composed: wait for its fields too.
+            await until(pilot, lambda: isinstance(app.screen, OtpScreen) and app.screen.query("#otp-phones"), what="the SMS dialog")
             screen = app.screen
             assert "***456" in str(screen.query_one("#otp-phones", OptionList).get_option_at_index(0).prompt)
             # A wrong code first: the dialog says so and asks for a new code.
