@@ -54,7 +54,7 @@ async def capture(out: Path) -> list[Path]:
     from alarmtui import imaging
     from alarmtui.demo import DemoEnvironment
     from alarmtui.domain import PartitionState
-    from alarmtui.poller import PollTiming
+    from alarmtui.engine.poller import PollTiming
     from alarmtui.ui.app import create_app
     from alarmtui.ui.screens.alarm import AlarmScreen
     from alarmtui.ui.screens.photo import PhotoScreen

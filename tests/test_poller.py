@@ -17,6 +17,8 @@ import pytest
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    Command,
+    CommandAction,
     CommandPhase,
     CommandResult,
     Event,
@@ -26,21 +28,17 @@ from alarmtui.domain import (
     Photo,
     Snapshot,
 )
-from alarmtui.poller import (
-    Command,
-    CommandAction,
+from alarmtui.domain.updates import (
     CommandBusy,
     CommandUpdate,
     EventsUpdate,
     LinkState,
     PhotosUpdate,
-    Poller,
-    PollerGroup,
     PollerUpdate,
-    PollTiming,
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.engine.poller import Poller, PollerGroup, PollTiming
 from alarmtui.providers.base import (
     AuthenticationFailed,
     CommandTimer,

@@ -16,8 +16,9 @@ from textual.notifications import Notify
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import PartitionState
+from alarmtui.domain.updates import LinkState
+from alarmtui.engine.poller import PollTiming
 from alarmtui.logging_setup import NOISY
-from alarmtui.poller import LinkState, PollTiming
 from alarmtui.settings import Settings
 from alarmtui.simulators.panel import Mode, SimPanel
 from alarmtui.ui.app import AlarmApp, create_app

@@ -19,10 +19,10 @@ import pytest
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import Event, EventKind
+from alarmtui.domain.updates import EventsUpdate
 from alarmtui.engine.base import HistoryPage
 from alarmtui.engine.inprocess import InProcessEngine
 from alarmtui.journal.store import Journal, JournalReader
-from alarmtui.poller import EventsUpdate
 from alarmtui.settings import write_config
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.screens.alarm import AlarmScreen

@@ -30,6 +30,8 @@ from textual.strip import Strip
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    Command,
+    CommandAction,
     CommandPhase,
     CommandProgress,
     CommandResult,
@@ -44,16 +46,7 @@ from alarmtui.domain import (
     Zone,
     ZoneKind,
 )
-from alarmtui.poller import (
-    Command,
-    CommandAction,
-    CommandUpdate,
-    EventsUpdate,
-    LinkState,
-    ProviderStatus,
-    SnapshotUpdate,
-    StatusUpdate,
-)
+from alarmtui.domain.updates import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
 from alarmtui.providers.base import OpenZones
 from alarmtui.settings import Settings
 from alarmtui.ui.app import AlarmApp, create_app
@@ -580,7 +573,7 @@ async def test_photos_arriving_after_an_empty_panel_show_at_once() -> None:
     from PIL import Image
 
     from alarmtui.domain import Photo
-    from alarmtui.poller import PhotosUpdate
+    from alarmtui.domain.updates import PhotosUpdate
 
     app = fixed_app()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -21,7 +21,7 @@ from alarmtui.domain import (
     Zone,
     ZoneKind,
 )
-from alarmtui.poller import LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
+from alarmtui.domain.updates import LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
 from alarmtui.settings import Settings
 from alarmtui.ui.app import AlarmApp, create_app, styles_dir
 from alarmtui.ui.format import Palette
@@ -273,7 +273,7 @@ async def test_full_quality_needs_a_real_terminal(monkeypatch: pytest.MonkeyPatc
     from textual.notifications import Notify
 
     from alarmtui.domain import Photo
-    from alarmtui.poller import PhotosUpdate
+    from alarmtui.domain.updates import PhotosUpdate
     from alarmtui.ui.screens.photo import PhotoScreen
 
     monkeypatch.setattr(imaging, "graphics_protocol", lambda: "kitty")
@@ -318,8 +318,8 @@ async def test_palette_titles_show_server_text_literally() -> None:
 
 
 def test_availability_rules() -> None:
-    from alarmtui.domain import ArmMode, CommandPhase, CommandProgress
-    from alarmtui.poller import Command, CommandAction, CommandUpdate
+    from alarmtui.domain import ArmMode, Command, CommandAction, CommandPhase, CommandProgress
+    from alarmtui.domain.updates import CommandUpdate
     from alarmtui.ui import availability
 
     online = view("home", house())
@@ -446,7 +446,7 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
     from datetime import UTC, datetime
 
     from alarmtui.domain import Event, EventKind, Partition, PartitionState, Snapshot, Zone
-    from alarmtui.poller import LinkState, ProviderStatus
+    from alarmtui.domain.updates import LinkState, ProviderStatus
     from alarmtui.ui.app import AlarmApp
     from alarmtui.ui.state import ProviderView
 

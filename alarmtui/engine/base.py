@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from alarmtui.domain import Command, CommandResult, Event, Photo, Snapshot
-from alarmtui.engine.verify import DeviceVerifier
-from alarmtui.poller import (
+from alarmtui.domain.updates import (
     CommandUpdate,
     EventsUpdate,
     LinkState,
@@ -29,6 +28,7 @@ from alarmtui.poller import (
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.engine.verify import DeviceVerifier
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from alarmtui.poller import Poller
+from alarmtui.engine.poller import Poller
 
 WINDOW = 3600.0
 MARGIN = 0.9

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from alarmtui.domain import Command, CommandResult
+from alarmtui.domain.updates import CommandBusy
 from alarmtui.engine.base import HistoryPage
 from alarmtui.engine.wire import command_request, history_from_wire, result_from_wire
-from alarmtui.poller import CommandBusy
 
 BASE_URL = "http://alarmtui.service"
 """Any host will do over a Unix socket; this one reads well in logs."""

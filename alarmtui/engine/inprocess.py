@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from alarmtui.domain import Command, CommandResult
+from alarmtui.domain.updates import CommandUpdate, PollerUpdate, SnapshotUpdate, StatusUpdate
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo, UpdateCallback
 from alarmtui.engine.budget import RequestBudget, default_ceiling
+from alarmtui.engine.poller import PollerGroup, PollTiming
 from alarmtui.engine.verify import DeviceVerifier, RefreshingVerifier
-from alarmtui.poller import CommandUpdate, PollerGroup, PollerUpdate, PollTiming, SnapshotUpdate, StatusUpdate
 from alarmtui.providers import Provider, create_provider
 from alarmtui.settings import Settings
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
-from alarmtui.engine.base import HistoryPage, ProviderInfo
-from alarmtui.poller import (
+from alarmtui.domain.updates import (
     CommandUpdate,
     EventsUpdate,
     PhotosUpdate,
@@ -19,6 +18,7 @@ from alarmtui.poller import (
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.engine.base import HistoryPage, ProviderInfo
 from alarmtui.providers import errors as provider_errors
 from alarmtui.providers.errors import ProviderError
 

@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from alarmtui.domain import Event, EventKind
-from alarmtui.domain.text import clean_text
-from alarmtui.journal.derive import (
+from alarmtui.domain.changes import (
     COMMAND_KINDS,
     STATE_WORDS,
     AlarmAcknowledged,
@@ -53,7 +52,8 @@ from alarmtui.journal.derive import (
     state_kind,
     utc_now,
 )
-from alarmtui.poller import PollerUpdate
+from alarmtui.domain.text import clean_text
+from alarmtui.domain.updates import PollerUpdate
 
 log = logging.getLogger(__name__)
 

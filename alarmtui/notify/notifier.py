@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from alarmtui.domain import EventKind, PartitionState, TroubleKind
-from alarmtui.journal.derive import (
+from alarmtui.domain.changes import (
     ChangeTracker,
     CommandFinished,
     LinkChanged,
@@ -35,7 +35,7 @@ from alarmtui.journal.derive import (
     as_utc,
     utc_now,
 )
-from alarmtui.poller import CommandUpdate, LinkState, PollerUpdate
+from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate
 from alarmtui.providers.base import AuthenticationFailed, TwoFactorRequired
 
 log = logging.getLogger(__name__)

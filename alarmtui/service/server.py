@@ -40,9 +40,9 @@ from aiohttp import web
 from alarmtui import __version__
 from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
+from alarmtui.domain.updates import CommandBusy, LinkState, PollerUpdate
 from alarmtui.engine.base import Engine
 from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
-from alarmtui.poller import CommandBusy, LinkState, PollerUpdate
 from alarmtui.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)

@@ -100,7 +100,7 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     asks, validates this device with the SMS code typed here (a second session beside it would not help it)."""
     import asyncio
 
-    from alarmtui.poller import LinkState, ProviderStatus, StatusUpdate
+    from alarmtui.domain.updates import LinkState, ProviderStatus, StatusUpdate
     from alarmtui.providers.errors import ProviderError, TwoFactorRequired
 
     name = args.name
@@ -209,8 +209,8 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
     import dataclasses
 
     from alarmtui.domain import CommandResult
+    from alarmtui.domain.updates import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
     from alarmtui.engine.base import view_origin
-    from alarmtui.poller import CommandBusy, CommandUpdate, PollerUpdate, SnapshotUpdate
 
     (info,) = _pick(args, engine, single=True)
     state = engine.states[info.name]

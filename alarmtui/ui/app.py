@@ -37,14 +37,10 @@ from alarmtui.domain import (
     Event,
     Scenario,
 )
+from alarmtui.domain.updates import LinkState, PollerUpdate, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
-from alarmtui.poller import (
-    LinkState,
-    PollerUpdate,
-    PollTiming,
-    ProviderStatus,
-)
+from alarmtui.engine.poller import PollTiming
 from alarmtui.providers import Provider
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import (

@@ -19,10 +19,10 @@ from rich.text import Text
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from alarmtui.domain import ArmMode, Capability, CommandPhase, CommandResult, Partition, Zone
+from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandPhase, CommandResult, Partition, Zone
+from alarmtui.domain.updates import CommandBusy, CommandUpdate
 from alarmtui.engine import Engine
 from alarmtui.engine.base import ProviderInfo
-from alarmtui.poller import Command, CommandAction, CommandBusy, CommandUpdate
 from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_photo

@@ -20,7 +20,7 @@ from textual.content import Content
 
 from alarmtui.domain import ArmMode, EventKind, PartitionState, TroubleKind
 from alarmtui.domain.text import clean_text
-from alarmtui.poller import LinkState
+from alarmtui.domain.updates import LinkState
 
 STATE_WORDS = {
     PartitionState.DISARMED: "DISARMED",

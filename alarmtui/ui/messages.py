@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from alarmtui.domain import Event, Photo, Snapshot
-from alarmtui.poller import (
+from alarmtui.domain.updates import (
     CommandUpdate,
     EventsUpdate,
     PhotosUpdate,

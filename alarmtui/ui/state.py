@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from alarmtui.domain import Event, EventKind, Partition, PartitionState, Photo, Snapshot, Zone
-from alarmtui.poller import CommandUpdate, LinkState, ProviderStatus
+from alarmtui.domain.updates import CommandUpdate, LinkState, ProviderStatus
 
 STALE_FLOOR = 5.0
 """Seconds: never call data stale sooner (a sub-second test interval must not make the screen flicker)."""

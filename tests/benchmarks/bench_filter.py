@@ -61,7 +61,7 @@ async def measure(runs: int) -> list[Metric]:
 
     from alarmtui import imaging
     from alarmtui.demo import DemoEnvironment
-    from alarmtui.poller import EventsUpdate
+    from alarmtui.domain.updates import EventsUpdate
     from alarmtui.ui.app import create_app
     from alarmtui.ui.widgets.events import event_matches
 

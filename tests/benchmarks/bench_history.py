@@ -116,9 +116,9 @@ async def measure_dashboard(path: Path, runs: int) -> list[Metric]:
 
     from alarmtui import imaging
     from alarmtui.demo import DemoEnvironment
+    from alarmtui.domain.updates import EventsUpdate
     from alarmtui.engine.inprocess import InProcessEngine
     from alarmtui.journal.store import Journal, JournalReader
-    from alarmtui.poller import EventsUpdate
     from alarmtui.ui.app import create_app
     from alarmtui.ui.widgets.events import event_matches
 

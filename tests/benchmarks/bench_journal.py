@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alarmtui.domain import Event, EventKind
-from alarmtui.journal.derive import Category
+from alarmtui.domain.changes import Category
+from alarmtui.domain.updates import EventsUpdate
 from alarmtui.journal.store import Journal, JournalReader, JournalWriter, Row
-from alarmtui.poller import EventsUpdate
 
 PROVIDERS = ["house", "cottage", "office"]
 ZONES = [f"{room} {device}" for room in (

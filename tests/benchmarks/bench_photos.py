@@ -40,7 +40,7 @@ async def measure(runs: int) -> list[Metric]:
     from alarmtui import imaging
     from alarmtui.demo import DemoEnvironment
     from alarmtui.domain import Photo
-    from alarmtui.poller import PhotosUpdate
+    from alarmtui.domain.updates import PhotosUpdate
     from alarmtui.ui.app import create_app
     from alarmtui.ui.screens.photo import PhotoScreen
     from alarmtui.ui.state import photo_key

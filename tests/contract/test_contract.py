@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from alarmtui.domain import CommandPhase, CommandResult
-from alarmtui.poller import LinkState, Poller, PollTiming
+from alarmtui.domain.updates import LinkState
+from alarmtui.engine.poller import Poller, PollTiming
 from alarmtui.providers.commands import result_for_error
 from alarmtui.providers.errors import (
     ConnectionFailed,

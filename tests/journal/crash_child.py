@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alarmtui.domain import Event, EventKind, Partition, PartitionState, Snapshot
+from alarmtui.domain.updates import EventsUpdate, SnapshotUpdate
 from alarmtui.journal.store import Journal
-from alarmtui.poller import EventsUpdate, SnapshotUpdate
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

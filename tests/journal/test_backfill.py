@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from alarmtui.domain import Event, EventKind
+from alarmtui.domain.updates import EventsUpdate, LinkState, PollerUpdate
 from alarmtui.engine.inprocess import InProcessEngine
+from alarmtui.engine.poller import Poller, PollTiming
 from alarmtui.journal.store import Journal
-from alarmtui.poller import EventsUpdate, LinkState, Poller, PollerUpdate, PollTiming
 from alarmtui.providers.base import ProtocolError
 from alarmtui.providers.base import events_since as select_since
 from alarmtui.providers.securitas import PAGE_ROWS

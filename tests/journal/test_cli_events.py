@@ -14,8 +14,8 @@ import pytest
 
 from alarmtui.cli import Exit, main
 from alarmtui.domain import ArmMode, Command, CommandAction, CommandPhase, CommandProgress, CommandResult, Event, EventKind
+from alarmtui.domain.updates import CommandUpdate, EventsUpdate
 from alarmtui.journal.store import Journal
-from alarmtui.poller import CommandUpdate, EventsUpdate
 from tests.notify.test_notifier import start_receiver
 
 NOW = datetime.now(UTC).replace(microsecond=0)

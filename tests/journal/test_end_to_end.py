@@ -8,9 +8,10 @@ from pathlib import Path
 
 from alarmtui.demo import FAST_TIMING, intrude
 from alarmtui.domain import ArmMode, Command, CommandAction
+from alarmtui.domain.updates import PollerUpdate
+from alarmtui.engine.poller import Poller, PollTiming
 from alarmtui.journal.store import Journal
 from alarmtui.notify.notifier import Notifier, Target
-from alarmtui.poller import Poller, PollerUpdate, PollTiming
 from alarmtui.providers import create_provider
 from alarmtui.settings import Settings
 from alarmtui.simulators.host import SimHost, create_cloud

@@ -24,15 +24,8 @@ from alarmtui.domain import (
     Trouble,
     TroubleKind,
 )
+from alarmtui.domain.updates import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
 from alarmtui.journal.store import Journal, JournalReader, default_journal_path
-from alarmtui.poller import (
-    CommandUpdate,
-    EventsUpdate,
-    LinkState,
-    ProviderStatus,
-    SnapshotUpdate,
-    StatusUpdate,
-)
 
 T0 = datetime(2026, 11, 27, 3, 0, 0, tzinfo=UTC)
 

@@ -28,8 +28,8 @@ from alarmtui.domain import (
     Trouble,
     TroubleKind,
 )
+from alarmtui.domain.updates import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
 from alarmtui.notify.notifier import NOTIFY_EVENTS, Notifier, Target
-from alarmtui.poller import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
 from alarmtui.providers.base import AuthenticationFailed
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import ArmMode, Command, CommandAction, PartitionState
+from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate
 from alarmtui.engine.attached import AttachedEngine
-from alarmtui.poller import CommandUpdate, LinkState, PollerUpdate
 from alarmtui.service.attach import find_service
 from alarmtui.settings import load_settings
 from alarmtui.ui.app import create_app
@@ -99,7 +99,7 @@ async def test_a_pin_travels_only_inside_its_command(service: ServiceProcess, co
 async def test_two_views_racing_for_one_panel_send_one_command(
     service: ServiceProcess, config_file: Path, demo: DemoEnvironment
 ) -> None:
-    from alarmtui.poller import CommandBusy
+    from alarmtui.domain.updates import CommandBusy
 
     first = await asyncio.to_thread(attached_engine, config_file)
     second = await asyncio.to_thread(attached_engine, config_file)

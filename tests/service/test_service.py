@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from alarmtui.demo import DemoEnvironment
+from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached import SERVICE_LOST, AttachedEngine
-from alarmtui.poller import LinkState
 from alarmtui.service.attach import find_service
 from alarmtui.settings import write_config
 from tests.service.conftest import ServiceProcess, run_cli

@@ -19,8 +19,8 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from alarmtui.demo import DemoEnvironment
+from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached import AttachedEngine
-from alarmtui.poller import LinkState
 from alarmtui.service.attach import find_service
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app

@@ -29,8 +29,7 @@ from alarmtui.domain import (
     Zone,
     ZoneKind,
 )
-from alarmtui.engine.wire import command_request, update_from_wire, update_to_wire
-from alarmtui.poller import (
+from alarmtui.domain.updates import (
     CommandUpdate,
     EventsUpdate,
     LinkState,
@@ -39,6 +38,7 @@ from alarmtui.poller import (
     SnapshotUpdate,
     StatusUpdate,
 )
+from alarmtui.engine.wire import command_request, update_from_wire, update_to_wire
 
 WHEN = datetime(2026, 11, 27, 3, 12, 5, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) + b"\xff\xd9"

@@ -20,6 +20,8 @@ from textual.widgets import Input
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    Command,
+    CommandAction,
     CommandPhase,
     CommandProgress,
     Event,
@@ -34,9 +36,7 @@ from alarmtui.domain import (
     Zone,
     ZoneKind,
 )
-from alarmtui.poller import (
-    Command,
-    CommandAction,
+from alarmtui.domain.updates import (
     CommandUpdate,
     EventsUpdate,
     LinkState,

@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from alarmtui.domain import EventKind, Partition, PartitionState
-from alarmtui.poller import LinkState
+from alarmtui.domain.updates import LinkState
 from alarmtui.ui.format import LINK_ROLE, STATE_ROLE, STATE_WORDS, Palette, age, clean, countdown
 from alarmtui.ui.state import ProviderView
 

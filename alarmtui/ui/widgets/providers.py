@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from alarmtui.domain import CommandPhase, TroubleKind
-from alarmtui.poller import LinkState
+from alarmtui.domain.updates import LinkState
 from alarmtui.ui.format import LINK_ROLE, TROUBLE_WORDS, Palette, age, clean, reason_of
 from alarmtui.ui.state import ProviderView
 

@@ -9,7 +9,8 @@ from textual.widgets import Input, OptionList
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import PartitionState
-from alarmtui.poller import LinkState, PollTiming
+from alarmtui.domain.updates import LinkState
+from alarmtui.engine.poller import PollTiming
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
 

@@ -29,14 +29,7 @@ from alarmtui.domain import (
     TroubleKind,
 )
 from alarmtui.domain.text import clean_text
-from alarmtui.poller import (
-    CommandUpdate,
-    EventsUpdate,
-    LinkState,
-    PollerUpdate,
-    SnapshotUpdate,
-    StatusUpdate,
-)
+from alarmtui.domain.updates import CommandUpdate, EventsUpdate, LinkState, PollerUpdate, SnapshotUpdate, StatusUpdate
 
 WallClock = Callable[[], datetime]
 E = TypeVar("E", bound=enum.Enum)
