@@ -13,6 +13,8 @@ class CommandAction(enum.StrEnum):
     DISARM = "disarm"
     BYPASS = "bypass"
     PHOTO = "photo"
+    LOCK = "lock"
+    UNLOCK = "unlock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +43,8 @@ class Command:
             return f"disarm{target}"
         if self.action is CommandAction.BYPASS:
             return f"{'bypass' if self.on else 'un-bypass'}{target}"
+        if self.action is CommandAction.LOCK:
+            return f"lock{target}"
+        if self.action is CommandAction.UNLOCK:
+            return f"unlock{target}"
         return f"photo{target}"

@@ -70,6 +70,8 @@ class ZoneKind(enum.StrEnum):
     SIREN = "siren"
     GSM = "gsm"
     OUTPUT = "output"  # PGM and other outputs
+    LOCK = "lock"  # a smart door lock (My Pages): `Zone.locked`, lock/unlock commands
+    CLIMATE = "climate"  # a temperature / humidity sensor with no alarm role of its own
     OTHER = "other"
 
 
@@ -88,6 +90,10 @@ class Partition:
     """When the exit (or entry) delay ends, where the vendor says so."""
     alarm_zone: str | None = None
     """Name of the zone that triggered the alarm, when triggered."""
+    alarm_zones: tuple[str, ...] = ()
+    """Every zone in alarm on this partition (names), when the vendor says more than one; `alarm_zone` is the first."""
+    entry_delay: bool = False
+    """The partition is in its entry delay (PENDING because a door opened while armed): not yet an alarm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,16 @@ class Zone:
     partitions: tuple[str, ...] = ()
     detail: str = ""
     """Vendor-specific text (device type name, model)."""
+    alarm: bool = False
+    """This zone is in alarm now (tripped while armed, or a 24-hour zone: smoke, water, tamper)."""
+    locked: bool | None = None
+    """For ZoneKind.LOCK: whether the lock is locked (None: unknown)."""
+    temperature: float | None = None
+    """Degrees Celsius, where the device measures it."""
+    humidity: float | None = None
+    """Relative humidity in %, where the device measures it."""
+    reported_at: datetime | None = None
+    """When the vendor last heard from the device (door/window report time)."""
 
 
 class TroubleKind(enum.StrEnum):
@@ -125,6 +141,7 @@ class Trouble:
 
 class EventKind(enum.StrEnum):
     ALARM = "alarm"
+    ENTRY_DELAY = "entry_delay"  # an armed partition's entry delay started: never an alarm by itself
     ARM = "arm"
     DISARM = "disarm"
     TROUBLE = "trouble"
@@ -176,6 +193,8 @@ class Capability(enum.StrEnum):
     DISARM = "disarm"
     BYPASS = "bypass"
     PHOTO = "photo"
+    LOCK = "lock"
+    """Smart locks can be locked and unlocked (ZoneKind.LOCK zones)."""
     SIREN = "siren"
     PANIC = "panic"
     USERS = "users"

@@ -20,6 +20,8 @@ def partition_json(p: Partition) -> dict[str, Any]:
         "open_zones": list(p.open_zones),
         "delay_until": p.exit_delay_until.isoformat() if p.exit_delay_until else None,
         "alarm_zone": p.alarm_zone,
+        "alarm_zones": list(p.alarm_zones),
+        "entry_delay": p.entry_delay,
     }
 
 
@@ -35,6 +37,11 @@ def zone_json(z: Zone) -> dict[str, Any]:
         "tamper": z.tamper,
         "partitions": list(z.partitions),
         "detail": z.detail,
+        "alarm": z.alarm,
+        "locked": z.locked,
+        "temperature": z.temperature,
+        "humidity": z.humidity,
+        "reported_at": z.reported_at.isoformat() if z.reported_at else None,
     }
 
 
