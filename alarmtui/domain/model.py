@@ -309,6 +309,10 @@ class CommandResult:
     """The resulting state in plain words when confirmed ("armed away — exit delay 15 s"), else ""."""
     error: Exception | None = field(default=None, compare=False, repr=False)
     """The typed `ProviderError` behind a FAILED / NOT_SENT / UNKNOWN result (e.g. `OpenZones` with its zones)."""
+    settled: bool = True
+    """False when the panel took the command but is still in a timed transition (exit delay, arming): the
+    outcome is "accepted — House arming, exit delay 30 s", never "armed". The engine follows the transition
+    to its end and reports the final state as a snapshot; only that says "armed"."""
 
     @property
     def ok(self) -> bool:
