@@ -47,7 +47,6 @@ from alarmtui.providers.base import (
     ProgressCallback,
     Provider,
     ProviderError,
-    SessionExpired,
     TwoFactorRequired,
     WrongCode,
     events_since,
