@@ -119,7 +119,14 @@ class MyPagesProvider(Provider):
 
     async def connect(self) -> None:
         async with translate_errors(self.name, "connecting"):
-            await self.login_gate.ensure()
+            challenge = self.client.pending_challenge()
+            if challenge is not None:
+                raise challenge  # waiting for the code: a new login would void it, and costs a request
+            try:
+                await self.login_gate.ensure()
+            except TwoFactorRequired:
+                self.login_gate.allow_login()  # a challenge is no refused password: no login pause
+                raise
             items = await self.client.graphql(
                 [parse.operation("fetchAllInstallations", parse.INSTALLATIONS, {"email": self.config.username})],
                 what="listing the installations",

@@ -68,6 +68,8 @@ CODE_PENDING = 300.0
 PHONES = (("phone", "SMS to the account's phone number"), ("email", "e-mail to the account's address"))
 """The two step-up channels (§2.2), in the shape of `TwoFactorRequired.phones`."""
 SESSION_COOKIES = ("vid", "vs-access", "vs-refresh")
+STEP_UP_LIFETIME = 540.0
+"""A step-up is given up after this long without validation [?: the server's lifetime]; the next login starts anew."""
 
 
 def state_dir() -> Path:
@@ -162,6 +164,7 @@ class _StepUp:
     """A login that wants a code: its cookies (kept so asking for a code needs no second login) and the sends."""
 
     cookies: dict[str, str] = field(repr=False)
+    created: float = 0.0
     sent_at: float | None = None
     channel: str = ""
 
@@ -236,6 +239,9 @@ class MyPagesClient:
             headers["Content-Type"] = "application/json"
         last: ProviderError | None = None
         for attempt, host in enumerate(list(self.hosts)):
+            # Our jar, not httpx's: each endpoint gets exactly the cookies the real client sends (a login
+            # with a session cookie beside Basic is refused, AUT_00041), so httpx's own jar stays empty.
+            self.http.cookies.clear()
             request = self.http.build_request(method, host + path, headers=headers, content=content)
             try:
                 reply = await fetch(self.http, request, provider=self.provider, what=what)
@@ -407,7 +413,7 @@ class MyPagesClient:
                 cookies.update({name: morsel.value for name, morsel in parsed.items()})
             for value in cookies.values():
                 register_secrets(value)
-            self.step_up = _StepUp(cookies)
+            self.step_up = _StepUp(cookies, created=self._clock())
             self.jar.trust_token = ""
             for name in [k for k in self.jar.cookies if "vs-trust" in k]:
                 del self.jar.cookies[name]  # it no longer works: forget it
@@ -428,13 +434,31 @@ class MyPagesClient:
             hint=f"Run `alarmtui login {self.provider}` (or answer the dashboard's dialog) once; the device is then trusted.",
         )
 
+    def pending_challenge(self) -> TwoFactorRequired | None:
+        """The challenge of a login still waiting for its code (no request is made), else None."""
+        step = self.step_up
+        if step is None:
+            return None
+        if self._clock() - step.created > STEP_UP_LIFETIME:
+            self.step_up = None  # expired at the server too [?: its lifetime]; the next login starts a new one
+            return None
+        if step.sent_at is not None:
+            return self._challenge(
+                f"a verification code was sent by {_channel_words(step.channel)}; type it to verify this device"
+            )
+        return self._challenge("Verisure wants this device verified with a one-time code before it may log in")
+
     async def request_code(self, channel: str) -> str:
         """POST /auth/mfa?type=phone|email with the step-up cookies of the login that asked; at most one pending code."""
         if channel not in ("phone", "email"):
             raise AuthenticationFailed(f"unknown channel {channel!r}: phone or email", provider=self.provider)
         if self.step_up is None:
-            await self.login()  # raises TwoFactorRequired and keeps the step-up, or logs in without one
-            return "this device is already trusted: no code is needed"
+            try:
+                await self.login()  # keeps the step-up it meets (one login, never two, pv#183)
+            except TwoFactorRequired:
+                pass
+            if self.step_up is None:
+                return "this device is already trusted: no code is needed"
         step = self.step_up
         if step.sent_at is not None and self._clock() - step.sent_at < CODE_PENDING:
             left = CODE_PENDING - (self._clock() - step.sent_at)
