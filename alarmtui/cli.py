@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
-    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports")
-    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
+    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, +4 mypages, then the Vera's LAN port; 0 = random free ports")
+    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas,mypages", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
     status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
@@ -278,6 +278,8 @@ def run_sim(args: argparse.Namespace) -> int:
                 panel.seed_history()
             if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
+            if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
+                cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
         host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
         await host.start()
         life_task = None

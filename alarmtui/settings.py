@@ -224,9 +224,9 @@ class MyPagesConfig(_ProviderBase):
     """The second host; default: automation02 when `url` is the default, none when `url` is overridden."""
     installation: str | None = None
     """The installation's giid. Default: the account's first installation."""
-    poll_interval: float = Field(default=90.0, ge=30.0, le=3600.0)
+    poll_interval: float = Field(default=90.0, ge=2.0, le=3600.0)
     """Seconds between polls (one batched request each). Verisure blocks accounts that poll hard."""
-    events_interval: float = Field(default=600.0, ge=30.0, le=86400.0)
+    events_interval: float = Field(default=600.0, ge=2.0, le=86400.0)
     """Seconds between event-log reads (folded into a poll's batch; commands read it sooner)."""
     request_budget: int | None = Field(default=60, ge=10, le=100_000)
     """Most requests per hour (Verisure's daily limit, §6 of the protocol notes)."""

@@ -14,6 +14,7 @@ from alarmtui.domain import ArmMode, Capability, CommandPhase, EventKind, Partit
 from alarmtui.domain.command import Command, CommandAction
 from alarmtui.providers.base import AuthenticationFailed, CommandRejected, OpenZones, RateLimited, TwoFactorRequired, WrongCode
 from alarmtui.providers.mypages import AccountBlocked, Timing, TooManyCodes
+from alarmtui.settings import MyPagesConfig
 
 from .conftest import FakeClock, make_sim
 
@@ -299,7 +300,10 @@ async def test_a_quiet_installation_costs_at_most_60_requests_an_hour(tmp_path: 
     """An hour of idle polling at the default interval on a fake clock, renewals included (the README's figure)."""
     clock = FakeClock()
     async for sim in make_sim(tmp_path, mfa=False, clock=clock):
-        provider = sim.provider(wall=clock, clock=clock)
+        defaults = {
+            name: MyPagesConfig.model_fields[name].default for name in ("poll_interval", "events_interval", "request_budget")
+        }
+        provider = sim.provider(sim.config(**defaults), wall=clock, clock=clock)
         await provider.connect()
         interval = provider.config.poll_interval
         start = len(sim.cloud.requests_seen)
