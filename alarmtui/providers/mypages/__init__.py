@@ -98,7 +98,8 @@ class MyPagesProvider(Provider):
         self.timing = timing or Timing()
         self.store = JarStore.for_provider(config.name, config.username, state_directory)
         self.client = MyPagesClient(config, self.requests, self.store, http_timeout_s=http_timeout, clock=clock, wall=wall)
-        self.login_gate = LoginGate(self.client.ensure_session, provider=config.name, clock=clock)
+        self.gate = LoginGate(self.client.ensure_session, provider=config.name, clock=clock)
+        self.login_gate = self.gate
         self.installation: parse.Installation | None = None
         self._arm: parse.ArmState | None = None
         self._doors: list[parse.DoorWindow] = []
@@ -123,9 +124,9 @@ class MyPagesProvider(Provider):
             if challenge is not None:
                 raise challenge  # waiting for the code: a new login would void it, and costs a request
             try:
-                await self.login_gate.ensure()
+                await self.gate.ensure()
             except TwoFactorRequired:
-                self.login_gate.allow_login()  # a challenge is no refused password: no login pause
+                self.gate.allow_login()  # a challenge is no refused password: no login pause
                 raise
             items = await self.client.graphql(
                 [parse.operation("fetchAllInstallations", parse.INSTALLATIONS, {"email": self.config.username})],
@@ -180,7 +181,7 @@ class MyPagesProvider(Provider):
         """Validate with the typed code and trust this device: later starts log in without a code."""
         async with translate_errors(self.name, "validating this device"):
             await self.client.validate_code(code)
-            self.login_gate.allow_login()
+            self.gate.allow_login()
 
     # ------------------------------------------------------------------ reads
 

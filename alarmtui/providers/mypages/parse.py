@@ -138,7 +138,8 @@ def graphql_errors(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def error_code(error: dict[str, Any]) -> tuple[str, int]:
     """(errorCode, status) from a GraphQL error object's `data` (keys beyond `status` are [?])."""
-    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    raw = error.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     code = as_text(data.get("errorCode") or error.get("errorCode"), "errors.data.errorCode", limit=40)
     try:
         status = int(data.get("status") or 0)
