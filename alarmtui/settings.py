@@ -414,11 +414,11 @@ def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, A
                 message = f"unknown setting{hint}"
         elif err["type"] == "union_tag_invalid":
             message = (
-                "kind must be one of securitas, mypages, visonic, mios, vera, verisure (the ws.do simulator dialect); "
-                'Verisure customers: see "Which kind am I?" in the README'
+                "kind must be one of verisure, visonic, mios, vera, securitas, mypages (verisure is the ws.do "
+                'simulator dialect; Verisure customers: securitas or mypages, see "Which kind am I?" in the README)'
             )
         elif err["type"] == "union_tag_not_found":
-            message = "each [[providers]] table needs kind = securitas, mypages, visonic, mios, vera or verisure (the ws.do simulator dialect)"
+            message = "each [[providers]] table needs kind = verisure (the ws.do simulator dialect), visonic, mios, vera, securitas or mypages"
         where = "".join(loc) or "(top level)"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
