@@ -96,7 +96,7 @@ class AccountBlocked(RateLimited):
 
     hint = (
         "Verisure blocked this account for exceeding its daily limit of API calls (it also e-mails you). "
-        "alarmtui stopped polling; press r (or run a command) to try again later, and poll less often — "
+        "alarmtui stopped sending requests; press r to try again later, and poll less often — "
         "one account per integration."
     )
 
