@@ -3,7 +3,7 @@
     alarmtui [--demo] [--config FILE]            the dashboard
     alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
     alarmtui status [--json]                     every configured provider's state
-    alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+    alarmtui arm MODE | disarm | bypass ZONE [--off] | lock ZONE | unlock ZONE | events [--json] | photo ZONE --out DIR
     alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
     alarmtui notify test                         a test message to every notification target
     alarmtui serve                               the engine as a service; views attach to it
@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     bypass = sub.add_parser("bypass", help="bypass a zone (or stop bypassing it with --off)", parents=[common, targeted])
     bypass.add_argument("zone", help="zone id or name")
     bypass.add_argument("--off", action="store_true", help="stop bypassing the zone")
+    for verb in ("lock", "unlock"):  # smart locks (My Pages): the code as for arm/disarm
+        locker = sub.add_parser(verb, help=f"{verb} a smart lock", parents=[common, targeted])
+        locker.add_argument("zone", help="lock id or name")
 
     events = sub.add_parser("events", help="events from the journal (or the vendors when there is none), newest first", parents=[common, targeted])
     events.add_argument("--json", action="store_true", help="machine-readable output")
@@ -320,6 +323,8 @@ async def run_headless(args: argparse.Namespace) -> int:
             "arm": cmd_command,
             "disarm": cmd_command,
             "bypass": cmd_command,
+            "lock": cmd_command,
+            "unlock": cmd_command,
             "photo": cmd_command,
             "login": cmd_login,
         }[args.command]
@@ -596,6 +601,14 @@ async def _send(args: argparse.Namespace, provider: Provider, code: str | None, 
     zone = await resolve_zone(provider, args.zone)
     if args.command == "bypass":
         return await provider.bypass(zone, not args.off, code=code, progress=progress)
+    if args.command in ("lock", "unlock"):
+        method = getattr(provider, args.command, None)
+        if method is None:
+            from alarmtui.providers.errors import NotSupported
+
+            raise NotSupported(f"{provider.name} has no smart locks", provider=provider.name)
+        result: CommandResult = await method(zone, code=code, progress=progress)
+        return result
     return await provider.request_photo(zone, progress=progress)
 
 
