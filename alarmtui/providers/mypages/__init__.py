@@ -488,19 +488,17 @@ class MyPagesProvider(Provider):
             if mode not in mapping.FUTURE_STATE:
                 raise NotSupported(f"My Pages arms away or home only, not {mode}", provider=self.name)
             value = self._code(code, "arming")
-            status = self._arm.status if self._arm is not None else ""
-            if status == "ARMED_HOME" and mode is ArmMode.AWAY:
-                # The panel refuses it (VAL_00818, "first disarm"): say so, and never send two commands silently.
-                raise CommandRejected(
-                    "armed home: Verisure arms away only from disarmed — disarm first, then arm away",
-                    provider=self.name,
-                    vendor_code="VAL_00818",
-                )
             variables = {"giid": self.giid, "code": value, "forceArm": bool(force)}
             op = parse.operation(
                 mapping.ARM_OPERATION[mode], parse.ARM_AWAY if mode is ArmMode.AWAY else parse.ARM_HOME, variables
             )
-            return await self._arm_command(timeline, op, mapping.ARM_ROOT[mode], mapping.FUTURE_STATE[mode], force=force)
+            try:
+                return await self._arm_command(timeline, op, mapping.ARM_ROOT[mode], mapping.FUTURE_STATE[mode], force=force)
+            except CommandRejected as exc:
+                if exc.vendor_code == "VAL_00818":  # the panel's rule, in its words and ours (§5.1, hb#56)
+                    exc.message = _already_set(self._arm.status if self._arm is not None else "", mapping.FUTURE_STATE[mode])
+                    exc.args = (exc.message,)
+                raise
 
     async def disarm(
         self,
@@ -731,6 +729,16 @@ class MyPagesProvider(Provider):
             await self._ensure_connected()
             await self._read_cameras()
             return await self._images(self._camera(event.photo_ref))
+
+
+def _already_set(current: str, future: str) -> str:
+    """What VAL_00818 means, given the state we last read: already there, or away/home need a disarm first."""
+    if current == future:
+        return f"the panel is already {mapping.arm_state(future)[1]}"
+    if current in ("ARMED_HOME", "ARMED_AWAY"):
+        now = mapping.arm_state(current)[1]
+        return f"{now}: Verisure changes between home and away only through disarmed — disarm first, then arm again"
+    return "the panel refused: it is already in that state, or must be disarmed first (VAL_00818)"
 
 
 def _door_name(door: parse.DoorWindow) -> str:

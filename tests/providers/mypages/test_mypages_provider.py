@@ -170,10 +170,13 @@ async def test_arm_home_away_and_disarm(sim) -> None:
     assert result.ok and sim.cloud.status_type() == "ARMED_HOME"
     assert (await provider.snapshot()).unavailable.get(Capability.ARM_AWAY)
     with pytest.raises(CommandRejected) as caught:
-        await provider.arm(ArmMode.AWAY)  # the panel's rule: disarm first — said, not sent
-    assert "disarm first" in caught.value.message and sim.count("armAway") == 0
+        await provider.arm(ArmMode.AWAY)  # the panel's rule (VAL_00818): disarm first — its refusal, said plainly
+    assert "disarm first" in caught.value.message and caught.value.vendor_code == "VAL_00818"
+    assert sim.count("armAway") == 1 and sim.cloud.status_type() == "ARMED_HOME"  # one command, never a silent disarm
+    assert sim.count("disarm") == 0
     assert (await provider.disarm()).ok and sim.cloud.status_type() == "DISARMED"
     assert (await provider.arm(ArmMode.AWAY)).ok and sim.cloud.status_type() == "ARMED_AWAY"
+    assert sim.count("armAway") == 2
     snap = await provider.snapshot()
     assert snap.partitions[0].state is PartitionState.ARMED_AWAY
     assert (await provider.disarm(code="5678")).ok
