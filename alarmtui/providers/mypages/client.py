@@ -483,6 +483,9 @@ class MyPagesClient:
         reply = await self.send(
             "POST", "/auth/mfa/validate", what="validating this device", cookies=self.step_up.cookies, body={"token": code}
         )
+        if reply.status == 401 and parse.rest_error(reply.body)[0] == "AUT_00011":
+            self.step_up = None  # the step-up itself is gone (expired, or too many wrong codes): start again
+            raise self._challenge("this verification expired; ask for a new code")
         if reply.status in (400, 401, 403, 404) and not any(m in reply.body.lower() for m in mapping.RATE_MARKERS):
             # A wrong code [? its reply]: the pending code stays usable until the server says otherwise.
             raise self._challenge("Verisure did not accept that code; type it again (or ask for a new one in a few minutes)")

@@ -83,6 +83,25 @@ async def test_mfa_once_then_the_trusted_device_never_asks_again(mfa_sim, tmp_pa
     await again_started.close()
 
 
+async def test_a_step_up_ended_by_wrong_codes_starts_again_with_one_new_code(mfa_sim) -> None:
+    provider = mfa_sim.provider()
+    with pytest.raises(TwoFactorRequired):
+        await provider.connect()
+    await provider.send_verification_code("phone")
+    wrong = "000000" if mfa_sim.cloud.sent_codes[-1] != "000000" else "111111"
+    for _ in range(3):  # the simulator ends the step-up after three wrong codes
+        with pytest.raises(TwoFactorRequired):
+            await provider.verify_device(wrong)
+    with pytest.raises(TwoFactorRequired) as caught:
+        await provider.verify_device(wrong)
+    assert "expired" in caught.value.message
+    assert "sent" in await provider.send_verification_code("phone")
+    assert len(mfa_sim.cloud.sent_codes) == 2
+    await provider.verify_device(mfa_sim.cloud.sent_codes[-1])
+    await provider.connect()
+    await provider.close()
+
+
 async def test_too_many_codes_stops_and_says_so(tmp_path: Path) -> None:
     async for sim in make_sim(tmp_path, mfa=True, max_code_sends=0):
         provider = sim.provider()
