@@ -244,7 +244,7 @@ class _Face:
     def _resolve(self, document: Document, variables: dict[str, Any], request: web.Request) -> dict[str, Any]:
         cloud = self.cloud
         if document.kind == "mutation":
-            values = {name: self._mutation(name, variables) for name in document.root_names}
+            values = {name: self._mutation(name, variables, request) for name in document.root_names}
         else:
             values = {"account": lambda: self._account(), "installation": lambda: self._installation(variables, request)}
             if variables.get("giid") not in (None, cloud.giid) and "installation" in document.root_names:
@@ -406,10 +406,47 @@ class _Face:
 
     # ------------------------------------------------------------------ mutations
 
-    def _mutation(self, root: str, variables: dict[str, Any]) -> Any:
+    def _media_search(self, request: web.Request) -> dict[str, Any]:
+        """`ContentProviderMediaSearch` (a mutation in vsure, §5.5): one series per camera with images."""
+        origin = f"{request.scheme}://{request.host}"
+        series = []
+        for label, images in self.cloud.series.items():
+            media = [
+                {
+                    "contentUrl": f"{origin}/media/{i['token']}.jpg",
+                    "mediaAvailable": True,
+                    "deviceLabel": label,
+                    "mediaId": i["imageId"],
+                    "contentType": "IMAGE_JPEG",
+                    "timestamp": i["captureTime"],
+                    "requestTimestamp": i["captureTime"],
+                    "duration": None,
+                    "expiryDate": None,
+                    "viewed": False,
+                    "thumbnailUrl": f"{origin}/media/{i['token']}.jpg",
+                    "bitRate": None,
+                    "width": 640,
+                    "height": 480,
+                    "codec": None,
+                }  # fmt: skip
+                for i in images
+            ]
+            stamp = images[0]["captureTime"] if images else None
+            series.append(
+                {
+                    "seriesId": f"{label}-{stamp}",
+                    "storageType": "CLOUD",
+                    "viewed": False,
+                    "timestamp": stamp,
+                    "deviceMediaList": media,
+                }
+            )
+        return {"totalNumberOfMediaSeries": len(series), "mediaSeriesList": series}
+
+    def _mutation(self, root: str, variables: dict[str, Any], request: web.Request) -> Any:
         cloud = self.cloud
         panel = cloud.panel
-        if variables.get("giid") not in (None, cloud.giid):
+        if str(variables.get("giid") if variables.get("giid") is not None else cloud.giid) != cloud.giid:
             raise HttpFault(400, "VAL_00001", "Invalid or non-existing value for giid")
         if root in ("armStateArmAway", "armStateArmHome"):
             user = cloud.user_for(variables.get("code"))
@@ -462,6 +499,8 @@ class _Face:
             cloud.captures[request_id] = Capture(request_id, label, cloud.clock() + cloud.capture_delay)
             cloud._advance()
             return {"requestId": request_id, "__typename": "CaptureImageRequest"}
+        if root == "ContentProviderMediaSearch":
+            return self._media_search(request)
         if root == "armStateDryRun":
             return cloud.start("dryrun", "", lambda: None, delay=0.0)
         raise GraphQLError(f'Cannot query field "{root}" on type "Mutation".', 400)

@@ -62,6 +62,19 @@ async def test_vsure_mfa_trust_reads_commands_and_failover(tmp_path: Path) -> No
         log = await in_thread(lambda: s.request(s.event_log()))
         assert log["data"]["installation"]["eventLog"]["pagedList"][0]["eventCategory"] == "ARM"
 
+        capture = await in_thread(lambda: s.request(s.camera_get_request_id("4CAM 1ABC")))
+        request_id = capture["data"]["ContentProviderCaptureImageRequest"]["requestId"]
+        status = await in_thread(lambda: s.request(s.camera_capture("4CAM 1ABC", request_id)))
+        assert (
+            status["data"]["installation"]["cameraContentProvider"]["captureImageRequestStatus"]["mediaRequestStatus"]
+            == "AVAILABLE"
+        )
+        series = await in_thread(lambda: s.request(s.cameras_image_series()))
+        media = series["data"]["ContentProviderMediaSearch"]["mediaSeriesList"][0]["deviceMediaList"]
+        target = tmp_path / "image.jpg"
+        await in_thread(lambda: s.download_image(media[0]["contentUrl"], str(target)))  # a cookie-less GET
+        assert target.read_bytes()[:2] == b"\xff\xd8"
+
         cloud.fail_host(1, "sys_503", times=3)
         assert (await in_thread(lambda: s.request(s.arm_state())))["data"]["installation"]["armState"][
             "statusType"
