@@ -545,6 +545,8 @@ class MyPagesClient:
         """GET a media URL without cookies or headers: they are self-authorising (§5.5)."""
         if not url.startswith(("https://", "http://")):
             url = self.hosts[0] + (url if url.startswith("/") else "/" + url)
+        parts = httpx.URL(url)
+        register_secrets(parts.path, parts.query.decode())  # the URL authorises itself: never log it
         reply = await fetch(
             self.http, self.http.build_request("GET", url), provider=self.provider, what=what, limit=8 * 1024 * 1024
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import stat
 from pathlib import Path
 
@@ -339,3 +340,21 @@ async def test_a_quiet_installation_costs_at_most_60_requests_an_hour(tmp_path: 
         assert per_hour <= 60, per_hour
         assert sim.count("auth/token") >= 3  # the renewals are in the count
         await provider.close()
+
+
+async def test_no_secret_reaches_the_log(mfa_sim, caplog: pytest.LogCaptureFixture) -> None:
+    """Cookies, the trust token, the password, the codes and media URLs never reach a log line (as the filter prints it)."""
+    from alarmtui.redaction import scrub
+
+    caplog.set_level(logging.DEBUG)
+    provider = mfa_sim.provider()
+    await mfa_sim.validated(provider)
+    await provider.snapshot(refresh=True)
+    await provider.arm(ArmMode.HOME, code="5678")
+    result = await provider.request_photo("Garden")
+    await provider.close()
+    secrets = [mfa_sim.cloud.password, "5678", *mfa_sim.cloud.sent_codes, *provider.client.jar.cookies.values()]
+    secrets += [f"/media/{token}.jpg" for token in mfa_sim.cloud.images]
+    assert result.ok and len(secrets) > 8
+    ours = [scrub(r.getMessage()) for r in caplog.records if not r.name.startswith("alarmtui.simulators")]
+    assert ours and not [line for line in ours for secret in secrets if secret in line]
