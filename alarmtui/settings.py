@@ -214,9 +214,7 @@ class SecuritasConfig(_ProviderBase):
         return SECURITAS_COUNTRIES.get(self.country, ("", "en"))[1]
 
 
-ProviderConfig = Annotated[
-    VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig, Field(discriminator="kind")
-]
+ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- notifications
