@@ -18,7 +18,7 @@ import pytest
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.settings import write_config
-from tests.service.conftest import ServiceProcess, demo, service_env, short_dir  # noqa: F401  (fixtures)
+from tests.service.conftest import ServiceProcess, config_file, demo, service, service_env, short_dir  # noqa: F401  (fixtures)
 
 
 def free_port() -> int:
