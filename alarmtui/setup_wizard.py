@@ -161,8 +161,17 @@ def unit_path() -> Path:
 
 
 async def init(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from alarmtui.headless import Exit
-    from alarmtui.settings import Settings, SettingsError, load_settings, resolve_config_path, write_config
+    from alarmtui.settings import (
+        Settings,
+        SettingsError,
+        _format_validation_error,
+        load_settings,
+        resolve_config_path,
+        write_config,
+    )
 
     path = Path(args.path).expanduser() if args.path else resolve_config_path(args.config)
     existing: set[str] = set()
@@ -177,11 +186,8 @@ async def init(args: argparse.Namespace) -> int:
     table = ask_provider(existing)
     try:
         config = Settings.model_validate({"providers": [table]}).providers[0]
-    except Exception as exc:  # pydantic's ValidationError: the answers do not make a valid provider
-        from alarmtui.settings import _format_validation_error
-
-        message = _format_validation_error(exc, "your answers", {"providers": [table]}) if hasattr(exc, "errors") else str(exc)
-        print(f"alarmtui: {message}", file=sys.stderr)
+    except ValidationError as exc:  # the answers do not make a valid provider
+        print(f"alarmtui: {_format_validation_error(exc, 'your answers', {'providers': [table]})}", file=sys.stderr)
         return Exit.USAGE
     print(f"\nTrying to log in to {config.name} …")
     ok, said = await try_login(config)
