@@ -154,6 +154,7 @@ class MqttBridge:
                 attempt = 0
             except aiomqtt.MqttError as exc:
                 if self.connected:
+                    attempt = 0  # it was up: start the back-off afresh
                     log.warning("mqtt: lost the broker at %s: %s", self.describe(), exc)
                 else:
                     log.warning("mqtt: cannot reach the broker at %s: %s", self.describe(), exc)

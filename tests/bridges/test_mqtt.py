@@ -160,3 +160,29 @@ async def test_an_offline_panel_is_unavailable(
         demo.host.call(toggle_offline, panel)
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online again", timeout=30)
     assert mqtt_service.terminate() == 0
+
+
+async def test_the_bridge_reconnects_when_the_broker_comes_back(
+    demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str], topics: Topics
+) -> None:
+    from tests.bridges.conftest import free_port, mqtt_config, start_mosquitto, stop_mosquitto
+
+    own = start_mosquitto(short_dir, free_port())
+    tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    config = mqtt_config(tables, short_dir / "reconnect.toml", own, topics)
+    proc = ServiceProcess(config, service_env, short_dir / "reconnect.log").start()
+    try:
+        async with home_assistant(own, topics) as ha:
+            await ha.until(lambda: len(ha.discovery()) == 1, what="discovery")
+        stop_mosquitto(own)  # a new broker with nothing retained (no persistence)
+        own = start_mosquitto(short_dir, own.port)
+        async with home_assistant(own, topics) as ha:
+            await ha.until(
+                lambda: len(ha.discovery()) == 1 and ha.retained.get(f"{topics.base}/status") == "online", what="everything again"
+            )
+            await ha.until(lambda: ha.retained.get(f"{topics.base}/powermaster/availability") == "online", what="available")
+        assert proc.process is not None and proc.process.poll() is None  # the service never noticed
+        assert "lost the broker" in proc.log.read_text()
+    finally:
+        assert proc.terminate() == 0
+        stop_mosquitto(own)
