@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
     serve.add_argument("--print-unit", action="store_true", help="print a systemd user unit for this installation and exit")
 
+    listen = sub.add_parser("listen", help="print state changes, events, alarms, troubles and command outcomes as they happen", parents=[common])
+    listen.add_argument("--json", action="store_true", help="JSON Lines (keys: type, time, provider, partition, zone, state, text, who)")
+    listen.add_argument("--since", metavar="WHEN", help="first replay the journal from WHEN (2d, 12h, 30m, or a date/time)")
+    listen.add_argument("--provider", metavar="NAME", help="only this provider")
+
+    init = sub.add_parser("init", help="write a first config: kind, credentials, a test login, mode 0600", parents=[common])
+    init.add_argument("--path", metavar="FILE", type=Path, help="where to write it (default: --config, $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)")
+
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
     photo.add_argument("zone", help="zone id or name of a camera zone")
     photo.add_argument("--out", metavar="DIR", type=Path, required=True, help="directory to write the JPEGs to")
@@ -140,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_sim(args)
         if args.command == "serve":
             return run_serve(args)
+        if args.command == "listen":
+            from alarmtui.listen import run_listen
+
+            return run_listen(args)
+        if args.command == "init":
+            from alarmtui.setup_wizard import run_init
+
+            return run_init(args)
         service = find_service(args)
         if args.command is None:
             return run_dashboard_command(args, service)

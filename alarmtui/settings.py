@@ -270,6 +270,58 @@ class NotifyConfig(BaseModel):
     """Which kinds of message this target gets (default: all)."""
 
 
+# --------------------------------------------------------------------------- bridges (MQTT, metrics)
+
+
+class MqttConfig(BaseModel):
+    """`[mqtt]`: publish to an MQTT broker with Home Assistant discovery (inside `alarmtui serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = "mqtt://127.0.0.1:1883"
+    """mqtt://HOST[:PORT], or mqtts://HOST[:PORT] for TLS (with `ca_file` for a private CA)."""
+    ca_file: Path | None = None
+    """A CA bundle to trust for mqtts://."""
+    username: str | None = None
+    password: SecretStr | None = None
+    """The broker's password, if it wants one. Never logged, never published."""
+    discovery_prefix: str = Field(default="homeassistant", min_length=1)
+    """Home Assistant's discovery prefix."""
+    base_topic: str = Field(default="alarmtui", min_length=1)
+    """Where states, availability and commands live (`<base_topic>/<provider>/...`)."""
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^mqtts?://[^/\s]+", value):
+            raise ValueError("must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883")
+        return value.rstrip("/")
+
+    @field_validator("discovery_prefix", "base_topic")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        if not value or any(c in value for c in "+#\0"):
+            raise ValueError("must be a topic without wildcards (+, #)")
+        return value
+
+
+class MetricsConfig(BaseModel):
+    """`[metrics]`: Prometheus metrics on a loopback TCP port (inside `alarmtui serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    listen: str = "127.0.0.1:9877"
+    """HOST:PORT to serve /metrics on."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('must be HOST:PORT, e.g. "127.0.0.1:9877"')
+        return value.strip()
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -305,6 +357,10 @@ class Settings(BaseSettings):
     """How long the journal keeps entries: e.g. "2y" (the default), "6mo", "90d"."""
     notify: list[NotifyConfig] = Field(default_factory=list)
     """Where to send notifications, one [[notify]] table each."""
+    mqtt: MqttConfig | None = None
+    """`[mqtt]`: the MQTT bridge with Home Assistant discovery (off unless the table is there)."""
+    metrics: MetricsConfig | None = None
+    """`[metrics]`: Prometheus metrics (off unless the table is there)."""
 
     @field_validator("journal")
     @classmethod
@@ -472,7 +528,11 @@ def load_settings(config: str | Path | None = None, *, required: bool = False) -
 
 def _holds_secrets(raw: dict[str, Any]) -> bool:
     providers = raw.get("providers", []) or []
-    return any(isinstance(p, dict) and ("password" in p or "code" in p) for p in providers) or bool(raw.get("notify"))
+    return (
+        any(isinstance(p, dict) and ("password" in p or "code" in p) for p in providers)
+        or bool(raw.get("notify"))
+        or (isinstance(raw.get("mqtt"), dict) and "password" in raw["mqtt"])
+    )
 
 
 def toml_quote(value: str) -> str:

@@ -262,6 +262,8 @@ class Notifier:
         self._senders: dict[int, Any] = {}
         self.sent: list[tuple[str, Message]] = []
         """(target label, message) delivered, newest last (capped): for the service's status."""
+        self.outcomes: dict[tuple[str, str], int] = {}
+        """(target label, "sent" | "given_up") -> messages so far (the metrics bridge reads it)."""
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> Notifier:
@@ -479,10 +481,12 @@ class Notifier:
             if result.ok:
                 log.info("notify: %s sent to %s", message.kind, target.label)
                 self.sent.append((target.label, message))
+                self.outcomes[(target.label, "sent")] = self.outcomes.get((target.label, "sent"), 0) + 1
                 del self.sent[:-100]
                 return True
             if not getattr(sender, "valid", True) or attempt == len(self.retry_delays):
                 log.error("notify: gave up sending %s to %s: %s", message.kind, target.label, result.detail)
+                self.outcomes[(target.label, "given_up")] = self.outcomes.get((target.label, "given_up"), 0) + 1
                 return False
             delay = self.retry_delays[attempt]
             log.warning("notify: %s to %s failed (%s); retrying in %.0f s", message.kind, target.label, result.detail, delay)
