@@ -223,8 +223,12 @@ class MyPagesProvider(Provider):
         async with translate_errors(self.name, "reading the status"):
             await self._ensure_connected()
             ops = self._read_ops(refresh=refresh)
-            items = await self.client.graphql([op for _, op in ops], what="reading the status")
-            for (name, _), item in zip(ops, items, strict=True):
+            # Only the arm state and the doors are essential; the rest keep their last values if they fail alone.
+            optional = frozenset(i for i, (name, _) in enumerate(ops) if name not in ("ArmState", "DoorWindow"))
+            items = await self.client.graphql([op for _, op in ops], what="reading the status", optional=optional)
+            for index, ((name, _), item) in enumerate(zip(ops, items, strict=True)):
+                if index in optional and item.get("errors"):
+                    continue  # failed on its own: its last value stays
                 self._take(name, item)
             return self._snapshot()
 
