@@ -139,6 +139,12 @@ async def test_access_cookie_is_renewed_before_it_expires_and_only_once(tmp_path
         await provider.snapshot()
         assert sim.count("auth/token") == 2 and sim.count("auth/login") == 1
         await provider.close()
+        clock.advance(2 * 3600)  # a restart two hours later: the saved refresh cookie renews, no login
+        restarted = sim.provider(wall=clock)
+        await restarted.connect()
+        await restarted.snapshot()
+        assert sim.count("auth/token") == 3 and sim.count("auth/login") == 1
+        await restarted.close()
 
 
 async def test_refused_session_renews_once_and_a_dead_refresh_falls_back_to_a_login(sim) -> None:
