@@ -427,12 +427,7 @@ class MyPagesClient:
         self._save()
 
     def _challenge(self, message: str) -> TwoFactorRequired:
-        return TwoFactorRequired(
-            message,
-            phones=PHONES,
-            provider=self.provider,
-            hint=f"Run `alarmtui login {self.provider}` (or answer the dashboard's dialog) once; the device is then trusted.",
-        )
+        return TwoFactorRequired(message, phones=PHONES, provider=self.provider)  # the standard hint: `alarmtui login NAME`
 
     def pending_challenge(self) -> TwoFactorRequired | None:
         """The challenge of a login still waiting for its code (no request is made), else None."""

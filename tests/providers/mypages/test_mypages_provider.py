@@ -118,7 +118,8 @@ async def test_wrong_password_is_refused_with_which_kind_advice(sim) -> None:
     provider = sim.provider(sim.config(password="nope"))
     with pytest.raises(AuthenticationFailed) as caught:
         await provider.connect()
-    assert caught.value.vendor_code == "AUT_00001" and "kind = securitas" in caught.value.hint
+    assert caught.value.vendor_code == "AUT_00001" and "kind = securitas" in caught.value.message
+    assert caught.value.hint == AuthenticationFailed.hint  # notifications tell a refused login by its hint
     assert "nope" not in str(caught.value)
     await provider.close()
 
