@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    CommandPhase,
     CommandResult,
     Event,
     EventKind,
@@ -717,7 +718,7 @@ class MyPagesProvider(Provider):
                             await self._read_cameras()
                             photos = await self._images(self._camera(camera.label))
                             self._log_at = -1e18
-                            return timeline.result(timeline.phase.CONFIRMED, f"{len(photos)} photo(s)", tuple(photos))
+                            return timeline.result(CommandPhase.CONFIRMED, f"{len(photos)} photo(s)", tuple(photos))
 
                         return await timeline.follow(
                             check, deadline=self.timing.photo_deadline, interval=self.timing.poll_interval
