@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from alarmtui.domain import (
     ArmMode,
     Capability,
+    CommandPhase,
     CommandResult,
     Event,
     EventKind,
@@ -223,8 +224,12 @@ class MyPagesProvider(Provider):
         async with translate_errors(self.name, "reading the status"):
             await self._ensure_connected()
             ops = self._read_ops(refresh=refresh)
-            items = await self.client.graphql([op for _, op in ops], what="reading the status")
-            for (name, _), item in zip(ops, items, strict=True):
+            # Only the arm state and the doors are essential; the rest keep their last values if they fail alone.
+            optional = frozenset(i for i, (name, _) in enumerate(ops) if name not in ("ArmState", "DoorWindow"))
+            items = await self.client.graphql([op for _, op in ops], what="reading the status", optional=optional)
+            for index, ((name, _), item) in enumerate(zip(ops, items, strict=True)):
+                if index in optional and item.get("errors"):
+                    continue  # failed on its own: its last value stays
                 self._take(name, item)
             return self._snapshot()
 
@@ -713,7 +718,7 @@ class MyPagesProvider(Provider):
                             await self._read_cameras()
                             photos = await self._images(self._camera(camera.label))
                             self._log_at = -1e18
-                            return timeline.result(timeline.phase.CONFIRMED, f"{len(photos)} photo(s)", tuple(photos))
+                            return timeline.result(CommandPhase.CONFIRMED, f"{len(photos)} photo(s)", tuple(photos))
 
                         return await timeline.follow(
                             check, deadline=self.timing.photo_deadline, interval=self.timing.poll_interval

@@ -427,12 +427,7 @@ class MyPagesClient:
         self._save()
 
     def _challenge(self, message: str) -> TwoFactorRequired:
-        return TwoFactorRequired(
-            message,
-            phones=PHONES,
-            provider=self.provider,
-            hint=f"Run `alarmtui login {self.provider}` (or answer the dashboard's dialog) once; the device is then trusted.",
-        )
+        return TwoFactorRequired(message, phones=PHONES, provider=self.provider)  # the standard hint: `alarmtui login NAME`
 
     def pending_challenge(self) -> TwoFactorRequired | None:
         """The challenge of a login still waiting for its code (no request is made), else None."""
@@ -509,8 +504,14 @@ class MyPagesClient:
 
     # ------------------------------------------------------------------ GraphQL
 
-    async def graphql(self, operations: list[dict[str, Any]], *, what: str, command: bool = False) -> list[dict[str, Any]]:
-        """One batched POST /graphql (the array vsure sends); AUT_00011 → renew once and retry (reads only)."""
+    async def graphql(
+        self, operations: list[dict[str, Any]], *, what: str, command: bool = False, optional: frozenset[int] = frozenset()
+    ) -> list[dict[str, Any]]:
+        """One batched POST /graphql (the array vsure sends); AUT_00011 → renew once and retry (reads only).
+
+        An operation whose index is in `optional` may fail on its own (its item then holds `"errors"`;
+        how one failing operation affects a batch is [?]); limits and session errors always raise.
+        """
         await self.ensure_session()
         access = self.jar.cookies.get("vs-access", "")
         reply = await self.send(
@@ -527,18 +528,28 @@ class MyPagesClient:
             reply = await self.send("POST", "/graphql", what=what, cookies=self.jar.pick(SESSION_COOKIES), body=operations)
         self._check(reply, what)
         items = parse.batch_items(decode_json(reply.body, what=what, provider=self.provider), len(operations))
-        for item in items:
+        for index, item in enumerate(items):
             for error in parse.graphql_errors(item):
                 code, status = parse.error_code(error)
                 text = parse.as_text(error.get("message"), "errors.message", limit=200)
+                failure: ProviderError | None = None
                 if code or status >= 400:
                     failure = mapping.error_for(status or 400, code, text, what=what, provider=self.provider)
-                    if failure is not None:
-                        raise failure
-                if item.get("data") is None:
-                    raise ProtocolError(
+                if failure is None and item.get("data") is None:
+                    failure = ProtocolError(
                         f"the server answered an error while {what} ({text or code or 'no reason'})", provider=self.provider
                     )
+                if failure is None:
+                    continue
+                if index in optional and not isinstance(failure, RateLimited | AuthenticationFailed | SessionExpired):
+                    log.info(
+                        "%s: %s failed on its own (%s); its last value is kept",
+                        self.provider,
+                        _op_name(operations[index]),
+                        failure.message,
+                    )
+                    break
+                raise failure
         return items
 
     async def download(self, url: str, *, what: str) -> bytes:
@@ -553,6 +564,10 @@ class MyPagesClient:
         if reply.status != 200:
             raise ConnectionFailed(f"the image could not be fetched (HTTP {reply.status})", provider=self.provider)
         return reply.body
+
+
+def _op_name(operation: dict[str, Any]) -> str:
+    return str(operation.get("operationName") or "an operation")
 
 
 def _host_name(url: str) -> str:

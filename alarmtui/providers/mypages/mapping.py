@@ -145,18 +145,18 @@ def error_for(
     if code == "AUT_00011":
         return SessionExpired(f"the session cookie was refused while {what}", provider=provider, vendor_code=code)
     if code in ("AUT_00001", "AUT_00003"):
+        # The which-kind advice goes in the message: the standard hint marks a refused login for notifications.
         return AuthenticationFailed(
-            f"Verisure My Pages refused the e-mail address or password{words}",
+            f"Verisure My Pages refused the e-mail address or password{words}. {WRONG_KIND_HINT}",
             provider=provider,
             vendor_code=code,
-            hint=f"Check username (the account's e-mail) and password. {WRONG_KIND_HINT}",
         )
     if code == "AUT_00004":
         return AuthenticationFailed(
-            f"Verisure My Pages refused this login{words}: this account may be an OWA account — try kind = securitas",
+            f"Verisure My Pages refused this login{words}: this account may be an OWA account — try kind = securitas. "
+            f"{WRONG_KIND_HINT}",
             provider=provider,
             vendor_code=code,
-            hint=WRONG_KIND_HINT,
         )
     if code == "VAL_00008":
         return WrongCode(f"the panel refused the code{words}", provider=provider, vendor_code=code)

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from alarmtui.domain import ArmMode, CommandPhase, PartitionState, ZoneKind
-from alarmtui.providers.base import AuthenticationFailed, RateLimited, TwoFactorRequired, WrongCode
+from alarmtui.providers.base import AuthenticationFailed, ProtocolError, RateLimited, TwoFactorRequired, WrongCode
 from alarmtui.providers.mypages import AccountBlocked, MyPagesProvider, Timing
 from alarmtui.settings import MyPagesConfig
 
@@ -296,3 +296,34 @@ async def test_step_up_validate_and_trust_as_the_notes_show(hosts, tmp_path: Pat
     login = [h for path, h, _ in first.seen if path == "/auth/login"][-1]
     assert login["Cookie"] == "vs-trust-abc=t1" and login["Authorization"].startswith("Basic ")
     await restarted.close()
+
+
+async def test_one_failing_operation_keeps_the_rest_of_the_batch(hosts, tmp_path: Path) -> None:
+    first, _ = hosts
+
+    def graphql(request: web.Request, body: Any) -> Reply:
+        status, answers, cookies = graphql_reads(request, body)
+        if isinstance(answers, list):
+            names = [op.get("operationName") for op in body]
+            answers = [
+                {"errors": [{"message": "Climate unavailable", "data": {"status": 500}}], "data": None} if n == "Climate" else a
+                for n, a in zip(names, answers, strict=True)
+            ]
+        return status, answers, cookies
+
+    first.routes["/graphql"] = graphql
+    p = provider(hosts, tmp_path)
+    await p.connect()
+    snap = await p.snapshot()
+    assert snap.partitions[0].state is PartitionState.DISARMED and snap.zone("ABCD EFGH") is not None
+    assert snap.zone("YZAB CDEF") is None  # never read: nothing to show, nothing invented
+    first.routes["/graphql"] = lambda r, b: (
+        200,
+        [{"errors": [{"message": "x", "data": {"status": 500}}], "data": None}] * len(b)
+        if isinstance(b, list) and len(b) > 1
+        else graphql_reads(r, b)[1],
+        {},
+    )
+    with pytest.raises(ProtocolError):  # the arm state itself failed: the snapshot says so
+        await p.snapshot()
+    await p.close()

@@ -118,7 +118,8 @@ async def test_wrong_password_is_refused_with_which_kind_advice(sim) -> None:
     provider = sim.provider(sim.config(password="nope"))
     with pytest.raises(AuthenticationFailed) as caught:
         await provider.connect()
-    assert caught.value.vendor_code == "AUT_00001" and "kind = securitas" in caught.value.hint
+    assert caught.value.vendor_code == "AUT_00001" and "kind = securitas" in caught.value.message
+    assert caught.value.hint == AuthenticationFailed.hint  # notifications tell a refused login by its hint
     assert "nope" not in str(caught.value)
     await provider.close()
 
@@ -139,6 +140,12 @@ async def test_access_cookie_is_renewed_before_it_expires_and_only_once(tmp_path
         await provider.snapshot()
         assert sim.count("auth/token") == 2 and sim.count("auth/login") == 1
         await provider.close()
+        clock.advance(2 * 3600)  # a restart two hours later: the saved refresh cookie renews, no login
+        restarted = sim.provider(wall=clock)
+        await restarted.connect()
+        await restarted.snapshot()
+        assert sim.count("auth/token") == 3 and sim.count("auth/login") == 1
+        await restarted.close()
 
 
 async def test_refused_session_renews_once_and_a_dead_refresh_falls_back_to_a_login(sim) -> None:
