@@ -309,6 +309,9 @@ class CommandResult:
     """The resulting state in plain words when confirmed ("armed away — exit delay 15 s"), else ""."""
     error: Exception | None = field(default=None, compare=False, repr=False)
     """The typed `ProviderError` behind a FAILED / NOT_SENT / UNKNOWN result (e.g. `OpenZones` with its zones)."""
+    settled: bool = True
+    """False while the panel is still in a timed transition the command started (an arm in its exit delay):
+    the command was accepted but "armed" may only be said once the panel reports it; follow the state."""
 
     @property
     def ok(self) -> bool:

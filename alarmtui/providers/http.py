@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import email.utils
 import json
+import json.scanner
 import logging
 import ssl
 import time
@@ -47,6 +48,7 @@ from alarmtui.providers.errors import (
     RateLimited,
     ReplyLost,
     SessionExpired,
+    finite_seconds,
 )
 from alarmtui.redaction import redact_url, scrub
 
@@ -338,9 +340,11 @@ def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = lambda
         return None
     value = value.strip()
     try:
-        return min(max(0.0, float(value)), 86400.0)
+        number = float(value)
     except ValueError:
         pass
+    else:  # "nan", "inf", "-5": no usable wait → None (the caller's default)
+        return finite_seconds(number)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -349,7 +353,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = lambda
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return min(max(0.0, (when - now()).total_seconds()), 86400.0)
+    return finite_seconds(max(0.0, (when - now()).total_seconds()))
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -404,6 +408,35 @@ def decode_json(body: bytes | str, *, what: str, provider: str = "") -> Any:
         return json.loads(body)
     except Exception as exc:  # noqa: BLE001  (LookupError, RecursionError, MemoryError … all mean "not our protocol")
         raise ProtocolError(f"the reply to {what} is not usable JSON ({type(exc).__name__})", provider=provider) from None
+
+
+OFF_LOOP_BYTES = 256 * 1024
+"""Replies larger than this are decoded in a worker thread, so a big one never stalls the event loop."""
+
+
+def _decode_json_yielding(body: bytes | str, *, what: str, provider: str = "") -> Any:
+    """`decode_json` with the pure-Python scanner, for a worker thread.
+
+    The C scanner holds the GIL for the whole document (a 10 MB reply stalled the loop
+    for 0.6 s even in a thread); the Python one gives it back every few milliseconds,
+    and long strings (base64 photos) are still scanned in C.
+    """
+    try:
+        text = body.decode(json.detect_encoding(body), "surrogatepass") if isinstance(body, bytes) else body
+        if not text.strip():
+            raise ValueError("empty reply")
+        decoder = json.JSONDecoder()
+        decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+        return decoder.decode(text)
+    except Exception as exc:  # noqa: BLE001  (as decode_json: anything at all means "not our protocol")
+        raise ProtocolError(f"the reply to {what} is not usable JSON ({type(exc).__name__})", provider=provider) from None
+
+
+async def decode_json_async(body: bytes | str, *, what: str, provider: str = "") -> Any:
+    """`decode_json` that never stalls the event loop: larger than `OFF_LOOP_BYTES`, in a worker thread."""
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(_decode_json_yielding, body, what=what, provider=provider)
+    return decode_json(body, what=what, provider=provider)
 
 
 class _RefusingExpat:
@@ -461,14 +494,24 @@ def decode_xml(body: bytes | str, *, what: str, provider: str = "", limit: int =
     return doc
 
 
+async def decode_xml_async(body: bytes | str, *, what: str, provider: str = "", limit: int = MAX_REPLY_BYTES) -> dict[str, Any]:
+    """`decode_xml`, in a worker thread when the body is larger than `OFF_LOOP_BYTES`."""
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(decode_xml, body, what=what, provider=provider, limit=limit)
+    return decode_xml(body, what=what, provider=provider, limit=limit)
+
+
 __all__ = [
     "MAX_REPLY_BYTES",
+    "OFF_LOOP_BYTES",
     "STATUS_ERRORS",
     "HttpReply",
     "RequestCounter",
     "build_http_client",
     "decode_json",
+    "decode_json_async",
     "decode_xml",
+    "decode_xml_async",
     "error_for_status",
     "fetch",
     "http_timeout",

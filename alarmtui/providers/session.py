@@ -157,14 +157,24 @@ class LoginGate:
         self.attempts += 1
         try:
             await self._login()
+        except TwoFactorRequired:
+            # A challenge, not a refusal: the provider holds it and sends nothing until the code is typed.
+            self._user_asked = True
+            raise
         except AuthenticationFailed as exc:
             if not isinstance(exc, LoginPaused):
                 self._refusal = exc
                 self._refused_at = self._clock()
                 self._refused_wall = datetime.now().astimezone()
-                kind = "two-factor check" if isinstance(exc, TwoFactorRequired) else "login"
-                log.warning("%s: %s refused; automatic logins paused", self.provider or "provider", kind)
+                log.warning("%s: login refused; automatic logins paused", self.provider or "provider")
             raise
+        self._logged_in_now()
+
+    def adopt(self) -> None:
+        """A session was set up outside the gate (a two-factor validation that returned one): it is the session now."""
+        self._logged_in_now()
+
+    def _logged_in_now(self) -> None:
         self._refusal = None
         self._refused_at = None
         self.logged_in = True
