@@ -38,7 +38,7 @@ RECORD_CAPS: dict[str, int] = {
 
 Far above any real installation (a Vera has a few hundred devices, a timeline page 30 rows), far
 below what stalls the loop."""
-MAX_LIST = 10_000
+MAX_LIST = 5000
 """Any other list in a reply: more entries than this is not a reply, it is an attack."""
 
 

@@ -75,6 +75,14 @@ def text(value: Any) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+def flag(value: Any, default: bool | None = False) -> bool | None:
+    """A flag sent as a JSON bool or as text/number ("true"/"false", 1/0); anything else → `default`."""
+    try:
+        return as_bool(value, "flag", default=default)  # type: ignore[no-any-return]
+    except ProtocolError:
+        return default
+
+
 # --------------------------------------------------------------------------- the error envelope
 
 
@@ -246,8 +254,8 @@ def parse_login(value: Any) -> LoginReply:
         msg=text(row.get("msg")),
         hash=text(row.get("hash")),
         refresh_token=text(row.get("refreshToken")),
-        need_device_authorization=row.get("needDeviceAuthorization") is True,
-        change_password=row.get("changePassword") is True,
+        need_device_authorization=flag(row.get("needDeviceAuthorization")) is True,
+        change_password=flag(row.get("changePassword")) is True,
     )
 
 
@@ -318,9 +326,7 @@ def parse_services(value: Any) -> Services:
     row = require_mapping(value, "xSSrv")
     inst = require_mapping(row.get("installation"), "installation")
     services = optional_list(inst.get("services"), "services", cap="services")
-    active = [
-        s for s in services if isinstance(s, dict) and as_bool(s.get("active"), "service.active", default=True) is not False
-    ]
+    active = [s for s in services if isinstance(s, dict) and flag(s.get("active"), True) is not False]
     requests = tuple(text(s.get("request")) for s in active)
     partitions = optional_list(
         require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"),
@@ -336,7 +342,7 @@ def parse_services(value: Any) -> Services:
         for s in active
         if text(s.get("request")).upper() == "SCH"
         for a in _attributes(s)
-        if as_bool(a.get("active"), "attribute.active", default=True) is not False
+        if flag(a.get("active"), True) is not False
     )
     return Services(
         alias=text(inst.get("alias")),
@@ -379,11 +385,10 @@ class CachedStatus:
 @_protocol
 def parse_status(value: Any) -> CachedStatus:
     row = require_mapping(value, "xSStatus")
-    wifi = row.get("wifiConnected")
     return CachedStatus(
         status=text(row.get("status")).strip(),
         timestamp=text(row.get("timestampUpdate")),
-        wifi_connected=wifi if isinstance(wifi, bool) else None,
+        wifi_connected=flag(row.get("wifiConnected"), None),
         exceptions=_exceptions(row.get("exceptions")),
     )
 
@@ -439,7 +444,7 @@ def parse_poll(value: Any) -> PollReply:
         error = OperationError(
             code=text(raw_error.get("code")),
             type=text(raw_error.get("type")),
-            allow_forcing=raw_error.get("allowForcing") is True,
+            allow_forcing=flag(raw_error.get("allowForcing")) is True,
             exceptions_number=count,
             reference_id=text(raw_error.get("referenceId")),
             suid=text(raw_error.get("suid")),
@@ -508,7 +513,7 @@ def parse_activity(value: Any) -> list[ActivityRow]:
                 device_name=text(row.get("deviceName")),
                 source=text(row.get("source")),
                 user=text(row.get("myVerisureUser")),
-                img=bool(row.get("img")) and row.get("img") not in ("0", 0),
+                img=bool(row.get("img")) and flag(row.get("img"), True) is not False,
                 signal_type=text(row.get("signalType")),
                 exceptions=_exceptions(row.get("exceptions")),
             )
@@ -545,7 +550,7 @@ def parse_devices(value: Any) -> list[Device]:
                 zone_id=text(row.get("zoneId")),
                 name=text(row.get("name")),
                 type=text(row.get("type")),
-                active=row.get("isActive") is not False,  # null means active (§7.1)
+                active=flag(row.get("isActive"), True) is not False,  # null means active (§7.1)
             )
         )
     return result
