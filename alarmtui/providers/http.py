@@ -21,14 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import gc
 import json
 import json.scanner
 import logging
 import ssl
+import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,7 @@ from alarmtui.providers.errors import (
     RateLimited,
     ReplyLost,
     SessionExpired,
+    TooManyRecords,
     finite_seconds,
 )
 from alarmtui.redaction import redact_url, scrub
@@ -432,10 +435,96 @@ def _decode_json_yielding(body: bytes | str, *, what: str, provider: str = "") -
         raise ProtocolError(f"the reply to {what} is not usable JSON ({type(exc).__name__})", provider=provider) from None
 
 
-async def decode_json_async(body: bytes | str, *, what: str, provider: str = "") -> Any:
-    """`decode_json` that never stalls the event loop: larger than `OFF_LOOP_BYTES`, in a worker thread."""
+MAX_NODES = 250_000
+"""A big reply decoded off the loop may hold at most this many JSON values / XML nodes: a larger tree is
+refused in the worker (and freed there), because merely freeing it on the loop would stall every view."""
+
+
+def _bounded(tree: Any, *, what: str, provider: str, max_nodes: int) -> Any:
+    """`tree`, or `TooManyRecords` when a list is longer than `wire.MAX_LIST` or the tree has over `max_nodes` nodes."""
+    from alarmtui.providers.wire import MAX_LIST  # wire imports errors only; here lazily to keep http's imports flat
+
+    nodes = 0
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise TooManyRecords(
+                f"the reply to {what} holds more than {max_nodes} values; refused (cap 'nodes')",
+                cap="nodes",
+                limit=max_nodes,
+                provider=provider,
+            )
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            if len(node) > MAX_LIST:
+                raise TooManyRecords(
+                    f"the reply to {what} holds a list of {len(node)} entries; at most {MAX_LIST} are accepted (cap 'entries')",
+                    cap="entries",
+                    limit=MAX_LIST,
+                    provider=provider,
+                )
+            stack.extend(node)
+    return tree
+
+
+def _off_loop(decode: Callable[[], Any], *, what: str, provider: str, max_nodes: int) -> Any:
+    """Decode and bound a tree in this worker thread; a refused tree is also freed here, not on the loop."""
+    with _collector_paused():
+        tree = decode()
+        try:
+            return _bounded(tree, what=what, provider=provider, max_nodes=max_nodes)
+        except TooManyRecords as exc:
+            error = exc
+        del tree
+        # The traceback's frames hold the tree: drop them so that it is freed now, in this thread.
+        error.__traceback__ = None
+    raise error
+
+
+_collector_lock = threading.Lock()
+_collector_users = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big tree is built: a full collection over it holds the GIL
+    (and so the event loop) for as long as it takes. The collection runs later, in small steps."""
+    global _collector_users
+    with _collector_lock:
+        _collector_users += 1
+        if _collector_users == 1:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            _collector_state.append(was_enabled)
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0 and _collector_state.pop():
+                gc.enable()
+
+
+_collector_state: list[bool] = []
+
+
+def _decode_json_worker(body: bytes | str, what: str, provider: str, max_nodes: int) -> Any:
+    return _off_loop(
+        lambda: _decode_json_yielding(body, what=what, provider=provider), what=what, provider=provider, max_nodes=max_nodes
+    )
+
+
+async def decode_json_async(body: bytes | str, *, what: str, provider: str = "", max_nodes: int = MAX_NODES) -> Any:
+    """`decode_json` that never stalls the event loop.
+
+    Larger than `OFF_LOOP_BYTES`: decoded in a worker thread, where a tree too big to
+    handle (`MAX_NODES`, a list longer than `wire.MAX_LIST`) is refused as `TooManyRecords`.
+    """
     if len(body) > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(_decode_json_yielding, body, what=what, provider=provider)
+        return await asyncio.to_thread(_decode_json_worker, body, what, provider, max_nodes)
     return decode_json(body, what=what, provider=provider)
 
 
@@ -494,14 +583,23 @@ def decode_xml(body: bytes | str, *, what: str, provider: str = "", limit: int =
     return doc
 
 
-async def decode_xml_async(body: bytes | str, *, what: str, provider: str = "", limit: int = MAX_REPLY_BYTES) -> dict[str, Any]:
-    """`decode_xml`, in a worker thread when the body is larger than `OFF_LOOP_BYTES`."""
+def _decode_xml_worker(body: bytes | str, what: str, provider: str, limit: int, max_nodes: int) -> dict[str, Any]:
+    return _off_loop(  # type: ignore[no-any-return]
+        lambda: decode_xml(body, what=what, provider=provider, limit=limit), what=what, provider=provider, max_nodes=max_nodes
+    )
+
+
+async def decode_xml_async(
+    body: bytes | str, *, what: str, provider: str = "", limit: int = MAX_REPLY_BYTES, max_nodes: int = MAX_NODES
+) -> dict[str, Any]:
+    """`decode_xml` that never stalls the event loop (as `decode_json_async`)."""
     if len(body) > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(decode_xml, body, what=what, provider=provider, limit=limit)
+        return await asyncio.to_thread(_decode_xml_worker, body, what, provider, limit, max_nodes)
     return decode_xml(body, what=what, provider=provider, limit=limit)
 
 
 __all__ = [
+    "MAX_NODES",
     "MAX_REPLY_BYTES",
     "OFF_LOOP_BYTES",
     "STATUS_ERRORS",

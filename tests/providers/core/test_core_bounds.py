@@ -134,7 +134,8 @@ def test_errors_carry_only_finite_waits() -> None:
 
 async def test_a_big_json_reply_is_decoded_off_the_loop_and_the_same() -> None:
     # How long the loop stalls is measured by tests/benchmarks/bench_parse_stall.py, not asserted here.
-    body = json.dumps({"data": {"rows": [{"id": i, "name": f"zone {i}", "ok": True, "t": 1.5} for i in range(8_000)]}}).encode()
+    rows = [{"id": i, "name": f"zone {i} on the ground floor", "ok": True, "t": 1.5} for i in range(4_000)]
+    body = json.dumps({"data": {"rows": rows}}).encode()
     assert len(body) > OFF_LOOP_BYTES
     assert await decode_json_async(body, what="big") == json.loads(body)
     assert await decode_json_async(body.decode("utf-8").encode("utf-16"), what="utf-16") == json.loads(body)
@@ -144,12 +145,24 @@ async def test_a_big_json_reply_is_decoded_off_the_loop_and_the_same() -> None:
         await decode_json_async(b"[" * (OFF_LOOP_BYTES + 10), what="deep")
     with pytest.raises(ProtocolError):
         await decode_json_async(b" " * (OFF_LOOP_BYTES + 10), what="empty")
+    flood = json.dumps({"partitions": [{"id": i} for i in range(30_000)]}).encode()
+    with pytest.raises(TooManyRecords) as caught:  # refused (and freed) in the worker
+        await decode_json_async(flood, what="status")
+    assert caught.value.cap == "entries" and caught.value.__traceback__ is not None
+    wide = json.dumps([[1] * 100 for _ in range(3_000)]).encode()  # no long list, too many values
+    with pytest.raises(TooManyRecords) as caught:
+        await decode_json_async(wide, what="status")
+    assert caught.value.cap == "nodes"
 
 
 async def test_a_big_xml_reply_is_decoded_off_the_loop() -> None:
-    body = ("<PET><RES>OK</RES>" + "<REG a='1'/>" * 30_000 + "</PET>").encode()
+    body = (
+        "<PET><RES>OK</RES>" + "<REG alias='front door of the house on the ground floor' a='1' b='2'/>" * 4_000 + "</PET>"
+    ).encode()
     assert len(body) > OFF_LOOP_BYTES
     doc = await decode_xml_async(body, what="big")
-    assert len(doc["PET"]["REG"]) == 30_000
+    assert len(doc["PET"]["REG"]) == 4_000
+    with pytest.raises(TooManyRecords):
+        await decode_xml_async(("<PET>" + "<REG a='1'/>" * 30_000 + "</PET>").encode(), what="flood")
     with pytest.raises(ProtocolError):
         await decode_xml_async(body[:-4], what="cut off")
