@@ -18,6 +18,7 @@ import abc
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from alarmtui.domain import ArmMode, Command, CommandAction, CommandResult, Event, Photo, Snapshot
@@ -51,7 +52,7 @@ from alarmtui.providers.http import (
     retry_after,
     translate_errors,
 )
-from alarmtui.providers.session import LoginGate
+from alarmtui.providers.session import LoginGate, LoginPauseFile
 from alarmtui.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -78,8 +79,23 @@ class Provider(abc.ABC):
 
     kind: ClassVar[str]
 
-    login_gate: LoginGate | None = None
-    """The provider's login gate (`session.LoginGate`), when it uses one."""
+    state_directory: Path | None = None
+    """Where this provider keeps its state (the login pause, tokens); None: `session.state_dir()`."""
+
+    @property
+    def login_gate(self) -> LoginGate | None:
+        """The provider's login gate (`session.LoginGate`), when it uses one.
+
+        Assigning one attaches the provider's `LoginPauseFile`, so a refused password
+        pauses automatic logins in every process that runs this provider, not only this one.
+        """
+        return self.__dict__.get("_login_gate")
+
+    @login_gate.setter
+    def login_gate(self, gate: LoginGate | None) -> None:
+        self.__dict__["_login_gate"] = gate
+        if gate is not None and gate.pause_file is None:
+            gate.persist(LoginPauseFile.for_config(self.config, self.state_directory))
 
     _connected: bool = False
     """Set by `connect()` once the panel is found, cleared by `close()` (for `_ensure_connected`)."""

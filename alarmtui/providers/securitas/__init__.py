@@ -109,6 +109,7 @@ class SecuritasProvider(Provider):
     ) -> None:
         super().__init__(config)
         self.config: SecuritasConfig = config
+        self.state_directory = state_directory
         self._clock = clock
         self.store = store or TokenStore.for_provider(config.name, config.username, state_directory)
         if pacing is None:
