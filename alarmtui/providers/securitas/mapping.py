@@ -55,11 +55,16 @@ def proto_axes(letter: str) -> Axes | None:
     return PROTO_AXES.get(letter.strip().upper())
 
 
+INTERIOR_WORDS = {TOTAL: "away", DAY: "home", NIGHT: "night"}
+"""The canonical words for the interior modes (Securitas says "total" and "day")."""
+
+
 def describe(axes: Axes) -> str:
-    """The vendor's words for a combination: "total", "day + perimeter", "perimeter", "annex", "disarmed"."""
+    """A combination in the canonical vocabulary (`Partition.detail`): "away", "home + perimeter",
+    "perimeter", "night + annex", "disarmed" — so every view can say "ARMED HOME + PERIMETER"."""
     parts = []
     if axes.interior != INTERIOR_OFF:
-        parts.append(axes.interior)
+        parts.append(INTERIOR_WORDS[axes.interior])
     if axes.perimeter:
         parts.append("perimeter")
     if axes.annex:

@@ -32,17 +32,20 @@ from alarmtui.providers.verisure.parse import ActivityRecord, DeviceInfo
 STATUS_STATES: dict[str, tuple[PartitionState, str]] = {
     "0": (PartitionState.DISARMED, "disarmed"),
     "D": (PartitionState.DISARMED, "disarmed"),
-    "1": (PartitionState.ARMED_AWAY, "total"),
-    "T": (PartitionState.ARMED_AWAY, "total"),
-    "A": (PartitionState.ARMED_AWAY, "total"),
-    "P": (PartitionState.ARMED_HOME, "day"),
+    "1": (PartitionState.ARMED_AWAY, "away"),
+    "T": (PartitionState.ARMED_AWAY, "away"),
+    "A": (PartitionState.ARMED_AWAY, "away"),
+    "P": (PartitionState.ARMED_HOME, "home"),
     "Q": (PartitionState.ARMED_NIGHT, "night"),
     "3": (PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
     "E": (PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
-    "4": (PartitionState.ARMED_AWAY, "total + perimeter"),
-    "B": (PartitionState.ARMED_HOME, "day + perimeter"),
+    "4": (PartitionState.ARMED_AWAY, "away + perimeter"),
+    "B": (PartitionState.ARMED_HOME, "home + perimeter"),
     "C": (PartitionState.ARMED_NIGHT, "night + perimeter"),
 }
+"""The words are the combined state in the canonical vocabulary (`Partition.detail`): the state's own mode,
+then "+ perimeter" when the perimeter is armed as well, so every view can say "ARMED HOME + PERIMETER"
+(Verisure's own words are "day" and "total")."""
 # STATUS -> (interior, perimeter) for folding activity records over it.
 STATUS_PARTS: dict[str, tuple[str | None, bool]] = {
     "0": (None, False), "D": (None, False),

@@ -9,6 +9,14 @@ import pytest
 from alarmtui.domain import ArmMode, CommandPhase, PartitionState, TroubleKind
 from alarmtui.providers.errors import AuthenticationFailed, LoginPaused
 from tests.providers.securitas.conftest import Sim
+from tests.providers.securitas.test_securitas_minimal import (  # noqa: F401  (scripted is a fixture)
+    ARM_OK,
+    ARM_SUBMIT,
+    ARM_WAIT,
+    STATUS,
+    base_replies,
+    scripted,
+)
 
 GARBLED = [
     b'{"data": {"xSArmStatus": ',  # cut off
@@ -75,4 +83,34 @@ async def test_a_failing_device_list_turns_zones_off_with_a_notice_not_the_provi
     sim.cloud.faults.clear()
     refreshed = await provider.snapshot(refresh=True)  # an explicit refresh tries the list again
     assert refreshed.zones and not any(t.id == "securitas:device-list" for t in refreshed.troubles)
+    await provider.close()
+
+
+async def test_an_arm_in_its_exit_delay_is_accepted_not_settled(scripted) -> None:  # noqa: ANN001
+    """The panel's services say it has a 60 s exit delay (§3.2 genericConfig): "armed" is not said yet."""
+    replies = base_replies()
+    replies["Srv"] = [
+        replies["Srv"][0].replace(
+            '"genericConfig": null', '"genericConfig": {"total": 1, "attributes": [{"key": "exitTime60", "value": "60"}]}'
+        )
+    ]
+    replies.update({"Status": [STATUS.replace('"T"', '"D"')], "xSArmPanel": [ARM_SUBMIT], "ArmStatus": [ARM_WAIT, ARM_OK]})
+    _, provider = await scripted(replies)
+    await provider.connect()
+    await provider.snapshot()
+    result = await provider.arm(ArmMode.AWAY)
+    assert result.phase is CommandPhase.CONFIRMED and not result.settled
+    assert result.message == "accepted — Home arming, exit delay 60 s"
+    assert "armed" not in result.state
+    await provider.close()
+
+
+async def test_an_arm_without_exit_delay_is_settled(scripted) -> None:  # noqa: ANN001
+    replies = base_replies()
+    replies.update({"Status": [STATUS.replace('"T"', '"D"')], "xSArmPanel": [ARM_SUBMIT], "ArmStatus": [ARM_OK]})
+    _, provider = await scripted(replies)
+    await provider.connect()
+    await provider.snapshot()
+    result = await provider.arm(ArmMode.AWAY)
+    assert result.ok and result.settled and result.message == "away"
     await provider.close()
