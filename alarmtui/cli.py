@@ -639,6 +639,7 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     from alarmtui.providers.errors import TwoFactorRequired
     config = settings.provider(args.name)
     provider = create_provider(config)
+    provider.allow_login()  # the user asks: lift a login pause (kept in the state folder for every process)
     try:
         for _attempt in range(3):
             try:

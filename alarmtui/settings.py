@@ -17,7 +17,7 @@ import tomllib
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -53,7 +53,9 @@ class SettingsError(Exception):
 
 
 class _ProviderBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a kind's validator is built the first time a table of that kind is validated,
+    # so start-up pays only for the kinds configured (see PROVIDER_CONFIGS).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(min_length=1, max_length=40)
     """A short name shown in the dashboard and used with `--provider`."""
@@ -249,8 +251,63 @@ class MyPagesConfig(_ProviderBase):
 
 
 ProviderConfig = Annotated[
-    VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig | MyPagesConfig, Field(discriminator="kind")
+    VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig | MyPagesConfig,
+    Field(discriminator="kind"),
 ]
+"""Any provider's config (for type annotations; validation goes through `PROVIDER_CONFIGS`)."""
+
+PROVIDER_CONFIGS: dict[str, type[_ProviderBase]] = {
+    "verisure": VerisureConfig,
+    "visonic": VisonicConfig,
+    "mios": MiosConfig,
+    "vera": VeraConfig,
+    "securitas": SecuritasConfig,
+    "mypages": MyPagesConfig,
+}
+"""kind -> its config model, one line per kind: a [[providers]] table is validated by its own kind's model only."""
+
+
+def _provider_errors(tables: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Validate [[providers]] tables, each by the model of its `kind`: (configs, pydantic-style errors)."""
+    if not isinstance(tables, list):
+        return tables, []  # not a list: Settings itself says so
+    configs: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    kinds = ", ".join(PROVIDER_CONFIGS)
+    for index, table in enumerate(tables):
+        if isinstance(table, _ProviderBase):
+            configs.append(table)
+            continue
+        loc: tuple[Any, ...] = ("providers", index)
+        if not isinstance(table, dict):
+            errors.append({"loc": loc, "msg": "each [[providers]] entry must be a table", "type": "model_type"})
+            continue
+        if "kind" not in table:
+            errors.append({"loc": loc, "msg": f"needs kind = {kinds}", "type": "union_tag_not_found"})
+            continue
+        model = PROVIDER_CONFIGS.get(table["kind"]) if isinstance(table["kind"], str) else None
+        if model is None:
+            errors.append({"loc": loc, "msg": f"kind must be one of {kinds}", "type": "union_tag_invalid"})
+            continue
+        try:
+            configs.append(model.model_validate(table))
+        except ValidationError as exc:
+            errors.extend({**err, "loc": (*loc, *err["loc"])} for err in exc.errors())
+    return configs, errors
+
+
+def _as_provider_configs(tables: Any) -> Any:
+    """`Settings(providers=[{...}])` built in code: the same per-kind validation, errors in one message."""
+    configs, errors = _provider_errors(tables)
+    if errors:
+        raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors))
+    return configs
+
+
+if TYPE_CHECKING:
+    ProviderList = list[ProviderConfig]
+else:  # validated per kind (`_as_provider_configs`): no union of every kind's model to build at import
+    ProviderList = Annotated[list[Any], BeforeValidator(_as_provider_configs)]
 
 
 # --------------------------------------------------------------------------- notifications
@@ -336,7 +393,7 @@ class Confirmations(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALARMTUI_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    providers: list[ProviderConfig] = Field(default_factory=list)
+    providers: ProviderList = Field(default_factory=list)
     """The vendor accounts to watch, one [[providers]] table each."""
     theme: str = "textual-dark"
     """Textual theme name."""
@@ -437,11 +494,18 @@ def _apply_secret_env(raw: dict[str, Any]) -> None:
                 table[field] = value
 
 
-def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, Any] | None = None) -> str:
+def _format_validation_error(
+    exc: ValidationError | None,
+    source: str,
+    raw: dict[str, Any] | None = None,
+    *,
+    extra: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> str:
     """One line per problem; a provider is named by its `name`, an unknown field gets the closest known one."""
     raw_providers = (raw or {}).get("providers")
     lines = [f"invalid configuration in {source}:"]
-    for err in exc.errors():
+    errors = [*extra, *(exc.errors() if exc is not None else [])]
+    for err in errors:
         loc = []
         table: dict[str, Any] | None = None
         parts = list(err["loc"])
@@ -484,7 +548,7 @@ def _known_fields(table: dict[str, Any] | None) -> list[str]:
     """The field names a provider table of this kind accepts (all kinds' if its kind is unknown)."""
     if table is None:
         return list(Settings.model_fields)
-    models = _ProviderBase.__subclasses__()
+    models = list(PROVIDER_CONFIGS.values())
     for model in models:
         if table.get("kind") in get_args(model.model_fields["kind"].annotation):
             return list(model.model_fields)
@@ -519,10 +583,16 @@ def load_settings(config: str | Path | None = None, *, required: bool = False) -
     else:
         path = None  # type: ignore[assignment]
     _apply_secret_env(raw)
+    source = str(path) if path else "the environment"
+    # Each provider table by its own kind's model (exact error locations), then the rest.
+    configs, provider_errors = _provider_errors(raw.get("providers", []))
+    values = {**raw, "providers": configs} if "providers" in raw else raw
     try:
-        settings = Settings(**raw)
+        settings = Settings(**values)
     except ValidationError as exc:
-        raise SettingsError(_format_validation_error(exc, str(path) if path else "the environment", raw)) from None
+        raise SettingsError(_format_validation_error(exc, source, raw, extra=provider_errors)) from None
+    if provider_errors:
+        raise SettingsError(_format_validation_error(None, source, raw, extra=provider_errors))
     return LoadedSettings(settings=settings, path=path, warnings=warnings)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from alarmtui.providers.base import (
+from alarmtui.providers.errors import (
     AuthenticationFailed,
     CommandRejected,
     ConnectionFailed,
@@ -14,7 +14,6 @@ from alarmtui.providers.base import (
     PanelOffline,
     PanelUnavailable,
     ProtocolError,
-    Provider,
     ProviderError,
     RateLimited,
     SessionExpired,
@@ -22,10 +21,12 @@ from alarmtui.providers.base import (
 )
 
 if TYPE_CHECKING:
+    from alarmtui.providers.base import Provider
     from alarmtui.settings import ProviderConfig
 
-# kind -> "module:Class"; imported lazily so `alarmtui status` for one vendor
-# does not pay for the others.
+# kind -> "module:Class", one line per kind; imported only when a provider of that kind is
+# created, so `alarmtui status` for one vendor does not pay for the others (nor for httpx
+# when it only talks to the service: the errors above need neither).
 PROVIDER_CLASSES = {
     "verisure": "alarmtui.providers.verisure:VerisureProvider",
     "visonic": "alarmtui.providers.visonic:VisonicProvider",
@@ -47,6 +48,15 @@ def provider_class(kind: str) -> type[Provider]:
 
 def create_provider(config: ProviderConfig) -> Provider:
     return provider_class(config.kind)(config)
+
+
+def __getattr__(name: str) -> object:
+    # `from alarmtui.providers import Provider` keeps working without importing the HTTP layer up front.
+    if name == "Provider":
+        from alarmtui.providers.base import Provider
+
+        return Provider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -18,9 +18,10 @@ import abc
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from alarmtui.domain import ArmMode, CommandResult, Event, Photo, Snapshot
+from alarmtui.domain import ArmMode, Command, CommandAction, CommandResult, Event, Photo, Snapshot
 from alarmtui.providers.commands import CommandTimeline, CommandTimer, ProgressCallback, result_for_error
 from alarmtui.providers.errors import (
     AuthenticationFailed,
@@ -51,7 +52,7 @@ from alarmtui.providers.http import (
     retry_after,
     translate_errors,
 )
-from alarmtui.providers.session import LoginGate
+from alarmtui.providers.session import LoginGate, LoginPauseFile
 from alarmtui.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -78,8 +79,23 @@ class Provider(abc.ABC):
 
     kind: ClassVar[str]
 
-    login_gate: LoginGate | None = None
-    """The provider's login gate (`session.LoginGate`), when it uses one."""
+    state_directory: Path | None = None
+    """Where this provider keeps its state (the login pause, tokens); None: `session.state_dir()`."""
+
+    @property
+    def login_gate(self) -> LoginGate | None:
+        """The provider's login gate (`session.LoginGate`), when it uses one.
+
+        Assigning one attaches the provider's `LoginPauseFile`, so a refused password
+        pauses automatic logins in every process that runs this provider, not only this one.
+        """
+        return self.__dict__.get("_login_gate")
+
+    @login_gate.setter
+    def login_gate(self, gate: LoginGate | None) -> None:
+        self.__dict__["_login_gate"] = gate
+        if gate is not None and gate.pause_file is None:
+            gate.persist(LoginPauseFile.for_config(self.config, self.state_directory))
 
     _connected: bool = False
     """Set by `connect()` once the panel is found, cleared by `close()` (for `_ensure_connected`)."""
@@ -226,9 +242,52 @@ class Provider(abc.ABC):
         """Ask a camera zone for new photos; the result carries them."""
         raise NotSupported("this panel has no cameras", provider=self.name)
 
-    async def siren(
-        self, on: bool, *, partition: str | None = None, progress: ProgressCallback | None = None
-    ) -> CommandResult:
+    async def lock(self, zone: str, *, code: str | None = None, progress: ProgressCallback | None = None) -> CommandResult:
+        """Lock a smart lock (a `ZoneKind.LOCK` zone); providers with `Capability.LOCK` override this."""
+        raise NotSupported("this panel has no smart locks", provider=self.name)
+
+    async def unlock(self, zone: str, *, code: str | None = None, progress: ProgressCallback | None = None) -> CommandResult:
+        """Unlock a smart lock (a `ZoneKind.LOCK` zone); providers with `Capability.LOCK` override this."""
+        raise NotSupported("this panel has no smart locks", provider=self.name)
+
+    async def execute(self, command: Command, progress: ProgressCallback | None = None) -> CommandResult:
+        """Carry out `command`: the one dispatch the poller, the CLI and the service use.
+
+        The same contract as the methods it calls (see above): errors before the
+        command may have left are raised, the panel's refusal is raised or returned
+        as FAILED, and once it may have left the result is CONFIRMED or UNKNOWN.
+        Callers turn a raised error into its result with `commands.result_for_error`.
+        Vendors override the per-action methods, not this; one that needs to see the
+        whole `Command` may override this and fall back to `super().execute`.
+        """
+        match command.action:
+            case CommandAction.ARM:
+                if command.mode is None:
+                    raise NotSupported("arm needs a mode (away, home, night, perimeter)", provider=self.name)
+                if command.force:
+                    return await self.arm(
+                        command.mode, partition=command.partition, code=command.code, progress=progress, force=True
+                    )
+                # Only when asked: vendor packages whose `arm` predates `force` keep working.
+                return await self.arm(command.mode, partition=command.partition, code=command.code, progress=progress)
+            case CommandAction.DISARM:
+                return await self.disarm(partition=command.partition, code=command.code, progress=progress)
+            case CommandAction.BYPASS:
+                return await self.bypass(self._command_zone(command), command.on, code=command.code, progress=progress)
+            case CommandAction.PHOTO:
+                return await self.request_photo(self._command_zone(command), progress=progress)
+            case CommandAction.LOCK:
+                return await self.lock(self._command_zone(command), code=command.code, progress=progress)
+            case CommandAction.UNLOCK:
+                return await self.unlock(self._command_zone(command), code=command.code, progress=progress)
+        raise NotSupported(f"unknown command {command.action!r}", provider=self.name)
+
+    def _command_zone(self, command: Command) -> str:
+        if not command.zone:
+            raise NotSupported(f"{command.action} needs a zone", provider=self.name)
+        return command.zone
+
+    async def siren(self, on: bool, *, partition: str | None = None, progress: ProgressCallback | None = None) -> CommandResult:
         raise NotSupported("this panel cannot switch its siren remotely", provider=self.name)
 
     async def panic(

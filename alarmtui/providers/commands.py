@@ -25,10 +25,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, TypeVar
 
-from alarmtui.domain import CommandPhase, CommandProgress, CommandResult, PartitionOutcome, Photo
+from alarmtui.domain import CommandPhase, CommandProgress, CommandResult, Partition, PartitionOutcome, PartitionState, Photo
 from alarmtui.providers.errors import (
     CommandRejected,
     ConnectionFailed,
@@ -104,16 +105,44 @@ class CommandTimeline:
         state: str = "",
         partitions: tuple[PartitionOutcome, ...] = (),
         error: Exception | None = None,
+        settled: bool = True,
     ) -> CommandResult:
         if phase is CommandPhase.NOT_SENT and self.may_have_left:
             # Truth first: once it may have left, "not sent" would invite a second send.
             phase = CommandPhase.UNKNOWN
         self.phase = phase
         self.report(phase, message)
-        return CommandResult(phase, message, self.elapsed, photos, partitions, state, error)
+        return CommandResult(phase, message, self.elapsed, photos, partitions, state, error, settled=settled)
 
     def confirmed(self, message: str = "", *, state: str = "", photos: tuple[Photo, ...] = ()) -> CommandResult:
         return self.result(CommandPhase.CONFIRMED, message or state or "done", photos, state=state)
+
+    def arming(self, partition: str, exit_delay: float | None) -> CommandResult:
+        """The panel took an arm and is counting down its exit delay: accepted, not yet armed (`settled=False`).
+
+        "Armed" is said only once the panel reports it; the caller follows the state.
+        """
+        delay = f", exit delay {exit_delay:.0f} s" if exit_delay else ""
+        message = f"accepted — {partition} arming{delay}"
+        return self.result(CommandPhase.CONFIRMED, message, state=f"arming{delay}", settled=False)
+
+    def confirmed_by(self, partition: Partition, *, now: datetime | None = None, message: str = "") -> CommandResult:
+        """The outcome the panel's own state for `partition` shows after an accepted command (the settled rule).
+
+        ARMING / PENDING outside an entry delay is an exit delay under way → `arming()` (not settled);
+        anything else is CONFIRMED with the state in words.
+        """
+        if partition.state in (PartitionState.ARMING, PartitionState.PENDING) and not partition.entry_delay:
+            delay: float | None = None
+            if partition.exit_delay_until is not None:
+                until = partition.exit_delay_until
+                current = now or datetime.now(UTC)
+                if until.tzinfo is None:
+                    until = until.replace(tzinfo=UTC)
+                delay = max(0.0, (until - current).total_seconds())
+            return self.arming(partition.name or partition.id, delay)
+        words = partition.detail or partition.state.value.replace("_", " ")
+        return self.confirmed(message or words, state=words)
 
     def failed(self, reason: str, *, error: Exception | None = None) -> CommandResult:
         """The panel refused it; `reason` is the panel's (translated) reason."""
@@ -291,5 +320,6 @@ class CommandTimer(CommandTimeline):
 
     def __init__(self, progress: ProgressCallback | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__("", progress, clock=clock)
+
 
 __all__ = ["CommandTimeline", "CommandTimer", "ProgressCallback", "combine", "result_for_error"]

@@ -12,7 +12,7 @@ may have left this machine (`may_have_left`, set by `commands.CommandTimeline`).
     ├── RateLimited                      (.retry_after seconds)
     ├── PanelUnavailable ── PanelOffline, PanelBusy
     ├── CommandRejected ── WrongCode, NotSupported, OpenZones (.zones, .can_force)
-    ├── ProtocolError
+    ├── ProtocolError ── TooManyRecords  (.cap, .limit)
     ├── ConnectionFailed ── NotSent ── CertificateError
     │                    └─ ReplyLost
     └── InternalError                    (a bug of ours, caught so nothing dies of it)
@@ -23,9 +23,27 @@ filter never reaches a screen even if a vendor echoes it.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from alarmtui.redaction import scrub
+
+MAX_WAIT = 86400.0
+"""No wait a vendor asks for is taken longer than a day."""
+
+
+def finite_seconds(value: object, default: float | None = None, *, maximum: float = MAX_WAIT) -> float | None:
+    """A wait in seconds that is always a finite number in [0, maximum]: nan, inf, negative,
+    unreadable → `default` (so nothing is ever scheduled "in nan s")."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    try:
+        seconds = float(value)
+    except (OverflowError, ValueError):
+        return default
+    if not math.isfinite(seconds) or seconds < 0:
+        return default
+    return min(seconds, maximum)
 
 
 class ProviderError(Exception):
@@ -107,7 +125,7 @@ class LoginPaused(AuthenticationFailed):
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+        self.retry_after = finite_seconds(retry_after)
 
 
 class SessionExpired(ProviderError):
@@ -125,7 +143,7 @@ class RateLimited(ProviderError):
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+        self.retry_after = finite_seconds(retry_after)
 
 
 class PanelUnavailable(ProviderError):
@@ -179,6 +197,20 @@ class ProtocolError(ProviderError):
     hint = "The server sent something alarmtui does not understand; it will retry."
 
 
+class TooManyRecords(ProtocolError):
+    """A reply holds more records of one kind than alarmtui accepts (`wire.RECORD_CAPS`).
+
+    `cap` names the kind ("partitions", "zones", "events", "users", "photos" …) and
+    `limit` the most accepted: a reply that large is garbage or hostile, and parsing it
+    would stall every view.
+    """
+
+    def __init__(self, message: str, *, cap: str = "", limit: int = 0, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.cap = cap
+        self.limit = limit
+
+
 class ConnectionFailed(ProviderError):
     """The server could not be reached, or did not answer in time."""
 
@@ -214,6 +246,7 @@ class InternalError(ProviderError):
 ServerUnreachable = NotSent
 
 __all__ = [
+    "MAX_WAIT",
     "AuthenticationFailed",
     "CertificateError",
     "CommandRejected",
@@ -232,6 +265,8 @@ __all__ = [
     "ReplyLost",
     "ServerUnreachable",
     "SessionExpired",
+    "TooManyRecords",
     "TwoFactorRequired",
     "WrongCode",
+    "finite_seconds",
 ]

@@ -21,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import gc
 import json
+import json.scanner
 import logging
 import ssl
+import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -47,6 +50,8 @@ from alarmtui.providers.errors import (
     RateLimited,
     ReplyLost,
     SessionExpired,
+    TooManyRecords,
+    finite_seconds,
 )
 from alarmtui.redaction import redact_url, scrub
 
@@ -338,9 +343,11 @@ def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = lambda
         return None
     value = value.strip()
     try:
-        return min(max(0.0, float(value)), 86400.0)
+        number = float(value)
     except ValueError:
         pass
+    else:  # "nan", "inf", "-5": no usable wait → None (the caller's default)
+        return finite_seconds(number)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -349,7 +356,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = lambda
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return min(max(0.0, (when - now()).total_seconds()), 86400.0)
+    return finite_seconds(max(0.0, (when - now()).total_seconds()))
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -404,6 +411,121 @@ def decode_json(body: bytes | str, *, what: str, provider: str = "") -> Any:
         return json.loads(body)
     except Exception as exc:  # noqa: BLE001  (LookupError, RecursionError, MemoryError … all mean "not our protocol")
         raise ProtocolError(f"the reply to {what} is not usable JSON ({type(exc).__name__})", provider=provider) from None
+
+
+OFF_LOOP_BYTES = 256 * 1024
+"""Replies larger than this are decoded in a worker thread, so a big one never stalls the event loop."""
+
+
+def _decode_json_yielding(body: bytes | str, *, what: str, provider: str = "") -> Any:
+    """`decode_json` with the pure-Python scanner, for a worker thread.
+
+    The C scanner holds the GIL for the whole document (a 10 MB reply stalled the loop
+    for 0.6 s even in a thread); the Python one gives it back every few milliseconds,
+    and long strings (base64 photos) are still scanned in C.
+    """
+    try:
+        text = body.decode(json.detect_encoding(body), "surrogatepass") if isinstance(body, bytes) else body
+        if not text.strip():
+            raise ValueError("empty reply")
+        decoder = json.JSONDecoder()
+        decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+        return decoder.decode(text)
+    except Exception as exc:  # noqa: BLE001  (as decode_json: anything at all means "not our protocol")
+        raise ProtocolError(f"the reply to {what} is not usable JSON ({type(exc).__name__})", provider=provider) from None
+
+
+MAX_NODES = 250_000
+"""A big reply decoded off the loop may hold at most this many JSON values / XML nodes: a larger tree is
+refused in the worker (and freed there), because merely freeing it on the loop would stall every view."""
+
+
+def _bounded(tree: Any, *, what: str, provider: str, max_nodes: int) -> Any:
+    """`tree`, or `TooManyRecords` when a list is longer than `wire.MAX_LIST` or the tree has over `max_nodes` nodes."""
+    from alarmtui.providers.wire import MAX_LIST  # wire imports errors only; here lazily to keep http's imports flat
+
+    nodes = 0
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise TooManyRecords(
+                f"the reply to {what} holds more than {max_nodes} values; refused (cap 'nodes')",
+                cap="nodes",
+                limit=max_nodes,
+                provider=provider,
+            )
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            if len(node) > MAX_LIST:
+                raise TooManyRecords(
+                    f"the reply to {what} holds a list of {len(node)} entries; at most {MAX_LIST} are accepted (cap 'entries')",
+                    cap="entries",
+                    limit=MAX_LIST,
+                    provider=provider,
+                )
+            stack.extend(node)
+    return tree
+
+
+def _off_loop(decode: Callable[[], Any], *, what: str, provider: str, max_nodes: int) -> Any:
+    """Decode and bound a tree in this worker thread; a refused tree is also freed here, not on the loop."""
+    with _collector_paused():
+        tree = decode()
+        try:
+            return _bounded(tree, what=what, provider=provider, max_nodes=max_nodes)
+        except TooManyRecords as exc:
+            error = exc
+        del tree
+        # The traceback's frames hold the tree: drop them so that it is freed now, in this thread.
+        error.__traceback__ = None
+    raise error
+
+
+_collector_lock = threading.Lock()
+_collector_users = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big tree is built: a full collection over it holds the GIL
+    (and so the event loop) for as long as it takes. The collection runs later, in small steps."""
+    global _collector_users
+    with _collector_lock:
+        _collector_users += 1
+        if _collector_users == 1:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            _collector_state.append(was_enabled)
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0 and _collector_state.pop():
+                gc.enable()
+
+
+_collector_state: list[bool] = []
+
+
+def _decode_json_worker(body: bytes | str, what: str, provider: str, max_nodes: int) -> Any:
+    return _off_loop(
+        lambda: _decode_json_yielding(body, what=what, provider=provider), what=what, provider=provider, max_nodes=max_nodes
+    )
+
+
+async def decode_json_async(body: bytes | str, *, what: str, provider: str = "", max_nodes: int = MAX_NODES) -> Any:
+    """`decode_json` that never stalls the event loop.
+
+    Larger than `OFF_LOOP_BYTES`: decoded in a worker thread, where a tree too big to
+    handle (`MAX_NODES`, a list longer than `wire.MAX_LIST`) is refused as `TooManyRecords`.
+    """
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(_decode_json_worker, body, what, provider, max_nodes)
+    return decode_json(body, what=what, provider=provider)
 
 
 class _RefusingExpat:
@@ -461,14 +583,33 @@ def decode_xml(body: bytes | str, *, what: str, provider: str = "", limit: int =
     return doc
 
 
+def _decode_xml_worker(body: bytes | str, what: str, provider: str, limit: int, max_nodes: int) -> dict[str, Any]:
+    return _off_loop(  # type: ignore[no-any-return]
+        lambda: decode_xml(body, what=what, provider=provider, limit=limit), what=what, provider=provider, max_nodes=max_nodes
+    )
+
+
+async def decode_xml_async(
+    body: bytes | str, *, what: str, provider: str = "", limit: int = MAX_REPLY_BYTES, max_nodes: int = MAX_NODES
+) -> dict[str, Any]:
+    """`decode_xml` that never stalls the event loop (as `decode_json_async`)."""
+    if len(body) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(_decode_xml_worker, body, what, provider, limit, max_nodes)
+    return decode_xml(body, what=what, provider=provider, limit=limit)
+
+
 __all__ = [
+    "MAX_NODES",
     "MAX_REPLY_BYTES",
+    "OFF_LOOP_BYTES",
     "STATUS_ERRORS",
     "HttpReply",
     "RequestCounter",
     "build_http_client",
     "decode_json",
+    "decode_json_async",
     "decode_xml",
+    "decode_xml_async",
     "error_for_status",
     "fetch",
     "http_timeout",

@@ -19,10 +19,38 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from alarmtui.domain.text import clean_text
-from alarmtui.providers.errors import ProtocolError
+from alarmtui.providers.errors import ProtocolError, TooManyRecords
 
 T = TypeVar("T")
 _MISSING: Any = object()
+
+RECORD_CAPS: dict[str, int] = {
+    "partitions": 64,
+    "zones": 2048,
+    "events": 2000,
+    "users": 512,
+    "photos": 64,
+    "troubles": 2048,
+    "installations": 256,
+    "services": 512,
+}
+"""The most records of each kind one reply may hold; more raises `TooManyRecords` naming the cap.
+
+Far above any real installation (a Vera has a few hundred devices, a timeline page 30 rows), far
+below what stalls the loop."""
+MAX_LIST = 5000
+"""Any other list in a reply: more entries than this is not a reply, it is an attack."""
+
+
+def capped(items: list[T], cap: str, *, what: str = "") -> list[T]:
+    """`items`, or `TooManyRecords` when there are more than `RECORD_CAPS[cap]` of them."""
+    limit = RECORD_CAPS.get(cap, MAX_LIST)
+    if len(items) > limit:
+        where = f" in {what}" if what else ""
+        raise TooManyRecords(
+            f"the reply holds {len(items)} {cap}{where}; at most {limit} are accepted (cap {cap!r})", cap=cap, limit=limit
+        )
+    return items
 
 
 def require_mapping(value: Any, what: str) -> dict[str, Any]:
@@ -39,26 +67,26 @@ def optional_mapping(value: Any, what: str) -> dict[str, Any]:
     return require_mapping(value, what)
 
 
-def require_list(value: Any, what: str) -> list[Any]:
-    """A JSON array; anything else → ProtocolError."""
+def require_list(value: Any, what: str, *, cap: str = "") -> list[Any]:
+    """A JSON array of at most `RECORD_CAPS[cap]` entries (`MAX_LIST` without a cap); anything else → ProtocolError."""
     if isinstance(value, list):
-        return value
+        return capped(value, cap or "entries", what=what)
     raise ProtocolError(f"expected a list for {what}, got {_kind(value)}")
 
 
-def optional_list(value: Any, what: str) -> list[Any]:
-    """A JSON array, or [] when null / absent; anything else → ProtocolError."""
+def optional_list(value: Any, what: str, *, cap: str = "") -> list[Any]:
+    """A JSON array, or [] when null / absent; anything else → ProtocolError. Capped like `require_list`."""
     if value is None:
         return []
-    return require_list(value, what)
+    return require_list(value, what, cap=cap)
 
 
-def as_list(value: Any, what: str = "") -> list[Any]:
-    """xmltodict's none / one-is-a-dict / many-is-a-list, normalised to a list (a JSON null → [])."""
+def as_list(value: Any, what: str = "", *, cap: str = "") -> list[Any]:
+    """xmltodict's none / one-is-a-dict / many-is-a-list, normalised to a list (a JSON null → []). Capped."""
     if value is None:
         return []
     if isinstance(value, list):
-        return value
+        return capped(value, cap or "entries", what=what)
     return [value]
 
 
@@ -170,12 +198,15 @@ def _kind(value: Any) -> str:
 
 
 __all__ = [
+    "MAX_LIST",
+    "RECORD_CAPS",
     "as_bool",
     "as_float",
     "as_ident",
     "as_int",
     "as_list",
     "as_text",
+    "capped",
     "field",
     "optional_list",
     "optional_mapping",

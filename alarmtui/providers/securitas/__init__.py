@@ -36,31 +36,33 @@ from alarmtui.domain import (
     ZoneKind,
 )
 from alarmtui.domain.text import clean_text
-from alarmtui.providers.base import (
+from alarmtui.providers.base import Provider, events_since
+from alarmtui.providers.commands import CommandTimeline, ProgressCallback
+from alarmtui.providers.errors import (
+    AuthenticationFailed,
     CommandRejected,
-    CommandTimer,
     ConnectionFailed,
+    NotSent,
     NotSupported,
     OpenZones,
+    PanelBusy,
     PanelOffline,
     PanelUnavailable,
-    ProgressCallback,
     ProtocolError,
-    Provider,
     ProviderError,
+    RateLimited,
+    SessionExpired,
     TwoFactorRequired,
-    events_since,
-    translate_errors,
 )
+from alarmtui.providers.http import translate_errors
 from alarmtui.providers.securitas import mapping, parse
 from alarmtui.providers.securitas.client import (
     AccountBlocked,
     OwaClient,
     Pacing,
-    ServerUnreachable,
     WrongOneTimeCode,
 )
-from alarmtui.providers.securitas.mapping import Axes
+from alarmtui.providers.securitas.mapping import Axes, humanize
 from alarmtui.providers.securitas.store import OWN_CHECKS_KEPT, TokenStore
 
 if TYPE_CHECKING:
@@ -68,12 +70,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BASE_CAPABILITIES = frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS})
+BASE_CAPABILITIES = frozenset(
+    {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS}
+)
 FORCE_CONTEXT_TTL = 180.0  # the primary client's _FORCE_ARM_TTL; server-side validity unknown (§13.11)
 PAGE_ROWS = 30
 """Timeline rows per page: what the primary client asks for (§6)."""
 BACKFILL_MAX_PAGES = 34
 """A back-fill reads at most this many pages (about 1,000 rows, 68 s at the default 2 s gap), once per start."""
+FOLLOW_TRANSIENT: tuple[type[ProviderError], ...] = (ConnectionFailed, PanelBusy, ProtocolError, SessionExpired)
+"""Failures of one poll that do not end following an operation: the panel has it, poll again (never re-send)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +109,21 @@ class SecuritasProvider(Provider):
     ) -> None:
         super().__init__(config)
         self.config: SecuritasConfig = config
+        self.state_directory = state_directory
         self._clock = clock
         self.store = store or TokenStore.for_provider(config.name, config.username, state_directory)
         if pacing is None:
             gap = config.request_gap
             pacing = Pacing(min_gap=gap, poll_interval=gap, photo_interval=max(2.5 * gap, 0.5))
         self.client = OwaClient(config, self.requests, self.store, pacing=pacing, http_timeout_s=http_timeout, clock=clock)
+        self.login_gate = self.client.gate
         self.activity_cache = activity_cache
         """events() and snapshot() share one timeline read within this many seconds (§9: 60 s)."""
         self.installation: parse.Installation | None = None
         self.installations: list[parse.Installation] = []
         self.devices: list[parse.Device] = []
+        self.devices_problem = ""
+        """Why the (optional) device list could not be read, "" when it could: zones and cameras are off meanwhile."""
         self.alias = ""
         self._connected = False
         self._proto = ""
@@ -160,17 +170,23 @@ class SecuritasProvider(Provider):
             self.client.select(chosen)
             services = await self.client.load_services()
             self.alias = services.alias or chosen.alias
-            try:
-                self.devices = parse.parse_devices(
-                    await self.client.call("xSDeviceList", {"numinst": chosen.numinst, "panel": self.client.panel})
-                )
-            except NotSupported:
-                self.devices = []  # err 6: no device rights on this installation
+            await self._read_devices()
             self._connected = True
 
-    def allow_login(self) -> None:
-        """The user asked (r, a CLI run): a refused password may be tried again now."""
-        self.client.allow_password_login()
+    async def _read_devices(self) -> None:
+        """The device list is optional (zones, cameras): a failure turns those off with a notice (§14.6)."""
+        try:
+            self.devices = parse.parse_devices(
+                await self.client.call("xSDeviceList", {"numinst": self.numinst, "panel": self.client.panel})
+            )
+            self.devices_problem = ""
+        except NotSupported:
+            self.devices, self.devices_problem = [], ""  # err 6: no device rights on this installation
+        except (AuthenticationFailed, RateLimited, NotSent):
+            raise  # not about the device list: the account or the network
+        except ProviderError as exc:
+            log.info("%s: the device list could not be read (%s); zones and cameras are off for now", self.name, exc)
+            self.devices_problem = exc.message
 
     async def close(self) -> None:
         # No Logout: the real app never sends it and it may revoke the refresh token (§13.3).
@@ -235,24 +251,56 @@ class SecuritasProvider(Provider):
             )
             if submit.res not in ("OK", "WAIT") or not submit.reference_id:
                 raise PanelUnavailable(f"the status request was refused ({submit.msg or submit.res})", provider=self.name)
-            reply = await self.client.poll(
+            reply = await self._follow_read(
                 "CheckAlarmStatus",
                 {"numinst": self.numinst, "panel": self.client.panel, "referenceId": submit.reference_id, "idService": "11"},
-                interval=self.pacing.poll_interval,
-                timeout=self.pacing.poll_timeout,
-                waiting=lambda v: parse.parse_poll(v).waiting,
+                done=lambda v: not parse.parse_poll(v).waiting,
                 counter=False,
             )
         if reply is None:
             raise PanelUnavailable(f"the panel did not answer within {self.pacing.poll_timeout:.0f} s", provider=self.name)
         poll = parse.parse_poll(reply)
         if "no_response" in poll.msg:
-            raise PanelOffline(f"the panel does not answer ({_humanize(poll.msg)})", provider=self.name)
+            raise PanelOffline(f"the panel does not answer ({humanize(poll.msg)})", provider=self.name)
         if poll.res != "OK" or not poll.proto:
-            raise PanelUnavailable(f"the panel could not report its state ({_humanize(poll.msg) or poll.res})", provider=self.name)
+            raise PanelUnavailable(f"the panel could not report its state ({humanize(poll.msg) or poll.res})", provider=self.name)
         self._note_proto(poll.proto)
         self._activity_at = -1e18  # its own activity row is new
         return poll.proto
+
+    async def _follow_read(
+        self,
+        operation: str,
+        variables: dict[str, Any],
+        *,
+        done: Callable[[Any], bool],
+        counter: bool = True,
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> Any | None:
+        """Poll the second step of a two-step read on the shared follow loop; its reply, or None past the deadline."""
+        follower = CommandTimeline(f"waiting for {operation}", provider=self.name, clock=self._clock)
+        replies: list[Any] = []
+        count = 0
+
+        async def check() -> CommandResult | None:
+            nonlocal count
+            count += 1
+            payload = {**variables, "counter": count} if counter else dict(variables)
+            async with translate_errors(self.name, f"waiting for {operation}"):
+                value = await self.client.call(operation, payload, margin=0.0)
+                if not done(value):
+                    return None
+            replies.append(value)
+            return follower.confirmed()
+
+        await follower.follow(
+            check,
+            deadline=self.pacing.poll_timeout if timeout is None else timeout,
+            interval=self.pacing.poll_interval if interval is None else interval,
+            transient=FOLLOW_TRANSIENT,
+        )
+        return replies[0] if replies else None
 
     async def cached_status(self) -> parse.CachedStatus:
         status = parse.parse_status(await self.client.call("Status", {"numinst": self.numinst}))
@@ -273,6 +321,8 @@ class SecuritasProvider(Provider):
                     await self.cached_status()  # show what the cloud knows, and say why the panel did not answer
             else:
                 await self.cached_status()
+            if refresh and self.devices_problem:
+                await self._read_devices()  # an explicit refresh tries the optional device list again
             return Snapshot(
                 partitions=(self._partition(),),
                 zones=self._zones(),
@@ -318,12 +368,20 @@ class SecuritasProvider(Provider):
             if latest is not None and latest.type in raised:
                 since = self._time(latest.time)
                 troubles.append(Trouble(f"{kind.value}:{latest.id_signal}", kind, clean_text(latest.alias or words), since=since))
+        if self.devices_problem:
+            troubles.append(
+                Trouble(
+                    "securitas:device-list",
+                    TroubleKind.OTHER,
+                    f"the device list could not be read ({self.devices_problem}); zones and cameras are not shown",
+                )
+            )
         return tuple(troubles)
 
     def _zones(self) -> tuple[Zone, ...]:
         zones = []
         for device in self.devices:
-            kind = _zone_kind(device.type)
+            kind = mapping.zone_kind(device.type)
             zones.append(
                 Zone(
                     id=device.id,
@@ -341,7 +399,7 @@ class SecuritasProvider(Provider):
         caps = set(BASE_CAPABILITIES)
         codes = set(self.client.capability_codes)
         services = self.client.services
-        if "PERI" in codes or (services is not None and ("PERI" in services.requests or services.perimeter_partition)):
+        if "PERI" in codes or (services is not None and services.has_perimeter):
             caps.add(Capability.ARM_PERIMETER)
         if any(d.type in parse.CAMERA_TYPES and d.active for d in self.devices):
             caps.add(Capability.PHOTO)
@@ -367,7 +425,7 @@ class SecuritasProvider(Provider):
             offset += PAGE_ROWS
         self._activity_at = self._clock()
         ordered = self._sorted_activity()
-        for stale in ordered[max(limit, 500):]:
+        for stale in ordered[max(limit, 500) :]:
             self._activity.pop(stale.id_signal, None)
         return self._sorted_activity()
 
@@ -406,7 +464,13 @@ class SecuritasProvider(Provider):
         return parse.parse_activity(
             await self.client.call(
                 "ActV2Timeline",
-                {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
+                {
+                    "numinst": self.numinst,
+                    "panel": self.client.panel,
+                    "numRows": PAGE_ROWS,
+                    "offset": offset,
+                    "timeFilter": "LASTMONTH",
+                },
             )
         )
 
@@ -467,31 +531,36 @@ class SecuritasProvider(Provider):
         progress: ProgressCallback | None = None,
         force: bool = False,
     ) -> CommandResult:
-        timer = CommandTimer(progress)
-        async with translate_errors(self.name, f"arming {mode}"):
-            await self._ensure_connected()
-            self._check_partition(partition)
-            if mode is ArmMode.PERIMETER and Capability.ARM_PERIMETER not in self.capabilities:
-                raise NotSupported("this installation has no perimeter", provider=self.name)
-            current = mapping.proto_axes(self._proto)
-            if current is None and self._proto:
-                raise CommandRejected(
-                    f"the panel reports an unknown state ({self._proto!r}); disarm first or refresh", provider=self.name
-                )
-            target = mapping.arm_target(mode, current)
-            requests = mapping.arm_requests(target)
-            context = self._force if force else None
-            if context is not None and (context.request not in requests or self._clock() - context.at > FORCE_CONTEXT_TTL):
-                context = None
-            if context is not None:
-                return await self._operate("arm", context.request, target, timer, force=context)
-            try:
-                return await self._with_alternatives("arm", requests, target, timer)
-            except OpenZones as exc:
-                if not (force and exc.can_force and self._force is not None):
-                    raise
-                timer.report(CommandPhase.SENT, f"arming anyway with {', '.join(exc.zones) or 'zones'} open")
-                return await self._operate("arm", self._force.request, target, timer, force=self._force)
+        timeline = CommandTimeline(f"arm {mode}", progress, provider=self.name, clock=self._clock)
+        try:
+            async with timeline:
+                async with translate_errors(self.name, f"arming {mode}"):
+                    await self._ensure_connected()
+                    self._check_partition(partition)
+                    if mode is ArmMode.PERIMETER and Capability.ARM_PERIMETER not in self.capabilities:
+                        raise NotSupported("this installation has no perimeter", provider=self.name)
+                    current = mapping.proto_axes(self._proto)
+                    if current is None and self._proto:
+                        raise CommandRejected(
+                            f"the panel reports an unknown state ({self._proto!r}); disarm first or refresh", provider=self.name
+                        )
+                target = mapping.arm_target(mode, current)
+                requests = mapping.arm_requests(target)
+                context = self._force if force else None
+                if context is not None and (context.request not in requests or self._clock() - context.at > FORCE_CONTEXT_TTL):
+                    context = None
+                if context is not None:
+                    return await self._operate("arm", context.request, target, timeline, force=context)
+                try:
+                    return await self._with_alternatives("arm", requests, target, timeline)
+                except OpenZones as exc:
+                    if not (force and exc.can_force and self._force is not None):
+                        raise
+                    timeline.report(CommandPhase.SENT, f"arming anyway with {', '.join(exc.zones) or 'zones'} open")
+                    return await self._operate("arm", self._force.request, target, timeline, force=self._force)
+        except ProviderError as exc:
+            return timeline.settle(exc)
+        raise AssertionError("unreachable")  # pragma: no cover  (the timeline re-raises)
 
     async def disarm(
         self,
@@ -500,18 +569,25 @@ class SecuritasProvider(Provider):
         code: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> CommandResult:
-        timer = CommandTimer(progress)
-        async with translate_errors(self.name, "disarming"):
-            await self._ensure_connected()
-            self._check_partition(partition)
-            requests = mapping.disarm_requests(mapping.proto_axes(self._proto), self.client.panel)
-            return await self._with_alternatives("disarm", requests, Axes(), timer)
+        timeline = CommandTimeline("disarm", progress, provider=self.name, clock=self._clock)
+        try:
+            async with timeline:
+                async with translate_errors(self.name, "disarming"):
+                    await self._ensure_connected()
+                    self._check_partition(partition)
+                requests = mapping.disarm_requests(mapping.proto_axes(self._proto), self.client.panel)
+                return await self._with_alternatives("disarm", requests, Axes(), timeline)
+        except ProviderError as exc:
+            return timeline.settle(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _with_alternatives(self, action: str, requests: tuple[str, ...], target: Axes, timer: CommandTimer) -> CommandResult:
+    async def _with_alternatives(
+        self, action: str, requests: tuple[str, ...], target: Axes, timeline: CommandTimeline
+    ) -> CommandResult:
         """Try request codes in order; only a refusal at submit (never reached the panel) moves to the next."""
         for index, request in enumerate(requests):
             try:
-                return await self._operate(action, request, target, timer)
+                return await self._operate(action, request, target, timeline)
             except NotSupported:
                 if index == len(requests) - 1:
                     raise
@@ -519,12 +595,15 @@ class SecuritasProvider(Provider):
         raise NotSupported(f"no way to {action} on this panel", provider=self.name)
 
     async def _operate(
-        self, action: str, request: str, target: Axes, timer: CommandTimer, *, force: _ForceContext | None = None
+        self, action: str, request: str, target: Axes, timeline: CommandTimeline, *, force: _ForceContext | None = None
     ) -> CommandResult:
+        """Submit `request` once, then follow it on the shared timeline (`CommandTimeline.follow`)."""
         submit_op, poll_op = ("xSArmPanel", "ArmStatus") if action == "arm" else ("xSDisarmPanel", "DisarmStatus")
         base = {"request": request, "numinst": self.numinst, "panel": self.client.panel}
         submit_vars: dict[str, Any] = {**base, "currentStatus": self._proto}
-        poll_vars: dict[str, Any] = {**base, "currentStatus": self._proto} if action == "disarm" else {**base, "armAndLock": False}
+        poll_vars: dict[str, Any] = (
+            {**base, "currentStatus": self._proto} if action == "disarm" else {**base, "armAndLock": False}
+        )
         if action == "arm":
             submit_vars["armAndLock"] = False
         if force is not None:
@@ -532,81 +611,95 @@ class SecuritasProvider(Provider):
             poll_vars["forceArmingRemoteId"] = force.reference_id
             self._force = None  # used once
         async with self._lock:
-            await self.client.ensure_session(self.pacing.operation_margin)
-            timer.report(CommandPhase.SENT, f"sending {request}")
-            try:
+            async with translate_errors(self.name, f"preparing {request}"):
+                await self.client.ensure_session(self.pacing.operation_margin)
+            timeline.sending(f"sending {request}")
+            self._activity_at = -1e18  # from now on the timeline may hold news
+            async with translate_errors(self.name, f"sending {request}"):
                 submit = parse.parse_submit(await self.client.call(submit_op, submit_vars, retry_expired=False))
-            except ServerUnreachable:
-                raise  # never left this machine: not sent
-            except (ConnectionFailed, ProtocolError) as exc:
-                self._activity_at = -1e18
-                return timer.result(
-                    CommandPhase.UNKNOWN, f"no answer to {request} ({exc.message}); it may have been carried out — re-read the state"
-                )
-            if submit.res != "OK" or not submit.reference_id:
-                raise CommandRejected(_humanize(submit.msg) or f"{request} refused ({submit.res})", provider=self.name)
-            timer.report(CommandPhase.WAITING, _humanize(submit.msg) or "waiting for the panel")
+            if submit.res != "OK":
+                raise CommandRejected(humanize(submit.msg) or f"{request} refused ({submit.res})", provider=self.name)
+            if not submit.reference_id:
+                # Taken, but nothing to follow it by: never "failed" — say so and read the panel's state.
+                return await self._unknown_then_state(timeline, f"the server took {request} without a reference to follow it")
+            timeline.accepted(humanize(submit.msg) or "waiting for the panel")
             poll_vars["referenceId"] = submit.reference_id
-            try:
-                reply = await self.client.poll(
-                    poll_op,
-                    poll_vars,
-                    interval=self.pacing.poll_interval,
-                    timeout=self.pacing.poll_timeout,
-                    waiting=lambda v: parse.parse_poll(v).waiting,
-                )
-            except ProviderError as exc:
-                # The panel has the command: whatever went wrong while following it, never send another.
-                self._activity_at = -1e18
-                return timer.result(
-                    CommandPhase.UNKNOWN,
-                    f"{request} was sent but its outcome could not be read ({exc.message}); re-read the state",
-                )
-            self._activity_at = -1e18
-            if reply is None:
-                return timer.result(
-                    CommandPhase.UNKNOWN,
-                    f"the panel did not confirm {request} within {self.pacing.poll_timeout:.0f} s; "
-                    "it may have been carried out — re-read the state",
-                )
-            poll = parse.parse_poll(reply)
-            if poll.res == "OK":
-                if poll.proto:
-                    self._note_proto(poll.proto)
-                state, words = mapping.proto_state(poll.proto)
-                if poll.proto and not mapping.reached(target, poll.proto):
-                    return timer.result(CommandPhase.FAILED, f"{request}: the panel reports {words}")
-                return timer.result(CommandPhase.DONE, f"{mapping.describe(target)}" if action == "arm" else "disarmed")
-            error = poll.error
-            if action == "arm" and error is not None and error.type in ("NON_BLOCKING", "ZONE"):
-                zones = await self._exceptions(error)
-                if error.allow_forcing:
-                    self._force = _ForceContext(request, error.reference_id or submit.reference_id, error.suid, zones, self._clock())
-                names = ", ".join(zones) or f"{error.exceptions_number} zone(s)"
-                timer.report(CommandPhase.FAILED, f"open zones: {names}")
-                raise OpenZones(
-                    f"cannot arm: {names} open" + ("" if error.allow_forcing else " (cannot be forced)"),
-                    zones=zones,
-                    can_force=error.allow_forcing,
-                    provider=self.name,
-                    vendor_code=error.code or None,
-                )
-            message = _humanize(poll.msg) or poll.res or "no answer"
-            if (error is not None and error.type == "TECHNICAL_ERROR") or "no_response" in poll.msg:
-                return timer.result(
-                    CommandPhase.UNKNOWN, f"{message}; the command may still have been carried out — re-read the state"
-                )
-            return timer.result(CommandPhase.FAILED, message)
+            counter = 0
+
+            async def check() -> CommandResult | None:
+                nonlocal counter
+                counter += 1
+                async with translate_errors(self.name, f"waiting for {poll_op}"):
+                    poll = parse.parse_poll(await self.client.call(poll_op, {**poll_vars, "counter": counter}, margin=0.0))
+                if poll.waiting:
+                    timeline.report(CommandPhase.WAITING, humanize(poll.msg) or "waiting for the panel")
+                    return None
+                return await self._outcome(action, request, target, timeline, poll, submit.reference_id)
+
+            return await timeline.follow(
+                check,
+                deadline=self.pacing.poll_timeout,
+                interval=self.pacing.poll_interval,
+                what=request,
+                transient=FOLLOW_TRANSIENT,
+            )
+
+    async def _outcome(
+        self, action: str, request: str, target: Axes, timeline: CommandTimeline, poll: parse.PollReply, reference_id: str
+    ) -> CommandResult:
+        if poll.res == "OK":
+            if poll.proto:
+                self._note_proto(poll.proto)
+            _, words = mapping.proto_state(poll.proto)
+            if poll.proto and not mapping.reached(target, poll.proto):
+                return timeline.failed(f"{request}: the panel reports {words}")
+            if action == "arm":
+                delay = self._exit_delay()
+                if delay:  # armed by the vendor's word, but the panel is still counting down
+                    return timeline.arming(clean_text(self.alias or self.numinst), delay)
+                return timeline.confirmed(mapping.describe(target))
+            return timeline.confirmed("disarmed")
+        error = poll.error
+        if action == "arm" and error is not None and error.type in ("NON_BLOCKING", "ZONE"):
+            zones = await self._exceptions(error)
+            if error.allow_forcing:
+                self._force = _ForceContext(request, error.reference_id or reference_id, error.suid, zones, self._clock())
+            names = ", ".join(zones) or f"{error.exceptions_number} zone(s)"
+            raise OpenZones(
+                f"cannot arm: {names} open" + ("" if error.allow_forcing else " (cannot be forced)"),
+                zones=zones,
+                can_force=error.allow_forcing,
+                provider=self.name,
+                vendor_code=error.code or None,
+            )
+        message = humanize(poll.msg) or poll.res or "no answer"
+        if (error is not None and error.type == "TECHNICAL_ERROR") or "no_response" in poll.msg:
+            return timeline.unknown(f"{message}; the command may still have been carried out — re-read the state")
+        return timeline.failed(message)
+
+    def _exit_delay(self) -> int:
+        """The panel's exit delay in seconds from its services' timing options (§3.2), 0 when unknown."""
+        services = self.client.services
+        return services.exit_delay if services is not None else 0
+
+    async def _unknown_then_state(self, timeline: CommandTimeline, why: str) -> CommandResult:
+        """The command may have been carried out but cannot be followed: UNKNOWN, with the state the cloud reports now."""
+        try:
+            async with translate_errors(self.name, "reading the state"):
+                await self.cached_status()
+        except ProviderError as exc:
+            return timeline.unknown(f"{why}; outcome unknown — re-reading (the state could not be read: {exc.message})")
+        _, words = mapping.proto_state(self._proto)
+        return timeline.unknown(f"{why}; outcome unknown — re-reading: the panel reports {words} for now")
 
     async def _exceptions(self, error: parse.OperationError) -> tuple[str, ...]:
         """xSGetExceptions (WAIT, then the list): the names of the open zones."""
         try:
-            reply = await self.client.poll(
+            reply = await self._follow_read(
                 "xSGetExceptions",
                 {"numinst": self.numinst, "panel": self.client.panel, "referenceId": error.reference_id, "suid": error.suid},
-                interval=self.pacing.poll_interval,
+                done=lambda v: parse.parse_exceptions(v).res != "WAIT",
                 timeout=min(self.pacing.poll_timeout, 30.0),
-                waiting=lambda v: parse.parse_exceptions(v).res == "WAIT",
             )
         except ProviderError as exc:
             log.info("%s: could not list the open zones (%s)", self.name, exc)
@@ -632,68 +725,89 @@ class SecuritasProvider(Provider):
         return parse.parse_thumbnail(
             await self.client.call(
                 "mkGetThumbnail",
-                {"numinst": self.numinst, "panel": self.client.panel, "device": device.type, "zoneId": self._zone_id(device), "idSignal": None},
+                {
+                    "numinst": self.numinst,
+                    "panel": self.client.panel,
+                    "device": device.type,
+                    "zoneId": self._zone_id(device),
+                    "idSignal": None,
+                },
             )
         )
 
     async def request_photo(self, zone: str, *, progress: ProgressCallback | None = None) -> CommandResult:
-        """Baseline thumbnail, RequestImages, poll its status, then the new thumbnail's full images."""
-        timer = CommandTimer(progress)
+        """Baseline thumbnail, RequestImages, follow its status, then the new thumbnail's full images."""
+        timeline = CommandTimeline("photo", progress, provider=self.name, clock=self._clock)
+        try:
+            async with timeline:
+                return await self._run_photo(timeline, zone)
+        except ProviderError as exc:
+            return timeline.settle(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _run_photo(self, timeline: CommandTimeline, zone: str) -> CommandResult:
         async with translate_errors(self.name, "requesting photos"):
             await self._ensure_connected()
             device = self._camera(zone)
-            async with self._lock:
+        async with self._lock:
+            async with translate_errors(self.name, "requesting photos"):
                 await self.client.ensure_session(self.pacing.operation_margin)
                 baseline = await self._thumbnail(device)
-                devices = [int(device.code)] if device.code.isdigit() else []
-                timer.report(CommandPhase.SENT, "asking the camera")
-                variables = {
-                    "numinst": self.numinst,
-                    "panel": self.client.panel,
-                    "devices": devices,
-                    "resolution": 0,
-                    "mediaType": 1,
-                    "deviceType": parse.CAMERA_TYPES[device.type],
-                }
-                try:
-                    submit = parse.parse_submit(await self.client.call("RequestImages", variables, retry_expired=False))
-                except ServerUnreachable:
-                    raise
-                except (ConnectionFailed, ProtocolError) as exc:
-                    return timer.result(CommandPhase.UNKNOWN, f"no answer to the photo request ({exc.message})")
-                self.client.note_photo()
-                if submit.res != "OK":
-                    raise CommandRejected(_humanize(submit.msg) or "photo request refused", provider=self.name)
-                timer.report(CommandPhase.WAITING, "the camera is taking pictures")
-                reply = await self.client.poll(
-                    "RequestImagesStatus",
-                    {"numinst": self.numinst, "panel": self.client.panel, "devices": devices, "referenceId": submit.reference_id},
-                    interval=self.pacing.photo_interval,
-                    timeout=self.pacing.photo_timeout,
-                    waiting=_photo_waiting,
-                )
-                if reply is None:
-                    return timer.result(CommandPhase.UNKNOWN, "the camera did not finish in time; the photos may still arrive")
-                row = parse.require_mapping(reply, "xSRequestImagesStatus")
-                if parse.text(row.get("res")) == "ERROR":
-                    return timer.result(CommandPhase.FAILED, _humanize(parse.text(row.get("msg"))) or "the camera failed")
-                # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
-                deadline = self._clock() + 30.0
-                thumbnail = await self._thumbnail(device)
-                while not _newer(thumbnail, baseline):
-                    if self._clock() + self.pacing.photo_interval > deadline:
-                        return timer.result(CommandPhase.UNKNOWN, "the photos were taken but are not available yet")
-                    await asyncio.sleep(self.pacing.photo_interval)
+            devices = [int(device.code)] if device.code.isdigit() else []
+            variables = {
+                "numinst": self.numinst,
+                "panel": self.client.panel,
+                "devices": devices,
+                "resolution": 0,
+                "mediaType": 1,
+                "deviceType": parse.CAMERA_TYPES[device.type],
+            }
+            timeline.sending("asking the camera")
+            async with translate_errors(self.name, "sending RequestImages"):
+                submit = parse.parse_submit(await self.client.call("RequestImages", variables, retry_expired=False))
+            self.client.note_photo()
+            if submit.res != "OK":
+                raise CommandRejected(humanize(submit.msg) or "photo request refused", provider=self.name)
+            timeline.accepted("the camera is taking pictures")
+            reply = await self._follow_read(
+                "RequestImagesStatus",
+                {"numinst": self.numinst, "panel": self.client.panel, "devices": devices, "referenceId": submit.reference_id},
+                done=lambda v: not _photo_waiting(v),
+                interval=self.pacing.photo_interval,
+                timeout=self.pacing.photo_timeout,
+            )
+            if reply is None:
+                return timeline.unknown("the camera did not finish in time; the photos may still arrive")
+            row = parse.require_mapping(reply, "xSRequestImagesStatus")
+            if parse.text(row.get("res")) == "ERROR":
+                return timeline.failed(humanize(parse.text(row.get("msg"))) or "the camera failed")
+
+            # The thumbnail lags the capture (§7.3): re-read until it is newer than the baseline.
+            async def newer() -> CommandResult | None:
+                async with translate_errors(self.name, "reading the new thumbnail"):
                     thumbnail = await self._thumbnail(device)
-                photos = await self._full_images(thumbnail.id_signal, thumbnail.signal_type or "16", device.id, thumbnail.timestamp)
+                    if not _newer(thumbnail, baseline):
+                        return None
+                    photos = await self._full_images(
+                        thumbnail.id_signal, thumbnail.signal_type or "16", device.id, thumbnail.timestamp
+                    )
                 if not photos and thumbnail.image:
-                    photos = [Photo(device.id, self._time(thumbnail.timestamp) or datetime.now(UTC), thumbnail.image, 0, self.name)]
+                    when = self._time(thumbnail.timestamp) or datetime.now(UTC)
+                    photos = [Photo(device.id, when, thumbnail.image, 0, self.name)]
                 self._activity_at = -1e18
-                return timer.result(CommandPhase.DONE, f"{len(photos)} photo(s)", tuple(photos))
+                return timeline.confirmed(f"{len(photos)} photo(s)", photos=tuple(photos))
+
+            if (early := await newer()) is not None:
+                return early
+            result = await timeline.follow(newer, deadline=30.0, interval=self.pacing.photo_interval, what="the photos")
+            if result.phase is CommandPhase.UNKNOWN:
+                return timeline.unknown("the photos were taken but are not available yet")
+            return result
 
     async def _full_images(self, id_signal: str, signal_type: str, zone: str, stamp: str) -> list[Photo]:
         value = await self.client.call(
-            "mkGetPhotoImages", {"numinst": self.numinst, "idSignal": id_signal, "signalType": signal_type, "panel": self.client.panel}
+            "mkGetPhotoImages",
+            {"numinst": self.numinst, "idSignal": id_signal, "signalType": signal_type, "panel": self.client.panel},
         )
         when = self._time(stamp) or datetime.now(UTC)
         photos = []
@@ -729,37 +843,6 @@ def _photo_waiting(value: Any) -> bool:
 
 def _signal_order(id_signal: str) -> int:
     return int(id_signal) if id_signal.isdigit() else 0
-
-
-def _zone_kind(device_type: str) -> ZoneKind:
-    kind = device_type.upper()
-    if kind in parse.CAMERA_TYPES:
-        return ZoneKind.CAMERA
-    return {"MG": ZoneKind.CONTACT, "XR": ZoneKind.MOTION, "XP": ZoneKind.MOTION, "VV": ZoneKind.KEYPAD, "SR": ZoneKind.SIREN}.get(
-        kind, ZoneKind.OTHER
-    )
-
-
-_MESSAGES = {
-    "alarm-manager.processed.request": "request sent",
-    "alarm-manager.processing.request": "waiting for the panel",
-    "alarm-manager.error_no_response_to_request": "the panel did not answer",
-    "alarm-manager.error_protom_session": "the panel could not be reached",
-    "alarm-manager.alarm_process_error": "the alarm is busy",
-    "alarm-manager.status_inventory_error": "the panel could not report its state",
-}
-
-
-def _humanize(msg: str) -> str:
-    """Server `msg` keys into words; other text as given (display text only, never a state source)."""
-    msg = msg.strip()
-    if msg in _MESSAGES:
-        return _MESSAGES[msg]
-    if msg.startswith("alarm-manager.error_mg_open_zone"):
-        return "a zone is open"
-    if msg.startswith("alarm-manager.usm"):
-        return "this mode is not configured on the panel"
-    return clean_text(msg)
 
 
 __all__ = ["AccountBlocked", "OwaClient", "Pacing", "SecuritasProvider", "TwoFactorRequired", "WrongOneTimeCode"]

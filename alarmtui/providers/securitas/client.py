@@ -1,15 +1,19 @@
 """Transport for the OWA GraphQL API: headers, pacing, the login chain, renewal, two-step polling.
 
-Everything vendor-specific about *how* requests travel lives here, so moving
-onto the shared core (`providers/http.py`, `session.py`) stays local to this file.
+Everything vendor-specific about *how* requests travel lives here, on the shared
+core: `providers/http.py` sends, reads and decodes (any undecodable reply is a
+`ProtocolError`) and maps HTTP statuses with this vendor's overrides;
+`providers/session.py`'s `LoginGate` serialises renewals and keeps the login
+budget; the provider follows operations with `CommandTimeline.follow`.
 
 - One POST endpoint; every request carries `operationName` and the
   `X-APOLLO-OPERATION-NAME` header (§1.2-1.4).
 - Requests are serialised and spaced `min_gap` seconds apart (§9: 2 s).
 - The 15-minute auth hash is renewed before it lapses (and before a panel
   operation that might outlive it), preferring `RefreshLogin`; every rotated
-  refresh token is saved at once; renewals never run twice in parallel; a dead
-  refresh token (60067) falls back to the password; transient failures do not.
+  refresh token is saved at once; renewals go through the `LoginGate` (never two
+  in parallel, and no new password attempt after a refusal until the user asks);
+  a dead refresh token (60067) falls back to the password; transient failures do not.
 - A new device needs SMS validation: `TwoFactorRequired` carries the phones;
   `send_code()` / `validate_code()` finish it and the device identity is kept.
 - Errors: session expiry renews once and retries; 60062 / 409 / err 11 are
@@ -30,26 +34,33 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from alarmtui.providers.base import (
+from alarmtui.providers.errors import (
     AuthenticationFailed,
     CommandRejected,
     ConnectionFailed,
+    NotSent,
     NotSupported,
     PanelBusy,
     ProtocolError,
     ProviderError,
     RateLimited,
-    RequestCounter,
     SessionExpired,
     TwoFactorRequired,
-    build_http_client,
-    http_timeout,
 )
-from alarmtui.providers.errors import NotSent
-from alarmtui.providers.http import fetch
+from alarmtui.providers.http import (
+    HttpReply,
+    RequestCounter,
+    StatusErrorFactory,
+    decode_json_async,
+    error_for_status,
+    fetch,
+    http_timeout,
+    make_client,
+)
 from alarmtui.providers.securitas import parse
 from alarmtui.providers.securitas.parse import GraphQLError
 from alarmtui.providers.securitas.store import AccountState, TokenStore, new_operation_id
+from alarmtui.providers.session import LoginGate
 from alarmtui.redaction import register_secrets
 
 if TYPE_CHECKING:
@@ -117,8 +128,6 @@ class Pacing:
     """After the web firewall's block page, send nothing for this long."""
     busy_wait: float = 90.0
     photo_busy_wait: float = 300.0
-    password_retry_after: float = 1800.0
-    """After a refused password, no new password attempt for this long (3 strikes lock the account)."""
 
 
 # No connection could be made: the request certainly did not leave this machine.
@@ -160,11 +169,12 @@ class OwaClient:
         pacing: Pacing | None = None,
         http_timeout_s: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
+        gate: LoginGate | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
         self.pacing = pacing or Pacing()
-        self._counter = counter
+        self.counter = counter
         self._store = store
         self._clock = clock
         self._http_timeout = http_timeout_s
@@ -177,12 +187,11 @@ class OwaClient:
         self._hash = ""
         self._hash_deadline = 0.0
         self._login_timestamp = 0
-        self._renew_lock = asyncio.Lock()
+        self.gate = gate or LoginGate(self._renew_locked, provider=self.name, clock=clock)
+        """Renewals (refresh, else password) one at a time, and the login budget after a refused password."""
         self._send_lock = asyncio.Lock()
         self._last_sent = -1e18
         self._blocked_until = 0.0
-        self._password_refused: AuthenticationFailed | None = None
-        self._password_refused_at = 0.0
         self._otp_hash = ""
         self._phones: tuple[tuple[str, str], ...] = ()
         self._two_factor: TwoFactorRequired | None = None
@@ -196,6 +205,11 @@ class OwaClient:
         self._last_photo = -1e18
         self.operations: dict[str, int] = {}
         """operationName -> requests sent (for the cost figures and tests)."""
+        self._status_overrides: dict[int, StatusErrorFactory] = {
+            403: self._forbidden,
+            409: lambda reply, what, provider: self._busy(what),
+        }
+        """This vendor's entries in the shared status→error table (`http.error_for_status`)."""
 
     # ------------------------------------------------------------------ state
 
@@ -239,17 +253,21 @@ class OwaClient:
         self._hash_deadline = self._clock() + lifetime
         self._login_timestamp = int(time.time() * 1000)
 
-    def forget_session(self) -> None:
+    def forget_session(self, used: str | None = None) -> None:
+        """Drop the session (the server refused it); `used`: only if it is still the one a request used."""
+        if used is not None and used != self._hash:
+            return  # another caller renewed meanwhile: keep the new session
         self._hash = ""
         self._hash_deadline = 0.0
         self._capabilities = ""
         self._capabilities_deadline = 0.0
+        self.gate.invalidate()
 
     # ------------------------------------------------------------------ HTTP
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = build_http_client(self.config, self._counter, timeout=http_timeout(self._http_timeout))
+            self._http = make_client(self.config, self.counter, timeout=http_timeout(self._http_timeout))
         return self._http
 
     async def aclose(self) -> None:
@@ -298,7 +316,9 @@ class OwaClient:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def send(self, operation: str, variables: dict[str, Any] | None, *, security: dict[str, str] | None = None) -> dict[str, Any]:
+    async def send(
+        self, operation: str, variables: dict[str, Any] | None, *, security: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """One request; returns the decoded body. HTTP-level failures raise typed errors."""
         if self._clock() < self._blocked_until:
             left = self._blocked_until - self._clock()
@@ -310,46 +330,41 @@ class OwaClient:
         body: dict[str, Any] = {"operationName": operation, "query": Q[operation]}
         if variables is not None:  # mkInstallationList is sent without a variables key (§1.2)
             body["variables"] = variables
+        what = f"sending {operation}"
         async with self._send_lock:
             await self._pace()
             client = self._client()
             request = client.build_request("POST", self.url, json=body, headers=self._headers(operation, security))
             self.operations[operation] = self.operations.get(operation, 0) + 1
             try:
-                reply = await fetch(client, request, provider=self.name, what=f"sending {operation}", limit=MAX_REPLY_BYTES)
+                reply = await fetch(client, request, provider=self.name, what=what, limit=MAX_REPLY_BYTES)
             finally:
                 self._last_sent = self._clock()
-        raw = reply.body
-        status = reply.status
-        if status == 403:
-            snippet = raw[:65536]
-            if b"_Incapsula_Resource" in snippet or b"Incapsula" in snippet:
-                self._blocked_until = self._clock() + self.pacing.firewall_backoff
-                raise RateLimited(
-                    "the vendor's web firewall blocked this address (too many requests); "
-                    f"waiting {self.pacing.firewall_backoff / 60:.0f} min before trying again",
-                    retry_after=self.pacing.firewall_backoff,
-                    provider=self.name,
-                    vendor_code="403",
-                    hint="Use a longer poll interval; the block also affects the official app on this network.",
-                )
-            wait = reply.retry_after or 60.0
-            raise RateLimited(f"the server refused {operation} with HTTP 403", retry_after=wait, provider=self.name, vendor_code="403")
-        if status == 409:
-            raise self._busy(operation)
-        if status == 429:
-            raise RateLimited(f"too many requests ({operation})", retry_after=reply.retry_after, provider=self.name, vendor_code="429")
-        if status >= 500:
-            raise ConnectionFailed(f"server error HTTP {status} on {operation}", provider=self.name)
-        if status != 200:
-            raise ProtocolError(f"unexpected HTTP {status} on {operation}", provider=self.name)
-        try:
-            decoded = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ProtocolError(f"reply to {operation} is not JSON", provider=self.name) from None
+        error = error_for_status(reply, provider=self.name, what=what, overrides=self._status_overrides)
+        if error is not None:
+            raise error
+        decoded = await decode_json_async(reply.body, what=operation, provider=self.name)
         if not isinstance(decoded, dict):
             raise ProtocolError(f"reply to {operation} is not a JSON object", provider=self.name)
         return decoded
+
+    def _forbidden(self, reply: HttpReply, what: str, provider: str) -> ProviderError:
+        """HTTP 403: the Incapsula web firewall's block page (back off for long), else a plain refusal."""
+        snippet = reply.body[:65536]
+        if b"Incapsula" in snippet:
+            self._blocked_until = self._clock() + self.pacing.firewall_backoff
+            return RateLimited(
+                "the vendor's web firewall blocked this address (too many requests); "
+                f"waiting {self.pacing.firewall_backoff / 60:.0f} min before trying again",
+                retry_after=self.pacing.firewall_backoff,
+                provider=provider,
+                vendor_code="403",
+                hint="Use a longer poll interval; the block also affects the official app on this network.",
+            )
+        wait = reply.retry_after or 60.0
+        return RateLimited(
+            f"the server refused the request with HTTP 403 while {what}", retry_after=wait, provider=provider, vendor_code="403"
+        )
 
     def _busy(self, operation: str) -> PanelBusy:
         photo = self._clock() - self._last_photo < self.pacing.photo_busy_wait
@@ -363,26 +378,24 @@ class OwaClient:
         return exc
 
     def error_for(self, operation: str, error: GraphQLError) -> ProviderError:
-        """The typed error a GraphQL error reply means (session expiry is handled by `call`)."""
+        """The typed error a GraphQL error reply means (session expiry is handled by `call`).
+
+        Vendor codes first (`VENDOR_ERRORS`), then the reply's shape.
+        """
         message = error.message or error.name or "no message"
         code = error.err or (str(error.status) if error.status else None)
-        if error.is_blocked:
-            return AccountBlocked(
-                f"the account is blocked after failed logins ({message})", provider=self.name, vendor_code="60052"
-            )
+        special = VENDOR_ERRORS.get(error.err)
+        if special is not None:
+            return special(self, operation, message)
         if error.is_busy:
             return self._busy(operation)
         if error.is_session_expired:
             return SessionExpired(f"session expired ({message})", provider=self.name, vendor_code=code)
         if error.is_server_error:
             return ConnectionFailed(f"the server failed on {operation} ({message})", provider=self.name, vendor_code=code)
-        if error.err == "6":
-            return NotSupported(
-                f"this installation's rights do not allow {operation} ({message})", provider=self.name, vendor_code="6"
-            )
-        if operation in ("xSArmPanel", "xSDisarmPanel") and error.is_not_accepted:
+        if operation in ARM_OPERATIONS and error.is_not_accepted:
             return NotSupported(f"the panel does not accept this command ({message})", provider=self.name, vendor_code=code)
-        if operation in ("xSArmPanel", "xSDisarmPanel", "RequestImages"):
+        if operation in COMMAND_OPERATIONS:
             return CommandRejected(message, provider=self.name, vendor_code=code)
         return GraphQLFailure(f"{operation} failed: {message}", error, provider=self.name, vendor_code=code)
 
@@ -396,52 +409,56 @@ class OwaClient:
         Commands pass `retry_expired=False`: the server refused the expired session
         before acting, and a command is sent once — the person asks again.
         """
-        for attempt in (1, 2):
-            await self.ensure_session(margin)
-            if operation not in ACCOUNT_OPERATIONS:
-                await self.ensure_capabilities()
-            used = self._hash
-            body = await self.send(operation, variables)
-            error = parse.parse_error(body, parse.ROOT_FIELD[operation])
-            if error is None:
-                return parse.root_of(body, operation)
-            if error.is_session_expired and not error.is_blocked:
-                if not retry_expired:
-                    self.forget_session()  # the next call renews first
-                    raise SessionExpired(
-                        f"the session had expired, so the server refused {operation} (nothing was done)", provider=self.name
-                    )
-                if attempt == 1:
-                    log.info("%s: session expired during %s; renewing once", self.name, operation)
-                    await self.renew(stale=used)
-                    self._capabilities = ""
-                    continue
-                # It happens even right after a good renewal (§8.2): transient, try again next poll.
-                raise SessionExpired(f"session expired again right after renewing ({error.message})", provider=self.name)
-            raise self.error_for(operation, error)
-        raise AssertionError("unreachable")
+        if not retry_expired:
+            return await self._call_once(operation, variables, margin, command=True)
+        return await self.gate.call(lambda: self._call_once(operation, variables, margin))
+
+    async def _call_once(
+        self, operation: str, variables: dict[str, Any] | None, margin: float | None, *, command: bool = False
+    ) -> Any:
+        await self.ensure_session(margin)
+        if operation not in ACCOUNT_OPERATIONS:
+            await self.ensure_capabilities()
+        used = self._hash
+        body = await self.send(operation, variables)
+        error = parse.parse_error(body, parse.ROOT_FIELD[operation])
+        if error is None:
+            return parse.root_of(body, operation)
+        if error.is_session_expired and not error.is_blocked:
+            self.forget_session(used)  # the next request renews first (the gate: once for everyone)
+            if command:
+                raise SessionExpired(
+                    f"the session had expired, so the server refused {operation} (nothing was done)", provider=self.name
+                )
+            raise SessionExpired(f"session expired ({error.message or error.name})", provider=self.name)
+        raise self.error_for(operation, error)
 
     async def ensure_session(self, margin: float | None = None) -> None:
+        """A session with at least `margin` seconds left (renewed through the gate otherwise)."""
         margin = self.pacing.renew_margin if margin is None else margin
-        if self._hash and self._hash_deadline - self._clock() > margin:
+        generation = self.gate.generation
+        if self._hash and self.gate.logged_in and self._hash_deadline - self._clock() > margin:
             return
-        await self.renew(stale=self._hash, margin=margin)
+        if not self.gate.logged_in:
+            self.forget_session()
+        # A session about to lapse counts as failed: the first caller renews, the others use its result.
+        await self.gate.relogin(generation)
 
-    async def renew(self, *, stale: str | None = None, margin: float | None = None) -> None:
-        """Refresh (else log in) once, whoever asks: waiters see the new hash and return."""
-        margin = self.pacing.renew_margin if margin is None else margin
-        async with self._renew_lock:
-            if self._hash and self._hash != stale and self._hash_deadline - self._clock() > margin:
-                return  # somebody else renewed while we waited
-            self._adopt_stored_token()
-            if self.state.refresh_token:
-                try:
-                    await self._refresh()
-                    return
-                except _DeadRefreshToken:
-                    log.info("%s: refresh token refused; logging in with the password", self.name)
-                    self._drop_refresh_token()
-            await self._password_login()
+    def allow_login(self) -> None:
+        """The user asked (r, `alarmtui login`, a config change): a refused password may be tried again now."""
+        self.gate.allow_login()
+
+    async def _renew_locked(self) -> None:
+        """The gate's login: refresh (else log in with the password). Runs under the gate's lock."""
+        self._adopt_stored_token()
+        if self.state.refresh_token:
+            try:
+                await self._refresh()
+                return
+            except _DeadRefreshToken:
+                log.info("%s: refresh token refused; logging in with the password", self.name)
+                self._drop_refresh_token()
+        await self._password_login()
 
     async def _refresh(self) -> None:
         variables = {"refreshToken": self.state.refresh_token, **self._login_variables()}
@@ -494,27 +511,20 @@ class OwaClient:
         }
 
     async def _password_login(self) -> None:
+        """`mkLoginToken`. Only through the gate, whose budget stops a refused password from being sent again."""
         if self._two_factor is not None:
             raise self._two_factor  # waiting for the person to type the code: nothing to send
-        if self._password_refused is not None:
-            if self._clock() - self._password_refused_at < self.pacing.password_retry_after:
-                raise self._password_refused
-            self._password_refused = None
         if not self._password:
             raise AuthenticationFailed("no password configured", provider=self.name)
         variables = {"user": self.config.username, "password": self._password, **self._login_variables()}
         body = await self.send("mkLoginToken", variables)
         error = parse.parse_error(body, "xSLoginToken")
         if error is not None:
-            if error.is_blocked:
+            if error.is_blocked or error.is_busy or error.is_server_error:
                 raise self.error_for("mkLoginToken", error)
-            if error.is_busy or error.is_server_error:
-                raise self.error_for("mkLoginToken", error)
-            refused = AuthenticationFailed(
+            raise AuthenticationFailed(
                 f"login refused: {error.message or 'wrong user or password'}", provider=self.name, vendor_code=error.err or None
             )
-            self._password_refused, self._password_refused_at = refused, self._clock()
-            raise refused
         reply = parse.parse_login(parse.root_of(body, "mkLoginToken"))
         if reply.need_device_authorization:
             await self.start_two_factor()
@@ -523,9 +533,6 @@ class OwaClient:
         self._take_hash(reply.hash)
         if reply.refresh_token:
             self._save_refresh_token(reply.refresh_token)
-
-    def allow_password_login(self) -> None:
-        self._password_refused = None
 
     # ------------------------------------------------------------------ two-factor device validation (§2.2)
 
@@ -594,14 +601,13 @@ class OwaClient:
             if error.is_otp_challenge and error.otp_hash:
                 self._otp_hash = error.otp_hash
                 self._phones = error.phones or self._phones
-                self._two_factor = WrongOneTimeCode(
-                    "wrong code; send a new one", phones=self._phones, provider=self.name
-                )
+                self._two_factor = WrongOneTimeCode("wrong code; send a new one", phones=self._phones, provider=self.name)
                 raise self._two_factor
             raise self.error_for("mkValidateDevice", error)
         self._finish_validation(parse.parse_login(parse.root_of(body, "mkValidateDevice")))
-        if not self._hash:
-            await self._password_login()  # MFA may succeed without a token (§2.2)
+        if not self._hash:  # MFA may succeed without a token (§2.2): log in now, as the person asked
+            self.gate.allow_login()
+            await self.gate.relogin(self.gate.generation)
 
     def _finish_validation(self, reply: parse.LoginReply) -> None:
         self._two_factor = None
@@ -610,6 +616,7 @@ class OwaClient:
             self._save_refresh_token(reply.refresh_token)
         if reply.hash:
             self._take_hash(reply.hash)
+            self.gate.adopt()  # the validation's session is the gate's session
 
     # ------------------------------------------------------------------ installation scope (§3)
 
@@ -626,18 +633,22 @@ class OwaClient:
     async def ensure_capabilities(self) -> None:
         if self._capabilities and self._capabilities_deadline - self._clock() > self.pacing.renew_margin:
             return
-        await self.load_services()
+        await self._load_services_once()
 
     async def load_services(self) -> parse.Services:
+        """`Srv`: the installation's services and its capabilities token (one re-login on expiry)."""
+        return await self.gate.call(self._load_services_once)
+
+    async def _load_services_once(self) -> parse.Services:
+        await self.ensure_session()
+        used = self._hash
         body = await self.send("Srv", {"numinst": self.numinst, "uuid": self.state.device.uuid})
         error = parse.parse_error(body, "xSSrv")
         if error is not None:
-            if error.is_session_expired:
-                await self.renew(stale=self._hash)
-                body = await self.send("Srv", {"numinst": self.numinst, "uuid": self.state.device.uuid})
-                error = parse.parse_error(body, "xSSrv")
-            if error is not None:
-                raise self.error_for("Srv", error)
+            if error.is_session_expired and not error.is_blocked:
+                self.forget_session(used)
+                raise SessionExpired(f"session expired ({error.message or error.name})", provider=self.name)
+            raise self.error_for("Srv", error)
         services = parse.parse_services(parse.root_of(body, "Srv"))
         self.services = services
         if services.capabilities:
@@ -652,49 +663,6 @@ class OwaClient:
             self.panel = services.panel
         return services
 
-    # ------------------------------------------------------------------ two-step operations
-
-    async def poll(
-        self,
-        operation: str,
-        variables: dict[str, Any],
-        *,
-        interval: float,
-        timeout: float,
-        waiting: Callable[[Any], bool],
-        counter: bool = True,
-    ) -> Any | None:
-        """Poll until `waiting(reply)` is false; None when the deadline passes.
-
-        Transient failures (network, 5xx, busy) keep polling to the deadline;
-        session expiry renews and continues — the operation is already with the panel.
-        """
-        deadline = self._clock() + timeout
-        count = 0
-        last_problem: ProviderError | None = None
-        first = True
-        while True:
-            if not first:
-                if self._clock() + interval > deadline:
-                    break
-                await asyncio.sleep(interval)
-            first = False
-            count += 1
-            payload = dict(variables, counter=count) if counter else dict(variables)
-            try:
-                value = await self.call(operation, payload, margin=0.0)
-            except (ConnectionFailed, PanelBusy, ProtocolError, SessionExpired) as exc:
-                if isinstance(exc, ServerUnreachable) and self._clock() > deadline:
-                    raise
-                log.info("%s: %s poll %d failed (%s); polling again", self.name, operation, count, exc)
-                last_problem = exc
-                continue
-            if not waiting(value):
-                return value
-        if last_problem is not None:
-            log.info("%s: %s deadline passed; last problem: %s", self.name, operation, last_problem)
-        return None
-
     def note_photo(self) -> None:
         self._last_photo = self._clock()
 
@@ -704,6 +672,32 @@ class OwaClient:
                 await self.send("Logout", {})
             finally:
                 self.forget_session()
+
+
+COMMAND_OPERATIONS = frozenset({"xSArmPanel", "xSDisarmPanel", "RequestImages"})
+"""The submits that carry a command: a GraphQL error there is the panel's refusal."""
+ARM_OPERATIONS = frozenset({"xSArmPanel", "xSDisarmPanel"})
+
+
+def _blocked(client: OwaClient, operation: str, message: str) -> ProviderError:
+    return AccountBlocked(f"the account is blocked after failed logins ({message})", provider=client.name, vendor_code="60052")
+
+
+def _busy(client: OwaClient, operation: str, message: str) -> ProviderError:
+    return client._busy(operation)
+
+
+def _no_rights(client: OwaClient, operation: str, message: str) -> ProviderError:
+    return NotSupported(f"this installation's rights do not allow {operation} ({message})", provider=client.name, vendor_code="6")
+
+
+VENDOR_ERRORS: dict[str, Callable[[OwaClient, str, str], ProviderError]] = {
+    "60052": _blocked,  # account blocked (three refused passwords)
+    "60062": _busy,  # "already processing a request, wait 90 s" (5 min after a photo)
+    "11": _busy,  # alarm-manager.alarm_process_error with 409
+    "6": _no_rights,  # "Unauthorized request for current capabilities"
+}
+"""Vendor error codes (`errors[0].data.err`, §8) that mean one thing whatever the operation."""
 
 
 class _DeadRefreshToken(Exception):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from alarmtui.domain import ArmMode, EventKind, PartitionState
+from alarmtui.domain import ArmMode, EventKind, PartitionState, ZoneKind
+from alarmtui.domain.text import clean_text
+from alarmtui.providers.securitas.parse import CAMERA_TYPES
 
 INTERIOR_OFF, DAY, NIGHT, TOTAL = "off", "day", "night", "total"
 
@@ -53,11 +55,16 @@ def proto_axes(letter: str) -> Axes | None:
     return PROTO_AXES.get(letter.strip().upper())
 
 
+INTERIOR_WORDS = {TOTAL: "away", DAY: "home", NIGHT: "night"}
+"""The canonical words for the interior modes (Securitas says "total" and "day")."""
+
+
 def describe(axes: Axes) -> str:
-    """The vendor's words for a combination: "total", "day + perimeter", "perimeter", "annex", "disarmed"."""
+    """A combination in the canonical vocabulary (`Partition.detail`): "away", "home + perimeter",
+    "perimeter", "night + annex", "disarmed" — so every view can say "ARMED HOME + PERIMETER"."""
     parts = []
     if axes.interior != INTERIOR_OFF:
-        parts.append(axes.interior)
+        parts.append(INTERIOR_WORDS[axes.interior])
     if axes.perimeter:
         parts.append("perimeter")
     if axes.annex:
@@ -139,9 +146,16 @@ def activity_kind(type_code: int) -> EventKind | None:
 
 
 COUNTRY_TZ = {
-    "ES": "Europe/Madrid", "FR": "Europe/Paris", "GB": "Europe/London", "IE": "Europe/Dublin",
-    "IT": "Europe/Rome", "PT": "Europe/Lisbon", "BR": "America/Sao_Paulo", "CL": "America/Santiago",
-    "AR": "America/Argentina/Buenos_Aires", "PE": "America/Lima",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "IT": "Europe/Rome",
+    "PT": "Europe/Lisbon",
+    "BR": "America/Sao_Paulo",
+    "CL": "America/Santiago",
+    "AR": "America/Argentina/Buenos_Aires",
+    "PE": "America/Lima",
 }
 
 
@@ -173,9 +187,7 @@ def own_status_checks(
     candidates = [(row_id, when) for row_id, type_code, when in rows if type_code == STATUS_CHECK_TYPE and when is not None]
     claimed: set[str] = set()
     for check in own_checks:
-        distances = [
-            (abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed
-        ]
+        distances = [(abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed]
         nearest = min((d for d in distances if d[0] <= window), default=None)
         if nearest is not None:
             claimed.add(nearest[1])
@@ -184,3 +196,38 @@ def own_status_checks(
 
 def exception_words(status: str) -> str:
     return {"0": "open", "2": "low battery"}.get(status, f"status {status}" if status else "")
+
+
+def zone_kind(device_type: str) -> ZoneKind:
+    kind = device_type.upper()
+    if kind in CAMERA_TYPES:
+        return ZoneKind.CAMERA
+    return {
+        "MG": ZoneKind.CONTACT,
+        "XR": ZoneKind.MOTION,
+        "XP": ZoneKind.MOTION,
+        "VV": ZoneKind.KEYPAD,
+        "SR": ZoneKind.SIREN,
+    }.get(kind, ZoneKind.OTHER)
+
+
+MESSAGES = {
+    "alarm-manager.processed.request": "request sent",
+    "alarm-manager.processing.request": "waiting for the panel",
+    "alarm-manager.error_no_response_to_request": "the panel did not answer",
+    "alarm-manager.error_protom_session": "the panel could not be reached",
+    "alarm-manager.alarm_process_error": "the alarm is busy",
+    "alarm-manager.status_inventory_error": "the panel could not report its state",
+}
+
+
+def humanize(msg: str) -> str:
+    """Server `msg` keys into words; other text as given (display text only, never a state source)."""
+    msg = msg.strip()
+    if msg in MESSAGES:
+        return MESSAGES[msg]
+    if msg.startswith("alarm-manager.error_mg_open_zone"):
+        return "a zone is open"
+    if msg.startswith("alarm-manager.usm"):
+        return "this mode is not configured on the panel"
+    return clean_text(msg)

@@ -2,8 +2,8 @@
 
 Every parser takes the decoded JSON body and returns small frozen models; null
 strings become "" (§1.6), unknown fields are ignored, and anything of the wrong
-shape raises `ValueError`/`TypeError`/`KeyError`, which the transport turns into
-`ProtocolError`. No I/O here.
+shape — any exception at all, OverflowError and RecursionError included — leaves
+as `ProtocolError` (record caps as its `TooManyRecords`). No I/O here.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import base64
 import binascii
 import functools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from alarmtui.providers.errors import ProtocolError
-from alarmtui.providers.wire import optional_list, require_mapping
+from alarmtui.providers.errors import MAX_WAIT, ProtocolError, ProviderError
+from alarmtui.providers.wire import as_bool, as_int, optional_list, require_mapping
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,10 +30,13 @@ def _protocol(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, UnicodeError) as exc:
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (OverflowError, RecursionError, MemoryError … all mean "not our protocol")
             raise ProtocolError(f"unexpected reply ({function.__name__}): {type(exc).__name__}: {str(exc)[:120]}") from None
 
     return wrapper  # type: ignore[return-value]
+
 
 # operationName -> root field (§1.7)
 ROOT_FIELD = {
@@ -69,6 +73,14 @@ def text(value: Any) -> str:
     if isinstance(value, str | int | float):
         return str(value)
     raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def flag(value: Any, default: bool | None = False) -> bool | None:
+    """A flag sent as a JSON bool or as text/number ("true"/"false", 1/0); anything else → `default`."""
+    try:
+        return as_bool(value, "flag", default=default)  # type: ignore[no-any-return]
+    except ProtocolError:
+        return default
 
 
 # --------------------------------------------------------------------------- the error envelope
@@ -121,8 +133,11 @@ class GraphQLError:
     @property
     def is_not_accepted(self) -> bool:
         """The command is not valid for this panel (BAD_USER_INPUT, 404 err 4, or `res: ERROR` without status)."""
-        return self.code == "BAD_USER_INPUT" or self.status in (400, 404) or self.err == "4" or (
-            self.res == "ERROR" and self.status is None and not self.err
+        return (
+            self.code == "BAD_USER_INPUT"
+            or self.status in (400, 404)
+            or self.err == "4"
+            or (self.res == "ERROR" and self.status is None and not self.err)
         )
 
 
@@ -199,7 +214,10 @@ def jwt_expiry(token: str) -> tuple[float, float]:
     claims = jwt_claims(token)
     exp = float(claims["exp"])
     iat = float(claims.get("iat") or exp - 900)
-    return exp, max(exp - iat, 1.0)
+    lifetime = exp - iat
+    if not math.isfinite(lifetime):
+        raise ValueError("token lifetime is not a number")
+    return exp, min(max(lifetime, 1.0), MAX_WAIT)  # a wait is always a finite, sane number
 
 
 @_protocol
@@ -236,8 +254,8 @@ def parse_login(value: Any) -> LoginReply:
         msg=text(row.get("msg")),
         hash=text(row.get("hash")),
         refresh_token=text(row.get("refreshToken")),
-        need_device_authorization=row.get("needDeviceAuthorization") is True,
-        change_password=row.get("changePassword") is True,
+        need_device_authorization=flag(row.get("needDeviceAuthorization")) is True,
+        change_password=flag(row.get("changePassword")) is True,
     )
 
 
@@ -254,7 +272,7 @@ class Installation:
 
 @_protocol
 def parse_installations(value: Any) -> list[Installation]:
-    rows = optional_list(require_mapping(value, "xSInstallations").get("installations"), "installations")
+    rows = optional_list(require_mapping(value, "xSInstallations").get("installations"), "installations", cap="installations")
     result = []
     for row in rows:
         row = require_mapping(row, "installation")
@@ -274,25 +292,66 @@ class Services:
     """Active service `request` codes (SCH, PERI, CONFORT, ...)."""
     perimeter_partition: bool = False
     """Partition 02 with enter states (an Italian SDVECU perimeter circuit, §3.2)."""
+    scheduler_modes: tuple[str, ...] = ()
+    """The modes the SCH service's attributes advertise (DARM, ARMDAY, ARMNIGHT, ARM, PERI: §14.2)."""
+    exit_delay: int = 0
+    """Seconds of exit delay from the services' timing options (`genericConfig` `exitTimeNN`, §3.2); 0 when unknown."""
+
+    @property
+    def has_perimeter(self) -> bool:
+        return "PERI" in self.requests or self.perimeter_partition or "PERI" in self.scheduler_modes
+
+
+def _attributes(service: dict[str, Any]) -> list[dict[str, Any]]:
+    """`attributes.attributes` of a service (each {name, value, active}); absent / null → []."""
+    outer = service.get("attributes")
+    inner = outer.get("attributes") if isinstance(outer, dict) else None
+    return [a for a in optional_list(inner, "attributes") if isinstance(a, dict)]
+
+
+def _exit_delay(services: list[Any]) -> int:
+    for service in services:
+        config = service.get("genericConfig") if isinstance(service, dict) else None
+        rows = config.get("attributes") if isinstance(config, dict) else None
+        for row in optional_list(rows, "genericConfig.attributes"):
+            if isinstance(row, dict) and text(row.get("key")).lower().startswith("exittime"):
+                seconds = as_int(row.get("value"), "genericConfig.exitTime", default=0, minimum=0, maximum=3600)
+                if seconds:
+                    return seconds
+    return 0
 
 
 @_protocol
 def parse_services(value: Any) -> Services:
     row = require_mapping(value, "xSSrv")
     inst = require_mapping(row.get("installation"), "installation")
-    requests = tuple(
-        text(s.get("request"))
-        for s in optional_list(inst.get("services"), "services")
-        if isinstance(s, dict) and s.get("active") is not False
+    services = optional_list(inst.get("services"), "services", cap="services")
+    active = [s for s in services if isinstance(s, dict) and flag(s.get("active"), True) is not False]
+    requests = tuple(text(s.get("request")) for s in active)
+    partitions = optional_list(
+        require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"),
+        "alarmPartitions",
+        cap="partitions",
     )
-    partitions = optional_list(require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"), "alarmPartitions")
-    peri = any(isinstance(p, dict) and text(p.get("id")) == "02" and optional_list(p.get("enterStates"), "enterStates") for p in partitions)
+    peri = any(
+        isinstance(p, dict) and text(p.get("id")) == "02" and optional_list(p.get("enterStates"), "enterStates")
+        for p in partitions
+    )
+    modes = tuple(
+        text(a.get("name")).upper()
+        for s in active
+        if text(s.get("request")).upper() == "SCH"
+        for a in _attributes(s)
+        if flag(a.get("active"), True) is not False
+    )
     return Services(
         alias=text(inst.get("alias")),
         panel=text(inst.get("panel")),
         capabilities=text(inst.get("capabilities")),
         requests=requests,
         perimeter_partition=peri,
+        scheduler_modes=modes,
+        exit_delay=_exit_delay(active),
     )
 
 
@@ -309,7 +368,7 @@ class ZoneException:
 def _exceptions(value: Any) -> tuple[ZoneException, ...]:
     return tuple(
         ZoneException(text(e.get("status")), text(e.get("deviceType")), text(e.get("alias")))
-        for e in optional_list(value, "exceptions")
+        for e in optional_list(value, "exceptions", cap="zones")
         if isinstance(e, dict)
     )
 
@@ -326,11 +385,10 @@ class CachedStatus:
 @_protocol
 def parse_status(value: Any) -> CachedStatus:
     row = require_mapping(value, "xSStatus")
-    wifi = row.get("wifiConnected")
     return CachedStatus(
         status=text(row.get("status")).strip(),
         timestamp=text(row.get("timestampUpdate")),
-        wifi_connected=wifi if isinstance(wifi, bool) else None,
+        wifi_connected=flag(row.get("wifiConnected"), None),
         exceptions=_exceptions(row.get("exceptions")),
     )
 
@@ -381,12 +439,12 @@ def parse_poll(value: Any) -> PollReply:
     if isinstance(raw_error, dict):  # may also be "" or null (§5.2)
         try:
             count = int(raw_error.get("exceptionsNumber") or 0)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             count = 0
         error = OperationError(
             code=text(raw_error.get("code")),
             type=text(raw_error.get("type")),
-            allow_forcing=raw_error.get("allowForcing") is True,
+            allow_forcing=flag(raw_error.get("allowForcing")) is True,
             exceptions_number=count,
             reference_id=text(raw_error.get("referenceId")),
             suid=text(raw_error.get("suid")),
@@ -433,7 +491,7 @@ class ActivityRow:
 @_protocol
 def parse_activity(value: Any) -> list[ActivityRow]:
     """`xSActV2.reg` (may be null). Rows without an `idSignal` cannot be de-duplicated and are dropped."""
-    rows = optional_list(require_mapping(value, "xSActV2").get("reg"), "reg")
+    rows = optional_list(require_mapping(value, "xSActV2").get("reg"), "reg", cap="events")
     result = []
     for row in rows:
         row = require_mapping(row, "activity row")
@@ -443,7 +501,7 @@ def parse_activity(value: Any) -> list[ActivityRow]:
         raw_type: Any = row.get("type", row.get("signalType"))
         try:
             kind = int(raw_type)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             kind = -1
         result.append(
             ActivityRow(
@@ -455,7 +513,7 @@ def parse_activity(value: Any) -> list[ActivityRow]:
                 device_name=text(row.get("deviceName")),
                 source=text(row.get("source")),
                 user=text(row.get("myVerisureUser")),
-                img=bool(row.get("img")) and row.get("img") not in ("0", 0),
+                img=bool(row.get("img")) and flag(row.get("img"), True) is not False,
                 signal_type=text(row.get("signalType")),
                 exceptions=_exceptions(row.get("exceptions")),
             )
@@ -481,7 +539,7 @@ CAMERA_TYPES = {"QR": 106, "YR": 106, "YP": 103, "QP": 107}
 
 @_protocol
 def parse_devices(value: Any) -> list[Device]:
-    rows = optional_list(require_mapping(value, "xSDeviceList").get("devices"), "devices")
+    rows = optional_list(require_mapping(value, "xSDeviceList").get("devices"), "devices", cap="zones")
     result = []
     for row in rows:
         row = require_mapping(row, "device")
@@ -492,7 +550,7 @@ def parse_devices(value: Any) -> list[Device]:
                 zone_id=text(row.get("zoneId")),
                 name=text(row.get("name")),
                 type=text(row.get("type")),
-                active=row.get("isActive") is not False,  # null means active (§7.1)
+                active=flag(row.get("isActive"), True) is not False,  # null means active (§7.1)
             )
         )
     return result
@@ -544,10 +602,10 @@ class PhotoSet:
 def parse_photo_images(value: Any) -> list[PhotoSet]:
     """Every BINARY image of every device, in order; images that are not pictures are skipped."""
     result = []
-    for device in optional_list(require_mapping(value or {}, "xSGetPhotoImages").get("devices"), "devices"):
+    for device in optional_list(require_mapping(value or {}, "xSGetPhotoImages").get("devices"), "devices", cap="photos"):
         device = require_mapping(device, "photo device")
         images = []
-        for image in optional_list(device.get("images"), "images"):
+        for image in optional_list(device.get("images"), "images", cap="photos"):
             if not isinstance(image, dict) or text(image.get("type")).upper() not in ("BINARY", ""):
                 continue
             data = decode_image(image.get("image"))

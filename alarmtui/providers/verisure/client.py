@@ -39,6 +39,7 @@ from alarmtui.providers.http import (
     MAX_REPLY_BYTES,
     HttpReply,
     RequestCounter,
+    decode_xml_async,
     error_for_status,
     fetch,
     make_client,
@@ -165,7 +166,8 @@ class VerisureClient:
             error = error_for_status(reply, provider=self.provider, what=what, overrides=STATUS_OVERRIDES)
             if error is not None:
                 raise error
-            parsed = parse_reply(reply.body, request)
+            doc = await decode_xml_async(reply.body, what=what, provider=self.provider, limit=limit)
+            parsed = parse_reply(doc, request)
         log.debug("%s -> %s %s", request, parsed.res, parsed.err)
         return parsed
 
@@ -213,7 +215,9 @@ class VerisureClient:
             self.gate.invalidate()
         return await self.gate.ensure()
 
-    async def read(self, request: str, extra: dict[str, str] | None = None, *, op_id: str | None = None, post: bool = False) -> Reply:
+    async def read(
+        self, request: str, extra: dict[str, str] | None = None, *, op_id: str | None = None, post: bool = False
+    ) -> Reply:
         """A read: on 60022/60067 log in again once and retry it; other errors raise."""
 
         async def once() -> Reply:

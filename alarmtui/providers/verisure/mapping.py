@@ -32,17 +32,20 @@ from alarmtui.providers.verisure.parse import ActivityRecord, DeviceInfo
 STATUS_STATES: dict[str, tuple[PartitionState, str]] = {
     "0": (PartitionState.DISARMED, "disarmed"),
     "D": (PartitionState.DISARMED, "disarmed"),
-    "1": (PartitionState.ARMED_AWAY, "total"),
-    "T": (PartitionState.ARMED_AWAY, "total"),
-    "A": (PartitionState.ARMED_AWAY, "total"),
-    "P": (PartitionState.ARMED_HOME, "day"),
+    "1": (PartitionState.ARMED_AWAY, "away"),
+    "T": (PartitionState.ARMED_AWAY, "away"),
+    "A": (PartitionState.ARMED_AWAY, "away"),
+    "P": (PartitionState.ARMED_HOME, "home"),
     "Q": (PartitionState.ARMED_NIGHT, "night"),
     "3": (PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
     "E": (PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
-    "4": (PartitionState.ARMED_AWAY, "total + perimeter"),
-    "B": (PartitionState.ARMED_HOME, "day + perimeter"),
+    "4": (PartitionState.ARMED_AWAY, "away + perimeter"),
+    "B": (PartitionState.ARMED_HOME, "home + perimeter"),
     "C": (PartitionState.ARMED_NIGHT, "night + perimeter"),
 }
+"""The words are the combined state in the canonical vocabulary (`Partition.detail`): the state's own mode,
+then "+ perimeter" when the perimeter is armed as well, so every view can say "ARMED HOME + PERIMETER"
+(Verisure's own words are "day" and "total")."""
 # STATUS -> (interior, perimeter) for folding activity records over it.
 STATUS_PARTS: dict[str, tuple[str | None, bool]] = {
     "0": (None, False), "D": (None, False),
@@ -187,9 +190,7 @@ def derive_partition(records: list[ActivityRecord], baseline: Baseline | None, n
     latest = next((r for r in records if r.type in REG_ALARM or r.type in REG_DISARM), None)
     if latest is not None and latest.type in REG_ALARM:
         zone = latest.device or None
-        return Partition(
-            numinst, name, PartitionState.TRIGGERED, detail=f"alarm: {latest.alias}".strip(), alarm_zone=zone
-        )
+        return Partition(numinst, name, PartitionState.TRIGGERED, detail=f"alarm: {latest.alias}".strip(), alarm_zone=zone)
     code = current_code(records, baseline)
     if code is None:
         raw = baseline.code if baseline is not None and baseline.code not in STATUS_PARTS else ""
@@ -211,13 +212,13 @@ def unavailable_modes(code: str | None) -> dict[Capability, str]:
     interior, perimeter = STATUS_PARTS[code]
     result: dict[Capability, str] = {}
     for mode, wanted in INTERIOR_OF_MODE.items():
-        capability = {ArmMode.AWAY: Capability.ARM_AWAY, ArmMode.HOME: Capability.ARM_HOME, ArmMode.NIGHT: Capability.ARM_NIGHT}[mode]
+        capability = {ArmMode.AWAY: Capability.ARM_AWAY, ArmMode.HOME: Capability.ARM_HOME, ArmMode.NIGHT: Capability.ARM_NIGHT}[
+            mode
+        ]
         if interior == wanted:
             result[capability] = f"already armed {STATUS_STATES[code][1]}"
         elif interior is not None:
-            result[capability] = (
-                f"disarm first: Verisure cannot switch from {interior} to {wanted} while armed"
-            )
+            result[capability] = f"disarm first: Verisure cannot switch from {interior} to {wanted} while armed"
     if perimeter:
         result[Capability.ARM_PERIMETER] = "the perimeter is already armed"
     return result

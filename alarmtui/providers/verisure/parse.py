@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from alarmtui.domain.text import clean_text
+from alarmtui.providers import wire
 from alarmtui.providers.errors import ProtocolError
 from alarmtui.providers.http import MAX_REPLY_BYTES, decode_xml
 
@@ -30,13 +31,10 @@ def parse_xml(body: bytes | str) -> dict[str, Any]:
     return decode_xml(body, what="the request", limit=MAX_REPLY_BYTES)
 
 
-def as_list(value: Any) -> list[Any]:
-    """xmltodict's one-is-a-dict, many-is-a-list, none-is-None, normalised to a list."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
+def as_list(value: Any, cap: str = "") -> list[Any]:
+    """xmltodict's one-is-a-dict, many-is-a-list, none-is-None, normalised to a list of at most
+    `wire.RECORD_CAPS[cap]` entries (`TooManyRecords` beyond)."""
+    return wire.as_list(value, cap=cap)
 
 
 def text_of(value: Any) -> str:
@@ -102,8 +100,9 @@ class Reply:
         return self.res == "ERROR"
 
 
-def parse_reply(body: bytes | str, request: str = "") -> Reply:
-    doc = parse_xml(body)
+def parse_reply(body: bytes | str | dict[str, Any], request: str = "") -> Reply:
+    """The `<PET>` envelope of a reply body, or of a document already decoded (`http.decode_xml_async`)."""
+    doc = body if isinstance(body, dict) else parse_xml(body)
     if not isinstance(doc, dict) or "PET" not in doc:
         raise ProtocolError(f"reply to {request or 'request'} has no <PET> root")
     pet = element(doc["PET"], "PET")
@@ -141,7 +140,7 @@ def parse_installations(reply: Reply) -> list[InstallationInfo]:
     """INS: `INSTALATIONS/INSTALATION/{NUMINST,PANEL,ALIAS}` (single-L spelling)."""
     container = single(reply.body.get("INSTALATIONS"), "INSTALATIONS")
     result = []
-    for item in as_list(container.get("INSTALATION")):
+    for item in as_list(container.get("INSTALATION"), "installations"):
         node = element(item, "INSTALATION")
         numinst = field(node, "NUMINST")
         if not numinst:
@@ -196,7 +195,7 @@ def parse_my_installation(reply: Reply) -> InstallationDetails:
     node = single(reply.body.get("INSTALLATION"), "INSTALLATION")
     devices_node = single(node.get("DEVICES"), "DEVICES")
     devices = []
-    for item in as_list(devices_node.get("DEVICE")):
+    for item in as_list(devices_node.get("DEVICE"), "zones"):
         dev = element(item, "DEVICE")
         dev_id = clean_text(attr(dev, "idDev"), limit=40)
         if not dev_id:
@@ -254,7 +253,7 @@ def parse_activity(reply: Reply) -> list[ActivityRecord]:
     """ACT_V2: `LIST(totalreg, costtotal)/REG(...)`, newest first. An empty LIST is fine."""
     listing = single(reply.body.get("LIST"), "LIST")
     records = []
-    for item in as_list(listing.get("REG")):
+    for item in as_list(listing.get("REG"), "events"):
         reg = element(item, "REG")
         reg_type = clean_text(attr(reg, "type"), limit=12)
         idsignal = clean_text(attr(reg, "idsignal"), limit=40)
@@ -286,10 +285,10 @@ def parse_inf(reply: Reply) -> list[PhotoSet]:
     """INF: `DEVICES/DEVICE(code, name)/IMG×3` in base64."""
     devices = single(reply.body.get("DEVICES"), "DEVICES")
     result = []
-    for item in as_list(devices.get("DEVICE")):
+    for item in as_list(devices.get("DEVICE"), "photos"):
         dev = element(item, "DEVICE")
         jpegs = []
-        for img in as_list(dev.get("IMG")):
+        for img in as_list(dev.get("IMG"), "photos"):
             encoded = text_of(img).strip()
             if len(encoded) > MAX_JPEG_BYTES * 4 // 3 + 8:
                 raise ProtocolError("photo too large")

@@ -203,8 +203,36 @@ def test_wire_accessors() -> None:
     assert as_int("12", "x") == 12 and as_int(None, "x", default=None) is None
     assert as_bool("true", "x") is True and as_bool(0, "x") is False
     assert as_list(None) == [] and as_list({"a": 1}) == [{"a": 1}]
-    for bad in (lambda: as_int("x", "f"), lambda: as_int(True, "f"), lambda: as_text([], "f"),
-                lambda: require_mapping([], "f"), lambda: require_list({}, "f"), lambda: as_bool("maybe", "f"),
-                lambda: as_int(None, "f"), lambda: as_text("", "f", required=True)):
+    for bad in (
+        lambda: as_int("x", "f"),
+        lambda: as_int(True, "f"),
+        lambda: as_text([], "f"),
+        lambda: require_mapping([], "f"),
+        lambda: require_list({}, "f"),
+        lambda: as_bool("maybe", "f"),
+        lambda: as_int(None, "f"),
+        lambda: as_text("", "f", required=True),
+    ):
         with pytest.raises(ProtocolError, match="f"):
             bad()
+
+
+# --------------------------------------------------------------------------- the settled rule
+
+
+def test_an_exit_delay_is_accepted_not_settled() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from alarmtui.domain import Partition, PartitionState
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    arming = Partition("1", "House", PartitionState.ARMING, exit_delay_until=now + timedelta(seconds=30))
+    result = CommandTimeline("arm away").confirmed_by(arming, now=now)
+    assert result.phase is CommandPhase.CONFIRMED and not result.settled
+    assert result.message == "accepted — House arming, exit delay 30 s"
+    entry = Partition("1", "House", PartitionState.PENDING, entry_delay=True)
+    assert CommandTimeline("disarm").confirmed_by(entry).settled  # an entry delay is no exit delay
+    armed = Partition("1", "House", PartitionState.ARMED_HOME, detail="home + perimeter")
+    done = CommandTimeline("arm home").confirmed_by(armed)
+    assert done.settled and done.ok and done.state == "home + perimeter"
+    assert CommandTimeline("arm").arming("Garage", None).message == "accepted — Garage arming"

@@ -283,9 +283,9 @@ async def test_every_arm_mode(sim, mode, request_code, letter, state) -> None:
 @pytest.mark.parametrize(
     ("first", "second", "request_code", "words", "state"),
     [
-        (ArmMode.HOME, ArmMode.PERIMETER, "ARMDAY1PERI1", "day + perimeter", PartitionState.ARMED_HOME),
+        (ArmMode.HOME, ArmMode.PERIMETER, "ARMDAY1PERI1", "home + perimeter", PartitionState.ARMED_HOME),
         (ArmMode.PERIMETER, ArmMode.NIGHT, "ARMNIGHT1PERI1", "night + perimeter", PartitionState.ARMED_NIGHT),
-        (ArmMode.PERIMETER, ArmMode.AWAY, "ARMINTEXT1", "total + perimeter", PartitionState.ARMED_AWAY),
+        (ArmMode.PERIMETER, ArmMode.AWAY, "ARMINTEXT1", "away + perimeter", PartitionState.ARMED_AWAY),
     ],
 )
 async def test_combinations_keep_the_other_axis(sim, first, second, request_code, words, state) -> None:

@@ -196,12 +196,12 @@ async def test_first_plain_snapshot_falls_back_to_est(sim: Sim, provider: Verisu
     ("mode", "perimeter", "code", "state", "detail"),
     [
         (None, False, "0", PartitionState.DISARMED, "disarmed"),
-        (Mode.AWAY, False, "1", PartitionState.ARMED_AWAY, "total"),
-        (Mode.HOME, False, "P", PartitionState.ARMED_HOME, "day"),
+        (Mode.AWAY, False, "1", PartitionState.ARMED_AWAY, "away"),
+        (Mode.HOME, False, "P", PartitionState.ARMED_HOME, "home"),
         (Mode.NIGHT, False, "Q", PartitionState.ARMED_NIGHT, "night"),
         (None, True, "3", PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
-        (Mode.AWAY, True, "4", PartitionState.ARMED_AWAY, "total + perimeter"),
-        (Mode.HOME, True, "B", PartitionState.ARMED_HOME, "day + perimeter"),
+        (Mode.AWAY, True, "4", PartitionState.ARMED_AWAY, "away + perimeter"),
+        (Mode.HOME, True, "B", PartitionState.ARMED_HOME, "home + perimeter"),
         (Mode.NIGHT, True, "C", PartitionState.ARMED_NIGHT, "night + perimeter"),
     ],
 )

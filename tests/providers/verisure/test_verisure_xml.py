@@ -170,11 +170,11 @@ def test_malformed_replies(body: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("code", "state", "detail"),
-    [("0", PartitionState.DISARMED, "disarmed"), ("1", PartitionState.ARMED_AWAY, "total"),
-     ("A", PartitionState.ARMED_AWAY, "total"), ("T", PartitionState.ARMED_AWAY, "total"),
-     ("P", PartitionState.ARMED_HOME, "day"), ("Q", PartitionState.ARMED_NIGHT, "night"),
+    [("0", PartitionState.DISARMED, "disarmed"), ("1", PartitionState.ARMED_AWAY, "away"),
+     ("A", PartitionState.ARMED_AWAY, "away"), ("T", PartitionState.ARMED_AWAY, "away"),
+     ("P", PartitionState.ARMED_HOME, "home"), ("Q", PartitionState.ARMED_NIGHT, "night"),
      ("3", PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"), ("E", PartitionState.ARMED_CUSTOM_BYPASS, "perimeter"),
-     ("4", PartitionState.ARMED_AWAY, "total + perimeter"), ("B", PartitionState.ARMED_HOME, "day + perimeter"),
+     ("4", PartitionState.ARMED_AWAY, "away + perimeter"), ("B", PartitionState.ARMED_HOME, "home + perimeter"),
      ("C", PartitionState.ARMED_NIGHT, "night + perimeter"), ("X", PartitionState.UNKNOWN, "unknown status code 'X'"),
      ("", PartitionState.UNKNOWN, "unknown status code ''")],
 )
