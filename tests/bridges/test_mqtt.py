@@ -43,6 +43,13 @@ async def test_discovery_for_every_partition_and_zone_and_retained_state_matches
         await ha.until(lambda: len(ha.discovery()) == len(PROVIDERS) and ha.retained.get(f"{topics.base}/status") == "online")
         for topic, raw in ha.discovery().items():
             assert check_device_discovery(topic, json.loads(raw), topics.prefix) == []
+        named = {
+            c["state_topic"]
+            for raw in ha.discovery().values()
+            for key, c in json.loads(raw)["components"].items()
+            if key not in ("last_command", "last_event")  # unknown until a command is sent, an event read
+        }
+        await ha.until(lambda: named <= set(ha.retained), what="every state topic discovery names, retained")
         for name, entry in status.items():
             found = components(ha, name)
             platforms = {key: c["platform"] for key, c in found.items()}
