@@ -197,6 +197,7 @@ class MqttBridge:
             await client.subscribe(f"{self.base}/+/partition/+/set", qos=0)
             await client.subscribe(f"{self.base}/+/lock/+/set", qos=0)
             await client.publish(self.bridge_status, ONLINE, qos=1, retain=True)
+            self._wake.set()  # everything again now, not at the next update (which may be an hour away)
             receiver = asyncio.create_task(self._receive(client))
             publisher = asyncio.create_task(self._publish_loop(client))
             done, pending = await asyncio.wait({receiver, publisher}, return_when=asyncio.FIRST_COMPLETED)

@@ -176,6 +176,8 @@ async def test_the_bridge_reconnects_when_the_broker_comes_back(
 
     own = start_mosquitto(short_dir, free_port())
     tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    for table in tables:
+        table["poll_interval"] = 3600.0  # no update to wake the bridge: it must send everything on reconnecting
     config = mqtt_config(tables, short_dir / "reconnect.toml", own, topics)
     proc = ServiceProcess(config, service_env, short_dir / "reconnect.log").start()
     try:
