@@ -43,3 +43,12 @@ def test_mistakes_name_the_field(tmp_path: Path, table: str, field: str) -> None
     with pytest.raises(SettingsError) as raised:
         load_settings(write(tmp_path / "c.toml", table))
     assert field in str(raised.value)
+
+
+def test_the_broker_password_is_not_in_the_config_fingerprint(tmp_path: Path) -> None:
+    from alarmtui.service.paths import config_fingerprint
+
+    one = write(tmp_path / "one.toml", '[mqtt]\nusername = "u"\npassword = "first"\n')
+    two = write(tmp_path / "two.toml", '[mqtt]\nusername = "u"\npassword = "second"\n')
+    other = write(tmp_path / "other.toml", '[mqtt]\nusername = "v"\npassword = "first"\n')
+    assert config_fingerprint(one) == config_fingerprint(two) != config_fingerprint(other)
