@@ -7,6 +7,8 @@
     alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
     alarmtui notify test                         a test message to every notification target
     alarmtui serve                               the engine as a service; views attach to it
+    alarmtui listen [--json] [--since 2d]        state changes, events, alarms, commands as they happen
+    alarmtui init                                a first config, guided (kind, login, mode 0600)
 """
 
 from __future__ import annotations

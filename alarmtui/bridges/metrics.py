@@ -8,6 +8,7 @@ updates like any other subscriber.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -111,6 +112,7 @@ class MetricsBridge:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self._runner: web.AppRunner | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Any) -> MetricsBridge:
@@ -122,9 +124,7 @@ class MetricsBridge:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     def start(self) -> None:
-        import asyncio
-
-        asyncio.get_running_loop().create_task(self._serve(), name="alarmtui-metrics")
+        self._task = asyncio.get_running_loop().create_task(self._serve(), name="alarmtui-metrics")
 
     async def _serve(self) -> None:
         app = web.Application()
@@ -144,5 +144,7 @@ class MetricsBridge:
 
     async def close(self, timeout: float = 3.0) -> None:
         self.collector.close()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -20,7 +20,8 @@ import json
 import logging
 import os
 import ssl
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,10 @@ ORIGIN = "via MQTT"
 """Who asked, as the journal and the notifications say it."""
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds between attempts to reach the broker, growing while it stays away."""
+WRONG_CODES_ALLOWED = 5
+WRONG_CODE_WINDOW = 600.0
+"""After this many wrong codes for a provider within this many seconds, its commands from MQTT are refused
+until the window has passed (anyone on the broker may try codes; the other views are not affected)."""
 ARM_ACTIONS = {
     "ARM_AWAY": ArmMode.AWAY,
     "ARM_HOME": ArmMode.HOME,
@@ -64,6 +69,7 @@ class MqttBridge:
         discovery_prefix: str = "homeassistant",
         base_topic: str = "alarmtui",
         backoff: tuple[float, ...] = BACKOFF,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         parts = urlsplit(url)
@@ -79,6 +85,9 @@ class MqttBridge:
         self.base = base_topic
         self.bridge_status = f"{base_topic}/status"
         self.backoff = backoff
+        self._clock = clock
+        self._wrong_codes: dict[str, list[float]] = {}
+        """Provider -> when wrong codes were typed (within the window)."""
         self._dirty: set[str] = set(engine.providers)
         self._results: list[tuple[str, str]] = []
         """(topic, payload) command outcomes waiting to be published."""
@@ -197,6 +206,7 @@ class MqttBridge:
             await client.subscribe(f"{self.base}/+/partition/+/set", qos=0)
             await client.subscribe(f"{self.base}/+/lock/+/set", qos=0)
             await client.publish(self.bridge_status, ONLINE, qos=1, retain=True)
+            self._wake.set()  # everything again now, not at the next update (which may be an hour away)
             receiver = asyncio.create_task(self._receive(client))
             publisher = asyncio.create_task(self._publish_loop(client))
             done, pending = await asyncio.wait({receiver, publisher}, return_when=asyncio.FIRST_COMPLETED)
@@ -225,25 +235,35 @@ class MqttBridge:
             state = self.engine.states.get(name)
             if info is None or state is None:
                 continue
-            if state.snapshot is not None:
-                found = discovery(info, state.snapshot, base=self.base, prefix=self.prefix, bridge_status=self.bridge_status)
-                self._learn_commands(name, found)
+            found = self.discovery_for(name)
+            if found is not None:
                 await self._send(client, found.topic, json.dumps(found.payload, separators=(",", ":"), ensure_ascii=False))
             for topic, payload in state_messages(info, state, base=self.base).items():
                 await self._send(client, topic, payload)
-        results, self._results = self._results, []
-        for topic, payload in results:
+        for topic, payload in self.take_results():
             await self._send(client, topic, payload, force=True)
+
+    def discovery_for(self, name: str) -> Discovery | None:
+        """The provider's discovery message now (None before its first read); its command topics are learned."""
+        info = self.engine.providers.get(name)
+        state = self.engine.states.get(name)
+        if info is None or state is None or state.snapshot is None:
+            return None
+        found = discovery(info, state.snapshot, base=self.base, prefix=self.prefix, bridge_status=self.bridge_status)
+        for topic, (kind, target) in found.commands.items():
+            self._commands[topic] = (name, kind, target)
+        return found
+
+    def take_results(self) -> list[tuple[str, str]]:
+        """The command outcomes and refusals not yet published, oldest first."""
+        results, self._results = self._results, []
+        return results
 
     async def _send(self, client: aiomqtt.Client, topic: str, payload: str, *, force: bool = False) -> None:
         if not force and self._published.get(topic) == payload:
             return
         await client.publish(topic, payload, qos=1, retain=True)
         self._published[topic] = payload
-
-    def _learn_commands(self, provider: str, found: Discovery) -> None:
-        for topic, (kind, target) in found.commands.items():
-            self._commands[topic] = (provider, kind, target)
 
     async def _receive(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
@@ -297,7 +317,14 @@ class MqttBridge:
             return "the panel has not been read yet"
         configured = self._codes.get(provider)
         if configured is not None:
+            now = self._clock()
+            recent = [t for t in self._wrong_codes.get(provider, []) if now - t < WRONG_CODE_WINDOW]
+            self._wrong_codes[provider] = recent
+            if len(recent) >= WRONG_CODES_ALLOWED:
+                wait = WRONG_CODE_WINDOW - (now - recent[0])
+                return f"too many wrong codes; commands from MQTT are refused for {wait / 60:.0f} more minutes"
             if code is None or not hmac.compare_digest(code.encode(), configured.encode()):
+                recent.append(now)
                 return "wrong code"
         elif info.needs_code:
             if not code:

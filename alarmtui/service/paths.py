@@ -56,6 +56,9 @@ def config_fingerprint(config_file: Path | None) -> str:
             {k: v for k, v in table.items() if k not in SECRET_FIELDS} if isinstance(table, dict) else table
             for table in providers
         ]
+    mqtt = raw.get("mqtt")
+    if isinstance(mqtt, dict):  # the broker's password too
+        raw["mqtt"] = {k: v for k, v in mqtt.items() if k not in SECRET_FIELDS}
     canonical = json.dumps(raw, sort_keys=True, default=str, separators=(",", ":"))
     return blake2b(canonical.encode(), digest_size=12, person=b"alarmtui-cfg").hexdigest()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -49,13 +51,17 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10.
     raise AssertionError("mosquitto did not start listening")
 
 
-def start_mosquitto(folder: Path, port: int | None = None) -> Broker:
+def start_mosquitto(folder: Path, port: int | None = None, *, extra: str = "") -> Broker:
+    """`extra`: more listener options (TLS files, a password file)."""
     exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
     if exe is None:
         pytest.fail("mosquitto is not installed (apt-get install -y mosquitto; .ci/run installs it)")
     port = port or free_port()
     config = folder / f"mosquitto-{port}.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    anonymous = "false" if "password_file" in extra else "true"
+    # As root, mosquitto would switch to its own user, who cannot read a test's private folder.
+    user = "user root\n" if os.geteuid() == 0 else ""
+    config.write_text(f"{user}listener {port} 127.0.0.1\nallow_anonymous {anonymous}\npersistence false\n{extra}")
     process = subprocess.Popen([exe, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_port(port, process)
     return Broker("127.0.0.1", port, process)
@@ -155,8 +161,8 @@ class HomeAssistant:
 
 
 @contextlib.asynccontextmanager
-async def home_assistant(broker: Broker, topics: Topics) -> AsyncIterator[HomeAssistant]:
-    async with aiomqtt.Client(broker.host, broker.port, identifier=f"ha-{uuid.uuid4().hex[:8]}") as client:
+async def home_assistant(broker: Broker, topics: Topics, **options: Any) -> AsyncIterator[HomeAssistant]:
+    async with aiomqtt.Client(broker.host, broker.port, identifier=f"ha-{uuid.uuid4().hex[:8]}", **options) as client:
         ha = HomeAssistant(client, topics)
         await client.subscribe(f"{topics.prefix}/#", qos=1)
         await client.subscribe(f"{topics.base}/#", qos=1)

@@ -71,3 +71,13 @@ def test_state_payloads_and_availability() -> None:
         "code" not in found.payload["components"]["partition_1"]
         and "code_format" not in found.payload["components"][f"lock_{topic_id('LOCK-1')}"]
     )
+
+
+def test_command_payloads_from_home_assistant_or_a_script() -> None:
+    from alarmtui.bridges.mqtt import parse_command
+
+    assert parse_command('{"action": "ARM_AWAY", "code": "1234"}') == ("ARM_AWAY", "1234")
+    assert parse_command('{"action": "DISARM", "code": "None"}') == ("DISARM", None)  # no code typed in Home Assistant
+    assert parse_command(" arm_home ") == ("ARM_HOME", None)
+    assert parse_command('{"action": ') == ("", None)
+    assert parse_command("[1, 2]") == ("[1, 2]", None)

@@ -13,7 +13,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alarmtui.demo import DemoEnvironment
 from alarmtui.listen import KEYS, line, printer
+from alarmtui.settings import write_config
 from tests.service.conftest import REPO, ServiceProcess, run_cli
 
 
@@ -30,6 +32,7 @@ class ListenProcess:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.errors: queue.Queue[str] = queue.Queue()
+        self.seen_errors: list[str] = []
         threading.Thread(target=self._pump, args=(self.process.stdout, self.lines), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.process.stderr, self.errors), daemon=True).start()
 
@@ -42,7 +45,9 @@ class ListenProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if "listening" in self.errors.get(timeout=0.1):
+                said = self.errors.get(timeout=0.1)
+                self.seen_errors.append(said)
+                if "listening" in said:
                     return
             except queue.Empty:
                 assert self.process.poll() is None, f"listen exited {self.process.returncode}"
@@ -114,3 +119,21 @@ def test_plain_lines_strip_control_characters_and_json_escapes_them() -> None:
     printer(True, as_json)(entry)
     assert "\x1b" not in as_json.getvalue() and "\\u001b" in as_json.getvalue()
     assert json.loads(as_json.getvalue())["text"] == entry["text"]
+
+
+def test_listen_in_process_when_no_service_runs(demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> None:
+    tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    for table in tables:
+        table["poll_interval"] = 2.0
+    config = short_dir / "alone.toml"
+    write_config(config, tables)
+    listener = ListenProcess("--json", "--config", str(config), env=service_env)
+    try:
+        listener.wait_listening()
+        assert "in-process" in "".join(listener.seen_errors)
+        armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config), env=service_env)
+        assert armed.returncode == 0, armed.stderr
+        seen = listener.until_line(lambda e: e["type"] == "state" and e["state"] == "armed_away")
+        assert seen[-1]["partition"] and seen[-1]["provider"] == "powermaster"
+    finally:
+        assert listener.stop() == 0

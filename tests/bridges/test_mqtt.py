@@ -9,6 +9,7 @@ from pathlib import Path
 from alarmtui.bridges.homeassistant import topic_id
 from alarmtui.demo import DemoEnvironment
 from alarmtui.journal.store import JournalReader, default_journal_path
+from alarmtui.settings import write_config
 from tests.bridges.conftest import Broker, HomeAssistant, Topics, home_assistant
 from tests.bridges.ha_schema import check_device_discovery
 from tests.service.conftest import ServiceProcess, run_cli
@@ -43,6 +44,13 @@ async def test_discovery_for_every_partition_and_zone_and_retained_state_matches
         await ha.until(lambda: len(ha.discovery()) == len(PROVIDERS) and ha.retained.get(f"{topics.base}/status") == "online")
         for topic, raw in ha.discovery().items():
             assert check_device_discovery(topic, json.loads(raw), topics.prefix) == []
+        named = {
+            c["state_topic"]
+            for raw in ha.discovery().values()
+            for key, c in json.loads(raw)["components"].items()
+            if key not in ("last_command", "last_event")  # unknown until a command is sent, an event read
+        }
+        await ha.until(lambda: named <= set(ha.retained), what="every state topic discovery names, retained")
         for name, entry in status.items():
             found = components(ha, name)
             platforms = {key: c["platform"] for key, c in found.items()}
@@ -169,6 +177,8 @@ async def test_the_bridge_reconnects_when_the_broker_comes_back(
 
     own = start_mosquitto(short_dir, free_port())
     tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    for table in tables:
+        table["poll_interval"] = 3600.0  # no update to wake the bridge: it must send everything on reconnecting
     config = mqtt_config(tables, short_dir / "reconnect.toml", own, topics)
     proc = ServiceProcess(config, service_env, short_dir / "reconnect.log").start()
     try:
@@ -186,3 +196,46 @@ async def test_the_bridge_reconnects_when_the_broker_comes_back(
     finally:
         assert proc.terminate() == 0
         stop_mosquitto(own)
+
+
+async def test_mqtts_with_a_private_ca_and_a_password_that_is_never_logged_or_published(
+    demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str], topics: Topics
+) -> None:
+    import ssl
+    import subprocess
+
+    import trustme
+
+    from tests.bridges.conftest import free_port, start_mosquitto, stop_mosquitto
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ca_file, cert_file, key_file = short_dir / "ca.pem", short_dir / "broker.pem", short_dir / "broker.key"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    secret = "s3cret-broker-pass"
+    passwords = short_dir / "passwords"
+    passwords.write_text("")
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), "alarmtui", secret], check=True)
+    tls = start_mosquitto(short_dir, free_port(), extra=f"certfile {cert_file}\nkeyfile {key_file}\npassword_file {passwords}\n")
+    tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+    config = short_dir / "tls.toml"
+    write_config(config, tables)
+    with config.open("a") as fh:
+        fh.write(
+            f'\n[mqtt]\nurl = "mqtts://127.0.0.1:{tls.port}"\nca_file = "{ca_file}"\nusername = "alarmtui"\npassword = "{secret}"\n'
+            f'discovery_prefix = "{topics.prefix}"\nbase_topic = "{topics.base}"\n'
+        )
+    proc = ServiceProcess(config, service_env, short_dir / "tls.log").start()
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file))
+        async with home_assistant(tls, topics, tls_context=context, username="alarmtui", password=secret) as ha:
+            await ha.until(lambda: len(ha.discovery()) == 1, what="discovery over TLS")
+            await ha.until(lambda: ha.retained.get(f"{topics.base}/powermaster/availability") == "online", what="online")
+            assert not any(secret in f"{t} {p}" for t, p in ha.retained.items())
+    finally:
+        assert proc.terminate() == 0
+        stop_mosquitto(tls)
+    log = proc.log.read_text()
+    assert "connected to mqtts://127.0.0.1" in log and secret not in log
