@@ -309,10 +309,19 @@ class CommandResult:
     """The resulting state in plain words when confirmed ("armed away — exit delay 15 s"), else ""."""
     error: Exception | None = field(default=None, compare=False, repr=False)
     """The typed `ProviderError` behind a FAILED / NOT_SENT / UNKNOWN result (e.g. `OpenZones` with its zones)."""
+    settled: bool = True
+    """False when the panel took the command but is still in a timed transition (an exit delay): the
+    final state is not known yet ("accepted — arming, exit delay 30 s"); re-read when it ends."""
 
     @property
     def ok(self) -> bool:
         return self.phase is CommandPhase.CONFIRMED
+
+    @property
+    def partial(self) -> bool:
+        """Some partitions did it and others did not ("House armed; Garage refused: zone open")."""
+        done = [p.phase is CommandPhase.CONFIRMED for p in self.partitions]
+        return any(done) and not all(done)
 
     @property
     def sent(self) -> bool:

@@ -226,9 +226,7 @@ class Provider(abc.ABC):
         """Ask a camera zone for new photos; the result carries them."""
         raise NotSupported("this panel has no cameras", provider=self.name)
 
-    async def siren(
-        self, on: bool, *, partition: str | None = None, progress: ProgressCallback | None = None
-    ) -> CommandResult:
+    async def siren(self, on: bool, *, partition: str | None = None, progress: ProgressCallback | None = None) -> CommandResult:
         raise NotSupported("this panel cannot switch its siren remotely", provider=self.name)
 
     async def panic(

@@ -292,4 +292,5 @@ class CommandTimer(CommandTimeline):
     def __init__(self, progress: ProgressCallback | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__("", progress, clock=clock)
 
+
 __all__ = ["CommandTimeline", "CommandTimer", "ProgressCallback", "combine", "result_for_error"]

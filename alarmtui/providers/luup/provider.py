@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import re
@@ -27,7 +28,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from alarmtui.domain import ArmMode, CommandPhase, CommandResult, PartitionOutcome, Photo, Snapshot
+from alarmtui.domain import ArmMode, CommandPhase, CommandResult, PartitionOutcome, PartitionState, Photo, Snapshot
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import (
     CommandRejected,
@@ -53,6 +54,7 @@ from alarmtui.providers.luup.mapping import (
     _category,
     build_snapshot,
     open_zones_of,
+    partition_state,
 )
 from alarmtui.providers.luup.parse import (
     AP2,
@@ -89,6 +91,8 @@ class _Outcome:
     sent: bool = True
     wrong_code: bool = False
     reason: ProviderError | None = None
+    refused: bool = False
+    """Not sent because the partition could not arm (open zones): the other partitions still were."""
 
 
 class LuupProvider(Provider):
@@ -381,6 +385,19 @@ class LuupProvider(Provider):
                         timer,
                         checked=arming or index > 0,
                     )
+                except OpenZones as exc:
+                    if len(targets) == 1:
+                        raise
+                    # This partition cannot arm; the others still may (a partial result, reported per partition).
+                    refused = _Outcome(
+                        CommandResult(CommandPhase.FAILED, f"{label} refused: zone open ({', '.join(exc.zones)})"),
+                        sent=False,
+                        reason=exc,
+                        refused=True,
+                    )
+                    outcomes.append((label, refused))
+                    partitions.append(PartitionOutcome(device_id, CommandPhase.FAILED, refused.result.message))
+                    continue
                 except ProviderError as exc:
                     if not any(o.sent for _, o in outcomes):
                         raise  # nothing reached the Vera: the error says so
@@ -397,7 +414,45 @@ class LuupProvider(Provider):
             partitions.extend(
                 PartitionOutcome(t, CommandPhase.NOT_SENT, "not sent: stopped after the failure above") for t in skipped
             )
-            return self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
+            if any(o.sent for _, o in outcomes):
+                # The devices cached before the command are not the panel's state after it: read again,
+                # so the result says what the panel does now (an exit delay, not "disarmed").
+                self._cache_time = None
+                with contextlib.suppress(ProviderError):
+                    await self._refresh_sdata()
+            result = self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
+            return self._with_fresh_state(result, attempted, arming)
+
+    def _with_fresh_state(self, result: CommandResult, targets: list[str], arming: bool) -> CommandResult:
+        """The result with the state the fresh read shows; an arm still in its exit delay is not settled."""
+        if not result.ok or not self._devices:
+            return result
+        words = []
+        delays = []
+        confirmed = {p.partition for p in result.partitions if p.phase is CommandPhase.CONFIRMED} or set(targets)
+        for device_id in targets:
+            if device_id not in confirmed:
+                continue
+            device = self._devices.get(device_id, {})
+            state, _ = partition_state(
+                as_text(device.get("armmode")), as_text(device.get("detailedarmmode")), as_text(device.get("alarm"))
+            )
+            label = self._name_of(device_id)
+            if arming and state is PartitionState.ARMING:
+                seconds = _delay_seconds(device.get("vendorstatusdata"))
+                delay = f"exit delay {seconds} s" if seconds else "exit delay running"
+                delays.append(f"{label} arming, {delay}" if len(targets) > 1 else f"arming, {delay}")
+                words.append(f"{label}: arming, {delay}" if len(targets) > 1 else f"arming, {delay}")
+            else:
+                text = state.value.replace("_", " ")
+                words.append(f"{label}: {text}" if len(targets) > 1 else text)
+        if not words:
+            return result
+        state_words = "; ".join(words)
+        if delays and not result.partial:
+            message = f"accepted — {'; '.join(delays)}"
+            return dataclasses.replace(result, message=message, state=state_words, settled=False)
+        return dataclasses.replace(result, state=result.state or state_words, settled=not delays)
 
     def _conclude(
         self,
@@ -421,8 +476,25 @@ class LuupProvider(Provider):
         if not any(o.result.ok for _, o in outcomes) and all(o.wrong_code for o in sent) and sent:
             raise WrongCode(sent[0].result.message, provider=self.name)
         phases = [o.result.phase for _, o in outcomes]
+        done = [label for label, o in outcomes if o.result.ok]
         if CommandPhase.UNKNOWN in phases:
             phase = CommandPhase.UNKNOWN
+        elif done and not skipped and all(o.result.ok or o.refused or (o.sent and not o.wrong_code) for _, o in outcomes):
+            # Some partitions did it and the panel (or its open zones) refused the others: a partial
+            # result, reported per partition ("House armed; Garage refused: zone open"), not "failed".
+            past = "disarmed" if what == "disarm" else "armed"
+            parts = [
+                f"{label} {past}"
+                if o.result.ok
+                else (o.result.message if o.refused else f"{label} refused: {_reason_of(o.result.message)}")
+                for label, o in outcomes
+            ]
+            message = "; ".join(parts)
+            refusals = [o for _, o in outcomes if not o.result.ok]
+            error = next((o.reason for o in refusals if o.reason is not None), None) or CommandRejected(
+                "; ".join(o.result.message for o in refusals), provider=self.name
+            )
+            return timer.result(CommandPhase.CONFIRMED, message, partitions=partitions, error=error)
         elif any(p is not CommandPhase.CONFIRMED for p in phases) or skipped:
             phase = CommandPhase.FAILED
         else:
@@ -663,6 +735,17 @@ class LuupProvider(Provider):
         except ProviderError:
             return ""
         return as_text(self._devices.get(device_id, {}).get("comment"))
+
+
+def _reason_of(message: str) -> str:
+    """ "arm away failed: Not ready (open: Garage Door)" → "Not ready (open: Garage Door)"."""
+    return message.split(": ", 1)[1] if " failed: " in message or " refused: " in message else message
+
+
+def _delay_seconds(value: object) -> int | None:
+    """Seconds left in a delay, where a plugin puts them in VendorStatusData; None otherwise."""
+    text = as_text(value).strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 3600 else None
 
 
 def _partition_outcome(device_id: str, outcome: _Outcome) -> PartitionOutcome:

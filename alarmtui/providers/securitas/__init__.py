@@ -68,7 +68,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BASE_CAPABILITIES = frozenset({Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS})
+BASE_CAPABILITIES = frozenset(
+    {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT, Capability.DISARM, Capability.EVENTS}
+)
 FORCE_CONTEXT_TTL = 180.0  # the primary client's _FORCE_ARM_TTL; server-side validity unknown (§13.11)
 PAGE_ROWS = 30
 """Timeline rows per page: what the primary client asks for (§6)."""
@@ -249,7 +251,9 @@ class SecuritasProvider(Provider):
         if "no_response" in poll.msg:
             raise PanelOffline(f"the panel does not answer ({_humanize(poll.msg)})", provider=self.name)
         if poll.res != "OK" or not poll.proto:
-            raise PanelUnavailable(f"the panel could not report its state ({_humanize(poll.msg) or poll.res})", provider=self.name)
+            raise PanelUnavailable(
+                f"the panel could not report its state ({_humanize(poll.msg) or poll.res})", provider=self.name
+            )
         self._note_proto(poll.proto)
         self._activity_at = -1e18  # its own activity row is new
         return poll.proto
@@ -367,7 +371,7 @@ class SecuritasProvider(Provider):
             offset += PAGE_ROWS
         self._activity_at = self._clock()
         ordered = self._sorted_activity()
-        for stale in ordered[max(limit, 500):]:
+        for stale in ordered[max(limit, 500) :]:
             self._activity.pop(stale.id_signal, None)
         return self._sorted_activity()
 
@@ -406,7 +410,13 @@ class SecuritasProvider(Provider):
         return parse.parse_activity(
             await self.client.call(
                 "ActV2Timeline",
-                {"numinst": self.numinst, "panel": self.client.panel, "numRows": PAGE_ROWS, "offset": offset, "timeFilter": "LASTMONTH"},
+                {
+                    "numinst": self.numinst,
+                    "panel": self.client.panel,
+                    "numRows": PAGE_ROWS,
+                    "offset": offset,
+                    "timeFilter": "LASTMONTH",
+                },
             )
         )
 
@@ -507,7 +517,9 @@ class SecuritasProvider(Provider):
             requests = mapping.disarm_requests(mapping.proto_axes(self._proto), self.client.panel)
             return await self._with_alternatives("disarm", requests, Axes(), timer)
 
-    async def _with_alternatives(self, action: str, requests: tuple[str, ...], target: Axes, timer: CommandTimer) -> CommandResult:
+    async def _with_alternatives(
+        self, action: str, requests: tuple[str, ...], target: Axes, timer: CommandTimer
+    ) -> CommandResult:
         """Try request codes in order; only a refusal at submit (never reached the panel) moves to the next."""
         for index, request in enumerate(requests):
             try:
@@ -524,7 +536,9 @@ class SecuritasProvider(Provider):
         submit_op, poll_op = ("xSArmPanel", "ArmStatus") if action == "arm" else ("xSDisarmPanel", "DisarmStatus")
         base = {"request": request, "numinst": self.numinst, "panel": self.client.panel}
         submit_vars: dict[str, Any] = {**base, "currentStatus": self._proto}
-        poll_vars: dict[str, Any] = {**base, "currentStatus": self._proto} if action == "disarm" else {**base, "armAndLock": False}
+        poll_vars: dict[str, Any] = (
+            {**base, "currentStatus": self._proto} if action == "disarm" else {**base, "armAndLock": False}
+        )
         if action == "arm":
             submit_vars["armAndLock"] = False
         if force is not None:
@@ -541,7 +555,8 @@ class SecuritasProvider(Provider):
             except (ConnectionFailed, ProtocolError) as exc:
                 self._activity_at = -1e18
                 return timer.result(
-                    CommandPhase.UNKNOWN, f"no answer to {request} ({exc.message}); it may have been carried out — re-read the state"
+                    CommandPhase.UNKNOWN,
+                    f"no answer to {request} ({exc.message}); it may have been carried out — re-read the state",
                 )
             if submit.res != "OK" or not submit.reference_id:
                 raise CommandRejected(_humanize(submit.msg) or f"{request} refused ({submit.res})", provider=self.name)
@@ -581,7 +596,9 @@ class SecuritasProvider(Provider):
             if action == "arm" and error is not None and error.type in ("NON_BLOCKING", "ZONE"):
                 zones = await self._exceptions(error)
                 if error.allow_forcing:
-                    self._force = _ForceContext(request, error.reference_id or submit.reference_id, error.suid, zones, self._clock())
+                    self._force = _ForceContext(
+                        request, error.reference_id or submit.reference_id, error.suid, zones, self._clock()
+                    )
                 names = ", ".join(zones) or f"{error.exceptions_number} zone(s)"
                 timer.report(CommandPhase.FAILED, f"open zones: {names}")
                 raise OpenZones(
@@ -632,7 +649,13 @@ class SecuritasProvider(Provider):
         return parse.parse_thumbnail(
             await self.client.call(
                 "mkGetThumbnail",
-                {"numinst": self.numinst, "panel": self.client.panel, "device": device.type, "zoneId": self._zone_id(device), "idSignal": None},
+                {
+                    "numinst": self.numinst,
+                    "panel": self.client.panel,
+                    "device": device.type,
+                    "zoneId": self._zone_id(device),
+                    "idSignal": None,
+                },
             )
         )
 
@@ -685,15 +708,20 @@ class SecuritasProvider(Provider):
                         return timer.result(CommandPhase.UNKNOWN, "the photos were taken but are not available yet")
                     await asyncio.sleep(self.pacing.photo_interval)
                     thumbnail = await self._thumbnail(device)
-                photos = await self._full_images(thumbnail.id_signal, thumbnail.signal_type or "16", device.id, thumbnail.timestamp)
+                photos = await self._full_images(
+                    thumbnail.id_signal, thumbnail.signal_type or "16", device.id, thumbnail.timestamp
+                )
                 if not photos and thumbnail.image:
-                    photos = [Photo(device.id, self._time(thumbnail.timestamp) or datetime.now(UTC), thumbnail.image, 0, self.name)]
+                    photos = [
+                        Photo(device.id, self._time(thumbnail.timestamp) or datetime.now(UTC), thumbnail.image, 0, self.name)
+                    ]
                 self._activity_at = -1e18
                 return timer.result(CommandPhase.DONE, f"{len(photos)} photo(s)", tuple(photos))
 
     async def _full_images(self, id_signal: str, signal_type: str, zone: str, stamp: str) -> list[Photo]:
         value = await self.client.call(
-            "mkGetPhotoImages", {"numinst": self.numinst, "idSignal": id_signal, "signalType": signal_type, "panel": self.client.panel}
+            "mkGetPhotoImages",
+            {"numinst": self.numinst, "idSignal": id_signal, "signalType": signal_type, "panel": self.client.panel},
         )
         when = self._time(stamp) or datetime.now(UTC)
         photos = []
@@ -735,9 +763,13 @@ def _zone_kind(device_type: str) -> ZoneKind:
     kind = device_type.upper()
     if kind in parse.CAMERA_TYPES:
         return ZoneKind.CAMERA
-    return {"MG": ZoneKind.CONTACT, "XR": ZoneKind.MOTION, "XP": ZoneKind.MOTION, "VV": ZoneKind.KEYPAD, "SR": ZoneKind.SIREN}.get(
-        kind, ZoneKind.OTHER
-    )
+    return {
+        "MG": ZoneKind.CONTACT,
+        "XR": ZoneKind.MOTION,
+        "XP": ZoneKind.MOTION,
+        "VV": ZoneKind.KEYPAD,
+        "SR": ZoneKind.SIREN,
+    }.get(kind, ZoneKind.OTHER)
 
 
 _MESSAGES = {

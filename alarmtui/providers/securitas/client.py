@@ -298,7 +298,9 @@ class OwaClient:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def send(self, operation: str, variables: dict[str, Any] | None, *, security: dict[str, str] | None = None) -> dict[str, Any]:
+    async def send(
+        self, operation: str, variables: dict[str, Any] | None, *, security: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """One request; returns the decoded body. HTTP-level failures raise typed errors."""
         if self._clock() < self._blocked_until:
             left = self._blocked_until - self._clock()
@@ -334,11 +336,15 @@ class OwaClient:
                     hint="Use a longer poll interval; the block also affects the official app on this network.",
                 )
             wait = reply.retry_after or 60.0
-            raise RateLimited(f"the server refused {operation} with HTTP 403", retry_after=wait, provider=self.name, vendor_code="403")
+            raise RateLimited(
+                f"the server refused {operation} with HTTP 403", retry_after=wait, provider=self.name, vendor_code="403"
+            )
         if status == 409:
             raise self._busy(operation)
         if status == 429:
-            raise RateLimited(f"too many requests ({operation})", retry_after=reply.retry_after, provider=self.name, vendor_code="429")
+            raise RateLimited(
+                f"too many requests ({operation})", retry_after=reply.retry_after, provider=self.name, vendor_code="429"
+            )
         if status >= 500:
             raise ConnectionFailed(f"server error HTTP {status} on {operation}", provider=self.name)
         if status != 200:
@@ -594,9 +600,7 @@ class OwaClient:
             if error.is_otp_challenge and error.otp_hash:
                 self._otp_hash = error.otp_hash
                 self._phones = error.phones or self._phones
-                self._two_factor = WrongOneTimeCode(
-                    "wrong code; send a new one", phones=self._phones, provider=self.name
-                )
+                self._two_factor = WrongOneTimeCode("wrong code; send a new one", phones=self._phones, provider=self.name)
                 raise self._two_factor
             raise self.error_for("mkValidateDevice", error)
         self._finish_validation(parse.parse_login(parse.root_of(body, "mkValidateDevice")))

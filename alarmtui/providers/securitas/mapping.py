@@ -139,9 +139,16 @@ def activity_kind(type_code: int) -> EventKind | None:
 
 
 COUNTRY_TZ = {
-    "ES": "Europe/Madrid", "FR": "Europe/Paris", "GB": "Europe/London", "IE": "Europe/Dublin",
-    "IT": "Europe/Rome", "PT": "Europe/Lisbon", "BR": "America/Sao_Paulo", "CL": "America/Santiago",
-    "AR": "America/Argentina/Buenos_Aires", "PE": "America/Lima",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "IT": "Europe/Rome",
+    "PT": "Europe/Lisbon",
+    "BR": "America/Sao_Paulo",
+    "CL": "America/Santiago",
+    "AR": "America/Argentina/Buenos_Aires",
+    "PE": "America/Lima",
 }
 
 
@@ -173,9 +180,7 @@ def own_status_checks(
     candidates = [(row_id, when) for row_id, type_code, when in rows if type_code == STATUS_CHECK_TYPE and when is not None]
     claimed: set[str] = set()
     for check in own_checks:
-        distances = [
-            (abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed
-        ]
+        distances = [(abs((when - check).total_seconds()), row_id) for row_id, when in candidates if row_id not in claimed]
         nearest = min((d for d in distances if d[0] <= window), default=None)
         if nearest is not None:
             claimed.add(nearest[1])

@@ -34,6 +34,7 @@ def _protocol(function: F) -> F:
 
     return wrapper  # type: ignore[return-value]
 
+
 # operationName -> root field (§1.7)
 ROOT_FIELD = {
     "mkLoginToken": "xSLoginToken",
@@ -121,8 +122,11 @@ class GraphQLError:
     @property
     def is_not_accepted(self) -> bool:
         """The command is not valid for this panel (BAD_USER_INPUT, 404 err 4, or `res: ERROR` without status)."""
-        return self.code == "BAD_USER_INPUT" or self.status in (400, 404) or self.err == "4" or (
-            self.res == "ERROR" and self.status is None and not self.err
+        return (
+            self.code == "BAD_USER_INPUT"
+            or self.status in (400, 404)
+            or self.err == "4"
+            or (self.res == "ERROR" and self.status is None and not self.err)
         )
 
 
@@ -285,8 +289,13 @@ def parse_services(value: Any) -> Services:
         for s in optional_list(inst.get("services"), "services")
         if isinstance(s, dict) and s.get("active") is not False
     )
-    partitions = optional_list(require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"), "alarmPartitions")
-    peri = any(isinstance(p, dict) and text(p.get("id")) == "02" and optional_list(p.get("enterStates"), "enterStates") for p in partitions)
+    partitions = optional_list(
+        require_mapping(inst.get("configRepoUser") or {}, "configRepoUser").get("alarmPartitions"), "alarmPartitions"
+    )
+    peri = any(
+        isinstance(p, dict) and text(p.get("id")) == "02" and optional_list(p.get("enterStates"), "enterStates")
+        for p in partitions
+    )
     return Services(
         alias=text(inst.get("alias")),
         panel=text(inst.get("panel")),

@@ -201,9 +201,7 @@ class VerisureProvider(Provider):
         if mode not in MODE_REQUEST:
             raise NotSupported(f"Verisure has no arm mode {mode!r}", provider=self.name)
         if force:
-            raise NotSupported(
-                "Verisure's ws.do service cannot arm with open zones; close them first", provider=self.name
-            )
+            raise NotSupported("Verisure's ws.do service cannot arm with open zones; close them first", provider=self.name)
         return await self._panel_op(MODE_REQUEST[mode], MODE_ACCEPTS[mode], progress, f"arm {mode}", partition)
 
     async def disarm(

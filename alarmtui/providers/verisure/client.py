@@ -213,7 +213,9 @@ class VerisureClient:
             self.gate.invalidate()
         return await self.gate.ensure()
 
-    async def read(self, request: str, extra: dict[str, str] | None = None, *, op_id: str | None = None, post: bool = False) -> Reply:
+    async def read(
+        self, request: str, extra: dict[str, str] | None = None, *, op_id: str | None = None, post: bool = False
+    ) -> Reply:
         """A read: on 60022/60067 log in again once and retry it; other errors raise."""
 
         async def once() -> Reply:

@@ -187,9 +187,7 @@ def derive_partition(records: list[ActivityRecord], baseline: Baseline | None, n
     latest = next((r for r in records if r.type in REG_ALARM or r.type in REG_DISARM), None)
     if latest is not None and latest.type in REG_ALARM:
         zone = latest.device or None
-        return Partition(
-            numinst, name, PartitionState.TRIGGERED, detail=f"alarm: {latest.alias}".strip(), alarm_zone=zone
-        )
+        return Partition(numinst, name, PartitionState.TRIGGERED, detail=f"alarm: {latest.alias}".strip(), alarm_zone=zone)
     code = current_code(records, baseline)
     if code is None:
         raw = baseline.code if baseline is not None and baseline.code not in STATUS_PARTS else ""
@@ -211,13 +209,13 @@ def unavailable_modes(code: str | None) -> dict[Capability, str]:
     interior, perimeter = STATUS_PARTS[code]
     result: dict[Capability, str] = {}
     for mode, wanted in INTERIOR_OF_MODE.items():
-        capability = {ArmMode.AWAY: Capability.ARM_AWAY, ArmMode.HOME: Capability.ARM_HOME, ArmMode.NIGHT: Capability.ARM_NIGHT}[mode]
+        capability = {ArmMode.AWAY: Capability.ARM_AWAY, ArmMode.HOME: Capability.ARM_HOME, ArmMode.NIGHT: Capability.ARM_NIGHT}[
+            mode
+        ]
         if interior == wanted:
             result[capability] = f"already armed {STATUS_STATES[code][1]}"
         elif interior is not None:
-            result[capability] = (
-                f"disarm first: Verisure cannot switch from {interior} to {wanted} while armed"
-            )
+            result[capability] = f"disarm first: Verisure cannot switch from {interior} to {wanted} while armed"
     if perimeter:
         result[Capability.ARM_PERIMETER] = "the perimeter is already armed"
     return result
