@@ -117,6 +117,8 @@ class LuupProvider(Provider):
     snapshot_cache_ttl: float | None = None
     """How long a plain `snapshot()` may answer from the device cache the long poll keeps current
     (default: the poll interval, at least 2 s)."""
+    command_cache_ttl: float = 1.0
+    """An arm uses the device cache without re-reading `sdata` when it is this fresh (or a long poll holds it current)."""
     session_check_after: float = 30.0
     """Before a command, a transport unused for this long is checked with a cheap read
     (`alive`), so an expired session is renewed by a read rather than refusing the command."""
@@ -131,6 +133,7 @@ class LuupProvider(Provider):
         self._loadtime: int | None = None
         self._dataversion: int | None = None
         self._cache_time: float | None = None
+        self._long_polling = False
         if config.code is not None:
             register_secrets(config.code.get_secret_value())
 
@@ -265,6 +268,18 @@ class LuupProvider(Provider):
 
     def _reset_long_poll(self) -> None:
         self._loadtime = self._dataversion = None
+        self._long_polling = False
+
+    def _cache_is_current(self) -> bool:
+        """Whether the device cache is the Vera's state now, so an arm need not read `sdata` first.
+
+        True while a long poll is waiting on the Vera (any change would have answered it, and its
+        answer is merged before anything else runs) or just after a read. A stale "ready" costs
+        nothing: the Vera refuses the arm with its own reason, and the open zones are read then.
+        """
+        if self._cache_time is None or not self._devices:
+            return False
+        return self._long_polling or time.monotonic() - self._cache_time < self.command_cache_ttl
 
     # ------------------------------------------------------------------ reads
 
@@ -306,7 +321,11 @@ class LuupProvider(Provider):
                         "timeout": window,
                         "minimumdelay": self.minimum_delay_ms,
                     }
-                    data = await self._read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
+                    self._long_polling = self._loadtime is not None  # waiting on a delta of what we hold
+                    try:
+                        data = await self._read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
+                    finally:
+                        self._long_polling = False
                     if self._merge(parse_sdata(data)):
                         return True
         except ProviderError as exc:
@@ -358,9 +377,10 @@ class LuupProvider(Provider):
         timer = CommandTimeline(what, progress, provider=self.name)
         arming = state != "Disarmed"
         async with self._guard(f"sending {what}"), timer:
+            fresh = self._cache_is_current()
             try:
                 targets = await self._partitions(partition)
-                if arming:
+                if arming and not fresh:
                     await self._refresh_sdata()  # readiness as the Vera sees it now (also checks the session)
             except (ConnectionFailed, SessionExpired) as exc:
                 exc.message = f"{exc.message}; {what} was not sent"
@@ -383,7 +403,7 @@ class LuupProvider(Provider):
                         {"State": state, "PINCode": pin},
                         what,
                         timer,
-                        checked=arming or index > 0,
+                        checked=(arming and not fresh) or index > 0,
                     )
                 except OpenZones as exc:
                     if len(targets) == 1:

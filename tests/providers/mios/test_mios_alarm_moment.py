@@ -149,3 +149,25 @@ async def test_partial_arm_reports_each_partition(luup: tuple[MiosCloud, LuupPro
     assert result.message == "House armed; Garage refused: zone open (Garage Door)", result.message
     assert {(p.partition, p.phase) for p in result.partitions} == {(HOUSE, CommandPhase.CONFIRMED), (GARAGE, CommandPhase.FAILED)}
     assert panel.partitions["1"].phase is Phase.EXIT_DELAY and panel.partitions["2"].phase is Phase.DISARMED
+
+
+async def test_an_arm_with_a_current_cache_sends_the_command_first(luup: tuple[MiosCloud, LuupProvider]) -> None:
+    # Issue 16: the arm re-read `sdata` before every command (MiOS key → simulator 145 ms).
+    cloud, provider = luup
+    sent: list[str] = []
+    original = provider.transport.send
+
+    async def recording(params, what, timeout):  # type: ignore[no-untyped-def]
+        sent.append(str(params.get("action") or params.get("id")))
+        return await original(params, what, timeout)
+
+    provider.transport.send = recording  # type: ignore[method-assign]
+    await provider.snapshot(refresh=True)  # just read: current
+    sent.clear()
+    assert (await provider.arm(ArmMode.AWAY, partition=HOUSE)).ok
+    assert sent[0] == "RequestArmMode", sent
+    assert (await provider.disarm(partition=HOUSE)).ok
+    provider._cache_time = time.monotonic() - 60  # stale, and no long poll holds it current
+    sent.clear()
+    assert (await provider.arm(ArmMode.AWAY, partition=HOUSE)).ok
+    assert sent[:2] == ["sdata", "RequestArmMode"], sent  # readiness read first, as before
