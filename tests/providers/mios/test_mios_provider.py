@@ -746,7 +746,7 @@ def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
         except ProviderError:
             pass
         finally:
-            cloud.vera().canned.clear()
+            cloud.faults.clear()
 
     @settings(
         max_examples=60,
