@@ -45,6 +45,7 @@ from alarmtui.providers.base import (
 )
 from alarmtui.providers.commands import CommandTimeline
 from alarmtui.providers.errors import NotSent, ReplyLost
+from alarmtui.providers.http import HttpReply, error_for_status
 from alarmtui.providers.luup.mapping import (
     _ARM_STATE,
     _PANIC_STATE,
@@ -219,10 +220,16 @@ class LuupProvider(Provider):
         self, response: httpx.Response, what: str, request_id: str, want_text: bool = False
     ) -> tuple[ProviderError | None, Any]:
         """(problem, data): a problem is a reload glitch worth a retry (raised once retries run out)."""
-        if response.status_code >= 500:
-            return ConnectionFailed(f"the Vera answered HTTP {response.status_code} while {what} (it may be reloading)"), None
         if response.status_code != 200:
-            raise ProtocolError(f"{self.transport.label} answered HTTP {response.status_code} while {what}")
+            # The core's status table (5xx → ConnectionFailed, 503 + Retry-After → RateLimited, …).
+            reply = HttpReply(response.status_code, response.headers, b"")
+            error = error_for_status(reply, provider=self.name, what=f"{what} ({self.transport.label})") or ProtocolError(
+                f"{self.transport.label} answered HTTP {response.status_code} while {what}"
+            )
+            if isinstance(error, ConnectionFailed) and response.status_code >= 500:
+                error.message += " (the Vera may be reloading)"
+                return error, None  # a reload glitch: worth a retry
+            raise error
         text = response.text
         if not text.strip():
             return ProtocolError(f"the Vera sent an empty reply while {what} (it may be reloading)"), None
@@ -720,34 +727,35 @@ class LuupProvider(Provider):
         return await self._follow_job(job, device_id, what, timer)
 
     async def _follow_job(self, job: str, device_id: str, what: str, timer: CommandTimeline) -> _Outcome:
+        """Follow the luup job on the core's `CommandTimeline.follow` (never re-sending the action)."""
         timer.accepted(f"{what}: job {job} running")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.job_timeout
-        while loop.time() < deadline:
-            await asyncio.sleep(self.job_poll_interval)
-            try:
-                status = parse_jobstatus(await self._read({"id": "jobstatus", "job": job}, "following the job", retries=0))
-            except ProviderError as exc:
-                log.info("%s: job status read failed: %s", self.name, exc)
-                continue
+        refusal: list[str] = []
+
+        async def check() -> CommandResult | None:
+            status = parse_jobstatus(await self._read({"id": "jobstatus", "job": job}, "following the job", retries=0))
             if status == JOB_NONE:  # the Vera forgot the job: the device's own job state tells
-                try:
-                    await self._refresh_sdata()
-                except ProviderError as exc:
-                    log.info("%s: device read failed: %s", self.name, exc)
-                    continue
+                await self._refresh_sdata()
                 status = _as_job_state(self._devices.get(device_id, {}).get("state"))
             if status == JOB_DONE:
-                return _Outcome(CommandResult(CommandPhase.CONFIRMED, f"{what}: done"))
+                return CommandResult(CommandPhase.CONFIRMED, f"{what}: done")
             if status in (JOB_ERROR, JOB_ABORTED):
                 comment = await self._device_comment(device_id)
-                message = comment or "the panel reported an error"
-                return _Outcome(
-                    CommandResult(CommandPhase.FAILED, f"{what} failed: {message}"), wrong_code=bool(_PIN_WORDS.search(message))
-                )
-        return _Outcome(
-            CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}")
+                refusal.append(comment or "the panel reported an error")
+                return CommandResult(CommandPhase.FAILED, f"{what} failed: {refusal[0]}")
+            return None
+
+        result = await timer.follow(
+            check,
+            deadline=self.job_timeout,
+            interval=self.job_poll_interval,
+            what=what,
+            transient=(ProviderError,),  # a failed poll is only a missed look; the job goes on
         )
+        if result.phase is CommandPhase.UNKNOWN:
+            return _Outcome(
+                CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}")
+            )
+        return _Outcome(result, wrong_code=bool(refusal and _PIN_WORDS.search(refusal[0])))
 
     async def _device_comment(self, device_id: str) -> str:
         try:

@@ -205,7 +205,7 @@ def devices(ctx: Ctx) -> list[dict[str, Any]]:
     panel, meta = ctx.panel, ctx.meta
     panel.advance()
     offline = panel.faults.offline
-    result = []
+    result: list[dict[str, Any]] = []
     for zone in panel.zones.values():
         kind, subtype = SUBTYPES.get(zone.kind, ("ZONE", "GENERIC"))
         number = device_number(zone, panel)
