@@ -481,12 +481,14 @@ _ALARM_LABELS = frozenset({"BURGLER", "BURGLARY", "ALARM", "FIRE", "PANIC", "EME
 _TROUBLE_LABELS = frozenset(
     {"TROUBLE", "RESTORE", "TAMPER", "LOW_BATTERY", "AC_FAILURE", "AC_RESTORE", "INACTIVE", "JAMMING", "FAILED_TO_ARM"}
 )
-_ZONE_LABELS = frozenset({"OPENED", "CLOSED", "BYPASS", "ENTRY_DELAY"})
+_ZONE_LABELS = frozenset({"OPENED", "CLOSED", "BYPASS"})
 
 
 def _event_kind(label: str, video: bool) -> EventKind:
     if video:
         return EventKind.PHOTO
+    if label == "ENTRY_DELAY":
+        return EventKind.ENTRY_DELAY  # its own event: never an alarm by itself
     if label in _ARM_LABELS:
         return EventKind.ARM
     if label in _DISARM_LABELS:

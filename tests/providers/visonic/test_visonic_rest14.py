@@ -6,6 +6,7 @@ from the notes, not from our simulator), and the provider against the simulator'
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from alarmtui.domain import ArmMode, PartitionState, ZoneKind
+from alarmtui.domain import ArmMode, EventKind, PartitionState, ZoneKind
 from alarmtui.domain.alarms import open_alarms
 from alarmtui.providers.base import PanelOffline
 from alarmtui.providers.visonic import VisonicProvider, mapping
 from alarmtui.providers.visonic.identity import state_dir
-from alarmtui.providers.visonic.parse import parse_alarms, parse_devices, parse_panel_facts, parse_status
+from alarmtui.providers.visonic.parse import parse_alarms, parse_devices, parse_events, parse_panel_facts, parse_status
 from alarmtui.settings import VisonicConfig
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.panel import SimPanel
@@ -70,6 +71,27 @@ def test_entry_delay_is_pending_not_an_alarm() -> None:
     raw = parse_status(status("ENTRY_DELAY", connected=True))
     part = mapping.partition(raw.partitions[0], (), (), FACTS, None)
     assert part.state is PartitionState.PENDING and part.entry_delay is True
+
+
+def test_entry_delay_event_is_its_own_kind() -> None:
+    (event,) = parse_events(
+        [
+            {
+                "event": 9,
+                "type_id": 30,
+                "label": "ENTRY_DELAY",
+                "description": "Entry delay",
+                "appointment": "Front door",
+                "datetime": "2026-12-01 10:00:00",
+                "video": False,
+                "device_type": "ZONE",
+                "zone": 1,
+                "partitions": [1],
+                "zone_name": "Front door",
+            }
+        ]  # fmt: skip
+    )
+    assert event.kind is EventKind.ENTRY_DELAY and event.zone == "Front door"
 
 
 def test_a_checkin_gap_is_reachable_and_the_reason_is_the_replys_own() -> None:
@@ -269,3 +291,23 @@ async def test_app_id_is_stable_per_installation(visonic14: Factory) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     chosen, _, _ = await visonic14(config={"app_id": "2d513ccb-f3ec-4656-b506-f158b6689b1e"})
     assert chosen.client.app_id == "2d513ccb-f3ec-4656-b506-f158b6689b1e"  # the config's own wins
+
+
+async def test_entry_delay_then_alarm(visonic14: Factory) -> None:
+    provider, cloud, panel = await visonic14(entry_delay=0.3)
+    assert (await provider.arm(ArmMode.AWAY, partition="1")).ok
+    panel.open_zone("1")  # the front door: an entry zone
+    snap = await provider.snapshot()
+    house = snap.partition("1")
+    assert house is not None and house.state is PartitionState.PENDING and house.entry_delay is True
+    assert open_alarms("visonic", snap) == ()  # an entry delay is not an alarm
+    for _ in range(100):
+        snap = await provider.snapshot()
+        if snap.partition("1").state is PartitionState.TRIGGERED:  # type: ignore[union-attr]
+            break
+        await asyncio.sleep(0.05)
+    house = snap.partition("1")
+    assert house is not None and house.state is PartitionState.TRIGGERED and house.alarm_zone == "Front door"
+    assert house.entry_delay is False
+    events = await provider.events()
+    assert any(e.kind is EventKind.ENTRY_DELAY for e in events)
