@@ -311,3 +311,33 @@ async def test_entry_delay_then_alarm(visonic14: Factory) -> None:
     assert house.entry_delay is False
     events = await provider.events()
     assert any(e.kind is EventKind.ENTRY_DELAY for e in events)
+
+
+async def test_a_checkin_gap_under_the_poller_never_shows_offline(visonic14: Factory) -> None:
+    # Issue 17: routine check-in gaps made the provider offline (status exit 4, "Offline"/"Back online" pushes).
+    from alarmtui.domain.updates import LinkState, StatusUpdate
+    from alarmtui.engine.poller import Poller, PollTiming
+
+    provider, cloud, panel = await visonic14()
+    updates: list[object] = []
+    poller = Poller(provider, updates.append, timing=PollTiming(poll_interval=0.05, refresh_interval=0.2, min_gap=0.01))
+    task = asyncio.get_running_loop().create_task(poller.run())
+    try:
+
+        async def polls(n: int) -> None:
+            before = cloud.faults.count("status")
+            async with asyncio.timeout(5):
+                while cloud.faults.count("status") < before + n:
+                    await asyncio.sleep(0.01)
+
+        await polls(2)
+        cloud.checkin_gap(90)
+        await polls(5)
+        cloud.end_checkin_gap()
+        await polls(2)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await poller.close()
+    states = [u.status.state for u in updates if isinstance(u, StatusUpdate)]
+    assert LinkState.ONLINE in states and LinkState.OFFLINE not in states
