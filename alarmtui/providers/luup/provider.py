@@ -441,14 +441,17 @@ class LuupProvider(Provider):
             partitions.extend(
                 PartitionOutcome(t, CommandPhase.NOT_SENT, "not sent: stopped after the failure above") for t in skipped
             )
+            fresh_read = False
             if any(o.sent for _, o in outcomes):
                 # The devices cached before the command are not the panel's state after it: read again,
                 # so the result says what the panel does now (an exit delay, not "disarmed").
                 self._cache_time = None
                 with contextlib.suppress(ProviderError):
                     await self._refresh_sdata()
+                    fresh_read = True
             result = self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
-            return self._with_fresh_state(result, attempted, arming)
+            # Without a fresh read the result carries no state: never words from the cache of before.
+            return self._with_fresh_state(result, attempted, arming) if fresh_read else result
 
     def _with_fresh_state(self, result: CommandResult, targets: list[str], arming: bool) -> CommandResult:
         """The result with the state the fresh read shows; an arm still in its exit delay is not settled."""

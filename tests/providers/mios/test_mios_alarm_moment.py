@@ -171,3 +171,12 @@ async def test_an_arm_with_a_current_cache_sends_the_command_first(luup: tuple[M
     sent.clear()
     assert (await provider.arm(ArmMode.AWAY, partition=HOUSE)).ok
     assert sent[:2] == ["sdata", "RequestArmMode"], sent  # readiness read first, as before
+
+
+async def test_without_a_fresh_read_the_result_says_no_state(luup: tuple[MiosCloud, LuupProvider]) -> None:
+    cloud, provider = luup
+    await provider.snapshot(refresh=True)  # a cached, disarmed device list
+    cloud.faults.add("sdata", status=500, times=10**6)  # the read after the command fails
+    result = await provider.arm(ArmMode.AWAY, partition=HOUSE)
+    assert result.ok and result.state == "" and "disarmed" not in result.message  # never the cache of before
+    cloud.faults.clear()
