@@ -364,7 +364,24 @@ class VisonicProvider(Provider):
             targets = [str(target)] if target != -1 else [WHOLE_PANEL, *facts.exit_delay]
             for pid in targets:
                 self._exit_started[pid] = now
+            result = await self._settled(result, None if target == -1 else str(target), facts)
         return result
+
+    async def _settled(self, result: CommandResult, partition: str | None, facts: PanelFacts) -> CommandResult:
+        """The handled process says the panel took the arm, not that it is armed: during its exit delay
+        the result is "accepted — arming, exit delay N s" and not settled (a read of `status` tells)."""
+        try:
+            async with translate_errors(self.name, "reading the state after the command"):
+                status = parse_status(await self.client.read("status", "reading the state after the command"))
+        except ProviderError:
+            return result  # the result stays what the process said; the next poll shows the state
+        arming = [raw for raw in status.partitions if mapping.in_exit_delay(raw) and partition in (None, raw.id)]
+        if not arming:
+            return result
+        delays = [facts.exit_delay.get(raw.id, facts.exit_delay.get(WHOLE_PANEL)) for raw in arming]
+        known = [d for d in delays if d]
+        words = f"arming, exit delay {max(known):.0f} s" if known else "arming, exit delay running"
+        return replace(result, message=f"accepted — {words}", state=words, settled=False)
 
     async def _bypass_open_zones(
         self, partition: str | None, code: str | None, progress: ProgressCallback | None

@@ -341,3 +341,15 @@ async def test_a_checkin_gap_under_the_poller_never_shows_offline(visonic14: Fac
         await poller.close()
     states = [u.status.state for u in updates if isinstance(u, StatusUpdate)]
     assert LinkState.ONLINE in states and LinkState.OFFLINE not in states
+
+
+async def test_arm_in_its_exit_delay_is_accepted_not_settled(visonic14: Factory) -> None:
+    provider, cloud, panel = await visonic14(exit_delay=30.0)
+    result = await provider.arm(ArmMode.AWAY, partition="2")
+    assert result.ok and result.settled is False
+    assert result.message == "accepted — arming, exit delay 30 s" and "armed" not in result.state.replace("arming", "")
+    disarm = await provider.disarm(partition="2")
+    assert disarm.ok and disarm.settled is True
+    panel.exit_delay = 0.0
+    instant = await provider.arm(ArmMode.HOME, partition="2")
+    assert instant.ok and instant.settled is True  # no exit delay: armed, and said so
