@@ -107,6 +107,7 @@ def build_snapshot(devices: Mapping[str, Mapping[str, Any]], *, panel_name: str,
                     detail=" · ".join(w for w in words if w),
                     ready=ready,
                     open_zones=tuple(as_text(devices[z].get("name")) or f"Device {z}" for z in blocking),
+                    entry_delay=state is PartitionState.PENDING,
                 )
             )
         elif category == CATEGORY_SENSOR:
@@ -188,6 +189,11 @@ def open_zones_of(devices: Mapping[str, Mapping[str, Any]], partition_id: str) -
     return sorted(found, key=lambda k: (len(k), k))
 
 
+def entry_delay_text(name: str) -> str:
+    """The text of an entry-delay event: the partition's name, never its device number."""
+    return f"Entry delay: {name}" if name else "Entry delay started"
+
+
 def change_events(
     before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]], *, stamp: str, when: datetime
 ) -> list[Event]:
@@ -218,7 +224,7 @@ def change_events(
                 if new_word == "exitdelay":
                     add(EventKind.ARM, f"{name}: arming (exit delay)", "detail", partition=device_id)
                 elif new_word == "entrydelay":
-                    add(EventKind.ALARM, f"{name}: entry delay", "detail", partition=device_id)
+                    add(EventKind.ENTRY_DELAY, entry_delay_text(as_text(device.get("name"))), "detail", partition=device_id)
                 elif new_word == "failedtoarm":
                     add(EventKind.ARM, f"{name}: arming failed", "detail", partition=device_id)
                 elif new_word in _DETAIL_STATE:

@@ -6,7 +6,6 @@ booleans); anything else is a `ProtocolError`, never another exception type.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from typing import Any
 
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import CommandRejected, ProtocolError
+from alarmtui.providers.http import decode_json as core_decode_json
 from alarmtui.providers.wire import require_list as as_list
 from alarmtui.providers.wire import require_mapping as as_mapping
 
@@ -75,14 +75,10 @@ def as_text(value: object) -> str:
 
 
 def decode_json(text: str, what: str) -> Any:
+    """The core decoder (`providers.http.decode_json`): any failure at all, nesting included, is a ProtocolError."""
     if not text.strip():
         raise _fail(f"empty reply while {what}")
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise _fail(f"reply to {what} is not JSON") from None
-    except RecursionError:  # a reply nested absurdly deep (issue 8 item 1)
-        raise _fail(f"reply to {what} is nested too deeply") from None
+    return core_decode_json(text, what=what)
 
 
 @dataclass(frozen=True)

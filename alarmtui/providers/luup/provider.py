@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import re
@@ -27,7 +28,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from alarmtui.domain import ArmMode, CommandPhase, CommandResult, PartitionOutcome, Photo, Snapshot
+from alarmtui.domain import ArmMode, CommandPhase, CommandResult, PartitionOutcome, PartitionState, Photo, Snapshot
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import (
     CommandRejected,
@@ -44,6 +45,7 @@ from alarmtui.providers.base import (
 )
 from alarmtui.providers.commands import CommandTimeline
 from alarmtui.providers.errors import NotSent, ReplyLost
+from alarmtui.providers.http import HttpReply, error_for_status
 from alarmtui.providers.luup.mapping import (
     _ARM_STATE,
     _PANIC_STATE,
@@ -53,6 +55,7 @@ from alarmtui.providers.luup.mapping import (
     _category,
     build_snapshot,
     open_zones_of,
+    partition_state,
 )
 from alarmtui.providers.luup.parse import (
     AP2,
@@ -89,6 +92,8 @@ class _Outcome:
     sent: bool = True
     wrong_code: bool = False
     reason: ProviderError | None = None
+    refused: bool = False
+    """Not sent because the partition could not arm (open zones): the other partitions still were."""
 
 
 class LuupProvider(Provider):
@@ -113,6 +118,8 @@ class LuupProvider(Provider):
     snapshot_cache_ttl: float | None = None
     """How long a plain `snapshot()` may answer from the device cache the long poll keeps current
     (default: the poll interval, at least 2 s)."""
+    command_cache_ttl: float = 1.0
+    """An arm uses the device cache without re-reading `sdata` when it is this fresh (or a long poll holds it current)."""
     session_check_after: float = 30.0
     """Before a command, a transport unused for this long is checked with a cheap read
     (`alive`), so an expired session is renewed by a read rather than refusing the command."""
@@ -127,6 +134,7 @@ class LuupProvider(Provider):
         self._loadtime: int | None = None
         self._dataversion: int | None = None
         self._cache_time: float | None = None
+        self._long_polling = False
         if config.code is not None:
             register_secrets(config.code.get_secret_value())
 
@@ -212,10 +220,16 @@ class LuupProvider(Provider):
         self, response: httpx.Response, what: str, request_id: str, want_text: bool = False
     ) -> tuple[ProviderError | None, Any]:
         """(problem, data): a problem is a reload glitch worth a retry (raised once retries run out)."""
-        if response.status_code >= 500:
-            return ConnectionFailed(f"the Vera answered HTTP {response.status_code} while {what} (it may be reloading)"), None
         if response.status_code != 200:
-            raise ProtocolError(f"{self.transport.label} answered HTTP {response.status_code} while {what}")
+            # The core's status table (5xx → ConnectionFailed, 503 + Retry-After → RateLimited, …).
+            reply = HttpReply(response.status_code, response.headers, b"")
+            error = error_for_status(reply, provider=self.name, what=f"{what} ({self.transport.label})") or ProtocolError(
+                f"{self.transport.label} answered HTTP {response.status_code} while {what}"
+            )
+            if isinstance(error, ConnectionFailed) and response.status_code >= 500:
+                error.message += " (the Vera may be reloading)"
+                return error, None  # a reload glitch: worth a retry
+            raise error
         text = response.text
         if not text.strip():
             return ProtocolError(f"the Vera sent an empty reply while {what} (it may be reloading)"), None
@@ -261,6 +275,18 @@ class LuupProvider(Provider):
 
     def _reset_long_poll(self) -> None:
         self._loadtime = self._dataversion = None
+        self._long_polling = False
+
+    def _cache_is_current(self) -> bool:
+        """Whether the device cache is the Vera's state now, so an arm need not read `sdata` first.
+
+        True while a long poll is waiting on the Vera (any change would have answered it, and its
+        answer is merged before anything else runs) or just after a read. A stale "ready" costs
+        nothing: the Vera refuses the arm with its own reason, and the open zones are read then.
+        """
+        if self._cache_time is None or not self._devices:
+            return False
+        return self._long_polling or time.monotonic() - self._cache_time < self.command_cache_ttl
 
     # ------------------------------------------------------------------ reads
 
@@ -302,7 +328,11 @@ class LuupProvider(Provider):
                         "timeout": window,
                         "minimumdelay": self.minimum_delay_ms,
                     }
-                    data = await self._read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
+                    self._long_polling = self._loadtime is not None  # waiting on a delta of what we hold
+                    try:
+                        data = await self._read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
+                    finally:
+                        self._long_polling = False
                     if self._merge(parse_sdata(data)):
                         return True
         except ProviderError as exc:
@@ -354,9 +384,10 @@ class LuupProvider(Provider):
         timer = CommandTimeline(what, progress, provider=self.name)
         arming = state != "Disarmed"
         async with self._guard(f"sending {what}"), timer:
+            fresh = self._cache_is_current()
             try:
                 targets = await self._partitions(partition)
-                if arming:
+                if arming and not fresh:
                     await self._refresh_sdata()  # readiness as the Vera sees it now (also checks the session)
             except (ConnectionFailed, SessionExpired) as exc:
                 exc.message = f"{exc.message}; {what} was not sent"
@@ -379,8 +410,21 @@ class LuupProvider(Provider):
                         {"State": state, "PINCode": pin},
                         what,
                         timer,
-                        checked=arming or index > 0,
+                        checked=(arming and not fresh) or index > 0,
                     )
+                except OpenZones as exc:
+                    if len(targets) == 1:
+                        raise
+                    # This partition cannot arm; the others still may (a partial result, reported per partition).
+                    refused = _Outcome(
+                        CommandResult(CommandPhase.FAILED, f"{label} refused: zone open ({', '.join(exc.zones)})"),
+                        sent=False,
+                        reason=exc,
+                        refused=True,
+                    )
+                    outcomes.append((label, refused))
+                    partitions.append(PartitionOutcome(device_id, CommandPhase.FAILED, refused.result.message))
+                    continue
                 except ProviderError as exc:
                     if not any(o.sent for _, o in outcomes):
                         raise  # nothing reached the Vera: the error says so
@@ -397,7 +441,48 @@ class LuupProvider(Provider):
             partitions.extend(
                 PartitionOutcome(t, CommandPhase.NOT_SENT, "not sent: stopped after the failure above") for t in skipped
             )
-            return self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
+            fresh_read = False
+            if any(o.sent for _, o in outcomes):
+                # The devices cached before the command are not the panel's state after it: read again,
+                # so the result says what the panel does now (an exit delay, not "disarmed").
+                self._cache_time = None
+                with contextlib.suppress(ProviderError):
+                    await self._refresh_sdata()
+                    fresh_read = True
+            result = self._conclude(outcomes, [self._name_of(t) for t in skipped], what, timer, tuple(partitions))
+            # Without a fresh read the result carries no state: never words from the cache of before.
+            return self._with_fresh_state(result, attempted, arming) if fresh_read else result
+
+    def _with_fresh_state(self, result: CommandResult, targets: list[str], arming: bool) -> CommandResult:
+        """The result with the state the fresh read shows; an arm still in its exit delay is not settled."""
+        if not result.ok or not self._devices:
+            return result
+        words = []
+        delays = []
+        confirmed = {p.partition for p in result.partitions if p.phase is CommandPhase.CONFIRMED} or set(targets)
+        for device_id in targets:
+            if device_id not in confirmed:
+                continue
+            device = self._devices.get(device_id, {})
+            state, _ = partition_state(
+                as_text(device.get("armmode")), as_text(device.get("detailedarmmode")), as_text(device.get("alarm"))
+            )
+            label = self._name_of(device_id)
+            if arming and state is PartitionState.ARMING:
+                seconds = _delay_seconds(device.get("vendorstatusdata"))
+                delay = f"exit delay {seconds} s" if seconds else "exit delay running"
+                delays.append(f"{label} arming, {delay}" if len(targets) > 1 else f"arming, {delay}")
+                words.append(f"{label}: arming, {delay}" if len(targets) > 1 else f"arming, {delay}")
+            else:
+                text = state.value.replace("_", " ")
+                words.append(f"{label}: {text}" if len(targets) > 1 else text)
+        if not words:
+            return result
+        state_words = "; ".join(words)
+        if delays and not result.partial:
+            message = f"accepted — {'; '.join(delays)}"
+            return dataclasses.replace(result, message=message, state=state_words, settled=False)
+        return dataclasses.replace(result, state=result.state or state_words, settled=not delays)
 
     def _conclude(
         self,
@@ -421,8 +506,25 @@ class LuupProvider(Provider):
         if not any(o.result.ok for _, o in outcomes) and all(o.wrong_code for o in sent) and sent:
             raise WrongCode(sent[0].result.message, provider=self.name)
         phases = [o.result.phase for _, o in outcomes]
+        done = [label for label, o in outcomes if o.result.ok]
         if CommandPhase.UNKNOWN in phases:
             phase = CommandPhase.UNKNOWN
+        elif done and not skipped and all(o.result.ok or o.refused or (o.sent and not o.wrong_code) for _, o in outcomes):
+            # Some partitions did it and the panel (or its open zones) refused the others: a partial
+            # result, reported per partition ("House armed; Garage refused: zone open"), not "failed".
+            past = "disarmed" if what == "disarm" else "armed"
+            parts = [
+                f"{label} {past}"
+                if o.result.ok
+                else (o.result.message if o.refused else f"{label} refused: {_reason_of(o.result.message)}")
+                for label, o in outcomes
+            ]
+            message = "; ".join(parts)
+            refusals = [o for _, o in outcomes if not o.result.ok]
+            error = next((o.reason for o in refusals if o.reason is not None), None) or CommandRejected(
+                "; ".join(o.result.message for o in refusals), provider=self.name
+            )
+            return timer.result(CommandPhase.CONFIRMED, message, partitions=partitions, error=error)
         elif any(p is not CommandPhase.CONFIRMED for p in phases) or skipped:
             phase = CommandPhase.FAILED
         else:
@@ -628,34 +730,35 @@ class LuupProvider(Provider):
         return await self._follow_job(job, device_id, what, timer)
 
     async def _follow_job(self, job: str, device_id: str, what: str, timer: CommandTimeline) -> _Outcome:
+        """Follow the luup job on the core's `CommandTimeline.follow` (never re-sending the action)."""
         timer.accepted(f"{what}: job {job} running")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.job_timeout
-        while loop.time() < deadline:
-            await asyncio.sleep(self.job_poll_interval)
-            try:
-                status = parse_jobstatus(await self._read({"id": "jobstatus", "job": job}, "following the job", retries=0))
-            except ProviderError as exc:
-                log.info("%s: job status read failed: %s", self.name, exc)
-                continue
+        refusal: list[str] = []
+
+        async def check() -> CommandResult | None:
+            status = parse_jobstatus(await self._read({"id": "jobstatus", "job": job}, "following the job", retries=0))
             if status == JOB_NONE:  # the Vera forgot the job: the device's own job state tells
-                try:
-                    await self._refresh_sdata()
-                except ProviderError as exc:
-                    log.info("%s: device read failed: %s", self.name, exc)
-                    continue
+                await self._refresh_sdata()
                 status = _as_job_state(self._devices.get(device_id, {}).get("state"))
             if status == JOB_DONE:
-                return _Outcome(CommandResult(CommandPhase.CONFIRMED, f"{what}: done"))
+                return CommandResult(CommandPhase.CONFIRMED, f"{what}: done")
             if status in (JOB_ERROR, JOB_ABORTED):
                 comment = await self._device_comment(device_id)
-                message = comment or "the panel reported an error"
-                return _Outcome(
-                    CommandResult(CommandPhase.FAILED, f"{what} failed: {message}"), wrong_code=bool(_PIN_WORDS.search(message))
-                )
-        return _Outcome(
-            CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}")
+                refusal.append(comment or "the panel reported an error")
+                return CommandResult(CommandPhase.FAILED, f"{what} failed: {refusal[0]}")
+            return None
+
+        result = await timer.follow(
+            check,
+            deadline=self.job_timeout,
+            interval=self.job_poll_interval,
+            what=what,
+            transient=(ProviderError,),  # a failed poll is only a missed look; the job goes on
         )
+        if result.phase is CommandPhase.UNKNOWN:
+            return _Outcome(
+                CommandResult(CommandPhase.UNKNOWN, f"{what}: no confirmation within {self.job_timeout:.0f} s; {_REREAD}")
+            )
+        return _Outcome(result, wrong_code=bool(refusal and _PIN_WORDS.search(refusal[0])))
 
     async def _device_comment(self, device_id: str) -> str:
         try:
@@ -663,6 +766,17 @@ class LuupProvider(Provider):
         except ProviderError:
             return ""
         return as_text(self._devices.get(device_id, {}).get("comment"))
+
+
+def _reason_of(message: str) -> str:
+    """ "arm away failed: Not ready (open: Garage Door)" → "Not ready (open: Garage Door)"."""
+    return message.split(": ", 1)[1] if " failed: " in message or " refused: " in message else message
+
+
+def _delay_seconds(value: object) -> int | None:
+    """Seconds left in a delay, where a plugin puts them in VendorStatusData; None otherwise."""
+    text = as_text(value).strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 3600 else None
 
 
 def _partition_outcome(device_id: str, outcome: _Outcome) -> PartitionOutcome:

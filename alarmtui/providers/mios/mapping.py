@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from alarmtui.domain import Event, EventKind
 from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import ProtocolError
-from alarmtui.providers.luup.mapping import _DETAIL_STATE, _DISARMED_DETAILS, LOW_BATTERY
+from alarmtui.providers.luup.mapping import _DETAIL_STATE, _DISARMED_DETAILS, LOW_BATTERY, entry_delay_text
 from alarmtui.providers.luup.parse import as_bool, as_int
 from alarmtui.providers.mios.parse import EventRecord
 
@@ -78,7 +78,8 @@ def events_from_records(records: Iterable[EventRecord], names: Mapping[str, str]
                 if lowered == "exitdelay":
                     kind, text = EventKind.ARM, f"{name}: arming (exit delay)"
                 elif lowered == "entrydelay":
-                    kind, text = EventKind.ALARM, f"{name}: entry delay"
+                    # Its own event, never an alarm; named by the partition's name, never its number.
+                    kind, text = EventKind.ENTRY_DELAY, entry_delay_text(names.get(record.device_id) or record.device_name)
                 elif lowered == "failedtoarm":
                     kind, text = EventKind.ARM, f"{name}: arming failed"
                 elif lowered in _DETAIL_STATE:

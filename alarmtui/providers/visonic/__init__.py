@@ -21,6 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ from alarmtui.providers.visonic.parse import (
     WHOLE_PANEL,
     PanelFacts,
     RawCamera,
+    RawStatus,
     _opt_dict,
     _text,
     choose_version,
@@ -66,6 +68,10 @@ from alarmtui.settings import VisonicConfig
 log = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = 5_000_000
+OFFLINE_GRACE = 180.0
+"""Seconds every transport must stay down before the panel is said to be offline (§9.2)."""
+SLOW_READ_INTERVAL = 300.0
+"""Users and cameras change rarely and the API is rate sensitive: read them at most this often (§9.8)."""
 
 
 class VisonicProvider(Provider):
@@ -86,6 +92,8 @@ class VisonicProvider(Provider):
         max_reply_bytes: int | None = None,
         http_timeout: float = 15.0,
         clock: Callable[[], float] | None = None,
+        offline_grace: float = OFFLINE_GRACE,
+        slow_read_interval: float = SLOW_READ_INTERVAL,
     ) -> None:
         super().__init__(config)
         self.config: VisonicConfig = config
@@ -96,6 +104,12 @@ class VisonicProvider(Provider):
             options["max_reply_bytes"] = max_reply_bytes
         self.client = VisonicClient(config, self.requests, provider=self.name, **options)
         self.login_gate = self.client.gate
+        self.clock = clock or time.monotonic
+        self.offline_grace = offline_grace
+        self.slow_read_interval = slow_read_interval
+        self._slow_read_at: float | None = None
+        self._unreachable_since: float | None = None
+        self._last_good: Snapshot | None = None
         self.facts: PanelFacts | None = None
         self._cameras: tuple[RawCamera, ...] = ()
         self._users: tuple[User, ...] = ()
@@ -133,10 +147,14 @@ class VisonicProvider(Provider):
             self.facts = parse_panel_facts(panel_info, feature_set)
             await self._refresh_slow_reads()
 
-    async def _refresh_slow_reads(self) -> None:
-        """Users and cameras change rarely: read them at connect and on an explicit refresh."""
+    async def _refresh_slow_reads(self, *, only_if_stale: bool = False) -> None:
+        """Users and cameras: read at connect and on a slow cycle, never twice per `status` (§9.8)."""
+        now = self.clock()
+        if only_if_stale and self._slow_read_at is not None and now - self._slow_read_at < self.slow_read_interval:
+            return
         self._users = parse_users(await self.client.read("users", "reading the users"))
         self._cameras = parse_cameras(await self.client.read("cameras", "reading the cameras"))
+        self._slow_read_at = now
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -157,15 +175,12 @@ class VisonicProvider(Provider):
                 await self.connect()
             facts = self._require_connected()
             if refresh:
-                await self._refresh_slow_reads()
+                await self._refresh_slow_reads(only_if_stale=True)
             status = parse_status(await self.client.read("status", "reading the status"))
-            if not status.connected:
-                # The cloud still answers, but with stale state and empty device traits:
-                # never show that as the panel's current state.
-                links = f" ({status.detail})" if status.detail else ""
-                raise PanelOffline(f"the panel is not connected to the PowerManage cloud{links}", provider=self.name)
+            if not status.reachable:
+                return self._unreachable(status)
+            self._unreachable_since = None
             zones = parse_devices(await self.client.read("devices", "reading the devices"))
-            self._zones = zones
             alarms = parse_alarms(await self.client.read("alarms", "reading the alarms"))
             troubles = parse_troubles(await self.client.read("troubles", "reading the troubles"))
             partitions = []
@@ -176,17 +191,39 @@ class VisonicProvider(Provider):
                     self._exit_started.pop(raw.id, None)
                     started = None
                 partitions.append(mapping.partition(raw, zones, alarms, facts, started))
-            return Snapshot(
+            zones = mapping.mark_alarm_zones(zones, tuple(partitions), alarms)
+            self._zones = zones
+            snapshot = Snapshot(
                 partitions=tuple(partitions),
                 zones=zones,
-                troubles=troubles,
+                troubles=troubles + mapping.memory_notices(status.partitions, alarms),
                 users=self._users,
                 capabilities=self.capabilities(),
                 panel_name=facts.model or (self.serial or ""),
-                online=status.connected,
+                online=True,
                 detail=status.detail,
                 fetched_at=datetime.now(UTC),
             )
+            self._last_good = snapshot
+            return snapshot
+
+    def _unreachable(self, status: RawStatus) -> Snapshot:
+        """Every transport is down. Within the grace period the last good state stands (marked with its
+        own age and the reply's words); past it, or with nothing to show, the panel is offline."""
+        now = self.clock()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        down_for = now - self._unreachable_since
+        said = f" ({status.detail})" if status.detail else ""
+        if self._last_good is None or down_for >= self.offline_grace:
+            # The cloud still answers, but with stale state and empty device traits:
+            # never show that as the panel's current state.
+            raise PanelOffline(f"the panel is not connected to the PowerManage cloud{said}", provider=self.name)
+        log.info("%s: panel link down for %.0f s%s; within the grace period", self.name, down_for, said)
+        return replace(
+            self._last_good,
+            detail=f"panel link down for {down_for:.0f} s{said}; state as last read",
+        )
 
     async def events(self, limit: int = 100) -> list[Event]:
         async with translate_errors(self.name, "reading the events"):
@@ -309,9 +346,7 @@ class VisonicProvider(Provider):
         """Arm away or home. `force=True` first bypasses the open zones (each sent once), then arms."""
         async with translate_errors(self.name, "arming"):
             if mode not in (ArmMode.AWAY, ArmMode.HOME):
-                raise NotSupported(
-                    f"Visonic panels arm only away or home; {mode.value} is not available", provider=self.name
-                )
+                raise NotSupported(f"Visonic panels arm only away or home; {mode.value} is not available", provider=self.name)
             facts = self._require_connected()
             if not facts.can_set_state:
                 raise NotSupported("this account may not change the arm state", provider=self.name)
@@ -329,7 +364,24 @@ class VisonicProvider(Provider):
             targets = [str(target)] if target != -1 else [WHOLE_PANEL, *facts.exit_delay]
             for pid in targets:
                 self._exit_started[pid] = now
+            result = await self._settled(result, None if target == -1 else str(target), facts)
         return result
+
+    async def _settled(self, result: CommandResult, partition: str | None, facts: PanelFacts) -> CommandResult:
+        """The handled process says the panel took the arm, not that it is armed: during its exit delay
+        the result is "accepted — arming, exit delay N s" and not settled (a read of `status` tells)."""
+        try:
+            async with translate_errors(self.name, "reading the state after the command"):
+                status = parse_status(await self.client.read("status", "reading the state after the command"))
+        except ProviderError:
+            return result  # the result stays what the process said; the next poll shows the state
+        arming = [raw for raw in status.partitions if mapping.in_exit_delay(raw) and partition in (None, raw.id)]
+        if not arming:
+            return result
+        delays = [facts.exit_delay.get(raw.id, facts.exit_delay.get(WHOLE_PANEL)) for raw in arming]
+        known = [d for d in delays if d]
+        words = f"arming, exit delay {max(known):.0f} s" if known else "arming, exit delay running"
+        return replace(result, message=f"accepted — {words}", state=words, settled=False)
 
     async def _bypass_open_zones(
         self, partition: str | None, code: str | None, progress: ProgressCallback | None

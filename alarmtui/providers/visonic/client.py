@@ -32,6 +32,7 @@ from alarmtui.providers.errors import (
 )
 from alarmtui.providers.http import MAX_REPLY_BYTES, RequestCounter, decode_json, fetch, make_client, translate_errors
 from alarmtui.providers.session import LoginGate
+from alarmtui.providers.visonic.identity import stable_app_id
 from alarmtui.providers.visonic.parse import (
     _opt_dict,
     _opt_list,
@@ -97,8 +98,10 @@ def error_for_response(status: int, body: Any, *, what: str, command: bool, prov
     if status == 403:
         if code == 10010:
             return NotSupported(f"the panel does not allow this{said}", **kwargs)
-        return CommandRejected(f"refused (HTTP 403){said}", **kwargs) if command else AuthenticationFailed(
-            f"access refused while {what}{said}", **kwargs
+        return (
+            CommandRejected(f"refused (HTTP 403){said}", **kwargs)
+            if command
+            else AuthenticationFailed(f"access refused while {what}{said}", **kwargs)
         )
     if status == 400:
         if reason_code == "PanelNotConnected" or "not connected" in vendor_message.lower():
@@ -152,8 +155,16 @@ class VisonicClient:
         self.user_token: str | None = None
         self.session_token: str | None = None
         self.serial: str | None = config.panel_serial
+        self._app_id: str | None = None
         self.gate = LoginGate(self._login, provider=provider, clock=clock or time.monotonic)
         register_secrets(config.password.get_secret_value(), self.panel_code())
+
+    @property
+    def app_id(self) -> str:
+        """The config's app id when set there, else the one kept for this installation (§9.7), read at first use."""
+        if self._app_id is None:
+            self._app_id = self.config.app_id if "app_id" in self.config.model_fields_set else stable_app_id(self.provider)
+        return self._app_id
 
     def panel_code(self) -> str | None:
         return self.config.code.get_secret_value() if self.config.code is not None else None
@@ -230,13 +241,13 @@ class VisonicClient:
             raise AuthenticationFailed(
                 "a user code is needed to log in to the panel; set code in the config",
                 provider=self.provider,
-                hint="Visonic panels need the user (master) code at login: add code = \"....\" to this provider.",
+                hint='Visonic panels need the user (master) code at login: add code = "...." to this provider.',
             )
         self.user_token = self.session_token = None
         data = await self.send(
             "POST",
             "auth",
-            body={"email": self.config.username, "password": self.config.password.get_secret_value(), "app_id": self.config.app_id},
+            body={"email": self.config.username, "password": self.config.password.get_secret_value(), "app_id": self.app_id},
             what="logging in",
         )
         self.user_token = parse_token(data, "user_token")
@@ -246,12 +257,14 @@ class VisonicClient:
             serials = [_text(_opt_dict(p).get("panel_serial")) for p in panels]
             serials = [s for s in serials if s]
             if not serials:
-                raise AuthenticationFailed("this account has no panels", provider=self.provider, hint="Link a panel in the Visonic app.")
+                raise AuthenticationFailed(
+                    "this account has no panels", provider=self.provider, hint="Link a panel in the Visonic app."
+                )
             self.serial = serials[0]
         data = await self.send(
             "POST",
             "panel/login",
-            body={"user_code": code, "app_type": APP_TYPE, "app_id": self.config.app_id, "panel_serial": self.serial},
+            body={"user_code": code, "app_type": APP_TYPE, "app_id": self.app_id, "panel_serial": self.serial},
             what="logging in to the panel",
         )
         self.session_token = parse_token(data, "session_token")

@@ -9,9 +9,10 @@ is already the domain's).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from alarmtui.domain import Capability, Partition, PartitionState, Zone
+from alarmtui.domain import Capability, Partition, PartitionState, Trouble, TroubleKind, Zone
 from alarmtui.providers.visonic.parse import WHOLE_PANEL, PanelFacts, RawAlarm, RawCamera, RawPartition, split_zone_id
 
 STATES = {
@@ -41,6 +42,41 @@ def capabilities(facts: PanelFacts, cameras: tuple[RawCamera, ...]) -> frozenset
     return frozenset(caps)
 
 
+def _concerns(alarm: RawAlarm, pid: str) -> bool:
+    return pid == WHOLE_PANEL or not alarm.partitions or pid in alarm.partitions or WHOLE_PANEL in alarm.partitions
+
+
+def is_armed_now(raw: RawPartition) -> bool:
+    """Armed past its exit delay (HOME/AWAY with status "", or in its entry delay)."""
+    return (raw.state in ("HOME", "AWAY") and not in_exit_delay(raw)) or raw.state == "ENTRY_DELAY"
+
+
+def live_alarms(raw: RawPartition, alarms: tuple[RawAlarm, ...]) -> list[RawAlarm]:
+    """The alarms active on this partition now.
+
+    FIRE/PANIC/EMERGENCY entries always are; ALARM_IN_MEMORY is when the partition is armed
+    (REST 14.0 reports a live intrusion that way, §9.1), and only memory of a past alarm when
+    it is disarmed (arming clears the memory).
+    """
+    armed = is_armed_now(raw)
+    return [a for a in alarms if _concerns(a, raw.id) and (armed or not a.in_memory)]
+
+
+def memory_notices(raws: tuple[RawPartition, ...], alarms: tuple[RawAlarm, ...]) -> tuple[Trouble, ...]:
+    """ALARM_IN_MEMORY entries that are no live alarm on any partition: a notice, not an alarm."""
+    live = {id(a) for raw in raws for a in live_alarms(raw, alarms)}
+    notices: dict[str, Trouble] = {}
+    for alarm in alarms:
+        if not alarm.in_memory or id(alarm) in live:
+            continue
+        where = alarm.zone_name or (alarm.zone or "the panel")
+        key = f"ALARM_IN_MEMORY:{alarm.zone or where}"
+        notices.setdefault(
+            key, Trouble(id=key, kind=TroubleKind.OTHER, text=f"Alarm in memory: {where}", zone=alarm.zone, since=alarm.time)
+        )
+    return tuple(notices.values())
+
+
 def partition(
     raw: RawPartition,
     zones: tuple[Zone, ...],
@@ -60,16 +96,15 @@ def partition(
             exit_until = datetime.fromtimestamp(exit_started + delay, UTC)
     else:
         canonical = STATES.get(state, PartitionState.UNKNOWN)
-    mine = [a for a in alarms if pid == WHOLE_PANEL or not a.partitions or pid in a.partitions or WHOLE_PANEL in a.partitions]
-    alarm_zone = None
+    mine = live_alarms(raw, alarms)
+    alarm_zones = tuple(dict.fromkeys(a.zone_name for a in mine if a.zone_name))
     if mine:
         canonical = PartitionState.TRIGGERED
-        alarm_zone = next((a.zone_name for a in mine if a.zone_name), None)
     members = [z for z in zones if pid == WHOLE_PANEL or not z.partitions or pid in z.partitions]
     open_zones = tuple(z.name for z in members if z.open and not z.bypassed)
     detail = state.replace("_", " ").lower() + (f" ({raw.status.lower()})" if raw.status else "")
     if mine:
-        detail += "; alarm: " + ", ".join(a.alarm_type.lower() for a in mine)
+        detail += "; alarm: " + ", ".join(dict.fromkeys(a.alarm_type.replace("_", " ").lower() for a in mine))
     return Partition(
         id=pid,
         name=name,
@@ -78,8 +113,25 @@ def partition(
         ready=raw.ready,
         open_zones=open_zones,
         exit_delay_until=exit_until,
-        alarm_zone=alarm_zone,
+        alarm_zone=alarm_zones[0] if alarm_zones else None,
+        alarm_zones=alarm_zones,
+        entry_delay=canonical is PartitionState.PENDING,
     )
+
+
+def mark_alarm_zones(
+    zones: tuple[Zone, ...], partitions: tuple[Partition, ...], alarms: tuple[RawAlarm, ...]
+) -> tuple[Zone, ...]:
+    """Flag `Zone.alarm` on the devices a live alarm names, where the zone belongs to a triggered partition.
+
+    A whole-panel partition ("-1") lists its alarm zones by name only: its devices carry
+    partition 1, and flagging them would open a second episode under a partition nobody shows.
+    """
+    triggered = {p.id for p in partitions if p.state is PartitionState.TRIGGERED}
+    if not triggered:
+        return zones
+    alarm_ids = {a.zone for a in alarms if a.zone}
+    return tuple(replace(z, alarm=True) if z.id in alarm_ids and triggered.intersection(z.partitions) else z for z in zones)
 
 
 def in_exit_delay(raw: RawPartition) -> bool:
@@ -133,6 +185,10 @@ def is_not_ready(error: str, message: str) -> bool:
 __all__ = [
     "capabilities",
     "in_exit_delay",
+    "is_armed_now",
+    "live_alarms",
+    "mark_alarm_zones",
+    "memory_notices",
     "is_not_ready",
     "open_zones_in",
     "partition",

@@ -20,7 +20,6 @@ from alarmtui.providers.errors import ProtocolError, ProviderError
 from alarmtui.providers.http import decode_json as _decode_json
 from alarmtui.providers.wire import require_list, require_mapping
 
-PREFERRED_VERSION = "9.0"
 NEWEST_SUPPORTED = 14.0
 OLDEST_SUPPORTED = 9.0
 WHOLE_PANEL = "-1"
@@ -72,6 +71,15 @@ def _ident(value: Any, what: str) -> str:
 
 
 def _flag(value: Any) -> bool:
+    return value is True
+
+
+def _loose_flag(value: Any) -> bool:
+    """A boolean some replies send as a string ("true") or a number (1)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == 1
     return value is True
 
 
@@ -130,7 +138,7 @@ def parse_versions(data: Any) -> list[str]:
 
 
 def choose_version(offered: list[str], forced: str | None) -> str:
-    """9.0 when offered; else the newest of 10.0-14.0 (what we know the payloads of)."""
+    """The newest offered version we know the payloads of (9.0-14.0), as real clients pick; or the forced one."""
     if forced:
         if forced not in offered:
             raise ProtocolError(
@@ -138,8 +146,6 @@ def choose_version(offered: list[str], forced: str | None) -> str:
                 hint="Remove rest_version from the config to negotiate automatically.",
             )
         return forced
-    if PREFERRED_VERSION in offered:
-        return PREFERRED_VERSION
     known = [v for v in offered if OLDEST_SUPPORTED <= float(v) <= NEWEST_SUPPORTED]
     if not known:
         raise ProtocolError(f"the server offers only REST versions {', '.join(offered) or 'none'}; alarmtui speaks 9.0 to 14.0")
@@ -219,8 +225,13 @@ class RawPartition:
 @dataclass(frozen=True)
 class RawStatus:
     connected: bool
+    """The top-level `connected` flag: false for ~90 s at every routine check-in gap (§9.2)."""
     partitions: tuple[RawPartition, ...]
     detail: str
+    """The link states in the reply's own words ("connected: false; bba online, gprs not connected")."""
+    reachable: bool = True
+    """The panel's link is up: `connected`, or any transport's `state` "online". False only when
+    every transport that reports a state says it is not online (a real outage)."""
 
 
 @guarded
@@ -238,13 +249,28 @@ def parse_status(data: Any) -> RawStatus:
                 ready=ready if isinstance(ready, bool) else None,
             )
         )
+    connected = _loose_flag(status.get("connected"))
     connected_status = _opt_dict(status.get("connected_status"))
     links = []
-    for name in ("bba", "gprs"):
-        link = _opt_dict(connected_status.get(name))
-        if link:
-            links.append(f"{name} {'up' if link.get('is_connected') is True else 'down'}")
-    return RawStatus(connected=_flag(status.get("connected")), partitions=tuple(partitions), detail=", ".join(links))
+    states = []
+    for name, value in connected_status.items():
+        link = _opt_dict(value)
+        if not link:
+            continue
+        state = _text(link.get("state")).lower()
+        link_up = _loose_flag(link.get("is_connected"))
+        if state:
+            states.append(state)
+            links.append(f"{clean_text(name, limit=16)} {state}")
+        else:
+            states.append("online" if link_up else "")
+            links.append(f"{clean_text(name, limit=16)} {'connected' if link_up else 'not connected'}")
+    # §9.2: reachable while any transport's state is online; a real outage has every state offline.
+    reachable = connected or "online" in states
+    detail = ", ".join(links)
+    if not connected:
+        detail = f"connected: false; {detail}" if detail else "connected: false"
+    return RawStatus(connected=connected, partitions=tuple(partitions), detail=detail, reachable=reachable)
 
 
 _ZONE_KINDS = {
@@ -264,6 +290,10 @@ _ZONE_KINDS = {
     "BASIC_KEYFOB": ZoneKind.KEYFOB,
     "KEYFOB_ARM_LED": ZoneKind.KEYFOB,
     "KEYPAD": ZoneKind.KEYPAD,
+    "PROXIMITY_KEYPAD": ZoneKind.KEYPAD,
+    "LCD_KEYPAD": ZoneKind.KEYPAD,
+    "LCD_PRG_KEYPAD": ZoneKind.KEYPAD,
+    "KEYPAD_ARM_LED": ZoneKind.KEYPAD,
     "WL_SIREN": ZoneKind.SIREN,
 }
 _DEVICE_TYPE_KINDS = {
@@ -271,6 +301,7 @@ _DEVICE_TYPE_KINDS = {
     "PGM": ZoneKind.OUTPUT,
     "KEYFOB": ZoneKind.KEYFOB,
     "KEYPAD": ZoneKind.KEYPAD,
+    "WIRELESS_COMMANDER": ZoneKind.KEYPAD,  # 14.0: keypads (PROXIMITY_KEYPAD, LCD_KEYPAD) are commanders
     "SIREN": ZoneKind.SIREN,
     "WL_SIREN": ZoneKind.SIREN,
 }
@@ -288,9 +319,7 @@ def parse_devices(data: Any) -> tuple[Zone, ...]:
         number = _ident(device.get("device_number"), "device_number")
         subtype = _text(device.get("subtype")).upper()
         traits = _opt_dict(device.get("traits"))
-        warning_types = {
-            _text(w.get("type")).upper() for w in _opt_list(device.get("warnings")) if isinstance(w, dict)
-        }
+        warning_types = {_text(w.get("type")).upper() for w in _opt_list(device.get("warnings")) if isinstance(w, dict)}
         location = _text(_opt_dict(traits.get("location")).get("name"))
         name = _text(device.get("name")) or location or f"{device_type.replace('_', ' ').capitalize() or 'Zone'} {number}"
         kind = _ZONE_KINDS.get(subtype) or _DEVICE_TYPE_KINDS.get(device_type) or ZoneKind.OTHER
@@ -320,28 +349,41 @@ def parse_devices(data: Any) -> tuple[Zone, ...]:
     return tuple(zones)
 
 
+IN_MEMORY = "ALARM_IN_MEMORY"
+
+
 @dataclass(frozen=True)
 class RawAlarm:
     partitions: tuple[str, ...]
     zone_name: str
     alarm_type: str
     time: datetime | None
+    zone: str | None = None
+    """The device's zone id ("ZONE-2"), when the entry names one."""
+
+    @property
+    def in_memory(self) -> bool:
+        """ALARM_IN_MEMORY: a live alarm on an armed partition, a past one on a disarmed one (§9.1)."""
+        return self.alarm_type == IN_MEMORY
 
 
 @guarded
 def parse_alarms(data: Any) -> tuple[RawAlarm, ...]:
+    """Every /alarms entry, ALARM_IN_MEMORY included (mapping decides what it means for a partition)."""
     alarms = []
     for item in require_list(data, "alarms"):
         alarm = require_mapping(item, "an alarm")
         alarm_type = _text(alarm.get("alarm_type")).upper()
-        if alarm_type == "ALARM_IN_MEMORY":  # history, not a live alarm
-            continue
+        zone = alarm.get("zone")
+        number = clean_text(zone, limit=16) if isinstance(zone, int | str) and not isinstance(zone, bool) else ""
+        device_type = _text(alarm.get("device_type")).upper() or "ZONE"
         alarms.append(
             RawAlarm(
                 partitions=_partition_list(alarm.get("partitions")),
                 zone_name=_text(alarm.get("zone_name")) or _text(alarm.get("location")),
                 alarm_type=alarm_type,
                 time=_timestamp(alarm.get("datetime")),
+                zone=zone_id(device_type, number) if number and device_type not in _NOT_ZONES else None,
             )
         )
     return tuple(alarms)
@@ -374,7 +416,11 @@ def parse_troubles(data: Any) -> tuple[Trouble, ...]:
         number = clean_text(zone, limit=16) if isinstance(zone, int | str) and not isinstance(zone, bool) else ""
         device_kind = _text(trouble.get("device_type")).upper() or "ZONE"
         trouble_zone = zone_id(device_kind, number) if number else None
-        where = _text(trouble.get("zone_name")) or _text(trouble.get("location")) or _text(trouble.get("device_type")).replace("_", " ").lower()
+        where = (
+            _text(trouble.get("zone_name"))
+            or _text(trouble.get("location"))
+            or _text(trouble.get("device_type")).replace("_", " ").lower()
+        )
         label = trouble_type.replace("_", " ").capitalize() or "Trouble"
         troubles.append(
             Trouble(
@@ -435,12 +481,14 @@ _ALARM_LABELS = frozenset({"BURGLER", "BURGLARY", "ALARM", "FIRE", "PANIC", "EME
 _TROUBLE_LABELS = frozenset(
     {"TROUBLE", "RESTORE", "TAMPER", "LOW_BATTERY", "AC_FAILURE", "AC_RESTORE", "INACTIVE", "JAMMING", "FAILED_TO_ARM"}
 )
-_ZONE_LABELS = frozenset({"OPENED", "CLOSED", "BYPASS", "ENTRY_DELAY"})
+_ZONE_LABELS = frozenset({"OPENED", "CLOSED", "BYPASS"})
 
 
 def _event_kind(label: str, video: bool) -> EventKind:
     if video:
         return EventKind.PHOTO
+    if label == "ENTRY_DELAY":
+        return EventKind.ENTRY_DELAY  # its own event: never an alarm by itself
     if label in _ARM_LABELS:
         return EventKind.ARM
     if label in _DISARM_LABELS:

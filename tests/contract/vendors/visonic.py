@@ -30,7 +30,7 @@ class Vendor(VendorFixture):
         table = self.cloud.provider_tables(self.url)[0]
         table.update(panel_serial=MAIN_SERIAL)
         config = VisonicConfig(**{k: v for k, v in table.items() if v is not None})
-        settings = {"command_poll": 0.05, "command_timeout": 1.5, "http_timeout": 0.5, **options}
+        settings = {"command_poll": 0.05, "command_timeout": 1.5, "http_timeout": 0.5, "offline_grace": 0.0, **options}
         provider = VisonicProvider(config, **settings)
         self.providers.append(provider)
         return provider
@@ -45,7 +45,9 @@ class Vendor(VendorFixture):
 
     def rate_limit_vendor(self) -> None:
         # 420 "Login temporary blocked" with the seconds to wait in `extras`.
-        body = json.dumps({"error": 10020, "error_reason_code": "LoginTemporaryBlocked", "extras": [{"key": "timeout", "value": 2}]})
+        body = json.dumps(
+            {"error": 10020, "error_reason_code": "LoginTemporaryBlocked", "extras": [{"key": "timeout", "value": 2}]}
+        )
         self.cloud.faults.add(self.read_route, status=420, body=body, content_type="application/json")
 
     def never_finish(self) -> None:

@@ -38,7 +38,11 @@ async def test_the_simulator_pages_by_start_and_count_and_filters_by_after_and_b
     records = [r for r in records if r["PK_Device"] == PK_DEVICE]  # not the login's own event
 
     async def events(**params: str) -> list[dict[str, Any]]:
-        response = await mms.http.get(mms.url(server, "/event/event/events"), params={"Gateway": PK_DEVICE, "User": "0", **params}, headers={"MMSSession": token})
+        response = await mms.http.get(
+            mms.url(server, "/event/event/events"),
+            params={"Gateway": PK_DEVICE, "User": "0", **params},
+            headers={"MMSSession": token},
+        )
         assert response.status_code == 200, response.text
         return response.json()["Records"]
 

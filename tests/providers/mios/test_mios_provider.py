@@ -546,7 +546,7 @@ async def test_events_have_who_what_when(rig: Rig) -> None:
     assert (EventKind.ARM, "House: arming (exit delay)", "Ana") in texts
     assert (EventKind.ARM, "House: armed away (Armed)", "Ana") in texts
     assert (EventKind.ZONE, "Front Door opened", "") in texts
-    assert (EventKind.ALARM, "House: entry delay", "") in texts
+    assert (EventKind.ENTRY_DELAY, "Entry delay: House", "") in texts  # its own event, never an alarm (issue 17)
     assert (EventKind.ALARM, "House: ALARM", "") in texts
     assert (EventKind.DISARM, "House: disarmed", "Luis") in texts
     times = [e.time for e in events]
@@ -746,7 +746,7 @@ def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
         except ProviderError:
             pass
         finally:
-            cloud.vera().canned.clear()
+            cloud.faults.clear()
 
     @settings(
         max_examples=60,

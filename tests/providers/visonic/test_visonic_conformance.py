@@ -23,7 +23,15 @@ from visonic import devices as visonic_devices
 from visonic import exceptions as vx
 
 from alarmtui.simulators.host import ThreadedSimHost
-from alarmtui.simulators.visonic import DEMO_CODE, DEMO_EMAIL, DEMO_PASSWORD, MAIN_SERIAL, SECOND_SERIAL, VisonicCloud
+from alarmtui.simulators.visonic import (
+    DEMO_CODE,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    LIBRARY_VERSIONS,
+    MAIN_SERIAL,
+    SECOND_SERIAL,
+    VisonicCloud,
+)
 
 APP_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -37,6 +45,7 @@ def make_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[T
         options.setdefault("entry_delay", 0.4)
         options.setdefault("photo_delay", 0.05)
         options.setdefault("process_delay", 0.05)
+        options.setdefault("versions", LIBRARY_VERSIONS)  # the library was written for 9.0/10.0 payloads
         cloud = VisonicCloud(**options)
         host = ThreadedSimHost([cloud], tls=True).start()
         hosts.append(host)
@@ -329,7 +338,7 @@ def test_not_ready_entry_delay_and_alarm_are_visible(make_host: Callable[..., An
     assert setup.get_status().partitions[0].state == "ENTRY_DELAY"
     wait_until(lambda: bool(setup.api.get_alarms()))
     alarms = setup.api.get_alarms()
-    assert alarms[0]["alarm_type"] == "BURGLARY" and alarms[0]["zone_name"] == "Front door"
+    assert alarms[0]["alarm_type"] == "ALARM_IN_MEMORY" and alarms[0]["zone_name"] == "Front door"  # an intrusion, §9.1
     assert setup.get_status().partitions[0].state == "AWAY"
     assert final_process_status(setup, setup.disarm(partition=1)) == "succeeded"
     assert setup.api.get_alarms()[0]["alarm_type"] == "ALARM_IN_MEMORY"
@@ -362,7 +371,7 @@ def test_version_pinning_and_unsupported_versions(make_host: Callable[..., Any])
         visonic_alarm.Setup(hostname, APP_ID, "8.0")
     setup = logged_in(hostname)
     assert setup.get_users()[0].name == "Ana"
-    assert setup.api.get_users()["users"][0]["role"] == "master"
+    assert setup.api.get_users()["users"][0]["role"] == "MASTER_USER"  # 14.0 roles (§9.6)
 
 
 # --------------------------------------------------------------------------- exceptions

@@ -67,10 +67,13 @@ def test_bypass_targets_resolve_without_guessing() -> None:
 
 def test_minimal_status_from_the_notes() -> None:
     status = parse_status(
-        {"connected": False, "connected_status": {"bba": {"is_connected": False, "state": "online"}},
-         "discovery": {"completed": True, "stages": 11, "in_queue": 0, "triggered": None},
-         "partitions": [{"id": -1, "state": "DISARM", "status": "", "ready": True, "options": []}],
-         "rssi": {"level": "", "network": ""}}  # fmt: skip
+        {
+            "connected": False,
+            "connected_status": {"bba": {"is_connected": False, "state": "online"}},
+            "discovery": {"completed": True, "stages": 11, "in_queue": 0, "triggered": None},
+            "partitions": [{"id": -1, "state": "DISARM", "status": "", "ready": True, "options": []}],
+            "rssi": {"level": "", "network": ""},
+        }  # fmt: skip
     )
     assert status.connected is False
     assert [(p.id, p.state, p.ready) for p in status.partitions] == [("-1", "DISARM", True)]
@@ -78,26 +81,69 @@ def test_minimal_status_from_the_notes() -> None:
 
 def test_minimal_events_troubles_users_cameras_alarms_process() -> None:
     events = parse_events(
-        [{"event": 7, "type_id": 86, "label": "ARM", "description": "Arm away", "appointment": "Ana",
-          "datetime": "2026-11-27 10:00:00", "video": False, "device_type": "USER", "zone": 1, "partitions": [1],
-          "zone_name": None}]  # fmt: skip  (REST 10.0+: no `name`)
+        [
+            {
+                "event": 7,
+                "type_id": 86,
+                "label": "ARM",
+                "description": "Arm away",
+                "appointment": "Ana",
+                "datetime": "2026-11-27 10:00:00",
+                "video": False,
+                "device_type": "USER",
+                "zone": 1,
+                "partitions": [1],
+                "zone_name": None,
+            }
+        ]  # fmt: skip  (REST 10.0+: no `name`)
     )
     assert events[0].id == "7" and events[0].who == "Ana" and events[0].time.hour == 10
     troubles = parse_troubles(
-        [{"device_type": "ZONE", "location": None, "partitions": [1], "trouble_type": "LOW_BATTERY", "zone": 1,
-          "zone_name": "Front door", "zone_type": "PERIMETER"}]  # fmt: skip
+        [
+            {
+                "device_type": "ZONE",
+                "location": None,
+                "partitions": [1],
+                "trouble_type": "LOW_BATTERY",
+                "zone": 1,
+                "zone_name": "Front door",
+                "zone_type": "PERIMETER",
+            }
+        ]  # fmt: skip
     )
     assert troubles[0].zone == "ZONE-1" and "Front door" in troubles[0].text
     users = parse_users({"users": [{"id": 1, "name": "Ana", "email": "", "partitions": [1]}]})
     assert users[0].name == "Ana"
     cameras = parse_cameras(
-        [{"location": "hall", "partitions": [1], "preenroll": False, "preview_path": "/camera_preview/2/0",
-          "status": "SUCCEEDED", "timestamp": "2026-11-27 10:00:00", "zone": 2, "zone_name": "hall cam"}]  # fmt: skip
+        [
+            {
+                "location": "hall",
+                "partitions": [1],
+                "preenroll": False,
+                "preview_path": "/camera_preview/2/0",
+                "status": "SUCCEEDED",
+                "timestamp": "2026-11-27 10:00:00",
+                "zone": 2,
+                "zone_name": "hall cam",
+            }
+        ]  # fmt: skip
     )
     assert cameras[0].zone == "ZONE-2" and cameras[0].preview_path == "/camera_preview/2/0"
     alarms = parse_alarms(
-        [{"device_type": "ZONE", "alarm_type": "ALARM_IN_MEMORY", "datetime": "2026-11-27 10:00:00", "has_video": False,
-          "evt_id": 1, "location": "hall", "partitions": [1], "zone": 2, "zone_name": "Hall PIR", "zone_type": "INTERIOR"}]  # fmt: skip
+        [
+            {
+                "device_type": "ZONE",
+                "alarm_type": "ALARM_IN_MEMORY",
+                "datetime": "2026-11-27 10:00:00",
+                "has_video": False,
+                "evt_id": 1,
+                "location": "hall",
+                "partitions": [1],
+                "zone": 2,
+                "zone_name": "Hall PIR",
+                "zone_type": "INTERIOR",
+            }
+        ]  # fmt: skip
     )
     assert isinstance(alarms, tuple)
     process = parse_process([{"token": "t", "status": "failed", "message": "", "error": None}], "t")
@@ -111,21 +157,31 @@ def test_minimal_login_version_panel_info_feature_set() -> None:
         parse_token({}, "session_token")
     facts = parse_panel_facts(
         {"current_user": "master_user", "manufacturer": "Visonic", "model": "PowerMaster 30", "serial": "ABC123"},
-        {"events": {"is_enabled": True}, "datetime": {"is_enabled": True},
-         "partitions": {"is_enabled": False, "is_labels_enabled": False, "max_partitions": 3},
-         "devices": {"is_enabled": True}, "sirens": {"can_enable": False, "can_disable": False},
-         "home_automation_devices": {"is_enabled": False},
-         "state": {"is_enabled": True, "can_set": True, "can_get": True}, "faults": {"is_enabled": True},
-         "diagnostic": {"is_enabled": False}, "wifi": {"is_enabled": False}},  # fmt: skip
+        {
+            "events": {"is_enabled": True},
+            "datetime": {"is_enabled": True},
+            "partitions": {"is_enabled": False, "is_labels_enabled": False, "max_partitions": 3},
+            "devices": {"is_enabled": True},
+            "sirens": {"can_enable": False, "can_disable": False},
+            "home_automation_devices": {"is_enabled": False},
+            "state": {"is_enabled": True, "can_set": True, "can_get": True},
+            "faults": {"is_enabled": True},
+            "diagnostic": {"is_enabled": False},
+            "wifi": {"is_enabled": False},
+        },  # fmt: skip
     )
     assert facts.model == "PowerMaster 30" and facts.can_set_state and not facts.partitions_enabled
 
 
 def test_partition_mapping_from_minimal_status() -> None:
     status = parse_status(
-        {"connected": True, "connected_status": {}, "discovery": {"completed": True, "stages": 1, "in_queue": 0, "triggered": None},
-         "partitions": [{"id": 1, "state": "AWAY", "status": "EXIT", "ready": False, "options": []}],
-         "rssi": {"level": "good", "network": ""}}  # fmt: skip
+        {
+            "connected": True,
+            "connected_status": {},
+            "discovery": {"completed": True, "stages": 1, "in_queue": 0, "triggered": None},
+            "partitions": [{"id": 1, "state": "AWAY", "status": "EXIT", "ready": False, "options": []}],
+            "rssi": {"level": "good", "network": ""},
+        }  # fmt: skip
     )
     facts = parse_panel_facts({"model": "PM"}, {"partitions": {"is_enabled": True}, "state": {"can_set": True}})
     zones = parse_devices(DEVICES)

@@ -56,7 +56,11 @@ device = shaped(
 )  # fmt: skip
 partition = shaped("id", "state", "status", "ready", "options")
 status = shaped(
-    "connected", "connected_status", "discovery", "rssi", nested={"partitions": st.lists(partition | json_values, max_size=3) | json_values}
+    "connected",
+    "connected_status",
+    "discovery",
+    "rssi",
+    nested={"partitions": st.lists(partition | json_values, max_size=3) | json_values},
 )
 event = shaped(
     "event", "type_id", "label", "description", "appointment", "datetime", "video", "device_type", "zone", "partitions",
@@ -65,7 +69,9 @@ event = shaped(
 trouble = shaped("device_type", "location", "partitions", "trouble_type", "zone", "zone_name", "zone_type")
 alarm = shaped("device_type", "alarm_type", "datetime", "has_video", "evt_id", "location", "partitions", "zone", "zone_name")
 user = shaped("id", "name", "email", "partitions", "role")
-camera = shaped("location", "partitions", "preenroll", "preview_path", "status", "timestamp", "zone", "zone_name", "preview_frames")
+camera = shaped(
+    "location", "partitions", "preenroll", "preview_path", "status", "timestamp", "zone", "zone_name", "preview_frames"
+)
 process = shaped("token", "status", "message", "error")
 panel_info = shaped("current_user", "model", "serial", "bypass_mode", "features", nested={
     "partitions": st.lists(shaped("id", "name", "exit_delay_time", "active") | json_values, max_size=3) | json_values})  # fmt: skip
@@ -227,11 +233,13 @@ def test_snapshot_over_the_wire_raises_only_protocol_errors(
 def fuzz_target() -> Iterator[tuple[str, dict[str, str], str]]:
     import requests
 
-    cloud = VisonicCloud(process_delay=0.0)
+    cloud = VisonicCloud(process_delay=0.0, versions=["9.0", "14.0"])
     host = ThreadedSimHost([cloud], tls=True).start()
     base = f"{host.urls['visonic']}/rest_api/9.0"
     verify = str(host.ca_file)
-    auth = requests.post(f"{base}/auth", json={"email": cloud.username, "password": cloud.password, "app_id": "x"}, verify=verify, timeout=4)
+    auth = requests.post(
+        f"{base}/auth", json={"email": cloud.username, "password": cloud.password, "app_id": "x"}, verify=verify, timeout=4
+    )
     user_token = auth.json()["user_token"]
     login = requests.post(
         f"{base}/panel/login",

@@ -58,7 +58,9 @@ async def visonic() -> AsyncIterator[Factory]:
         table.update(panel_serial=serial, ca_file=host.ca_file)
         table.update(config_options)
         config = VisonicConfig(**{k: v for k, v in table.items() if v is not None})
-        provider = VisonicProvider(config, **{"command_poll": 0.03, "command_timeout": 3.0, **(provider_options or {})})
+        provider = VisonicProvider(
+            config, **{"command_poll": 0.03, "command_timeout": 3.0, "offline_grace": 0.0, **(provider_options or {})}
+        )
         providers.append(provider)
         if connect:
             await provider.connect()
@@ -122,7 +124,7 @@ async def test_demo_config_from_the_host_works_end_to_end() -> None:
 
 async def test_snapshot_of_a_partitioned_panel(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
-    assert provider.version == "9.0"  # preferred when offered, although 10.0 is newer
+    assert provider.version == "14.0"  # what the cloud serves today (§9)
     snap = await provider.snapshot()
     assert [(p.id, p.name, p.state) for p in snap.partitions] == [
         ("1", "House", PartitionState.DISARMED),
@@ -151,12 +153,16 @@ async def test_snapshot_of_a_partitioned_panel(visonic: Factory) -> None:
         "ZONE-6": ZoneKind.CONTACT,
         "ZONE-7": ZoneKind.CAMERA,
         "ZONE-8": ZoneKind.CONTACT,
-        "KEYFOB-9": ZoneKind.KEYFOB,
-        "GSM-10": ZoneKind.GSM,
-        "PGM-11": ZoneKind.OUTPUT,
+        # REST 14.0: numbers repeat across device types (§9.3), keypads are WIRELESS_COMMANDERs
+        "KEYFOB-1": ZoneKind.KEYFOB,
+        "GSM-1": ZoneKind.GSM,
+        "PGM-1": ZoneKind.OUTPUT,
         "ZONE-12": ZoneKind.WATER,
+        "WIRELESS_COMMANDER-1": ZoneKind.KEYPAD,
+        "WL_SIREN-1": ZoneKind.SIREN,
     }
     front = snap.zone("ZONE-1")
+    # 14.0 sends an empty name and the room in traits.location
     assert front is not None and front.name == "Front door" and front.open is False and front.partitions == ("1",)
     assert snap.zone("ZONE-2").camera is True  # type: ignore[union-attr]
     assert [u.name for u in snap.users] == ["Ana", "Luis", "Cleaner"]
@@ -186,18 +192,25 @@ async def test_snapshot_costs_four_requests_and_connect_is_counted(visonic: Fact
     await provider.snapshot()
     assert provider.requests.total - before == 4  # status, devices, alarms, troubles
     before = provider.requests.total
+    await provider.snapshot(refresh=True)  # what `alarmtui status` does right after connect()
+    assert provider.requests.total - before == 4  # users and cameras were read at connect: never twice per status
+    provider.slow_read_interval = 0.0  # the slow cycle has come round
+    before = provider.requests.total
     await provider.snapshot(refresh=True)
     assert provider.requests.total - before == 6  # + users, cameras
-
-
-async def test_not_connected_yet_after_login(visonic: Factory) -> None:
-    provider, cloud, panel = await visonic(connect_delay=0.3)
     before = provider.requests.total
-    with pytest.raises(PanelOffline, match="not connected"):
-        await provider.snapshot()
-    assert provider.requests.total - before == 1  # only the status: nothing else is worth reading
+    await provider.snapshot()
+    assert provider.requests.total - before == 4  # a plain poll never reads them
+
+
+async def test_not_connected_yet_after_login_is_no_outage(visonic: Factory) -> None:
+    # `connected: false` while the broadband link's state is "online" is the cloud reaching the
+    # panel (or a routine check-in gap, §9.2): the panel is reachable, not offline.
+    provider, cloud, panel = await visonic(connect_delay=0.3)
+    snap = await provider.snapshot()
+    assert snap.online is True and "connected: false" in snap.detail and "bba online" in snap.detail
     await asyncio.sleep(0.35)
-    assert (await provider.snapshot()).online is True
+    assert (await provider.snapshot()).detail == "bba online, gprs not connected"
 
 
 # --------------------------------------------------------------------------- versions
@@ -206,7 +219,11 @@ async def test_not_connected_yet_after_login(visonic: Factory) -> None:
 async def test_version_negotiation(visonic: Factory) -> None:
     provider, _, _ = await visonic(versions=["10.0", "12.0", "14.0"])
     assert provider.version == "14.0"
-    provider, _, _ = await visonic(config={"rest_version": "10.0"})
+    provider, _, _ = await visonic(versions=["9.0", "10.0"])
+    assert provider.version == "10.0"  # the newest offered, as real clients pick
+    provider, _, _ = await visonic(versions=["9.0", "10.0"], config={"rest_version": "9.0"})
+    assert provider.version == "9.0"
+    provider, _, _ = await visonic(versions=["10.0", "14.0"], config={"rest_version": "10.0"})
     assert provider.version == "10.0"
     provider, _, _ = await visonic(connect=False, config={"rest_version": "12.0"})
     with pytest.raises(ProtocolError, match="does not offer REST version 12.0"):
@@ -431,7 +448,7 @@ async def test_reply_lost_after_sending_means_outcome_unknown(visonic: Factory) 
 async def test_panel_offline(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
     panel.set_offline(True)
-    with pytest.raises(PanelOffline, match="bba down"):
+    with pytest.raises(PanelOffline, match="bba offline"):  # the reply's own words, never an invented "down"
         await provider.snapshot()
     with pytest.raises(PanelOffline) as excinfo:
         await provider.arm(ArmMode.AWAY)
@@ -496,11 +513,11 @@ async def test_errors_are_mapped_without_the_reason_phrase(visonic: Factory) -> 
 async def test_wrong_user_token_401_is_renewed(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
     cloud.expire_user_tokens()
-    assert len((await provider.snapshot()).zones) == 12
+    assert len((await provider.snapshot()).zones) == 14
 
 
 async def test_session_ttl_on_rest_14_is_renewed(visonic: Factory) -> None:
-    """14.0 answers an unknown session token with 400 "Unable to recognize session token"."""
+    """14.0 answers an expired session token with 440 (an unknown one with 400, see test_visonic_rest14)."""
     provider, cloud, panel = await visonic(versions=["14.0"], session_ttl=0.2)
     await asyncio.sleep(0.25)
     assert len((await provider.snapshot()).partitions) == 3
@@ -510,9 +527,11 @@ async def test_session_ttl_on_rest_14_is_renewed(visonic: Factory) -> None:
 async def test_user_auth_required_403_maps_to_session_expired(visonic: Factory) -> None:
     provider, cloud, panel = await visonic()
     cloud.inject_error(
-        "devices", 403, {"error": 10002, "error_message": "User authentication required", "error_reason_code": "UserAuthRequired", "extras": []}
+        "devices",
+        403,
+        {"error": 10002, "error_message": "User authentication required", "error_reason_code": "UserAuthRequired", "extras": []},
     )
-    assert len((await provider.snapshot()).zones) == 12  # re-logged in and retried
+    assert len((await provider.snapshot()).zones) == 14  # re-logged in and retried
 
 
 # --------------------------------------------------------------------------- errors
@@ -597,13 +616,11 @@ async def test_server_errors_and_garbage(visonic: Factory) -> None:
     cloud.inject_error("status", 200, {"partitions": [{"id": None}]})
     with pytest.raises(ProtocolError):
         await provider.snapshot()
-    assert len((await provider.snapshot()).zones) == 12  # and then it works again
+    assert len((await provider.snapshot()).zones) == 14  # and then it works again
 
 
 async def test_unreachable_server() -> None:
-    config = VisonicConfig(
-        kind="visonic", name="gone", url="https://127.0.0.1:9", username="a@b.c", password="x", code="1234"
-    )
+    config = VisonicConfig(kind="visonic", name="gone", url="https://127.0.0.1:9", username="a@b.c", password="x", code="1234")
     provider = VisonicProvider(config)
     with pytest.raises(ConnectionFailed):
         await provider.connect()
