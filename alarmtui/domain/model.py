@@ -325,12 +325,6 @@ class CommandResult:
         return any(done) and not all(done)
 
     @property
-    def partial(self) -> bool:
-        """Some partitions did it and others did not ("House armed; Garage refused: zone open")."""
-        done = [p.phase is CommandPhase.CONFIRMED for p in self.partitions]
-        return any(done) and not all(done)
-
-    @property
     def sent(self) -> bool:
         """Whether the command may have reached the vendor."""
         return self.phase.may_have_left
