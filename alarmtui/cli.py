@@ -1,12 +1,12 @@
 """Command line: the dashboard, the simulators, and headless commands for scripts and cron.
 
-    alarmtui [--demo] [--config FILE]            the dashboard
-    alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
-    alarmtui status [--json]                     every configured provider's state
-    alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
-    alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
-    alarmtui notify test                         a test message to every notification target
-    alarmtui serve                               the engine as a service; views attach to it
+alarmtui [--demo] [--config FILE]            the dashboard
+alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
+alarmtui status [--json]                     every configured provider's state
+alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
+alarmtui notify test                         a test message to every notification target
+alarmtui serve                               the engine as a service; views attach to it
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alarmtui import __version__
+from alarmtui.engine.trust import UntrustedService
 from alarmtui.headless import (
     Exit,
     UsageError,
@@ -57,10 +58,14 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> argpa
     # Sub-commands repeat these so they may come after the command name; their
     # defaults are suppressed there, or they would overwrite the top level's.
     extra: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
-    parser.add_argument("--config", metavar="FILE", help="config file (default: $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)", **extra)
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)", **extra
+    )
     parser.add_argument("--demo", action="store_true", help="use the embedded simulated clouds instead of the config", **extra)
     parser.add_argument("--log-file", metavar="FILE", type=Path, help="write a debug log here (secrets are redacted)", **extra)
-    parser.add_argument("--standalone", action="store_true", help="work in-process even when `alarmtui serve` is running", **extra)
+    parser.add_argument(
+        "--standalone", action="store_true", help="work in-process even when `alarmtui serve` is running", **extra
+    )
     return parser
 
 
@@ -68,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options(argparse.ArgumentParser(add_help=False), defaults=False)
 
     targeted = argparse.ArgumentParser(add_help=False)
-    targeted.add_argument("--provider", metavar="NAME", help="which configured provider (default: every one for reads, the only one for commands)")
+    targeted.add_argument(
+        "--provider", metavar="NAME", help="which configured provider (default: every one for reads, the only one for commands)"
+    )
     targeted.add_argument("--partition", metavar="ID", help="which partition (default: the whole panel)")
 
     parser = argparse.ArgumentParser(
@@ -80,22 +87,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="serve the simulated vendor clouds on loopback")
-    sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
+    sim.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)"
+    )
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
-    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports")
-    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
+    sim.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports",
+    )
+    sim.add_argument(
+        "--kinds",
+        default="verisure,visonic,mios,securitas",
+        help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config",
+    )
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
-    status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
+    status = sub.add_parser(
+        "status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted]
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.add_argument("--quick", action="store_true", help="cheap read that does not wake the panel (Verisure: activity log only)")
+    status.add_argument(
+        "--quick", action="store_true", help="cheap read that does not wake the panel (Verisure: activity log only)"
+    )
 
     arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
     arm.add_argument("mode", choices=ARM_MODES, help="away, home (Verisure: day), night or perimeter")
     arm.add_argument("--force", action="store_true", help="arm even if zones are open (where the panel allows it)")
 
-    login = sub.add_parser("login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common])
+    login = sub.add_parser(
+        "login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common]
+    )
     login.add_argument("name", help="the provider's name in the config")
 
     sub.add_parser("disarm", help="disarm the panel or a partition", parents=[common, targeted])
@@ -104,19 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
     bypass.add_argument("zone", help="zone id or name")
     bypass.add_argument("--off", action="store_true", help="stop bypassing the zone")
 
-    events = sub.add_parser("events", help="events from the journal (or the vendors when there is none), newest first", parents=[common, targeted])
+    events = sub.add_parser(
+        "events", help="events from the journal (or the vendors when there is none), newest first", parents=[common, targeted]
+    )
     events.add_argument("--json", action="store_true", help="machine-readable output")
     events.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
     events.add_argument("--since", metavar="WHEN", help="only events after WHEN: 2d, 12h, 30m, or a date/time (2026-11-27T03:00)")
     events.add_argument("--until", metavar="WHEN", help="only events before WHEN (same forms as --since)")
     events.add_argument("--grep", metavar="TEXT", help="only events whose text, user, zone or partition contains TEXT")
-    events.add_argument("--kind", metavar="KINDS", help="comma-separated: alarm, arm, disarm, trouble, photo, zone, system, command, state, connectivity, acknowledgement")
+    events.add_argument(
+        "--kind",
+        metavar="KINDS",
+        help="comma-separated: alarm, arm, disarm, trouble, photo, zone, system, command, state, connectivity, acknowledgement",
+    )
 
     notify = sub.add_parser("notify", help="notifications ([[notify]] in the config)", parents=[common])
     notify_sub = notify.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
     notify_sub.add_parser("test", help="send a test message to every target and report each result", parents=[common])
 
-    serve = sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
+    serve = sub.add_parser(
+        "serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common]
+    )
     serve.add_argument("--print-unit", action="store_true", help="print a systemd user unit for this installation and exit")
 
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
@@ -152,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_notify_test(args))
         return asyncio.run(run_headless(args))
     except UsageError as exc:
+        print(f"alarmtui: {exc}", file=sys.stderr)
+        return Exit.USAGE
+    except UntrustedService as exc:  # another user's socket, or a folder others can write: nothing was sent
         print(f"alarmtui: {exc}", file=sys.stderr)
         return Exit.USAGE
     except Exception as exc:
@@ -224,9 +259,7 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
 
         loaded = load_settings(args.config, required=True)  # theme, keymap, confirmations: the view's own
         setup_logging(args.log_file or loaded.settings.log_file)
-        run_dashboard(
-            loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello)
-        )
+        run_dashboard(loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello))
         return Exit.OK
 
     if args.demo:
@@ -379,7 +412,19 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return worst
 
 
-EVENT_KINDS = ("alarm", "arm", "disarm", "trouble", "photo", "zone", "system", "command", "state", "connectivity", "acknowledgement")
+EVENT_KINDS = (
+    "alarm",
+    "arm",
+    "disarm",
+    "trouble",
+    "photo",
+    "zone",
+    "system",
+    "command",
+    "state",
+    "connectivity",
+    "acknowledgement",
+)
 
 
 class EventFilter(NamedTuple):
@@ -438,7 +483,9 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
         print(f"alarmtui: {exc}; asking the vendors instead", file=sys.stderr)
         return None
     if 0 < len(wanted.grep) < 3:
-        print(f"alarmtui: a --grep of one or two characters searches only the newest {SHORT_GREP_WINDOW:,} entries", file=sys.stderr)
+        print(
+            f"alarmtui: a --grep of one or two characters searches only the newest {SHORT_GREP_WINDOW:,} entries", file=sys.stderr
+        )
     try:
         providers = [p.strip() for p in args.provider.split(",")] if args.provider else None
         entries = reader.search(
@@ -481,7 +528,9 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     results = await asyncio.gather(*(read(c) for c in configs))
-    merged: list[Event] = sorted((e for events, _ in results for e in events if wanted.keeps(e)), key=lambda e: e.time, reverse=True)[: args.limit]
+    merged: list[Event] = sorted(
+        (e for events, _ in results for e in events if wanted.keeps(e)), key=lambda e: e.time, reverse=True
+    )[: args.limit]
     code = Exit.OK
     for _, error in results:
         if error is not None:
@@ -582,7 +631,9 @@ async def _resulting_state(provider: Provider, partition: str | None) -> str:
     return describe_state(snapshot, partition)
 
 
-async def _send(args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]) -> CommandResult:
+async def _send(
+    args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]
+) -> CommandResult:
     from alarmtui.domain import ArmMode
 
     if args.command == "arm":
@@ -606,6 +657,7 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
     """Log in once, answering a two-factor challenge on the terminal; the device is then remembered."""
     from alarmtui.providers import ProviderError, create_provider
     from alarmtui.providers.errors import TwoFactorRequired
+
     config = settings.provider(args.name)
     provider = create_provider(config)
     try:

@@ -57,7 +57,9 @@ def socket_exists(path: Path) -> bool:
         return False
 
 
-def quick_status(target: ServiceTarget, config: str | Path | None, provider: str | None, partition: str | None) -> tuple[int, dict[str, Any]] | None:
+def quick_status(
+    target: ServiceTarget, config: str | Path | None, provider: str | None, partition: str | None
+) -> tuple[int, dict[str, Any]] | None:
     """`status --json` as the service renders it: (HTTP status, body), or None if it stopped answering."""
     params = {"provider": provider, "partition": partition, "config": config_fingerprint(resolve_config_file(config))}
     return get_json(target.socket, "/v1/status", params, timeout=40.0)

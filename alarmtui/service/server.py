@@ -13,8 +13,9 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     POST /v1/verify/{provider}/send  {"phone": id}: the vendor texts a code to validate this device (Securitas)
     POST /v1/verify/{provider}/code  {"code": digits}: validate with it; then one read of the panel
 
-Only peers with the service's own uid are served (SO_PEERCRED); the folder is
-0700 and the socket 0600. Credentials never leave this process: updates carry
+Only peers with the service's own uid are served (SO_PEERCRED); the folder it
+creates is 0700 (one it did not create is used only if private, never changed) and
+the socket 0600; views check both before they send anything (`engine.trust`). Credentials never leave this process: updates carry
 no PIN, and a PIN arriving in a command is used for that command only.
 """
 
@@ -30,7 +31,6 @@ import os
 import signal
 import socket
 import stat
-import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandBusy, LinkState, PollerUpdate
 from alarmtui.engine.base import Engine
+from alarmtui.engine.trust import UntrustedService, check_path, owner_name, peer_uid
 from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
 from alarmtui.providers.errors import ProviderError
 
@@ -76,21 +77,44 @@ class SocketClaim:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self._lock_fd: int | None = None
+        self._folder_fd: int | None = None
 
     def acquire(self) -> None:
         folder = self.path.parent
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ServiceError(f"cannot create the socket folder {folder}: {exc.strerror}") from None
-        info = folder.stat()
-        if info.st_uid != os.getuid():
-            raise ServiceError(f"the socket folder {folder} belongs to another user; choose another with ALARMTUI_SOCKET")
-        if stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(folder, 0o700)
         if len(os.fsencode(self.path)) > 100:
             raise ServiceError(f"the socket path {self.path} is too long for a Unix socket; set a shorter ALARMTUI_SOCKET")
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._folder_fd = _own_folder(folder)
+        try:
+            self._lock(folder)
+        except BaseException:
+            os.close(self._folder_fd)
+            self._folder_fd = None
+            raise
+        name = self.path.name
+        try:
+            os.lstat(name, dir_fd=self._folder_fd)
+        except FileNotFoundError:
+            return
+        log.info("removing the stale socket %s left by a service that did not stop cleanly", self.path)
+        os.unlink(name, dir_fd=self._folder_fd)  # in our own folder, by name: never through a link elsewhere
+
+    def _lock(self, folder: Path) -> None:
+        assert self._folder_fd is not None
+        try:
+            # O_NOFOLLOW: a planted symlink is refused, never followed (and its target never truncated).
+            fd = os.open(
+                self.lock_path.name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self._folder_fd
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ServiceError(
+                    f"the lock file {self.lock_path} is a symlink; remove it (nothing was written through it)"
+                ) from None
+            raise ServiceError(f"cannot open the lock file {self.lock_path}: {exc.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(fd)
+            raise ServiceError(f"the lock file {self.lock_path} is not a plain file of yours; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -100,21 +124,62 @@ class SocketClaim:
                 who = f" (pid {pid})" if pid else ""
                 raise ServiceError(f"an alarmtui service is already running on {self.path}{who}") from None
             raise
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # our own regular file (checked above), locked by us
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
-        if self.path.exists() or self.path.is_symlink():
-            log.info("removing the stale socket %s left by a service that did not stop cleanly", self.path)
-            self.path.unlink()
 
     def release(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        if self._lock_fd is not None:
+        if self._folder_fd is not None:
             with contextlib.suppress(FileNotFoundError):
-                self.lock_path.unlink()
+                os.unlink(self.path.name, dir_fd=self._folder_fd)
+            if self._lock_fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.lock_path.name, dir_fd=self._folder_fd)
+            os.close(self._folder_fd)
+            self._folder_fd = None
+        if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _own_folder(folder: Path) -> int:
+    """An O_NOFOLLOW descriptor of the socket's folder, created 0700 if missing; refused if unsafe.
+
+    Never chmods or chowns a folder it did not create: a folder that is a symlink, belongs
+    to someone else, or that others may write is refused (views would refuse it too).
+    """
+    try:
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # missing ancestors are born private
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ServiceError(f"cannot create the socket folder {folder}: {exc.strerror}") from None
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ServiceError(
+                f"the socket folder {folder} is a symlink or not a folder; choose another with ALARMTUI_SOCKET"
+            ) from None
+        raise ServiceError(f"cannot open the socket folder {folder}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid():
+            raise ServiceError(
+                f"the socket folder {folder} belongs to {owner_name(info.st_uid)}, not to this service's user; "
+                "choose another with ALARMTUI_SOCKET"
+            )
+        try:
+            check_path(folder, socket_expected=False)  # the folders above, as a view will check them
+        except UntrustedService as exc:
+            raise ServiceError(
+                f"views would refuse this socket: {exc.problem}; choose another folder with ALARMTUI_SOCKET"
+            ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _read_pid(path: Path) -> int | None:
@@ -124,20 +189,20 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def peer_uid(request: web.Request) -> int | None:
+def request_peer_uid(request: web.Request) -> int | None:
     """The uid of the process at the other end of the Unix socket (Linux SO_PEERCRED)."""
     transport = request.transport
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None or sock.family != socket.AF_UNIX:
         return None
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid
+    return peer_uid(sock)
 
 
 @web.middleware
-async def same_user_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    uid = peer_uid(request)
+async def same_user_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    uid = request_peer_uid(request)
     if uid != os.getuid():
         log.warning("refused a connection from uid %s", uid)
         raise web.HTTPForbidden(text="alarmtui: only the service's own user may connect\n")
@@ -182,7 +247,6 @@ class Service:
             await site.start()
         finally:
             os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
 
     async def stop(self) -> None:
         self._unsubscribe()
@@ -221,7 +285,9 @@ class Service:
         wanted = request.query.get("provider")
         if wanted is not None and wanted not in self.engine.providers:
             known = ", ".join(self.engine.providers) or "none"
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404)
+            return web.json_response(
+                {"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404
+            )
         names = [wanted] if wanted else list(self.engine.providers)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + FIRST_STATE_TIMEOUT
@@ -250,7 +316,11 @@ class Service:
             error: str | None = f"{name}: {status.reason or 'not connected yet'}"
         elif failing:
             when = status.last_update or state.snapshot.fetched_at
-            since = f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})" if when else " (showing the last good read)"
+            since = (
+                f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})"
+                if when
+                else " (showing the last good read)"
+            )
             error = f"{name}: {status.reason or 'no answer'}{since}"
         else:
             error = None
@@ -388,7 +458,9 @@ class Service:
             return None, web.json_response({"error": "unknown_provider", "message": f"no provider named {name!r}"}, status=404)
         verifier = self.engine.device_verifier(name)
         if verifier is None:
-            return None, web.json_response({"error": "no_verification", "message": f"{name} has no device validation"}, status=409)
+            return None, web.json_response(
+                {"error": "no_verification", "message": f"{name} has no device validation"}, status=409
+            )
         return verifier, None
 
     # -- the feed
@@ -480,7 +552,12 @@ async def run_service(
     try:
         await service.start()
         await engine.start()
-        log.info("alarmtui service %s: watching %s; listening on %s", __version__, ", ".join(engine.providers) or "no providers", socket_path)
+        log.info(
+            "alarmtui service %s: watching %s; listening on %s",
+            __version__,
+            ", ".join(engine.providers) or "no providers",
+            socket_path,
+        )
         if ready is not None:
             ready()
         await stop.wait()

@@ -74,7 +74,9 @@ def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> No
         print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
         return
     print(f"alarmtui: {_for_one_shot(entry['error'])}", file=sys.stderr)
-    hint = headless.one_shot_hint_for(problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ())
+    hint = headless.one_shot_hint_for(
+        problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ()
+    )
     if hint:
         print(f"  {hint}", file=sys.stderr)
 
@@ -132,7 +134,9 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
         if status.two_factor:
             verifier = engine.device_verifier(name)
             assert verifier is not None
-            challenge = TwoFactorRequired(status.reason or "two-factor verification needed", phones=status.two_factor, provider=name)
+            challenge = TwoFactorRequired(
+                status.reason or "two-factor verification needed", phones=status.two_factor, provider=name
+            )
             try:
                 verified = await headless.answer_challenge(verifier, challenge)
             except EOFError:
@@ -275,4 +279,3 @@ def _build(args: argparse.Namespace, info: ProviderInfo, snapshot: Snapshot | No
     if args.command == "bypass":
         return Command(CommandAction.BYPASS, zone=zone_id, on=not args.off, label=label)
     return Command(CommandAction.PHOTO, zone=zone_id, label=label)
-

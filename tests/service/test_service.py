@@ -115,7 +115,7 @@ def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service: ServiceProc
 
 
 def test_peer_uid_is_read_from_the_socket(short_dir: Path) -> None:
-    from alarmtui.service.server import peer_uid
+    from alarmtui.service.server import request_peer_uid as peer_uid
 
     class Transport:
         def __init__(self, sock: socket.socket) -> None:
