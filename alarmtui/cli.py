@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import json
 import os
 import sys
 import time
@@ -24,17 +23,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alarmtui import __version__
+from alarmtui.domain.text import terminal_text
 from alarmtui.engine.trust import UntrustedService
 from alarmtui.headless import (
     Exit,
+    InertText,
     UsageError,
     answer_challenge,
     describe_state,
+    dump_json,
     exit_code_for,
     print_status,
     progress_printer,
     report_error,
     report_result,
+    shown,
     zone_id_in,
 )
 from alarmtui.logging_setup import quiet_term_image, setup_logging
@@ -164,6 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     quiet_term_image()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in (None, "sim", "serve"):
+        return run(args)
+    # Headless output carries vendor text: nothing in it may act on the terminal (each field is made
+    # inert where it is printed; the streams are the last line of defence).
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = InertText(stdout), InertText(stderr)  # type: ignore[assignment]
+    try:
+        return run(args)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "sim":
             return run_sim(args)
@@ -184,16 +200,16 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_notify_test(args))
         return asyncio.run(run_headless(args))
     except UsageError as exc:
-        print(f"alarmtui: {exc}", file=sys.stderr)
+        print(f"alarmtui: {shown(exc, 2000)}", file=sys.stderr)
         return Exit.USAGE
     except UntrustedService as exc:  # another user's socket, or a folder others can write: nothing was sent
-        print(f"alarmtui: {exc}", file=sys.stderr)
+        print(f"alarmtui: {shown(exc, 2000)}", file=sys.stderr)
         return Exit.USAGE
     except Exception as exc:
         settings_module = sys.modules.get("alarmtui.settings")  # raised from there, so loaded
         if settings_module is None or not isinstance(exc, settings_module.SettingsError):
             raise
-        print(f"alarmtui: {exc}", file=sys.stderr)
+        print(f"alarmtui: {terminal_text(exc, multiline=True)}", file=sys.stderr)
         return Exit.USAGE
     except KeyboardInterrupt:
         return 130
@@ -403,10 +419,10 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             if worst == Exit.OK:
                 worst = Exit.UNAVAILABLE
             if not args.json:
-                print(f"alarmtui: {config.name}: the panel is offline: {entry['error']}", file=sys.stderr)
+                print(f"alarmtui: {config.name}: the panel is offline: {shown(entry['error'])}", file=sys.stderr)
         out.append(entry)
     if args.json:
-        print(json.dumps({"providers": out}, indent=2, ensure_ascii=False))
+        print(dump_json({"providers": out}))
     else:
         print_status(out)
     return worst
@@ -467,7 +483,9 @@ class EventFilter(NamedTuple):
 def print_event_line(when: datetime, provider: str, kind: str, text: str, zone: str, who: str) -> None:
     where = f" [{zone}]" if zone and zone not in text else ""
     by = f" by {who}" if who else ""
-    print(f"{when.astimezone():%Y-%m-%d %H:%M:%S} {provider:<12} {kind:<8} {text}{where}{by}")
+    print(
+        f"{when.astimezone():%Y-%m-%d %H:%M:%S} {shown(provider):<12} {shown(kind):<8} {shown(text, 500)}{shown(where)}{shown(by)}"
+    )
 
 
 def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: EventFilter) -> int | None:
@@ -492,12 +510,12 @@ def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: Ev
             since=wanted.since, until=wanted.until, grep=wanted.grep, providers=providers, kinds=wanted.kinds, limit=args.limit
         )
     except JournalError as exc:
-        print(f"alarmtui: {exc}", file=sys.stderr)
+        print(f"alarmtui: {shown(exc, 2000)}", file=sys.stderr)
         return Exit.FAILED
     finally:
         reader.close()
     if args.json:
-        print(json.dumps({"events": [e.as_json() for e in entries]}, indent=2, ensure_ascii=False))
+        print(dump_json({"events": [e.as_json() for e in entries]}))
     else:
         for e in entries:
             print_event_line(e.time, e.provider, e.kind, e.text, e.zone, e.who)
@@ -537,7 +555,7 @@ async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
             report_error(error)
             code = exit_code_for(error)
     if args.json:
-        print(json.dumps({"events": [{**event_json(e), "source": "vendor"} for e in merged]}, indent=2, ensure_ascii=False))
+        print(dump_json({"events": [{**event_json(e), "source": "vendor"} for e in merged]}))
     else:
         for e in merged:
             print_event_line(e.time, e.provider, e.kind.value, e.text, e.zone, e.who)
@@ -556,7 +574,7 @@ async def run_notify_test(args: argparse.Namespace) -> int:
         raise UsageError(f"{loaded.path}: no [[notify]] targets configured")
     results = await Notifier(targets).send_test()
     for result in results:
-        print(f"{result.target}: {'sent' if result.ok else 'FAILED: ' + (result.detail or 'not delivered')}")
+        print(f"{shown(result.target)}: {'sent' if result.ok else 'FAILED: ' + (shown(result.detail, 500) or 'not delivered')}")
     return Exit.OK if all(r.ok for r in results) else Exit.FAILED
 
 

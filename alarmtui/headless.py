@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from alarmtui.domain.text import terminal_text
+
 if TYPE_CHECKING:
     from alarmtui.domain import CommandProgress, CommandResult, Snapshot
     from alarmtui.providers import Provider, ProviderError
@@ -79,6 +81,37 @@ class UsageError(Exception):
     pass
 
 
+NAME_LIMIT = 200
+"""The most characters of one vendor-supplied name or message a headless line shows."""
+
+
+def shown(value: object, limit: int = NAME_LIMIT) -> str:
+    """Vendor text for one line of terminal output: inert (no escape, control, bidi or invisible character), capped."""
+    return terminal_text(value, limit)
+
+
+class InertText:
+    """A text stream that lets nothing act on the terminal: every write goes through `terminal_text`
+    (line breaks kept). Headless commands print through it, behind the per-field `shown`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_text(text, multiline=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def dump_json(value: Any) -> str:
+    """JSON for stdout: every non-ASCII character escaped (`\u202e`, not a raw right-to-left override)."""
+    import json
+
+    return json.dumps(value, indent=2, ensure_ascii=True)
+
+
 ONE_SHOT_HINTS: dict[str, str] = {
     # The errors' own hints describe the dashboard, which keeps retrying; a one-shot command does not.
     # (By class name: the provider classes load only when a command talks to a vendor.)
@@ -93,7 +126,9 @@ def one_shot_hint(error: ProviderError) -> str:
     """The error's hint, worded for a command that runs once."""
     kinds = type(error).__mro__
     return one_shot_hint_for(
-        [kind.__name__ for kind in kinds], error.hint, [kind.__name__ for kind in kinds if getattr(kind, "hint", None) == error.hint]
+        [kind.__name__ for kind in kinds],
+        error.hint,
+        [kind.__name__ for kind in kinds if getattr(kind, "hint", None) == error.hint],
     )
 
 
@@ -114,26 +149,31 @@ def report_error(error: ProviderError, stream: TextIO = sys.stderr) -> None:
     if isinstance(error, TwoFactorRequired):
         # Headless commands never wait for a code.
         name = error.provider or "NAME"
-        print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=stream)
+        print(
+            f"alarmtui: {shown(name)}: two-factor verification needed for this device: run `alarmtui login {shown(name)}`",
+            file=stream,
+        )
         return
-    print(f"alarmtui: {error}", file=stream)
+    print(f"alarmtui: {shown(error, 2 * NAME_LIMIT)}", file=stream)
     if isinstance(error, OpenZones) and error.can_force:
         print("  Close them, or arm anyway with --force.", file=stream)
         return
     hint = one_shot_hint(error)
     if hint:
-        print(f"  {hint}", file=stream)
+        print(f"  {shown(hint, 2 * NAME_LIMIT)}", file=stream)
 
 
 def print_status(entries: list[dict[str, Any]]) -> None:
     for entry in entries:
         state = "online" if entry["online"] else ("error" if entry["error"] else "offline")
-        print(f"{entry['name']} ({entry['kind']}) — {state}")
+        print(f"{shown(entry['name'])} ({shown(entry['kind'])}) — {state}")
         for p in entry.get("partitions", []):
-            ready = {True: "ready", False: "NOT READY", None: ""}[p["ready"]]
-            opened = f" (open: {', '.join(p['open_zones'])})" if p["open_zones"] else ""
-            detail = f" — {p['detail']}" if p["detail"] else ""
-            print(f"  partition {p['id']} {p['name']}: {p['state'].upper()}{detail} {ready}{opened}".rstrip())
+            ready = {True: "ready", False: "NOT READY", None: ""}.get(p["ready"], "")
+            opened = f" (open: {', '.join(shown(z) for z in p['open_zones'])})" if p["open_zones"] else ""
+            detail = f" — {shown(p['detail'])}" if p["detail"] else ""
+            print(
+                f"  partition {shown(p['id'])} {shown(p['name'])}: {shown(p['state']).upper()}{detail} {ready}{opened}".rstrip()
+            )
         for z in entry.get("zones", []):
             flags = [
                 "OPEN" if z["open"] else ("closed" if z["open"] is False else "?"),
@@ -142,12 +182,14 @@ def print_status(entries: list[dict[str, Any]]) -> None:
                 *(["tamper"] if z["tamper"] else []),
                 *(["camera"] if z["camera"] else []),
             ]
-            print(f"  zone {z['id']:>3} {z['name']:<24} {z['kind']:<8} {', '.join(flags)}")
+            print(f"  zone {shown(z['id']):>3} {shown(z['name']):<24} {shown(z['kind']):<8} {', '.join(flags)}")
         for t in entry.get("troubles", []):
-            print(f"  trouble: {t['text']}")
+            print(f"  trouble: {shown(t['text'])}")
 
 
-def progress_printer(stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> Callable[[CommandProgress], None]:
+def progress_printer(
+    stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
+) -> Callable[[CommandProgress], None]:
     """Print each new step of a command with the real time since the command started."""
     from alarmtui.domain import CommandPhase
 
@@ -164,7 +206,7 @@ def progress_printer(stream: TextIO | None = None, clock: Callable[[], float] = 
         words = {CommandPhase.SENT: "sending", CommandPhase.WAITING: "waiting for the panel"}.get(
             progress.phase, progress.phase.value
         )
-        message = progress.message
+        message = shown(progress.message)
         if message and not message.lower().startswith(words.split()[0]):
             words = f"{words}: {message}"
         elif message:
@@ -186,7 +228,7 @@ def describe_state(snapshot: Snapshot, partition: str | None) -> str:
             left = (part.exit_delay_until - datetime.now(UTC)).total_seconds()
             if left > 0:
                 words += f" — exit delay {left:.0f} s"
-        described.append(words if len(parts) == 1 else f"{part.name}: {words}")
+        described.append(words if len(parts) == 1 else f"{shown(part.name)}: {words}")
     return "; ".join(described)
 
 
@@ -203,8 +245,8 @@ def zone_id_in(snapshot: Snapshot, wanted: str, provider: str) -> str:
     for candidates in (zones_only, numbered):
         if len(candidates) == 1:
             return candidates[0].id
-    known = ", ".join(f"{z.id} ({z.name})" for z in snapshot.zones)
-    raise UsageError(f"{provider} has no zone {wanted!r}; zones: {known}")
+    known = ", ".join(f"{shown(z.id)} ({shown(z.name)})" for z in snapshot.zones)
+    raise UsageError(f"{provider} has no zone {shown(wanted)!r}; zones: {known}")
 
 
 def report_result(args: argparse.Namespace, name: str, result: CommandResult) -> int:
@@ -223,10 +265,10 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
                 print(f"alarmtui: {name}: the camera answered but sent no photos", file=sys.stderr)
                 return Exit.FAILED
         else:
-            outcome = result.state or result.message
+            outcome = shown(result.state or result.message)
             print(f"{name}: done{' — ' + outcome if outcome else ''} ({result.elapsed:.1f} s)")
         return Exit.OK
-    message = _strip_prefix(result.message, ("outcome unknown: ", "not sent: ", "failed: "))
+    message = shown(_strip_prefix(result.message, ("outcome unknown: ", "not sent: ", "failed: ")), 2 * NAME_LIMIT)
     if result.phase is CommandPhase.UNKNOWN:
         print(
             f"alarmtui: {name}: outcome unknown: {message or 'no confirmation'}. "
@@ -242,7 +284,7 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         if isinstance(error, ProviderError):
             hint = one_shot_hint(error)
             if hint:
-                print(f"  {hint}", file=sys.stderr)
+                print(f"  {shown(hint, 2 * NAME_LIMIT)}", file=sys.stderr)
         return exit_code_for_result(result)
     print(f"alarmtui: {name}: refused: {message or 'the panel refused the command'}", file=sys.stderr)
     return Exit.FAILED
@@ -253,24 +295,25 @@ async def answer_challenge(provider: Provider | Any, challenge: TwoFactorRequire
     import asyncio
 
     from alarmtui.providers.errors import TwoFactorRequired
+
     send = getattr(provider, "send_verification_code", None)
     verify = getattr(provider, "verify_device", None)
     if send is None or verify is None or not challenge.phones:
         raise challenge
-    print(f"{provider.name}: {challenge.message}. Where should the code be sent?")
+    print(f"{shown(provider.name)}: {shown(challenge.message)}. Where should the code be sent?")
     for index, (_, masked) in enumerate(challenge.phones, 1):
-        print(f"  {index}. {masked}")
+        print(f"  {index}. {shown(masked, 60)}")
     choice = (await asyncio.to_thread(input, "phone number [1]: ")).strip() or "1"
     if not choice.isdigit() or not 1 <= int(choice) <= len(challenge.phones):
         raise UsageError(f"choose a number from 1 to {len(challenge.phones)}")
     said = await send(challenge.phones[int(choice) - 1][0])
     if said:
-        print(f"{provider.name}: {said}")
+        print(f"{shown(provider.name)}: {shown(said)}")
     code = (await asyncio.to_thread(input, "code from the SMS: ")).strip()
     try:
         await verify(code)
     except TwoFactorRequired as again:
-        print(f"alarmtui: {provider.name}: {again.message}", file=sys.stderr)
+        print(f"alarmtui: {shown(provider.name)}: {shown(again.message)}", file=sys.stderr)
         return False
     return True
 

@@ -7,7 +7,6 @@ They print exactly what their in-process versions print (the same helpers in
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -58,7 +57,7 @@ def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
         if not args.json:
             _report_problem(entry, problem)
     if args.json:
-        print(json.dumps({"providers": entries}, indent=2, ensure_ascii=False))
+        print(headless.dump_json({"providers": entries}))
     else:
         headless.print_status(entries)
     return worst
@@ -68,17 +67,17 @@ def _report_problem(entry: dict[str, Any], problem: dict[str, Any] | None) -> No
     """The stderr lines an in-process `status` prints for the same trouble (`headless.report_error`)."""
     name = entry["name"]
     if problem is None:
-        print(f"alarmtui: {name}: the panel is offline: {entry['error']}", file=sys.stderr)
+        print(f"alarmtui: {name}: the panel is offline: {headless.shown(entry['error'])}", file=sys.stderr)
         return
     if problem.get("two_factor"):
         print(f"alarmtui: {name}: two-factor verification needed for this device: run `alarmtui login {name}`", file=sys.stderr)
         return
-    print(f"alarmtui: {_for_one_shot(entry['error'])}", file=sys.stderr)
+    print(f"alarmtui: {headless.shown(_for_one_shot(entry['error']))}", file=sys.stderr)
     hint = headless.one_shot_hint_for(
         problem.get("kinds") or (), str(problem.get("hint") or ""), problem.get("default_hint_of") or ()
     )
     if hint:
-        print(f"  {hint}", file=sys.stderr)
+        print(f"  {headless.shown(hint)}", file=sys.stderr)
 
 
 async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
@@ -158,10 +157,10 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     if status.two_factor:
         print(f"alarmtui: {name}: too many failed attempts", file=sys.stderr)
         return headless.Exit.AUTH
-    print(f"alarmtui: {name}: {_for_one_shot(status.reason) or 'not logged in'}", file=sys.stderr)
+    print(f"alarmtui: {name}: {headless.shown(_for_one_shot(status.reason)) or 'not logged in'}", file=sys.stderr)
     hint = headless.one_shot_hint_for(status.error_kinds, status.hint, ())
     if hint:
-        print(f"  {hint}", file=sys.stderr)
+        print(f"  {headless.shown(hint)}", file=sys.stderr)
     return headless.exit_code_for_kinds(status.error_kinds) if status.error_kinds else headless.Exit.UNAVAILABLE
 
 
@@ -222,7 +221,7 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
         while state.snapshot is None and engine.attached:
             await asyncio.sleep(0.05)  # the zone names come with the first snapshot
         if state.snapshot is None:
-            print(f"alarmtui: {info.name}: {state.status.reason or 'not connected'}", file=sys.stderr)
+            print(f"alarmtui: {info.name}: {headless.shown(state.status.reason) or 'not connected'}", file=sys.stderr)
             return headless.Exit.UNAVAILABLE
     command = _build(args, info, state.snapshot)
     code = _code(args, info)
@@ -245,7 +244,7 @@ async def _command(args: argparse.Namespace, engine: AttachedEngine) -> int:
             info.name, _with_code(command, code), origin=view_origin(f"alarmtui {args.command}")
         )
     except CommandBusy as exc:
-        print(f"alarmtui: {exc}", file=sys.stderr)
+        print(f"alarmtui: {headless.shown(exc)}", file=sys.stderr)
         return headless.Exit.UNAVAILABLE
     finally:
         del code
