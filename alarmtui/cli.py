@@ -586,19 +586,25 @@ def _with_provider(event: Event, name: str) -> Event:
 
 def ask_code(provider: Provider) -> str | None:
     """The code for a command: config, $ALARMTUI_CODE, or asked on the terminal (never echoed)."""
+    from alarmtui.domain.inputs import code_problem
+
     configured = provider.code_for(None)
     if configured:
         return configured
     env = os.environ.get("ALARMTUI_CODE")
     if env:
+        problem = code_problem(env, provider.kind)
+        if problem is not None:
+            raise UsageError(f"ALARMTUI_CODE: {problem}; nothing was sent")
         return env
     if not provider.needs_code:
         return None
     if not sys.stdin.isatty():
         raise UsageError(f"{provider.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
     code = getpass.getpass(f"{provider.name} user code: ")
-    if not code.isdigit():
-        raise UsageError("the user code must be digits only")
+    problem = code_problem(code, provider.kind)
+    if problem is not None:
+        raise UsageError(f"{problem}; nothing was sent")
     return code
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui import __version__
+from alarmtui.domain.inputs import VERIFICATION_CODE_LENGTH, code_problem
 from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandBusy, LinkState, PollerUpdate
@@ -56,6 +57,19 @@ CLOSE_TIMEOUT = 5.0
 """On SIGTERM, seconds to log out of every vendor."""
 MAX_HISTORY_PAGE = 1000
 """The most journal events one `/v1/events` answer carries."""
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has, from connecting (or from its last answer), to send a request's complete headers:
+one that drips its headers a byte at a time is cut off (aiohttp's keep-alive timer covers exactly that)."""
+BODY_TIMEOUT = 10.0
+"""Seconds a client has to send a request's body once its headers arrived."""
+
+
+def bad_request(message: str, error: str = "bad_request") -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=400)
+
+
+class BodyTimeout(Exception):
+    pass
 
 
 class ServiceError(Exception):
@@ -215,13 +229,23 @@ async def same_user_only(
 class Service:
     """Serves one engine on one socket."""
 
-    def __init__(self, engine: Engine, *, config: str, socket_path: Path) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        config: str,
+        socket_path: Path,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> None:
         self.engine = engine
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
         self.config = config
         self.socket_path = socket_path
         self._feeds: set[asyncio.Queue[bytes | None]] = set()
         self._unsubscribe = engine.subscribe(self._broadcast)
-        self.app = web.Application(middlewares=[same_user_only], client_max_size=64 * 1024)
+        self.app = web.Application(middlewares=[same_user_only, self._malformed_is_400], client_max_size=64 * 1024)
         self.app.add_routes(
             [
                 web.get("/v1/hello", self.hello),
@@ -239,7 +263,9 @@ class Service:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0, keepalive_timeout=self.header_timeout
+        )
         await self._runner.setup()
         site = web.UnixSite(self._runner, str(self.socket_path))
         old_umask = os.umask(0o177)  # the socket is born 0600: no window where others may connect
@@ -254,6 +280,42 @@ class Service:
             _offer(queue, None)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _malformed_is_400(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """A request the handlers cannot make sense of is the client's fault (400), never the service's (500);
+        a body that does not arrive in time is 408."""
+        try:
+            return await handler(request)
+        except BodyTimeout:
+            return web.json_response({"error": "timeout", "message": "the request body did not arrive in time"}, status=408)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.info("malformed request to %s: %s", request.path, type(exc).__name__)
+            return bad_request("malformed request")
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        """The request's JSON object ({} without a body); `ValueError` for anything else."""
+        if not request.can_read_body:
+            return {}
+        try:
+            raw = await asyncio.wait_for(request.read(), self.body_timeout)
+        except TimeoutError:
+            raise BodyTimeout from None
+        body = json.loads(raw)
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        return body
+
+    def _known(self, name: object) -> str | None:
+        """`name` if it is a configured provider's name (a string), else None."""
+        return name if isinstance(name, str) and name in self.engine.providers else None
+
+    def _unknown_provider(self, name: object) -> web.Response:
+        known = ", ".join(self.engine.providers) or "none"
+        shown = clean_text(name, 60) if isinstance(name, str) else type(name).__name__
+        return bad_request(f"no provider named {shown!r}; configured: {known}", "unknown_provider")
 
     # -- handlers
 
@@ -283,11 +345,8 @@ class Service:
         if config is not None and config != self.config:
             return web.json_response({"error": "other_config", "message": "this service watches another config"}, status=409)
         wanted = request.query.get("provider")
-        if wanted is not None and wanted not in self.engine.providers:
-            known = ", ".join(self.engine.providers) or "none"
-            return web.json_response(
-                {"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404
-            )
+        if wanted is not None and self._known(wanted) is None:
+            return self._unknown_provider(wanted)
         names = [wanted] if wanted else list(self.engine.providers)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + FIRST_STATE_TIMEOUT
@@ -377,28 +436,31 @@ class Service:
         return web.json_response(history_to_wire(page))
 
     async def acknowledge(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-            provider, partition = str(body["provider"]), str(body["partition"])
-            zone = clean_text(str(body.get("zone") or ""), 120)
-            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": "bad_request", "message": "malformed acknowledgement"}, status=400)
-        if provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        body = await self._body(request)
+        provider, partition = body.get("provider"), body.get("partition")
+        if not isinstance(partition, str) or not isinstance(body.get("zone") or "", str):
+            return bad_request("malformed acknowledgement")
+        if self._known(provider) is None:
+            return self._unknown_provider(provider)
+        zone = clean_text(body.get("zone") or "", 120)
+        origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
         self.engine.acknowledge(provider, partition, zone or None, origin=f"{origin} via the service")
         return web.json_response({"ok": True})
 
     async def command(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        provider = body.get("provider")
+        if self._known(provider) is None:
+            return self._unknown_provider(provider)
         try:
-            body = await request.json()
-            provider = body["provider"]
-            command = command_from_wire(body["command"])
-            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": "bad_request", "message": "malformed command request"}, status=400)
-        if provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+            command = command_from_wire(body.get("command"))
+        except ValueError:
+            return bad_request("malformed command")
+        origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
+        if command.code is not None:
+            problem = code_problem(command.code, self.engine.providers[provider].kind)
+            if problem is not None:
+                return bad_request(f"{problem}; nothing was sent", "bad_code")
         log.info("%s: %s requested by %s", provider, command.describe(), origin)  # describe() never holds the PIN
         try:
             task = self.engine.submit(provider, command, origin=f"{origin} via the service")
@@ -410,13 +472,10 @@ class Service:
         return web.json_response({"result": result_to_wire(result)})
 
     async def refresh(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            body = {}
-        provider = body.get("provider") if isinstance(body, dict) else None
-        if provider is not None and provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        body = await self._body(request)
+        provider = body.get("provider")
+        if provider is not None and self._known(provider) is None:
+            return self._unknown_provider(provider)
         self.engine.refresh_now(provider)
         return web.json_response({"ok": True}, status=202)
 
@@ -425,7 +484,7 @@ class Service:
     async def verify_send(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         verifier, refusal = self._verifier(name)
-        body = await _json_object(request)
+        body = await self._body(request)
         phone = body.get("phone")
         if verifier is None or not isinstance(phone, str):
             return refusal or web.json_response({"error": "bad_request", "message": "malformed verification request"}, status=400)
@@ -439,10 +498,13 @@ class Service:
     async def verify_code(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         verifier, refusal = self._verifier(name)
-        body = await _json_object(request)
+        body = await self._body(request)
         code = body.pop("code", None)
-        if verifier is None or not isinstance(code, str) or not code.isdigit():
-            return refusal or web.json_response({"error": "bad_request", "message": "the code must be digits"}, status=400)
+        if verifier is None:
+            return refusal or bad_request("malformed verification request")
+        problem = code_problem(code, lengths=VERIFICATION_CODE_LENGTH)
+        if problem is not None:
+            return bad_request(f"{problem}; nothing was sent", "bad_code")
         log.info("%s: a view sent a device verification code", name)  # never the code itself
         try:
             await verifier.verify_device(code)
@@ -454,8 +516,8 @@ class Service:
         return web.json_response({"ok": True})
 
     def _verifier(self, name: str) -> tuple[Any, web.Response | None]:
-        if name not in self.engine.providers:
-            return None, web.json_response({"error": "unknown_provider", "message": f"no provider named {name!r}"}, status=404)
+        if self._known(name) is None:
+            return None, self._unknown_provider(name)
         verifier = self.engine.device_verifier(name)
         if verifier is None:
             return None, web.json_response(
@@ -474,14 +536,6 @@ class Service:
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")
                 self._feeds.discard(queue)
                 _force_offer(queue, None)
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _verification_failed(name: str, exc: ProviderError) -> web.Response:
@@ -537,7 +591,8 @@ async def run_service(
     socket_path: Path,
     ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT, then close every provider (log out) and remove the socket."""
+    """Serve until SIGTERM or SIGINT, then stop within `STOP_DEADLINE`: stop accepting, give notification
+    deliveries up to `DELIVERY_GRACE`, log what was abandoned, close every provider (log out), remove the socket."""
     claim = SocketClaim(socket_path)
     try:
         claim.acquire()
@@ -561,11 +616,47 @@ async def run_service(
         if ready is not None:
             ready()
         await stop.wait()
-        log.info("stopping: logging out of every provider")
+        log.info("stopping: no new requests; logging out of every provider")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        await service.stop()
-        await engine.close(timeout=CLOSE_TIMEOUT)
-        claim.release()
+        deadline = loop.time() + STOP_DEADLINE
+        try:
+            await _within(service.stop(), 1.5, "closing the socket's connections")
+            await _drain_notifications(engine, min(DELIVERY_GRACE, deadline - loop.time() - 2.0))
+            remaining = deadline - loop.time()
+            await _within(engine.close(timeout=max(0.5, min(CLOSE_TIMEOUT, remaining - 1.0))), max(0.5, remaining), "logging out")
+        finally:
+            claim.release()
         log.info("stopped")
+
+
+STOP_DEADLINE = 9.0
+"""Seconds from SIGTERM to the end of `run_service`, whatever hangs (systemd waits 90 s; we stay far inside)."""
+DELIVERY_GRACE = 5.0
+"""Seconds notification deliveries get to finish on the way out."""
+
+
+async def _within(work: Awaitable[None], seconds: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(work, max(0.1, seconds))
+    except TimeoutError:
+        log.warning("stopping: gave up %s after %.1f s", what, seconds)
+
+
+async def _drain_notifications(engine: Engine, grace: float) -> None:
+    """Let queued and running deliveries finish for up to `grace` seconds; log what is abandoned."""
+    notifier = getattr(engine, "notifier", None)
+    if notifier is None:
+        return
+    grace = max(0.1, grace)
+    aclose = getattr(notifier, "aclose", None)  # the notifier's own bounded shutdown, where it has one
+    try:
+        if aclose is not None:
+            await asyncio.wait_for(aclose(), grace)
+        else:
+            await notifier.idle(grace)
+    except TimeoutError:
+        log.warning("stopping: abandoned the notification deliveries still running after %.1f s", grace)
+    except Exception as exc:  # noqa: BLE001  (stopping goes on whatever a notifier does)
+        log.warning("stopping: the notifier failed to settle: %s", type(exc).__name__)

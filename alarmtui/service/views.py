@@ -37,7 +37,11 @@ def _status(args: argparse.Namespace, target: ServiceTarget) -> int:
     code, body = answer
     if code != 200:
         message = body.get("message") or f"the service refused ({code})"
-        raise headless.UsageError(str(message)) if code == 404 else headless.UsageError(f"{message}; use --standalone")
+        raise (
+            headless.UsageError(str(message))
+            if body.get("error") == "unknown_provider"
+            else headless.UsageError(f"{message}; use --standalone")
+        )
     entries: list[dict[str, Any]] = body.get("providers", [])
     problems: dict[str, Any] = body.get("problems") or {}
     worst = headless.Exit.OK
@@ -192,8 +196,13 @@ def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
     """The PIN for this command only: the service's config, $ALARMTUI_CODE, or asked (never echoed)."""
     if args.command == "photo" or info.code_configured:
         return None
+    from alarmtui.domain.inputs import code_problem
+
     env = os.environ.get("ALARMTUI_CODE")
     if env:
+        problem = code_problem(env, info.kind)
+        if problem is not None:
+            raise headless.UsageError(f"ALARMTUI_CODE: {problem}; nothing was sent")
         return env
     if not info.needs_code:
         return None
@@ -202,8 +211,9 @@ def _code(args: argparse.Namespace, info: ProviderInfo) -> str | None:
     import getpass
 
     code = getpass.getpass(f"{info.name} user code: ")
-    if not code.isdigit():
-        raise headless.UsageError("the user code must be digits only")
+    problem = code_problem(code, info.kind)
+    if problem is not None:
+        raise headless.UsageError(f"{problem}; nothing was sent")
     return code
 
 

@@ -154,7 +154,7 @@ def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[Ser
 
     (bad, bad_body), (unknown, _) = asyncio.run(ask())
     assert bad == 400 and "digits" in bad_body["message"]
-    assert unknown == 404
+    assert unknown == 400
 
 
 def test_login_through_the_service_without_sms_retries_its_session_once(short_dir: Path, service_env: dict[str, str]) -> None:
