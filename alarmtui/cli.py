@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
-import os
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from alarmtui import __version__
 from alarmtui.domain.text import terminal_text
@@ -29,24 +25,13 @@ from alarmtui.headless import (
     Exit,
     InertText,
     UsageError,
-    answer_challenge,
-    describe_state,
-    dump_json,
-    exit_code_for,
-    print_status,
-    progress_printer,
-    report_error,
-    report_result,
     shown,
-    zone_id_in,
 )
 from alarmtui.logging_setup import quiet_term_image, setup_logging
 
 # Providers (httpx and every vendor), settings (pydantic), even the domain model (its dataclasses) load
 # where they are needed: a `status` answered by the service must start, ask and print within a quarter second.
 if TYPE_CHECKING:
-    from alarmtui.domain import CommandProgress, CommandResult, Event, Snapshot
-    from alarmtui.providers import Provider, ProviderError
     from alarmtui.settings import Settings
 
 
@@ -119,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     arm = sub.add_parser("arm", help="arm the panel or a partition", parents=[common, targeted])
     arm.add_argument("mode", choices=ARM_MODES, help="away, home (Verisure: day), night or perimeter")
     arm.add_argument("--force", action="store_true", help="arm even if zones are open (where the panel allows it)")
+    arm.add_argument(
+        "--wait",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="wait for the final state (follows the exit delay) and exit 0 only once the panel says armed "
+        "(default: on when stdout is a terminal)",
+    )
 
     login = sub.add_parser(
         "login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common]
@@ -167,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_term_image()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "arm" and args.wait is None:
+        args.wait = sys.stdout.isatty()  # a person watching waits for "armed"; a script gets "accepted" at once
     if args.command in (None, "sim", "serve"):
         return run(args)
     # Headless output carries vendor text: nothing in it may act on the terminal (each field is made
@@ -189,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command is None:
             return run_dashboard_command(args, service)
         if service is not None:
-            from alarmtui.service.views import run_attached
+            from alarmtui.headless import run_attached
 
             if args.command != "status" or args.log_file:  # an answered `status` has nothing to log
                 setup_logging(args.log_file)
@@ -199,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "notify":
             return asyncio.run(run_notify_test(args))
         return asyncio.run(run_headless(args))
+
     except UsageError as exc:
         print(f"alarmtui: {shown(exc, 2000)}", file=sys.stderr)
         return Exit.USAGE
@@ -213,6 +208,14 @@ def run(args: argparse.Namespace) -> int:
         return Exit.USAGE
     except KeyboardInterrupt:
         return 130
+
+
+async def run_headless(args: argparse.Namespace) -> int:
+    from alarmtui.headless import run_in_process
+
+    setup_logging(args.log_file)
+    with settings_for(args) as settings:
+        return await run_in_process(args, settings)
 
 
 @contextlib.contextmanager
@@ -239,7 +242,7 @@ def find_service(args: argparse.Namespace) -> Any:
     """The running service for this config (views attach to it), or None: work in-process."""
     if args.standalone or args.demo or args.command not in ATTACHABLE:
         return None
-    from alarmtui.service.attach import find_service as find
+    from alarmtui.engine.attached.find import find_service as find
 
     return find(args.config)
 
@@ -271,7 +274,7 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     from alarmtui.ui.app import run_dashboard
 
     if service is not None:
-        from alarmtui.engine.attached import AttachedEngine
+        from alarmtui.engine.attached.engine import AttachedEngine
 
         loaded = load_settings(args.config, required=True)  # theme, keymap, confirmations: the view's own
         setup_logging(args.log_file or loaded.settings.log_file)
@@ -356,212 +359,6 @@ def run_sim(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- headless
 
 
-async def run_headless(args: argparse.Namespace) -> int:
-    setup_logging(args.log_file)
-    with settings_for(args) as settings:
-        if not settings.providers:
-            raise UsageError("no providers configured")
-        handler: Callable[[argparse.Namespace, Settings], Awaitable[int]] = {
-            "status": cmd_status,
-            "events": cmd_events,
-            "arm": cmd_command,
-            "disarm": cmd_command,
-            "bypass": cmd_command,
-            "photo": cmd_command,
-            "login": cmd_login,
-        }[args.command]
-        return await handler(args, settings)
-
-
-def pick_configs(args: argparse.Namespace, settings: Settings, *, single: bool) -> list[Any]:
-    enabled = [p for p in settings.providers if p.enabled]
-    if args.provider:
-        return [settings.provider(args.provider)]
-    if single and len(enabled) > 1:
-        names = ", ".join(p.name for p in enabled)
-        raise UsageError(f"several providers are configured ({names}); choose one with --provider NAME")
-    if not enabled:
-        raise UsageError("every configured provider is disabled")
-    return enabled
-
-
-async def _read_one(config: Any, quick: bool) -> tuple[Any, Snapshot | None, ProviderError | None]:
-    from alarmtui.providers import ProviderError, create_provider
-
-    provider = create_provider(config)
-    try:
-        await provider.connect()
-        snapshot = await provider.snapshot(refresh=not quick)
-        return config, snapshot, None
-    except ProviderError as exc:
-        return config, None, exc
-    finally:
-        await provider.close()
-
-
-async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from alarmtui.domain.serialize import status_entry
-
-    configs = pick_configs(args, settings, single=False)
-    import asyncio
-
-    results = await asyncio.gather(*(_read_one(c, args.quick) for c in configs))
-    worst = Exit.OK
-    out: list[dict[str, Any]] = []
-    for config, snapshot, error in results:
-        if error is not None:
-            if worst == Exit.OK:
-                worst = exit_code_for(error)
-            if not args.json:
-                report_error(error)
-        entry = status_entry(config.name, config.kind, snapshot, None if error is None else str(error), args.partition)
-        if snapshot is not None and not snapshot.online:
-            if worst == Exit.OK:
-                worst = Exit.UNAVAILABLE
-            if not args.json:
-                print(f"alarmtui: {config.name}: the panel is offline: {shown(entry['error'])}", file=sys.stderr)
-        out.append(entry)
-    if args.json:
-        print(dump_json({"providers": out}))
-    else:
-        print_status(out)
-    return worst
-
-
-EVENT_KINDS = (
-    "alarm",
-    "arm",
-    "disarm",
-    "trouble",
-    "photo",
-    "zone",
-    "system",
-    "command",
-    "state",
-    "connectivity",
-    "acknowledgement",
-)
-
-
-class EventFilter(NamedTuple):
-    """`events --since/--until/--grep/--kind`, applied by the journal or (without one) to the vendors' logs."""
-
-    since: datetime | None
-    until: datetime | None
-    grep: str
-    kinds: tuple[str, ...]
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> EventFilter:
-        from alarmtui.timespec import parse_time
-
-        try:
-            since = parse_time(args.since) if args.since else None
-            until = parse_time(args.until) if args.until else None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        kinds = tuple(k.strip().lower() for k in (args.kind or "").split(",") if k.strip())
-        unknown = [k for k in kinds if k not in EVENT_KINDS]
-        if unknown:
-            raise UsageError(f"unknown event kind(s): {', '.join(unknown)}; choose from {', '.join(EVENT_KINDS)}")
-        if args.limit < 1:
-            raise UsageError("--limit must be at least 1")
-        return cls(since, until, (args.grep or "").strip(), kinds)
-
-    def keeps(self, event: Event) -> bool:
-        """The journal's meaning, for events read from a vendor (which are all `source: vendor`)."""
-        when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
-        needle = self.grep.casefold()
-        return (
-            (self.since is None or when >= self.since)
-            and (self.until is None or when <= self.until)
-            and (not self.kinds or event.kind.value in self.kinds)
-            and (not needle or any(needle in f.casefold() for f in (event.text, event.who, event.zone, event.partition)))
-        )
-
-
-def print_event_line(when: datetime, provider: str, kind: str, text: str, zone: str, who: str) -> None:
-    where = f" [{zone}]" if zone and zone not in text else ""
-    by = f" by {who}" if who else ""
-    print(
-        f"{when.astimezone():%Y-%m-%d %H:%M:%S} {shown(provider):<12} {shown(kind):<8} {shown(text, 500)}{shown(where)}{shown(by)}"
-    )
-
-
-def events_from_journal(args: argparse.Namespace, settings: Settings, wanted: EventFilter) -> int | None:
-    """`events` answered by the journal; None when there is no journal file (then the vendors answer)."""
-    from alarmtui.journal.store import SHORT_GREP_WINDOW, JournalError, JournalReader, default_journal_path
-
-    path = settings.journal or default_journal_path()
-    if args.demo or not path.is_file():
-        return None
-    try:
-        reader = JournalReader(path)
-    except JournalError as exc:
-        print(f"alarmtui: {exc}; asking the vendors instead", file=sys.stderr)
-        return None
-    if 0 < len(wanted.grep) < 3:
-        print(
-            f"alarmtui: a --grep of one or two characters searches only the newest {SHORT_GREP_WINDOW:,} entries", file=sys.stderr
-        )
-    try:
-        providers = [p.strip() for p in args.provider.split(",")] if args.provider else None
-        entries = reader.search(
-            since=wanted.since, until=wanted.until, grep=wanted.grep, providers=providers, kinds=wanted.kinds, limit=args.limit
-        )
-    except JournalError as exc:
-        print(f"alarmtui: {shown(exc, 2000)}", file=sys.stderr)
-        return Exit.FAILED
-    finally:
-        reader.close()
-    if args.json:
-        print(dump_json({"events": [e.as_json() for e in entries]}))
-    else:
-        for e in entries:
-            print_event_line(e.time, e.provider, e.kind, e.text, e.zone, e.who)
-    return Exit.OK
-
-
-async def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
-    from alarmtui.domain.serialize import event_json
-    from alarmtui.providers import ProviderError, create_provider
-
-    wanted = EventFilter.from_args(args)
-    answered = events_from_journal(args, settings, wanted)
-    if answered is not None:
-        return answered
-    configs = pick_configs(args, settings, single=False)
-
-    async def read(config: Any) -> tuple[list[Event], ProviderError | None]:
-        provider = create_provider(config)
-        try:
-            await provider.connect()
-            events = await provider.events(limit=args.limit)
-            return [_with_provider(e, config.name) for e in events], None
-        except ProviderError as exc:
-            return [], exc
-        finally:
-            await provider.close()
-
-    import asyncio
-
-    results = await asyncio.gather(*(read(c) for c in configs))
-    merged: list[Event] = sorted(
-        (e for events, _ in results for e in events if wanted.keeps(e)), key=lambda e: e.time, reverse=True
-    )[: args.limit]
-    code = Exit.OK
-    for _, error in results:
-        if error is not None:
-            report_error(error)
-            code = exit_code_for(error)
-    if args.json:
-        print(dump_json({"events": [{**event_json(e), "source": "vendor"} for e in merged]}))
-    else:
-        for e in merged:
-            print_event_line(e.time, e.provider, e.kind.value, e.text, e.zone, e.who)
-    return code
-
-
 async def run_notify_test(args: argparse.Namespace) -> int:
     """`alarmtui notify test`: one test message to every [[notify]] target, one line per result."""
     from alarmtui.notify.notifier import Notifier, targets_from_settings
@@ -576,132 +373,6 @@ async def run_notify_test(args: argparse.Namespace) -> int:
     for result in results:
         print(f"{shown(result.target)}: {'sent' if result.ok else 'FAILED: ' + (shown(result.detail, 500) or 'not delivered')}")
     return Exit.OK if all(r.ok for r in results) else Exit.FAILED
-
-
-def _with_provider(event: Event, name: str) -> Event:
-    import dataclasses
-
-    return dataclasses.replace(event, provider=name)
-
-
-def ask_code(provider: Provider) -> str | None:
-    """The code for a command: config, $ALARMTUI_CODE, or asked on the terminal (never echoed)."""
-    from alarmtui.domain.inputs import code_problem
-
-    configured = provider.code_for(None)
-    if configured:
-        return configured
-    env = os.environ.get("ALARMTUI_CODE")
-    if env:
-        problem = code_problem(env, provider.kind)
-        if problem is not None:
-            raise UsageError(f"ALARMTUI_CODE: {problem}; nothing was sent")
-        return env
-    if not provider.needs_code:
-        return None
-    if not sys.stdin.isatty():
-        raise UsageError(f"{provider.name} needs a user code; set `code` in the config or ALARMTUI_CODE")
-    code = getpass.getpass(f"{provider.name} user code: ")
-    problem = code_problem(code, provider.kind)
-    if problem is not None:
-        raise UsageError(f"{problem}; nothing was sent")
-    return code
-
-
-async def cmd_command(args: argparse.Namespace, settings: Settings) -> int:
-    import dataclasses
-
-    from alarmtui.providers import ProviderError, create_provider
-    from alarmtui.providers.commands import result_for_error
-    from alarmtui.providers.errors import OpenZones
-
-    (config,) = pick_configs(args, settings, single=True)
-    provider = create_provider(config)
-    progress = progress_printer()
-    started = time.monotonic()
-    state = ""
-    forceable = False
-    try:
-        await provider.connect()
-        code = ask_code(provider) if args.command != "photo" else None
-        try:
-            result = await _send(args, provider, code, progress)
-        except ProviderError as exc:
-            forceable = isinstance(exc, OpenZones) and exc.can_force
-            result = result_for_error(exc, time.monotonic() - started)
-        if result.ok and args.command in ("arm", "disarm"):
-            state = result.state or await _resulting_state(provider, args.partition)
-    except ProviderError as exc:  # connecting or asking for the code: nothing was sent
-        report_error(exc)
-        return exit_code_for(exc)
-    finally:
-        await provider.close()
-    if state and not result.state:
-        result = dataclasses.replace(result, state=state)
-    exit_code = report_result(args, config.name, result)
-    if forceable:
-        print("  Close them, or arm anyway with --force.", file=sys.stderr)
-    return exit_code
-
-
-async def _resulting_state(provider: Provider, partition: str | None) -> str:
-    """The confirmed state in plain words ("armed away — exit delay 15 s"), from one cheap read."""
-    from alarmtui.providers import ProviderError
-
-    try:
-        snapshot = await provider.snapshot()
-    except ProviderError:
-        return ""
-    return describe_state(snapshot, partition)
-
-
-async def _send(
-    args: argparse.Namespace, provider: Provider, code: str | None, progress: Callable[[CommandProgress], None]
-) -> CommandResult:
-    from alarmtui.domain import ArmMode
-
-    if args.command == "arm":
-        # Only when asked: providers not yet taking `force` keep working.
-        force = {"force": True} if args.force else {}
-        return await provider.arm(ArmMode(args.mode), partition=args.partition, code=code, progress=progress, **force)
-    if args.command == "disarm":
-        return await provider.disarm(partition=args.partition, code=code, progress=progress)
-    zone = await resolve_zone(provider, args.zone)
-    if args.command == "bypass":
-        return await provider.bypass(zone, not args.off, code=code, progress=progress)
-    return await provider.request_photo(zone, progress=progress)
-
-
-async def resolve_zone(provider: Provider, wanted: str) -> str:
-    """Accept a zone id or (case-insensitively) its name."""
-    return zone_id_in(await provider.snapshot(), wanted, provider.name)
-
-
-async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
-    """Log in once, answering a two-factor challenge on the terminal; the device is then remembered."""
-    from alarmtui.providers import ProviderError, create_provider
-    from alarmtui.providers.errors import TwoFactorRequired
-
-    config = settings.provider(args.name)
-    provider = create_provider(config)
-    try:
-        for _attempt in range(3):
-            try:
-                await provider.connect()
-                print(f"{config.name}: logged in; this device is validated and the code will not be asked again.")
-                return Exit.OK
-            except TwoFactorRequired as challenge:
-                try:
-                    await answer_challenge(provider, challenge)
-                except EOFError:
-                    raise UsageError(f"{config.name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
-        print(f"alarmtui: {config.name}: too many failed attempts", file=sys.stderr)
-        return Exit.AUTH
-    except ProviderError as exc:
-        report_error(exc)
-        return exit_code_for(exc)
-    finally:
-        await provider.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -309,6 +309,9 @@ class CommandResult:
     """The resulting state in plain words when confirmed ("armed away — exit delay 15 s"), else ""."""
     error: Exception | None = field(default=None, compare=False, repr=False)
     """The typed `ProviderError` behind a FAILED / NOT_SENT / UNKNOWN result (e.g. `OpenZones` with its zones)."""
+    settled: bool = True  # after `error`: results built positionally keep their meaning
+    """False: the panel accepted the command but is still in transition (an exit delay runs): "armed" is
+    said only once it reports the final state."""
 
     @property
     def ok(self) -> bool:

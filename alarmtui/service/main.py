@@ -12,10 +12,10 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from alarmtui.engine.endpoint import config_fingerprint, socket_path
 from alarmtui.engine.inprocess import engine_for
 from alarmtui.logging_setup import setup_logging
 from alarmtui.redaction import install_log_filter
-from alarmtui.service.paths import config_fingerprint, socket_path
 from alarmtui.service.server import ServiceError, run_service
 from alarmtui.settings import Settings
 

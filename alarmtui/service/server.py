@@ -72,6 +72,10 @@ class BodyTimeout(Exception):
     pass
 
 
+class MalformedRequest(Exception):
+    """The request's body is not a JSON object (raised only while reading it)."""
+
+
 class ServiceError(Exception):
     """The service cannot start (another one runs, the socket folder is unsafe, …)."""
 
@@ -291,21 +295,24 @@ class Service:
             return await handler(request)
         except BodyTimeout:
             return web.json_response({"error": "timeout", "message": "the request body did not arrive in time"}, status=408)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.info("malformed request to %s: %s", request.path, type(exc).__name__)
+        except MalformedRequest as exc:  # only what reading the request raised: a fault after it is ours (500)
+            log.info("malformed request to %s: %s", request.path, exc)
             return bad_request("malformed request")
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        """The request's JSON object ({} without a body); `ValueError` for anything else."""
+        """The request's JSON object ({} without a body); `MalformedRequest` for anything else."""
         if not request.can_read_body:
             return {}
         try:
             raw = await asyncio.wait_for(request.read(), self.body_timeout)
         except TimeoutError:
             raise BodyTimeout from None
-        body = json.loads(raw)
+        try:
+            body = json.loads(raw)
+        except ValueError:  # UnicodeDecodeError included
+            raise MalformedRequest("not JSON") from None
         if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
+            raise MalformedRequest("not a JSON object")
         return body
 
     def _known(self, name: object) -> str | None:

@@ -20,7 +20,7 @@ import pytest
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain.inputs import code_problem, finite_delay
-from alarmtui.engine.client import trusting_transport
+from alarmtui.engine.attached.client import trusting_transport
 from alarmtui.engine.inprocess import engine_for
 from alarmtui.service.server import Service, SocketClaim
 from alarmtui.settings import write_config
@@ -181,7 +181,9 @@ def test_a_status_with_nan_retry_crossing_the_socket_has_no_nan() -> None:
     from alarmtui.domain.updates import LinkState, ProviderStatus, StatusUpdate
     from alarmtui.engine.wire import update_from_wire, update_to_wire
 
-    wire = json.loads(json.dumps(update_to_wire(StatusUpdate("p", ProviderStatus("p", "visonic", LinkState.OFFLINE, retry_in=math.nan)))))
+    wire = json.loads(
+        json.dumps(update_to_wire(StatusUpdate("p", ProviderStatus("p", "visonic", LinkState.OFFLINE, retry_in=math.nan))))
+    )
     assert update_from_wire(wire).status.retry_in is None  # type: ignore[union-attr]
     wire["status"]["retry_in"] = math.inf
     assert update_from_wire(wire).status.retry_in is None  # type: ignore[union-attr]

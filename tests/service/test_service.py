@@ -15,8 +15,8 @@ import pytest
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain.updates import LinkState
-from alarmtui.engine.attached import SERVICE_LOST, AttachedEngine
-from alarmtui.service.attach import find_service
+from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
+from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
 from tests.service.conftest import ServiceProcess, run_cli
 
@@ -155,9 +155,7 @@ def test_a_peer_with_another_uid_is_refused(service: ServiceProcess) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-async def test_attached_view_survives_service_death_and_reattaches(
-    service: ServiceProcess, config_file: Path
-) -> None:
+async def test_attached_view_survives_service_death_and_reattaches(service: ServiceProcess, config_file: Path) -> None:
     target = await asyncio.to_thread(find_service, config_file)
     assert target is not None
     engine = AttachedEngine.from_hello(target.socket, target.hello, retry_delay=0.2, retry_max=0.5)
@@ -192,7 +190,7 @@ def test_headless_attached_path_imports_no_textual_or_pillow(service: ServicePro
         "out = io.StringIO()\n"
         f"with contextlib.redirect_stdout(out): code = main(['status', '--json', '--config', {str(config_file)!r}])\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('textual', 'PIL', 'term_image')})\n"
-        "print(code, 'alarmtui.service.views' in sys.modules, heavy)\n"
+        "print(code, 'alarmtui.settings' not in sys.modules, heavy)\n"
     )
     result = __import__("subprocess").run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=service.env, timeout=60

@@ -170,9 +170,9 @@ def test_a_view_refuses_a_service_run_by_another_user_on_a_trusted_path(
 @needs_root
 async def test_the_attached_engine_and_client_send_nothing_to_another_users_service(disguised: FakeService) -> None:
     from alarmtui.domain import ArmMode, Command, CommandAction
-    from alarmtui.engine.attached import AttachedEngine
+    from alarmtui.engine.attached.client import ServiceClient
+    from alarmtui.engine.attached.engine import AttachedEngine
     from alarmtui.engine.base import ProviderInfo
-    from alarmtui.engine.client import ServiceClient
 
     async with ServiceClient(disguised.socket) as client:
         with pytest.raises(UntrustedService, match="runs as nobody"):
@@ -191,7 +191,7 @@ async def test_the_attached_engine_and_client_send_nothing_to_another_users_serv
 
 @needs_root
 def test_the_quick_path_refuses_too(disguised: FakeService) -> None:
-    from alarmtui.service.quick import get_json
+    from alarmtui.engine.attached.quick import get_json
 
     with pytest.raises(UntrustedService):
         get_json(disguised.socket, "/v1/status")

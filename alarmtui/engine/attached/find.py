@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from alarmtui.service.paths import config_fingerprint, configured_socket, socket_path
-from alarmtui.service.quick import get_json
+from alarmtui.engine.attached.quick import get_json
+from alarmtui.engine.endpoint import config_fingerprint, configured_socket, socket_path
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult
 from alarmtui.domain.updates import CommandBusy, CommandUpdate, LinkState, StatusUpdate
+from alarmtui.engine.attached.client import CommandRefused, ServiceClient, ServiceUnavailable
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo
-from alarmtui.engine.client import CommandRefused, ServiceClient, ServiceUnavailable
 from alarmtui.engine.trust import UntrustedService
 from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.engine.wire import info_from_wire, update_from_wire
