@@ -328,8 +328,8 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
                 print(f"alarmtui: {name}: the camera answered but sent no photos", file=sys.stderr)
                 return Exit.FAILED
         else:
-            outcome = shown(result.state or result.message)
-            print(f"{name}: done{' — ' + outcome if outcome else ''} ({result.elapsed:.1f} s)")
+            said = shown(result.state or result.message)
+            print(f"{name}: done{' — ' + said if said else ''} ({result.elapsed:.1f} s)")
         return Exit.OK
     message = shown(_strip_prefix(result.message, ("outcome unknown: ", "not sent: ", "failed: ")), 2 * NAME_LIMIT)
     if result.phase is CommandPhase.UNKNOWN:

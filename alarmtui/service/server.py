@@ -447,18 +447,19 @@ class Service:
         provider, partition = body.get("provider"), body.get("partition")
         if not isinstance(partition, str) or not isinstance(body.get("zone") or "", str):
             return bad_request("malformed acknowledgement")
-        if self._known(provider) is None:
+        known = self._known(provider)
+        if known is None:
             return self._unknown_provider(provider)
         zone = clean_text(body.get("zone") or "", 120)
         origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
-        self.engine.acknowledge(provider, partition, zone or None, origin=f"{origin} via the service")
+        self.engine.acknowledge(known, partition, zone or None, origin=f"{origin} via the service")
         return web.json_response({"ok": True})
 
     async def command(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        provider = body.get("provider")
-        if self._known(provider) is None:
-            return self._unknown_provider(provider)
+        provider = self._known(body.get("provider"))
+        if provider is None:
+            return self._unknown_provider(body.get("provider"))
         try:
             command = command_from_wire(body.get("command"))
         except ValueError:

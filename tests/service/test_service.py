@@ -78,7 +78,8 @@ def test_command_through_the_service_reaches_the_panel_once(
     before = set_state_posts(demo)
     armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
     assert armed.returncode == 0, armed.stderr
-    assert "powermaster: done" in armed.stdout
+    # In its exit delay the panel has accepted, not armed (issue 17): "armed" only once it says so.
+    assert "powermaster: accepted — House arming" in armed.stdout or "powermaster: done" in armed.stdout
     assert set_state_posts(demo) == before + 1
     assert "1234" not in service.log.read_text()
     disarmed = run_cli("disarm", "--provider", "powermaster", "--config", str(config_file), env=env)
