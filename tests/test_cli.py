@@ -155,7 +155,9 @@ def test_wrong_password_exit_code_and_message(sim_config: Path, tmp_path: Path) 
 
 def test_unreachable_server(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[[providers]]\nname="x"\nkind="visonic"\nurl="https://127.0.0.1:9"\nusername="u"\npassword="p"\ncode="1"\n')
+    config.write_text(
+        '[[providers]]\nname="x"\nkind="visonic"\nurl="https://127.0.0.1:9"\nusername="u"\npassword="p"\ncode="1"\n'
+    )
     config.chmod(0o600)
     result = run_cli("status", "--config", str(config))
     assert result.returncode == Exit.UNAVAILABLE

@@ -77,6 +77,8 @@ def _check_chain(chain: str, shown: Path | str, trusted: frozenset[int], socket_
             if first and not socket_expected:
                 current, first = os.path.dirname(current), False
                 continue
+            if first:
+                raise  # no socket: nobody listens (an OSError, as connecting would say)
             raise UntrustedService(shown, f"{current} does not exist") from None
         except OSError as exc:
             raise UntrustedService(shown, f"cannot inspect {current} ({exc.strerror})") from None

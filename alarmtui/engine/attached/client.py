@@ -38,7 +38,10 @@ class TrustingBackend(httpcore.AsyncNetworkBackend):
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.AsyncNetworkStream:
-        check_path(path)
+        try:
+            check_path(path)
+        except FileNotFoundError:
+            raise httpcore.ConnectError(f"no socket at {path}") from None  # httpx: the service is not there
         stream = await self._inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
         try:
             check_peer(stream.get_extra_info("socket"), path)

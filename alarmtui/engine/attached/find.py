@@ -12,6 +12,8 @@ from alarmtui.engine.attached.quick import get_json
 from alarmtui.engine.endpoint import config_fingerprint, configured_socket, socket_path
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
+HELLO_TIMEOUT = 5.0
+"""A service that exists (its socket does) but is busy starting its providers may take a moment to say hello."""
 
 
 class ServiceTarget(NamedTuple):  # not a dataclass: `status` answered by the service skips importing dataclasses
@@ -36,7 +38,7 @@ def find_service(config: str | Path | None, *, quiet: bool = False) -> ServiceTa
     path = socket_path(configured_socket(config_file))
     if not socket_exists(path):
         return None
-    answer = get_json(path, "/v1/hello", timeout=2.0)
+    answer = get_json(path, "/v1/hello", timeout=HELLO_TIMEOUT)
     if answer is None or answer[0] != 200:
         return None
     hello = answer[1]
