@@ -61,7 +61,10 @@ def test_progress_shows_real_elapsed_time_and_each_step() -> None:
 
 def test_outcome_lines_have_no_doubled_words(capsys) -> None:
     args = argparse.Namespace(command="arm")
-    assert report_result(args, "casa", CommandResult(CommandPhase.CONFIRMED, "armed", 1.2, state="armed away — exit delay 15 s")) == 0
+    assert (
+        report_result(args, "casa", CommandResult(CommandPhase.CONFIRMED, "armed", 1.2, state="armed away — exit delay 15 s"))
+        == 0
+    )
     assert capsys.readouterr().out == "casa: done — armed away — exit delay 15 s (1.2 s)\n"
     unknown = result_for_error(ReplyLost("timed out waiting for the server"))
     assert report_result(args, "casa", unknown) == Exit.UNKNOWN_OUTCOME
@@ -79,7 +82,7 @@ def test_one_shot_hints_do_not_promise_retrying() -> None:
 
 async def test_status_exits_4_when_a_panel_is_offline(tmp_path, capsys) -> None:
     # Issue 8 defect 8: `status` exited 0 for an offline Verisure panel while the others exited 4.
-    from alarmtui.cli import cmd_status
+    from alarmtui.headless import cmd_status
     from alarmtui.settings import Settings
     from alarmtui.simulators.host import SimHost
     from alarmtui.simulators.verisure import VerisureCloud
@@ -95,20 +98,13 @@ async def test_status_exits_4_when_a_panel_is_offline(tmp_path, capsys) -> None:
         assert await cmd_status(args, settings) == Exit.OK
 
 
-async def test_cli_zone_by_unambiguous_number_when_ids_carry_the_type() -> None:
-    from alarmtui.cli import resolve_zone
+def test_cli_zone_by_unambiguous_number_when_ids_carry_the_type() -> None:
     from alarmtui.domain import Snapshot, Zone
-    from alarmtui.headless import UsageError
+    from alarmtui.headless import UsageError, zone_id_in
 
-    class Panel:
-        name = "powermaster"
-
-        async def snapshot(self) -> Snapshot:
-            return Snapshot(zones=(Zone("ZONE-1", "Front door"), Zone("KEYFOB-1", "Fob"), Zone("PGM-2", "Light")))
-
-    panel = Panel()
-    assert await resolve_zone(panel, "1") == "ZONE-1"  # type: ignore[arg-type]
-    assert await resolve_zone(panel, "2") == "PGM-2"  # type: ignore[arg-type]
-    assert await resolve_zone(panel, "front door") == "ZONE-1"  # type: ignore[arg-type]
+    snapshot = Snapshot(zones=(Zone("ZONE-1", "Front door"), Zone("KEYFOB-1", "Fob"), Zone("PGM-2", "Light")))
+    assert zone_id_in(snapshot, "1", "powermaster") == "ZONE-1"
+    assert zone_id_in(snapshot, "2", "powermaster") == "PGM-2"
+    assert zone_id_in(snapshot, "front door", "powermaster") == "ZONE-1"
     with pytest.raises(UsageError):
-        await resolve_zone(panel, "3")  # type: ignore[arg-type]
+        zone_id_in(snapshot, "3", "powermaster")

@@ -8,6 +8,7 @@ import typing
 from typing import Any
 
 from alarmtui.domain import Command, CommandProgress, CommandResult, Event, Photo, Snapshot
+from alarmtui.domain.inputs import finite_delay
 from alarmtui.domain.serialize import command_from_wire, command_to_wire, from_wire, to_wire
 from alarmtui.domain.updates import (
     CommandUpdate,
@@ -51,7 +52,10 @@ def update_from_wire(data: dict[str, Any]) -> PollerUpdate:
     provider = data["provider"]
     match data.get("type"):
         case "status":
-            return StatusUpdate(provider, from_wire(data.get("status"), ProviderStatus))
+            status = from_wire(data.get("status"), ProviderStatus)
+            if status.retry_in is not None:  # "retry in nan s" is never shown: a wait is a finite number or none
+                status = dataclasses.replace(status, retry_in=finite_delay(status.retry_in))
+            return StatusUpdate(provider, status)
         case "snapshot":
             return SnapshotUpdate(provider, from_wire(data.get("snapshot"), Snapshot))
         case "events":
@@ -80,7 +84,7 @@ def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
             str(data["kind"]),
             needs_code=bool(data.get("needs_code")),
             code_configured=bool(data.get("code_configured")),
-            poll_interval=float(data.get("poll_interval") or 0.0),
+            poll_interval=finite_delay(data.get("poll_interval"), 0.0) or 0.0,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed provider info: {exc}") from None
@@ -146,8 +150,8 @@ def error_from_wire(data: Any) -> ProviderError | None:
         extra["zones"] = tuple(str(z) for z in data.get("zones") or ())
     if "can_force" in data:
         extra["can_force"] = bool(data["can_force"])
-    if data.get("retry_after") is not None:
-        extra["retry_after"] = float(data["retry_after"])
+    if finite_delay(data.get("retry_after")) is not None:
+        extra["retry_after"] = finite_delay(data["retry_after"])
     if "phones" in data:
         extra["phones"] = tuple((str(a), str(b)) for a, b in data.get("phones") or ())
     try:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import threading
+import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from alarmtui.bridges import bridges_for
+from alarmtui.engine.endpoint import config_fingerprint, socket_path
 from alarmtui.engine.inprocess import engine_for
 from alarmtui.logging_setup import setup_logging
 from alarmtui.redaction import install_log_filter
-from alarmtui.service.paths import config_fingerprint, socket_path
 from alarmtui.service.server import ServiceError, run_service
 from alarmtui.settings import Settings
 
@@ -67,8 +72,37 @@ def serve(settings: Settings, config_file: Path | None, *, log_file: Path | None
             await bridges.close()
 
     try:
-        asyncio.run(main())
+        run_bounded(main())
     except ServiceError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def run_bounded(main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run`, except that a worker thread still stuck in a call (a notification target that never
+    answers holds one for as long as its socket allows) cannot keep the process alive once `main` is done:
+    `asyncio.run` and the interpreter would both wait for it, and systemd would kill us mid-write."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main)
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=0.5))
+        # Not `shutdown_default_executor()`: it joins the executor's threads, however long they are stuck.
+        loop.close()  # shuts the default executor down without waiting: idle workers leave at once
+    deadline = time.monotonic() + 0.5
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in others if t.is_alive()]
+    if stuck:
+        # The interpreter would join them at exit (and systemd would kill us mid-write): leave now, flushed.
+        log.warning("abandoning %d worker thread(s) still blocked (a notification target that never answered)", len(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

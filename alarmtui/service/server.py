@@ -13,8 +13,9 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     POST /v1/verify/{provider}/send  {"phone": id}: the vendor texts a code to validate this device (Securitas)
     POST /v1/verify/{provider}/code  {"code": digits}: validate with it; then one read of the panel
 
-Only peers with the service's own uid are served (SO_PEERCRED); the folder is
-0700 and the socket 0600. Credentials never leave this process: updates carry
+Only peers with the service's own uid are served (SO_PEERCRED); the folder it
+creates is 0700 (one it did not create is used only if private, never changed) and
+the socket 0600; views check both before they send anything (`engine.trust`). Credentials never leave this process: updates carry
 no PIN, and a PIN arriving in a command is used for that command only.
 """
 
@@ -30,7 +31,6 @@ import os
 import signal
 import socket
 import stat
-import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,12 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui import __version__
+from alarmtui.domain.inputs import VERIFICATION_CODE_LENGTH, code_problem
 from alarmtui.domain.serialize import command_from_wire, status_entry
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandBusy, LinkState, PollerUpdate
 from alarmtui.engine.base import Engine
+from alarmtui.engine.trust import UntrustedService, check_path, owner_name, peer_uid
 from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
 from alarmtui.providers.errors import ProviderError
 
@@ -55,6 +57,23 @@ CLOSE_TIMEOUT = 5.0
 """On SIGTERM, seconds to log out of every vendor."""
 MAX_HISTORY_PAGE = 1000
 """The most journal events one `/v1/events` answer carries."""
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has, from connecting (or from its last answer), to send a request's complete headers:
+one that drips its headers a byte at a time is cut off (aiohttp's keep-alive timer covers exactly that)."""
+BODY_TIMEOUT = 10.0
+"""Seconds a client has to send a request's body once its headers arrived."""
+
+
+def bad_request(message: str, error: str = "bad_request") -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=400)
+
+
+class BodyTimeout(Exception):
+    pass
+
+
+class MalformedRequest(Exception):
+    """The request's body is not a JSON object (raised only while reading it)."""
 
 
 class ServiceError(Exception):
@@ -76,21 +95,44 @@ class SocketClaim:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self._lock_fd: int | None = None
+        self._folder_fd: int | None = None
 
     def acquire(self) -> None:
         folder = self.path.parent
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ServiceError(f"cannot create the socket folder {folder}: {exc.strerror}") from None
-        info = folder.stat()
-        if info.st_uid != os.getuid():
-            raise ServiceError(f"the socket folder {folder} belongs to another user; choose another with ALARMTUI_SOCKET")
-        if stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(folder, 0o700)
         if len(os.fsencode(self.path)) > 100:
             raise ServiceError(f"the socket path {self.path} is too long for a Unix socket; set a shorter ALARMTUI_SOCKET")
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._folder_fd = _own_folder(folder)
+        try:
+            self._lock(folder)
+        except BaseException:
+            os.close(self._folder_fd)
+            self._folder_fd = None
+            raise
+        name = self.path.name
+        try:
+            os.lstat(name, dir_fd=self._folder_fd)
+        except FileNotFoundError:
+            return
+        log.info("removing the stale socket %s left by a service that did not stop cleanly", self.path)
+        os.unlink(name, dir_fd=self._folder_fd)  # in our own folder, by name: never through a link elsewhere
+
+    def _lock(self, folder: Path) -> None:
+        assert self._folder_fd is not None
+        try:
+            # O_NOFOLLOW: a planted symlink is refused, never followed (and its target never truncated).
+            fd = os.open(
+                self.lock_path.name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self._folder_fd
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ServiceError(
+                    f"the lock file {self.lock_path} is a symlink; remove it (nothing was written through it)"
+                ) from None
+            raise ServiceError(f"cannot open the lock file {self.lock_path}: {exc.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(fd)
+            raise ServiceError(f"the lock file {self.lock_path} is not a plain file of yours; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -100,21 +142,62 @@ class SocketClaim:
                 who = f" (pid {pid})" if pid else ""
                 raise ServiceError(f"an alarmtui service is already running on {self.path}{who}") from None
             raise
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # our own regular file (checked above), locked by us
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
-        if self.path.exists() or self.path.is_symlink():
-            log.info("removing the stale socket %s left by a service that did not stop cleanly", self.path)
-            self.path.unlink()
 
     def release(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        if self._lock_fd is not None:
+        if self._folder_fd is not None:
             with contextlib.suppress(FileNotFoundError):
-                self.lock_path.unlink()
+                os.unlink(self.path.name, dir_fd=self._folder_fd)
+            if self._lock_fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.lock_path.name, dir_fd=self._folder_fd)
+            os.close(self._folder_fd)
+            self._folder_fd = None
+        if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _own_folder(folder: Path) -> int:
+    """An O_NOFOLLOW descriptor of the socket's folder, created 0700 if missing; refused if unsafe.
+
+    Never chmods or chowns a folder it did not create: a folder that is a symlink, belongs
+    to someone else, or that others may write is refused (views would refuse it too).
+    """
+    try:
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # missing ancestors are born private
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ServiceError(f"cannot create the socket folder {folder}: {exc.strerror}") from None
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ServiceError(
+                f"the socket folder {folder} is a symlink or not a folder; choose another with ALARMTUI_SOCKET"
+            ) from None
+        raise ServiceError(f"cannot open the socket folder {folder}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid():
+            raise ServiceError(
+                f"the socket folder {folder} belongs to {owner_name(info.st_uid)}, not to this service's user; "
+                "choose another with ALARMTUI_SOCKET"
+            )
+        try:
+            check_path(folder, socket_expected=False)  # the folders above, as a view will check them
+        except UntrustedService as exc:
+            raise ServiceError(
+                f"views would refuse this socket: {exc.problem}; choose another folder with ALARMTUI_SOCKET"
+            ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _read_pid(path: Path) -> int | None:
@@ -124,20 +207,20 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def peer_uid(request: web.Request) -> int | None:
+def request_peer_uid(request: web.Request) -> int | None:
     """The uid of the process at the other end of the Unix socket (Linux SO_PEERCRED)."""
     transport = request.transport
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None or sock.family != socket.AF_UNIX:
         return None
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid
+    return peer_uid(sock)
 
 
 @web.middleware
-async def same_user_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    uid = peer_uid(request)
+async def same_user_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    uid = request_peer_uid(request)
     if uid != os.getuid():
         log.warning("refused a connection from uid %s", uid)
         raise web.HTTPForbidden(text="alarmtui: only the service's own user may connect\n")
@@ -150,13 +233,23 @@ async def same_user_only(request: web.Request, handler: Callable[[web.Request], 
 class Service:
     """Serves one engine on one socket."""
 
-    def __init__(self, engine: Engine, *, config: str, socket_path: Path) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        config: str,
+        socket_path: Path,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> None:
         self.engine = engine
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
         self.config = config
         self.socket_path = socket_path
         self._feeds: set[asyncio.Queue[bytes | None]] = set()
         self._unsubscribe = engine.subscribe(self._broadcast)
-        self.app = web.Application(middlewares=[same_user_only], client_max_size=64 * 1024)
+        self.app = web.Application(middlewares=[same_user_only, self._malformed_is_400], client_max_size=64 * 1024)
         self.app.add_routes(
             [
                 web.get("/v1/hello", self.hello),
@@ -174,7 +267,9 @@ class Service:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0, keepalive_timeout=self.header_timeout
+        )
         await self._runner.setup()
         site = web.UnixSite(self._runner, str(self.socket_path))
         old_umask = os.umask(0o177)  # the socket is born 0600: no window where others may connect
@@ -182,7 +277,6 @@ class Service:
             await site.start()
         finally:
             os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
 
     async def stop(self) -> None:
         self._unsubscribe()
@@ -190,6 +284,45 @@ class Service:
             _offer(queue, None)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _malformed_is_400(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """A request the handlers cannot make sense of is the client's fault (400), never the service's (500);
+        a body that does not arrive in time is 408."""
+        try:
+            return await handler(request)
+        except BodyTimeout:
+            return web.json_response({"error": "timeout", "message": "the request body did not arrive in time"}, status=408)
+        except MalformedRequest as exc:  # only what reading the request raised: a fault after it is ours (500)
+            log.info("malformed request to %s: %s", request.path, exc)
+            return bad_request("malformed request")
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        """The request's JSON object ({} without a body); `MalformedRequest` for anything else."""
+        if not request.can_read_body:
+            return {}
+        try:
+            raw = await asyncio.wait_for(request.read(), self.body_timeout)
+        except TimeoutError:
+            raise BodyTimeout from None
+        try:
+            body = json.loads(raw)
+        except ValueError:  # UnicodeDecodeError included
+            raise MalformedRequest("not JSON") from None
+        if not isinstance(body, dict):
+            raise MalformedRequest("not a JSON object")
+        return body
+
+    def _known(self, name: object) -> str | None:
+        """`name` if it is a configured provider's name (a string), else None."""
+        return name if isinstance(name, str) and name in self.engine.providers else None
+
+    def _unknown_provider(self, name: object) -> web.Response:
+        known = ", ".join(self.engine.providers) or "none"
+        shown = clean_text(name, 60) if isinstance(name, str) else type(name).__name__
+        return bad_request(f"no provider named {shown!r}; configured: {known}", "unknown_provider")
 
     # -- handlers
 
@@ -219,9 +352,8 @@ class Service:
         if config is not None and config != self.config:
             return web.json_response({"error": "other_config", "message": "this service watches another config"}, status=409)
         wanted = request.query.get("provider")
-        if wanted is not None and wanted not in self.engine.providers:
-            known = ", ".join(self.engine.providers) or "none"
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {wanted!r}; configured: {known}"}, status=404)
+        if wanted is not None and self._known(wanted) is None:
+            return self._unknown_provider(wanted)
         names = [wanted] if wanted else list(self.engine.providers)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + FIRST_STATE_TIMEOUT
@@ -250,7 +382,11 @@ class Service:
             error: str | None = f"{name}: {status.reason or 'not connected yet'}"
         elif failing:
             when = status.last_update or state.snapshot.fetched_at
-            since = f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})" if when else " (showing the last good read)"
+            since = (
+                f" (showing the last good read, {when.astimezone():%Y-%m-%d %H:%M:%S})"
+                if when
+                else " (showing the last good read)"
+            )
             error = f"{name}: {status.reason or 'no answer'}{since}"
         else:
             error = None
@@ -307,28 +443,32 @@ class Service:
         return web.json_response(history_to_wire(page))
 
     async def acknowledge(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-            provider, partition = str(body["provider"]), str(body["partition"])
-            zone = clean_text(str(body.get("zone") or ""), 120)
-            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": "bad_request", "message": "malformed acknowledgement"}, status=400)
-        if provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
-        self.engine.acknowledge(provider, partition, zone or None, origin=f"{origin} via the service")
+        body = await self._body(request)
+        provider, partition = body.get("provider"), body.get("partition")
+        if not isinstance(partition, str) or not isinstance(body.get("zone") or "", str):
+            return bad_request("malformed acknowledgement")
+        known = self._known(provider)
+        if known is None:
+            return self._unknown_provider(provider)
+        zone = clean_text(body.get("zone") or "", 120)
+        origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
+        self.engine.acknowledge(known, partition, zone or None, origin=f"{origin} via the service")
         return web.json_response({"ok": True})
 
     async def command(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        provider = self._known(body.get("provider"))
+        if provider is None:
+            return self._unknown_provider(body.get("provider"))
         try:
-            body = await request.json()
-            provider = body["provider"]
-            command = command_from_wire(body["command"])
-            origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": "bad_request", "message": "malformed command request"}, status=400)
-        if provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+            command = command_from_wire(body.get("command"))
+        except ValueError:
+            return bad_request("malformed command")
+        origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
+        if command.code is not None:
+            problem = code_problem(command.code, self.engine.providers[provider].kind)
+            if problem is not None:
+                return bad_request(f"{problem}; nothing was sent", "bad_code")
         log.info("%s: %s requested by %s", provider, command.describe(), origin)  # describe() never holds the PIN
         try:
             task = self.engine.submit(provider, command, origin=f"{origin} via the service")
@@ -340,13 +480,10 @@ class Service:
         return web.json_response({"result": result_to_wire(result)})
 
     async def refresh(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            body = {}
-        provider = body.get("provider") if isinstance(body, dict) else None
-        if provider is not None and provider not in self.engine.providers:
-            return web.json_response({"error": "unknown_provider", "message": f"no provider named {provider!r}"}, status=404)
+        body = await self._body(request)
+        provider = body.get("provider")
+        if provider is not None and self._known(provider) is None:
+            return self._unknown_provider(provider)
         self.engine.refresh_now(provider)
         return web.json_response({"ok": True}, status=202)
 
@@ -355,7 +492,7 @@ class Service:
     async def verify_send(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         verifier, refusal = self._verifier(name)
-        body = await _json_object(request)
+        body = await self._body(request)
         phone = body.get("phone")
         if verifier is None or not isinstance(phone, str):
             return refusal or web.json_response({"error": "bad_request", "message": "malformed verification request"}, status=400)
@@ -369,10 +506,13 @@ class Service:
     async def verify_code(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         verifier, refusal = self._verifier(name)
-        body = await _json_object(request)
+        body = await self._body(request)
         code = body.pop("code", None)
-        if verifier is None or not isinstance(code, str) or not code.isdigit():
-            return refusal or web.json_response({"error": "bad_request", "message": "the code must be digits"}, status=400)
+        if verifier is None:
+            return refusal or bad_request("malformed verification request")
+        problem = code_problem(code, lengths=VERIFICATION_CODE_LENGTH)
+        if problem is not None:
+            return bad_request(f"{problem}; nothing was sent", "bad_code")
         log.info("%s: a view sent a device verification code", name)  # never the code itself
         try:
             await verifier.verify_device(code)
@@ -384,11 +524,13 @@ class Service:
         return web.json_response({"ok": True})
 
     def _verifier(self, name: str) -> tuple[Any, web.Response | None]:
-        if name not in self.engine.providers:
-            return None, web.json_response({"error": "unknown_provider", "message": f"no provider named {name!r}"}, status=404)
+        if self._known(name) is None:
+            return None, self._unknown_provider(name)
         verifier = self.engine.device_verifier(name)
         if verifier is None:
-            return None, web.json_response({"error": "no_verification", "message": f"{name} has no device validation"}, status=409)
+            return None, web.json_response(
+                {"error": "no_verification", "message": f"{name} has no device validation"}, status=409
+            )
         return verifier, None
 
     # -- the feed
@@ -402,14 +544,6 @@ class Service:
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")
                 self._feeds.discard(queue)
                 _force_offer(queue, None)
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _verification_failed(name: str, exc: ProviderError) -> web.Response:
@@ -465,7 +599,8 @@ async def run_service(
     socket_path: Path,
     ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT, then close every provider (log out) and remove the socket."""
+    """Serve until SIGTERM or SIGINT, then stop within `STOP_DEADLINE`: stop accepting, give notification
+    deliveries up to `DELIVERY_GRACE`, log what was abandoned, close every provider (log out), remove the socket."""
     claim = SocketClaim(socket_path)
     try:
         claim.acquire()
@@ -480,15 +615,56 @@ async def run_service(
     try:
         await service.start()
         await engine.start()
-        log.info("alarmtui service %s: watching %s; listening on %s", __version__, ", ".join(engine.providers) or "no providers", socket_path)
+        log.info(
+            "alarmtui service %s: watching %s; listening on %s",
+            __version__,
+            ", ".join(engine.providers) or "no providers",
+            socket_path,
+        )
         if ready is not None:
             ready()
         await stop.wait()
-        log.info("stopping: logging out of every provider")
+        log.info("stopping: no new requests; logging out of every provider")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        await service.stop()
-        await engine.close(timeout=CLOSE_TIMEOUT)
-        claim.release()
+        deadline = loop.time() + STOP_DEADLINE
+        try:
+            await _within(service.stop(), 1.5, "closing the socket's connections")
+            await _drain_notifications(engine, min(DELIVERY_GRACE, deadline - loop.time() - 2.0))
+            remaining = deadline - loop.time()
+            await _within(engine.close(timeout=max(0.5, min(CLOSE_TIMEOUT, remaining - 1.0))), max(0.5, remaining), "logging out")
+        finally:
+            claim.release()
         log.info("stopped")
+
+
+STOP_DEADLINE = 9.0
+"""Seconds from SIGTERM to the end of `run_service`, whatever hangs (systemd waits 90 s; we stay far inside)."""
+DELIVERY_GRACE = 5.0
+"""Seconds notification deliveries get to finish on the way out."""
+
+
+async def _within(work: Awaitable[None], seconds: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(work, max(0.1, seconds))
+    except TimeoutError:
+        log.warning("stopping: gave up %s after %.1f s", what, seconds)
+
+
+async def _drain_notifications(engine: Engine, grace: float) -> None:
+    """Let queued and running deliveries finish for up to `grace` seconds; log what is abandoned."""
+    notifier = getattr(engine, "notifier", None)
+    if notifier is None:
+        return
+    grace = max(0.1, grace)
+    aclose = getattr(notifier, "aclose", None)  # the notifier's own bounded shutdown, where it has one
+    try:
+        if aclose is not None:
+            await asyncio.wait_for(aclose(), grace)
+        else:
+            await notifier.idle(grace)
+    except TimeoutError:
+        log.warning("stopping: abandoned the notification deliveries still running after %.1f s", grace)
+    except Exception as exc:  # noqa: BLE001  (stopping goes on whatever a notifier does)
+        log.warning("stopping: the notifier failed to settle: %s", type(exc).__name__)

@@ -58,7 +58,7 @@ def prefixes(word: str) -> list[str]:
 
 
 async def measure_engine(path: Path, runs: int, short_dir: Path) -> list[Metric]:
-    from alarmtui.engine.client import ServiceClient
+    from alarmtui.engine.attached.client import ServiceClient
     from alarmtui.engine.inprocess import InProcessEngine
     from alarmtui.journal.store import Journal
     from alarmtui.service.server import Service

@@ -30,7 +30,7 @@ from benchlib import REPO, Metric, arguments, finish, log
 
 sys.path.insert(0, str(REPO))
 
-from alarmtui.service.quick import get_json  # noqa: E402
+from alarmtui.engine.attached.quick import get_json  # noqa: E402
 from alarmtui.settings import write_config  # noqa: E402
 
 
@@ -104,8 +104,8 @@ def write_quiet_config(source: Path, target: Path) -> None:
 
 
 async def attached_window(service: Service, config: Path, seconds: float) -> None:
-    from alarmtui.engine.attached import AttachedEngine
-    from alarmtui.service.attach import find_service
+    from alarmtui.engine.attached.engine import AttachedEngine
+    from alarmtui.engine.attached.find import find_service
 
     os.environ["ALARMTUI_SOCKET"] = str(service.socket)
     target = find_service(config)

@@ -9,8 +9,8 @@ from pathlib import Path
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import ArmMode, Command, CommandAction, PartitionState
 from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate
-from alarmtui.engine.attached import AttachedEngine
-from alarmtui.service.attach import find_service
+from alarmtui.engine.attached.engine import AttachedEngine
+from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings
 from alarmtui.ui.app import create_app
 from tests.service.conftest import ServiceProcess
@@ -23,7 +23,9 @@ async def until(pilot, predicate, timeout: float = 20.0, what: str = "") -> None
     while not predicate():
         if time.monotonic() > deadline:
             app = pilot.app
-            raise AssertionError(f"timed out waiting for {what or predicate}: {app.engine.describe()} {[(n, v.status.state, v.status.reason, v.snapshot is not None) for n, v in app.views.items()]}")
+            raise AssertionError(
+                f"timed out waiting for {what or predicate}: {app.engine.describe()} {[(n, v.status.state, v.status.reason, v.snapshot is not None) for n, v in app.views.items()]}"
+            )
         await pilot.pause(0.05)
 
 
@@ -45,7 +47,9 @@ async def test_attached_dashboard_shows_the_service_state_and_commands_go_throug
     panel = demo.host.cloud("verisure").panels[0]
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: all(v.status.state is LinkState.ONLINE and v.snapshot for v in app.views.values()), what="online")
+            await until(
+                pilot, lambda: all(v.status.state is LinkState.ONLINE and v.snapshot for v in app.views.values()), what="online"
+            )
             assert app.engine.describe() == "attached to service"
             assert "attached to service" in str(app.header.render())
             assert app.pollers is None  # nothing polls in this process
@@ -62,7 +66,11 @@ async def test_attached_dashboard_shows_the_service_state_and_commands_go_throug
 
             await until(pilot, armed, what="armed away")
             assert demo.host.call(lambda: panel.commands_received) == before + 1
-            await until(pilot, lambda: any(isinstance(u, CommandUpdate) and u.finished and u.provider == "casa" for u in seen_by_other), what="the other view saw it")
+            await until(
+                pilot,
+                lambda: any(isinstance(u, CommandUpdate) and u.finished and u.provider == "casa" for u in seen_by_other),
+                what="the other view saw it",
+            )
             await pilot.press("r")  # one refresh, asked of the service
             await pilot.pause(0.3)
     finally:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from alarmtui.demo import DemoEnvironment
-from alarmtui.engine.attached import AttachedEngine
+from alarmtui.engine.attached.engine import AttachedEngine
+from alarmtui.engine.attached.find import find_service
 from alarmtui.engine.inprocess import InProcessEngine
 from alarmtui.journal.store import Journal, JournalReader
-from alarmtui.service.attach import find_service
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.alarm import AlarmScreen
@@ -61,7 +61,9 @@ async def attached(config_file: Path) -> AttachedEngine:
     return engine
 
 
-async def test_attached_history_is_the_journal_page_by_page(service: ServiceProcess, config_file: Path, journal_path: Path) -> None:
+async def test_attached_history_is_the_journal_page_by_page(
+    service: ServiceProcess, config_file: Path, journal_path: Path
+) -> None:
     engine = await attached(config_file)
     for _ in range(200):  # every provider read once (and its events journaled) before comparing pages
         if all(state.snapshot is not None for state in engine.states.values()):
@@ -77,8 +79,11 @@ async def test_attached_history_is_the_journal_page_by_page(service: ServiceProc
                 assert page is not None and not page.error
                 # The journal itself, read now (the service may have journaled a live event meanwhile: read after).
                 expected = reader.search(
-                    grep=question.get("grep"), providers=[question["provider"]] if "provider" in question else None,
-                    kinds=["event"], before=before, limit=250,
+                    grep=question.get("grep"),
+                    providers=[question["provider"]] if "provider" in question else None,
+                    kinds=["event"],
+                    before=before,
+                    limit=250,
                 )
                 assert [(e.provider, e.id, e.text) for e in page.events] == [(e.provider, e.id, e.text) for e in expected]
                 assert page.cursor == (expected[-1].cursor if expected else None)
@@ -147,7 +152,7 @@ async def test_the_service_refuses_malformed_history_requests(service: ServicePr
         http = engine.client._http
         assert (await http.get("/v1/events", params={"before": "yesterday"})).status_code == 400
         assert (await http.post("/v1/acknowledge", json={"partition": "1"})).status_code == 400
-        assert (await http.post("/v1/acknowledge", json={"provider": "nobody", "partition": "1"})).status_code == 404
+        assert (await http.post("/v1/acknowledge", json={"provider": "nobody", "partition": "1"})).status_code == 400
         page = await engine.history(provider="not-configured")  # gone from the config, maybe still journaled: empty
         assert page is not None and page.events == () and not page.more
     finally:
@@ -167,7 +172,9 @@ def test_history_pages_cross_the_wire_and_malformed_ones_are_refused() -> None:
     from alarmtui.engine.base import HistoryPage
     from alarmtui.engine.wire import history_from_wire, history_to_wire
 
-    page = HistoryPage((Event("7", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), EventKind.ARM, "Armed", who="Ana", provider="casa"),), 17, True)
+    page = HistoryPage(
+        (Event("7", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), EventKind.ARM, "Armed", who="Ana", provider="casa"),), 17, True
+    )
     assert history_from_wire(history_to_wire(page)) == page
     assert history_from_wire(history_to_wire(None)) is None
     # The fewest fields a service may send: an empty, final page.

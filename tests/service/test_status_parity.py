@@ -29,7 +29,7 @@ PROBE = (
     "from alarmtui.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
-    "print('@@probe', code, 'alarmtui.service.views' in sys.modules, 'alarmtui.providers' in sys.modules, file=sys.stderr)\n"
+    "print('@@probe', code, 'alarmtui.settings' not in sys.modules, 'alarmtui.providers' in sys.modules, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -63,7 +63,12 @@ def attached_status(config: Path, env: dict[str, str], *options: str) -> subproc
     """`status` in a fresh process, with proof of who answered (the probe line on stderr)."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, "status", *options, "--config", str(config)],
-        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
     )
     lines = result.stderr.splitlines()
     assert lines and lines[-1].startswith("@@probe"), result.stderr
@@ -127,7 +132,11 @@ def test_two_factor_needed_exits_3_and_points_at_login(
     clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
 ) -> None:
     _, _, mine, theirs = compare([table(clouds, "securitas")], short_dir, service_env, Exit.AUTH)
-    assert mine.strip() == theirs.strip() == "alarmtui: hogar: two-factor verification needed for this device: run `alarmtui login hogar`"
+    assert (
+        mine.strip()
+        == theirs.strip()
+        == "alarmtui: hogar: two-factor verification needed for this device: run `alarmtui login hogar`"
+    )
 
 
 def test_cloud_unreachable_exits_4(clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> None:
@@ -152,7 +161,9 @@ def test_rate_limited_exits_7(clouds: DemoEnvironment, visonic: Any, short_dir: 
 
 
 def test_nonsense_reply_exits_6(clouds: DemoEnvironment, visonic: Any, short_dir: Path, service_env: dict[str, str]) -> None:
-    clouds.host.call(lambda: visonic.faults.add("status", body=b'{"connected": tru', content_type="application/json", times=10**6))
+    clouds.host.call(
+        lambda: visonic.faults.add("status", body=b'{"connected": tru', content_type="application/json", times=10**6)
+    )
     compare([table(clouds, "visonic")], short_dir, service_env, Exit.PROTOCOL)
 
 
@@ -163,7 +174,7 @@ def test_stale_state_while_the_cloud_fails_is_marked_and_exits_4(
     config_socket = Path(service_env["ALARMTUI_SOCKET"])
 
     def break_the_cloud_after_a_good_read() -> None:
-        from alarmtui.service.quick import get_json
+        from alarmtui.engine.attached.quick import get_json
 
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -180,7 +191,12 @@ def test_stale_state_while_the_cloud_fails_is_marked_and_exits_4(
         raise AssertionError("the service never noticed the cloud failing")
 
     mine, theirs, _, _ = compare(
-        [table(clouds, "visonic")], short_dir, service_env, Exit.UNAVAILABLE, before_status=break_the_cloud_after_a_good_read, same_shape=False
+        [table(clouds, "visonic")],
+        short_dir,
+        service_env,
+        Exit.UNAVAILABLE,
+        before_status=break_the_cloud_after_a_good_read,
+        same_shape=False,
     )
     assert mine["partitions"] and not theirs["partitions"]  # the last good read, kept …
     assert mine["online"] is False and "showing the last good read" in mine["error"]  # … and marked
@@ -205,12 +221,15 @@ def test_arm_modes_spelled_out_in_the_cli_are_the_domains() -> None:
     assert ARM_MODES == tuple(m.value for m in ArmMode)
 
 
-def test_status_answered_by_the_service_loads_nothing_heavy(clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> None:
+def test_status_answered_by_the_service_loads_nothing_heavy(
+    clouds: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
+) -> None:
     """What keeps it within a quarter second: no httpx, no settings model, no provider, no domain model, no asyncio."""
     config = short_dir / "light.toml"
     write_config(config, [table(clouds, "visonic")])
     proc = ServiceProcess(config, service_env, short_dir / "light.log").start()
-    heavy = ("httpx", "aiohttp", "pydantic", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain", "asyncio")
+    # `alarmtui.domain` itself loads (its names are lazy; `domain.text` makes vendor text inert), not its model.
+    heavy = ("httpx", "aiohttp", "pydantic", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain.model", "asyncio")
     probe = (
         "import sys, io, contextlib\n"
         "from alarmtui.cli import main\n"
@@ -218,7 +237,9 @@ def test_status_answered_by_the_service_loads_nothing_heavy(clouds: DemoEnvironm
         f"print(code, [m for m in {heavy!r} if m in sys.modules])\n"
     )
     try:
-        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=service_env, timeout=60, cwd=REPO)
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=service_env, timeout=60, cwd=REPO
+        )
     finally:
         assert proc.terminate() == 0
     assert result.returncode == 0, result.stderr
@@ -249,16 +270,19 @@ class OneReply:
     ("reply", "expected"),
     [
         (b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a": true}', (200, {"a": True})),
-        (b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n5;x=y\r\n: 1}\n\r\n0\r\n\r\n", (404, {"a": 1})),
+        (
+            b'HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n5;x=y\r\n: 1}\n\r\n0\r\n\r\n',
+            (404, {"a": 1}),
+        ),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"a": true}', None),  # cut off
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"", None),  # cut off inside a chunk
+        (b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"', None),  # cut off inside a chunk
         (b'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n{"a": ', None),  # not JSON
         (b'SSH-2.0-OpenSSH_9.6\r\n\r\n{"a": 1}', None),  # not HTTP
         (b"", None),  # closed without a word
     ],
 )
 def test_quick_client_takes_only_whole_http_json_replies(short_dir: Path, reply: bytes, expected: object) -> None:
-    from alarmtui.service.quick import get_json
+    from alarmtui.engine.attached.quick import get_json
 
     path = short_dir / "one.sock"
     OneReply(path, reply)
@@ -266,6 +290,6 @@ def test_quick_client_takes_only_whole_http_json_replies(short_dir: Path, reply:
 
 
 def test_quick_client_says_none_when_nobody_listens(short_dir: Path) -> None:
-    from alarmtui.service.quick import get_json
+    from alarmtui.engine.attached.quick import get_json
 
     assert get_json(short_dir / "nobody.sock", "/v1/hello", timeout=1) is None

@@ -20,8 +20,8 @@ from textual.widgets import Input, OptionList
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.domain.updates import LinkState
-from alarmtui.engine.attached import AttachedEngine
-from alarmtui.service.attach import find_service
+from alarmtui.engine.attached.engine import AttachedEngine
+from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
@@ -39,7 +39,9 @@ def securitas() -> Iterator[DemoEnvironment]:
 
 
 @pytest.fixture
-def verify_service(securitas: DemoEnvironment, short_dir: Path, service_env: dict[str, str]) -> Iterator[tuple[ServiceProcess, Path]]:
+def verify_service(
+    securitas: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
+) -> Iterator[tuple[ServiceProcess, Path]]:
     (table,) = securitas.host.provider_tables()
     table.update(poll_interval=2.0, request_budget=20000, request_gap=0.02)
     config = short_dir / "securitas.toml"
@@ -94,7 +96,11 @@ async def test_attached_dashboard_validates_the_service_session_by_sms(
         right = sent_codes(securitas)[-1]
         await pilot.press(*right, "enter")
         await until(pilot, lambda: not isinstance(app.screen, OtpScreen), what="the dialog to close")
-        await until(pilot, lambda: app.views["hogar"].status.state is LinkState.ONLINE and app.views["hogar"].snapshot, what="online via the service")
+        await until(
+            pilot,
+            lambda: app.views["hogar"].status.state is LinkState.ONLINE and app.views["hogar"].snapshot,
+            what="online via the service",
+        )
 
     log = service.log.read_text()
     assert "device verification code" in log  # the steps are logged …
@@ -113,7 +119,12 @@ def test_login_while_the_service_runs_validates_the_service_session(
     assert status.returncode == 3 and "run `alarmtui login hogar`" in status.stderr  # answered by the service
     login = subprocess.Popen(
         [sys.executable, "-m", "alarmtui", "login", "hogar", "--config", str(config)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=service_env, cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=service_env,
+        cwd=REPO,
     )
     assert login.stdin is not None
     before = len(sent_codes(securitas))
@@ -141,7 +152,7 @@ def test_login_while_the_service_runs_validates_the_service_session(
 
 
 def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[ServiceProcess, Path]) -> None:
-    from alarmtui.engine.client import ServiceClient
+    from alarmtui.engine.attached.client import ServiceClient
 
     service, _ = verify_service
 
@@ -154,7 +165,7 @@ def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[Ser
 
     (bad, bad_body), (unknown, _) = asyncio.run(ask())
     assert bad == 400 and "digits" in bad_body["message"]
-    assert unknown == 404
+    assert unknown == 400
 
 
 def test_login_through_the_service_without_sms_retries_its_session_once(short_dir: Path, service_env: dict[str, str]) -> None:

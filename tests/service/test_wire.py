@@ -44,7 +44,16 @@ WHEN = datetime(2026, 11, 27, 3, 12, 5, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) + b"\xff\xd9"
 SNAPSHOT = Snapshot(
     partitions=(
-        Partition("1", "House", PartitionState.ARMED_AWAY, "armed", ready=False, open_zones=("Hall",), exit_delay_until=WHEN, alarm_zone="3"),
+        Partition(
+            "1",
+            "House",
+            PartitionState.ARMED_AWAY,
+            "armed",
+            ready=False,
+            open_zones=("Hall",),
+            exit_delay_until=WHEN,
+            alarm_zone="3",
+        ),
     ),
     zones=(Zone("ZONE-1", "Hall PIR", ZoneKind.MOTION, open=None, bypassed=True, camera=True, partitions=("1",), detail="x"),),
     troubles=(Trouble("t1", TroubleKind.LOW_BATTERY, "battery low", zone="ZONE-1", since=WHEN),),
@@ -56,9 +65,26 @@ SNAPSHOT = Snapshot(
     fetched_at=WHEN,
 )
 UPDATES = [
-    StatusUpdate("p", ProviderStatus("p", "visonic", LinkState.RECONNECTING, "timeout", "hint", WHEN, 4.0, 2, stale=True, requests_last_hour=17, request_ceiling=900)),
+    StatusUpdate(
+        "p",
+        ProviderStatus(
+            "p",
+            "visonic",
+            LinkState.RECONNECTING,
+            "timeout",
+            "hint",
+            WHEN,
+            4.0,
+            2,
+            stale=True,
+            requests_last_hour=17,
+            request_ceiling=900,
+        ),
+    ),
     SnapshotUpdate("p", SNAPSHOT),
-    EventsUpdate("p", (Event("e1", WHEN, EventKind.ALARM, "ALARM", who="Ana", zone="Hall", partition="1", provider="p", photo_ref="r"),)),
+    EventsUpdate(
+        "p", (Event("e1", WHEN, EventKind.ALARM, "ALARM", who="Ana", zone="Hall", partition="1", provider="p", photo_ref="r"),)
+    ),
     PhotosUpdate("p", (Photo("Hall", WHEN, JPEG, 1, "p"),)),
     CommandUpdate(
         "p",
@@ -107,7 +133,13 @@ def test_malformed_updates_raise_value_error(data: object) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4), max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        max_leaves=12,
+    )
+)
 def test_any_json_is_an_update_or_a_value_error(data: object) -> None:
     for kind in ("status", "snapshot", "events", "command", "photos"):
         try:

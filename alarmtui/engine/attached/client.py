@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import httpx
 
 from alarmtui.domain import Command, CommandResult
 from alarmtui.domain.updates import CommandBusy
 from alarmtui.engine.base import HistoryPage
+from alarmtui.engine.trust import UntrustedService, check_path, check_peer
 from alarmtui.engine.wire import command_request, history_from_wire, result_from_wire
 
 BASE_URL = "http://alarmtui.service"
@@ -26,11 +28,51 @@ class CommandRefused(Exception):
     """The service refused a command before sending anything (unknown provider, malformed request)."""
 
 
+class TrustingBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to this user's service: the socket path is checked before connecting and the
+    peer's uid once connected, on every new connection, before httpx sends a byte on it."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            check_path(path)
+        except FileNotFoundError:
+            raise httpcore.ConnectError(f"no socket at {path}") from None  # httpx: the service is not there
+        stream = await self._inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+        try:
+            check_peer(stream.get_extra_info("socket"), path)
+        except BaseException:
+            await stream.aclose()
+            raise
+        return stream
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise UntrustedService("(tcp)", "the service is only ever reached over its Unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def trusting_transport(path: Path) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(uds=str(path))
+    # httpx takes no network backend; its pool does (the same pool httpx builds, with the checking backend).
+    transport._pool = httpcore.AsyncConnectionPool(
+        uds=str(path), network_backend=TrustingBackend(), max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
+    )
+    return transport
+
+
 class ServiceClient:
+    """Raises `UntrustedService` (nothing sent) from any request when the socket is not this user's service."""
+
     def __init__(self, path: Path, *, timeout: float = 5.0) -> None:
         self.path = path
         self._http = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=str(path)),
+            transport=trusting_transport(path),
             base_url=BASE_URL,
             timeout=httpx.Timeout(timeout),
         )
@@ -72,7 +114,10 @@ class ServiceClient:
         command may have been sent: the caller must treat the outcome as unknown).
         """
         response = await self._request(
-            "POST", "/v1/command", json={**command_request(provider, command), "origin": origin}, timeout=httpx.Timeout(5.0, read=None)
+            "POST",
+            "/v1/command",
+            json={**command_request(provider, command), "origin": origin},
+            timeout=httpx.Timeout(5.0, read=None),
         )
         body = _json(response)
         if response.status_code == 409:

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from alarmtui.service.paths import config_fingerprint, configured_socket, socket_path
-from alarmtui.service.quick import get_json
+from alarmtui.engine.attached.quick import get_json
+from alarmtui.engine.endpoint import config_fingerprint, configured_socket, socket_path
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
+HELLO_TIMEOUT = 5.0
+"""A service that exists (its socket does) but is busy starting its providers may take a moment to say hello."""
 
 
 class ServiceTarget(NamedTuple):  # not a dataclass: `status` answered by the service skips importing dataclasses
@@ -36,7 +38,7 @@ def find_service(config: str | Path | None, *, quiet: bool = False) -> ServiceTa
     path = socket_path(configured_socket(config_file))
     if not socket_exists(path):
         return None
-    answer = get_json(path, "/v1/hello", timeout=2.0)
+    answer = get_json(path, "/v1/hello", timeout=HELLO_TIMEOUT)
     if answer is None or answer[0] != 200:
         return None
     hello = answer[1]
@@ -57,7 +59,9 @@ def socket_exists(path: Path) -> bool:
         return False
 
 
-def quick_status(target: ServiceTarget, config: str | Path | None, provider: str | None, partition: str | None) -> tuple[int, dict[str, Any]] | None:
+def quick_status(
+    target: ServiceTarget, config: str | Path | None, provider: str | None, partition: str | None
+) -> tuple[int, dict[str, Any]] | None:
     """`status --json` as the service renders it: (HTTP status, body), or None if it stopped answering."""
     params = {"provider": provider, "partition": partition, "config": config_fingerprint(resolve_config_file(config))}
     return get_json(target.socket, "/v1/status", params, timeout=40.0)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from alarmtui.engine.trust import connect_trusted
 
 MAX_REPLY = 32 * 1024 * 1024
 """A reply larger than this is not the service's (a status of many panels is a few hundred KB)."""
@@ -29,18 +30,16 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.socket_path = str(path)
 
     def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+        # The path and the process behind it are checked before a byte is sent (raises UntrustedService).
+        self.sock = connect_trusted(self.socket_path, self.timeout)
 
 
-def get_json(path: Path, url: str, params: dict[str, str | None] | None = None, *, timeout: float = 5.0) -> tuple[int, dict[str, Any]] | None:
+def get_json(
+    path: Path, url: str, params: dict[str, str | None] | None = None, *, timeout: float = 5.0
+) -> tuple[int, dict[str, Any]] | None:
     """(status, body) of GET `url`, or None when nobody answers on the socket (or the reply is not HTTP + JSON).
+
+    Raises `UntrustedService` (nothing sent) when the socket is not this user's service.
 
     `timeout` bounds each wait on the socket, not the whole exchange.
     """

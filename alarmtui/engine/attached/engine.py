@@ -18,8 +18,9 @@ from typing import Any
 
 from alarmtui.domain import Command, CommandPhase, CommandProgress, CommandResult
 from alarmtui.domain.updates import CommandBusy, CommandUpdate, LinkState, StatusUpdate
+from alarmtui.engine.attached.client import CommandRefused, ServiceClient, ServiceUnavailable
 from alarmtui.engine.base import HISTORY_PAGE, Engine, HistoryPage, ProviderInfo
-from alarmtui.engine.client import CommandRefused, ServiceClient, ServiceUnavailable
+from alarmtui.engine.trust import UntrustedService
 from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.engine.wire import info_from_wire, update_from_wire
 
@@ -49,6 +50,8 @@ class AttachedEngine(Engine):
         self.attaches = 0
         """How many times the feed connected (1 at start, +1 per re-attach)."""
         self.service_pid: int | None = None
+        self.untrusted = ""
+        """Why the socket is refused (not this user's service); empty while it is trusted."""
         self._problem = ""
         self._task: asyncio.Task[None] | None = None
         self._commands: set[asyncio.Task[CommandResult]] = set()
@@ -94,6 +97,8 @@ class AttachedEngine(Engine):
             return result
         except CommandRefused as exc:
             return CommandResult(CommandPhase.FAILED, f"not sent: {exc}")
+        except UntrustedService as exc:
+            return CommandResult(CommandPhase.NOT_SENT, f"not sent: {exc}")
 
     def _settle(self, provider: str, command: Command, result: CommandResult) -> None:
         """Tell the views how a command ended when the service cannot (it stopped): once, before the caller hears."""
@@ -111,7 +116,7 @@ class AttachedEngine(Engine):
         task.add_done_callback(self._side_tasks.discard)
 
     async def _refresh(self, provider: str | None) -> None:
-        with contextlib.suppress(ServiceUnavailable):
+        with contextlib.suppress(ServiceUnavailable, UntrustedService):
             await self.client.refresh(provider)
 
     async def history(
@@ -119,7 +124,7 @@ class AttachedEngine(Engine):
     ) -> HistoryPage | None:
         try:
             return await self.client.history(grep=grep, provider=provider, before=before, limit=limit)
-        except ServiceUnavailable as exc:
+        except (ServiceUnavailable, UntrustedService) as exc:
             return HistoryPage((), error=str(exc))
 
     def acknowledge(self, provider: str, partition: str, zone: str | None, *, origin: str) -> None:
@@ -130,7 +135,7 @@ class AttachedEngine(Engine):
     async def _acknowledge(self, provider: str, partition: str, zone: str | None, origin: str) -> None:
         try:
             await self.client.acknowledge(provider, partition, zone, origin=origin)
-        except ServiceUnavailable as exc:
+        except (ServiceUnavailable, UntrustedService) as exc:
             log.warning("%s: the acknowledgement of the alarm was not journaled: %s", provider, exc)
 
     async def close(self, timeout: float = 1.0) -> None:
@@ -147,6 +152,8 @@ class AttachedEngine(Engine):
     def describe(self) -> str:
         if self.attached:
             return "attached to service"
+        if self.untrusted:
+            return self.untrusted
         return f"service lost: {self._problem or 'not reachable'}; re-attaching…"
 
     # -- the feed
@@ -173,10 +180,16 @@ class AttachedEngine(Engine):
                         self.attached = True
                         self.attaches += 1
                         self._problem = ""
+                        self.untrusted = ""
                         self.attached_event.set()
                         delay = self.retry_delay
                 raise ServiceUnavailable("the service closed the feed")
             except ServiceUnavailable as exc:
+                problem = str(exc)
+            except UntrustedService as exc:
+                if str(exc) != self.untrusted:  # once, not at every retry
+                    log.error("%s", exc)
+                self.untrusted = str(exc)
                 problem = str(exc)
             except asyncio.CancelledError:
                 raise
@@ -200,9 +213,7 @@ class AttachedEngine(Engine):
                 result = CommandResult(
                     CommandPhase.UNKNOWN, "outcome unknown: the alarmtui service stopped while it was in flight"
                 )
-                self._publish(
-                    CommandUpdate(name, command.command, CommandProgress(result.phase, result.message), result)
-                )
+                self._publish(CommandUpdate(name, command.command, CommandProgress(result.phase, result.message), result))
             status = dataclasses.replace(
                 state.status,
                 state=LinkState.OFFLINE,
@@ -236,13 +247,16 @@ class ServiceVerifier:
 
         try:
             status, reply = await self.client.verification(self.name, step, body)
-        except ServiceUnavailable as exc:
+        except (ServiceUnavailable, UntrustedService) as exc:
             raise errors.ConnectionFailed(str(exc), provider=self.name) from None
         if status == 200:
             return reply
         message = str(reply.get("message") or f"the alarmtui service refused ({status})")
         # The vendor's refusal as the provider raised it in the service: the dialog tells them apart.
-        kind = next((getattr(errors, k) for k in reply.get("kinds") or () if isinstance(getattr(errors, k, None), type)), errors.ProviderError)
+        kind = next(
+            (getattr(errors, k) for k in reply.get("kinds") or () if isinstance(getattr(errors, k, None), type)),
+            errors.ProviderError,
+        )
         if issubclass(kind, errors.TwoFactorRequired):
             phones = tuple((str(p[0]), str(p[1])) for p in reply.get("phones") or () if isinstance(p, list) and len(p) == 2)
             raise errors.TwoFactorRequired(message, phones=phones, provider=self.name)
