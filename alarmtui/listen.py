@@ -406,11 +406,11 @@ async def _listen(args: argparse.Namespace, stream: TextIO, stop: asyncio.Event)
 async def _engine(args: argparse.Namespace, loaded: Any) -> tuple[Any, Callable[[], None]]:
     """The service's engine when one serves this config; else the pollers here (with the journal, no notifications)."""
     if not args.standalone and not args.demo:
-        from alarmtui.service.attach import find_service
+        from alarmtui.engine.attached.find import find_service
 
         service = find_service(args.config)
         if service is not None:
-            from alarmtui.engine.attached import AttachedEngine
+            from alarmtui.engine.attached.engine import AttachedEngine
 
             return AttachedEngine.from_hello(service.socket, service.hello), lambda: None
     if args.demo:

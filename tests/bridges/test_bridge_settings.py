@@ -46,7 +46,7 @@ def test_mistakes_name_the_field(tmp_path: Path, table: str, field: str) -> None
 
 
 def test_the_broker_password_is_not_in_the_config_fingerprint(tmp_path: Path) -> None:
-    from alarmtui.service.paths import config_fingerprint
+    from alarmtui.engine.endpoint import config_fingerprint
 
     one = write(tmp_path / "one.toml", '[mqtt]\nusername = "u"\npassword = "first"\n')
     two = write(tmp_path / "two.toml", '[mqtt]\nusername = "u"\npassword = "second"\n')
