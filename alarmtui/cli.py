@@ -355,6 +355,8 @@ def run_sim(args: argparse.Namespace) -> int:
                 panel.seed_history()
             if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
+            if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
+                cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
         host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
         await host.start()
         life_task = None

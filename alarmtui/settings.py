@@ -38,6 +38,8 @@ from pydantic_settings import (
 from alarmtui.timespec import parse_duration
 
 CONFIG_ENV = "ALARMTUI_CONFIG"
+OFFLINE_GRACE_SECONDS = 180.0
+"""Visonic: how long every link may be down before the panel shows offline (a check-in gap lasts ~90 s)."""
 
 
 def default_config_path() -> Path:
@@ -136,6 +138,8 @@ class VisonicConfig(_ProviderBase):
     rest_version: str | None = None
     """Force a REST version instead of negotiating (9.0 preferred)."""
     poll_interval: float = Field(default=10.0, ge=2.0, le=3600.0)
+    offline_grace: float = Field(default=OFFLINE_GRACE_SECONDS, ge=0.0, le=3600.0)
+    """Seconds every link of the panel may be down before it shows offline (routine check-in gaps last ~90 s)."""
 
 
 class MiosConfig(_ProviderBase):

@@ -113,6 +113,8 @@ def mqtt_config_file(demo: DemoEnvironment, short_dir: Path, broker: Broker, top
         table["request_budget"] = 20000
         if table["kind"] == "securitas":
             table["request_gap"] = 0.02
+        if table["kind"] == "visonic":
+            table["offline_grace"] = 0.0  # a panel outage shows at once (no check-in gaps are simulated here)
     return mqtt_config(tables, short_dir / "config.toml", broker, topics)
 
 

@@ -47,7 +47,7 @@ def test_locks_climate_and_zone_classes_pass_home_assistants_schema() -> None:
     }
     panel = components["partition_1"]
     assert panel["supported_features"] == ["arm_away", "arm_custom_bypass"]
-    assert panel["code"] == "REMOTE_CODE" and panel["name"] == "House[2J"  # the control character is gone
+    assert panel["code"] == "REMOTE_CODE" and panel["name"] == "House"  # the whole escape sequence is gone
     assert topic_id("W/1") != topic_id("W+1") and "/" not in topic_id("W/1") and "+" not in topic_id("W+1")
     assert set(found.commands.values()) == {("partition", "1"), ("lock", "LOCK-1")}
 

@@ -14,7 +14,7 @@ from tests.bridges.conftest import Broker, HomeAssistant, Topics, home_assistant
 from tests.bridges.ha_schema import check_device_discovery
 from tests.service.conftest import ServiceProcess, run_cli
 
-PROVIDERS = {"casa", "powermaster", "vera", "hogar"}
+PROVIDERS = {"casa", "powermaster", "vera", "hogar", "villa"}
 
 
 def status_json(service: ServiceProcess, config: Path) -> dict[str, dict[str, object]]:

@@ -63,13 +63,13 @@ from alarmtui.providers.visonic.parse import (
     parse_users,
     parse_versions,
 )
-from alarmtui.settings import VisonicConfig
+from alarmtui.settings import OFFLINE_GRACE_SECONDS, VisonicConfig
 
 log = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = 5_000_000
-OFFLINE_GRACE = 180.0
-"""Seconds every transport must stay down before the panel is said to be offline (§9.2)."""
+OFFLINE_GRACE = OFFLINE_GRACE_SECONDS
+"""Seconds every transport must stay down before the panel is said to be offline (§9.2); `offline_grace` in the config."""
 SLOW_READ_INTERVAL = 300.0
 """Users and cameras change rarely and the API is rate sensitive: read them at most this often (§9.8)."""
 
@@ -92,7 +92,7 @@ class VisonicProvider(Provider):
         max_reply_bytes: int | None = None,
         http_timeout: float = 15.0,
         clock: Callable[[], float] | None = None,
-        offline_grace: float = OFFLINE_GRACE,
+        offline_grace: float | None = None,
         slow_read_interval: float = SLOW_READ_INTERVAL,
     ) -> None:
         super().__init__(config)
@@ -105,7 +105,7 @@ class VisonicProvider(Provider):
         self.client = VisonicClient(config, self.requests, provider=self.name, **options)
         self.login_gate = self.client.gate
         self.clock = clock or time.monotonic
-        self.offline_grace = offline_grace
+        self.offline_grace = config.offline_grace if offline_grace is None else offline_grace
         self.slow_read_interval = slow_read_interval
         self._slow_read_at: float | None = None
         self._unreachable_since: float | None = None
