@@ -478,10 +478,25 @@ def _off_loop(decode: Callable[[], Any], *, what: str, provider: str, max_nodes:
             return _bounded(tree, what=what, provider=provider, max_nodes=max_nodes)
         except TooManyRecords as exc:
             error = exc
-        del tree
-        # The traceback's frames hold the tree: drop them so that it is freed now, in this thread.
+        # The traceback's frames hold the tree: drop them, then take the tree apart here, piece by piece
+        # (freeing it in one go is one C call that holds the GIL — and the loop — for as long as it takes).
         error.__traceback__ = None
+        _dismantle(tree)
+        del tree
     raise error
+
+
+def _dismantle(tree: Any) -> None:
+    """Free a big decoded tree in small steps, so the interpreter can switch threads in between."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            node.clear()
+        elif isinstance(node, list):
+            stack.extend(node)
+            node.clear()
 
 
 _collector_lock = threading.Lock()

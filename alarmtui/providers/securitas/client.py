@@ -208,6 +208,12 @@ class OwaClient:
         self._status_overrides: dict[int, StatusErrorFactory] = {
             403: self._forbidden,
             409: lambda reply, what, provider: self._busy(what),
+            429: lambda reply, what, provider: RateLimited(
+                f"too many requests ({what.removeprefix('sending ')})",
+                retry_after=reply.retry_after,
+                provider=provider,
+                vendor_code="429",
+            ),
         }
         """This vendor's entries in the shared status→error table (`http.error_for_status`)."""
 

@@ -160,16 +160,18 @@ async def test_rate_limited_at_sending_is_not_sent_and_refusal_is_failed() -> No
 
 async def test_follow_until_deadline_and_progress() -> None:
     seen: list[CommandProgress] = []
-    timeline = CommandTimeline("arm away", seen.append)
+    clock = FakeClock()  # each poll takes 0.02 s of its time: no real-clock window under load
+    timeline = CommandTimeline("arm away", seen.append, clock=clock)
     timeline.sending()
     answers = iter([None, ProtocolError("garbled"), None])
 
     async def check() -> None:
+        clock.now += 0.02
         answer = next(answers, None)
         if isinstance(answer, Exception):
             raise answer
 
-    result = await timeline.follow(check, deadline=0.05, interval=0.02)
+    result = await timeline.follow(check, deadline=0.05, interval=0.001)
     assert result.phase is CommandPhase.UNKNOWN and "garbled" in result.message
     assert [p.phase for p in seen][:2] == [CommandPhase.SENT, CommandPhase.WAITING]
     assert seen[-1].elapsed > 0.04  # real elapsed time, not 0.0
