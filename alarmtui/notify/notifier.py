@@ -1,9 +1,11 @@
 """Notifications through Apprise: what happened, where, when and who, to any of Apprise's services.
 
 The notifier is fed the same poller updates as the journal. `feed()` is cheap and synchronous: it
-works out which changes deserve a message (a new alarm, an entry delay, a tamper, a panel that
-went offline, a refused login, a failed command, arming and disarming), drops repeats inside a
-per-kind window, and queues each message for every target that asked for its kind. One task per
+works out which changes deserve a message (a new alarm episode, an entry delay, a tamper, a panel
+that went offline, a refused login, a failed command, arming and disarming), drops repeats inside a
+per-kind window, and queues each message for every target that asked for its kind. Alarms are
+per episode (`domain.alarms.open_alarms`: provider, partition, zone): two partitions, or a second
+zone, are messages of their own; an alarm after an entry delay is always sent. One task per
 target delivers in a worker thread (Apprise's senders block), retrying with backoff; a target that
 is down delays only its own messages, never polling and never the other targets.
 
@@ -24,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from alarmtui.domain import EventKind, PartitionState, TroubleKind
+from alarmtui.domain import EventKind, PartitionState, Snapshot, TroubleKind
+from alarmtui.domain.alarms import AlarmEpisode, open_alarms
 from alarmtui.domain.changes import (
     ChangeTracker,
     CommandFinished,
@@ -35,7 +38,7 @@ from alarmtui.domain.changes import (
     as_utc,
     utc_now,
 )
-from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate
+from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate, SnapshotUpdate
 from alarmtui.providers.base import AuthenticationFailed, TwoFactorRequired
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ NOTIFY_EVENTS = (
 """Every kind of message a target can ask for (`events = [...]` in a `[[notify]]` table)."""
 
 REPEAT_WINDOW = {
-    "alarm": 600.0,
+    "alarm": 600.0,  # per episode (provider, partition, zone): a flapping zone, not a second partition
     "entry_delay": 120.0,
     "tamper": 3600.0,
     "power": 3600.0,
@@ -74,6 +77,44 @@ ARMED_WORDS = {
     PartitionState.ARMED_CUSTOM_BYPASS: "Armed (custom)",
 }
 POWER_WORDS = ("power", "mains", "ac fail", "ac loss", "230v", "battery backup")
+
+NOTIFY_TYPES = {
+    "alarm": "failure",
+    "entry_delay": "warning",
+    "tamper": "warning",
+    "power": "warning",
+    "offline": "warning",
+    "login_refused": "warning",
+    "command_failed": "warning",
+}
+"""Apprise's notify type per kind (its `type` field, its icon colour); anything else is "info"."""
+
+URGENT_PRIORITY = {
+    "ntfy": "max",
+    "ntfys": "max",
+    "pover": "high",
+    "gotify": "high",
+    "gotifys": "high",
+}
+"""Apprise expresses priority per service as a URL parameter, `?priority=`: for an alarm we add it to
+the targets that have one (ntfy "max" = urgent, 5; Pushover "high" = 1, which breaks quiet hours
+without Pushover's emergency acknowledgement loop; Gotify "high" = 8). A `priority=` the user put
+in the URL wins. Other services have no priority; they get the failure type only."""
+
+
+def urgent_url(url: str) -> str:
+    """`url` with the service's high priority added, where the service has one and the URL sets none."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    priority = URGENT_PRIORITY.get(scheme)
+    if priority is None:
+        return url
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return url
+    if any(key.lower() == "priority" for key, _ in parse_qsl(query, keep_blank_values=True)):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}priority={priority}"
 
 
 # --------------------------------------------------------------------------- targets and messages
@@ -103,7 +144,17 @@ class Message:
     where: str
     """ "House, zone Hall PIR" — the partition and zone, or a reason."""
     when: datetime
+    """The panel's own time for what happened, where it says (the event's or the zone's report time)."""
     who: str = ""
+
+    @property
+    def notify_type(self) -> str:
+        return NOTIFY_TYPES.get(self.kind, "info") if self.headline != "Back online" else "success"
+
+    @property
+    def urgent(self) -> bool:
+        """Sent at the target's high priority (an alarm)."""
+        return self.kind == "alarm"
 
     @property
     def title(self) -> str:
@@ -201,13 +252,19 @@ class AppriseSender:
         # Sequential mode: Apprise sends in the calling thread, so its log lines can be told apart per target.
         self._apprise = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         self.valid = bool(self._apprise.add(target.url))
+        self._urgent = self._apprise
+        if self.valid and urgent_url(target.url) != target.url:
+            self._urgent = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+            if not self._urgent.add(urgent_url(target.url)):
+                self._urgent = self._apprise
 
-    def send(self, title: str, body: str) -> DeliveryResult:
+    def send(self, title: str, body: str, *, notify_type: str = "info", urgent: bool = False) -> DeliveryResult:
         if not self.valid:
             return DeliveryResult(self.target.label, False, "not a valid Apprise URL")
         self._tap.listen()
         try:
-            result = self._apprise.notify(body=body, title=title)
+            sender = self._urgent if urgent else self._apprise
+            result = sender.notify(body=body, title=title, notify_type=notify_type)
             ok = bool(result)
             lines = self._tap.take()
             logs = getattr(result, "logs", None)
@@ -252,7 +309,15 @@ class Notifier:
         self._started_at = now()
         self._last_sent: dict[tuple[str, ...], float] = {}
         self._suppressed: dict[tuple[str, ...], int] = {}
-        self._alarm_active: set[str] = set()
+        self._episodes: dict[str, dict[tuple[str, str, str], AlarmEpisode]] = {}
+        """provider -> the alarm episodes open in its last snapshot (each pushed once)."""
+        self._vendor_told: dict[str, list[tuple[float, str, str]]] = {}
+        """provider -> (clock, partition id or "", zone or "") of alarms pushed from the vendor log that
+        no snapshot has shown yet: the episode the snapshot then opens is the same alarm."""
+        self._after_entry_delay: set[tuple[str, str]] = set()
+        """(provider, partition id) whose entry delay ran: the alarm that follows is pushed whatever the windows say."""
+        self._names: dict[str, dict[str, str]] = {}
+        """provider -> partition id -> name, from its last snapshot (vendor events may name a partition by id)."""
         self._offline_told: set[str] = set()
         self._recent_who: dict[str, tuple[float, str, str]] = {}
         """provider -> (clock, "arm"/"disarm", who) from a vendor event or a command of ours."""
@@ -306,6 +371,8 @@ class Notifier:
             log.exception("notify: could not handle an update")
 
     def _messages(self, update: PollerUpdate, origin: str) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        if isinstance(update, SnapshotUpdate) and update.snapshot.online:
+            self._names[update.provider] = {p.id: p.name for p in update.snapshot.partitions if p.name}
         for change in self._tracker.changes(update, origin):
             match change:
                 case PartitionChanged():
@@ -314,38 +381,95 @@ class Notifier:
                     kind = {TroubleKind.TAMPER: "tamper", TroubleKind.POWER: "power"}.get(change.kind)
                     if kind:
                         where = ", ".join(p for p in (change.panel, change.text or kind) if p)
-                        yield (Message(kind, change.provider, kind.capitalize(), where, change.time), (kind, change.provider, change.trouble_id))
+                        yield (
+                            Message(kind, change.provider, kind.capitalize(), where, change.time),
+                            (kind, change.provider, change.trouble_id),
+                        )
                 case LinkChanged():
                     yield from self._link(change)
                 case CommandFinished():
                     yield from self._command(change)
                 case VendorEvent():
                     yield from self._vendor(change)
+        if isinstance(update, SnapshotUpdate) and update.snapshot.online:
+            yield from self._alarms(update.provider, update.snapshot)
         if isinstance(update, CommandUpdate) and update.result is not None and update.result.ok:
             action = update.command.action.value
             if action in ("arm", "disarm") and origin:
                 self._recent_who[update.provider] = (self._clock(), action, origin)
 
+    # -- alarms: one message per episode (provider, partition, zone)
+
+    def _alarms(self, provider: str, snapshot: Snapshot) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        before = self._episodes.get(provider, {})
+        unknown = {p.id for p in snapshot.partitions if p.state is PartitionState.UNKNOWN}
+        # A partition read as "unknown" keeps its episodes: not knowing is not the alarm clearing.
+        now_open = {key: e for key, e in before.items() if e.partition in unknown}
+        when = as_utc(snapshot.fetched_at) if snapshot.fetched_at else self._now()
+        for episode in open_alarms(provider, snapshot):
+            now_open[episode.key] = episode
+            if episode.key in before:
+                continue  # the same alarm, read again
+            forced = (provider, episode.partition) in self._after_entry_delay
+            self._after_entry_delay.discard((provider, episode.partition))
+            if self._told_by_vendor(provider, episode.partition, episode.zone):
+                continue  # pushed from the vendor log a moment ago
+            zone = next((z for z in snapshot.zones if z.name == episode.zone), None) if episode.zone else None
+            stamp = as_utc(zone.reported_at) if zone is not None and zone.reported_at else when
+            message = Message("alarm", provider, "ALARM", self._where(provider, episode.partition, episode.zone), stamp)
+            yield message, ("alarm", provider, episode.partition, episode.zone, "!" if forced else "")
+        self._episodes[provider] = now_open
+
+    def _told_by_vendor(self, provider: str, partition: str, zone: str) -> bool:
+        """Consume a vendor-log alarm that this episode is (one vendor alarm covers one episode)."""
+        told = self._vendor_told.get(provider, [])
+        now = self._clock()
+        told[:] = [t for t in told if now - t[0] < self.repeat_window["alarm"]]
+        for item in told:
+            _, told_partition, told_zone = item
+            if told_partition in ("", partition) and told_zone in ("", zone):
+                told.remove(item)
+                return True
+        return False
+
+    def _partition_id(self, provider: str, given: str) -> str:
+        """The partition a vendor event names, by id or by name ("" when it names none we know)."""
+        names = self._names.get(provider, {})
+        if given in names:
+            return given
+        folded = given.casefold()
+        return next((pid for pid, name in names.items() if name.casefold() == folded), "")
+
+    def _where(self, provider: str, partition: str, zone: str) -> str:
+        """ "House, zone Hall PIR": the partition by its name, never its number, where the panel names it."""
+        name = self._names.get(provider, {}).get(partition, partition)
+        return ", ".join(p for p in (name, f"zone {zone}" if zone else "") if p)
+
     def _partition(self, change: PartitionChanged) -> Iterable[tuple[Message, tuple[str, ...]]]:
-        where = change.name if not change.zone else f"{change.name}, zone {change.zone}"
         provider = change.provider
+        where = change.name if not change.zone else f"{change.name}, zone {change.zone}"
         if change.new is PartitionState.TRIGGERED:
-            if provider not in self._alarm_active:
-                self._alarm_active.add(provider)
-                self._last_sent.pop(("alarm", provider), None)  # a new alarm after a disarm is news at once
-            yield Message("alarm", provider, "ALARM", where, change.time), ("alarm", provider)
-            return
-        if change.old is PartitionState.TRIGGERED or change.new is PartitionState.DISARMED:
-            self._alarm_active.discard(provider)
+            return  # alarms are pushed per episode (`_alarms`), from the same snapshot
+        if change.new is PartitionState.DISARMED:
+            # A new alarm after a disarm is news at once, whatever the repeat window says.
+            for key in [k for k in self._last_sent if k[:3] == ("alarm", provider, change.partition)]:
+                del self._last_sent[key]
+            self._after_entry_delay.discard((provider, change.partition))
         if change.new is PartitionState.PENDING:
+            self._after_entry_delay.add((provider, change.partition))
             yield Message("entry_delay", provider, "Entry delay", where, change.time), ("entry_delay", provider, change.partition)
         if change.old is None:
-            return  # the state found at start is not news (an alarm or entry delay, above, is)
+            return  # the state found at start is not news (an alarm or entry delay is)
         if change.new.is_armed:
             message = Message("armed", provider, ARMED_WORDS.get(change.new, "Armed"), where, change.time)
             yield message, ("armed", provider, change.partition, change.time.isoformat())
-        elif change.new is PartitionState.DISARMED and (change.old.is_armed or change.old in (PartitionState.TRIGGERED, PartitionState.PENDING)):
-            yield Message("disarmed", provider, "Disarmed", where, change.time), ("disarmed", provider, change.partition, change.time.isoformat())
+        elif change.new is PartitionState.DISARMED and (
+            change.old.is_armed or change.old in (PartitionState.TRIGGERED, PartitionState.PENDING)
+        ):
+            yield (
+                Message("disarmed", provider, "Disarmed", where, change.time),
+                ("disarmed", provider, change.partition, change.time.isoformat()),
+            )
 
     def _link(self, change: LinkChanged) -> Iterable[tuple[Message, tuple[str, ...]]]:
         provider = change.provider
@@ -362,7 +486,9 @@ class Notifier:
         result = change.result
         if result.ok:
             return
-        headline = {"unknown": "Command outcome unknown", "not_sent": "Command not sent"}.get(result.phase.value, "Command failed")
+        headline = {"unknown": "Command outcome unknown", "not_sent": "Command not sent"}.get(
+            result.phase.value, "Command failed"
+        )
         where = change.command.describe() + (f": {result.message}" if result.message else "")
         yield (
             Message("command_failed", change.provider, headline, where, change.time, who=change.origin),
@@ -371,31 +497,47 @@ class Notifier:
 
     def _vendor(self, change: VendorEvent) -> Iterable[tuple[Message, tuple[str, ...]]]:
         event = change.event
+        provider = change.provider
         when = as_utc(event.time)
         if event.kind in (EventKind.ARM, EventKind.DISARM) and event.who:
-            self._recent_who[change.provider] = (self._clock(), event.kind.value, event.who)
-            self._fill_who(change.provider, event.kind.value, event.who)
+            self._recent_who[provider] = (self._clock(), event.kind.value, event.who)
+            self._fill_who(provider, event.kind.value, event.who)
         # Only what happened while we watch: the vendor log re-read at start is history, not news.
         if when < self._started_at - timedelta(minutes=2) or self._now() - when > timedelta(hours=1):
             return
         text = event.text.casefold()
-        where = ", ".join(p for p in (event.partition, f"zone {event.zone}" if event.zone else "", event.text) if p)
+        partition = self._partition_id(provider, event.partition)
+        name = self._names.get(provider, {}).get(partition, "") if partition else event.partition
+        where = ", ".join(p for p in (name, f"zone {event.zone}" if event.zone else "", event.text) if p)
         if event.kind is EventKind.ALARM:
-            self._alarm_active.add(change.provider)  # the panel's own TRIGGERED state, if it follows, is the same alarm
-            yield Message("alarm", change.provider, "ALARM", where, when, who=event.who), ("alarm", change.provider)
+            open_now = self._episodes.get(provider, {}).values()
+            if any(partition in ("", e.partition) and event.zone in ("", e.zone) for e in open_now):
+                return  # the snapshot showed this alarm first and it was pushed then
+            forced = (provider, partition) in self._after_entry_delay if partition else False
+            self._vendor_told.setdefault(provider, []).append((self._clock(), partition, event.zone))
+            key = ("alarm", provider, partition, event.zone, "!" if forced else "")
+            yield Message("alarm", provider, "ALARM", where, when, who=event.who), key
+        elif event.kind is EventKind.ENTRY_DELAY:
+            if partition:
+                self._after_entry_delay.add((provider, partition))
+            key = ("entry_delay", provider, partition or event.partition)
+            yield Message("entry_delay", provider, "Entry delay", where, when, who=event.who), key
         elif event.kind is EventKind.TROUBLE and "tamper" in text:
-            yield Message("tamper", change.provider, "Tamper", where, when), ("tamper", change.provider, event.zone or event.text)
+            yield Message("tamper", provider, "Tamper", where, when), ("tamper", provider, event.zone or event.text)
         elif event.kind is EventKind.TROUBLE and any(word in text for word in POWER_WORDS):
-            yield Message("power", change.provider, "Power", where, when), ("power", change.provider, event.zone or event.text)
+            yield Message("power", provider, "Power", where, when), ("power", provider, event.zone or event.text)
 
     # -- rate limits and who
 
     def _offer(self, item: tuple[Message, tuple[str, ...]]) -> None:
         message, key = item
+        forced = key[-1] == "!"
+        if key[0] == "alarm":
+            key = key[:-1]  # the episode; "!" marks an alarm after an entry delay, pushed whatever the window
         window = self.repeat_window.get(key[0] if key[0] in self.repeat_window else message.kind, 0.0)
         now = self._clock()
         last = self._last_sent.get(key)
-        if window and last is not None and now - last < window:
+        if window and last is not None and now - last < window and not forced:
             self._suppressed[key] = self._suppressed.get(key, 0) + 1
             log.info("notify: %s for %s not repeated (sent %.0f s ago)", message.kind, message.provider, now - last)
             return
@@ -475,7 +617,9 @@ class Notifier:
     async def _deliver(self, target: Target, message: Message) -> bool:
         sender = await asyncio.to_thread(self._sender, target)
         for attempt in range(len(self.retry_delays) + 1):
-            result: DeliveryResult = await asyncio.to_thread(sender.send, message.title, message.body)
+            result: DeliveryResult = await asyncio.to_thread(
+                sender.send, message.title, message.body, notify_type=message.notify_type, urgent=message.urgent
+            )
             if result.ok:
                 log.info("notify: %s sent to %s", message.kind, target.label)
                 self.sent.append((target.label, message))
