@@ -158,9 +158,7 @@ class InProcessEngine(Engine):
                     budget.observe(polled=False)
                 update = StatusUpdate(
                     update.provider,
-                    dataclasses.replace(
-                        update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling
-                    ),
+                    dataclasses.replace(update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling),
                 )
         self._publish(update)
         origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
