@@ -578,3 +578,40 @@ async def test_no_room_in_the_request_budget_means_no_extra_reads(running) -> No
     poller.may_follow = lambda: False
     await rec.until(lambda: poller.polls >= 2)
     assert poller._follow_at is None and poller.follow_reads == 0
+
+
+# --------------------------------------------------------------------------- partial failures degrade (issue 17)
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionFailed("event log: 502 Bad Gateway"), SessionExpired("session expired"), RuntimeError("parser bug")]
+)
+async def test_a_failing_event_log_read_keeps_the_good_state_of_the_same_poll(running, error: Exception) -> None:
+    """A keypad arm read in the same poll as a failing event-log read is shown; the provider stays online,
+    its events marked late, and they arrive with a later poll."""
+
+    class LogFails(ScriptedProvider):
+        log_failures: list[Exception] = []
+
+        async def events(self, limit: int = 100) -> list[Event]:
+            if self.log_failures:
+                raise self.log_failures.pop(0)
+            return await super().events(limit)
+
+    provider = LogFails()
+    timing = PollTiming(poll_interval=0.05, refresh_interval=3600, min_gap=0)
+    poller, rec = running(provider, timing)
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    provider.log_failures = [error, error]
+    provider.state = PartitionState.ARMED_AWAY  # armed at the keypad
+    provider.events_list = [Event("k1", T0, EventKind.ARM, "Armed away", who="keypad")]
+    await rec.until(lambda: poller.status.events_late != "")
+    late = poller.status
+    assert late.state is LinkState.ONLINE and "event log could not be read" in late.events_late
+    assert rec.of(SnapshotUpdate)[-1].snapshot.partitions[0].state is PartitionState.ARMED_AWAY
+    offline = [
+        u for u in rec.of(StatusUpdate) if u.status.state is not LinkState.ONLINE and u.status.state is not LinkState.CONNECTING
+    ]
+    assert offline == []
+    await rec.until(lambda: bool(rec.of(EventsUpdate)) and poller.status.events_late == "")
+    assert [e.id for u in rec.of(EventsUpdate) for e in u.events] == ["k1"]

@@ -282,14 +282,14 @@ class Poller:
                 self._wake.set()
             if refresh:
                 self._next_refresh = self._clock() + self.refresh_interval
-            backfill = self.backfill_from is not None and self.backfill_requests is None
-            events = [] if backfill else await self.provider.events(self.timing.event_limit)
         except ProviderError as exc:
             return self._failed(exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001  (a provider bug: log it, say so, back off, keep polling)
             return self._internal_error(exc)
+        backfill = self.backfill_from is not None and self.backfill_requests is None
+        events, events_late = ([], "") if backfill else await self._read_events()
         self.polls += 1
         self._failures = 0
         self._take_snapshot(snapshot)
@@ -297,13 +297,14 @@ class Poller:
             events = await self._backfill()
         self._take_events(events)
         if snapshot.online:
-            self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
+            self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now(), events_late=events_late)
         else:  # the cloud answered for a panel that is not there: show why, keep its last known state
             self._set_status(
                 LinkState.OFFLINE,
                 reason=snapshot.detail or "the panel is offline",
                 hint=PanelOffline.hint,
                 last_update=snapshot.fetched_at or self._now(),
+                events_late=events_late,
             )
         delay = self.timing.fast_interval if self.command_pending else self.poll_interval
         if self._follow_at is not None:
@@ -393,6 +394,23 @@ class Poller:
             words.append(f"{name} {what}")
         state = "; ".join(words)
         return dataclasses.replace(result, settled=False, message=f"accepted — {state}", state=state)
+
+    async def _read_events(self) -> tuple[list[Event], str]:
+        """The event log after a good state read. Its failure costs only the events (they come with a later
+        poll, marked late in the status); the state read stands and the provider stays online."""
+        try:
+            return await self.provider.events(self.timing.event_limit), ""
+        except asyncio.CancelledError:
+            raise
+        except ProviderError as exc:
+            if isinstance(exc, SessionExpired | ConnectionFailed):
+                self._connected = False  # the next poll logs in again before it reads
+            log.info("%s: the event log could not be read (%s); the state read stands", self.name, exc)
+            return [], f"events late: the event log could not be read ({exc.message})"
+        except Exception:
+            self.internal_errors += 1
+            log.exception("%s: internal error while reading the event log", self.name)
+            return [], "events late: the event log could not be read (internal error; see the log file)"
 
     async def _backfill(self) -> list[Event]:
         """Once, after a start: every event since `backfill_from`. A failure only costs the back-fill."""
@@ -683,6 +701,7 @@ class Poller:
         login_paused: bool = False,
         two_factor: tuple[tuple[str, str], ...] = (),
         error: ProviderError | None = None,
+        events_late: str = "",
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -697,6 +716,7 @@ class Poller:
             login_paused=login_paused,
             two_factor=two_factor,
             error_kinds=() if error is None else tuple(c.__name__ for c in type(error).__mro__ if issubclass(c, ProviderError)),
+            events_late=events_late,
         )
         self._emit_status()
 
