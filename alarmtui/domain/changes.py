@@ -161,7 +161,29 @@ class AlarmAcknowledged:
     """The alarmed zone's name, where the view knew it."""
 
 
-Change = VendorEvent | PartitionChanged | TroubleChanged | LinkChanged | CommandSent | CommandFinished | AlarmAcknowledged
+@dataclass(frozen=True, slots=True)
+class NotificationDropped:
+    """A notification that never went out: dropped from a full queue, or abandoned (deadline, shutdown)."""
+
+    provider: str
+    target: str
+    """The target's label ("target 2 (ntfys)"): never its URL."""
+    kind: str
+    title: str
+    reason: str
+    time: datetime
+
+
+Change = (
+    VendorEvent
+    | PartitionChanged
+    | TroubleChanged
+    | LinkChanged
+    | CommandSent
+    | CommandFinished
+    | AlarmAcknowledged
+    | NotificationDropped
+)
 
 
 class Category(enum.StrEnum):
@@ -172,6 +194,7 @@ class Category(enum.StrEnum):
     STATE = "state"
     CONNECTIVITY = "connectivity"
     ACKNOWLEDGEMENT = "acknowledgement"
+    NOTIFICATION = "notification"
 
     @property
     def source(self) -> str:

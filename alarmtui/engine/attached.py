@@ -200,7 +200,9 @@ class AttachedEngine(Engine):
                 result = CommandResult(
                     CommandPhase.UNKNOWN, "outcome unknown: the alarmtui service stopped while it was in flight"
                 )
-                self._publish(CommandUpdate(name, command.command, CommandProgress(result.phase, result.message), result))
+                self._publish(
+                    CommandUpdate(name, command.command, CommandProgress(result.phase, result.message), result)
+                )
             status = dataclasses.replace(
                 state.status,
                 state=LinkState.OFFLINE,
@@ -240,10 +242,7 @@ class ServiceVerifier:
             return reply
         message = str(reply.get("message") or f"the alarmtui service refused ({status})")
         # The vendor's refusal as the provider raised it in the service: the dialog tells them apart.
-        kind = next(
-            (getattr(errors, k) for k in reply.get("kinds") or () if isinstance(getattr(errors, k, None), type)),
-            errors.ProviderError,
-        )
+        kind = next((getattr(errors, k) for k in reply.get("kinds") or () if isinstance(getattr(errors, k, None), type)), errors.ProviderError)
         if issubclass(kind, errors.TwoFactorRequired):
             phones = tuple((str(p[0]), str(p[1])) for p in reply.get("phones") or () if isinstance(p, list) and len(p) == 2)
             raise errors.TwoFactorRequired(message, phones=phones, provider=self.name)

@@ -72,10 +72,7 @@ class ServiceClient:
         command may have been sent: the caller must treat the outcome as unknown).
         """
         response = await self._request(
-            "POST",
-            "/v1/command",
-            json={**command_request(provider, command), "origin": origin},
-            timeout=httpx.Timeout(5.0, read=None),
+            "POST", "/v1/command", json={**command_request(provider, command), "origin": origin}, timeout=httpx.Timeout(5.0, read=None)
         )
         body = _json(response)
         if response.status_code == 409:

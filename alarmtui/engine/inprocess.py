@@ -114,7 +114,10 @@ class InProcessEngine(Engine):
     async def close(self, timeout: float = 1.0) -> None:
         await self.group.stop(timeout=timeout)
         if self.notifier is not None:
-            await _bounded(self.notifier.close(), timeout)
+            # Deliveries under way get a moment (at most CLOSE_TIMEOUT); what is left is logged as abandoned.
+            from alarmtui.notify.notifier import CLOSE_TIMEOUT
+
+            await _bounded(self.notifier.aclose(timeout=min(timeout, CLOSE_TIMEOUT)), CLOSE_TIMEOUT + 1.0)
         if self.journal is not None:
             await self.journal.close(timeout=max(timeout, 5.0))  # what is queued is written
 
@@ -197,7 +200,11 @@ def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True,
 
         journal_sink = Journal.from_settings(settings)
     if notify and settings.notify:
-        from alarmtui.notify.notifier import Notifier
+        from alarmtui.notify.notifier import Message, Notifier, Target
 
-        notifier = Notifier.from_settings(settings)
+        def dropped(message: Message, target: Target, reason: str) -> None:
+            if journal_sink is not None:
+                journal_sink.record_notification_dropped(message.provider, target.label, message.kind, message.title, reason)
+
+        notifier = Notifier.from_settings(settings, on_drop=dropped)
     return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)

@@ -42,6 +42,7 @@ from alarmtui.domain.changes import (
     CommandFinished,
     CommandSent,
     LinkChanged,
+    NotificationDropped,
     PartitionChanged,
     TroubleChanged,
     VendorEvent,
@@ -195,9 +196,7 @@ def rows_for(change: Change) -> list[Row]:
             key = f"t:{change.trouble_id}:{'on' if change.appeared else 'off'}:{to_micros(change.time)}"
             what = change.text or change.kind.value.replace("_", " ")
             text = f"trouble: {what}" if change.appeared else f"trouble cleared: {what}"
-            return [
-                Row(change.provider, key, Category.STATE, EventKind.TROUBLE.value, change.time, text, zone=change.zone)
-            ]
+            return [Row(change.provider, key, Category.STATE, EventKind.TROUBLE.value, change.time, text, zone=change.zone)]
         case LinkChanged():
             key = f"l:{change.new.value}:{to_micros(change.time)}"
             if change.new.value == "online":
@@ -212,6 +211,10 @@ def rows_for(change: Change) -> list[Row]:
             message = f": {clean_text(result.message, 200)}" if result.message else ""
             text = f"{change.command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)"
             return [_command_row(change, text, result.phase.value)]
+        case NotificationDropped():
+            key = f"n:{to_micros(change.time)}:{change.target}:{change.kind}"
+            text = f"notification not sent to {change.target}: {change.title} ({change.reason})"
+            return [Row(change.provider, key, Category.NOTIFICATION, EventKind.SYSTEM.value, change.time, clean_text(text))]
         case AlarmAcknowledged():
             key = f"a:{change.partition}:{to_micros(change.time)}" + (f":{change.zone}" if change.zone else "")
             return [
@@ -267,7 +270,7 @@ CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY,          -- microseconds since the epoch (UTC), bumped on collision
     provider TEXT NOT NULL,
     key TEXT NOT NULL,               -- dedupe key within the provider
-    category TEXT NOT NULL,          -- event | command | state | connectivity | acknowledgement
+    category TEXT NOT NULL,          -- event | command | state | connectivity | acknowledgement | notification
     kind TEXT NOT NULL,              -- alarm | arm | disarm | trouble | photo | zone | system
     text TEXT NOT NULL,
     who TEXT NOT NULL DEFAULT '',
@@ -309,7 +312,9 @@ def connect(path: Path, *, create: bool, busy_timeout: float = 5.0) -> sqlite3.C
     if create:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA cache_size = -16000")  # 16 MB: index updates stay in memory at a million rows  # a committed event survives a crash of the machine too
+        conn.execute(
+            "PRAGMA cache_size = -16000"
+        )  # 16 MB: index updates stay in memory at a million rows  # a committed event survives a crash of the machine too
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             conn.close()
@@ -405,9 +410,7 @@ class JournalReader:
 
     def last_event_time(self, provider: str) -> datetime | None:
         """The time of the newest vendor event journaled for `provider` (where a back-fill starts)."""
-        row = self._conn.execute(
-            "SELECT max(id) FROM entries WHERE provider = ? AND category = 'event'", (provider,)
-        ).fetchone()
+        row = self._conn.execute("SELECT max(id) FROM entries WHERE provider = ? AND category = 'event'", (provider,)).fetchone()
         return from_micros(row[0]) if row and row[0] is not None else None
 
     def count(self) -> int:
@@ -617,8 +620,14 @@ class Journal:
     def record_acknowledgement(self, provider: str, partition: str, name: str, who: str = "", zone: str = "") -> None:
         """Someone acknowledged the alarm of `partition` (in `zone`, where known) in a view."""
         self._queue.put(
-            AlarmAcknowledged(
-                provider, partition, clean_text(name, 80), clean_text(who, 120), self._now(), clean_text(zone, 120)
+            AlarmAcknowledged(provider, partition, clean_text(name, 80), clean_text(who, 120), self._now(), clean_text(zone, 120))
+        )
+
+    def record_notification_dropped(self, provider: str, target: str, kind: str, title: str, reason: str) -> None:
+        """A notification that never went out (full queue, deadline, shutdown): kept so nobody thinks it was sent."""
+        self._queue.put(
+            NotificationDropped(
+                provider, clean_text(target, 80), kind, clean_text(title, 200), clean_text(reason, 200), self._now()
             )
         )
 
@@ -766,7 +775,7 @@ class Journal:
 
     def _derive(self, item: Any, tracker: ChangeTracker, rows: list[Row]) -> None:
         try:
-            if isinstance(item, AlarmAcknowledged):
+            if isinstance(item, AlarmAcknowledged | NotificationDropped):
                 changes: list[Change] = [item]
             else:
                 update, origin = item

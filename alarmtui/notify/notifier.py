@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +68,15 @@ REPEAT_WINDOW = {
     "login_refused": 3600.0,
 }
 """Seconds during which the same message (same kind, provider and subject) is not sent again."""
+
+DELIVERY_DEADLINE = 30.0
+"""Seconds one delivery attempt may take; then it is abandoned (logged) and counts as a failed attempt."""
+QUEUE_LIMIT = 100
+"""Messages waiting per target; beyond it the oldest non-alarm message is dropped (logged and journaled)."""
+CLOSE_TIMEOUT = 5.0
+"""Seconds `aclose()` gives the deliveries under way when the service stops."""
+TEST_DEADLINE = 15.0
+"""Seconds `notify test` waits for each target."""
 
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0, 900.0)
 """Seconds between delivery attempts to a target that failed; then the message is given up (logged)."""
@@ -280,6 +292,74 @@ class AppriseSender:
 SenderFactory = Callable[[Target], Any]
 
 
+class DeliveryThread:
+    """One daemon thread per target, running that target's blocking sends one at a time.
+
+    A target whose server drips its reply or never answers holds only its own thread: the other
+    targets' messages go out from theirs. A send abandoned at its deadline keeps the thread until it
+    ends (a blocking socket read cannot be interrupted), but no second send starts beside it, so a bad
+    target costs one thread whatever it does; and being a daemon, the thread never holds up the exit.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop] | None] = (
+            queue.SimpleQueue()
+        )
+        self.running: asyncio.Future[Any] | None = None
+        """The send under way (or abandoned but not yet ended), if any."""
+        self._thread = threading.Thread(target=self._run, name=f"alarmtui-notify:{label}", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.running is not None and not self.running.done()
+
+    def submit(self, work: Callable[[], Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self.running = future
+        self._jobs.put((work, future, loop))
+        return future
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            work, future, loop = job
+            try:
+                result, error = work(), None
+            except BaseException as exc:  # noqa: BLE001  (handed to the loop; a sender's bug must not kill the thread)
+                result, error = None, exc
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, future, result, error)
+
+
+def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+@dataclass(eq=False)
+class _Outbox:
+    """What waits for one target: a bounded list, its delivery task, its thread."""
+
+    target: Target
+    messages: deque[Message] = field(default_factory=deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    current: Message | None = None
+    thread: DeliveryThread | None = None
+    dropped: int = 0
+
+
 # --------------------------------------------------------------------------- the notifier
 
 
@@ -296,6 +376,9 @@ class Notifier:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         settle: float = 1.0,
         sender: SenderFactory = AppriseSender,
+        deadline: float = DELIVERY_DEADLINE,
+        queue_limit: int = QUEUE_LIMIT,
+        on_drop: Callable[[Message, Target, str], None] | None = None,
     ) -> None:
         self.targets = list(targets)
         self._now = now
@@ -322,8 +405,17 @@ class Notifier:
         self._recent_who: dict[str, tuple[float, str, str]] = {}
         """provider -> (clock, "arm"/"disarm", who) from a vendor event or a command of ours."""
         self._settling: list[Message] = []
-        self._queues: dict[int, asyncio.Queue[Message]] = {}
+        self.deadline = deadline
+        """Seconds one delivery attempt may take before it is abandoned."""
+        self.queue_limit = max(1, queue_limit)
+        self._on_drop = on_drop
+        """Told (message, target, reason) of every message that will not go out: dropped from a full queue,
+        given up after its retries or abandoned at shutdown (the engine journals it)."""
+        self._outboxes: dict[int, _Outbox] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+        self.abandoned: list[tuple[str, Message]] = []
+        """(target label, message) given up at a deadline or at close, newest last (capped)."""
         self._senders: dict[int, Any] = {}
         self.sent: list[tuple[str, Message]] = []
         """(target label, message) delivered, newest last (capped): for the service's status."""
@@ -336,30 +428,72 @@ class Notifier:
     # -- life cycle
 
     def start(self) -> None:
-        """Start one delivery task per target (call inside the running loop)."""
-        if self._tasks:
+        """Start one delivery task (and thread) per target (call inside the running loop)."""
+        if self._tasks or self._closing:
             return
         loop = asyncio.get_running_loop()
         for target in self.targets:
-            self._queues[target.number] = asyncio.Queue()
-            self._tasks.append(loop.create_task(self._deliver_forever(target), name=f"notify:{target.number}"))
+            outbox = _Outbox(target)
+            self._outboxes[target.number] = outbox
+            self._tasks.append(loop.create_task(self._deliver_forever(outbox), name=f"notify:{target.number}"))
 
-    async def close(self) -> None:
+    async def aclose(self, timeout: float = CLOSE_TIMEOUT) -> list[tuple[str, Message]]:
+        """Stop accepting messages, give what is queued or under way `timeout` seconds, then stop.
+
+        What could not be delivered in time is logged (kind and target, never the URL) and returned as
+        (target label, message). Returns within `timeout` plus a moment whatever the targets do: a send
+        stuck in a thread is left to its daemon thread. The service calls this on SIGTERM.
+        """
+        self._closing = True
+        for message in list(self._settling):  # held for "who": send it now, as it is
+            self._settling.remove(message)
+            self._dispatch(message, closing=True)
+        if self._tasks and timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained(), timeout)
+        left: list[tuple[Target, Message]] = []
+        for outbox in self._outboxes.values():
+            if outbox.current is not None:
+                left.append((outbox.target, outbox.current))
+            left += [(outbox.target, m) for m in outbox.messages]
+            outbox.messages.clear()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        for outbox in self._outboxes.values():
+            if outbox.thread is not None:
+                outbox.thread.stop()
+        for target, message in left:
+            log.warning("notify: abandoned %s to %s at shutdown (not delivered within %g s)", message.kind, target.label, timeout)
+            self._abandon(target, message, "abandoned at shutdown")
+        return [(target.label, message) for target, message in left]
+
+    async def close(self) -> None:
+        """Stop at once (what is queued is abandoned and logged); `aclose()` gives deliveries time first."""
+        await self.aclose(timeout=0.0)
+
+    async def _drained(self) -> None:
+        while self._settling or any(o.messages or o.current is not None for o in self._outboxes.values()):
+            await asyncio.sleep(0.01)
 
     async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until every queued message has been delivered or given up (tests, shutdown)."""
+        """Wait until every queued message has been delivered or given up (tests)."""
+        await asyncio.wait_for(self._drained(), timeout)
 
-        async def drained() -> None:
-            while self._settling or any(q._unfinished_tasks for q in self._queues.values()):  # type: ignore[attr-defined]
-                await asyncio.sleep(0.01)
+    def _abandon(self, target: Target, message: Message, reason: str) -> None:
+        self.abandoned.append((target.label, message))
+        del self.abandoned[:-100]
+        self._tell_dropped(message, target, reason)
 
-        await asyncio.wait_for(drained(), timeout)
+    def _tell_dropped(self, message: Message, target: Target, reason: str) -> None:
+        if self._on_drop is not None:
+            try:
+                self._on_drop(message, target, reason)
+            except Exception:
+                log.exception("notify: could not record a message that was not sent")
 
     # -- feeding (on the loop; never blocks)
 
@@ -578,17 +712,37 @@ class Notifier:
             if message.provider == provider and message.kind == ("armed" if action == "arm" else "disarmed") and not message.who:
                 message.who = who
 
-    def _dispatch(self, message: Message) -> None:
+    def _dispatch(self, message: Message, *, closing: bool = False) -> None:
+        if self._closing and not closing:
+            log.info("notify: %s not sent: the notifier is shutting down", message.kind)
+            return
         for target in self.targets:
             if message.kind in target.events or message.kind == "test":
-                if not self._tasks:
+                if not self._tasks and not self._closing:
                     with contextlib.suppress(RuntimeError):  # fed before start(), inside the loop: start now
                         self.start()
-                queue = self._queues.get(target.number)
-                if queue is None:
+                outbox = self._outboxes.get(target.number)
+                if outbox is None:
                     log.warning("notify: %s dropped for %s: the notifier is not started", message.kind, target.label)
                     continue
-                queue.put_nowait(message)
+                self._enqueue(outbox, message)
+
+    def _enqueue(self, outbox: _Outbox, message: Message) -> None:
+        """Queue `message`; a full queue drops its oldest non-alarm message (an alarm only if all are alarms)."""
+        if len(outbox.messages) >= self.queue_limit:
+            victim = next((m for m in outbox.messages if m.kind != "alarm"), outbox.messages[0])
+            outbox.messages.remove(victim)
+            outbox.dropped += 1
+            log.warning(
+                "notify: queue for %s full (%d waiting): dropped the oldest %s message (%s)",
+                outbox.target.label,
+                self.queue_limit,
+                victim.kind,
+                victim.title,
+            )
+            self._tell_dropped(victim, outbox.target, "dropped: the target's queue was full")
+        outbox.messages.append(message)
+        outbox.ready.set()
 
     # -- delivery
 
@@ -601,45 +755,95 @@ class Notifier:
                 log.error("notify: %s is not a valid Apprise URL; nothing will be sent there", target.label)
         return sender
 
-    async def _deliver_forever(self, target: Target) -> None:
-        queue = self._queues[target.number]
+    async def _deliver_forever(self, outbox: _Outbox) -> None:
         while True:
-            message = await queue.get()
+            if not outbox.messages:
+                outbox.ready.clear()
+                await outbox.ready.wait()
+                continue
+            message = outbox.messages.popleft()
+            outbox.current = message
             try:
-                await self._deliver(target, message)
+                await self._deliver(outbox, message)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("notify: delivery to %s crashed", target.label)
+                log.exception("notify: delivery to %s crashed", outbox.target.label)
             finally:
-                queue.task_done()
+                outbox.current = None
 
-    async def _deliver(self, target: Target, message: Message) -> bool:
-        sender = await asyncio.to_thread(self._sender, target)
+    async def _attempt(self, outbox: _Outbox, work: Callable[[], Any], deadline: float) -> Any:
+        """Run `work` on the target's own thread within `deadline` seconds; TimeoutError when abandoned.
+
+        A send abandoned earlier that is still stuck is waited for within the same deadline: never two
+        sends to one target at once, so a target that never answers holds one thread, not one per message.
+        """
+        if outbox.thread is None:
+            outbox.thread = DeliveryThread(outbox.target.label)
+        thread = outbox.thread
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + deadline
+        if thread.busy:
+            assert thread.running is not None
+            await asyncio.wait({thread.running}, timeout=max(0.0, ends - loop.time()))
+            if thread.busy:
+                raise TimeoutError("the previous delivery to this target is still under way")
+        future = thread.submit(work)
+        done, _ = await asyncio.wait({future}, timeout=max(0.0, ends - loop.time()))
+        if not done:
+            raise TimeoutError(f"no answer within {deadline:g} s")
+        return future.result()
+
+    async def _deliver(self, outbox: _Outbox, message: Message) -> bool:
+        target = outbox.target
         for attempt in range(len(self.retry_delays) + 1):
-            result: DeliveryResult = await asyncio.to_thread(
-                sender.send, message.title, message.body, notify_type=message.notify_type, urgent=message.urgent
-            )
+            try:
+                sender = await self._attempt(outbox, lambda: self._sender(target), self.deadline)
+                result: DeliveryResult = await self._attempt(
+                    outbox,
+                    functools.partial(
+                        sender.send, message.title, message.body, notify_type=message.notify_type, urgent=message.urgent
+                    ),
+                    self.deadline,
+                )
+            except TimeoutError as exc:
+                log.warning("notify: abandoned a delivery of %s to %s: %s", message.kind, target.label, exc)
+                result = DeliveryResult(target.label, False, f"abandoned: {exc}")
+                sender = None
             if result.ok:
                 log.info("notify: %s sent to %s", message.kind, target.label)
                 self.sent.append((target.label, message))
                 del self.sent[:-100]
                 return True
-            if not getattr(sender, "valid", True) or attempt == len(self.retry_delays):
+            invalid = sender is not None and not getattr(sender, "valid", True)
+            if invalid or attempt == len(self.retry_delays) or self._closing:
                 log.error("notify: gave up sending %s to %s: %s", message.kind, target.label, result.detail)
+                self._abandon(target, message, f"gave up: {result.detail}" if result.detail else "gave up")
                 return False
             delay = self.retry_delays[attempt]
             log.warning("notify: %s to %s failed (%s); retrying in %.0f s", message.kind, target.label, result.detail, delay)
             await asyncio.sleep(delay)
         return False
 
-    async def send_test(self) -> list[DeliveryResult]:
-        """Send a test message to every target at once (no retries); one result per target."""
+    async def send_test(self, deadline: float = TEST_DEADLINE) -> list[DeliveryResult]:
+        """Send a test message to every target at once (no retries); one result per target, each within `deadline`."""
         message = Message("test", "", "alarmtui test", "notifications reach this target", self._now())
 
         async def one(target: Target) -> DeliveryResult:
-            sender = await asyncio.to_thread(self._sender, target)
-            return await asyncio.to_thread(sender.send, message.title, message.body)
+            outbox = _Outbox(target)
+            loop = asyncio.get_running_loop()
+            ends = loop.time() + deadline
+            try:
+                sender = await self._attempt(outbox, lambda: self._sender(target), deadline)
+                left = max(0.0, ends - loop.time())
+                return await self._attempt(outbox, lambda: sender.send(message.title, message.body), left)  # type: ignore[no-any-return]
+            except TimeoutError:
+                return DeliveryResult(target.label, False, f"no answer within {deadline:g} s")
+            except Exception as exc:  # noqa: BLE001  (reported per target)
+                return DeliveryResult(target.label, False, scrub_url_parts(f"{type(exc).__name__}: {exc}", target.url)[:300])
+            finally:
+                if outbox.thread is not None:
+                    outbox.thread.stop()
 
         return list(await asyncio.gather(*(one(t) for t in self.targets)))
 

@@ -179,11 +179,16 @@ async def test_commands_are_recorded_with_origin_and_outcome_never_the_pin(path:
     refused = Command(CommandAction.DISARM, code="918273")
     journal.record(CommandUpdate("house", refused, CommandProgress(CommandPhase.SENT)), origin="cli")
     journal.record(
-        CommandUpdate("house", refused, CommandProgress(CommandPhase.FAILED), CommandResult(CommandPhase.FAILED, "wrong code", 0.4))
+        CommandUpdate(
+            "house", refused, CommandProgress(CommandPhase.FAILED), CommandResult(CommandPhase.FAILED, "wrong code", 0.4)
+        )
     )
     await journal.flush()
     commands = [(e.text, e.who) for e in await journal.search(kinds=["command"])]
-    assert commands == [("disarm: failed: wrong code (0.4 s)", "cli"), ("arm away House: done: armed (2.5 s)", "dashboard (pts/3)")]
+    assert commands == [
+        ("disarm: failed: wrong code (0.4 s)", "cli"),
+        ("arm away House: done: armed (2.5 s)", "dashboard (pts/3)"),
+    ]
     assert [e.cursor for e in await journal.search(grep="arm away")] == [sent[0].cursor]  # updated in place, re-indexed
     assert await journal.search(grep="sent") == []
     await journal.close()
@@ -245,7 +250,9 @@ async def test_equal_times_keep_the_vendor_order(path: Path) -> None:
 async def test_retention_removes_old_entries_and_their_index(path: Path) -> None:
     now = T0 + timedelta(days=800)
     journal = await open_journal(path, retention=timedelta(days=730), now=lambda: now)
-    journal.record(EventsUpdate("house", (event(1, text="ancient tamper"), event(2, minutes=60 * 24 * 100, text="recent tamper"))))
+    journal.record(
+        EventsUpdate("house", (event(1, text="ancient tamper"), event(2, minutes=60 * 24 * 100, text="recent tamper")))
+    )
     await journal.flush()
     assert await journal.prune() == 0  # the ancient one was never written: a restart would only bring it back
     assert [e.text for e in await journal.search(grep="tamper")] == ["recent tamper"]
@@ -342,7 +349,10 @@ def test_built_from_the_settings(tmp_path: Path) -> None:
     notifier = Notifier.from_settings(settings)
     assert [(t.label, sorted(t.events)) for t in notifier.targets] == [
         ("target 1 (ntfys)", ["alarm", "tamper"]),
-        ("target 2 (json)", ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"]),
+        (
+            "target 2 (json)",
+            ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"],
+        ),
     ]
     assert "t0pic" not in repr(notifier.targets) + repr(settings)
 
@@ -357,4 +367,26 @@ async def test_a_grep_of_one_or_two_characters_scans_only_the_newest_entries(pat
     assert await journal.search(grep="xq") == []  # beyond the newest three
     assert [e.id for e in await journal.search(grep="xq", before=(await journal.search(limit=3))[-1].cursor)] == ["e9"]
     assert [e.id for e in await journal.search(grep="xq m")] == ["e9"]  # three or more characters: the whole journal
+    await journal.close()
+
+
+async def test_a_notification_that_was_not_sent_is_journaled(tmp_path: Path) -> None:
+    journal = await open_journal(tmp_path / "j.sqlite3")
+    journal.record_notification_dropped(
+        "house", "target 2 (ntfys)", "armed", "Armed away — house", "dropped: the target's queue was full"
+    )
+    assert await journal.flush()
+    (entry,) = await journal.search(kinds=["notification"])
+    assert entry.text == "notification not sent to target 2 (ntfys): Armed away — house (dropped: the target's queue was full)"
+    assert entry.source == "alarmtui"
+    await journal.close()
+
+
+async def test_an_entry_delay_is_journaled_as_its_own_kind_not_an_alarm(tmp_path: Path) -> None:
+    journal = await open_journal(tmp_path / "j.sqlite3")
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_AWAY, PartitionState.DISARMED, at=0)))
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.PENDING, PartitionState.DISARMED, at=1)))
+    assert await journal.flush()
+    assert [e.text for e in await journal.search(kinds=["entry_delay"])] == ["House: entry delay (was armed away)"]
+    assert await journal.search(kinds=["alarm"]) == []
     await journal.close()

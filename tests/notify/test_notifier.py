@@ -456,3 +456,123 @@ def test_urgent_urls_per_service() -> None:
     assert urgent_url("gotifys://host/token?format=text") == "gotifys://host/token?format=text&priority=high"
     assert urgent_url("ntfy://host/topic?priority=low") == "ntfy://host/topic?priority=low"  # the user's choice wins
     assert urgent_url("json://host/hook") == "json://host/hook"
+
+
+# --------------------------------------------------------------------------- bounded, cancellable delivery (issue 18)
+
+
+@dataclass
+class BadTarget:
+    """A raw HTTP server that reads each request, then drips its reply one byte at a time or never answers."""
+
+    drip: bool
+    port: int = 0
+    requests: int = 0
+    server: asyncio.base_events.Server | None = None
+    writers: list[asyncio.StreamWriter] = field(default_factory=list)
+
+    async def start(self) -> BadTarget:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        with contextlib.suppress(Exception):
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+            )
+            await reader.readexactly(length)
+            self.requests += 1
+            if not self.drip:
+                await asyncio.sleep(3600)
+            reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000
+            for byte in reply:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        if self.server is not None:
+            self.server.close()
+
+
+def notify_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("alarmtui-notify")]
+
+
+async def test_a_dripping_and_a_hanging_target_delay_nothing_and_close_is_bounded(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    dripping, hanging = await BadTarget(drip=True).start(), await BadTarget(drip=False).start()
+    try:
+        notifier = await notifier_for(
+            Target(dripping.url(), number=1), Target(hanging.url(), number=2), Target(receiver.url(), number=3), deadline=0.5
+        )
+        notifier.feed(snap(PartitionState.ARMED_AWAY, PartitionState.ARMED_AWAY))
+        notifier.feed(snap(PartitionState.TRIGGERED, PartitionState.ARMED_AWAY, zones=(("Hall PIR",), ())))
+        notifier.feed(snap(PartitionState.TRIGGERED, PartitionState.TRIGGERED, zones=(("Hall PIR",), ("Garage door",))))
+        notifier.feed(snap(PartitionState.DISARMED, PartitionState.DISARMED))
+        # The healthy target has every message while the other two still hold their first request.
+        posts = await receiver.wait_posts(4, timeout=10)
+        assert [p["title"].split(" — ")[0] for p in posts] == ["ALARM", "ALARM", "Disarmed", "Disarmed"]
+        assert dripping.requests == 1 and hanging.requests == 1
+        assert len(notify_threads()) <= 3  # one per target, however many messages wait
+        closed = await asyncio.wait_for(notifier.aclose(timeout=0.5), 3.0)  # SIGTERM: ≤ its deadline, not the drip's
+        assert {label for label, _ in closed} == {"target 1 (json)", "target 2 (json)"}
+        assert "abandoned" in caplog.text and "127.0.0.1" not in "".join(
+            r.getMessage() for r in caplog.records if r.name.startswith("alarmtui")
+        )
+    finally:
+        await dripping.stop()
+        await hanging.stop()
+
+
+async def test_a_full_queue_drops_the_oldest_non_alarm_message_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    hanging = await BadTarget(drip=False).start()
+    dropped: list[tuple[str, str, str]] = []
+    try:
+        notifier = await notifier_for(
+            Target(hanging.url(), number=1),
+            deadline=30,
+            queue_limit=3,
+            on_drop=lambda message, target, reason: dropped.append((message.kind, target.label, reason)),
+        )
+        notifier.feed(snap(PartitionState.DISARMED))
+        notifier.feed(snap(PartitionState.ARMED_AWAY))  # in flight: the hanging target holds it
+        for _ in range(100):
+            if hanging.requests:
+                break
+            await asyncio.sleep(0.02)
+        notifier.feed(snap(PartitionState.TRIGGERED, zone="Hall PIR"))  # queued: alarm
+        notifier.feed(snap(PartitionState.DISARMED))  # queued: disarmed
+        notifier.feed(snap(PartitionState.ARMED_HOME))  # queued: armed (the queue is full now)
+        notifier.feed(snap(PartitionState.TRIGGERED, zone="Kitchen"))  # a fourth: the oldest non-alarm goes
+        outbox = notifier._outboxes[1]
+        assert [m.kind for m in outbox.messages] == ["alarm", "armed", "alarm"]
+        assert dropped == [("disarmed", "target 1 (json)", "dropped: the target's queue was full")]
+        assert "dropped the oldest disarmed message" in caplog.text
+        await notifier.aclose(timeout=0.1)
+        assert [d[0] for d in dropped[1:]] == ["armed", "alarm", "armed", "alarm"]  # in flight + queued: abandoned, told
+        assert {d[2] for d in dropped[1:]} == {"abandoned at shutdown"}
+    finally:
+        await hanging.stop()
+
+
+async def test_send_test_answers_within_its_deadline_for_a_target_that_never_answers(receiver: Receiver) -> None:
+    hanging = await BadTarget(drip=True).start()
+    try:
+        notifier = Notifier([Target(receiver.url(), number=1), Target(hanging.url(), number=2)])
+        results = await asyncio.wait_for(notifier.send_test(deadline=0.5), 5.0)
+        assert [(r.target, r.ok) for r in results] == [("target 1 (json)", True), ("target 2 (json)", False)]
+        assert results[1].detail == "no answer within 0.5 s"
+    finally:
+        await hanging.stop()
