@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -31,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alarmtui.domain import Event, EventKind
+from alarmtui.domain import CommandPhase, Event, EventKind
 from alarmtui.domain.changes import (
     COMMAND_KINDS,
     STATE_WORDS,
@@ -63,6 +65,8 @@ SHORT_GREP_WINDOW = 20_000
 """A grep of one or two characters searches only this many of the newest (otherwise matching) entries."""
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STOPPED_WORDS = "unknown (service stopped)"
+"""A command row whose process died before its outcome: it may or may not have reached the panel."""
 
 
 def default_journal_path() -> Path:
@@ -81,6 +85,47 @@ def from_micros(micros: int) -> datetime:
 
 class JournalError(Exception):
     """The journal cannot be read (missing, unreadable, not a journal)."""
+
+
+class JournalLocked(JournalError):
+    """Another process writes this journal: one service per journal."""
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def claim_journal(path: Path) -> int:
+    """Take the journal's exclusive write lock (a `.lock` file beside it); the open descriptor holds it.
+
+    Raises `JournalLocked` naming the path (and the holder's pid, where it wrote it) when another process
+    holds it. The lock file is opened with O_NOFOLLOW and never truncated before the lock is ours.
+    """
+    _private_file(path)
+    lock = lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise JournalError(f"{lock}: cannot open the journal's lock file: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError:
+            holder = ""
+        os.close(fd)
+        who = f"process {holder}" if holder.isdigit() else "another process"
+        raise JournalLocked(
+            f"{path}: the journal is in use by {who} (another alarmtui service or dashboard writes it); "
+            "one journal per service: stop the other one, or give this one its own `journal = ...` path"
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        raise JournalError(f"{lock}: cannot lock the journal: {exc.strerror or exc}") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 # --------------------------------------------------------------------------- rows
@@ -334,12 +379,38 @@ class JournalReader:
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
+        self.mode = "rw"
+        """How the file was opened: "rw", "ro" (`mode=ro`: cannot write here) or "immutable" (read-only
+        media: not even the WAL's shared memory can be created)."""
         try:
             self._conn = connect(path, create=create)
             self._conn.execute("PRAGMA query_only = 1")
             self._conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+            if create or not path.is_file():
+                raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = self._read_only(path, exc)
+
+    def _read_only(self, path: Path, first: sqlite3.Error) -> sqlite3.Connection:
+        """The journal on a read-only file or filesystem: `mode=ro`, then `immutable=1` (nothing to lock or map)."""
+        errors = [first]
+        for mode, query in (("ro", "mode=ro"), ("immutable", "immutable=1")):
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = sqlite3.connect(f"{path.absolute().as_uri()}?{query}", uri=True, check_same_thread=False)
+                conn.execute("PRAGMA query_only = 1")
+                conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                errors.append(exc)
+                if conn is not None:
+                    conn.close()
+                continue
+            self.mode = mode
+            log.info("journal: %s opened read-only (%s)", path, query)
+            return conn
+        raise JournalError(f"{path}: cannot read the journal: {errors[-1]}") from None
 
     def close(self) -> None:
         self._conn.close()
@@ -423,6 +494,36 @@ class JournalWriter:
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self.conn = connect(path, create=True, busy_timeout=busy_timeout)
+
+    def recover_unfinished_commands(self) -> int:
+        """Command rows still "sent" (their process died before the outcome): "unknown (service stopped)".
+
+        Run at start, under the journal's exclusive lock, so no live process has a command in flight here.
+        """
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute(
+                "SELECT id, text, detail FROM entries WHERE category = ? AND detail IS NOT NULL"
+                " AND json_extract(detail, '$.outcome') IS NULL",
+                (Category.COMMAND.value,),
+            ).fetchall()
+            for rowid, text, detail in rows:
+                data = json.loads(detail)
+                data["outcome"] = CommandPhase.UNKNOWN.value
+                data["stopped"] = True
+                head = text[: -len(": sent")] if text.endswith(": sent") else text
+                self._unindex(rowid)
+                conn.execute(
+                    "UPDATE entries SET text = ?, detail = ? WHERE id = ?",
+                    (f"{head}: {STOPPED_WORDS}", json.dumps(data, separators=(",", ":")), rowid),
+                )
+                self._index(rowid)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(rows)
 
     def load_memory(self) -> dict[tuple[str, str], str]:
         return {(p, s): v for p, s, v in self.conn.execute("SELECT provider, subject, value FROM last_state")}
@@ -579,6 +680,9 @@ class Journal:
         """Why the journal is not working right now (shown by the service), or None."""
         self.written = 0
         self.dropped = 0
+        self._lock_fd: int | None = None
+        self.recovered_commands = 0
+        """Command rows a crash had left "sent", marked "unknown (service stopped)" at this start."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> Journal:
@@ -587,10 +691,24 @@ class Journal:
 
     # -- life cycle
 
+    def claim(self) -> None:
+        """Take the journal's exclusive write lock now; `JournalLocked` (naming the path) if another process has it.
+
+        The service calls this before it starts, to refuse a second service on one journal; `start()` claims
+        it too, but only logs the refusal (a dashboard then runs without journaling).
+        """
+        if self._lock_fd is None:
+            self._lock_fd = claim_journal(self.path)
+
     def start(self) -> None:
         """Open the file and start the writer thread (returns at once; failures are logged, not raised)."""
         if self._thread is not None:
             return
+        try:
+            self.claim()
+        except (JournalError, OSError) as exc:
+            self.error = str(exc) if isinstance(exc, JournalLocked) else f"cannot open the journal {self.path}: {exc}"
+            log.error("journal: %s; events are not being journaled by this process", self.error)
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -610,6 +728,9 @@ class Journal:
         if reader is not None:
             self._read_pool.submit(reader.close)
         self._read_pool.shutdown(wait=False)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
 
     # -- feeding (any thread, never blocks)
 
@@ -688,9 +809,19 @@ class Journal:
     # -- the writer thread
 
     def _run(self) -> None:
+        if self._lock_fd is None:  # refused (logged in start): another process writes this journal
+            self._started.set()
+            self._drain_without_journal()
+            return
         try:
             writer = JournalWriter(self.path, busy_timeout=self.busy_timeout)
             tracker = ChangeTracker(writer.load_memory(), now=self._now)
+            self.recovered_commands = writer.recover_unfinished_commands()
+            if self.recovered_commands:
+                log.warning(
+                    "journal: %d command(s) left 'sent' by a process that stopped are now 'unknown (service stopped)'",
+                    self.recovered_commands,
+                )
         except (sqlite3.Error, OSError, JournalError) as exc:
             self.error = f"cannot open the journal {self.path}: {exc}"
             log.error("%s; events are not being journaled", self.error)
