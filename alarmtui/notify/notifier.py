@@ -649,13 +649,13 @@ class Notifier:
                 return  # the snapshot showed this alarm first and it was pushed then
             forced = (provider, partition) in self._after_entry_delay if partition else False
             self._vendor_told.setdefault(provider, []).append((self._clock(), partition, event.zone))
-            key = ("alarm", provider, partition, event.zone, "!" if forced else "")
-            yield Message("alarm", provider, "ALARM", where, when, who=event.who), key
+            alarm_key = ("alarm", provider, partition, event.zone, "!" if forced else "")
+            yield Message("alarm", provider, "ALARM", where, when, who=event.who), alarm_key
         elif event.kind is EventKind.ENTRY_DELAY:
             if partition:
                 self._after_entry_delay.add((provider, partition))
-            key = ("entry_delay", provider, partition or event.partition)
-            yield Message("entry_delay", provider, "Entry delay", where, when, who=event.who), key
+            delay_key = ("entry_delay", provider, partition or event.partition)
+            yield Message("entry_delay", provider, "Entry delay", where, when, who=event.who), delay_key
         elif event.kind is EventKind.TROUBLE and "tamper" in text:
             yield Message("tamper", provider, "Tamper", where, when), ("tamper", provider, event.zone or event.text)
         elif event.kind is EventKind.TROUBLE and any(word in text for word in POWER_WORDS):
