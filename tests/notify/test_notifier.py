@@ -393,7 +393,7 @@ async def test_an_entry_delay_is_its_own_message_and_the_alarm_20_s_later_is_pus
     posts = await receiver.wait_posts(2)
     await asyncio.sleep(0.05)
     assert [p["title"] for p in receiver.posts] == ["Entry delay — vera", "ALARM — vera"]
-    assert "House, zone Front door" in posts[0]["message"] and "41" not in posts[0]["message"]
+    assert posts[0]["message"].split(" · ")[1].rsplit(", ", 1)[0] == "House, zone Front door, Entry delay"
     assert posts[0]["type"] == "warning" and posts[1]["type"] == "failure"
     assert "House, zone Front door" in posts[1]["message"]
     await notifier.close()
