@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
@@ -33,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alarmtui.domain import CommandPhase, Event, EventKind
+from alarmtui.domain import CommandPhase, Event, EventKind, Snapshot
 from alarmtui.domain.changes import (
     COMMAND_KINDS,
     STATE_WORDS,
@@ -56,7 +57,7 @@ from alarmtui.domain.changes import (
     utc_now,
 )
 from alarmtui.domain.text import clean_text
-from alarmtui.domain.updates import PollerUpdate
+from alarmtui.domain.updates import PollerUpdate, SnapshotUpdate
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +336,15 @@ CREATE TABLE IF NOT EXISTS last_state (
     value TEXT NOT NULL,
     PRIMARY KEY (provider, subject)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS last_snapshot (
+    provider TEXT PRIMARY KEY,       -- the newest good snapshot of each provider: a view's first frame
+    at INTEGER NOT NULL,             -- microseconds since the epoch (UTC) it was last confirmed
+    data TEXT NOT NULL               -- JSON (domain.serialize wire form)
+) WITHOUT ROWID;
 """
+
+SNAPSHOT_REFRESH = 60.0
+"""An unchanged snapshot is written again (its time advanced) at most this often."""
 
 COLUMNS = "e.id, e.provider, e.category, e.kind, e.key, e.text, e.who, e.zone, e.partition"
 
@@ -487,6 +496,22 @@ class JournalReader:
     def count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM entries").fetchone()[0])
 
+    def last_snapshots(self) -> dict[str, tuple[datetime, Snapshot]]:
+        """provider -> (when last confirmed, its newest good snapshot); unreadable entries are skipped."""
+        from alarmtui.domain.serialize import from_wire
+
+        try:
+            rows = self._conn.execute("SELECT provider, at, data FROM last_snapshot").fetchall()
+        except sqlite3.Error:  # a journal from before this table, opened read-only
+            return {}
+        found: dict[str, tuple[datetime, Snapshot]] = {}
+        for provider, at, data in rows:
+            try:
+                found[provider] = (from_micros(at), from_wire(json.loads(data), Snapshot))
+            except (ValueError, TypeError):
+                log.info("journal: the cached snapshot of %s cannot be read (older format?)", provider)
+        return found
+
 
 class JournalWriter:
     """The writing side: one connection, used only by the writer thread."""
@@ -524,6 +549,14 @@ class JournalWriter:
             conn.execute("ROLLBACK")
             raise
         return len(rows)
+
+    def save_snapshots(self, snapshots: dict[str, tuple[datetime, str]]) -> None:
+        """provider -> (time, JSON): the newest good snapshot of each, for the next start's first frame."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO last_snapshot (provider, at, data) VALUES (?, ?, ?)",
+                [(provider, to_micros(at), data) for provider, (at, data) in snapshots.items()],
+            )
 
     def load_memory(self) -> dict[tuple[str, str], str]:
         return {(p, s): v for p, s, v in self.conn.execute("SELECT provider, subject, value FROM last_state")}
@@ -682,6 +715,9 @@ class Journal:
         self.dropped = 0
         self._lock_fd: int | None = None
         self.recovered_commands = 0
+        self._saved_snapshots: dict[str, tuple[float, str]] = {}
+        """provider -> (monotonic time, JSON) of the snapshot last kept (writer thread only)."""
+        self._pending_snapshots: dict[str, tuple[datetime, str]] = {}
         """Command rows a crash had left "sent", marked "unknown (service stopped)" at this start."""
 
     @classmethod
@@ -797,6 +833,10 @@ class Journal:
 
         return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
 
+    async def last_snapshots(self) -> dict[str, tuple[datetime, Snapshot]]:
+        """provider -> (when, snapshot): the last known state of each provider, for a first frame before any poll."""
+        return await asyncio.get_running_loop().run_in_executor(self._read_pool, lambda: self._read().last_snapshots())
+
     async def last_event_time(self, provider: str) -> datetime | None:
         return await asyncio.get_running_loop().run_in_executor(self._read_pool, lambda: self._read().last_event_time(provider))
 
@@ -832,6 +872,7 @@ class Journal:
         log.info("journal: %s", self.path)
         pending_rows: list[Row] = []
         pending_memory: dict[tuple[str, str], str | None] = {}
+
         waiting: list[_Flush] = []
         retry_delay = 0.0
         next_prune = 0.0
@@ -854,7 +895,14 @@ class Journal:
                             item.future.set_exception(exc)
                     else:
                         self._derive(item, tracker, pending_rows)
+                        self._keep_snapshot(item)
                 pending_memory.update(tracker.take_dirty())
+                if self._pending_snapshots:
+                    try:
+                        writer.save_snapshots(self._pending_snapshots)
+                    except sqlite3.Error as exc:
+                        log.info("journal: could not keep the last snapshots: %s", exc)
+                    self._pending_snapshots.clear()
                 if pending_rows or pending_memory:
                     try:
                         self.written += writer.write(pending_rows, pending_memory)
@@ -903,6 +951,28 @@ class Journal:
             if item is _STOP or isinstance(item, _Flush):
                 break
         return batch
+
+    def _keep_snapshot(self, item: Any) -> None:
+        """Remember the newest good snapshot of a provider (when it changed, or once a minute) for the next start."""
+        update = item[0] if isinstance(item, tuple) else None
+        if not isinstance(update, SnapshotUpdate) or not update.snapshot.online:
+            return
+        try:
+            from alarmtui.domain.serialize import to_wire
+
+            data = json.dumps(to_wire(dataclasses.replace(update.snapshot, fetched_at=None), Snapshot), separators=(",", ":"))
+        except Exception:  # noqa: BLE001  (a cache: never worth disturbing the journal)
+            log.debug("journal: cannot keep the snapshot of %s", update.provider, exc_info=True)
+            return
+        now = time.monotonic()
+        saved = self._saved_snapshots.get(update.provider)
+        if saved is not None and saved[1] == data and now - saved[0] < SNAPSHOT_REFRESH:
+            return
+        self._saved_snapshots[update.provider] = (now, data)
+        at = as_utc(update.snapshot.fetched_at) if update.snapshot.fetched_at else self._now()
+        stored = json.loads(data)
+        stored["fetched_at"] = at.isoformat()
+        self._pending_snapshots[update.provider] = (at, json.dumps(stored, separators=(",", ":")))
 
     def _derive(self, item: Any, tracker: ChangeTracker, rows: list[Row]) -> None:
         try:

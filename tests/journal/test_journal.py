@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import stat
@@ -505,3 +506,40 @@ def test_events_reads_a_journal_it_cannot_write(tmp_path: Path) -> None:
                     subprocess.run(["umount", "-l", str(folder)], capture_output=True)
     finally:
         folder.chmod(0o700)
+
+
+# --------------------------------------------------------------------------- the first frame from the journal (issue 16)
+
+
+async def test_the_engine_shows_the_last_known_state_from_the_journal_before_any_poll_answers(path: Path) -> None:
+    """A start with the vendor unreachable: the view still gets the partitions it last saw, marked stale, at once."""
+    from alarmtui.engine.inprocess import InProcessEngine
+    from alarmtui.settings import Settings
+
+    journal = await open_journal(path)
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_AWAY, PartitionState.DISARMED, at=3)))
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_HOME, PartitionState.DISARMED, at=4)))
+    assert await journal.flush()
+    await journal.close()
+
+    table = {"name": "house", "kind": "visonic", "url": "http://127.0.0.1:9", "username": "u", "password": "never-used"}
+    settings = Settings(providers=[table])
+    engine = InProcessEngine(settings, journal=Journal(path), notifier=None, enforce_budget=False)
+    seen: list[object] = []
+    engine.subscribe(seen.append)
+    await engine.start()
+    try:
+        async with asyncio.timeout(5):
+            while not any(isinstance(u, SnapshotUpdate) for u in seen):
+                await asyncio.sleep(0.01)
+        cached = next(u for u in seen if isinstance(u, SnapshotUpdate))
+        assert [(p.name, p.state) for p in cached.snapshot.partitions] == [
+            ("House", PartitionState.ARMED_HOME),
+            ("Garage", PartitionState.DISARMED),
+        ]
+        assert cached.snapshot.fetched_at == T0 + timedelta(minutes=4)
+        status = engine.states["house"].status
+        assert status.stale and status.last_update == T0 + timedelta(minutes=4)
+        assert status.state is not LinkState.ONLINE  # the vendor never answered: last known, not live
+    finally:
+        await engine.close(timeout=0.5)
