@@ -270,6 +270,43 @@ async def test_wrong_password_pauses_automatic_logins_until_the_user_asks(runnin
     assert provider.connects == 2 and not poller.status.login_paused
 
 
+async def test_with_a_login_gate_the_providers_budget_is_the_only_one(running) -> None:
+    """A provider with a LoginGate: the poller keeps no pause of its own; the gate refuses automatic logins
+    (LoginPaused, which the poller shows) and lets the user's r through."""
+    from alarmtui.providers.session import LoginGate
+
+    class Gated(ScriptedProvider):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refuse = True
+            self.logins = 0
+            self.login_gate = LoginGate(self._login, provider=self.name)
+            self.login_gate._user_asked = False  # a long-running watcher, not a start-up the user asked for
+
+        async def _login(self) -> None:
+            self.logins += 1
+            if self.refuse:
+                raise AuthenticationFailed("wrong user name or password")
+
+        async def connect(self) -> None:
+            await super().connect()
+            await self.login_gate.ensure()
+
+    provider = Gated()
+    # A short backoff: were the poller to retry by itself, the gate (not the poller) must be what stops it.
+    poller, rec = running(provider, PollTiming(poll_interval=0.05, backoff_initial=0.01, backoff_max=0.02))
+    await rec.until(lambda: poller.status.state is LinkState.OFFLINE and poller.status.login_paused)
+    assert "will not try again by itself" in poller.status.reason and poller.status.retry_in is not None
+    assert poller._login_refused is None  # no budget of the poller's own
+    poller.wake()  # a stray wake-up (a long poll): still no login
+    await asyncio.sleep(0.05)
+    assert provider.logins == 1
+    provider.refuse = False
+    poller.refresh_now()  # the user pressed r: the gate lets it through
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    assert provider.logins == 2 and not poller.status.login_paused
+
+
 @pytest.mark.parametrize("bug", [LookupError("unknown encoding: YR"), RecursionError("deep"), KeyError("x"), RuntimeError("bug")])
 async def test_poller_survives_any_exception_and_recovers(running, bug: Exception, caplog) -> None:
     provider = ScriptedProvider()

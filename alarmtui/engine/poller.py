@@ -110,7 +110,9 @@ class Poller:
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
     LOGIN_RETRY_INTERVAL = 3600.0
-    """After the vendor refused the credentials: at most one automatic login attempt per this many seconds."""
+    """After the vendor refused the credentials: at most one automatic login attempt per this many seconds.
+    Only for providers without a `LoginGate` (Securitas, MyPages, Vera on the LAN today); where the provider has
+    one, its budget is the only one and the poller just shows its pause."""
     PHOTO_EVENT_WINDOW = 120.0
     """Seconds after a photo request during which its own photo event is expected."""
 
@@ -457,6 +459,24 @@ class Poller:
         return wait
 
     def _failed(self, exc: ProviderError) -> float:
+        gate = getattr(self.provider, "login_gate", None)
+        if gate is not None and isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused | TwoFactorRequired):
+            # The provider's LoginGate keeps the login budget (the only one): it refuses automatic logins
+            # (LoginPaused) until the user asks or its interval passes. Show its pause; keep none here.
+            self._failures += 1
+            self._connected = False
+            wait = gate.retry_after or self.LOGIN_RETRY_INTERVAL
+            minutes = max(1, round(wait / 60))
+            log.warning("%s: login refused (%s); automatic logins paused by the provider", self.name, exc.message)
+            self._set_status(
+                LinkState.OFFLINE,
+                reason=f"{exc.message} — alarmtui will not try again by itself for {minutes} min (press r to try now)",
+                hint=exc.hint,
+                retry_in=wait,
+                login_paused=True,
+                error=exc,
+            )
+            return wait
         if isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused | TwoFactorRequired):
             # Vendors lock accounts after a few refused passwords: no automatic retry for an hour.
             # (A two-factor challenge is no refusal: the dashboard asks for the SMS code instead.)
