@@ -670,6 +670,8 @@ class Poller:
         # looked at for a short while only; one in a transition the panel reports is followed to its end.
         until = self._clock() + min(self.timing.follow_limit, EXPECT_WINDOW)
         self._expect = (frozenset({command.partition} if command.partition else ()), command.action, until)
+        if not result.settled:
+            return result  # the provider said so itself: the fast poll after the command starts the following
         try:
             snapshot = await asyncio.wait_for(self.provider.snapshot(refresh=False), 15.0)
         except asyncio.CancelledError:
@@ -677,7 +679,7 @@ class Poller:
         except Exception as exc:  # noqa: BLE001  (the command's own result still stands)
             log.info("%s: could not read the state after %s: %s", self.name, command.describe(), exc)
             return result
-        checked = self._accepted(command, result, snapshot) if result.settled else result
+        checked = self._accepted(command, result, snapshot)
         self._take_snapshot(snapshot)
         if checked.settled:
             self._expect = None

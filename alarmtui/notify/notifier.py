@@ -262,13 +262,23 @@ class AppriseSender:
         self.target = target
         self._tap = _apprise_log_tap()
         # Sequential mode: Apprise sends in the calling thread, so its log lines can be told apart per target.
-        self._apprise = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        self._apprise = apprise.Apprise(asset=self._asset(apprise))
         self.valid = bool(self._apprise.add(target.url))
         self._urgent = self._apprise
         if self.valid and urgent_url(target.url) != target.url:
-            self._urgent = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+            self._urgent = apprise.Apprise(asset=self._asset(apprise))
             if not self._urgent.add(urgent_url(target.url)):
                 self._urgent = self._apprise
+
+    @staticmethod
+    def _asset(apprise: Any) -> Any:
+        """Send in the calling thread. Apprise 2 with a `service_timeout` (60 s by default) hands each send to
+        its own pool, whose threads the interpreter joins at exit: a target that never answers then holds
+        `notify test` and the service's exit. Our `DeliveryThread` (a daemon) and its deadline do that job."""
+        try:
+            return apprise.AppriseAsset(async_mode=False, service_timeout=0)
+        except TypeError:  # an Apprise without service_timeout sends in the calling thread anyway
+            return apprise.AppriseAsset(async_mode=False)
 
     def send(self, title: str, body: str, *, notify_type: str = "info", urgent: bool = False) -> DeliveryResult:
         if not self.valid:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -576,3 +577,38 @@ async def test_send_test_answers_within_its_deadline_for_a_target_that_never_ans
         assert results[1].detail == "no answer within 0.5 s"
     finally:
         await hanging.stop()
+
+
+def test_a_process_whose_delivery_hangs_still_exits(tmp_path: Any) -> None:
+    """`notify test` (and the service after SIGTERM) must exit although a send never returns: no thread of
+    ours or Apprise's is joined at interpreter exit (Apprise 2's own pool was, for its 60 s service timeout)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "hang.py"
+    script.write_text(
+        """
+import asyncio, socket, sys, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+held = []
+threading.Thread(target=lambda: [held.append(server.accept()) for _ in iter(int, 1)], daemon=True).start()
+import apprise  # imported first: within the deadline the request is under way, not still being set up
+from alarmtui.notify.notifier import Notifier, Target
+url = f"json://127.0.0.1:{server.getsockname()[1]}/hook?rto=300"
+results = asyncio.run(Notifier([Target(url)]).send_test(deadline=4.0))
+print(results[0].ok, results[0].detail, len(held))
+"""
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert done.stdout.strip() == "False no answer within 4 s 1", done.stderr
