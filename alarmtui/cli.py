@@ -3,7 +3,7 @@
     alarmtui [--demo] [--config FILE]            the dashboard
     alarmtui sim [--tls] [--write-config FILE]   serve the simulated clouds on loopback
     alarmtui status [--json]                     every configured provider's state
-    alarmtui arm MODE | disarm | bypass ZONE [--off] | events [--json] | photo ZONE --out DIR
+    alarmtui arm MODE | disarm | bypass ZONE [--off] | lock ZONE | unlock ZONE | events [--json] | photo ZONE --out DIR
     alarmtui events [--since 2d] [--until WHEN] [--grep TEXT] [--kind arm,alarm]   the journal
     alarmtui notify test                         a test message to every notification target
     alarmtui serve                               the engine as a service; views attach to it
@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed and written next to the config)")
     sim.add_argument("--write-config", metavar="FILE", type=Path, help="write a ready config file pointing at the simulators")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only is sensible)")
-    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports")
-    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
+    sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, +4 mypages, then the Vera's LAN port; 0 = random free ports")
+    sim.add_argument("--kinds", default="verisure,visonic,mios,securitas,mypages", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
 
     status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     bypass = sub.add_parser("bypass", help="bypass a zone (or stop bypassing it with --off)", parents=[common, targeted])
     bypass.add_argument("zone", help="zone id or name")
     bypass.add_argument("--off", action="store_true", help="stop bypassing the zone")
+    for verb in ("lock", "unlock"):  # smart locks (My Pages): the code as for arm/disarm
+        locker = sub.add_parser(verb, help=f"{verb} a smart lock", parents=[common, targeted])
+        locker.add_argument("zone", help="lock id or name")
 
     events = sub.add_parser("events", help="events from the journal (or the vendors when there is none), newest first", parents=[common, targeted])
     events.add_argument("--json", action="store_true", help="machine-readable output")
@@ -118,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the engine as a service (foreground, for systemd); views attach to it", parents=[common])
     serve.add_argument("--print-unit", action="store_true", help="print a systemd user unit for this installation and exit")
+
+    listen = sub.add_parser("listen", help="print state changes, events, alarms, troubles and command outcomes as they happen", parents=[common])
+    listen.add_argument("--json", action="store_true", help="JSON Lines (keys: type, time, provider, partition, zone, state, text, who)")
+    listen.add_argument("--since", metavar="WHEN", help="first replay the journal from WHEN (2d, 12h, 30m, or a date/time)")
+    listen.add_argument("--provider", metavar="NAME", help="only this provider")
+
+    init = sub.add_parser("init", help="write a first config: kind, credentials, a test login, mode 0600", parents=[common])
+    init.add_argument("--path", metavar="FILE", type=Path, help="where to write it (default: --config, $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)")
 
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])
     photo.add_argument("zone", help="zone id or name of a camera zone")
@@ -137,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_sim(args)
         if args.command == "serve":
             return run_serve(args)
+        if args.command == "listen":
+            from alarmtui.listen import run_listen
+
+            return run_listen(args)
+        if args.command == "init":
+            from alarmtui.setup_wizard import run_init
+
+            return run_init(args)
         service = find_service(args)
         if args.command is None:
             return run_dashboard_command(args, service)
@@ -278,6 +297,8 @@ def run_sim(args: argparse.Namespace) -> int:
                 panel.seed_history()
             if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
+            if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
+                cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
         host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
         await host.start()
         life_task = None
@@ -318,6 +339,8 @@ async def run_headless(args: argparse.Namespace) -> int:
             "arm": cmd_command,
             "disarm": cmd_command,
             "bypass": cmd_command,
+            "lock": cmd_command,
+            "unlock": cmd_command,
             "photo": cmd_command,
             "login": cmd_login,
         }[args.command]
@@ -594,6 +617,14 @@ async def _send(args: argparse.Namespace, provider: Provider, code: str | None, 
     zone = await resolve_zone(provider, args.zone)
     if args.command == "bypass":
         return await provider.bypass(zone, not args.off, code=code, progress=progress)
+    if args.command in ("lock", "unlock"):
+        method = getattr(provider, args.command, None)
+        if method is None:
+            from alarmtui.providers.errors import NotSupported
+
+            raise NotSupported(f"{provider.name} has no smart locks", provider=provider.name)
+        result: CommandResult = await method(zone, code=code, progress=progress)
+        return result
     return await provider.request_photo(zone, progress=progress)
 
 

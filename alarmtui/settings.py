@@ -158,7 +158,6 @@ class VeraConfig(_ProviderBase):
     """Seconds the long poll may wait for a change before polling anyway."""
 
 
-
 # Securitas Direct / Verisure Europe OWA hosts per country (protocols/securitas-owa.md §1.1):
 # country -> (host, lang). Any other country: customers.securitasdirect.<CC>, lang en.
 SECURITAS_COUNTRIES: dict[str, tuple[str, str]] = {
@@ -215,7 +214,43 @@ class SecuritasConfig(_ProviderBase):
         return SECURITAS_COUNTRIES.get(self.country, ("", "en"))[1]
 
 
-ProviderConfig = Annotated[VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig, Field(discriminator="kind")]
+class MyPagesConfig(_ProviderBase):
+    """Verisure My Pages (SE, NO, DK, FI, BE, NL: the "Verisure" app) through its GraphQL API."""
+
+    kind: Literal["mypages"]
+    url: str = "https://automation01.verisure.com"
+    """https://HOST of the API; default: Verisure's automation01, failing over to automation02."""
+    failover_url: str | None = None
+    """The second host; default: automation02 when `url` is the default, none when `url` is overridden."""
+    installation: str | None = None
+    """The installation's giid. Default: the account's first installation."""
+    poll_interval: float = Field(default=90.0, ge=2.0, le=3600.0)
+    """Seconds between polls (one batched request each). Verisure blocks accounts that poll hard."""
+    events_interval: float = Field(default=600.0, ge=2.0, le=86400.0)
+    """Seconds between event-log reads (folded into a poll's batch; commands read it sooner)."""
+    request_budget: int | None = Field(default=60, ge=10, le=100_000)
+    """Most requests per hour (Verisure's daily limit, §6 of the protocol notes)."""
+
+    @field_validator("failover_url")
+    @classmethod
+    def _failover_has_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        default = ("https://automation01.verisure.com", "https://automation02.verisure.com")
+        if self.failover_url:
+            return (self.url, self.failover_url)
+        return default if self.url == default[0] else (self.url,)
+
+
+ProviderConfig = Annotated[
+    VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig | MyPagesConfig, Field(discriminator="kind")
+]
 
 
 # --------------------------------------------------------------------------- notifications
@@ -233,6 +268,58 @@ class NotifyConfig(BaseModel):
     """Any Apprise URL (ntfys://host/topic, mailtos://..., tgram://token/chat). It holds tokens: never logged."""
     events: list[NotifyEvent] = Field(default_factory=lambda: list(NotifyEvent.__args__))  # type: ignore[attr-defined]
     """Which kinds of message this target gets (default: all)."""
+
+
+# --------------------------------------------------------------------------- bridges (MQTT, metrics)
+
+
+class MqttConfig(BaseModel):
+    """`[mqtt]`: publish to an MQTT broker with Home Assistant discovery (inside `alarmtui serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = "mqtt://127.0.0.1:1883"
+    """mqtt://HOST[:PORT], or mqtts://HOST[:PORT] for TLS (with `ca_file` for a private CA)."""
+    ca_file: Path | None = None
+    """A CA bundle to trust for mqtts://."""
+    username: str | None = None
+    password: SecretStr | None = None
+    """The broker's password, if it wants one. Never logged, never published."""
+    discovery_prefix: str = Field(default="homeassistant", min_length=1)
+    """Home Assistant's discovery prefix."""
+    base_topic: str = Field(default="alarmtui", min_length=1)
+    """Where states, availability and commands live (`<base_topic>/<provider>/...`)."""
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^mqtts?://[^/\s]+", value):
+            raise ValueError("must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883")
+        return value.rstrip("/")
+
+    @field_validator("discovery_prefix", "base_topic")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        if not value or any(c in value for c in "+#\0"):
+            raise ValueError("must be a topic without wildcards (+, #)")
+        return value
+
+
+class MetricsConfig(BaseModel):
+    """`[metrics]`: Prometheus metrics on a loopback TCP port (inside `alarmtui serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    listen: str = "127.0.0.1:9877"
+    """HOST:PORT to serve /metrics on."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('must be HOST:PORT, e.g. "127.0.0.1:9877"')
+        return value.strip()
 
 
 # --------------------------------------------------------------------------- the app
@@ -270,6 +357,10 @@ class Settings(BaseSettings):
     """How long the journal keeps entries: e.g. "2y" (the default), "6mo", "90d"."""
     notify: list[NotifyConfig] = Field(default_factory=list)
     """Where to send notifications, one [[notify]] table each."""
+    mqtt: MqttConfig | None = None
+    """`[mqtt]`: the MQTT bridge with Home Assistant discovery (off unless the table is there)."""
+    metrics: MetricsConfig | None = None
+    """`[metrics]`: Prometheus metrics (off unless the table is there)."""
 
     @field_validator("journal")
     @classmethod
@@ -308,7 +399,7 @@ class Settings(BaseSettings):
         # beneath env overrides, so errors can name the file.
         return (env_settings, init_settings)
 
-    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig:
+    def provider(self, name: str) -> VerisureConfig | VisonicConfig | MiosConfig | VeraConfig | SecuritasConfig | MyPagesConfig:
         for p in self.providers:
             if p.name == name:
                 return p
@@ -363,7 +454,7 @@ def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, A
                     loc.append(f' "{entry["name"]}"')
                 else:
                     loc.append(f"[{part}]")
-            elif part in ("verisure", "visonic", "mios", "vera", "securitas"):
+            elif part in ("verisure", "visonic", "mios", "vera", "securitas", "mypages"):
                 continue  # the discriminator tag pydantic adds to the path
             else:
                 loc.append(("." if loc else "") + str(part))
@@ -378,9 +469,12 @@ def _format_validation_error(exc: ValidationError, source: str, raw: dict[str, A
             else:
                 message = f"unknown setting{hint}"
         elif err["type"] == "union_tag_invalid":
-            message = "kind must be one of verisure, visonic, mios, vera, securitas"
+            message = (
+                "kind must be one of verisure, visonic, mios, vera, securitas, mypages (verisure is the ws.do "
+                'simulator dialect; Verisure customers: securitas or mypages, see "Which kind am I?" in the README)'
+            )
         elif err["type"] == "union_tag_not_found":
-            message = "each [[providers]] table needs kind = verisure, visonic, mios, vera or securitas"
+            message = "each [[providers]] table needs kind = verisure (the ws.do simulator dialect), visonic, mios, vera, securitas or mypages"
         where = "".join(loc) or "(top level)"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
@@ -434,7 +528,11 @@ def load_settings(config: str | Path | None = None, *, required: bool = False) -
 
 def _holds_secrets(raw: dict[str, Any]) -> bool:
     providers = raw.get("providers", []) or []
-    return any(isinstance(p, dict) and ("password" in p or "code" in p) for p in providers) or bool(raw.get("notify"))
+    return (
+        any(isinstance(p, dict) and ("password" in p or "code" in p) for p in providers)
+        or bool(raw.get("notify"))
+        or (isinstance(raw.get("mqtt"), dict) and "password" in raw["mqtt"])
+    )
 
 
 def toml_quote(value: str) -> str:

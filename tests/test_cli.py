@@ -106,7 +106,7 @@ def test_status_json_demo() -> None:
     result = run_cli("status", "--json", "--demo")
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert sorted(p["kind"] for p in body["providers"]) == sorted((*KINDS, "securitas"))
+    assert sorted(p["kind"] for p in body["providers"]) == sorted((*KINDS, "securitas", "mypages"))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -352,7 +352,13 @@ def content_key(event: Event) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-OUTCOME_WORDS = {"done": "done", "failed": "failed", "unknown": "outcome unknown", "not_sent": "not sent"}
+OUTCOME_WORDS = {
+    "done": "done",
+    "accepted": "accepted",  # confirmed by the panel but still in its exit delay (`CommandResult.settled` False)
+    "failed": "failed",
+    "unknown": "outcome unknown",
+    "not_sent": "not sent",
+}
 
 
 def command_outcome_words(result: CommandResult) -> str:
@@ -361,7 +367,7 @@ def command_outcome_words(result: CommandResult) -> str:
     A command the panel took but that left it in a timed transition (exit delay) is "accepted", never
     "done": "armed" is what the state entry says once the panel reports it."""
     if result.ok and not result.settled:
-        return "accepted"
+        return OUTCOME_WORDS["accepted"]
     return OUTCOME_WORDS.get(result.phase.value, result.phase.value.replace("_", " "))
 
 

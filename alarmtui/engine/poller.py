@@ -372,7 +372,7 @@ class Poller:
         self._follow_at = now + wait
 
     def _accepted(self, command: Command, result: CommandResult, snapshot: Snapshot) -> CommandResult:
-        """The command's result as the snapshot read right after it shows it: "accepted — House arming, exit delay 30 s"."""
+        """The command's result as the snapshot read right after it shows it: not settled, "House arming, exit delay 30 s"."""
         wanted = {command.partition} if command.partition else {p.id for p in snapshot.partitions}
         moving = [p for p in self._moving(snapshot) if p.id in wanted]
         if not moving:
@@ -395,7 +395,8 @@ class Poller:
                     what += f", exit delay {left:.0f} s" if partition.state is PartitionState.ARMING else f", {left:.0f} s left"
             words.append(f"{name} {what}")
         state = "; ".join(words)
-        return dataclasses.replace(result, settled=False, message=f"accepted — {state}", state=state)
+        # Views put the outcome's word first ("accepted — House arming, exit delay 30 s"): the message is the state.
+        return dataclasses.replace(result, settled=False, message=state, state=state)
 
     async def _read_events(self) -> tuple[list[Event], str]:
         """The event log after a good state read. Its failure costs only the events (they come with a later

@@ -429,6 +429,8 @@ class Notifier:
         self._senders: dict[int, Any] = {}
         self.sent: list[tuple[str, Message]] = []
         """(target label, message) delivered, newest last (capped): for the service's status."""
+        self.outcomes: dict[tuple[str, str], int] = {}
+        """(target label, "sent" | "given_up" | "dropped") -> messages so far (the metrics bridge reads it)."""
 
     @classmethod
     def from_settings(cls, settings: Any, **kw: Any) -> Notifier:
@@ -494,9 +496,14 @@ class Notifier:
         await asyncio.wait_for(self._drained(), timeout)
 
     def _abandon(self, target: Target, message: Message, reason: str) -> None:
+        """Given up: after its retries, or unsent at shutdown."""
         self.abandoned.append((target.label, message))
         del self.abandoned[:-100]
+        self._count(target, "given_up")
         self._tell_dropped(message, target, reason)
+
+    def _count(self, target: Target, outcome: str) -> None:
+        self.outcomes[(target.label, outcome)] = self.outcomes.get((target.label, outcome), 0) + 1
 
     def _tell_dropped(self, message: Message, target: Target, reason: str) -> None:
         if self._on_drop is not None:
@@ -750,6 +757,7 @@ class Notifier:
                 victim.kind,
                 victim.title,
             )
+            self._count(outbox.target, "dropped")
             self._tell_dropped(victim, outbox.target, "dropped: the target's queue was full")
         outbox.messages.append(message)
         outbox.ready.set()
@@ -823,6 +831,7 @@ class Notifier:
             if result.ok:
                 log.info("notify: %s sent to %s", message.kind, target.label)
                 self.sent.append((target.label, message))
+                self._count(target, "sent")
                 del self.sent[:-100]
                 return True
             invalid = sender is not None and not getattr(sender, "valid", True)

@@ -32,6 +32,7 @@ PROVIDER_CLASSES = {
     "mios": "alarmtui.providers.mios:MiosProvider",
     "vera": "alarmtui.providers.vera:VeraProvider",
     "securitas": "alarmtui.providers.securitas:SecuritasProvider",
+    "mypages": "alarmtui.providers.mypages:MyPagesProvider",
 }
 
 

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from alarmtui.bridges import bridges_for
 from alarmtui.engine.inprocess import engine_for
 from alarmtui.logging_setup import setup_logging
 from alarmtui.redaction import install_log_filter
@@ -59,7 +60,11 @@ def serve(settings: Settings, config_file: Path | None, *, log_file: Path | None
 
     async def main() -> None:
         engine = engine_for(settings)
-        await run_service(engine, config=config_fingerprint(config_file), socket_path=path)
+        bridges = bridges_for(engine, settings)  # MQTT, metrics: only those configured
+        try:  # started once the socket is ours (a second service must not speak for the first)
+            await run_service(engine, config=config_fingerprint(config_file), socket_path=path, ready=bridges.start)
+        finally:
+            await bridges.close()
 
     try:
         asyncio.run(main())

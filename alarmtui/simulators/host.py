@@ -25,6 +25,7 @@ CLOUD_CLASSES = {
     "visonic": "alarmtui.simulators.visonic:VisonicCloud",
     "mios": "alarmtui.simulators.mios:MiosCloud",
     "securitas": "alarmtui.simulators.securitas:SecuritasCloud",
+    "mypages": "alarmtui.simulators.mypages:MyPagesCloud",
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from .vendors import VendorFixture
 
-VENDORS = ["verisure", "visonic", "mios", "vera", "securitas"]
+VENDORS = ["verisure", "visonic", "mios", "vera", "securitas", "mypages"]
 """Vendor fixture modules under `vendors/`; add yours here (see README.md)."""
 
 MATRIX: dict[tuple[str, str], dict[str, str]] = {}

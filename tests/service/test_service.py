@@ -38,7 +38,7 @@ def test_status_json_attached_equals_standalone(service: ServiceProcess, config_
     assert attached.returncode == 0, attached.stderr
     assert standalone.returncode == 0, standalone.stderr
     assert json.loads(attached.stdout) == json.loads(standalone.stdout)
-    assert {p["name"] for p in json.loads(attached.stdout)["providers"]} == {"casa", "powermaster", "vera", "hogar"}
+    assert {p["name"] for p in json.loads(attached.stdout)["providers"]} == {"casa", "powermaster", "vera", "hogar", "villa"}
 
 
 def visonic_requests(demo: DemoEnvironment) -> int:
