@@ -111,7 +111,7 @@ class Poller:
     """Consecutive failures after which a transient problem is shown as offline."""
     LOGIN_RETRY_INTERVAL = 3600.0
     """After the vendor refused the credentials: at most one automatic login attempt per this many seconds.
-    Only for providers without a `LoginGate` (Securitas, MyPages, Vera on the LAN today); where the provider has
+    Only for providers without a `LoginGate` (Securitas, at the time of writing); where the provider has
     one, its budget is the only one and the poller just shows its pause."""
     PHOTO_EVENT_WINDOW = 120.0
     """Seconds after a photo request during which its own photo event is expected."""
