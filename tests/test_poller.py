@@ -62,9 +62,7 @@ class ScriptedProvider(Provider):
     kind = "scripted"
 
     def __init__(self, name: str = "home") -> None:
-        super().__init__(
-            VisonicConfig(kind="visonic", name=name, url="http://127.0.0.1:9", username="u", password="secret-pw")
-        )
+        super().__init__(VisonicConfig(kind="visonic", name=name, url="http://127.0.0.1:9", username="u", password="secret-pw"))
         self.state = PartitionState.DISARMED
         self.failures: list[ProviderError] = []
         self.command_failure: Exception | None = None
@@ -272,9 +270,44 @@ async def test_wrong_password_pauses_automatic_logins_until_the_user_asks(runnin
     assert provider.connects == 2 and not poller.status.login_paused
 
 
-@pytest.mark.parametrize(
-    "bug", [LookupError("unknown encoding: YR"), RecursionError("deep"), KeyError("x"), RuntimeError("bug")]
-)
+async def test_with_a_login_gate_the_providers_budget_is_the_only_one(running) -> None:
+    """A provider with a LoginGate: the poller keeps no pause of its own; the gate refuses automatic logins
+    (LoginPaused, which the poller shows) and lets the user's r through."""
+    from alarmtui.providers.session import LoginGate
+
+    class Gated(ScriptedProvider):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refuse = True
+            self.logins = 0
+            self.login_gate = LoginGate(self._login, provider=self.name)
+            self.login_gate._user_asked = False  # a long-running watcher, not a start-up the user asked for
+
+        async def _login(self) -> None:
+            self.logins += 1
+            if self.refuse:
+                raise AuthenticationFailed("wrong user name or password")
+
+        async def connect(self) -> None:
+            await super().connect()
+            await self.login_gate.ensure()
+
+    provider = Gated()
+    # A short backoff: were the poller to retry by itself, the gate (not the poller) must be what stops it.
+    poller, rec = running(provider, PollTiming(poll_interval=0.05, backoff_initial=0.01, backoff_max=0.02))
+    await rec.until(lambda: poller.status.state is LinkState.OFFLINE and poller.status.login_paused)
+    assert "will not try again by itself" in poller.status.reason and poller.status.retry_in is not None
+    assert poller._login_refused is None  # no budget of the poller's own
+    poller.wake()  # a stray wake-up (a long poll): still no login
+    await asyncio.sleep(0.05)
+    assert provider.logins == 1
+    provider.refuse = False
+    poller.refresh_now()  # the user pressed r: the gate lets it through
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    assert provider.logins == 2 and not poller.status.login_paused
+
+
+@pytest.mark.parametrize("bug", [LookupError("unknown encoding: YR"), RecursionError("deep"), KeyError("x"), RuntimeError("bug")])
 async def test_poller_survives_any_exception_and_recovers(running, bug: Exception, caplog) -> None:
     provider = ScriptedProvider()
     provider.failures = [bug, bug]  # type: ignore[list-item]
@@ -467,3 +500,155 @@ async def test_a_panel_the_cloud_reports_offline_is_shown_offline_with_its_last_
     assert rec.of(SnapshotUpdate)  # the last known state is still handed on
     provider.panel_online = True
     await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+
+
+# --------------------------------------------------------------------------- transitions followed to their end (issue 17)
+
+
+async def test_an_arm_with_an_exit_delay_is_followed_to_armed_whatever_the_poll_interval(tmp_path) -> None:
+    """Real Visonic simulator (1 s exit delay) and a real notifier: at a 300 s poll interval the armed state and
+    its notification still arrive right after the delay ends; the command itself says "accepted", not "armed"."""
+    from aiohttp import web
+
+    from alarmtui.domain.changes import command_outcome_words
+    from alarmtui.notify.notifier import Notifier, Target
+    from alarmtui.providers.visonic import VisonicProvider
+    from alarmtui.simulators.host import SimHost
+    from alarmtui.simulators.visonic import MAIN_SERIAL, VisonicCloud
+
+    posts: list[dict] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        posts.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    cloud = VisonicCloud(exit_delay=1.0, entry_delay=1.0, photo_delay=0.05, process_delay=0.02)
+    host = SimHost([cloud], tls=True)
+    await host.start()
+    table = cloud.provider_tables(host.urls["visonic"])[0]
+    table.update(panel_serial=MAIN_SERIAL, ca_file=host.ca_file)
+    provider = VisonicProvider(VisonicConfig(**{k: v for k, v in table.items() if v is not None}), command_poll=0.03)
+    notifier = Notifier([Target(f"json://127.0.0.1:{port}/hook", frozenset({"armed"}))], settle=0.0)
+    notifier.start()
+    recorder = Recorder()
+
+    def both(update: PollerUpdate) -> None:
+        recorder(update)
+        notifier.feed(update, origin="test")
+
+    timing = PollTiming(
+        poll_interval=300, refresh_interval=3600, fast_interval=0.05, min_gap=0, follow_margin=0.2, follow_step=0.2
+    )
+    poller = Poller(provider, both, timing=timing)
+    task = asyncio.get_running_loop().create_task(poller.run())
+    try:
+        await recorder.until(lambda: poller.status.state is LinkState.ONLINE and poller.polls >= 2, timeout=10)
+        result = await poller.submit(Command(CommandAction.ARM, mode=ArmMode.AWAY, label="panel"))
+        assert result.ok and not result.settled
+        assert result.message.startswith("House arming, exit delay ")
+        assert command_outcome_words(result) == "accepted"
+        assert [p["title"] for p in posts] == []  # nothing says "armed" during the exit delay
+        polls_at_command = poller.polls
+
+        def armed() -> bool:
+            last = recorder.of(SnapshotUpdate)[-1].snapshot
+            return all(p.state is PartitionState.ARMED_AWAY for p in last.partitions)
+
+        # A 300 s poll interval: only following the transition gets here inside the timeout.
+        await recorder.until(armed, timeout=10)
+        await recorder.until(lambda: len(posts) >= 3, timeout=10)
+        assert sorted(p["message"].split(" · ")[1].split(",")[0] for p in posts) == ["Garage", "House", "Office"]
+        assert all(p["title"] == f"Armed away — {provider.name}" for p in posts)
+        assert poller.follow_reads >= 1
+        assert poller.polls - polls_at_command <= 15  # followed, not a busy loop
+        await recorder.until(lambda: poller._follow_at is None)  # armed: back to the steady interval
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await poller.close()
+        await notifier.close()
+        await host.stop()
+        await runner.cleanup()
+
+
+async def test_a_keypad_arm_seen_by_a_poll_is_followed_to_its_end_and_while_it_lasts(running) -> None:
+    """A poll finds the panel arming (armed at its keypad): re-read at the countdown's end, and again while it still
+    says arming, although the poll interval is 300 s."""
+    from datetime import timedelta
+
+    class Countdown(ScriptedProvider):
+        exit_until: datetime | None = None
+
+        async def snapshot(self, *, refresh: bool = False) -> Snapshot:
+            snap = await super().snapshot(refresh=refresh)
+            part = Partition("1", "House", self.state, exit_delay_until=self.exit_until)
+            return Snapshot(partitions=(part,), capabilities=snap.capabilities, fetched_at=snap.fetched_at)
+
+    provider = Countdown()
+    timing = PollTiming(poll_interval=300, refresh_interval=3600, min_gap=0, follow_margin=0.05, follow_step=0.05)
+    poller, rec = running(provider, timing)
+    await rec.until(lambda: poller.polls >= 2)
+    provider.state = PartitionState.ARMING
+    provider.exit_until = datetime.now(UTC) + timedelta(seconds=0.2)
+    poller.wake()  # the long poll's "changed"
+    await rec.until(lambda: rec.of(SnapshotUpdate)[-1].snapshot.partitions[0].state is PartitionState.ARMING)
+    await rec.until(lambda: poller.follow_reads >= 3)  # past its countdown and still arming: followed on
+    provider.state = PartitionState.ARMED_AWAY
+    provider.exit_until = None
+    await rec.until(lambda: rec.of(SnapshotUpdate)[-1].snapshot.partitions[0].state is PartitionState.ARMED_AWAY)
+    await rec.until(lambda: poller._follow_at is None)
+
+
+async def test_no_room_in_the_request_budget_means_no_extra_reads(running) -> None:
+    provider = ScriptedProvider()
+    provider.state = PartitionState.ARMING
+    timing = PollTiming(poll_interval=300, refresh_interval=3600, min_gap=0, follow_margin=0.01, follow_step=0.01)
+    poller, rec = running(provider, timing)
+    poller.may_follow = lambda: False
+    await rec.until(lambda: poller.polls >= 2)
+    assert poller._follow_at is None and poller.follow_reads == 0
+
+
+# --------------------------------------------------------------------------- partial failures degrade (issue 17)
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionFailed("event log: 502 Bad Gateway"), SessionExpired("session expired"), RuntimeError("parser bug")]
+)
+async def test_a_failing_event_log_read_keeps_the_good_state_of_the_same_poll(running, error: Exception) -> None:
+    """A keypad arm read in the same poll as a failing event-log read is shown; the provider stays online,
+    its events marked late, and they arrive with a later poll."""
+
+    class LogFails(ScriptedProvider):
+        log_failures: list[Exception] = []
+
+        async def events(self, limit: int = 100) -> list[Event]:
+            if self.log_failures:
+                raise self.log_failures.pop(0)
+            return await super().events(limit)
+
+    provider = LogFails()
+    timing = PollTiming(poll_interval=0.05, refresh_interval=3600, min_gap=0)
+    poller, rec = running(provider, timing)
+    await rec.until(lambda: poller.status.state is LinkState.ONLINE)
+    provider.log_failures = [error, error]
+    provider.state = PartitionState.ARMED_AWAY  # armed at the keypad
+    provider.events_list = [Event("k1", T0, EventKind.ARM, "Armed away", who="keypad")]
+    await rec.until(lambda: poller.status.events_late != "")
+    late = poller.status
+    assert late.state is LinkState.ONLINE and "event log could not be read" in late.events_late
+    assert rec.of(SnapshotUpdate)[-1].snapshot.partitions[0].state is PartitionState.ARMED_AWAY
+    offline = [
+        u for u in rec.of(StatusUpdate) if u.status.state is not LinkState.ONLINE and u.status.state is not LinkState.CONNECTING
+    ]
+    assert offline == []
+    await rec.until(lambda: bool(rec.of(EventsUpdate)) and poller.status.events_late == "")
+    assert [e.id for u in rec.of(EventsUpdate) for e in u.events] == ["k1"]

@@ -62,6 +62,8 @@ def state_kind(state: PartitionState) -> EventKind:
     """The event kind a partition state belongs to, so `--kind arm` finds both vendor and observed arming."""
     if state is PartitionState.TRIGGERED:
         return EventKind.ALARM
+    if state is PartitionState.PENDING:
+        return EventKind.ENTRY_DELAY  # its own event, never an alarm
     if state.is_armed:
         return EventKind.ARM
     if state is PartitionState.DISARMED:
@@ -74,6 +76,8 @@ COMMAND_KINDS = {
     CommandAction.DISARM: EventKind.DISARM,
     CommandAction.BYPASS: EventKind.ZONE,
     CommandAction.PHOTO: EventKind.PHOTO,
+    CommandAction.LOCK: EventKind.ZONE,
+    CommandAction.UNLOCK: EventKind.ZONE,
 }
 
 
@@ -157,8 +161,28 @@ class AlarmAcknowledged:
     """The alarmed zone's name, where the view knew it."""
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationDropped:
+    """A notification that never went out: dropped from a full queue, or abandoned (deadline, shutdown)."""
+
+    provider: str
+    target: str
+    """The target's label ("target 2 (ntfys)"): never its URL."""
+    kind: str
+    title: str
+    reason: str
+    time: datetime
+
+
 Change = (
-    VendorEvent | PartitionChanged | TroubleChanged | LinkChanged | CommandSent | CommandFinished | AlarmAcknowledged
+    VendorEvent
+    | PartitionChanged
+    | TroubleChanged
+    | LinkChanged
+    | CommandSent
+    | CommandFinished
+    | AlarmAcknowledged
+    | NotificationDropped
 )
 
 
@@ -170,6 +194,7 @@ class Category(enum.StrEnum):
     STATE = "state"
     CONNECTIVITY = "connectivity"
     ACKNOWLEDGEMENT = "acknowledgement"
+    NOTIFICATION = "notification"
 
     @property
     def source(self) -> str:
@@ -270,7 +295,9 @@ class ChangeTracker:
             if trouble_id not in current:
                 kind = self.memory[key]
                 self._set(key, None)
-                gone = Trouble(trouble_id, TroubleKind(kind) if kind in TroubleKind.__members__.values() else TroubleKind.OTHER, "")
+                gone = Trouble(
+                    trouble_id, TroubleKind(kind) if kind in TroubleKind.__members__.values() else TroubleKind.OTHER, ""
+                )
                 out.append(self._trouble(provider, snapshot.panel_name, gone, False, when, first))
         return out
 
@@ -325,11 +352,22 @@ def content_key(event: Event) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-OUTCOME_WORDS = {"done": "done", "failed": "failed", "unknown": "outcome unknown", "not_sent": "not sent"}
+OUTCOME_WORDS = {
+    "done": "done",
+    "accepted": "accepted",  # confirmed by the panel but still in its exit delay (`CommandResult.settled` False)
+    "failed": "failed",
+    "unknown": "outcome unknown",
+    "not_sent": "not sent",
+}
 
 
 def command_outcome_words(result: CommandResult) -> str:
-    """By value, so phases added to the timeline (NOT_SENT, CONFIRMED) read right too."""
+    """By value, so phases added to the timeline (NOT_SENT, CONFIRMED) read right too.
+
+    A command the panel took but that left it in a timed transition (exit delay) is "accepted", never
+    "done": "armed" is what the state entry says once the panel reports it."""
+    if result.ok and not result.settled:
+        return OUTCOME_WORDS["accepted"]
     return OUTCOME_WORDS.get(result.phase.value, result.phase.value.replace("_", " "))
 
 

@@ -60,6 +60,9 @@ class ProviderStatus:
     requests_last_hour: int | None = None
     """Vendor requests in the last hour, and the ceiling the engine keeps under (None: not counted)."""
     request_ceiling: int | None = None
+    events_late: str = ""
+    """The last poll read the state but not the event log (why, in plain words): the state is current, its
+    events will come with a later poll. Empty when the event log was read."""
 
 
 class CommandBusy(Exception):

@@ -61,6 +61,11 @@ class RequestBudget:
         self._last_poll_total: int | None = None
         self.cost_per_poll = 1.0
         """Smoothed requests per poll round (refreshes and long polls included)."""
+        poller.may_follow = self.has_room
+
+    def has_room(self) -> bool:
+        """Whether one more round fits under the hard ceiling (a read that follows an exit delay to its end)."""
+        return not self.enforce or self.used + max(self.cost_per_poll, 0.5) <= self.ceiling
 
     @property
     def used(self) -> int:

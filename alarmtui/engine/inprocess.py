@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -21,6 +22,10 @@ from alarmtui.settings import Settings
 if TYPE_CHECKING:  # loaded by `engine_for` only when used: a dashboard in tests runs without them
     from alarmtui.journal.store import Journal
     from alarmtui.notify.notifier import Notifier
+
+LAST_KNOWN_WAIT = 0.5
+"""Seconds the start waits for the journal's last known states (a first frame, not worth a slow start)."""
+log = logging.getLogger(__name__)
 
 REFRESH_SHARED_FOR = 10.0
 """A refresh asked for within this many seconds of the last one joins it (many views, one vendor read)."""
@@ -69,6 +74,9 @@ class InProcessEngine(Engine):
             for poller in self.group
         }
         self._last_refresh: dict[str, float] = {}
+        self._last_known_task: asyncio.Future[None] | None = None
+        self._last_known: dict[str, datetime] = {}
+        """Providers shown from the journal's last known snapshot (-> its time) until their first good poll."""
         self.journal = journal
         self.notifier = notifier
         self._origins: dict[str, str] = {}
@@ -90,10 +98,33 @@ class InProcessEngine(Engine):
                     # From its whole second: vendors stamp in seconds, the journal's key bumps ties by a microsecond.
                     poller.backfill_from = last.replace(microsecond=0) if last is not None else None
                 except Exception as exc:  # noqa: BLE001  (no back-fill is better than no start)
-                    import logging
-
-                    logging.getLogger(__name__).warning("%s: no back-fill: %s", poller.name, exc)
+                    log.warning("%s: no back-fill: %s", poller.name, exc)
         self.group.start()
+        if self.journal is not None:  # beside the first polls, not before them: a cache must not slow the start
+            self._last_known_task = asyncio.ensure_future(self._show_last_known())
+
+    async def _show_last_known(self, timeout: float = LAST_KNOWN_WAIT) -> None:
+        """The first frame from the journal: each provider's last known snapshot, marked stale, before any poll.
+
+        Views only (never the journal or the notifier: it is not news). The first poll replaces it.
+        """
+        assert self.journal is not None
+        try:
+            cached = await asyncio.wait_for(self.journal.last_snapshots(), timeout)
+        except Exception as exc:  # noqa: BLE001  (a cache: starting without it is fine)
+            log.info("no last known states from the journal: %s", exc)
+            return
+        for name, (when, snapshot) in cached.items():
+            state = self.states.get(name)
+            if state is None or state.snapshot is not None:
+                continue  # not configured any more, or a poll already answered
+            # The link as it stands (connecting, or already failing), marked stale, with the time of the data.
+            current = state.status
+            reason = current.reason or f"last known state from {when.astimezone():%Y-%m-%d %H:%M}; connecting"
+            status = dataclasses.replace(current, stale=True, last_update=when, reason=reason)
+            self._last_known[name] = when
+            self._publish(StatusUpdate(name, status))
+            self._publish(SnapshotUpdate(name, snapshot))
 
     def submit(self, provider: str, command: Command, *, origin: str = "") -> asyncio.Future[CommandResult]:
         task = self.group[provider].submit(command)
@@ -112,9 +143,14 @@ class InProcessEngine(Engine):
             poller.refresh_now()
 
     async def close(self, timeout: float = 1.0) -> None:
+        if self._last_known_task is not None:
+            self._last_known_task.cancel()
         await self.group.stop(timeout=timeout)
         if self.notifier is not None:
-            await _bounded(self.notifier.close(), timeout)
+            # Deliveries under way get a moment (at most CLOSE_TIMEOUT); what is left is logged as abandoned.
+            from alarmtui.notify.notifier import CLOSE_TIMEOUT
+
+            await _bounded(self.notifier.aclose(timeout=min(timeout, CLOSE_TIMEOUT)), CLOSE_TIMEOUT + 1.0)
         if self.journal is not None:
             await self.journal.close(timeout=max(timeout, 5.0))  # what is queued is written
 
@@ -149,6 +185,14 @@ class InProcessEngine(Engine):
         self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")
 
     def _on_update(self, update: PollerUpdate) -> None:
+        if update.provider in self._last_known:
+            if isinstance(update, SnapshotUpdate):
+                del self._last_known[update.provider]  # a live read: no longer "last known"
+            elif isinstance(update, StatusUpdate):  # still failing: what is shown stays the stale last known state
+                when = self._last_known[update.provider]
+                update = StatusUpdate(
+                    update.provider, dataclasses.replace(update.status, stale=True, last_update=update.status.last_update or when)
+                )
         budget = self.budgets.get(update.provider)
         if budget is not None:
             if isinstance(update, SnapshotUpdate):
@@ -158,9 +202,7 @@ class InProcessEngine(Engine):
                     budget.observe(polled=False)
                 update = StatusUpdate(
                     update.provider,
-                    dataclasses.replace(
-                        update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling
-                    ),
+                    dataclasses.replace(update.status, requests_last_hour=budget.used, request_ceiling=budget.ceiling),
                 )
         self._publish(update)
         origin = self._origins.get(update.provider, "") if isinstance(update, CommandUpdate) else ""
@@ -199,7 +241,11 @@ def engine_for(settings: Settings, *, journal: bool = True, notify: bool = True,
 
         journal_sink = Journal.from_settings(settings)
     if notify and settings.notify:
-        from alarmtui.notify.notifier import Notifier
+        from alarmtui.notify.notifier import Message, Notifier, Target
 
-        notifier = Notifier.from_settings(settings)
+        def dropped(message: Message, target: Target, reason: str) -> None:
+            if journal_sink is not None:
+                journal_sink.record_notification_dropped(message.provider, target.label, message.kind, message.title, reason)
+
+        notifier = Notifier.from_settings(settings, on_drop=dropped)
     return InProcessEngine(settings, journal=journal_sink, notifier=notifier, **options)

@@ -33,6 +33,8 @@ from alarmtui.domain import (
     CommandResult,
     Event,
     EventKind,
+    Partition,
+    PartitionState,
     Photo,
     Snapshot,
 )
@@ -70,7 +72,6 @@ from alarmtui.providers.commands import result_for_error
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class PollTiming:
     """How often to poll; `None` fields come from the provider's config."""
@@ -86,6 +87,18 @@ class PollTiming:
     event_limit: int = 100
     backfill_limit: int = 1000
     """At most this many events in the back-fill after a start (`Poller.backfill_from`)."""
+    follow_margin: float = 2.0
+    """A timed transition (exit delay) is re-read this many seconds after the vendor's countdown ends."""
+    follow_step: float = 5.0
+    """Between re-reads of a transition whose end the vendor does not say (or that outlasts its countdown)."""
+    follow_limit: float = 900.0
+    """Stop following one transition after this long (a panel stuck "arming"); steady polls go on."""
+
+
+TRANSITIONS = frozenset({PartitionState.ARMING, PartitionState.PENDING, PartitionState.DISARMING})
+"""Timed transitions the poller follows to their end, whatever its poll interval."""
+EXPECT_WINDOW = 120.0
+"""Seconds an accepted command's partitions are followed while they read neither in transition nor arrived."""
 
 
 # --------------------------------------------------------------------------- the poller
@@ -97,7 +110,9 @@ class Poller:
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
     LOGIN_RETRY_INTERVAL = 3600.0
-    """After the vendor refused the credentials: at most one automatic login attempt per this many seconds."""
+    """After the vendor refused the credentials: at most one automatic login attempt per this many seconds.
+    Only for providers without a `LoginGate` (Securitas, at the time of writing); where the provider has
+    one, its budget is the only one and the poller just shows its pause."""
     PHOTO_EVENT_WINDOW = 120.0
     """Seconds after a photo request during which its own photo event is expected."""
 
@@ -149,6 +164,15 @@ class Poller:
         """Vendor requests the back-fill cost, once it ran (None: not run)."""
         self.backfill_events: int | None = None
         """Events the back-fill returned, once it ran."""
+        self.may_follow: Callable[[], bool] = lambda: True
+        """Whether the request budget has room for an extra read to follow a transition (set by `RequestBudget`)."""
+        self._follow_at: float | None = None
+        """Monotonic time of the next read that follows a transition to its end (None: not following)."""
+        self._following_since: float | None = None
+        self._expect: tuple[frozenset[str], CommandAction, float] | None = None
+        """After a command accepted but not settled: (partition ids, action, until) still to reach their end state."""
+        self.follow_reads = 0
+        """Reads made to follow transitions (tests, status)."""
 
     # -- public API
 
@@ -238,11 +262,15 @@ class Poller:
             if not self._connected:
                 await self.provider.connect()
                 self._connected = True
+            following = self._follow_at is not None and self._clock() >= self._follow_at - 0.01
             if self._first_poll:
                 refresh = False
             else:
-                refresh = self._refresh_requested or self._clock() >= self._next_refresh
+                # A transition's end is read from the panel itself: a cloud's cached state may lag it.
+                refresh = self._refresh_requested or following or self._clock() >= self._next_refresh
                 self._refresh_requested = False
+            if following:
+                self.follow_reads += 1
             if refresh:
                 self._refresh_done = asyncio.Event()
             try:
@@ -256,32 +284,136 @@ class Poller:
                 self._wake.set()
             if refresh:
                 self._next_refresh = self._clock() + self.refresh_interval
-            backfill = self.backfill_from is not None and self.backfill_requests is None
-            events = [] if backfill else await self.provider.events(self.timing.event_limit)
         except ProviderError as exc:
             return self._failed(exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001  (a provider bug: log it, say so, back off, keep polling)
             return self._internal_error(exc)
+        backfill = self.backfill_from is not None and self.backfill_requests is None
+        events, events_late = ([], "") if backfill else await self._read_events()
         self.polls += 1
         self._failures = 0
-        self._last_good = self._clock()
-        self.snapshot = snapshot
-        self._emit(SnapshotUpdate(self.name, snapshot))
+        self._take_snapshot(snapshot)
         if backfill:  # after the snapshot: a long paged read must not hold back the first frame
             events = await self._backfill()
         self._take_events(events)
         if snapshot.online:
-            self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now())
+            self._set_status(LinkState.ONLINE, last_update=snapshot.fetched_at or self._now(), events_late=events_late)
         else:  # the cloud answered for a panel that is not there: show why, keep its last known state
             self._set_status(
                 LinkState.OFFLINE,
                 reason=snapshot.detail or "the panel is offline",
                 hint=PanelOffline.hint,
                 last_update=snapshot.fetched_at or self._now(),
+                events_late=events_late,
             )
-        return self.timing.fast_interval if self.command_pending else self.poll_interval
+        delay = self.timing.fast_interval if self.command_pending else self.poll_interval
+        if self._follow_at is not None:
+            delay = min(delay, max(self._follow_at - self._clock(), 0.0))
+        return delay
+
+    def _take_snapshot(self, snapshot: Snapshot) -> None:
+        """A good read: keep it, report it, and plan the read that follows a transition to its end."""
+        self._last_good = self._clock()
+        self.snapshot = snapshot
+        self._emit(SnapshotUpdate(self.name, snapshot))
+        self._plan_follow(snapshot)
+
+    def _moving(self, snapshot: Snapshot) -> list[Partition]:
+        """Partitions still on their way: in a timed transition, or not yet where an accepted command sends them."""
+        if not snapshot.online:
+            return []
+        expect = self._expect
+        if expect is not None and self._clock() > expect[2]:
+            self._expect = expect = None
+        moving = []
+        for partition in snapshot.partitions:
+            if partition.state in TRANSITIONS:
+                moving.append(partition)
+            elif expect is not None and (not expect[0] or partition.id in expect[0]):
+                arrived = (
+                    partition.state.is_armed if expect[1] is CommandAction.ARM else partition.state is PartitionState.DISARMED
+                )
+                if not arrived and partition.state is not PartitionState.TRIGGERED:
+                    moving.append(partition)
+        if expect is not None and not any(not expect[0] or p.id in expect[0] for p in moving):
+            self._expect = None  # every addressed partition arrived
+        return moving
+
+    def _plan_follow(self, snapshot: Snapshot) -> None:
+        """Re-read when the vendor's countdown ends (plus a margin), whatever the poll interval; again while it still moves."""
+        moving = self._moving(snapshot)
+        now = self._clock()
+        if not moving:
+            self._follow_at = self._following_since = None
+            return
+        if self._following_since is None:
+            self._following_since = now
+        if now - self._following_since > self.timing.follow_limit:
+            if self._follow_at is not None:
+                log.warning(
+                    "%s: still in transition after %.0f s; back to the steady poll interval",
+                    self.name,
+                    now - self._following_since,
+                )
+            self._follow_at = None
+            return
+        if not self.may_follow():
+            log.info(
+                "%s: the request budget has no room to follow the transition; the next steady poll will show its end", self.name
+            )
+            self._follow_at = None
+            return
+        wall = self._now()
+        ends = [(p.exit_delay_until - wall).total_seconds() for p in moving if p.exit_delay_until is not None]
+        ahead = [left for left in ends if left > 0]
+        wait = min(ahead) + self.timing.follow_margin if ahead else self.timing.follow_step
+        self._follow_at = now + wait
+
+    def _accepted(self, command: Command, result: CommandResult, snapshot: Snapshot) -> CommandResult:
+        """The command's result as the snapshot read right after it shows it: not settled, "House arming, exit delay 30 s"."""
+        wanted = {command.partition} if command.partition else {p.id for p in snapshot.partitions}
+        moving = [p for p in self._moving(snapshot) if p.id in wanted]
+        if not moving:
+            return result
+        wall = self._now()
+        words = []
+        for partition in moving:
+            name = partition.name or partition.id
+            if partition.state is PartitionState.ARMING:
+                what = "arming"
+            elif partition.state is PartitionState.DISARMING:
+                what = "disarming"
+            elif partition.state is PartitionState.PENDING:
+                what = "entry delay"
+            else:
+                what = f"not {'armed' if command.action is CommandAction.ARM else 'disarmed'} yet (the panel says {partition.state.value.replace('_', ' ')})"
+            if partition.exit_delay_until is not None:
+                left = (partition.exit_delay_until - wall).total_seconds()
+                if left > 0:
+                    what += f", exit delay {left:.0f} s" if partition.state is PartitionState.ARMING else f", {left:.0f} s left"
+            words.append(f"{name} {what}")
+        state = "; ".join(words)
+        # Views put the outcome's word first ("accepted — House arming, exit delay 30 s"): the message is the state.
+        return dataclasses.replace(result, settled=False, message=state, state=state)
+
+    async def _read_events(self) -> tuple[list[Event], str]:
+        """The event log after a good state read. Its failure costs only the events (they come with a later
+        poll, marked late in the status); the state read stands and the provider stays online."""
+        try:
+            return await self.provider.events(self.timing.event_limit), ""
+        except asyncio.CancelledError:
+            raise
+        except ProviderError as exc:
+            if isinstance(exc, SessionExpired | ConnectionFailed):
+                self._connected = False  # the next poll logs in again before it reads
+            log.info("%s: the event log could not be read (%s); the state read stands", self.name, exc)
+            return [], f"events late: the event log could not be read ({exc.message})"
+        except Exception:
+            self.internal_errors += 1
+            log.exception("%s: internal error while reading the event log", self.name)
+            return [], "events late: the event log could not be read (internal error; see the log file)"
 
     async def _backfill(self) -> list[Event]:
         """Once, after a start: every event since `backfill_from`. A failure only costs the back-fill."""
@@ -328,6 +460,24 @@ class Poller:
         return wait
 
     def _failed(self, exc: ProviderError) -> float:
+        gate = getattr(self.provider, "login_gate", None)
+        if gate is not None and isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused | TwoFactorRequired):
+            # The provider's LoginGate keeps the login budget (the only one): it refuses automatic logins
+            # (LoginPaused) until the user asks or its interval passes. Show its pause; keep none here.
+            self._failures += 1
+            self._connected = False
+            wait = gate.retry_after or self.LOGIN_RETRY_INTERVAL
+            minutes = max(1, round(wait / 60))
+            log.warning("%s: login refused (%s); automatic logins paused by the provider", self.name, exc.message)
+            self._set_status(
+                LinkState.OFFLINE,
+                reason=f"{exc.message} — alarmtui will not try again by itself for {minutes} min (press r to try now)",
+                hint=exc.hint,
+                retry_in=wait,
+                login_paused=True,
+                error=exc,
+            )
+            return wait
         if isinstance(exc, AuthenticationFailed) and not isinstance(exc, LoginPaused | TwoFactorRequired):
             # Vendors lock accounts after a few refused passwords: no automatic retry for an hour.
             # (A two-factor challenge is no refusal: the dashboard asks for the SMS code instead.)
@@ -353,10 +503,7 @@ class Poller:
         else:
             delay = min(self.timing.backoff_initial * 2 ** (self._failures - 1), self.timing.backoff_max)
         offline = isinstance(exc, TwoFactorRequired | PanelOffline) or self._failures >= self.OFFLINE_AFTER
-        if (
-            isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError)
-            and self._failures < self.OFFLINE_AFTER
-        ):
+        if isinstance(exc, PanelBusy | SessionExpired | RateLimited | ProtocolError) and self._failures < self.OFFLINE_AFTER:
             offline = False
         log.info("%s: poll failed (%s); next try in %.1fs", self.name, exc, delay)
         self._set_status(
@@ -385,9 +532,7 @@ class Poller:
             return
         fresh.sort(key=lambda e: e.time, reverse=True)
         self._emit(EventsUpdate(self.name, tuple(fresh)))
-        photo_events = [
-            e for e in fresh if e.kind is EventKind.PHOTO and e.photo_ref and not self._photos_come_with_command(e)
-        ]
+        photo_events = [e for e in fresh if e.kind is EventKind.PHOTO and e.photo_ref and not self._photos_come_with_command(e)]
         # At start-up only the newest stored photo is worth fetching.
         for event in photo_events[: 1 if self._first_events else 3]:
             self._spawn(self._fetch_photos(event))
@@ -491,6 +636,8 @@ class Poller:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._refresh_done.wait(), 30.0)
             result = await self._send(command, progress)
+            if result.ok and command.action in (CommandAction.ARM, CommandAction.DISARM):
+                result = await self._settle(command, result)
         except asyncio.CancelledError:
             raise
         except ProviderError as exc:
@@ -503,9 +650,7 @@ class Poller:
             result = CommandResult(
                 CommandPhase.UNKNOWN, f"outcome unknown: internal error ({type(exc).__name__})", self._clock() - start
             )
-        self._emit(
-            CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result)
-        )
+        self._emit(CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result))
         if result.photos:
             # Some vendors' replies do not name the camera; the user asked for this one.
             where = command.label or command.zone or ""
@@ -516,6 +661,31 @@ class Poller:
             self._request_refresh()  # refused or unknown: read the panel itself to show its real state
         return result
 
+    async def _settle(self, command: Command, result: CommandResult) -> CommandResult:
+        """Read the panel once after a confirmed arm/disarm: "armed" only if it says so; else follow it to its end.
+
+        The provider may already have said "not settled"; either way the transition is followed. A failing
+        read changes nothing: the result stands and the next poll shows the state.
+        """
+        # A partition that reads neither moving nor arrived (a cloud's cache from before the command) is
+        # looked at for a short while only; one in a transition the panel reports is followed to its end.
+        until = self._clock() + min(self.timing.follow_limit, EXPECT_WINDOW)
+        self._expect = (frozenset({command.partition} if command.partition else ()), command.action, until)
+        if not result.settled:
+            return result  # the provider said so itself: the fast poll after the command starts the following
+        try:
+            snapshot = await asyncio.wait_for(self.provider.snapshot(refresh=False), 15.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (the command's own result still stands)
+            log.info("%s: could not read the state after %s: %s", self.name, command.describe(), exc)
+            return result
+        checked = self._accepted(command, result, snapshot)
+        self._take_snapshot(snapshot)
+        if checked.settled:
+            self._expect = None
+        return checked
+
     async def _send(self, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:
         provider = self.provider
         match command.action:
@@ -525,9 +695,7 @@ class Poller:
                     return await provider.arm(
                         command.mode, partition=command.partition, code=command.code, progress=progress, force=True
                     )
-                return await provider.arm(
-                    command.mode, partition=command.partition, code=command.code, progress=progress
-                )
+                return await provider.arm(command.mode, partition=command.partition, code=command.code, progress=progress)
             case CommandAction.DISARM:
                 return await provider.disarm(partition=command.partition, code=command.code, progress=progress)
             case CommandAction.BYPASS:
@@ -556,6 +724,7 @@ class Poller:
         login_paused: bool = False,
         two_factor: tuple[tuple[str, str], ...] = (),
         error: ProviderError | None = None,
+        events_late: str = "",
     ) -> None:
         self.status = ProviderStatus(
             self.name,
@@ -570,6 +739,7 @@ class Poller:
             login_paused=login_paused,
             two_factor=two_factor,
             error_kinds=() if error is None else tuple(c.__name__ for c in type(error).__mro__ if issubclass(c, ProviderError)),
+            events_late=events_late,
         )
         self._emit_status()
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import dataclasses
+import fcntl
 import json
 import logging
 import os
@@ -31,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alarmtui.domain import Event, EventKind
+from alarmtui.domain import CommandPhase, Event, EventKind, Snapshot
 from alarmtui.domain.changes import (
     COMMAND_KINDS,
     STATE_WORDS,
@@ -42,6 +45,7 @@ from alarmtui.domain.changes import (
     CommandFinished,
     CommandSent,
     LinkChanged,
+    NotificationDropped,
     PartitionChanged,
     TroubleChanged,
     VendorEvent,
@@ -53,7 +57,7 @@ from alarmtui.domain.changes import (
     utc_now,
 )
 from alarmtui.domain.text import clean_text
-from alarmtui.domain.updates import PollerUpdate
+from alarmtui.domain.updates import PollerUpdate, SnapshotUpdate
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ SHORT_GREP_WINDOW = 20_000
 """A grep of one or two characters searches only this many of the newest (otherwise matching) entries."""
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STOPPED_WORDS = "unknown (service stopped)"
+"""A command row whose process died before its outcome: it may or may not have reached the panel."""
 
 
 def default_journal_path() -> Path:
@@ -80,6 +86,47 @@ def from_micros(micros: int) -> datetime:
 
 class JournalError(Exception):
     """The journal cannot be read (missing, unreadable, not a journal)."""
+
+
+class JournalLocked(JournalError):
+    """Another process writes this journal: one service per journal."""
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def claim_journal(path: Path) -> int:
+    """Take the journal's exclusive write lock (a `.lock` file beside it); the open descriptor holds it.
+
+    Raises `JournalLocked` naming the path (and the holder's pid, where it wrote it) when another process
+    holds it. The lock file is opened with O_NOFOLLOW and never truncated before the lock is ours.
+    """
+    _private_file(path)
+    lock = lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise JournalError(f"{lock}: cannot open the journal's lock file: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError:
+            holder = ""
+        os.close(fd)
+        who = f"process {holder}" if holder.isdigit() else "another process"
+        raise JournalLocked(
+            f"{path}: the journal is in use by {who} (another alarmtui service or dashboard writes it); "
+            "one journal per service: stop the other one, or give this one its own `journal = ...` path"
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        raise JournalError(f"{lock}: cannot lock the journal: {exc.strerror or exc}") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 # --------------------------------------------------------------------------- rows
@@ -195,9 +242,7 @@ def rows_for(change: Change) -> list[Row]:
             key = f"t:{change.trouble_id}:{'on' if change.appeared else 'off'}:{to_micros(change.time)}"
             what = change.text or change.kind.value.replace("_", " ")
             text = f"trouble: {what}" if change.appeared else f"trouble cleared: {what}"
-            return [
-                Row(change.provider, key, Category.STATE, EventKind.TROUBLE.value, change.time, text, zone=change.zone)
-            ]
+            return [Row(change.provider, key, Category.STATE, EventKind.TROUBLE.value, change.time, text, zone=change.zone)]
         case LinkChanged():
             key = f"l:{change.new.value}:{to_micros(change.time)}"
             if change.new.value == "online":
@@ -212,6 +257,10 @@ def rows_for(change: Change) -> list[Row]:
             message = f": {clean_text(result.message, 200)}" if result.message else ""
             text = f"{change.command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)"
             return [_command_row(change, text, result.phase.value)]
+        case NotificationDropped():
+            key = f"n:{to_micros(change.time)}:{change.target}:{change.kind}"
+            text = f"notification not sent to {change.target}: {change.title} ({change.reason})"
+            return [Row(change.provider, key, Category.NOTIFICATION, EventKind.SYSTEM.value, change.time, clean_text(text))]
         case AlarmAcknowledged():
             key = f"a:{change.partition}:{to_micros(change.time)}" + (f":{change.zone}" if change.zone else "")
             return [
@@ -267,7 +316,7 @@ CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY,          -- microseconds since the epoch (UTC), bumped on collision
     provider TEXT NOT NULL,
     key TEXT NOT NULL,               -- dedupe key within the provider
-    category TEXT NOT NULL,          -- event | command | state | connectivity | acknowledgement
+    category TEXT NOT NULL,          -- event | command | state | connectivity | acknowledgement | notification
     kind TEXT NOT NULL,              -- alarm | arm | disarm | trouble | photo | zone | system
     text TEXT NOT NULL,
     who TEXT NOT NULL DEFAULT '',
@@ -287,7 +336,15 @@ CREATE TABLE IF NOT EXISTS last_state (
     value TEXT NOT NULL,
     PRIMARY KEY (provider, subject)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS last_snapshot (
+    provider TEXT PRIMARY KEY,       -- the newest good snapshot of each provider: a view's first frame
+    at INTEGER NOT NULL,             -- microseconds since the epoch (UTC) it was last confirmed
+    data TEXT NOT NULL               -- JSON (domain.serialize wire form)
+) WITHOUT ROWID;
 """
+
+SNAPSHOT_REFRESH = 60.0
+"""An unchanged snapshot is written again (its time advanced) at most this often."""
 
 COLUMNS = "e.id, e.provider, e.category, e.kind, e.key, e.text, e.who, e.zone, e.partition"
 
@@ -309,7 +366,9 @@ def connect(path: Path, *, create: bool, busy_timeout: float = 5.0) -> sqlite3.C
     if create:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA cache_size = -16000")  # 16 MB: index updates stay in memory at a million rows  # a committed event survives a crash of the machine too
+        conn.execute(
+            "PRAGMA cache_size = -16000"
+        )  # 16 MB: index updates stay in memory at a million rows  # a committed event survives a crash of the machine too
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             conn.close()
@@ -329,12 +388,38 @@ class JournalReader:
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
+        self.mode = "rw"
+        """How the file was opened: "rw", "ro" (`mode=ro`: cannot write here) or "immutable" (read-only
+        media: not even the WAL's shared memory can be created)."""
         try:
             self._conn = connect(path, create=create)
             self._conn.execute("PRAGMA query_only = 1")
             self._conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+            if create or not path.is_file():
+                raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = self._read_only(path, exc)
+
+    def _read_only(self, path: Path, first: sqlite3.Error) -> sqlite3.Connection:
+        """The journal on a read-only file or filesystem: `mode=ro`, then `immutable=1` (nothing to lock or map)."""
+        errors = [first]
+        for mode, query in (("ro", "mode=ro"), ("immutable", "immutable=1")):
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = sqlite3.connect(f"{path.absolute().as_uri()}?{query}", uri=True, check_same_thread=False)
+                conn.execute("PRAGMA query_only = 1")
+                conn.execute("SELECT 1 FROM entries LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                errors.append(exc)
+                if conn is not None:
+                    conn.close()
+                continue
+            self.mode = mode
+            log.info("journal: %s opened read-only (%s)", path, query)
+            return conn
+        raise JournalError(f"{path}: cannot read the journal: {errors[-1]}") from None
 
     def close(self) -> None:
         self._conn.close()
@@ -405,13 +490,27 @@ class JournalReader:
 
     def last_event_time(self, provider: str) -> datetime | None:
         """The time of the newest vendor event journaled for `provider` (where a back-fill starts)."""
-        row = self._conn.execute(
-            "SELECT max(id) FROM entries WHERE provider = ? AND category = 'event'", (provider,)
-        ).fetchone()
+        row = self._conn.execute("SELECT max(id) FROM entries WHERE provider = ? AND category = 'event'", (provider,)).fetchone()
         return from_micros(row[0]) if row and row[0] is not None else None
 
     def count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    def last_snapshots(self) -> dict[str, tuple[datetime, Snapshot]]:
+        """provider -> (when last confirmed, its newest good snapshot); unreadable entries are skipped."""
+        from alarmtui.domain.serialize import from_wire
+
+        try:
+            rows = self._conn.execute("SELECT provider, at, data FROM last_snapshot").fetchall()
+        except sqlite3.Error:  # a journal from before this table, opened read-only
+            return {}
+        found: dict[str, tuple[datetime, Snapshot]] = {}
+        for provider, at, data in rows:
+            try:
+                found[provider] = (from_micros(at), from_wire(json.loads(data), Snapshot))
+            except (ValueError, TypeError):
+                log.info("journal: the cached snapshot of %s cannot be read (older format?)", provider)
+        return found
 
 
 class JournalWriter:
@@ -420,6 +519,44 @@ class JournalWriter:
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self.conn = connect(path, create=True, busy_timeout=busy_timeout)
+
+    def recover_unfinished_commands(self) -> int:
+        """Command rows still "sent" (their process died before the outcome): "unknown (service stopped)".
+
+        Run at start, under the journal's exclusive lock, so no live process has a command in flight here.
+        """
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute(
+                "SELECT id, text, detail FROM entries WHERE category = ? AND detail IS NOT NULL"
+                " AND json_extract(detail, '$.outcome') IS NULL",
+                (Category.COMMAND.value,),
+            ).fetchall()
+            for rowid, text, detail in rows:
+                data = json.loads(detail)
+                data["outcome"] = CommandPhase.UNKNOWN.value
+                data["stopped"] = True
+                head = text[: -len(": sent")] if text.endswith(": sent") else text
+                self._unindex(rowid)
+                conn.execute(
+                    "UPDATE entries SET text = ?, detail = ? WHERE id = ?",
+                    (f"{head}: {STOPPED_WORDS}", json.dumps(data, separators=(",", ":")), rowid),
+                )
+                self._index(rowid)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def save_snapshots(self, snapshots: dict[str, tuple[datetime, str]]) -> None:
+        """provider -> (time, JSON): the newest good snapshot of each, for the next start's first frame."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO last_snapshot (provider, at, data) VALUES (?, ?, ?)",
+                [(provider, to_micros(at), data) for provider, (at, data) in snapshots.items()],
+            )
 
     def load_memory(self) -> dict[tuple[str, str], str]:
         return {(p, s): v for p, s, v in self.conn.execute("SELECT provider, subject, value FROM last_state")}
@@ -576,6 +713,12 @@ class Journal:
         """Why the journal is not working right now (shown by the service), or None."""
         self.written = 0
         self.dropped = 0
+        self._lock_fd: int | None = None
+        self.recovered_commands = 0
+        self._saved_snapshots: dict[str, tuple[float, str]] = {}
+        """provider -> (monotonic time, JSON) of the snapshot last kept (writer thread only)."""
+        self._pending_snapshots: dict[str, tuple[datetime, str]] = {}
+        """Command rows a crash had left "sent", marked "unknown (service stopped)" at this start."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> Journal:
@@ -584,10 +727,24 @@ class Journal:
 
     # -- life cycle
 
+    def claim(self) -> None:
+        """Take the journal's exclusive write lock now; `JournalLocked` (naming the path) if another process has it.
+
+        The service calls this before it starts, to refuse a second service on one journal; `start()` claims
+        it too, but only logs the refusal (a dashboard then runs without journaling).
+        """
+        if self._lock_fd is None:
+            self._lock_fd = claim_journal(self.path)
+
     def start(self) -> None:
         """Open the file and start the writer thread (returns at once; failures are logged, not raised)."""
         if self._thread is not None:
             return
+        try:
+            self.claim()
+        except (JournalError, OSError) as exc:
+            self.error = str(exc) if isinstance(exc, JournalLocked) else f"cannot open the journal {self.path}: {exc}"
+            log.error("journal: %s; events are not being journaled by this process", self.error)
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -607,6 +764,9 @@ class Journal:
         if reader is not None:
             self._read_pool.submit(reader.close)
         self._read_pool.shutdown(wait=False)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
 
     # -- feeding (any thread, never blocks)
 
@@ -617,8 +777,14 @@ class Journal:
     def record_acknowledgement(self, provider: str, partition: str, name: str, who: str = "", zone: str = "") -> None:
         """Someone acknowledged the alarm of `partition` (in `zone`, where known) in a view."""
         self._queue.put(
-            AlarmAcknowledged(
-                provider, partition, clean_text(name, 80), clean_text(who, 120), self._now(), clean_text(zone, 120)
+            AlarmAcknowledged(provider, partition, clean_text(name, 80), clean_text(who, 120), self._now(), clean_text(zone, 120))
+        )
+
+    def record_notification_dropped(self, provider: str, target: str, kind: str, title: str, reason: str) -> None:
+        """A notification that never went out (full queue, deadline, shutdown): kept so nobody thinks it was sent."""
+        self._queue.put(
+            NotificationDropped(
+                provider, clean_text(target, 80), kind, clean_text(title, 200), clean_text(reason, 200), self._now()
             )
         )
 
@@ -667,6 +833,10 @@ class Journal:
 
         return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
 
+    async def last_snapshots(self) -> dict[str, tuple[datetime, Snapshot]]:
+        """provider -> (when, snapshot): the last known state of each provider, for a first frame before any poll."""
+        return await asyncio.get_running_loop().run_in_executor(self._read_pool, lambda: self._read().last_snapshots())
+
     async def last_event_time(self, provider: str) -> datetime | None:
         return await asyncio.get_running_loop().run_in_executor(self._read_pool, lambda: self._read().last_event_time(provider))
 
@@ -679,9 +849,19 @@ class Journal:
     # -- the writer thread
 
     def _run(self) -> None:
+        if self._lock_fd is None:  # refused (logged in start): another process writes this journal
+            self._started.set()
+            self._drain_without_journal()
+            return
         try:
             writer = JournalWriter(self.path, busy_timeout=self.busy_timeout)
             tracker = ChangeTracker(writer.load_memory(), now=self._now)
+            self.recovered_commands = writer.recover_unfinished_commands()
+            if self.recovered_commands:
+                log.warning(
+                    "journal: %d command(s) left 'sent' by a process that stopped are now 'unknown (service stopped)'",
+                    self.recovered_commands,
+                )
         except (sqlite3.Error, OSError, JournalError) as exc:
             self.error = f"cannot open the journal {self.path}: {exc}"
             log.error("%s; events are not being journaled", self.error)
@@ -692,6 +872,7 @@ class Journal:
         log.info("journal: %s", self.path)
         pending_rows: list[Row] = []
         pending_memory: dict[tuple[str, str], str | None] = {}
+
         waiting: list[_Flush] = []
         retry_delay = 0.0
         next_prune = 0.0
@@ -714,7 +895,14 @@ class Journal:
                             item.future.set_exception(exc)
                     else:
                         self._derive(item, tracker, pending_rows)
+                        self._keep_snapshot(item)
                 pending_memory.update(tracker.take_dirty())
+                if self._pending_snapshots:
+                    try:
+                        writer.save_snapshots(self._pending_snapshots)
+                    except sqlite3.Error as exc:
+                        log.info("journal: could not keep the last snapshots: %s", exc)
+                    self._pending_snapshots.clear()
                 if pending_rows or pending_memory:
                     try:
                         self.written += writer.write(pending_rows, pending_memory)
@@ -764,9 +952,31 @@ class Journal:
                 break
         return batch
 
+    def _keep_snapshot(self, item: Any) -> None:
+        """Remember the newest good snapshot of a provider (when it changed, or once a minute) for the next start."""
+        update = item[0] if isinstance(item, tuple) else None
+        if not isinstance(update, SnapshotUpdate) or not update.snapshot.online:
+            return
+        try:
+            from alarmtui.domain.serialize import to_wire
+
+            data = json.dumps(to_wire(dataclasses.replace(update.snapshot, fetched_at=None), Snapshot), separators=(",", ":"))
+        except Exception:  # noqa: BLE001  (a cache: never worth disturbing the journal)
+            log.debug("journal: cannot keep the snapshot of %s", update.provider, exc_info=True)
+            return
+        now = time.monotonic()
+        saved = self._saved_snapshots.get(update.provider)
+        if saved is not None and saved[1] == data and now - saved[0] < SNAPSHOT_REFRESH:
+            return
+        self._saved_snapshots[update.provider] = (now, data)
+        at = as_utc(update.snapshot.fetched_at) if update.snapshot.fetched_at else self._now()
+        stored = json.loads(data)
+        stored["fetched_at"] = at.isoformat()
+        self._pending_snapshots[update.provider] = (at, json.dumps(stored, separators=(",", ":")))
+
     def _derive(self, item: Any, tracker: ChangeTracker, rows: list[Row]) -> None:
         try:
-            if isinstance(item, AlarmAcknowledged):
+            if isinstance(item, AlarmAcknowledged | NotificationDropped):
                 changes: list[Change] = [item]
             else:
                 update, origin = item

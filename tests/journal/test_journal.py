@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
@@ -25,7 +27,7 @@ from alarmtui.domain import (
     TroubleKind,
 )
 from alarmtui.domain.updates import CommandUpdate, EventsUpdate, LinkState, ProviderStatus, SnapshotUpdate, StatusUpdate
-from alarmtui.journal.store import Journal, JournalReader, default_journal_path
+from alarmtui.journal.store import _STOP, Journal, JournalReader, default_journal_path
 
 T0 = datetime(2026, 11, 27, 3, 0, 0, tzinfo=UTC)
 
@@ -179,11 +181,16 @@ async def test_commands_are_recorded_with_origin_and_outcome_never_the_pin(path:
     refused = Command(CommandAction.DISARM, code="918273")
     journal.record(CommandUpdate("house", refused, CommandProgress(CommandPhase.SENT)), origin="cli")
     journal.record(
-        CommandUpdate("house", refused, CommandProgress(CommandPhase.FAILED), CommandResult(CommandPhase.FAILED, "wrong code", 0.4))
+        CommandUpdate(
+            "house", refused, CommandProgress(CommandPhase.FAILED), CommandResult(CommandPhase.FAILED, "wrong code", 0.4)
+        )
     )
     await journal.flush()
     commands = [(e.text, e.who) for e in await journal.search(kinds=["command"])]
-    assert commands == [("disarm: failed: wrong code (0.4 s)", "cli"), ("arm away House: done: armed (2.5 s)", "dashboard (pts/3)")]
+    assert commands == [
+        ("disarm: failed: wrong code (0.4 s)", "cli"),
+        ("arm away House: done: armed (2.5 s)", "dashboard (pts/3)"),
+    ]
     assert [e.cursor for e in await journal.search(grep="arm away")] == [sent[0].cursor]  # updated in place, re-indexed
     assert await journal.search(grep="sent") == []
     await journal.close()
@@ -245,7 +252,9 @@ async def test_equal_times_keep_the_vendor_order(path: Path) -> None:
 async def test_retention_removes_old_entries_and_their_index(path: Path) -> None:
     now = T0 + timedelta(days=800)
     journal = await open_journal(path, retention=timedelta(days=730), now=lambda: now)
-    journal.record(EventsUpdate("house", (event(1, text="ancient tamper"), event(2, minutes=60 * 24 * 100, text="recent tamper"))))
+    journal.record(
+        EventsUpdate("house", (event(1, text="ancient tamper"), event(2, minutes=60 * 24 * 100, text="recent tamper")))
+    )
     await journal.flush()
     assert await journal.prune() == 0  # the ancient one was never written: a restart would only bring it back
     assert [e.text for e in await journal.search(grep="tamper")] == ["recent tamper"]
@@ -342,7 +351,10 @@ def test_built_from_the_settings(tmp_path: Path) -> None:
     notifier = Notifier.from_settings(settings)
     assert [(t.label, sorted(t.events)) for t in notifier.targets] == [
         ("target 1 (ntfys)", ["alarm", "tamper"]),
-        ("target 2 (json)", ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"]),
+        (
+            "target 2 (json)",
+            ["alarm", "armed", "command_failed", "disarmed", "entry_delay", "login_refused", "offline", "power", "tamper"],
+        ),
     ]
     assert "t0pic" not in repr(notifier.targets) + repr(settings)
 
@@ -358,3 +370,176 @@ async def test_a_grep_of_one_or_two_characters_scans_only_the_newest_entries(pat
     assert [e.id for e in await journal.search(grep="xq", before=(await journal.search(limit=3))[-1].cursor)] == ["e9"]
     assert [e.id for e in await journal.search(grep="xq m")] == ["e9"]  # three or more characters: the whole journal
     await journal.close()
+
+
+async def test_a_notification_that_was_not_sent_is_journaled(tmp_path: Path) -> None:
+    journal = await open_journal(tmp_path / "j.sqlite3")
+    journal.record_notification_dropped(
+        "house", "target 2 (ntfys)", "armed", "Armed away — house", "dropped: the target's queue was full"
+    )
+    assert await journal.flush()
+    (entry,) = await journal.search(kinds=["notification"])
+    assert entry.text == "notification not sent to target 2 (ntfys): Armed away — house (dropped: the target's queue was full)"
+    assert entry.source == "alarmtui"
+    await journal.close()
+
+
+async def test_an_entry_delay_is_journaled_as_its_own_kind_not_an_alarm(tmp_path: Path) -> None:
+    journal = await open_journal(tmp_path / "j.sqlite3")
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_AWAY, PartitionState.DISARMED, at=0)))
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.PENDING, PartitionState.DISARMED, at=1)))
+    assert await journal.flush()
+    assert [e.text for e in await journal.search(kinds=["entry_delay"])] == ["House: entry delay (was armed away)"]
+    assert await journal.search(kinds=["alarm"]) == []
+    await journal.close()
+
+
+# --------------------------------------------------------------------------- files and processes (issue 18)
+
+
+async def test_a_second_writer_of_one_journal_is_refused_naming_the_path(path: Path) -> None:
+    from alarmtui.journal.store import JournalLocked
+
+    first = await open_journal(path)
+    second = Journal(path)
+    with pytest.raises(JournalLocked, match=str(path)) as refused:
+        second.claim()  # what the service calls before it starts
+    assert f"process {os.getpid()}" in str(refused.value)
+    second.start()  # a dashboard: runs on, without journaling
+    assert not await second.started()
+    assert second.error is not None and str(path) in second.error
+    second.record(EventsUpdate("house", (event(1),)))
+    assert not await second.flush()
+    assert await second.search() == []  # it can still read
+    await second.close()
+    first.record(EventsUpdate("house", (event(2),)))
+    assert await first.flush()
+    await first.close()
+    third = await open_journal(path)  # the lock goes with its holder
+    assert [e.id for e in await third.search()] == ["e2"]
+    await third.close()
+
+
+def test_the_lock_file_is_never_followed_through_a_symlink(tmp_path: Path) -> None:
+    from alarmtui.journal.store import JournalError, claim_journal, lock_path
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    journal = tmp_path / "state" / "journal.sqlite3"
+    journal.parent.mkdir()
+    lock_path(journal).symlink_to(victim)
+    with pytest.raises(JournalError, match="lock file"):
+        claim_journal(journal)
+    assert victim.read_text() == "precious"
+
+
+async def test_commands_left_sent_by_a_crash_become_unknown_service_stopped(path: Path) -> None:
+    journal = await open_journal(path)
+    command = Command(CommandAction.ARM, mode=ArmMode.AWAY, label="House", partition="1")
+    journal.record(CommandUpdate("house", command, CommandProgress(CommandPhase.SENT)), origin="dashboard")
+    assert await journal.flush()
+    journal._queue.put(_STOP)  # the process dies here: no outcome is ever written
+    journal._thread.join(5)  # type: ignore[union-attr]
+    journal._thread = None
+    os.close(journal._lock_fd)  # type: ignore[arg-type]
+    journal._lock_fd = None
+    assert [e.text for e in await journal.search(kinds=["command"])] == ["arm away House: sent"]
+    await journal.close()
+
+    restarted = await open_journal(path)
+    assert restarted.recovered_commands == 1
+    (entry,) = await restarted.search(kinds=["command"])
+    assert entry.text == "arm away House: unknown (service stopped)"
+    assert [e.text for e in await restarted.search(grep="service stopped")] == [entry.text]  # the index follows
+    await restarted.close()
+    again = await open_journal(path)
+    assert again.recovered_commands == 0
+    await again.close()
+
+
+def test_events_reads_a_journal_it_cannot_write(tmp_path: Path) -> None:
+    """`alarmtui events` on a read-only copy: `mode=ro` where the folder is writable, `immutable=1` where nothing is."""
+    import shutil
+    import subprocess
+
+    from alarmtui.journal.store import JournalReader
+
+    source = tmp_path / "rw" / "journal.sqlite3"
+
+    async def fill() -> None:
+        journal = await open_journal(source)
+        journal.record(EventsUpdate("house", (event(1), event(2))))
+        assert await journal.flush()
+        await journal.close()
+
+    import asyncio
+
+    asyncio.run(fill())
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    for name in ("journal.sqlite3", "journal.sqlite3-wal", "journal.sqlite3-shm"):
+        if (source.parent / name).exists():
+            shutil.copy(source.parent / name, folder / name)
+    copy = folder / "journal.sqlite3"
+    copy.chmod(0o400)
+    folder.chmod(0o500)
+    try:
+        if os.geteuid() == 0:  # root writes through file modes: make the folder really read-only
+            mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True)
+            if mounted.returncode != 0:
+                pytest.skip(
+                    f"as root a read-only file needs a read-only bind mount, refused here: {mounted.stderr.decode().strip()}"
+                )
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True)
+        try:
+            probe = sqlite3.connect(copy)
+            with pytest.raises(sqlite3.Error):
+                probe.execute("CREATE TABLE x (y)")  # really read-only
+            probe.close()
+            reader = JournalReader(copy)
+            assert reader.mode in ("ro", "immutable")
+            assert len(reader.search(limit=10)) == 2
+            reader.close()
+        finally:
+            if os.geteuid() == 0:
+                if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+                    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    finally:
+        folder.chmod(0o700)
+
+
+# --------------------------------------------------------------------------- the first frame from the journal (issue 16)
+
+
+async def test_the_engine_shows_the_last_known_state_from_the_journal_before_any_poll_answers(path: Path) -> None:
+    """A start with the vendor unreachable: the view still gets the partitions it last saw, marked stale, at once."""
+    from alarmtui.engine.inprocess import InProcessEngine
+    from alarmtui.settings import Settings
+
+    journal = await open_journal(path)
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_AWAY, PartitionState.DISARMED, at=3)))
+    journal.record(SnapshotUpdate("house", snapshot(PartitionState.ARMED_HOME, PartitionState.DISARMED, at=4)))
+    assert await journal.flush()
+    await journal.close()
+
+    table = {"name": "house", "kind": "visonic", "url": "http://127.0.0.1:9", "username": "u", "password": "never-used"}
+    settings = Settings(providers=[table])
+    engine = InProcessEngine(settings, journal=Journal(path), notifier=None, enforce_budget=False)
+    seen: list[object] = []
+    engine.subscribe(seen.append)
+    await engine.start()
+    try:
+        async with asyncio.timeout(5):
+            while not any(isinstance(u, SnapshotUpdate) for u in seen):
+                await asyncio.sleep(0.01)
+        cached = next(u for u in seen if isinstance(u, SnapshotUpdate))
+        assert [(p.name, p.state) for p in cached.snapshot.partitions] == [
+            ("House", PartitionState.ARMED_HOME),
+            ("Garage", PartitionState.DISARMED),
+        ]
+        assert cached.snapshot.fetched_at == T0 + timedelta(minutes=4)
+        status = engine.states["house"].status
+        assert status.stale and status.last_update == T0 + timedelta(minutes=4)
+        assert status.state is not LinkState.ONLINE  # the vendor never answered: last known, not live
+    finally:
+        await engine.close(timeout=0.5)
