@@ -687,24 +687,7 @@ class Poller:
         return checked
 
     async def _send(self, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:
-        provider = self.provider
-        match command.action:
-            case CommandAction.ARM:
-                assert command.mode is not None
-                if command.force:
-                    return await provider.arm(
-                        command.mode, partition=command.partition, code=command.code, progress=progress, force=True
-                    )
-                return await provider.arm(command.mode, partition=command.partition, code=command.code, progress=progress)
-            case CommandAction.DISARM:
-                return await provider.disarm(partition=command.partition, code=command.code, progress=progress)
-            case CommandAction.BYPASS:
-                assert command.zone is not None
-                return await provider.bypass(command.zone, command.on, code=command.code, progress=progress)
-            case CommandAction.PHOTO:
-                assert command.zone is not None
-                return await provider.request_photo(command.zone, progress=progress)
-        raise AssertionError(command.action)
+        return await self.provider.execute(command, progress)  # the one dispatch, shared with the CLI and the service
 
     # -- plumbing
 
