@@ -176,7 +176,7 @@ async def test_entry_delay_is_an_alert_with_a_countdown() -> None:
         assert "ENTRY DELAY 8 s — disarm now" in alarm_lines(app)[0]
         assert bells == [1]
         clock[0] = NOW + timedelta(seconds=3)
-        app._tick()
+        app.main._tick()
         await pilot.pause()
         assert "ENTRY DELAY 5 s — disarm now" in alarm_lines(app)[0]
         row = partition_row(app, "home", "1")
@@ -468,7 +468,7 @@ async def test_partitions_say_who_and_when_zones_and_troubles_read_well() -> Non
         # No good update for twice the poll interval: stale, on the partitions.
         interval = app.views["home"].poll_interval
         clock[0] = NOW + timedelta(seconds=2 * interval + 1)
-        app._tick()
+        app.main._tick()
         await pilot.pause()
         assert "STALE" in partition_row(app, "home", "1")
 

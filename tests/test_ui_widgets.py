@@ -202,13 +202,13 @@ async def test_actions_are_dimmed_until_the_provider_is_online() -> None:
     app = create_app(offline_settings(), autostart=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        assert app.check_action("arm", ("away",)) is None
+        assert app.main.check_action("arm", ("away",)) is None
         app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
         app.apply(SnapshotUpdate("home", house()))
         await pilot.pause()
-        assert app.check_action("arm", ("away",)) is True
-        assert app.check_action("arm", ("night",)) is None  # no night mode on this panel
-        assert app.check_action("disarm", ()) is None  # already disarmed
+        assert app.main.check_action("arm", ("away",)) is True
+        assert app.main.check_action("arm", ("night",)) is None  # no night mode on this panel
+        assert app.main.check_action("disarm", ()) is None  # already disarmed
 
 
 def test_styles_are_found() -> None:
@@ -447,7 +447,7 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
 
     from alarmtui.domain import Event, EventKind, Partition, PartitionState, Snapshot, Zone
     from alarmtui.domain.updates import LinkState, ProviderStatus
-    from alarmtui.ui.app import AlarmApp
+    from alarmtui.ui.screens.main import MainScreen
     from alarmtui.ui.state import ProviderView
 
     view = ProviderView("vera", "mios", ProviderStatus("vera", "mios", LinkState.ONLINE))
@@ -456,10 +456,10 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
         zones=(Zone("67", "Driveway Camera"),),
     )
     event = Event("e1", datetime(2026, 1, 1, tzinfo=UTC), EventKind.PHOTO, "Photo", partition="1", zone="67")
-    shown = AlarmApp._readable_event(event, "vera", view)
+    shown = MainScreen._readable_event(event, "vera", view)
     assert (shown.provider, shown.partition, shown.zone) == ("vera", "House", "Driveway Camera")
     several = Event("e3", event.time, EventKind.ZONE, "Tripped", partition="1,9", provider="vera")
-    assert AlarmApp._readable_event(several, "vera", view).partition == "House, 9"
+    assert MainScreen._readable_event(several, "vera", view).partition == "House, 9"
     # Unknown ids and names pass through untouched.
     other = Event("e2", event.time, EventKind.ZONE, "Door", partition="9", zone="Front door", provider="vera")
-    assert AlarmApp._readable_event(other, "vera", view) is other
+    assert MainScreen._readable_event(other, "vera", view) is other

@@ -4,7 +4,7 @@ The app's `action_arm`/`action_disarm`/`action_bypass`/`action_photo` land here.
 A command is asked about (confirmation, PIN), handed to the engine once, marked
 pending on screen at once, and followed: a wrong PIN is asked again (up to
 `PIN_ATTEMPTS`), open zones offer "arm anyway". The pending marks (the echo
-guard) are kept in step with the command's updates and expire by themselves.
+guard) are `PendingMarks` in `ui/state.py`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Coroutine, Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandPhase, CommandResult, Partition, Zone
-from alarmtui.domain.updates import CommandBusy, CommandUpdate
+from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandResult, Partition, Zone
+from alarmtui.domain.updates import CommandBusy
 from alarmtui.engine import Engine
 from alarmtui.engine.base import ProviderInfo
 from alarmtui.providers.base import OpenZones, WrongCode
@@ -29,7 +28,7 @@ from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
-from alarmtui.ui.state import SETTLE_SECONDS, PendingBypass, PendingChange, ProviderView
+from alarmtui.ui.state import PendingMarks, ProviderView
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.zones import ZonesTable
 
@@ -39,8 +38,10 @@ class Dashboard(Protocol):
 
     settings: Settings
     engine: Engine
-    providers: Mapping[str, ProviderInfo]
+    @property
+    def providers(self) -> Mapping[str, ProviderInfo]: ...
     views: Mapping[str, ProviderView]
+    marks: PendingMarks
     partitions: PartitionsPanel
     zones: ZonesTable
 
@@ -169,8 +170,13 @@ class Controller:
         return command.action is not CommandAction.PHOTO and provider.asks_for_code
 
     def start(
-        self, view: ProviderView, command: Command, question: Text | None = None, detail: Text | None = None,
-        *, yes: str = "Yes",
+        self,
+        view: ProviderView,
+        command: Command,
+        question: Text | None = None,
+        detail: Text | None = None,
+        *,
+        yes: str = "Yes",
     ) -> None:
         """Ask what must be asked (confirmation, code), send once, then follow the outcome."""
         needs_code = self._needs_code(view.name, command)
@@ -188,9 +194,7 @@ class Controller:
     async def _ask_then_submit(
         self, provider: str, command: Command, question: Text | None, detail: Text | None, yes: str, needs_code: bool
     ) -> None:
-        if question is not None and not await self.app.push_screen_wait(
-            ConfirmScreen(question, detail, yes=yes, no="Cancel")
-        ):
+        if question is not None and not await self.app.push_screen_wait(ConfirmScreen(question, detail, yes=yes, no="Cancel")):
             return
         code = None
         if needs_code:
@@ -201,9 +205,7 @@ class Controller:
         if task is not None:
             await self.follow(provider, command, task, typed_code=needs_code)
 
-    async def follow(
-        self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool
-    ) -> None:
+    async def follow(self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool) -> None:
         """After a refusal the user can act on: ask the code again, or offer to arm anyway."""
         attempt = 1
         while True:
@@ -248,12 +250,8 @@ class Controller:
             self.app.notify(str(exc), severity="warning", markup=False)
             return None
         task.add_done_callback(self._command_refused)
-        view = self.app.views[provider]
-        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
-            view.pending = pending_for(view, command)
+        if self.app.marks.submit(provider, command):
             self.app.redraw_partitions()
-        elif command.action is CommandAction.BYPASS and command.zone is not None:
-            view.pending_zones[command.zone] = PendingBypass(command.on)
         self.app.refresh_footer()
         return task
 
@@ -261,65 +259,3 @@ class Controller:
         """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
         if not task.cancelled() and isinstance(task.exception(), CommandBusy) and self.app.screen_stack:
             self.app.notify(str(task.exception()), severity="warning", markup=False)
-
-    # ------------------------------------------------------------------ pending marks (the echo guard)
-
-    @staticmethod
-    def track_pending(view: ProviderView, update: CommandUpdate, now: datetime) -> bool:
-        """Keep the pending marks in step with a command; True if what the partitions show changed."""
-        command = update.command
-        if command.action is CommandAction.BYPASS and command.zone is not None:
-            if update.result is None:
-                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
-            elif update.result.phase is CommandPhase.DONE:
-                done = PendingBypass(command.on, finished_at=now)
-                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
-                if zone is not None and done.answered_by(zone, now):
-                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
-                else:
-                    view.pending_zones[command.zone] = done
-            else:
-                view.pending_zones.pop(command.zone, None)
-            return False
-        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
-            return False
-        if update.result is not None:
-            if view.pending is None:
-                return False
-            if update.result.phase in (CommandPhase.DONE, CommandPhase.UNKNOWN):
-                # Confirmed, or it may have reached the panel: shown as pending (and the same key refused)
-                # until a snapshot shows the change or the re-read answers.
-                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
-                return False
-            view.pending = None  # refused: back to the last state the panel reported
-            return True
-        if view.pending is not None or view.snapshot is None:
-            return False
-        view.pending = pending_for(view, command)
-        return True
-
-    def expire_pending(self, now: datetime) -> bool:
-        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls).
-
-        True if a mark was dropped (the keys it held back may act again)."""
-        changed = False
-        for view in self.app.views.values():
-            pending = view.pending
-            if pending is not None and pending.finished and pending.finished_at is not None:
-                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
-                    view.pending = None
-                    changed = True
-            for zone_id, bypass in list(view.pending_zones.items()):
-                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
-                    del view.pending_zones[zone_id]
-                    changed = True
-        return changed
-
-
-def pending_for(view: ProviderView, command: Command) -> PendingChange:
-    assert view.snapshot is not None
-    return PendingChange(
-        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
-        command.partition,
-        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
-    )

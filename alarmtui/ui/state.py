@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from alarmtui.domain import Event, EventKind, Partition, PartitionState, Photo, Snapshot, Zone
+from alarmtui.domain import (
+    Command,
+    CommandAction,
+    CommandPhase,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+    Zone,
+)
 from alarmtui.domain.updates import CommandUpdate, LinkState, ProviderStatus
 
 STALE_FLOOR = 5.0
@@ -130,6 +141,100 @@ class PendingBypass:
         return (now - self.finished_at).total_seconds() > SETTLE_SECONDS
 
 
+class PendingMarks:
+    """The echo guard, in one place: what a sent command marks on screen, and when the mark goes.
+
+    `submit` marks the target as soon as a command is handed to the engine; `update` follows the
+    command's progress; `snapshot` lets the panel's own state replace the mark; `expire` drops a
+    confirmed command's mark after `SETTLE_SECONDS` when no snapshot comes. The marks live on each
+    `ProviderView` (`pending`, `pending_zones`) for the panels to read; only this class changes them.
+    """
+
+    def __init__(self, views: dict[str, ProviderView]) -> None:
+        self.views = views
+
+    def submit(self, provider: str, command: Command) -> bool:
+        """A command was handed to the engine; True if what the partitions show changed."""
+        view = self.views[provider]
+        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
+            view.pending = pending_for(view, command)
+            return True
+        if command.action is CommandAction.BYPASS and command.zone is not None:
+            view.pending_zones[command.zone] = PendingBypass(command.on)
+        return False
+
+    def update(self, provider: str, update: CommandUpdate, now: datetime) -> bool:
+        """Keep the marks in step with a command's progress; True if what the partitions show changed."""
+        view = self.views[provider]
+        command = update.command
+        if command.action is CommandAction.BYPASS and command.zone is not None:
+            if update.result is None:
+                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
+            elif update.result.phase is CommandPhase.DONE:
+                done = PendingBypass(command.on, finished_at=now)
+                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
+                if zone is not None and done.answered_by(zone, now):
+                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
+                else:
+                    view.pending_zones[command.zone] = done
+            else:
+                view.pending_zones.pop(command.zone, None)
+            return False
+        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
+            return False
+        if update.result is not None:
+            if view.pending is None:
+                return False
+            if update.result.phase in (CommandPhase.DONE, CommandPhase.UNKNOWN):
+                # Confirmed, or it may have reached the panel: shown as pending (and the same key refused)
+                # until a snapshot shows the change or the re-read answers.
+                view.pending = replace(view.pending, finished=True, finished_at=now)
+                return False
+            view.pending = None  # refused: back to the last state the panel reported
+            return True
+        if view.pending is not None or view.snapshot is None:
+            return False
+        view.pending = pending_for(view, command)
+        return True
+
+    def snapshot(self, provider: str, snapshot: Snapshot, now: datetime) -> None:
+        """A fresh snapshot: marks it answers go (the panel's real state from now on)."""
+        view = self.views[provider]
+        if view.pending is not None and view.pending.answered_by(snapshot, now):
+            view.pending = None
+        elif view.pending is not None and view.pending.finished:
+            view.pending = replace(view.pending, unreflected=view.pending.unreflected + 1)
+        for zone_id, pending in list(view.pending_zones.items()):
+            if pending.answered_by(snapshot.zone(zone_id), now):
+                del view.pending_zones[zone_id]
+
+    def expire(self, now: datetime) -> bool:
+        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls).
+
+        True if a mark was dropped (the keys it held back may act again)."""
+        changed = False
+        for view in self.views.values():
+            pending = view.pending
+            if pending is not None and pending.finished and pending.finished_at is not None:
+                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
+                    view.pending = None
+                    changed = True
+            for zone_id, bypass in list(view.pending_zones.items()):
+                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
+                    del view.pending_zones[zone_id]
+                    changed = True
+        return changed
+
+
+def pending_for(view: ProviderView, command: Command) -> PendingChange:
+    assert view.snapshot is not None
+    return PendingChange(
+        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
+        command.partition,
+        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
+    )
+
+
 ALERT_ALARM = "alarm"
 ALERT_ENTRY = "entry delay"
 
@@ -173,9 +278,7 @@ class AlertTracker:
             if partition.state is PartitionState.TRIGGERED:
                 alert = Alert(provider, partition.id, partition.name, partition.alarm_zone, ALERT_ALARM, None)
             elif partition.state is PartitionState.PENDING:
-                alert = Alert(
-                    provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until
-                )
+                alert = Alert(provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until)
             else:
                 continue
             current[alert.key] = alert

@@ -334,16 +334,11 @@ class EventsPanel(Vertical):
             matching = list(self._events)
         else:
             matching = [
-                e
-                for e in self._events
-                if (provider is None or e.provider == provider)
-                and (not needle or needle in _haystack(e))
+                e for e in self._events if (provider is None or e.provider == provider) and (not needle or needle in _haystack(e))
             ]
         if self._older:
             shown = {(e.provider, e.id) for e in matching}
-            extra = [
-                e for e in self._older if (e.provider, e.id) not in shown and (provider is None or e.provider == provider)
-            ]
+            extra = [e for e in self._older if (e.provider, e.id) not in shown and (provider is None or e.provider == provider)]
             if extra:
                 matching = sorted(matching + extra, key=_newest_first)  # two sorted runs: timsort merges them
         self.table.set_rows(matching, self._palette)

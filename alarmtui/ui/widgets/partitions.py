@@ -124,11 +124,7 @@ def state_words(view: ProviderView, partition: Partition, now: datetime) -> tupl
 def bypassed_zones(view: ProviderView, partition: Partition) -> list[str]:
     if view.snapshot is None:
         return []
-    return [
-        clean(z.name)
-        for z in view.snapshot.zones
-        if z.bypassed and (not z.partitions or partition.id in z.partitions)
-    ]
+    return [clean(z.name) for z in view.snapshot.zones if z.bypassed and (not z.partitions or partition.id in z.partitions)]
 
 
 VENDOR_WORDS_HELP = frozenset(
