@@ -7,6 +7,7 @@ provider client and the simulator's HTTP server, down to the simulated panel.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,10 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
+
+PATIENT = itertools.count(0.0, 1.0).__next__
+"""The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
+
 
 TIMING = PollTiming(
     poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05
@@ -48,7 +53,7 @@ def demo() -> Iterator[Callable[..., DemoEnvironment]]:
 
 
 def make_app(env: DemoEnvironment, settings: Settings | None = None, **options: object) -> AlarmApp:
-    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, **options)
+    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, guard_clock=PATIENT, **options)
 
 
 def panel_of(env: DemoEnvironment, kind: str) -> SimPanel:
@@ -285,9 +290,8 @@ async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, pr
         # The dashboard's keys are neither offered nor live in the viewer.
         assert app.main.check_action("arm", ("away",)) is False
         assert app.main.check_action("disarm", ()) is False
-        await pilot.pause()
+        await until(pilot, lambda: any(key.key == "escape" for key in app.screen.query("FooterKey")), what="footer")
         footer_keys = {key.key for key in app.screen.query("FooterKey").results()}  # type: ignore[attr-defined]
-        assert "escape" in footer_keys
         assert not footer_keys & {"a", "h", "n", "p", "d", "b", "c", "r", "slash"}
         commands = app.views[provider].command
         await pilot.press("a", "d", "c")
@@ -347,8 +351,7 @@ async def test_pin_modal_asks_for_a_code_that_is_never_logged(demo, caplog) -> N
         await until(
             pilot,
             lambda: (
-                state_of(app, "vera", partition_id(app, "vera", "House"))
-                in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
+                state_of(app, "vera", partition_id(app, "vera", "House")) in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
             ),
             what="arming",
         )
@@ -493,6 +496,9 @@ async def test_alarm_banner_can_disarm(demo) -> None:
         next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation naming the partition")
+        assert "House" in app.screen.question.plain
+        await pilot.press("y")
         await until(
             pilot,
             lambda: state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED,
@@ -508,9 +514,7 @@ async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(dem
         await until(pilot, lambda: all_online(app))
         env.host.call(visonic.set_offline, True)
         app.main.action_refresh()
-        await until(
-            pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline"
-        )
+        await until(pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline")
         status = app.views["powermaster"].status
         assert status.reason
         assert status.reason in str(app.header.render())

@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual import events as textual_events
 from textual.app import App
 from textual.binding import Binding
 from textual.markup import escape as escape_markup
@@ -37,6 +39,7 @@ from alarmtui.ui.messages import message_for
 from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.event import EventScreen
+from alarmtui.ui.screens.guard import GuardedModal, InputGuard
 from alarmtui.ui.screens.help import HelpScreen, HelpSection
 from alarmtui.ui.screens.main import MainScreen
 from alarmtui.ui.screens.photo import PhotoScreen
@@ -81,8 +84,11 @@ class AlarmApp(App[None]):
         autostart: bool = True,
         warnings: Sequence[str] = (),
         engine: Engine | None = None,
+        guard_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
+        self.input_guard = InputGuard(guard_clock or time.monotonic)
+        """Holds input back from a dialog in its first half second (a fake clock in tests)."""
         self.settings = settings
         self.scenarios = list(scenarios)
         self.clock = clock or _utc_now
@@ -107,6 +113,24 @@ class AlarmApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         return self.main
 
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if isinstance(screen, GuardedModal):
+            screen.shown_at = self.input_guard.clock()  # guarded from this instant, not from when it is drawn
+        return super().push_screen(screen, *args, **kwargs)
+
+    async def on_event(self, event: textual_events.Event) -> None:
+        # The input guard: a key or click already on its way never lands on a dialog that has just opened.
+        if (
+            isinstance(event, (textual_events.Key, textual_events.MouseDown, textual_events.MouseUp))
+            and not event.is_forwarded
+            and self.screen_stack
+            and self.input_guard.holds(self.screen)
+        ):
+            event.stop()
+            event.prevent_default()
+            return
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
@@ -121,12 +145,12 @@ class AlarmApp(App[None]):
         if name in self.available_themes:
             self.theme = name
         else:
-            self.notify(f"unknown theme {name!r}; using {self.theme}", severity="warning")
+            self.notify(f"unknown theme {name!r}; using {self.theme}", severity="warning", markup=False)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         unknown = sorted(set(keymap) - {binding_id for binding_id, _, _ in self.binding_table()})
         if unknown:
-            self.notify(f"keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=15)
+            self.notify(f"keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=15, markup=False)
         self.set_keymap(keymap)
 
     # ------------------------------------------------------------------ engine -> main screen

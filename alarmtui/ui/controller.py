@@ -38,8 +38,10 @@ class Dashboard(Protocol):
 
     settings: Settings
     engine: Engine
+
     @property
     def providers(self) -> Mapping[str, ProviderInfo]: ...
+
     views: Mapping[str, ProviderView]
     marks: PendingMarks
     partitions: PartitionsPanel
@@ -151,6 +153,74 @@ class Controller:
             question = Text(f"Disarm {target_name(view.name, partition.name)}?")
         self.start(view, command, question, yes="Disarm")
 
+    def disarm_many(self, targets: list[tuple[str, str]]) -> None:
+        """Disarm these (provider, partition id) pairs — the alarm banner's `d`.
+
+        One confirmation names every partition; one PIN prompt per provider that asks for a code; then the
+        commands are sent one after the other (a panel takes one command at a time), each exactly once.
+        A vendor that cannot address a partition gets one whole-panel disarm."""
+        plan: list[tuple[ProviderView, list[Command], list[str]]] = []
+        for provider in dict.fromkeys(name for name, _ in targets):
+            view = self.app.views.get(provider)
+            if view is None or view.snapshot is None:
+                continue
+            partitions = [p for name, pid in targets if name == provider and (p := view.snapshot.partition(pid)) is not None]
+            able = []
+            for partition in partitions:
+                reason = why_not_disarm(view, partition)
+                if reason is None:
+                    able.append(partition)
+                else:
+                    self.app.notify(f"{target_name(view.name, partition.name)}: {reason}", severity="warning", markup=False)
+            if not able:
+                continue
+            names = [target_name(view.name, p.name) for p in able]
+            if Capability.PARTITION_COMMANDS not in view.snapshot.capabilities:
+                label = view.snapshot.panel_name or view.name
+                plan.append((view, [Command(CommandAction.DISARM, partition=None, label=label)], names))
+            else:
+                plan.append((view, [Command(CommandAction.DISARM, partition=p.id, label=p.name) for p in able], names))
+        if plan:
+            self.app.run_worker(self._disarm_plan(plan), group="command-dialog", exclusive=True)
+
+    async def _disarm_plan(self, plan: list[tuple[ProviderView, list[Command], list[str]]]) -> None:
+        everything = [name for _, _, names in plan for name in names]
+        question = Text(f"Disarm {' and '.join(everything) if len(everything) < 3 else ', '.join(everything)}?")
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Disarm", no="Cancel")):
+            return
+        for view, commands, _names in plan:
+            code = None
+            needs_code = self._needs_code(view.name, commands[0])
+            if needs_code:
+                what = "disarm " + ", ".join(clean(c.label or view.name) for c in commands)
+                code = await self.app.push_screen_wait(PinScreen(what, view.name, length=self._code_length(view.name)))
+                if not code:
+                    continue
+            for command in commands:
+                attempt = 1
+                while True:
+                    task = self.submit(view.name, dataclasses.replace(command, code=code))
+                    if task is None:
+                        break
+                    try:
+                        result = await asyncio.shield(task)  # leaving this flow must never cancel the command
+                    except Exception:  # noqa: BLE001  (the engine reports every outcome itself)
+                        break
+                    if not (isinstance(result.error, WrongCode) and needs_code and attempt < PIN_ATTEMPTS):
+                        break
+                    attempt += 1
+                    code = await self.app.push_screen_wait(
+                        PinScreen(
+                            command.describe(),
+                            view.name,
+                            attempt=attempt,
+                            error="Wrong code",
+                            length=self._code_length(view.name),
+                        )
+                    )
+                    if not code:
+                        return
+
     def bypass(self) -> None:
         if self._refuse_if_impossible("bypass", ()):
             return
@@ -164,6 +234,11 @@ class Controller:
         self.start(view, Command(CommandAction.PHOTO, zone=zone.id, label=zone.name))
 
     # ------------------------------------------------------------------ asking, sending once, following
+
+    def _code_length(self, provider_name: str) -> int | None:
+        """The provider's code length where it says (`code_length`), else None."""
+        length = getattr(self.app.providers.get(provider_name), "code_length", None)
+        return length if isinstance(length, int) and length > 0 else None
 
     def _needs_code(self, provider_name: str, command: Command) -> bool:
         provider = self.app.providers[provider_name]
@@ -198,7 +273,7 @@ class Controller:
             return
         code = None
         if needs_code:
-            code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+            code = await self.app.push_screen_wait(PinScreen(command.describe(), provider, length=self._code_length(provider)))
             if not code:
                 return
         task = self.submit(provider, dataclasses.replace(command, code=code))
@@ -216,7 +291,9 @@ class Controller:
             if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
                 attempt += 1
                 code = await self.app.push_screen_wait(
-                    PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
+                    PinScreen(
+                        command.describe(), provider, attempt=attempt, error="Wrong code", length=self._code_length(provider)
+                    )
                 )
                 if not code:
                     return
@@ -231,7 +308,9 @@ class Controller:
                 command = dataclasses.replace(command, force=True)
                 code = None
                 if typed_code:
-                    code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+                    code = await self.app.push_screen_wait(
+                        PinScreen(command.describe(), provider, length=self._code_length(provider))
+                    )
                     if not code:
                         return
                 next_command = dataclasses.replace(command, code=code)

@@ -19,6 +19,7 @@ from alarmtui.domain import (
     Snapshot,
     Zone,
 )
+from alarmtui.domain.alarms import open_alarms
 from alarmtui.domain.updates import CommandUpdate, LinkState, ProviderStatus
 
 STALE_FLOOR = 5.0
@@ -49,6 +50,8 @@ class ProviderView:
     """Seconds between polls: data older than twice this is marked stale."""
     last_changes: dict[str, Event] = field(default_factory=dict)
     """Partition id -> the newest arm/disarm event naming it (who, and since when)."""
+    offline_since: datetime | None = None
+    """When the dashboard saw the link leave `online` (None while online): "offline 6 min"."""
 
     @property
     def online(self) -> bool:
@@ -259,12 +262,13 @@ class Alert:
 
 
 class AlertTracker:
-    """Which alarms and entry delays are on the banner; each is announced once.
+    """Which alarm episodes and entry delays are on the banner; each is announced once.
 
-    An alarm stays on the banner until acknowledged, even if the panel stops
-    reporting it; once acknowledged it stays quiet while its partition is
-    still triggered, and a new alarm there (or in another zone) is announced
-    again. An entry delay is shown while the partition is pending.
+    An alarm episode is one (provider, partition, zone) from `open_alarms`. It stays listed
+    until it is acknowledged (each episode on its own) or its partition is no longer triggered
+    (disarmed, or the alarm cleared); once acknowledged it stays quiet while its partition is
+    still triggered, and a new zone there (or another partition) is announced again. An entry
+    delay is shown while the partition is pending.
     """
 
     def __init__(self) -> None:
@@ -274,19 +278,23 @@ class AlertTracker:
     def update(self, provider: str, snapshot: Snapshot, events: Sequence[Event], now: datetime) -> list[Alert]:
         """Take a provider's new snapshot; return the alerts seen for the first time (to ring for)."""
         current: dict[tuple[str, str, str, str], Alert] = {}
-        for partition in snapshot.partitions:
-            if partition.state is PartitionState.TRIGGERED:
-                alert = Alert(provider, partition.id, partition.name, partition.alarm_zone, ALERT_ALARM, None)
-            elif partition.state is PartitionState.PENDING:
-                alert = Alert(provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until)
-            else:
-                continue
+        for episode in open_alarms(provider, snapshot):
+            alert = Alert(provider, episode.partition, episode.partition_name, episode.zone or None, ALERT_ALARM, None)
             current[alert.key] = alert
-        # Forget acknowledgements once the panel no longer reports them: the next one alerts again.
-        self.acknowledged = {k for k in self.acknowledged if k[0] != provider or k in current}
-        for key in [k for k, a in self.active.items() if k[0] == provider and a.kind == ALERT_ENTRY]:
-            if key not in current:
-                del self.active[key]  # the entry delay ended (disarmed, or it became an alarm)
+        for partition in snapshot.partitions:
+            if partition.state is PartitionState.PENDING:
+                alert = Alert(provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until)
+                current[alert.key] = alert
+        triggered = {p.id for p in snapshot.partitions if p.state is PartitionState.TRIGGERED}
+
+        def still_open(key: tuple[str, str, str, str]) -> bool:
+            return key in current or (key[2] == ALERT_ALARM and key[1] in triggered)
+
+        # An episode ends when its partition is no longer triggered (or its zone's alarm cleared): forget it,
+        # acknowledged or not, so the next alarm there is announced again.
+        self.acknowledged = {k for k in self.acknowledged if k[0] != provider or still_open(k)}
+        for key in [k for k in self.active if k[0] == provider and not still_open(k)]:
+            del self.active[key]
         fresh: list[Alert] = []
         for key, alert in current.items():
             if key in self.acknowledged:
@@ -294,12 +302,16 @@ class AlertTracker:
             known = self.active.get(key)
             if known is None:
                 since = alarm_time(alert, events) if alert.kind == ALERT_ALARM else None
-                alert = Alert(**{**alert.__dict__, "since": since or snapshot.fetched_at or now})
+                alert = replace(alert, since=since or snapshot.fetched_at or now)
                 self.active[key] = alert
                 fresh.append(alert)
             elif alert.until != known.until:
-                self.active[key] = Alert(**{**known.__dict__, "until": alert.until})
+                self.active[key] = replace(known, until=alert.until)
         return fresh
+
+    def forget(self, provider: str) -> None:
+        """The provider is gone from the configuration: nothing of it stays on the banner."""
+        self.active = {k: a for k, a in self.active.items() if k[0] != provider}
 
     def refine_times(self, events: Sequence[Event]) -> bool:
         """Alarm events arriving after the snapshot give the panel's own time; True if a time changed."""
@@ -309,16 +321,20 @@ class AlertTracker:
                 continue
             when = alarm_time(alert, events)
             if when is not None and when != alert.since:
-                self.active[key] = Alert(**{**alert.__dict__, "since": when})
+                self.active[key] = replace(alert, since=when)
                 changed = True
         return changed
 
-    def acknowledge(self) -> list[Alert]:
-        """Everything on the banner is acknowledged; return it."""
-        alerts = self.lines()
-        self.acknowledged.update(self.active)
-        self.active.clear()
-        return alerts
+    def acknowledge(self, alerts: Iterable[Alert] | None = None) -> list[Alert]:
+        """Acknowledge these alarm episodes (all listed alarms when None); return those acknowledged.
+
+        Entry delays are not acknowledged: they end by themselves (disarmed, or they become an alarm)."""
+        chosen = self.lines() if alerts is None else list(alerts)
+        done = [a for a in chosen if a.kind == ALERT_ALARM and a.key in self.active]
+        for alert in done:
+            self.acknowledged.add(alert.key)
+            del self.active[alert.key]
+        return done
 
     def lines(self) -> list[Alert]:
         """Alarms first (oldest first), then entry delays."""

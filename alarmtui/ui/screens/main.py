@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, OptionList
 
 from alarmtui import imaging
-from alarmtui.domain import ArmMode, CommandPhase, Event
+from alarmtui.domain import ArmMode, Command, CommandAction, CommandPhase, Event, PartitionState
 from alarmtui.domain.updates import LinkState, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
@@ -33,7 +33,7 @@ from alarmtui.engine.poller import PollTiming
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import UNSETTLED
 from alarmtui.ui.controller import Controller
-from alarmtui.ui.format import Palette, clean, outcome, target_name
+from alarmtui.ui.format import DONE_WORDS, STATE_WORDS, Palette, clean, outcome, settled, target_name
 from alarmtui.ui.messages import CommandProgressed, EventsReceived, PhotosReceived, SnapshotReceived, StatusChanged
 from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.event import EventScreen
@@ -159,6 +159,8 @@ class MainScreen(Screen[None]):
         self._target_title: tuple[object, ...] | None = None
         self.compact = False
         self._stale_shown: dict[str, bool] = {}
+        self._awaiting: dict[tuple[str, str | None], Command] = {}
+        """Commands the panel accepted but had not carried out yet (exit delay): told "armed" once a snapshot says so."""
 
     @property
     def alarm_app(self) -> AlarmApp:
@@ -216,6 +218,10 @@ class MainScreen(Screen[None]):
         view = self.views.get(message.provider)
         if view is None:
             return
+        if message.status.state is LinkState.ONLINE:
+            view.offline_since = None
+        elif view.offline_since is None:
+            view.offline_since = self.clock()  # "offline 6 min" counts from here
         view.status = message.status
         self._draw_header()
         self.redraw_partitions()
@@ -247,10 +253,32 @@ class MainScreen(Screen[None]):
         now = self.clock()
         self.marks.snapshot(view.name, message.snapshot, now)
         view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
+        self._tell_settled(view)
         self._draw_snapshot_panels()
         self._draw_header()  # power, tamper and communication troubles show there too
         self._show_alerts(self.alerts.update(view.name, message.snapshot, self._events_of(view.name), now))
         self.refresh_footer()
+
+    def _tell_settled(self, view: ProviderView) -> None:
+        """An accepted arm whose exit delay ran out: "armed" now that the panel says so (or that it is not)."""
+        assert view.snapshot is not None
+        for (provider, partition_id), command in list(self._awaiting.items()):
+            if provider != view.name:
+                continue
+            covered = [p for p in view.snapshot.partitions if partition_id is None or p.id == partition_id]
+            states = {p.state for p in covered}
+            if not covered or states & UNSETTLED:
+                continue  # still on its way
+            del self._awaiting[(provider, partition_id)]
+            where = target_name(view.name, command.label or view.name)
+            if command.action is CommandAction.ARM and all(p.state.is_armed for p in covered):
+                words = DONE_WORDS.get(command.mode, "armed") if command.mode is not None else "armed"
+                self.notify(f"{where} {words} (the panel says so).", title="Armed", markup=False)
+            elif command.action is CommandAction.DISARM and states == {PartitionState.DISARMED}:
+                self.notify(f"{where} disarmed (the panel says so).", title="Disarmed", markup=False)
+            else:
+                shown = ", ".join(sorted(STATE_WORDS[s] for s in states))
+                self.notify(f"{where} is {shown}, not what was asked.", title="Not armed", severity="warning", markup=False)
 
     def _events_of(self, provider: str) -> list[Event]:
         return [e for e in self.event_log.events if e.provider == provider]
@@ -308,7 +336,10 @@ class MainScreen(Screen[None]):
             return
         result = update.result
         sentence = outcome(message.provider, update.command, result)
-        if result.phase is CommandPhase.DONE:
+        if result.phase is CommandPhase.DONE and not settled(result):
+            self.notify(sentence, title="Accepted", markup=False)
+            self._awaiting[(message.provider, update.command.partition)] = update.command
+        elif result.phase is CommandPhase.DONE:
             self.notify(sentence, title="Done", markup=False)
         elif result.phase is CommandPhase.FAILED:
             self.notify(sentence, title="Refused", severity="error", timeout=10, markup=False)
@@ -432,10 +463,15 @@ class MainScreen(Screen[None]):
             # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
             self._ticks = 0
             return
-        if self._ticks % self.AGES_EVERY == 0 or any(command_line(v, now) is not None for v in self.views.values()):
+        stale = {name: view.stale(now) for name, view in self.views.items()}
+        not_live = any(stale.values()) or any(v.offline_since is not None and v.snapshot for v in self.views.values())
+        if (
+            self._ticks % self.AGES_EVERY == 0
+            or not_live  # "offline 6 min" must not lag; the bar repaints only when its text changed
+            or any(command_line(v, now) is not None for v in self.views.values())
+        ):
             self._draw_header()
         self._ticks += 1
-        stale = {name: view.stale(now) for name, view in self.views.items()}
         unsettled = any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions)
         if unsettled or stale != self._stale_shown:
             self._stale_shown = stale
@@ -449,16 +485,18 @@ class MainScreen(Screen[None]):
         """Keep the banner in step with the tracker; ring and toast once per new alarm or entry delay."""
         lines = self.alerts.lines()
         if lines and self._alarm_screen is None:
-            self._alarm_screen = AlarmScreen(self.alerts.lines, self.clock)
+            self._alarm_screen = AlarmScreen(
+                self.alerts.lines, self.clock, acknowledge=self.acknowledge_alarms, disarm=self.disarm_from_banner
+            )
             self.app.push_screen(self._alarm_screen, self._alarm_closed)
         elif not lines and self._alarm_screen is not None:
-            self._alarm_screen.dismiss("gone")  # an entry delay ended with nothing left to acknowledge
+            self._alarm_screen.dismiss("gone")  # acknowledged, disarmed, or the entry delay ended
         elif self._alarm_screen is not None:
             self._alarm_screen.redraw()
         for alert in fresh:
             self.app.bell()
             zone = f" — zone {clean(alert.zone)}" if alert.zone else ""
-            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"
+            title = "ALARM" if alert.kind == ALERT_ALARM else "ENTRY DELAY"
             self.notify(
                 f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",
                 title=title,
@@ -467,18 +505,24 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
 
-    def _alarm_closed(self, answer: str | None) -> None:
+    def _alarm_closed(self, _answer: str | None) -> None:
         self._alarm_screen = None
-        if answer not in ("ack", "disarm"):
-            return
-        acknowledged = self.alerts.acknowledge()
-        for alert in acknowledged:
-            if alert.kind == ALERT_ALARM:  # journaled once per alarm: who acknowledged it, from which view
-                self.engine.acknowledge(alert.provider, alert.partition_id, alert.zone, origin=self.controller.origin)
-        if answer == "disarm" and acknowledged:
-            first = acknowledged[0]
-            self.partitions.select(first.provider, first.partition_id)
-            self.action_disarm(confirmed=True)  # the banner said what `d` does: no second question
+
+    def acknowledge_alarms(self, alerts: list[Alert]) -> None:
+        """Enter / A on the banner: these episodes are acknowledged, each journaled on its own."""
+        for alert in self.alerts.acknowledge(alerts):
+            # The engine journals per (provider, partition, zone): called once per episode.
+            self.engine.acknowledge(alert.provider, alert.partition_id, alert.zone, origin=self.controller.origin)
+        self._show_alerts(())
+
+    def disarm_from_banner(self, alerts: list[Alert]) -> None:
+        """d on the banner: disarm the partitions it lists (one confirmation naming them all, one PIN per provider).
+
+        Nothing is acknowledged by this: each episode leaves the banner when the panel reports its
+        partition disarmed (or when someone acknowledges it)."""
+        targets = [(a.provider, a.partition_id) for a in alerts if a.partition_id]
+        if targets:
+            self.controller.disarm_many(targets)
 
     # ------------------------------------------------------------------ targets and what is possible
 
