@@ -32,7 +32,7 @@ from alarmtui.engine import Engine
 from alarmtui.engine.poller import PollTiming
 from alarmtui.providers import Provider
 from alarmtui.settings import Settings
-from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_photo
+from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.messages import message_for
@@ -217,6 +217,15 @@ class AlarmApp(App[None]):
                             discover=False,
                         )
                     )
+                for locking in (True, False):
+                    if why_not_lock(view, zone, locking) is None:
+                        entries.append(
+                            PaletteEntry(
+                                f"{where}: {'Lock' if locking else 'Unlock'}",
+                                "lock this smart lock" if locking else "unlock this smart lock",
+                                functools.partial(self._palette_zone, view.name, zone.id, "lock" if locking else "unlock"),
+                            )
+                        )
                 if why_not_photo(view, zone) is None:
                     entries.append(
                         PaletteEntry(
@@ -254,7 +263,12 @@ class AlarmApp(App[None]):
         except RowDoesNotExist:
             self.notify("That zone is no longer listed.", severity="warning")
             return
-        self.main.action_bypass() if action == "bypass" else self.main.action_photo()
+        if action in ("lock", "unlock"):
+            self.main.action_lock(action == "lock")
+        elif action == "bypass":
+            self.main.action_bypass()
+        else:
+            self.main.action_photo()
 
     def binding_table(self) -> list[tuple[str, str, str]]:
         """(binding id, keys, description) for every remappable binding, with the current keymap applied."""

@@ -24,7 +24,7 @@ from alarmtui.engine import Engine
 from alarmtui.engine.base import ProviderInfo
 from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
-from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_photo
+from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
@@ -92,11 +92,13 @@ class Controller:
             if action == "arm":
                 return why_not_arm(view, partition, ArmMode(str(parameters[0])))
             return why_not_disarm(view, partition)
-        if action in ("bypass", "photo"):
+        if action in ("bypass", "photo", "lock"):
             zone_target = self.zone_target()
             if zone_target is None:
                 return "select a zone first"
             view, zone = zone_target
+            if action == "lock":
+                return why_not_lock(view, zone, bool(parameters[0]))
             return why_not_bypass(view, zone) if action == "bypass" else why_not_photo(view, zone)
         return None
 
@@ -226,6 +228,16 @@ class Controller:
             return
         view, zone = self.zone_target()  # type: ignore[misc]
         self.start(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name))
+
+    def lock(self, locking: bool) -> None:
+        """Lock or unlock the selected smart lock (`ZoneKind.LOCK`): the same flow as every command — an
+        unlock is confirmed first, the code asked where the vendor needs one, sent once."""
+        if self._refuse_if_impossible("lock", (locking,)):
+            return
+        view, zone = self.zone_target()  # type: ignore[misc]
+        action = CommandAction.LOCK if locking else CommandAction.UNLOCK
+        question = None if locking else Text(f"Unlock {target_name(view.name, zone.name)}?")
+        self.start(view, Command(action, zone=zone.id, label=zone.name), question, yes="Unlock")
 
     def photo(self) -> None:
         if self._refuse_if_impossible("photo", ()):

@@ -131,17 +131,28 @@ class PendingChange:
 
 @dataclass(frozen=True)
 class PendingBypass:
-    """A bypass (on) or restore (off) sent for one zone."""
+    """A change sent for one zone: a bypass (on) or restore (off), or a lock (on) or unlock (off)."""
 
     on: bool
     finished_at: datetime | None = None
+    attribute: str = "bypassed"
+    """The `Zone` field the panel's answer shows it in ("bypassed", "locked")."""
 
     def answered_by(self, zone: Zone | None, now: datetime) -> bool:
         if self.finished_at is None:
             return False
-        if zone is None or zone.bypassed == self.on:
+        if zone is None or getattr(zone, self.attribute) == self.on:
             return True
         return (now - self.finished_at).total_seconds() > SETTLE_SECONDS
+
+
+ZONE_COMMANDS = {CommandAction.BYPASS: "bypassed", CommandAction.LOCK: "locked", CommandAction.UNLOCK: "locked"}
+"""Zone commands the pending marks follow, and the `Zone` field that shows each done."""
+
+
+def zone_mark(command: Command, finished_at: datetime | None = None) -> PendingBypass:
+    on = command.action is CommandAction.LOCK or (command.action is CommandAction.BYPASS and command.on)
+    return PendingBypass(on, finished_at, ZONE_COMMANDS[command.action])
 
 
 class PendingMarks:
@@ -162,19 +173,19 @@ class PendingMarks:
         if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
             view.pending = pending_for(view, command)
             return True
-        if command.action is CommandAction.BYPASS and command.zone is not None:
-            view.pending_zones[command.zone] = PendingBypass(command.on)
+        if command.action in ZONE_COMMANDS and command.zone is not None:
+            view.pending_zones[command.zone] = zone_mark(command)
         return False
 
     def update(self, provider: str, update: CommandUpdate, now: datetime) -> bool:
         """Keep the marks in step with a command's progress; True if what the partitions show changed."""
         view = self.views[provider]
         command = update.command
-        if command.action is CommandAction.BYPASS and command.zone is not None:
+        if command.action in ZONE_COMMANDS and command.zone is not None:
             if update.result is None:
-                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
+                view.pending_zones.setdefault(command.zone, zone_mark(command))
             elif update.result.phase is CommandPhase.DONE:
-                done = PendingBypass(command.on, finished_at=now)
+                done = zone_mark(command, finished_at=now)
                 zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
                 if zone is not None and done.answered_by(zone, now):
                     view.pending_zones.pop(command.zone, None)  # the snapshot already shows it

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, OptionList
 
 from alarmtui import imaging
-from alarmtui.domain import ArmMode, Command, CommandAction, CommandPhase, Event, PartitionState
+from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandPhase, Event, PartitionState
 from alarmtui.domain.updates import LinkState, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
@@ -69,12 +69,16 @@ FOOTER_ACTIONS: tuple[tuple[str, tuple[object, ...]], ...] = (
     ("disarm", ()),
     ("bypass", ()),
     ("photo", ()),
+    ("lock", (True,)),
+    ("lock", (False,)),
 )
 TARGET_ACTIONS = {
     **{f"arm('{mode.value}')": ("arm", (mode.value,)) for mode in ArmMode},
     "disarm": ("disarm", ()),
     "bypass": ("bypass", ()),
     "photo": ("photo", ()),
+    "lock(True)": ("lock", (True,)),
+    "lock(False)": ("lock", (False,)),
 }
 """Footer action string -> (action, parameters) of the keys that act on a selected partition or zone."""
 FOOTER_ORDER = (*TARGET_ACTIONS, "refresh", "filter_events", "help", "cycle_provider", "open_event")
@@ -91,6 +95,8 @@ FOOTER_PRIORITY = (
     "filter_events",
     "open_event",
     "cycle_provider",
+    "lock(True)",
+    "lock(False)",
 )
 """What the footer keeps first when the terminal is narrow (every key is always in the help screen)."""
 
@@ -115,9 +121,12 @@ class MainScreen(Screen[None]):
         Binding("d", "disarm", "Disarm", id="disarm"),
         Binding("b", "bypass", "Bypass", id="bypass"),
         Binding("c", "photo", "Photo", id="photo"),
+        Binding("l", "lock(True)", "Lock", id="lock"),
+        Binding("u", "lock(False)", "Unlock", id="unlock"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("slash", "filter_events", "Filter", id="filter_events"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "app.quit", "Quit", show=False, id="quit"),
     ]
     COMPACT_WIDTH = 100
     """At 100 columns and less: compact partitions, zone warnings as markers, panels stacked."""
@@ -533,7 +542,11 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.app.screen is not self:
             return False  # a viewer or dialog is on top: the dashboard's keys are not offered, not run
-        if action in ("arm", "disarm", "bypass", "photo"):
+        if action == "lock" and not any(
+            v.snapshot is not None and Capability.LOCK in v.snapshot.capabilities for v in self.views.values()
+        ):
+            return False  # no smart locks anywhere: the keys are not offered
+        if action in ("arm", "disarm", "bypass", "photo", "lock"):
             return True if self.why_not(action, parameters) is None else None
         return True
 
@@ -561,6 +574,9 @@ class MainScreen(Screen[None]):
 
     def action_bypass(self) -> None:
         self.controller.bypass()
+
+    def action_lock(self, locking: bool) -> None:
+        self.controller.lock(locking)
 
     def action_photo(self) -> None:
         self.controller.photo()

@@ -23,6 +23,7 @@ from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.providers.base import ProviderError, TwoFactorRequired
 from alarmtui.ui.format import widget_text
 from alarmtui.ui.screens.guard import GuardedModal
+from alarmtui.ui.widgets.vim import VimOptionList
 
 
 class OtpScreen(GuardedModal[bool]):
@@ -55,7 +56,7 @@ class OtpScreen(GuardedModal[bool]):
                 markup=False,
             )
             # The vendor's phone masks are data: `Text` prompts, never markup (a "[@click=…]" phone must do nothing).
-            yield OptionList(*(Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones), id="otp-phones")
+            yield VimOptionList(*(Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones), id="otp-phones")
             yield Input(restrict=r"[0-9]*", max_length=8, placeholder="code from the SMS", id="otp-code", disabled=True)
             yield Label(widget_text(self.reason, limit=500), id="otp-status")
             yield Label("Enter: send the code / verify · Esc: later (r retries)", classes="dialog-help", markup=False)

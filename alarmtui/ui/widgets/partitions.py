@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -13,6 +15,7 @@ from alarmtui.domain import EventKind, Partition, PartitionState
 from alarmtui.domain.updates import LinkState
 from alarmtui.ui.format import LINK_ROLE, STATE_ROLE, STATE_WORDS, Palette, clean, countdown
 from alarmtui.ui.state import ProviderView
+from alarmtui.ui.widgets.vim import LIST_KEYS
 
 BADGE_WIDTH = 17
 
@@ -36,6 +39,8 @@ def marked(prompt: Text, selected: bool, style: str = "bold") -> Text:
 
 class PartitionsPanel(OptionList):
     """Selectable partitions; arm and disarm keys act on the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
