@@ -7,6 +7,7 @@ through `AlarmApp.apply` with the pollers not started. The dialogs' input guard 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from test_ui_functional import (  # noqa: F401  (`demo` is a fixture)
@@ -93,8 +94,10 @@ async def test_two_partitions_alarmed_d_disarms_both_after_one_pin(demo) -> None
         house_id, garage_id = partition_id(app, "vera", "House"), partition_id(app, "vera", "Garage")
         await until(
             pilot,
-            lambda: state_of(app, "vera", house_id) is PartitionState.DISARMED
-            and state_of(app, "vera", garage_id) is PartitionState.DISARMED,
+            lambda: (
+                state_of(app, "vera", house_id) is PartitionState.DISARMED
+                and state_of(app, "vera", garage_id) is PartitionState.DISARMED
+            ),
             what="both disarmed",
         )
         pins += isinstance(app.screen, PinScreen)
@@ -166,9 +169,7 @@ async def test_acknowledgement_is_per_episode_and_journaled_each() -> None:
 
 async def test_a_key_racing_a_banner_does_nothing() -> None:
     guard_now = [100.0]
-    app = create_app(
-        fixed_app().settings, autostart=False, clock=lambda: NOW, guard_clock=lambda: guard_now[0]
-    )
+    app = create_app(fixed_app().settings, autostart=False, clock=lambda: NOW, guard_clock=lambda: guard_now[0])
     acknowledged: list[object] = []
     async with app.run_test(size=(120, 40)) as pilot:
         app.engine.acknowledge = lambda *a, **k: acknowledged.append(a)  # type: ignore[method-assign]
@@ -215,11 +216,7 @@ async def test_offline_and_stale_at_80x24_say_last_known() -> None:
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, AlarmScreen), what="acknowledged")
         clock[0] = NOW + timedelta(minutes=1)
-        app.apply(
-            StatusUpdate(
-                "home", ProviderStatus("home", "visonic", LinkState.OFFLINE, reason="no answer", last_update=NOW)
-            )
-        )
+        app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.OFFLINE, reason="no answer", last_update=NOW)))
         await until(pilot, lambda: app.views["home"].offline_since is not None, what="offline seen")
         clock[0] = NOW + timedelta(minutes=7)
         app.main._tick()
@@ -239,9 +236,7 @@ async def test_stale_online_provider_is_marked_on_every_partition() -> None:
     clock = [NOW]
     app = fixed_app(clock)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.apply(
-            StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE, last_update=NOW, stale=True))
-        )
+        app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE, last_update=NOW, stale=True)))
         from alarmtui.domain.updates import SnapshotUpdate  # noqa: PLC0415
 
         app.apply(
@@ -277,8 +272,9 @@ async def test_an_unsettled_arm_is_accepted_not_armed_until_a_snapshot_says_so()
         await pilot.pause()
         command = Command(CommandAction.ARM, partition="1", mode=ArmMode.AWAY, label="House")
         result = CommandResult(CommandPhase.DONE, state="arming — exit delay 30 s")
-        object.__setattr__(result, "settled", False) if hasattr(result, "settled") else None
-        if not hasattr(result, "settled"):  # the field lands with the engine's work; the UI reads it by name
+        if "settled" in {f.name for f in dataclasses.fields(result)}:
+            result = dataclasses.replace(result, settled=False)  # type: ignore[call-arg]
+        else:  # the field lands with the engine's work; the UI reads it by name
             result = _Unsettled(result)  # type: ignore[assignment]
         app.apply(CommandUpdate("home", command, CommandProgress(CommandPhase.SENT)))
         app.apply(CommandUpdate("home", command, CommandProgress(CommandPhase.DONE), result))

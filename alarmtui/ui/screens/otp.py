@@ -104,6 +104,7 @@ class OtpScreen(GuardedModal[bool]):
                 phones = self.query_one("#otp-phones", OptionList)
                 phones.clear_options()
                 phones.add_options([Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones])
+                phones.highlighted = 0  # Enter sends a new code to the first phone again
             self.query_one("#otp-code", Input).disabled = True
             self.query_one("#otp-phones", OptionList).focus()
             self._status(f"{exc.message} — choose a phone to send a new code", error=True)
