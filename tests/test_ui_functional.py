@@ -126,9 +126,9 @@ class NotifyRecorder:
 async def test_first_frame_then_every_panel_fills_in(demo) -> None:
     env = demo()
     app = make_app(env)
-    started = time.monotonic()
+    # How fast the first frame comes is measured by the launch benchmark (tests/benchmarks), not asserted here:
+    # a wall-clock window stretches 3-4x under parallel load.
     async with app.run_test(size=SIZE) as pilot:
-        first_frame = time.monotonic() - started
         await until(pilot, lambda: all_online(app), what="all providers online")
         await until(pilot, lambda: app.events.table.row_count > 0, what="events")
         names = {target[0] for target in app.partitions._targets.values()}
@@ -141,7 +141,6 @@ async def test_first_frame_then_every_panel_fills_in(demo) -> None:
         assert {"casa", "powermaster"} <= providers_in_log  # the Vera starts with an empty log
         times = [e.time for e in app.event_log.events]
         assert times == sorted(times, reverse=True)  # merged, newest first
-    assert first_frame < 2.0
 
 
 @pytest.mark.parametrize(
