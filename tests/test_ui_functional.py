@@ -7,6 +7,7 @@ provider client and the simulator's HTTP server, down to the simulated panel.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,10 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
+
+PATIENT = itertools.count(0.0, 1.0).__next__
+"""The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
+
 
 TIMING = PollTiming(
     poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05
@@ -48,7 +53,7 @@ def demo() -> Iterator[Callable[..., DemoEnvironment]]:
 
 
 def make_app(env: DemoEnvironment, settings: Settings | None = None, **options: object) -> AlarmApp:
-    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, **options)
+    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, guard_clock=PATIENT, **options)
 
 
 def panel_of(env: DemoEnvironment, kind: str) -> SimPanel:
@@ -121,9 +126,9 @@ class NotifyRecorder:
 async def test_first_frame_then_every_panel_fills_in(demo) -> None:
     env = demo()
     app = make_app(env)
-    started = time.monotonic()
+    # How fast the first frame comes is measured by the launch benchmark (tests/benchmarks), not asserted here:
+    # a wall-clock window stretches 3-4x under parallel load.
     async with app.run_test(size=SIZE) as pilot:
-        first_frame = time.monotonic() - started
         await until(pilot, lambda: all_online(app), what="all providers online")
         await until(pilot, lambda: app.events.table.row_count > 0, what="events")
         names = {target[0] for target in app.partitions._targets.values()}
@@ -136,7 +141,6 @@ async def test_first_frame_then_every_panel_fills_in(demo) -> None:
         assert {"casa", "powermaster"} <= providers_in_log  # the Vera starts with an empty log
         times = [e.time for e in app.event_log.events]
         assert times == sorted(times, reverse=True)  # merged, newest first
-    assert first_frame < 2.0
 
 
 @pytest.mark.parametrize(
@@ -283,11 +287,10 @@ async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, pr
         await pilot.press("enter")
         assert isinstance(app.screen, PhotoScreen)
         # The dashboard's keys are neither offered nor live in the viewer.
-        assert app.check_action("arm", ("away",)) is False
-        assert app.check_action("disarm", ()) is False
-        await pilot.pause()
+        assert app.main.check_action("arm", ("away",)) is False
+        assert app.main.check_action("disarm", ()) is False
+        await until(pilot, lambda: any(key.key == "escape" for key in app.screen.query("FooterKey")), what="footer")
         footer_keys = {key.key for key in app.screen.query("FooterKey").results()}  # type: ignore[attr-defined]
-        assert "escape" in footer_keys
         assert not footer_keys & {"a", "h", "n", "p", "d", "b", "c", "r", "slash"}
         commands = app.views[provider].command
         await pilot.press("a", "d", "c")
@@ -347,8 +350,7 @@ async def test_pin_modal_asks_for_a_code_that_is_never_logged(demo, caplog) -> N
         await until(
             pilot,
             lambda: (
-                state_of(app, "vera", partition_id(app, "vera", "House"))
-                in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
+                state_of(app, "vera", partition_id(app, "vera", "House")) in (PartitionState.ARMING, PartitionState.ARMED_AWAY)
             ),
             what="arming",
         )
@@ -416,27 +418,26 @@ async def test_impossible_actions_are_dimmed_and_do_nothing(demo) -> None:
     verisure = panel_of(env, "verisure")
     app = make_app(env)
 
-    def dimmed(action: str) -> bool:
-        (key,) = [k for k in app.screen.query("FooterKey") if k.action == action]
-        return key.has_class("-disabled")
+    def dimmed(action: str) -> bool | None:
+        """Whether the footer shows `action` dimmed; None while the footer is being rebuilt."""
+        keys = [k for k in app.screen.query("FooterKey") if k.action == action]
+        return keys[0].has_class("-disabled") if len(keys) == 1 else None
 
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: all_online(app))
         app.partitions.select("casa", partition_id(app, "casa", "Casa"))
-        await pilot.pause()
-        assert app.check_action("disarm", ()) is None  # already disarmed
-        assert app.check_action("arm", ("away",)) is True
-        assert dimmed("disarm") and not dimmed("arm('away')")
+        # The footer follows the selection after a refresh cycle: wait for it, never for one pause.
+        await until(pilot, lambda: dimmed("disarm") is True and dimmed("arm('away')") is False, what="disarm dimmed")
+        assert app.main.check_action("disarm", ()) is None  # already disarmed
+        assert app.main.check_action("arm", ("away",)) is True
         select_zone(app, "casa", "Entrada")
-        await pilot.pause()
-        assert app.check_action("bypass", ()) is None  # Verisure cannot bypass
-        assert app.check_action("photo", ()) is True
-        assert dimmed("bypass") and not dimmed("photo")
+        await until(pilot, lambda: dimmed("bypass") is True and dimmed("photo") is False, what="bypass dimmed")
+        assert app.main.check_action("bypass", ()) is None  # Verisure cannot bypass
+        assert app.main.check_action("photo", ()) is True
         select_zone(app, "powermaster", "Front door")
-        await pilot.pause()
-        assert app.check_action("photo", ()) is None  # a door contact has no camera
-        assert app.check_action("bypass", ()) is True
-        assert dimmed("photo") and not dimmed("bypass")  # the footer follows the selection
+        await until(pilot, lambda: dimmed("photo") is True and dimmed("bypass") is False, what="the footer follows the selection")
+        assert app.main.check_action("photo", ()) is None  # a door contact has no camera
+        assert app.main.check_action("bypass", ()) is True
         before = env.host.call(lambda: verisure.commands_received)
         await pilot.press("d")
         await pilot.pause(0.3)
@@ -494,6 +495,9 @@ async def test_alarm_banner_can_disarm(demo) -> None:
         next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation naming the partition")
+        assert "House" in app.screen.question.plain
+        await pilot.press("y")
         await until(
             pilot,
             lambda: state_of(app, "vera", partition_id(app, "vera", "House")) is PartitionState.DISARMED,
@@ -509,7 +513,7 @@ async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(dem
         # The cloud itself failing (a panel outage shows offline only after Visonic's grace period, §9.2).
         cloud = env.host.cloud("visonic")
         env.host.call(lambda: cloud.faults.add(None, status=503, times=10**6))
-        app.action_refresh()
+        app.main.action_refresh()
         await until(
             pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline"
         )

@@ -8,6 +8,7 @@ polling a real simulator over loopback HTTP.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -29,6 +30,9 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from tests.test_ui_functional import SIZE, TIMING, all_online
 from tests.test_ui_functional import until as until_app
 
+PATIENT = itertools.count(0.0, 1.0).__next__
+"""The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
+
 
 async def until(pilot, predicate, timeout: float = 10.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
     """`until` for the dashboard, and for a bare panel app (no provider views to print on a timeout)."""
@@ -39,6 +43,7 @@ async def until(pilot, predicate, timeout: float = 10.0, what: str = "") -> None
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.05)
+
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDED = 5000
@@ -74,7 +79,7 @@ async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Jour
 
 def app_with_journal(env: DemoEnvironment, journal: Journal | None) -> AlarmApp:
     engine = InProcessEngine(env.settings, timing=TIMING, journal=journal, enforce_budget=False)
-    return create_app(env.settings, engine=engine)
+    return create_app(env.settings, engine=engine, guard_clock=PATIENT)
 
 
 def row_texts(app: AlarmApp) -> list[str]:
@@ -209,7 +214,11 @@ async def test_acknowledging_an_alarm_journals_it_once(demo: DemoEnvironment, tm
     write_config(config, demo.host.provider_tables(), extra={"journal": str(path)})
     listed = subprocess.run(
         [sys.executable, "-m", "alarmtui", "events", "--kind", "alarm", "--json", "--config", str(config)],
-        capture_output=True, text=True, timeout=60, cwd=REPO, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=True,
     )
     entries = json.loads(listed.stdout)["events"]
     ours = [e for e in entries if e["text"] == "House: alarm acknowledged"]
@@ -224,7 +233,7 @@ async def test_the_demo_journals_in_its_own_folder_and_scrolls_back() -> None:
         assert env.folder is not None and env.settings.journal == env.folder / "journal.sqlite3"
         engine = env.engine()
         assert engine.notifier is None
-        app = create_app(env.settings, engine=engine)
+        app = create_app(env.settings, engine=engine, guard_clock=PATIENT)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.events.table.row_count > 0, what="live events")
             app.events.table.focus()
@@ -265,7 +274,10 @@ async def test_panel_alone_over_a_real_journal_asks_once_per_question_and_scroll
             yield EventsPanel(["home"], history=history)
 
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
-    memory = [Event(f"m{n}", long_ago - timedelta(minutes=n), EventKind.ZONE, f"Hall door opened (memory {n})", provider="home") for n in range(50)]
+    memory = [
+        Event(f"m{n}", long_ago - timedelta(minutes=n), EventKind.ZONE, f"Hall door opened (memory {n})", provider="home")
+        for n in range(50)
+    ]
     try:
         async with PanelApp().run_test(size=(120, 30)) as pilot:
             panel = pilot.app.query_one(EventsPanel)
@@ -275,7 +287,9 @@ async def test_panel_alone_over_a_real_journal_asks_once_per_question_and_scroll
             questions.clear()
             panel.start_text_filter()
             await pilot.press(*"hall", "enter")
-            await until(pilot, lambda: panel.journal_state == "idle" and panel.table.row_count == len(memory) + 200, what="page 1")
+            await until(
+                pilot, lambda: panel.journal_state == "idle" and panel.table.row_count == len(memory) + 200, what="page 1"
+            )
             asked = [q["grep"] for q in questions]
             # At most one question per text typed (a quick burst asks once), one page each, the last one for "hall".
             assert asked[-1] == "hall" and len(asked) == len(set(asked)) and set(asked) <= {"h", "ha", "hal", "hall"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +31,10 @@ from alarmtui.ui.state import EventLog, ProviderView
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.providers import provider_line
 from alarmtui.ui.widgets.zones import ZonesTable
+
+PATIENT = itertools.count(0.0, 1.0).__next__
+"""The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
+
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PALETTE = Palette(
@@ -79,9 +84,7 @@ class PanelApp(App[None]):
         yield ZonesTable()
 
 
-def house(
-    state: PartitionState = PartitionState.DISARMED, zone_open: bool = False, zone_name: str = "Door"
-) -> Snapshot:
+def house(state: PartitionState = PartitionState.DISARMED, zone_open: bool = False, zone_name: str = "Door") -> Snapshot:
     return Snapshot(
         partitions=(
             Partition("1", "House", state, ready=not zone_open, open_zones=(zone_name,) if zone_open else ()),
@@ -103,9 +106,7 @@ async def test_partitions_keep_the_highlight_across_updates_and_show_failures() 
         await pilot.pause()
         assert panel.option_count == 3
         panel.select("home", "2")
-        panel.show(
-            [view("home", house(PartitionState.ARMING)), view("cabin", None, LinkState.OFFLINE, "x")], T0, PALETTE
-        )
+        panel.show([view("home", house(PartitionState.ARMING)), view("cabin", None, LinkState.OFFLINE, "x")], T0, PALETTE)
         await pilot.pause()
         assert panel.selected() == ("home", "2")
         prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
@@ -174,7 +175,7 @@ def offline_settings(**extra: object) -> Settings:
 
 
 async def test_keymap_from_settings_remaps_and_help_lists_binding_ids() -> None:
-    app = create_app(offline_settings(keymap={"arm_away": "A", "disarm": "x"}), autostart=False)
+    app = create_app(offline_settings(keymap={"arm_away": "A", "disarm": "x"}), autostart=False, guard_clock=PATIENT)
     async with app.run_test() as pilot:
         app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
         app.apply(SnapshotUpdate("home", house()))
@@ -199,16 +200,16 @@ async def test_keymap_from_settings_remaps_and_help_lists_binding_ids() -> None:
 
 
 async def test_actions_are_dimmed_until_the_provider_is_online() -> None:
-    app = create_app(offline_settings(), autostart=False)
+    app = create_app(offline_settings(), autostart=False, guard_clock=PATIENT)
     async with app.run_test() as pilot:
         await pilot.pause()
-        assert app.check_action("arm", ("away",)) is None
+        assert app.main.check_action("arm", ("away",)) is None
         app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
         app.apply(SnapshotUpdate("home", house()))
         await pilot.pause()
-        assert app.check_action("arm", ("away",)) is True
-        assert app.check_action("arm", ("night",)) is None  # no night mode on this panel
-        assert app.check_action("disarm", ()) is None  # already disarmed
+        assert app.main.check_action("arm", ("away",)) is True
+        assert app.main.check_action("arm", ("night",)) is None  # no night mode on this panel
+        assert app.main.check_action("disarm", ()) is None  # already disarmed
 
 
 def test_styles_are_found() -> None:
@@ -278,7 +279,7 @@ async def test_full_quality_needs_a_real_terminal(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(imaging, "graphics_protocol", lambda: "kitty")
     notes: list[Notify] = []
-    app = create_app(offline_settings(), autostart=False)
+    app = create_app(offline_settings(), autostart=False, guard_clock=PATIENT)
     async with app.run_test(message_hook=lambda m: notes.append(m) if isinstance(m, Notify) else None) as pilot:
         app.apply(PhotosUpdate("home", (Photo("Hall", T0, jpeg(), 0, "home"),)))
         await pilot.pause()
@@ -296,7 +297,7 @@ async def test_palette_titles_show_server_text_literally() -> None:
     from textual.content import Content
 
     evil = "[b]Garage[/b] [@click=app.quit]x[/]"
-    app = create_app(offline_settings(), autostart=False)
+    app = create_app(offline_settings(), autostart=False, guard_clock=PATIENT)
     async with app.run_test() as pilot:
         app.apply(StatusUpdate("home", ProviderStatus("home", "visonic", LinkState.ONLINE)))
         app.apply(
@@ -337,9 +338,7 @@ def test_availability_rules() -> None:
     offline = view("home", house(), LinkState.RECONNECTING)
     assert availability.why_not_disarm(offline, armed) == "home is reconnecting"
     busy = view("home", house())
-    busy.command = CommandUpdate(
-        "home", Command(CommandAction.DISARM, label="Garage"), CommandProgress(CommandPhase.WAITING)
-    )
+    busy.command = CommandUpdate("home", Command(CommandAction.DISARM, label="Garage"), CommandProgress(CommandPhase.WAITING))
     assert availability.why_not_disarm(busy, armed) == "home is still busy with disarm Garage"
     assert camera.camera
 
@@ -447,7 +446,7 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
 
     from alarmtui.domain import Event, EventKind, Partition, PartitionState, Snapshot, Zone
     from alarmtui.domain.updates import LinkState, ProviderStatus
-    from alarmtui.ui.app import AlarmApp
+    from alarmtui.ui.screens.main import MainScreen
     from alarmtui.ui.state import ProviderView
 
     view = ProviderView("vera", "mios", ProviderStatus("vera", "mios", LinkState.ONLINE))
@@ -456,10 +455,10 @@ def test_events_show_partition_and_zone_names_instead_of_ids() -> None:
         zones=(Zone("67", "Driveway Camera"),),
     )
     event = Event("e1", datetime(2026, 1, 1, tzinfo=UTC), EventKind.PHOTO, "Photo", partition="1", zone="67")
-    shown = AlarmApp._readable_event(event, "vera", view)
+    shown = MainScreen._readable_event(event, "vera", view)
     assert (shown.provider, shown.partition, shown.zone) == ("vera", "House", "Driveway Camera")
     several = Event("e3", event.time, EventKind.ZONE, "Tripped", partition="1,9", provider="vera")
-    assert AlarmApp._readable_event(several, "vera", view).partition == "House, 9"
+    assert MainScreen._readable_event(several, "vera", view).partition == "House, 9"
     # Unknown ids and names pass through untouched.
     other = Event("e2", event.time, EventKind.ZONE, "Door", partition="9", zone="Front door", provider="vera")
-    assert AlarmApp._readable_event(other, "vera", view) is other
+    assert MainScreen._readable_event(other, "vera", view) is other

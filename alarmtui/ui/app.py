@@ -1,12 +1,10 @@
-"""The dashboard app: layout, key bindings, theme and keymap, and the flow from the engine to the panels.
+"""The dashboard app: settings, engine, theme, keymap, the command palette and help; `create_app`.
 
-`create_app()` builds it for the CLI and for tests; `run_dashboard()` runs it
-in the terminal. The app listens to one engine (`alarmtui.engine`: the pollers
-in this process, or the service it attached to), turns its updates into
-messages, keeps what it knows in `ProviderView`s (`ui/state.py`) and hands those
-to the panels (`ui/widgets/`). What the command keys do — targets, whether they
-can act, confirmation, PIN, sending once, the pending marks — is in
-`ui/controller.py`.
+`create_app()` builds it for the CLI and for tests; `run_dashboard()` runs it in
+the terminal. The app listens to one engine (`alarmtui.engine`: the pollers in
+this process, or the service it attached to) and hands its updates, as messages
+(`ui/messages.py`), to the main screen (`ui/screens/main.py`), which keeps what
+the dashboard knows, draws the panels, raises the alarm banner and runs the keys.
 """
 
 from __future__ import annotations
@@ -14,113 +12,44 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 from textual import events as textual_events
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.content import Content
+from textual.app import App
+from textual.binding import Binding
 from textual.markup import escape as escape_markup
-from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, OptionList
 from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui import imaging
-from alarmtui.domain import (
-    ArmMode,
-    CommandPhase,
-    Event,
-    Scenario,
-)
-from alarmtui.domain.updates import LinkState, PollerUpdate, ProviderStatus
+from alarmtui.domain import ArmMode, Scenario
+from alarmtui.domain.updates import PollerUpdate
 from alarmtui.engine import Engine
-from alarmtui.engine.base import HistoryPage, view_origin
 from alarmtui.engine.poller import PollTiming
 from alarmtui.providers import Provider
 from alarmtui.settings import Settings
-from alarmtui.ui.availability import (
-    UNSETTLED,
-    why_not_arm,
-    why_not_bypass,
-    why_not_disarm,
-    why_not_photo,
-)
+from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
-from alarmtui.ui.controller import Controller
-from alarmtui.ui.format import MODE_WORDS, Palette, clean, outcome, target_name
-from alarmtui.ui.messages import (
-    CommandProgressed,
-    EventsReceived,
-    PhotosReceived,
-    SnapshotReceived,
-    StatusChanged,
-    message_for,
-)
+from alarmtui.ui.format import MODE_WORDS, clean, target_name
+from alarmtui.ui.messages import message_for
 from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.event import EventScreen
+from alarmtui.ui.screens.guard import GuardedModal, InputGuard
 from alarmtui.ui.screens.help import HelpScreen, HelpSection
-from alarmtui.ui.screens.otp import DeviceVerifier, OtpScreen
+from alarmtui.ui.screens.main import MainScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
-from alarmtui.ui.state import (
-    ALERT_ALARM,
-    Alert,
-    AlertTracker,
-    EventLog,
-    PhotoAlbum,
-    ProviderView,
-    last_changes,
-)
 from alarmtui.ui.widgets.events import EventsPanel, EventsTable
-from alarmtui.ui.widgets.footer import KeyFooter
-from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.photo import PhotoPanel
-from alarmtui.ui.widgets.providers import ProviderBar, command_line
-from alarmtui.ui.widgets.troubles import TroublesTable
-from alarmtui.ui.widgets.users import UsersTable
-from alarmtui.ui.widgets.zones import ZonesTable
 
 log = logging.getLogger(__name__)
 
 WallClock = Callable[[], datetime]
-M = TypeVar("M", bound=Message)
-MAIN_ACTIONS = frozenset({"arm", "disarm", "bypass", "photo", "refresh", "filter_events", "help"})
-"""The dashboard's own keys: live on the main screen only, never under a viewer or dialog."""
-FOOTER_ACTIONS: tuple[tuple[str, tuple[object, ...]], ...] = (
-    *(("arm", (mode.value,)) for mode in ArmMode),
-    ("disarm", ()),
-    ("bypass", ()),
-    ("photo", ()),
-)
-TARGET_ACTIONS = {
-    **{f"arm('{mode.value}')": ("arm", (mode.value,)) for mode in ArmMode},
-    "disarm": ("disarm", ()),
-    "bypass": ("bypass", ()),
-    "photo": ("photo", ()),
-}
-"""Footer action string -> (action, parameters) of the keys that act on a selected partition or zone."""
-FOOTER_ORDER = (*TARGET_ACTIONS, "refresh", "filter_events", "help", "cycle_provider", "open_event")
-FOOTER_PRIORITY = (
-    "disarm",
-    "arm('away')",
-    "help",
-    "arm('home')",
-    "arm('night')",
-    "bypass",
-    "arm('perimeter')",
-    "photo",
-    "refresh",
-    "filter_events",
-    "open_event",
-    "cycle_provider",
-)
-"""What the footer keeps first when the terminal is narrow (every key is always in the help screen)."""
 CLOSE_TIMEOUT = 1.0
 """Quitting closes every client and logs out within this many seconds."""
 
@@ -137,37 +66,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _while_running(handler: Callable[[AlarmApp, M], None]) -> Callable[[AlarmApp, M], None]:
-    """Poller news still queued while the app shuts down (screens already gone) is dropped."""
-
-    @functools.wraps(handler)
-    def guarded(app: AlarmApp, message: M) -> None:
-        if app.screen_stack:
-            handler(app, message)
-
-    return guarded
-
-
 class AlarmApp(App[None]):
     TITLE = "alarmtui"
     CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "screens.tcss"]
     COMMANDS = {AlarmCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (101, "-medium"), (150, "-wide")]
     """At 100 columns and less: compact partitions, zone warnings as markers, panels stacked."""
-    COMPACT_WIDTH = 100
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "arm('away')", "Arm away", id="arm_away"),
-        Binding("h", "arm('home')", "Arm home", id="arm_home"),
-        Binding("n", "arm('night')", "Arm night", id="arm_night"),
-        Binding("p", "arm('perimeter')", "Perimeter", id="arm_perimeter"),
-        Binding("d", "disarm", "Disarm", id="disarm"),
-        Binding("b", "bypass", "Bypass", id="bypass"),
-        Binding("c", "photo", "Photo", id="photo"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
-        Binding("slash", "filter_events", "Filter", id="filter_events"),
-        Binding("question_mark", "help", "Help", id="help"),
-    ]
 
     def __init__(
         self,
@@ -180,13 +84,15 @@ class AlarmApp(App[None]):
         autostart: bool = True,
         warnings: Sequence[str] = (),
         engine: Engine | None = None,
+        guard_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
+        self.input_guard = InputGuard(guard_clock or time.monotonic)
+        """Holds input back from a dialog in its first half second (a fake clock in tests)."""
         self.settings = settings
         self.scenarios = list(scenarios)
         self.clock = clock or _utc_now
         self.startup_warnings = list(warnings)
-        self.autostart = autostart
         if engine is None:  # no service to attach to: the engine runs here
             from alarmtui.engine.inprocess import InProcessEngine
 
@@ -199,72 +105,37 @@ class AlarmApp(App[None]):
                 enforce_budget=timing is None,  # tests poll fast on purpose
             )
         self.engine = engine
-        self.controller = Controller(self, origin=view_origin("dashboard"))
         self.pollers = getattr(engine, "group", None)
         self.providers = engine.providers
+        self.main = MainScreen(settings, engine, clock=self.clock, timing=timing, autostart=autostart)
         engine.subscribe(self._on_poller_update)
-        self.views = {
-            name: ProviderView(
-                name,
-                provider.kind,
-                ProviderStatus(name, provider.kind, LinkState.CONNECTING),
-                poll_interval=(timing.poll_interval if timing else None) or provider.poll_interval,
-            )
-            for name, provider in self.providers.items()
-        }
-        self.event_log = EventLog(limit=settings.event_limit)
-        self.album = PhotoAlbum()
-        self.palette = Palette({})
-        self.alerts = AlertTracker()
-        self._alarm_screen: AlarmScreen | None = None
-        self._footer_state: tuple[object, ...] | None = None
-        self._verifying: set[str] = set()
-        """Providers whose SMS verification dialog was offered (once; `r` offers it again)."""
-        self._target_title: tuple[object, ...] | None = None
-        self.compact = False
-        self._stale_shown: dict[str, bool] = {}
 
-    # ------------------------------------------------------------------ layout
+    def get_default_screen(self) -> Screen[Any]:
+        return self.main
 
-    def compose(self) -> ComposeResult:
-        # Kept as attributes: modal screens sit on top, and the app must still reach its panels.
-        self.header = ProviderBar(id="providers")
-        self.partitions = PartitionsPanel(id="partitions")
-        self.zones = ZonesTable(id="zones")
-        self.events = EventsPanel(list(self.providers), history=self._journal_history, id="events")
-        self.troubles = TroublesTable(id="troubles")
-        self.users = UsersTable(id="users")
-        self.photo = PhotoPanel(id="photo")
-        yield self.header
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield self.partitions
-                yield self.zones
-            with Vertical(id="right"):
-                yield self.events
-                self.lower = Horizontal(id="lower")
-                with self.lower:
-                    with Vertical(id="lists"):
-                        yield self.troubles
-                        yield self.users
-                    yield self.photo
-        yield KeyFooter(FOOTER_ORDER, FOOTER_PRIORITY)
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if isinstance(screen, GuardedModal):
+            screen.shown_at = self.input_guard.clock()  # guarded from this instant, not from when it is drawn
+        return super().push_screen(screen, *args, **kwargs)
+
+    async def on_event(self, event: textual_events.Event) -> None:
+        # The input guard: a key or click already on its way never lands on a dialog that has just opened.
+        if (
+            isinstance(event, (textual_events.Key, textual_events.MouseDown, textual_events.MouseUp))
+            and not event.is_forwarded
+            and self.screen_stack
+            and self.input_guard.holds(self.screen)
+        ):
+            event.stop()
+            event.prevent_default()
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
-        self._draw_targets()
-        self.troubles.border_title = "Troubles"
-        self.users.border_title = "Users"
-        self.photo.border_title = "Photo"
-        self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme_changed())
-        self._on_theme_changed()
-        self.partitions.focus()
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
-        self.set_interval(1.0, self._tick, name="tick")
-        if self.autostart:
-            self.call_next(self.engine.start)
 
     async def on_unmount(self) -> None:
         # Textual only cancels tasks on exit; logging out must be awaited here, and bounded.
@@ -274,355 +145,39 @@ class AlarmApp(App[None]):
         if name in self.available_themes:
             self.theme = name
         else:
-            self.notify(f"unknown theme {name!r}; using {self.theme}", severity="warning")
+            self.notify(f"unknown theme {name!r}; using {self.theme}", severity="warning", markup=False)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         unknown = sorted(set(keymap) - {binding_id for binding_id, _, _ in self.binding_table()})
         if unknown:
-            self.notify(f"keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=15)
+            self.notify(f"keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=15, markup=False)
         self.set_keymap(keymap)
 
-    # ------------------------------------------------------------------ poller -> messages -> panels
+    # ------------------------------------------------------------------ engine -> main screen
 
     def _on_poller_update(self, update: PollerUpdate) -> None:
-        self.post_message(message_for(update))
+        self.main.post_message(message_for(update))
 
     def apply(self, update: PollerUpdate) -> None:
         """Feed one update directly (snapshot tests use this with fixed domain data)."""
         self._on_poller_update(update)
 
-    @_while_running
-    def on_status_changed(self, message: StatusChanged) -> None:
-        view = self.views.get(message.provider)
-        if view is None:
-            return
-        view.status = message.status
-        self._draw_header()
-        self.redraw_partitions()
-        self.refresh_footer()
-        self._offer_verification(message.provider, message.status)
-
-    def _offer_verification(self, name: str, status: ProviderStatus) -> None:
-        """The vendor wants this device validated by SMS (Securitas): show the dialog once."""
-        if not status.two_factor or name in self._verifying or self._verifier(name) is None:
-            return
-        self._verifying.add(name)
-        self.run_worker(self._verify_device(name, status), group=f"verify-{name}")
-
-    def _verifier(self, name: str) -> DeviceVerifier | None:
-        return self.engine.device_verifier(name)  # in-process: the provider; attached: through the service
-
-    async def _verify_device(self, name: str, status: ProviderStatus) -> None:
-        if await self.push_screen_wait(OtpScreen(self._verifier(name), status.two_factor, status.reason)):  # type: ignore[arg-type]
-            self._verifying.discard(name)
-            self.notify(f"{name}: this device is verified", timeout=4, markup=False)
-            self.engine.refresh_now(name)
-
-    @_while_running
-    def on_snapshot_received(self, message: SnapshotReceived) -> None:
-        view = self.views.get(message.provider)
-        if view is None:
-            return
-        view.snapshot = message.snapshot
-        now = self.clock()
-        if view.pending is not None and view.pending.answered_by(message.snapshot, now):
-            view.pending = None  # the panel's real state from now on
-        elif view.pending is not None and view.pending.finished:
-            view.pending = dataclasses.replace(view.pending, unreflected=view.pending.unreflected + 1)
-        for zone_id, pending in list(view.pending_zones.items()):
-            if pending.answered_by(message.snapshot.zone(zone_id), now):
-                del view.pending_zones[zone_id]
-        view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
-        self._draw_snapshot_panels()
-        self._draw_header()  # power, tamper and communication troubles show there too
-        self._show_alerts(self.alerts.update(view.name, message.snapshot, self._events_of(view.name), now))
-        self.refresh_footer()
-
-    def _events_of(self, provider: str) -> list[Event]:
-        return [e for e in self.event_log.events if e.provider == provider]
-
-    @_while_running
-    def on_events_received(self, message: EventsReceived) -> None:
-        view = self.views.get(message.provider)
-        events = [self._readable_event(e, message.provider, view) for e in message.events]
-        added, dropped = self.event_log.add(events)
-        if added or dropped:
-            self.events.show(self.event_log.events, added, dropped, self.palette)
-        if view is not None and added:
-            view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
-            if self.alerts.refine_times(added) and self._alarm_screen is not None:
-                self._alarm_screen.redraw()
-            self.redraw_partitions()
-
-    async def _journal_history(self, **question: object) -> HistoryPage | None:
-        """The engine's journal, its events named as the live ones are (partition and zone names)."""
-        page = await self.engine.history(**question)  # type: ignore[arg-type]
-        if page is None or not page.events:
-            return page
-        events = tuple(self._readable_event(e, e.provider, self.views.get(e.provider)) for e in page.events)
-        return dataclasses.replace(page, events=events)
-
-    @staticmethod
-    def _readable_event(event: Event, provider: str, view: ProviderView | None) -> Event:
-        """Name the provider, and show partition and zone names where the event carries ids."""
-        changes: dict[str, Any] = {} if event.provider else {"provider": provider}
-        snapshot = view.snapshot if view is not None else None
-        if snapshot is not None:
-            # Some vendors list several partitions ("1,2,3"): name each one we know.
-            ids = [part.strip() for part in event.partition.split(",")] if event.partition else []
-            names = [(p.name if (p := snapshot.partition(pid)) is not None and p.name else pid) for pid in ids]
-            if names != ids:
-                changes["partition"] = ", ".join(names)
-            zone = snapshot.zone(event.zone) if event.zone else None
-            if zone is not None and zone.name:
-                changes["zone"] = zone.name
-        return dataclasses.replace(event, **changes) if changes else event
-
-    @_while_running
-    def on_command_progressed(self, message: CommandProgressed) -> None:
-        view = self.views.get(message.provider)
-        if view is None:
-            return
-        update = message.update
-        view.command = update
-        view.command_seen_at = self.clock()
-        if self.controller.track_pending(view, update, self.clock()):
-            self.redraw_partitions()
-        self._draw_header()
-        self.refresh_footer()
-        if update.result is None:
-            return
-        result = update.result
-        sentence = outcome(message.provider, update.command, result)
-        if result.phase is CommandPhase.DONE:
-            self.notify(sentence, title="Done", markup=False)
-        elif result.phase is CommandPhase.FAILED:
-            self.notify(sentence, title="Refused", severity="error", timeout=10, markup=False)
-        else:
-            title = "Not sent" if result.phase is CommandPhase.NOT_SENT else "Outcome unknown"
-            self.notify(sentence, title=title, severity="warning", timeout=10, markup=False)
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_list is self.partitions:
-            self.refresh_footer()  # what the keys can do depends on the selected partition
-            self._draw_targets()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self.zones:
-            self.refresh_footer()  # bypass and photo depend on the selected zone
-            self._draw_targets()
-
-    def on_events_table_opened(self, message: EventsTable.Opened) -> None:
-        self.push_screen(EventScreen(message.event))
-
-    def on_resize(self, event: textual_events.Resize) -> None:
-        compact = event.size.width <= self.COMPACT_WIDTH
-        if compact != self.compact:
-            self.compact = compact
-            self.partitions.compact = compact
-            self.zones.compact = compact
-            self._draw_snapshot_panels()
-
-    @_while_running
-    def on_photos_received(self, message: PhotosReceived) -> None:
-        photos = tuple(p if p.provider else dataclasses.replace(p, provider=message.provider) for p in message.photos)
-        self.album.add(photos)
-        self.photo.show(self.album.photos)
-        self._give_up_empty_panels()  # the photo panel was hidden while empty: it takes its room back now
-
-    def on_photo_panel_opened(self, message: PhotoPanel.Opened) -> None:
-        self.push_screen(PhotoScreen(self.album.photos, message.index, protocol=imaging.graphics_protocol()))
-
-    # ------------------------------------------------------------------ drawing
-
-    def _on_theme_changed(self) -> None:
-        self.palette = Palette(self.theme_variables)
-        self._draw_all()
-
-    def _draw_all(self) -> None:
-        self._draw_header()
-        self._draw_snapshot_panels()
-        self.events.show(self.event_log.events, [], [], self.palette)
-
-    def _draw_header(self) -> None:
-        self.header.show(self.views.values(), self.clock(), self.palette, self.engine.describe())
-
-    def redraw_partitions(self) -> None:
-        self.partitions.show(self.views.values(), self.clock(), self.palette)
-        self._draw_targets()
-
-    def _draw_snapshot_panels(self) -> None:
-        self.redraw_partitions()
-        self.zones.show(self.views.values(), self.palette)
-        self.troubles.show(self.views.values(), self.clock(), self.palette)
-        self.users.show(self.views.values(), self.palette)
-        self._give_up_empty_panels()
-
-    def _give_up_empty_panels(self) -> None:
-        """Empty lists and an empty photo panel give their room to the rest (at any size)."""
-        self.troubles.set_class(self.troubles.row_count == 0, "-empty")
-        self.users.set_class(self.users.row_count == 0, "-empty")
-        self.photo.set_class(not self.album.photos, "-empty")
-        self.lower.set_class(self.troubles.row_count == 0 and self.users.row_count == 0 and not self.album.photos, "-empty")
-
-    def _key_for(self, binding_id: str, default: str) -> str:
-        keys = self.settings.keymap.get(binding_id, default)
-        first = keys.split(",")[0].strip()
-        return {"slash": "/", "question_mark": "?"}.get(first, first)
-
-    def _draw_targets(self) -> None:
-        """Panel titles name what the keys act on: "Partitions · a/h/n/p/d → powermaster · House"."""
-        target = self.controller.partition_target()
-        zone_target = self.controller.zone_target()
-        arm_keys = "/".join(
-            self._key_for(binding_id, key)
-            for binding_id, key in (("arm_away", "a"), ("arm_home", "h"), ("arm_night", "n"), ("arm_perimeter", "p"))
-        )
-        disarm_key = self._key_for("disarm", "d")
-        zone_keys = f"{self._key_for('bypass', 'b')}/{self._key_for('photo', 'c')}"
-        partition_name = (
-            target_name(target[0].name, target[1].name) if target is not None and target[1] is not None else None
-        )
-        zone_name = target_name(zone_target[0].name, zone_target[1].name) if zone_target is not None else None
-        shown = (partition_name, zone_name, arm_keys, disarm_key, zone_keys)
-        if shown == self._target_title:
-            return
-        self._target_title = shown
-        self.partitions.border_title = Content(
-            f"Partitions · {arm_keys}/{disarm_key} → {partition_name}" if partition_name else "Partitions"
-        )
-        self.zones.border_title = Content(f"Zones · {zone_keys} → {zone_name}" if zone_name else "Zones / devices")
-
-    def refresh_footer(self) -> None:
-        """Re-evaluate which keys can act (dimmed or not), only when that changed; a no-op while shutting down."""
-        if not self.screen_stack:
-            return
-        # Rebuilding the footer on every poll costs more than the poll: compare what it would show first.
-        state = tuple(self.check_action(action, parameters) for action, parameters in FOOTER_ACTIONS)
-        if state != self._footer_state:
-            self._footer_state = state
-            self.refresh_bindings()
-
-    _ticks = 0
-    AGES_EVERY = 5
-    """Ticks between redraws of the header's ages ("updated 12s ago") when no command timer runs there:
-    repainting the header every second was most of the idle dashboard's CPU (about 1 % of a core)."""
-
-    def _tick(self) -> None:
-        """Once a second: command timers and delay countdowns move on, stale data is marked; ages every few."""
-        if not self.screen_stack:
-            return
-        now = self.clock()
-        if self.controller.expire_pending(now):
-            self.refresh_footer()
-        if len(self.screen_stack) > 1 and self.screen is not self._alarm_screen:
-            # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
-            # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
-            self._ticks = 0
-            return
-        if self._ticks % self.AGES_EVERY == 0 or any(command_line(v, now) is not None for v in self.views.values()):
-            self._draw_header()
-        self._ticks += 1
-        stale = {name: view.stale(now) for name, view in self.views.items()}
-        unsettled = any(
-            p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions
-        )
-        if unsettled or stale != self._stale_shown:
-            self._stale_shown = stale
-            self.redraw_partitions()
-        if self._alarm_screen is not None:
-            self._alarm_screen.redraw()
-
-    # ------------------------------------------------------------------ alarms and entry delays
-
-    def _show_alerts(self, fresh: Sequence[Alert]) -> None:
-        """Keep the banner in step with the tracker; ring and toast once per new alarm or entry delay."""
-        lines = self.alerts.lines()
-        if lines and self._alarm_screen is None:
-            self._alarm_screen = AlarmScreen(self.alerts.lines, self.clock)
-            self.push_screen(self._alarm_screen, self._alarm_closed)
-        elif not lines and self._alarm_screen is not None:
-            self._alarm_screen.dismiss("gone")  # an entry delay ended with nothing left to acknowledge
-        elif self._alarm_screen is not None:
-            self._alarm_screen.redraw()
-        for alert in fresh:
-            self.bell()
-            zone = f" — zone {clean(alert.zone)}" if alert.zone else ""
-            title = "ALARM" if alert.kind == "alarm" else "ENTRY DELAY"
-            self.notify(
-                f"{clean(alert.provider)} · {clean(alert.partition)}{zone}",
-                title=title,
-                severity="error",
-                timeout=30,
-                markup=False,
-            )
-
-    def _alarm_closed(self, answer: str | None) -> None:
-        self._alarm_screen = None
-        if answer not in ("ack", "disarm"):
-            return
-        acknowledged = self.alerts.acknowledge()
-        for alert in acknowledged:
-            if alert.kind == ALERT_ALARM:  # journaled once per alarm: who acknowledged it, from which view
-                self.engine.acknowledge(alert.provider, alert.partition_id, alert.zone, origin=self.controller.origin)
-        if answer == "disarm" and acknowledged:
-            first = acknowledged[0]
-            self.partitions.select(first.provider, first.partition_id)
-            self.action_disarm(confirmed=True)  # the banner said what `d` does: no second question
-
-    # ------------------------------------------------------------------ targets and what is possible
-
-    # ------------------------------------------------------------------ targets and what is possible
+    # The main screen's state and panels, reachable from the app (tests, benchmarks, the palette).
+    views = property(lambda self: self.main.views)
+    event_log = property(lambda self: self.main.event_log)
+    album = property(lambda self: self.main.album)
+    controller = property(lambda self: self.main.controller)
+    header = property(lambda self: self.main.header)
+    partitions = property(lambda self: self.main.partitions)
+    zones = property(lambda self: self.main.zones)
+    events = property(lambda self: self.main.events)
+    troubles = property(lambda self: self.main.troubles)
+    users = property(lambda self: self.main.users)
+    photo = property(lambda self: self.main.photo)
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Why `action` cannot run now on the selected partition or zone; None if it can."""
-        return self.controller.why_not(action, parameters)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MAIN_ACTIONS and len(self.screen_stack) > 1:
-            return False  # a viewer or dialog is on top: not offered, not run
-        if action in ("arm", "disarm", "bypass", "photo"):
-            return True if self.why_not(action, parameters) is None else None
-        return True
-
-    def on_key(self, event: textual_events.Key) -> None:
-        """A dimmed key does nothing by itself; say why it cannot act now."""
-        if len(self.screen_stack) > 1:
-            return
-        active = self.screen.active_bindings.get(event.key)
-        if active is None or active.enabled:
-            return
-        target = TARGET_ACTIONS.get(active.binding.action)
-        if target is None:
-            return
-        reason = self.why_not(*target)
-        if reason is not None:
-            self.notify(reason, severity="warning", timeout=4, markup=False)
-
-    # ------------------------------------------------------------------ actions
-
-    def action_arm(self, mode: str, *, force: bool = False) -> None:
-        self.controller.arm(mode, force=force)
-
-    def action_disarm(self, *, confirmed: bool = False) -> None:
-        self.controller.disarm(confirmed=confirmed)
-
-    def action_bypass(self) -> None:
-        self.controller.bypass()
-
-    def action_photo(self) -> None:
-        self.controller.photo()
-
-    def action_refresh(self) -> None:
-        self._verifying.clear()  # a dismissed SMS verification is offered again
-        self.engine.refresh_now()
-        self.notify("Refreshing every panel.", timeout=2)
-
-    def action_filter_events(self) -> None:
-        self.events.start_text_filter()
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_sections()))
+        return self.main.controller.why_not(action, parameters)
 
     # ------------------------------------------------------------------ command palette, help
 
@@ -662,6 +217,15 @@ class AlarmApp(App[None]):
                             discover=False,
                         )
                     )
+                for locking in (True, False):
+                    if why_not_lock(view, zone, locking) is None:
+                        entries.append(
+                            PaletteEntry(
+                                f"{where}: {'Lock' if locking else 'Unlock'}",
+                                "lock this smart lock" if locking else "unlock this smart lock",
+                                functools.partial(self._palette_zone, view.name, zone.id, "lock" if locking else "unlock"),
+                            )
+                        )
                 if why_not_photo(view, zone) is None:
                     entries.append(
                         PaletteEntry(
@@ -673,7 +237,9 @@ class AlarmApp(App[None]):
         for view in self.views.values():
             entries.append(
                 PaletteEntry(
-                    f"{clean(view.name)}: Refresh now", "read the panel itself", functools.partial(self.engine.refresh_now, view.name)
+                    f"{clean(view.name)}: Refresh now",
+                    "read the panel itself",
+                    functools.partial(self.engine.refresh_now, view.name),
                 )
             )
         for command in self.get_system_commands(screen):
@@ -683,21 +249,26 @@ class AlarmApp(App[None]):
         return entries
 
     def _palette_partition(self, provider: str, partition_id: str, action: str, mode: str | None) -> None:
-        self.partitions.select(provider, partition_id)
+        self.main.partitions.select(provider, partition_id)
         if action == "arm":
-            self.action_arm(str(mode))
+            self.main.action_arm(str(mode))
         else:
-            self.action_disarm()
+            self.main.action_disarm()
 
     def _palette_zone(self, provider: str, zone_id: str, action: str) -> None:
-        table = self.zones
+        table = self.main.zones
         key = f"{provider}\x1f{zone_id}"
         try:
             table.move_cursor(row=table.get_row_index(key))
         except RowDoesNotExist:
             self.notify("That zone is no longer listed.", severity="warning")
             return
-        self.action_bypass() if action == "bypass" else self.action_photo()
+        if action in ("lock", "unlock"):
+            self.main.action_lock(action == "lock")
+        elif action == "bypass":
+            self.main.action_bypass()
+        else:
+            self.main.action_photo()
 
     def binding_table(self) -> list[tuple[str, str, str]]:
         """(binding id, keys, description) for every remappable binding, with the current keymap applied."""
@@ -707,7 +278,7 @@ class AlarmApp(App[None]):
         """Every screen's keys, with human key names ("/" not "slash") and full binding ids."""
         keymap = dict(self.settings.keymap)
         sources: list[tuple[str, list[Binding | tuple[str, ...]]]] = [
-            ("Dashboard", list(self.BINDINGS)),
+            ("Dashboard", list(MainScreen.BINDINGS)),
             ("Events panel", [*EventsPanel.BINDINGS, *EventsTable.BINDINGS]),
             ("Photo panel", list(PhotoPanel.BINDINGS)),
             ("Photo viewer", list(PhotoScreen.BINDINGS)),

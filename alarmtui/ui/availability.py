@@ -6,7 +6,7 @@ when the action is asked for anyway (from the command palette).
 
 from __future__ import annotations
 
-from alarmtui.domain import ARM_CAPABILITY, ArmMode, Capability, Partition, PartitionState, Zone
+from alarmtui.domain import ARM_CAPABILITY, ArmMode, Capability, Partition, PartitionState, Zone, ZoneKind
 from alarmtui.ui.format import MODE_WORDS, clean
 from alarmtui.ui.state import ProviderView
 
@@ -84,4 +84,20 @@ def why_not_photo(view: ProviderView, zone: Zone) -> str | None:
         return f"{view.name} has no cameras"
     if not zone.camera:
         return f"{clean(zone.name)} has no camera"
+    return None
+
+
+def why_not_lock(view: ProviderView, zone: Zone, locking: bool) -> str | None:
+    """Lock (`locking`) or unlock a smart lock: only zones of kind LOCK, where the vendor can."""
+    problem = provider_problem(view)
+    if problem or view.snapshot is None:
+        return problem or f"{view.name} has no data yet"
+    if zone.kind is not ZoneKind.LOCK:
+        return f"{clean(zone.name)} is not a lock"
+    if Capability.LOCK not in view.snapshot.capabilities:
+        return f"{view.name} cannot lock or unlock remotely"
+    if zone.id in view.pending_zones:
+        return f"{clean(zone.name)}: already sent; waiting for the panel to show it"
+    if zone.locked is locking:
+        return f"{clean(zone.name)} is already {'locked' if locking else 'unlocked'}"
     return None

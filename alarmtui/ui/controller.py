@@ -4,7 +4,7 @@ The app's `action_arm`/`action_disarm`/`action_bypass`/`action_photo` land here.
 A command is asked about (confirmation, PIN), handed to the engine once, marked
 pending on screen at once, and followed: a wrong PIN is asked again (up to
 `PIN_ATTEMPTS`), open zones offer "arm anyway". The pending marks (the echo
-guard) are kept in step with the command's updates and expire by themselves.
+guard) are `PendingMarks` in `ui/state.py`.
 """
 
 from __future__ import annotations
@@ -12,24 +12,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Coroutine, Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandPhase, CommandResult, Partition, Zone
-from alarmtui.domain.updates import CommandBusy, CommandUpdate
+from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandResult, Partition, Zone
+from alarmtui.domain.updates import CommandBusy
 from alarmtui.engine import Engine
 from alarmtui.engine.base import ProviderInfo
 from alarmtui.providers.base import OpenZones, WrongCode
 from alarmtui.settings import Settings
-from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_photo
+from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
-from alarmtui.ui.state import SETTLE_SECONDS, PendingBypass, PendingChange, ProviderView
+from alarmtui.ui.state import PendingMarks, ProviderView
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.zones import ZonesTable
 
@@ -39,8 +38,12 @@ class Dashboard(Protocol):
 
     settings: Settings
     engine: Engine
-    providers: Mapping[str, ProviderInfo]
+
+    @property
+    def providers(self) -> Mapping[str, ProviderInfo]: ...
+
     views: Mapping[str, ProviderView]
+    marks: PendingMarks
     partitions: PartitionsPanel
     zones: ZonesTable
 
@@ -89,11 +92,13 @@ class Controller:
             if action == "arm":
                 return why_not_arm(view, partition, ArmMode(str(parameters[0])))
             return why_not_disarm(view, partition)
-        if action in ("bypass", "photo"):
+        if action in ("bypass", "photo", "lock"):
             zone_target = self.zone_target()
             if zone_target is None:
                 return "select a zone first"
             view, zone = zone_target
+            if action == "lock":
+                return why_not_lock(view, zone, bool(parameters[0]))
             return why_not_bypass(view, zone) if action == "bypass" else why_not_photo(view, zone)
         return None
 
@@ -150,11 +155,89 @@ class Controller:
             question = Text(f"Disarm {target_name(view.name, partition.name)}?")
         self.start(view, command, question, yes="Disarm")
 
+    def disarm_many(self, targets: list[tuple[str, str]]) -> None:
+        """Disarm these (provider, partition id) pairs — the alarm banner's `d`.
+
+        One confirmation names every partition; one PIN prompt per provider that asks for a code; then the
+        commands are sent one after the other (a panel takes one command at a time), each exactly once.
+        A vendor that cannot address a partition gets one whole-panel disarm."""
+        plan: list[tuple[ProviderView, list[Command], list[str]]] = []
+        for provider in dict.fromkeys(name for name, _ in targets):
+            view = self.app.views.get(provider)
+            if view is None or view.snapshot is None:
+                continue
+            partitions = [p for name, pid in targets if name == provider and (p := view.snapshot.partition(pid)) is not None]
+            able = []
+            for partition in partitions:
+                reason = why_not_disarm(view, partition)
+                if reason is None:
+                    able.append(partition)
+                else:
+                    self.app.notify(f"{target_name(view.name, partition.name)}: {reason}", severity="warning", markup=False)
+            if not able:
+                continue
+            names = [target_name(view.name, p.name) for p in able]
+            if Capability.PARTITION_COMMANDS not in view.snapshot.capabilities:
+                label = view.snapshot.panel_name or view.name
+                plan.append((view, [Command(CommandAction.DISARM, partition=None, label=label)], names))
+            else:
+                plan.append((view, [Command(CommandAction.DISARM, partition=p.id, label=p.name) for p in able], names))
+        if plan:
+            self.app.run_worker(self._disarm_plan(plan), group="command-dialog", exclusive=True)
+
+    async def _disarm_plan(self, plan: list[tuple[ProviderView, list[Command], list[str]]]) -> None:
+        everything = [name for _, _, names in plan for name in names]
+        question = Text(f"Disarm {' and '.join(everything) if len(everything) < 3 else ', '.join(everything)}?")
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Disarm", no="Cancel")):
+            return
+        for view, commands, _names in plan:
+            code = None
+            needs_code = self._needs_code(view.name, commands[0])
+            if needs_code:
+                what = "disarm " + ", ".join(clean(c.label or view.name) for c in commands)
+                code = await self.app.push_screen_wait(PinScreen(what, view.name, length=self._code_length(view.name)))
+                if not code:
+                    continue
+            for command in commands:
+                attempt = 1
+                while True:
+                    task = self.submit(view.name, dataclasses.replace(command, code=code))
+                    if task is None:
+                        break
+                    try:
+                        result = await asyncio.shield(task)  # leaving this flow must never cancel the command
+                    except Exception:  # noqa: BLE001  (the engine reports every outcome itself)
+                        break
+                    if not (isinstance(result.error, WrongCode) and needs_code and attempt < PIN_ATTEMPTS):
+                        break
+                    attempt += 1
+                    code = await self.app.push_screen_wait(
+                        PinScreen(
+                            command.describe(),
+                            view.name,
+                            attempt=attempt,
+                            error="Wrong code",
+                            length=self._code_length(view.name),
+                        )
+                    )
+                    if not code:
+                        return
+
     def bypass(self) -> None:
         if self._refuse_if_impossible("bypass", ()):
             return
         view, zone = self.zone_target()  # type: ignore[misc]
         self.start(view, Command(CommandAction.BYPASS, zone=zone.id, on=not zone.bypassed, label=zone.name))
+
+    def lock(self, locking: bool) -> None:
+        """Lock or unlock the selected smart lock (`ZoneKind.LOCK`): the same flow as every command — an
+        unlock is confirmed first, the code asked where the vendor needs one, sent once."""
+        if self._refuse_if_impossible("lock", (locking,)):
+            return
+        view, zone = self.zone_target()  # type: ignore[misc]
+        action = CommandAction.LOCK if locking else CommandAction.UNLOCK
+        question = None if locking else Text(f"Unlock {target_name(view.name, zone.name)}?")
+        self.start(view, Command(action, zone=zone.id, label=zone.name), question, yes="Unlock")
 
     def photo(self) -> None:
         if self._refuse_if_impossible("photo", ()):
@@ -164,13 +247,23 @@ class Controller:
 
     # ------------------------------------------------------------------ asking, sending once, following
 
+    def _code_length(self, provider_name: str) -> int | None:
+        """The provider's code length where it says (`code_length`), else None."""
+        length = getattr(self.app.providers.get(provider_name), "code_length", None)
+        return length if isinstance(length, int) and length > 0 else None
+
     def _needs_code(self, provider_name: str, command: Command) -> bool:
         provider = self.app.providers[provider_name]
         return command.action is not CommandAction.PHOTO and provider.asks_for_code
 
     def start(
-        self, view: ProviderView, command: Command, question: Text | None = None, detail: Text | None = None,
-        *, yes: str = "Yes",
+        self,
+        view: ProviderView,
+        command: Command,
+        question: Text | None = None,
+        detail: Text | None = None,
+        *,
+        yes: str = "Yes",
     ) -> None:
         """Ask what must be asked (confirmation, code), send once, then follow the outcome."""
         needs_code = self._needs_code(view.name, command)
@@ -188,22 +281,18 @@ class Controller:
     async def _ask_then_submit(
         self, provider: str, command: Command, question: Text | None, detail: Text | None, yes: str, needs_code: bool
     ) -> None:
-        if question is not None and not await self.app.push_screen_wait(
-            ConfirmScreen(question, detail, yes=yes, no="Cancel")
-        ):
+        if question is not None and not await self.app.push_screen_wait(ConfirmScreen(question, detail, yes=yes, no="Cancel")):
             return
         code = None
         if needs_code:
-            code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+            code = await self.app.push_screen_wait(PinScreen(command.describe(), provider, length=self._code_length(provider)))
             if not code:
                 return
         task = self.submit(provider, dataclasses.replace(command, code=code))
         if task is not None:
             await self.follow(provider, command, task, typed_code=needs_code)
 
-    async def follow(
-        self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool
-    ) -> None:
+    async def follow(self, provider: str, command: Command, task: asyncio.Future[CommandResult], *, typed_code: bool) -> None:
         """After a refusal the user can act on: ask the code again, or offer to arm anyway."""
         attempt = 1
         while True:
@@ -214,7 +303,9 @@ class Controller:
             if isinstance(result.error, WrongCode) and typed_code and attempt < PIN_ATTEMPTS:
                 attempt += 1
                 code = await self.app.push_screen_wait(
-                    PinScreen(command.describe(), provider, attempt=attempt, error="Wrong code")
+                    PinScreen(
+                        command.describe(), provider, attempt=attempt, error="Wrong code", length=self._code_length(provider)
+                    )
                 )
                 if not code:
                     return
@@ -229,7 +320,9 @@ class Controller:
                 command = dataclasses.replace(command, force=True)
                 code = None
                 if typed_code:
-                    code = await self.app.push_screen_wait(PinScreen(command.describe(), provider))
+                    code = await self.app.push_screen_wait(
+                        PinScreen(command.describe(), provider, length=self._code_length(provider))
+                    )
                     if not code:
                         return
                 next_command = dataclasses.replace(command, code=code)
@@ -248,12 +341,8 @@ class Controller:
             self.app.notify(str(exc), severity="warning", markup=False)
             return None
         task.add_done_callback(self._command_refused)
-        view = self.app.views[provider]
-        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
-            view.pending = pending_for(view, command)
+        if self.app.marks.submit(provider, command):
             self.app.redraw_partitions()
-        elif command.action is CommandAction.BYPASS and command.zone is not None:
-            view.pending_zones[command.zone] = PendingBypass(command.on)
         self.app.refresh_footer()
         return task
 
@@ -261,65 +350,3 @@ class Controller:
         """Attached: the service may refuse a command another view's command beat (nothing was sent)."""
         if not task.cancelled() and isinstance(task.exception(), CommandBusy) and self.app.screen_stack:
             self.app.notify(str(task.exception()), severity="warning", markup=False)
-
-    # ------------------------------------------------------------------ pending marks (the echo guard)
-
-    @staticmethod
-    def track_pending(view: ProviderView, update: CommandUpdate, now: datetime) -> bool:
-        """Keep the pending marks in step with a command; True if what the partitions show changed."""
-        command = update.command
-        if command.action is CommandAction.BYPASS and command.zone is not None:
-            if update.result is None:
-                view.pending_zones.setdefault(command.zone, PendingBypass(command.on))
-            elif update.result.phase is CommandPhase.DONE:
-                done = PendingBypass(command.on, finished_at=now)
-                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
-                if zone is not None and done.answered_by(zone, now):
-                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
-                else:
-                    view.pending_zones[command.zone] = done
-            else:
-                view.pending_zones.pop(command.zone, None)
-            return False
-        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
-            return False
-        if update.result is not None:
-            if view.pending is None:
-                return False
-            if update.result.phase in (CommandPhase.DONE, CommandPhase.UNKNOWN):
-                # Confirmed, or it may have reached the panel: shown as pending (and the same key refused)
-                # until a snapshot shows the change or the re-read answers.
-                view.pending = dataclasses.replace(view.pending, finished=True, finished_at=now)
-                return False
-            view.pending = None  # refused: back to the last state the panel reported
-            return True
-        if view.pending is not None or view.snapshot is None:
-            return False
-        view.pending = pending_for(view, command)
-        return True
-
-    def expire_pending(self, now: datetime) -> bool:
-        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls).
-
-        True if a mark was dropped (the keys it held back may act again)."""
-        changed = False
-        for view in self.app.views.values():
-            pending = view.pending
-            if pending is not None and pending.finished and pending.finished_at is not None:
-                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
-                    view.pending = None
-                    changed = True
-            for zone_id, bypass in list(view.pending_zones.items()):
-                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
-                    del view.pending_zones[zone_id]
-                    changed = True
-        return changed
-
-
-def pending_for(view: ProviderView, command: Command) -> PendingChange:
-    assert view.snapshot is not None
-    return PendingChange(
-        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
-        command.partition,
-        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
-    )

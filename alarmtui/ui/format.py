@@ -106,14 +106,30 @@ NAME_LIMIT = 200
 _INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u2028\u2029\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]")
 
 
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (hyperlinks, OSC 52 clipboard writes), to its end
+    r"|\x1b[P^_X][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, PM, APC, SOS strings
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI (colours, cursor moves)
+    r"|\x1b[ -/]*[0-~]"  # any other escape
+)
+
+
 def clean(value: object, limit: int = NAME_LIMIT) -> str:
-    """Server text as one line of printable characters: no escapes, bidi overrides or zero-width marks."""
-    return _INVISIBLE.sub("", clean_text(value, limit))
+    """Server text as one line of printable characters: whole escape sequences (not only their ESC), other
+    control characters, bidi overrides and zero-width marks removed; at most `limit` characters."""
+    if value is None:
+        return ""
+    return _INVISIBLE.sub("", clean_text(_ESCAPE_SEQUENCE.sub("", str(value)), limit))
+
+
+def widget_text(value: object, style: str | Style = "", limit: int = NAME_LIMIT) -> Text:
+    """The one way vendor text reaches a widget: cleaned, as a `Text` with one plain span (never markup)."""
+    return Text(clean(value, limit), style=style, no_wrap=True, overflow="ellipsis")
 
 
 def plain(value: object, style: str | Style = "") -> Text:
-    """Server text as a `Text` that is never parsed as markup."""
-    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis")
+    """Server text as a `Text` that is never parsed as markup (`widget_text`)."""
+    return widget_text(value, style)
 
 
 def content(*parts: object) -> Content:
@@ -186,6 +202,21 @@ def reason_of(message: str) -> str:
     return (stripped or reason).rstrip(".")
 
 
+def settled(result: object) -> bool:
+    """False when the panel accepted the command but is still getting there (`CommandResult.settled`)."""
+    return getattr(result, "settled", True) is not False
+
+
+def transition_words(command: object, state: str) -> str:
+    """ "arming, exit delay 30 s" from the panel's words ("arming — exit delay 30 s"); "arming" if it said none."""
+    from alarmtui.domain import CommandAction  # noqa: PLC0415  (small, local)
+
+    said = state.replace(" — ", ", ").replace(" - ", ", ").strip(" .")
+    if said:
+        return said
+    return "arming" if command.action is CommandAction.ARM else "disarming"  # type: ignore[attr-defined]
+
+
 def outcome(provider: str, command: object, result: object) -> str:
     """One clean sentence per outcome: "vera · House armed away.", "Could not disarm vera · House: wrong code."."""
     from alarmtui.domain import CommandAction, CommandPhase  # noqa: PLC0415  (small, local)
@@ -196,6 +227,9 @@ def outcome(provider: str, command: object, result: object) -> str:
     phase = result.phase  # type: ignore[attr-defined]
     message = result.message  # type: ignore[attr-defined]
     state = clean(getattr(result, "state", "") or "", 200)
+    if phase is CommandPhase.DONE and not settled(result):
+        # Accepted, but the panel is still in its exit delay (or arming): never "armed" before it says so.
+        return f"{clean(provider)}: accepted — {clean(label) or 'the panel'} {transition_words(command, state)}."
     if phase is CommandPhase.DONE and state:
         return f"{where}: {state}."
     if phase is CommandPhase.DONE:

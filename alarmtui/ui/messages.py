@@ -1,11 +1,14 @@
-"""Messages from the pollers to the app: one per kind of news, coalescing floods.
+"""Messages from the engine to the main screen: one dataclass per kind of update, floods coalesced.
 
-The poller callback runs on the app's event loop and turns each
-`PollerUpdate` into one of these, so widgets never touch the poller and tests
-can watch the flow with `message_hook`.
+The engine's callback runs on the app's event loop and turns each `PollerUpdate`
+into one of these (`message_for`), so widgets never touch the engine and tests
+can watch the flow with `message_hook`. A newer snapshot or status of a provider
+replaces one still queued (`can_replace`): only the newest matters.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.message import Message
 
@@ -21,48 +24,45 @@ from alarmtui.domain.updates import (
 )
 
 
-class ProviderMessage(Message):
-    def __init__(self, provider: str) -> None:
-        super().__init__()
-        self.provider = provider
+@dataclass
+class SnapshotReceived(Message):
+    """A provider's fresh state."""
 
-
-class SnapshotReceived(ProviderMessage):
-    """A provider's fresh state; only the newest one per provider matters."""
-
-    def __init__(self, provider: str, snapshot: Snapshot) -> None:
-        super().__init__(provider)
-        self.snapshot = snapshot
+    provider: str
+    snapshot: Snapshot
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SnapshotReceived) and message.provider == self.provider
 
 
-class EventsReceived(ProviderMessage):
-    def __init__(self, provider: str, events: tuple[Event, ...]) -> None:
-        super().__init__(provider)
-        self.events = events
+@dataclass
+class EventsReceived(Message):
+    provider: str
+    events: tuple[Event, ...]
 
 
-class StatusChanged(ProviderMessage):
-    def __init__(self, provider: str, status: ProviderStatus) -> None:
-        super().__init__(provider)
-        self.status = status
+@dataclass
+class StatusChanged(Message):
+    provider: str
+    status: ProviderStatus
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, StatusChanged) and message.provider == self.provider
 
 
-class CommandProgressed(ProviderMessage):
-    def __init__(self, provider: str, update: CommandUpdate) -> None:
-        super().__init__(provider)
-        self.update = update
+@dataclass
+class CommandProgressed(Message):
+    provider: str
+    update: CommandUpdate
 
 
-class PhotosReceived(ProviderMessage):
-    def __init__(self, provider: str, photos: tuple[Photo, ...]) -> None:
-        super().__init__(provider)
-        self.photos = photos
+@dataclass
+class PhotosReceived(Message):
+    provider: str
+    photos: tuple[Photo, ...]
+
+
+ProviderMessage = SnapshotReceived | EventsReceived | StatusChanged | CommandProgressed | PhotosReceived
 
 
 def message_for(update: PollerUpdate) -> ProviderMessage:

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from alarmtui.domain import Event, EventKind, Partition, PartitionState, Photo, Snapshot, Zone
+from alarmtui.domain import (
+    Command,
+    CommandAction,
+    CommandPhase,
+    Event,
+    EventKind,
+    Partition,
+    PartitionState,
+    Photo,
+    Snapshot,
+    Zone,
+)
+from alarmtui.domain.alarms import open_alarms
 from alarmtui.domain.updates import CommandUpdate, LinkState, ProviderStatus
 
 STALE_FLOOR = 5.0
@@ -38,6 +50,8 @@ class ProviderView:
     """Seconds between polls: data older than twice this is marked stale."""
     last_changes: dict[str, Event] = field(default_factory=dict)
     """Partition id -> the newest arm/disarm event naming it (who, and since when)."""
+    offline_since: datetime | None = None
+    """When the dashboard saw the link leave `online` (None while online): "offline 6 min"."""
 
     @property
     def online(self) -> bool:
@@ -117,17 +131,122 @@ class PendingChange:
 
 @dataclass(frozen=True)
 class PendingBypass:
-    """A bypass (on) or restore (off) sent for one zone."""
+    """A change sent for one zone: a bypass (on) or restore (off), or a lock (on) or unlock (off)."""
 
     on: bool
     finished_at: datetime | None = None
+    attribute: str = "bypassed"
+    """The `Zone` field the panel's answer shows it in ("bypassed", "locked")."""
 
     def answered_by(self, zone: Zone | None, now: datetime) -> bool:
         if self.finished_at is None:
             return False
-        if zone is None or zone.bypassed == self.on:
+        if zone is None or getattr(zone, self.attribute) == self.on:
             return True
         return (now - self.finished_at).total_seconds() > SETTLE_SECONDS
+
+
+ZONE_COMMANDS = {CommandAction.BYPASS: "bypassed", CommandAction.LOCK: "locked", CommandAction.UNLOCK: "locked"}
+"""Zone commands the pending marks follow, and the `Zone` field that shows each done."""
+
+
+def zone_mark(command: Command, finished_at: datetime | None = None) -> PendingBypass:
+    on = command.action is CommandAction.LOCK or (command.action is CommandAction.BYPASS and command.on)
+    return PendingBypass(on, finished_at, ZONE_COMMANDS[command.action])
+
+
+class PendingMarks:
+    """The echo guard, in one place: what a sent command marks on screen, and when the mark goes.
+
+    `submit` marks the target as soon as a command is handed to the engine; `update` follows the
+    command's progress; `snapshot` lets the panel's own state replace the mark; `expire` drops a
+    confirmed command's mark after `SETTLE_SECONDS` when no snapshot comes. The marks live on each
+    `ProviderView` (`pending`, `pending_zones`) for the panels to read; only this class changes them.
+    """
+
+    def __init__(self, views: dict[str, ProviderView]) -> None:
+        self.views = views
+
+    def submit(self, provider: str, command: Command) -> bool:
+        """A command was handed to the engine; True if what the partitions show changed."""
+        view = self.views[provider]
+        if command.action in (CommandAction.ARM, CommandAction.DISARM) and view.snapshot is not None:
+            view.pending = pending_for(view, command)
+            return True
+        if command.action in ZONE_COMMANDS and command.zone is not None:
+            view.pending_zones[command.zone] = zone_mark(command)
+        return False
+
+    def update(self, provider: str, update: CommandUpdate, now: datetime) -> bool:
+        """Keep the marks in step with a command's progress; True if what the partitions show changed."""
+        view = self.views[provider]
+        command = update.command
+        if command.action in ZONE_COMMANDS and command.zone is not None:
+            if update.result is None:
+                view.pending_zones.setdefault(command.zone, zone_mark(command))
+            elif update.result.phase is CommandPhase.DONE:
+                done = zone_mark(command, finished_at=now)
+                zone = view.snapshot.zone(command.zone) if view.snapshot is not None else None
+                if zone is not None and done.answered_by(zone, now):
+                    view.pending_zones.pop(command.zone, None)  # the snapshot already shows it
+                else:
+                    view.pending_zones[command.zone] = done
+            else:
+                view.pending_zones.pop(command.zone, None)
+            return False
+        if command.action not in (CommandAction.ARM, CommandAction.DISARM):
+            return False
+        if update.result is not None:
+            if view.pending is None:
+                return False
+            if update.result.phase in (CommandPhase.DONE, CommandPhase.UNKNOWN):
+                # Confirmed, or it may have reached the panel: shown as pending (and the same key refused)
+                # until a snapshot shows the change or the re-read answers.
+                view.pending = replace(view.pending, finished=True, finished_at=now)
+                return False
+            view.pending = None  # refused: back to the last state the panel reported
+            return True
+        if view.pending is not None or view.snapshot is None:
+            return False
+        view.pending = pending_for(view, command)
+        return True
+
+    def snapshot(self, provider: str, snapshot: Snapshot, now: datetime) -> None:
+        """A fresh snapshot: marks it answers go (the panel's real state from now on)."""
+        view = self.views[provider]
+        if view.pending is not None and view.pending.answered_by(snapshot, now):
+            view.pending = None
+        elif view.pending is not None and view.pending.finished:
+            view.pending = replace(view.pending, unreflected=view.pending.unreflected + 1)
+        for zone_id, pending in list(view.pending_zones.items()):
+            if pending.answered_by(snapshot.zone(zone_id), now):
+                del view.pending_zones[zone_id]
+
+    def expire(self, now: datetime) -> bool:
+        """A confirmed command's guard ends after `SETTLE_SECONDS` even when no snapshot arrives (long polls).
+
+        True if a mark was dropped (the keys it held back may act again)."""
+        changed = False
+        for view in self.views.values():
+            pending = view.pending
+            if pending is not None and pending.finished and pending.finished_at is not None:
+                if (now - pending.finished_at).total_seconds() > SETTLE_SECONDS:
+                    view.pending = None
+                    changed = True
+            for zone_id, bypass in list(view.pending_zones.items()):
+                if bypass.finished_at is not None and (now - bypass.finished_at).total_seconds() > SETTLE_SECONDS:
+                    del view.pending_zones[zone_id]
+                    changed = True
+        return changed
+
+
+def pending_for(view: ProviderView, command: Command) -> PendingChange:
+    assert view.snapshot is not None
+    return PendingChange(
+        "ARMING…" if command.action is CommandAction.ARM else "DISARMING…",
+        command.partition,
+        tuple((p.id, p.state.value) for p in view.snapshot.partitions),
+    )
 
 
 ALERT_ALARM = "alarm"
@@ -154,12 +273,13 @@ class Alert:
 
 
 class AlertTracker:
-    """Which alarms and entry delays are on the banner; each is announced once.
+    """Which alarm episodes and entry delays are on the banner; each is announced once.
 
-    An alarm stays on the banner until acknowledged, even if the panel stops
-    reporting it; once acknowledged it stays quiet while its partition is
-    still triggered, and a new alarm there (or in another zone) is announced
-    again. An entry delay is shown while the partition is pending.
+    An alarm episode is one (provider, partition, zone) from `open_alarms`. It stays listed
+    until it is acknowledged (each episode on its own) or its partition is no longer triggered
+    (disarmed, or the alarm cleared); once acknowledged it stays quiet while its partition is
+    still triggered, and a new zone there (or another partition) is announced again. An entry
+    delay is shown while the partition is pending.
     """
 
     def __init__(self) -> None:
@@ -169,21 +289,23 @@ class AlertTracker:
     def update(self, provider: str, snapshot: Snapshot, events: Sequence[Event], now: datetime) -> list[Alert]:
         """Take a provider's new snapshot; return the alerts seen for the first time (to ring for)."""
         current: dict[tuple[str, str, str, str], Alert] = {}
-        for partition in snapshot.partitions:
-            if partition.state is PartitionState.TRIGGERED:
-                alert = Alert(provider, partition.id, partition.name, partition.alarm_zone, ALERT_ALARM, None)
-            elif partition.state is PartitionState.PENDING:
-                alert = Alert(
-                    provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until
-                )
-            else:
-                continue
+        for episode in open_alarms(provider, snapshot):
+            alert = Alert(provider, episode.partition, episode.partition_name, episode.zone or None, ALERT_ALARM, None)
             current[alert.key] = alert
-        # Forget acknowledgements once the panel no longer reports them: the next one alerts again.
-        self.acknowledged = {k for k in self.acknowledged if k[0] != provider or k in current}
-        for key in [k for k, a in self.active.items() if k[0] == provider and a.kind == ALERT_ENTRY]:
-            if key not in current:
-                del self.active[key]  # the entry delay ended (disarmed, or it became an alarm)
+        for partition in snapshot.partitions:
+            if partition.state is PartitionState.PENDING:
+                alert = Alert(provider, partition.id, partition.name, None, ALERT_ENTRY, None, partition.exit_delay_until)
+                current[alert.key] = alert
+        triggered = {p.id for p in snapshot.partitions if p.state is PartitionState.TRIGGERED}
+
+        def still_open(key: tuple[str, str, str, str]) -> bool:
+            return key in current or (key[2] == ALERT_ALARM and key[1] in triggered)
+
+        # An episode ends when its partition is no longer triggered (or its zone's alarm cleared): forget it,
+        # acknowledged or not, so the next alarm there is announced again.
+        self.acknowledged = {k for k in self.acknowledged if k[0] != provider or still_open(k)}
+        for key in [k for k in self.active if k[0] == provider and not still_open(k)]:
+            del self.active[key]
         fresh: list[Alert] = []
         for key, alert in current.items():
             if key in self.acknowledged:
@@ -191,12 +313,16 @@ class AlertTracker:
             known = self.active.get(key)
             if known is None:
                 since = alarm_time(alert, events) if alert.kind == ALERT_ALARM else None
-                alert = Alert(**{**alert.__dict__, "since": since or snapshot.fetched_at or now})
+                alert = replace(alert, since=since or snapshot.fetched_at or now)
                 self.active[key] = alert
                 fresh.append(alert)
             elif alert.until != known.until:
-                self.active[key] = Alert(**{**known.__dict__, "until": alert.until})
+                self.active[key] = replace(known, until=alert.until)
         return fresh
+
+    def forget(self, provider: str) -> None:
+        """The provider is gone from the configuration: nothing of it stays on the banner."""
+        self.active = {k: a for k, a in self.active.items() if k[0] != provider}
 
     def refine_times(self, events: Sequence[Event]) -> bool:
         """Alarm events arriving after the snapshot give the panel's own time; True if a time changed."""
@@ -206,16 +332,20 @@ class AlertTracker:
                 continue
             when = alarm_time(alert, events)
             if when is not None and when != alert.since:
-                self.active[key] = Alert(**{**alert.__dict__, "since": when})
+                self.active[key] = replace(alert, since=when)
                 changed = True
         return changed
 
-    def acknowledge(self) -> list[Alert]:
-        """Everything on the banner is acknowledged; return it."""
-        alerts = self.lines()
-        self.acknowledged.update(self.active)
-        self.active.clear()
-        return alerts
+    def acknowledge(self, alerts: Iterable[Alert] | None = None) -> list[Alert]:
+        """Acknowledge these alarm episodes (all listed alarms when None); return those acknowledged.
+
+        Entry delays are not acknowledged: they end by themselves (disarmed, or they become an alarm)."""
+        chosen = self.lines() if alerts is None else list(alerts)
+        done = [a for a in chosen if a.kind == ALERT_ALARM and a.key in self.active]
+        for alert in done:
+            self.acknowledged.add(alert.key)
+            del self.active[alert.key]
+        return done
 
     def lines(self) -> list[Alert]:
         """Alarms first (oldest first), then entry delays."""

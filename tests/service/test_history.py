@@ -8,6 +8,7 @@ exactly what the journal file holds, page by page, as an in-process view would.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from tests.service.test_attached_views import SIZE, until
 from tests.test_ui_history import NEEDLE_TEXT, row_texts, seeded_journal
 
 SEEDED = 1200
+
+PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
 
 
 @pytest.fixture
@@ -109,7 +112,7 @@ async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowl
     service: ServiceProcess, config_file: Path, journal_path: Path, demo: DemoEnvironment
 ) -> None:
     settings = load_settings(config_file).settings
-    app = create_app(settings, engine=await attached(config_file))
+    app = create_app(settings, engine=await attached(config_file), guard_clock=PATIENT)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: all(v.snapshot for v in app.views.values()) and app.events.table.row_count > 0, what="online")
         await until(pilot, lambda: app.events.journal_state == "idle", what="the service's journal found")

@@ -8,6 +8,7 @@ the code, each inside one request. The codes never reach the service's log.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
 from tests.service.conftest import REPO, ServiceProcess, run_cli
+
+PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
 
 
 @pytest.fixture
@@ -73,7 +76,7 @@ async def test_attached_dashboard_validates_the_service_session_by_sms(
     target = await asyncio.to_thread(find_service, config)
     assert target is not None
     engine = AttachedEngine.from_hello(target.socket, target.hello)
-    app = create_app(load_settings(config).settings, engine=engine)
+    app = create_app(load_settings(config).settings, engine=engine, guard_clock=PATIENT)
     async with app.run_test(size=(120, 40)) as pilot:
         # Pushed is not yet composed: wait for its fields too.
         await until(pilot, lambda: isinstance(app.screen, OtpScreen) and app.screen.query("#otp-code"), what="the SMS dialog")

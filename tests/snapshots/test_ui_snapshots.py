@@ -9,6 +9,7 @@ change, and look at them (`tests/snapshots/__snapshots__/`).
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +49,10 @@ from alarmtui.domain.updates import (
 from alarmtui.settings import Settings
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.screens.pin import PinScreen
+
+PATIENT = itertools.count(0.0, 1.0).__next__
+"""The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
+
 
 NOW = datetime(2026, 11, 22, 21, 30, 0, tzinfo=UTC)
 SIZE = (150, 46)
@@ -205,7 +210,7 @@ def events() -> dict[str, tuple[Event, ...]]:
 
 
 def build_app(*, with_alarm: bool = False) -> AlarmApp:
-    return create_app(settings(), clock=lambda: NOW, autostart=False)
+    return create_app(settings(), clock=lambda: NOW, autostart=False, guard_clock=PATIENT)
 
 
 async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = False) -> None:
@@ -215,9 +220,7 @@ async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = 
         online["vera"] = vera_triggered()
     for name, snapshot in online.items():
         app.apply(
-            StatusUpdate(
-                name, ProviderStatus(name, app.views[name].kind, LinkState.ONLINE, last_update=snapshot.fetched_at)
-            )
+            StatusUpdate(name, ProviderStatus(name, app.views[name].kind, LinkState.ONLINE, last_update=snapshot.fetched_at))
         )
         app.apply(SnapshotUpdate(name, snapshot))
     if not with_alarm:
@@ -241,9 +244,7 @@ async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = 
             app.apply(EventsUpdate(name, batch))
     app.apply(PhotosUpdate("casa", (Photo("Entrada", NOW - timedelta(minutes=1), test_photo_jpeg(), 0, "casa"),)))
     command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="2", label="Garage")
-    app.apply(
-        CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0))
-    )
+    app.apply(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0)))
 
 
 async def settle(pilot: Pilot) -> None:
@@ -305,3 +306,83 @@ def test_photo_view(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def vera_two_alarms() -> Snapshot:
+    return Snapshot(
+        partitions=(
+            Partition("41", "House", PartitionState.TRIGGERED, detail="Alarm", alarm_zone="Living Room Motion"),
+            Partition("42", "Garage", PartitionState.TRIGGERED, detail="Alarm", alarm_zone="Garage Motion"),
+        ),
+        zones=(
+            Zone("53", "Living Room Motion", ZoneKind.MOTION, open=True, partitions=("41",)),
+            Zone("56", "Garage Motion", ZoneKind.MOTION, open=True, partitions=("42",)),
+        ),
+        capabilities=ALL_MODES | {Capability.PARTITION_COMMANDS},
+        panel_name="Vera Plus",
+        fetched_at=NOW - timedelta(seconds=1),
+    )
+
+
+async def feed_alarm_moment(app: AlarmApp, clock: list[datetime], pilot: Pilot) -> None:
+    """Vera alarmed on two partitions, Verisure offline for 6 minutes (its last known state), PowerMaster with
+    mains and tamper troubles and a command in flight."""
+    for name, snapshot in {"casa": casa(), "powermaster": powermaster(), "vera": vera_two_alarms()}.items():
+        status = ProviderStatus(name, app.views[name].kind, LinkState.ONLINE, last_update=snapshot.fetched_at)
+        app.apply(StatusUpdate(name, status))
+        app.apply(SnapshotUpdate(name, snapshot))
+    await pilot.pause()
+    offline = ProviderStatus(
+        "casa", "verisure", LinkState.OFFLINE, reason="no answer from the server", last_update=NOW - timedelta(seconds=12)
+    )
+    app.apply(StatusUpdate("casa", offline))
+    await pilot.pause()
+    clock[0] = NOW + timedelta(minutes=6)
+    for name in ("powermaster", "vera"):  # the others keep answering
+        status = ProviderStatus(name, app.views[name].kind, LinkState.ONLINE, last_update=clock[0])
+        app.apply(StatusUpdate(name, status))
+    command = Command(CommandAction.ARM, mode=ArmMode.AWAY, partition="2", label="Garage")
+    app.apply(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0)))
+    await pilot.pause()
+    app.main._tick()
+    await pilot.pause()
+
+
+def alarm_moment_app(clock: list[datetime]) -> AlarmApp:
+    return create_app(settings(), clock=lambda: clock[0], autostart=False, guard_clock=PATIENT)
+
+
+SIZES = [(80, 24), (100, 30), (120, 40)]
+SIZE_IDS = ["80x24", "100x30", "120x40"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_alarm_on_two_partitions_and_an_offline_provider(snap_compare, size: tuple[int, int]) -> None:
+    """The banner lists both alarms and says what d disarms; behind it the status line stays true."""
+    clock = [NOW]
+
+    async def run_before(pilot: Pilot) -> None:
+        await feed_alarm_moment(pilot.app, clock, pilot)  # type: ignore[arg-type]
+        await settle(pilot)
+
+    assert snap_compare(alarm_moment_app(clock), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_status_line_offline_stale_troubles_and_command(snap_compare, size: tuple[int, int]) -> None:
+    """Alarms acknowledged: "last known … — offline 6 min", STALE on Casa, troubles and the command in the
+    header at every size, and every partition reachable (the list scrolls to the last one)."""
+    clock = [NOW]
+
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, AlarmApp)
+        await feed_alarm_moment(app, clock, pilot)
+        await settle(pilot)
+        await pilot.press("A")  # acknowledge both alarms
+        await pilot.pause()
+        app.partitions.focus()
+        app.partitions.highlighted = app.partitions.option_count - 1  # the last partition is reachable
+        await settle(pilot)
+
+    assert snap_compare(alarm_moment_app(clock), terminal_size=size, run_before=run_before)

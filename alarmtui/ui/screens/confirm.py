@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from alarmtui.ui.screens.guard import GuardedModal
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(GuardedModal[bool]):
     """`question` and `detail` are `Text`: server names in them are never read as markup."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from alarmtui.domain.text import clean_text
 from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.providers.base import ProviderError, TwoFactorRequired
+from alarmtui.ui.format import widget_text
+from alarmtui.ui.screens.guard import GuardedModal
+from alarmtui.ui.widgets.vim import VimOptionList
 
 
-class OtpScreen(ModalScreen[bool]):
+class OtpScreen(GuardedModal[bool]):
     """Dismisses with True once the device is validated, False when cancelled."""
 
     DEFAULT_CSS = """
@@ -48,14 +50,15 @@ class OtpScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="otp-dialog", classes="dialog"):
-            yield Label(f"{self.provider.name}: verify this device", id="otp-title", markup=False)
+            yield Label(widget_text(f"{self.provider.name}: verify this device"), id="otp-title")
             yield Label(
                 "The alarm company sends a one-time code by SMS. Choose the phone, then type the code.",
                 markup=False,
             )
-            yield OptionList(*(Option(clean_text(masked), id=phone_id) for phone_id, masked in self.phones), id="otp-phones")
+            # The vendor's phone masks are data: `Text` prompts, never markup (a "[@click=…]" phone must do nothing).
+            yield VimOptionList(*(Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones), id="otp-phones")
             yield Input(restrict=r"[0-9]*", max_length=8, placeholder="code from the SMS", id="otp-code", disabled=True)
-            yield Label(clean_text(self.reason), id="otp-status", markup=False)
+            yield Label(widget_text(self.reason, limit=500), id="otp-status")
             yield Label("Enter: send the code / verify · Esc: later (r retries)", classes="dialog-help", markup=False)
 
     def on_mount(self) -> None:
@@ -64,7 +67,8 @@ class OtpScreen(ModalScreen[bool]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id is not None:
-            self._status(f"sending a code to {event.option.prompt}…")
+            prompt = event.option.prompt
+            self._status(f"sending a code to {prompt.plain if isinstance(prompt, Text) else prompt}…")
             self.send_code(event.option.id)
 
     @work(exclusive=True, group="otp")
@@ -95,7 +99,12 @@ class OtpScreen(ModalScreen[bool]):
         try:
             await self.provider.verify_device(code)
         except TwoFactorRequired as exc:  # wrong or expired code: a new one must be sent
-            self.phones = exc.phones or self.phones
+            if exc.phones:  # the vendor's new list replaces the one shown
+                self.phones = exc.phones
+                phones = self.query_one("#otp-phones", OptionList)
+                phones.clear_options()
+                phones.add_options([Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones])
+                phones.highlighted = 0  # Enter sends a new code to the first phone again
             self.query_one("#otp-code", Input).disabled = True
             self.query_one("#otp-phones", OptionList).focus()
             self._status(f"{exc.message} — choose a phone to send a new code", error=True)
@@ -107,7 +116,7 @@ class OtpScreen(ModalScreen[bool]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#otp-status", Label)
-        status.update(clean_text(text))
+        status.update(widget_text(text, limit=500))
         status.set_class(error, "error")
 
     def action_cancel(self) -> None:

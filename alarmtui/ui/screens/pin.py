@@ -8,22 +8,26 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from alarmtui.ui.format import clean
+from alarmtui.ui.screens.guard import GuardedModal
 
+MAX_CODE_LENGTH = 12
+"""Longest code accepted where the provider does not say its length."""
 PIN_ATTEMPTS = 3
 """A wrong code is asked for again, up to this many tries in all."""
 
 
-class PinScreen(ModalScreen[str | None]):
+class PinScreen(GuardedModal[str | None]):
     """Dismisses with the code, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="pin_cancel")]
 
-    def __init__(self, what: str, provider: str, *, attempt: int = 1, error: str = "") -> None:
+    def __init__(self, what: str, provider: str, *, attempt: int = 1, error: str = "", length: int | None = None) -> None:
+        """`length`: the provider's code length where known (the input takes no more digits than that)."""
         super().__init__()
+        self.length = length
         self.what = what
         self.provider = provider
         self.attempt = attempt
@@ -36,13 +40,19 @@ class PinScreen(ModalScreen[str | None]):
             if self.error:
                 tries = f" (try {self.attempt} of {PIN_ATTEMPTS})"
                 yield Label(Text(f"{clean(self.error)}{tries}", style="bold"), id="pin-error")
-            yield Input(password=True, restrict=r"[0-9]*", max_length=12, placeholder="code", id="pin-input")
+            # ASCII digits only (no other script's digits, no 10,000-digit strings), at the provider's length.
+            yield Input(
+                password=True, restrict=r"[0-9]*", max_length=self.length or MAX_CODE_LENGTH, placeholder="code", id="pin-input"
+            )
             yield Label("Enter to send · Esc to cancel", classes="dialog-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()  # the message carries the code: it goes nowhere else
-        if event.value:
-            self.dismiss(event.value)
+        code = event.value
+        if code and code.isascii() and code.isdigit() and (self.length is None or len(code) == self.length):
+            self.dismiss(code)
+        elif code:
+            self.notify(f"The code has {self.length} digits." if self.length else "Digits only.", severity="warning")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -101,8 +101,10 @@ class EventsTable(ScrollView, can_focus=True):
         Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("home,g", "jump(0)", "First", show=False),
+        Binding("end,G", "jump(-1)", "Last", show=False),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
     ]
     CACHE_SIZE = 400
 
@@ -334,16 +336,11 @@ class EventsPanel(Vertical):
             matching = list(self._events)
         else:
             matching = [
-                e
-                for e in self._events
-                if (provider is None or e.provider == provider)
-                and (not needle or needle in _haystack(e))
+                e for e in self._events if (provider is None or e.provider == provider) and (not needle or needle in _haystack(e))
             ]
         if self._older:
             shown = {(e.provider, e.id) for e in matching}
-            extra = [
-                e for e in self._older if (e.provider, e.id) not in shown and (provider is None or e.provider == provider)
-            ]
+            extra = [e for e in self._older if (e.provider, e.id) not in shown and (provider is None or e.provider == provider)]
             if extra:
                 matching = sorted(matching + extra, key=_newest_first)  # two sorted runs: timsort merges them
         self.table.set_rows(matching, self._palette)

@@ -24,9 +24,7 @@ def footer_width(key_display: str, description: str) -> int:
     return len(key_display) + 2 + (len(description) + 1 if description else 0)
 
 
-def choose_keys(
-    keys: Sequence[tuple[str, int]], priority: Sequence[str], width: int
-) -> list[str]:
+def choose_keys(keys: Sequence[tuple[str, int]], priority: Sequence[str], width: int) -> list[str]:
     """From (action, cells) in display order, the actions that fit in `width`, most important first."""
     rank = {action: n for n, action in enumerate(priority)}
     by_importance = sorted(range(len(keys)), key=lambda i: (rank.get(keys[i][0], len(rank)), i))
@@ -65,8 +63,7 @@ class KeyFooter(Footer):
         place = {action: n for n, action in enumerate(self.order)}
         actions = sorted(first, key=lambda a: (place.get(a, len(place)), list(first).index(a)))
         cells = [
-            (action, footer_width(self.app.get_key_display(first[action][0]), first[action][0].description))
-            for action in actions
+            (action, footer_width(self.app.get_key_display(first[action][0]), first[action][0].description)) for action in actions
         ]
         self._composed_width = self.size.width
         room = self.size.width - (PALETTE_ROOM if self.show_command_palette else 0) if self.size.width else 10_000

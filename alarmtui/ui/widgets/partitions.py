@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from alarmtui.domain import EventKind, Partition, PartitionState
 from alarmtui.domain.updates import LinkState
-from alarmtui.ui.format import LINK_ROLE, STATE_ROLE, STATE_WORDS, Palette, age, clean, countdown
+from alarmtui.ui.format import LINK_ROLE, STATE_ROLE, STATE_WORDS, Palette, clean, countdown
 from alarmtui.ui.state import ProviderView
+from alarmtui.ui.widgets.vim import LIST_KEYS
 
 BADGE_WIDTH = 17
 
@@ -36,6 +39,8 @@ def marked(prompt: Text, selected: bool, style: str = "bold") -> Text:
 
 class PartitionsPanel(OptionList):
     """Selectable partitions; arm and disarm keys act on the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -81,12 +86,9 @@ class PartitionsPanel(OptionList):
                 continue
             if not view.snapshot.partitions:
                 rows.append((f"s-{len(rows)}", (view.name, None), Text(f"{clean(view.name)}: no partitions reported")))
-            offline = view.status.state is not LinkState.ONLINE
-            stale = view.stale(now)
+            not_live = view.status.state is not LinkState.ONLINE or view.stale(now)
             for partition in view.snapshot.partitions:
-                prompt = partition_prompt(view, partition, now, palette, stale and not offline, compact=self.compact)
-                if offline:
-                    prompt.append(f"  (last known; {view.status.state.value})", palette.style("warning", bold=True))
+                prompt = partition_prompt(view, partition, now, palette, not_live, compact=self.compact)
                 rows.append((f"p-{len(rows)}", (view.name, partition.id), prompt))
         new_targets = {option_id: target for option_id, target, _ in rows}
         self._prompts = {option_id: prompt for option_id, _, prompt in rows}
@@ -112,7 +114,7 @@ def state_words(view: ProviderView, partition: Partition, now: datetime) -> tupl
     if pending:
         # Sent, not confirmed: says so, and never looks like a state the panel reported.
         return view.pending.words, "warning", True  # type: ignore[union-attr]
-    words = STATE_WORDS[partition.state]
+    words = full_state(partition)
     if partition.state in (PartitionState.ARMING, PartitionState.PENDING):
         left = countdown(partition.exit_delay_until, now)
         if left:
@@ -121,14 +123,33 @@ def state_words(view: ProviderView, partition: Partition, now: datetime) -> tupl
     return words, STATE_ROLE[partition.state], False
 
 
+COMBINABLE = frozenset({PartitionState.ARMED_HOME, PartitionState.ARMED_AWAY, PartitionState.ARMED_NIGHT})
+
+
+def full_state(partition: Partition) -> str:
+    """The state in full: "ARMED HOME + PERIMETER" where the vendor says the perimeter is armed too (Verisure)."""
+    words = STATE_WORDS[partition.state]
+    if partition.state in COMBINABLE and "perimeter" in partition.detail.casefold():
+        return f"{words} + PERIMETER"
+    return words
+
+
+def last_known(view: ProviderView, partition: Partition, now: datetime, *, short: bool = False) -> str:
+    """What a partition of a provider that is offline or stale says: "STALE · last known: ALARM at 14:01".
+
+    The badge already shows the state, dimmed: other states say "STALE · last known 14:01" ("STALE 14:01" when
+    `short`, one line per partition at 80 columns); an alarm always says in words that it is only the last known."""
+    last = view.status.last_update or (view.snapshot.fetched_at if view.snapshot else None)
+    at = f" at {last.astimezone().strftime('%H:%M')}" if last is not None else ""
+    if partition.state is PartitionState.TRIGGERED:
+        return f"STALE · last known: {full_state(partition)}{at}"
+    return f"STALE{at.replace(' at', '')}" if short else f"STALE · last known{at.replace(' at', '')}"
+
+
 def bypassed_zones(view: ProviderView, partition: Partition) -> list[str]:
     if view.snapshot is None:
         return []
-    return [
-        clean(z.name)
-        for z in view.snapshot.zones
-        if z.bypassed and (not z.partitions or partition.id in z.partitions)
-    ]
+    return [clean(z.name) for z in view.snapshot.zones if z.bypassed and (not z.partitions or partition.id in z.partitions)]
 
 
 VENDOR_WORDS_HELP = frozenset(
@@ -143,7 +164,7 @@ def vendor_words(partition: Partition) -> str:
     if not detail or partition.state not in VENDOR_WORDS_HELP:
         return ""
     squeeze = "".join(ch for ch in detail.casefold() if ch.isalnum())
-    said = "".join(ch for ch in STATE_WORDS[partition.state].casefold() if ch.isalnum())
+    said = "".join(ch for ch in full_state(partition).casefold() if ch.isalnum())
     return "" if squeeze in said else detail
 
 
@@ -182,20 +203,24 @@ def readiness(partition: Partition, palette: Palette, bypassed: list[str] | None
 
 
 def partition_prompt(
-    view: ProviderView, partition: Partition, now: datetime, palette: Palette, stale: bool, *, compact: bool = False
+    view: ProviderView, partition: Partition, now: datetime, palette: Palette, not_live: bool, *, compact: bool = False
 ) -> Text:
+    """A partition's row. `not_live`: its provider is offline or its data stale — the badge is dimmed (an old
+    ALARM must not look live) and "STALE · last known: ALARM at 14:01" comes right after it, at every width."""
     words, role, pending = state_words(view, partition, now)
+    badge_style = palette.style("muted", bold=True, reverse=True) if not_live else palette.style(role, bold=True, reverse=True)
     text = Text(no_wrap=True, overflow="ellipsis")
     if compact:
         # One line per partition: the summary that must never be off-screen at 80 columns.
-        text.append(f" {words} ".center(BADGE_WIDTH), palette.style(role, bold=True, reverse=True))
+        text.append(f" {words} ".center(BADGE_WIDTH), badge_style)
         text.append(" ")
+        if not_live:
+            text.append(last_known(view, partition, now, short=True), palette.style("warning", bold=True))
+            text.append(" ")
         text.append(f"{clean(view.name)} · ", palette.style("muted"))
         text.append(clean(partition.name), "bold")
         if pending:
             text.append(" sent, waiting", palette.style("warning", bold=True))
-        if stale:
-            text.append(" STALE", palette.style("warning", bold=True))
         text.append("  ")
         text.append_text(readiness(partition, palette, bypassed_zones(view, partition)))
         since = who_and_when(view, partition, now)
@@ -205,8 +230,10 @@ def partition_prompt(
     text.append(f"{clean(view.name)} · ", palette.style("muted"))
     text.append(clean(partition.name), "bold")
     text.append("\n")
-    text.append(f" {words} ".center(BADGE_WIDTH), palette.style(role, bold=True, reverse=True))
-    if pending:
+    text.append(f" {words} ".center(BADGE_WIDTH), badge_style)
+    if not_live:
+        text.append(f"  {last_known(view, partition, now)}", palette.style("warning", bold=True))
+    elif pending:
         text.append("  sent, waiting for the panel", palette.style("warning", bold=True))
     else:
         since = who_and_when(view, partition, now)
@@ -215,9 +242,6 @@ def partition_prompt(
         detail = vendor_words(partition)
         if detail:
             text.append(f"  ({detail})", palette.style("muted"))
-    if stale:
-        last = age(view.status.last_update, now)
-        text.append(f"  STALE: last known, updated {last}", palette.style("warning", bold=True))
     text.append("\n")
     text.append_text(readiness(partition, palette, bypassed_zones(view, partition)))
     return text

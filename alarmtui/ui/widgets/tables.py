@@ -7,11 +7,14 @@ poll that changes one zone updates one cell.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
+
+from alarmtui.ui.widgets.vim import TABLE_KEYS
 
 Cells = Sequence[Text]
 
@@ -30,6 +33,8 @@ def _signature(cells: Cells) -> tuple[tuple[str, str], ...]:
 
 class SyncedTable(DataTable[Text]):
     """Subclasses set `COLUMNS` as (key, label, width or None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = TABLE_KEYS
 
     COLUMNS: Sequence[tuple[str, str, int | None]] = ()
 

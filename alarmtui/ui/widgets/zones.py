@@ -26,8 +26,8 @@ class ZonesTable(SyncedTable):
         ("state", "State", 6),
         ("flags", "Warnings", None),
     )
-    LIMITS: ClassVar[dict[str, int]] = {"provider": 14, "zone": 24, "type": 8, "state": 6}
-    COMPACT_LIMITS: ClassVar[dict[str, int]] = {"provider": 11, "zone": 18, "type": 7, "state": 6}
+    LIMITS: ClassVar[dict[str, int]] = {"provider": 14, "zone": 24, "type": 8, "state": 14}
+    COMPACT_LIMITS: ClassVar[dict[str, int]] = {"provider": 11, "zone": 18, "type": 7, "state": 8}
     FULL_WARNINGS = len("bypassed battery tamper")
 
     def __init__(self, **kwargs: object) -> None:
@@ -82,7 +82,30 @@ class ZonesTable(SyncedTable):
 
 
 def zone_state(zone: Zone, palette: Palette) -> Text:
-    """ "open"/"closed" for doors, "motion"/"quiet" for motion sensors (never "closed"), "?" when not reported."""
+    """ "open"/"closed" for doors, "motion"/"quiet" for motion sensors (never "closed"), "locked"/"unlocked" for
+    smart locks, "?" when not reported; then the temperature and humidity where the device measures them."""
+    state = _open_state(zone, palette)
+    climate = " ".join(
+        part
+        for part in (
+            f"{zone.temperature:.1f}°C" if zone.temperature is not None else "",
+            f"{zone.humidity:.0f}%" if zone.humidity is not None else "",
+        )
+        if part
+    )
+    if not climate:
+        return state
+    if state.plain == "?":  # a thermometer has nothing else to say
+        return palette.text(climate, "foreground")
+    state.append(f" {climate}", palette.style("foreground"))
+    return state
+
+
+def _open_state(zone: Zone, palette: Palette) -> Text:
+    if zone.kind is ZoneKind.LOCK:
+        if zone.locked is None:
+            return palette.text("?", "muted")
+        return palette.text("locked", "success") if zone.locked else palette.text("unlocked", "warning", bold=True)
     if zone.open is None:
         return palette.text("?", "muted")
     if zone.kind in MOVING:

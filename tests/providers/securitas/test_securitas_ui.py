@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,8 @@ from alarmtui.ui.screens.otp import OtpScreen
 
 TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05)
 
+PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
+
 
 async def until(pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
@@ -28,7 +31,7 @@ async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> N
     env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
     try:
         cloud = env.host.cloud("securitas")
-        app = create_app(env.settings, timing=TIMING)
+        app = create_app(env.settings, timing=TIMING, guard_clock=PATIENT)
         async with app.run_test(size=(120, 40)) as pilot:
             # Pushed is not yet composed: wait for its fields too.
             await until(pilot, lambda: isinstance(app.screen, OtpScreen) and app.screen.query("#otp-phones"), what="the SMS dialog")
@@ -57,7 +60,7 @@ async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> N
 async def test_dismissed_dialog_comes_back_on_refresh() -> None:
     env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
     try:
-        app = create_app(env.settings, timing=TIMING)
+        app = create_app(env.settings, timing=TIMING, guard_clock=PATIENT)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, OtpScreen), what="the SMS dialog")
             await pilot.press("escape")
