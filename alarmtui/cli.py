@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=0, help="first port (verisure), then +1 visonic, +2 mios, +3 securitas, then the Vera's LAN port; 0 = random free ports")
     sim.add_argument("--kinds", default="verisure,visonic,mios,securitas", help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config")
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
+    sim.add_argument("--fast", action="store_true", help="short exit/entry delays and command latencies (for tests)")
+    sim.add_argument("--control-port", type=int, default=0, help="port of the scenario control API on 127.0.0.1 (0 = a random free port; printed)")
 
     status = sub.add_parser("status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted])
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -232,7 +234,8 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=True, journal=True)  # scroll-back works; the user's journal is untouched
+        # Scroll-back works; nothing lands in the user's folders; the first frame does not wait for the simulators.
+        env = DemoEnvironment.start(life=True, journal=True, private=True, wait=False)
         setup_logging(args.log_file)
         try:
             run_dashboard(env.settings, scenarios=env.scenarios, engine=env.engine())
@@ -276,9 +279,11 @@ def run_sim(args: argparse.Namespace) -> int:
         for cloud in clouds:
             for panel in cloud.panels:
                 panel.seed_history()
+            if args.fast:
+                cloud.use_fast_timing()
             if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
-        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
+        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir, control=True, control_port=args.control_port)
         await host.start()
         life_task = None
         if args.life:

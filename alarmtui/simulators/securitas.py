@@ -314,6 +314,27 @@ class SecuritasCloud(SimCloud):
     def expire_sessions(self) -> None:
         self._generation += 1
 
+    def untrust_device(self) -> None:
+        """Forget every validated device and every session: the next login asks for an SMS code."""
+        self.require_otp = True
+        for account in self.accounts.values():
+            account.devices.clear()
+            if account.refresh_token:
+                account.previous_refresh_tokens.add(account.refresh_token)
+                account.refresh_token = ""
+        self.expire_sessions()
+
+    def cloud_operation(self, op: str) -> None:
+        if op == "untrust_device":
+            self.untrust_device()
+            return
+        super().cloud_operation(op)
+
+    def use_fast_timing(self) -> None:
+        super().use_fast_timing()
+        self.waits = 1
+        self.photo_waits = 1
+
     def describe(self, base_url: str) -> list[str]:
         lines = [f"{self.kind:9s} {base_url}  user={self.username} password={self.password} (SMS codes are printed here)"]
         for inst in self.installations.values():

@@ -368,6 +368,10 @@ class VerisureCloud(SimCloud):
             }
         ]
 
+    def use_fast_timing(self) -> None:
+        super().use_fast_timing()
+        self.step2_waits = 1
+
     def expire_sessions(self) -> None:
         self.sessions.clear()
 

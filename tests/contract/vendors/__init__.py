@@ -67,7 +67,8 @@ class VendorFixture(abc.ABC):
 
     async def __aenter__(self) -> VendorFixture:
         self.cloud = self.make_cloud()
-        self.host = SimHost([self.cloud], tls=False)  # plain HTTP so the host can stop and restart on its port
+        # Plain HTTP so the host can stop and restart on its port; scenarios go through the control API.
+        self.host = SimHost([self.cloud], tls=False, control=True)
         await self.host.start()
         return self
 
@@ -81,6 +82,11 @@ class VendorFixture(abc.ABC):
     def url(self) -> str:
         assert self.host is not None
         return self.host.urls[self.kind]
+
+    @property
+    def control_url(self) -> str:
+        assert self.host is not None and self.host.control_url is not None
+        return self.host.control_url
 
     @abc.abstractmethod
     def provider(self, **options: Any) -> Provider:

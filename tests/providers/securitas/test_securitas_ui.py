@@ -25,7 +25,7 @@ async def until(pilot, predicate: Callable[[], object], timeout: float = 15.0, w
 
 
 async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> None:
-    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
+    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True, otp=True)
     try:
         cloud = env.host.cloud("securitas")
         app = create_app(env.settings, timing=TIMING)
@@ -55,7 +55,7 @@ async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> N
 
 
 async def test_dismissed_dialog_comes_back_on_refresh() -> None:
-    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
+    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True, otp=True)
     try:
         app = create_app(env.settings, timing=TIMING)
         async with app.run_test(size=(120, 40)) as pilot:
