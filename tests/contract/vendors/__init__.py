@@ -17,6 +17,11 @@ from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.panel import SimPanel
 
+HTTP_TIMEOUT = 0.15
+"""Seconds a provider waits for one reply in the suite (loopback answers in milliseconds)."""
+COMMAND_DEADLINE = 0.5
+"""Seconds a provider follows a command's outcome in the suite (the simulators answer after one WAIT)."""
+
 CELLS = (
     "http_500",
     "hang",
@@ -90,7 +95,7 @@ class VendorFixture(abc.ABC):
 
     @abc.abstractmethod
     def provider(self, **options: Any) -> Provider:
-        """A provider for the simulator with short timeouts (http_timeout 0.5 s, command deadline ≈ 1.5 s)."""
+        """A provider for the simulator with short timeouts (`HTTP_TIMEOUT`, `COMMAND_DEADLINE`)."""
 
     @property
     @abc.abstractmethod
