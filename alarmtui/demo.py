@@ -210,7 +210,13 @@ SCENARIOS: list[tuple[str, str, Callable[[SimCloud], None]]] = [
     ("Expire sessions", "the cloud forgets every login; the client must log in again", lambda c: _run(c, "expire_sessions")),
 ]
 CLOUD_SCENARIOS: dict[str, list[tuple[str, str, str]]] = {
-    "securitas": [("Two-factor: forget this device", "the cloud no longer trusts this device: the SMS dialog asks for a code", "untrust_device")],
+    "securitas": [
+        (
+            "Two-factor: forget this device",
+            "the cloud no longer trusts this device: the SMS dialog asks for a code",
+            "untrust_device",
+        )
+    ],
 }
 
 
@@ -228,7 +234,9 @@ def build_scenarios(host: ThreadedSimHost) -> list[Scenario]:
             )
         for title, help_text, op in CLOUD_SCENARIOS.get(kind, []):
             scenarios.append(
-                Scenario(title=f"Demo: {title} ({kind})", help=help_text, callback=functools.partial(host.submit, _run, cloud, op))
+                Scenario(
+                    title=f"Demo: {title} ({kind})", help=help_text, callback=functools.partial(host.submit, _run, cloud, op)
+                )
             )
     return scenarios
 
@@ -277,6 +285,11 @@ class DemoLife:
             for zone in panel.zones_of(part.id):
                 if zone.open:
                     panel.close_zone(zone.id)
-            panel.arm(Mode.NIGHT if Mode.NIGHT in {m for z in panel.zones.values() for m in z.modes} else Mode.HOME, [part.id], user="Luis", source="KEYPAD")
+            panel.arm(
+                Mode.NIGHT if Mode.NIGHT in {m for z in panel.zones.values() for m in z.modes} else Mode.HOME,
+                [part.id],
+                user="Luis",
+                source="KEYPAD",
+            )
         elif part.phase is not Phase.ALARM:
             panel.disarm([part.id], user="Ana", source="KEYPAD")

@@ -31,7 +31,9 @@ def _describe(what: str, predicate: object) -> str:
     return what or getattr(predicate, "__name__", repr(predicate))
 
 
-async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "", *, pilot: Any = None, step: float = POLL) -> Any:
+async def until(
+    predicate: Callable[[], object], timeout: float = 10.0, what: str = "", *, pilot: Any = None, step: float = POLL
+) -> Any:
     """Wait until `predicate()` is truthy (returns it); a `pilot` keeps the app processing meanwhile.
 
     The timeout is a safety net for a hung test, not a measurement: keep it generous.

@@ -37,7 +37,10 @@ def visonic_demo() -> Iterator[DemoEnvironment]:
 def test_palette_scenarios_are_control_operations(visonic_demo: DemoEnvironment) -> None:
     url = visonic_demo.control_url
     _scenario(visonic_demo, "Intrusion (visonic")
-    house = until_sync(lambda: next((p for p in _panels(url, "visonic")[0]["partitions"] if p["id"] == "1" and p["phase"] == "alarm"), None), what="an alarm")
+    house = until_sync(
+        lambda: next((p for p in _panels(url, "visonic")[0]["partitions"] if p["id"] == "1" and p["phase"] == "alarm"), None),
+        what="an alarm",
+    )
     assert house["alarm_zones"] == ["2"]  # the hall PIR camera
     _scenario(visonic_demo, "Check-in gap start / end (visonic")
     until_sync(lambda: _panels(url, "visonic")[0]["checkin_gap"], what="the check-in gap")

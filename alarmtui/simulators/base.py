@@ -10,7 +10,6 @@ from aiohttp import web
 from alarmtui.simulators.faults import FaultInjector, path_route
 from alarmtui.simulators.panel import SimPanel
 
-
 FAST_PANEL_TIMING = {"exit_delay": 0.6, "entry_delay": 0.6, "photo_delay": 0.2}
 """Delays short enough for a test to watch a whole arm/alarm cycle in a second or two."""
 

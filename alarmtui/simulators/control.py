@@ -82,13 +82,19 @@ OPERATIONS: dict[str, tuple[PanelOperation, str]] = {
     "restore_mains": (lambda panel, a: panel.restore_mains(), "mains power is back"),
     "outage_start": (lambda panel, a: panel.set_offline(True), "the panel goes offline (a real outage)"),
     "outage_end": (lambda panel, a: panel.set_offline(False), "the panel is back online"),
-    "checkin_gap_start": (lambda panel, a: panel.set_checkin_gap(True), "a routine check-in gap starts (reachable, not an outage)"),
+    "checkin_gap_start": (
+        lambda panel, a: panel.set_checkin_gap(True),
+        "a routine check-in gap starts (reachable, not an outage)",
+    ),
     "checkin_gap_end": (lambda panel, a: panel.set_checkin_gap(False), "the check-in gap ends"),
     "low_battery": (
         lambda panel, a: panel.raise_trouble("low_battery", _text(a, "zone") or _first_zone(panel, "motion", "camera")),
         "a detector reports a low battery (zone optional)",
     ),
-    "disarm": (lambda panel, a: panel.disarm(_partitions(a), user="Keypad", source="KEYPAD"), "someone disarms at the keypad (partition optional)"),
+    "disarm": (
+        lambda panel, a: panel.disarm(_partitions(a), user="Keypad", source="KEYPAD"),
+        "someone disarms at the keypad (partition optional)",
+    ),
 }
 """Operations on one panel: name -> (function, help)."""
 
@@ -175,7 +181,9 @@ def control_app(clouds: Mapping[str, SimCloud]) -> web.Application:
     def cloud_of(request: web.Request) -> SimCloud:
         cloud = clouds.get(request.match_info["cloud"])
         if cloud is None:
-            raise ScenarioError(404, "unknown_cloud", f"no cloud {request.match_info['cloud']!r}; choose from {', '.join(clouds)}")
+            raise ScenarioError(
+                404, "unknown_cloud", f"no cloud {request.match_info['cloud']!r}; choose from {', '.join(clouds)}"
+            )
         return cloud
 
     def refusal(exc: ScenarioError) -> web.Response:
@@ -202,9 +210,9 @@ def control_app(clouds: Mapping[str, SimCloud]) -> web.Application:
             try:
                 body = await request.json()
             except (ValueError, UnicodeDecodeError):
-                raise ScenarioError(400, "bad_request", "the body must be JSON: {\"op\": ...}") from None
+                raise ScenarioError(400, "bad_request", 'the body must be JSON: {"op": ...}') from None
             if not isinstance(body, dict) or not isinstance(body.get("op"), str):
-                raise ScenarioError(400, "bad_request", "the body must be a JSON object with an \"op\"")
+                raise ScenarioError(400, "bad_request", 'the body must be a JSON object with an "op"')
             panel = apply_scenario(cloud, body["op"], body)
         except ScenarioError as exc:
             return refusal(exc)

@@ -126,7 +126,9 @@ class SimHost:
             from alarmtui.simulators.control import CONTROL_HOST, control_app
 
             self._apps[CONTROL_KEY] = control_app(self.clouds)
-            self._sockets[CONTROL_KEY] = self._listen(CONTROL_HOST, self.control_port)  # loopback only, whatever `host` is: no auth
+            self._sockets[CONTROL_KEY] = self._listen(
+                CONTROL_HOST, self.control_port
+            )  # loopback only, whatever `host` is: no auth
             self._plain.add(CONTROL_KEY)
             self.control_port = self._sockets[CONTROL_KEY].getsockname()[1]
             self.control_url = f"http://{CONTROL_HOST}:{self.control_port}"
@@ -191,7 +193,7 @@ class SimHost:
         if self.ca_file:
             lines.append(f"CA certificate: {self.ca_file}")
         if self.control_url:
-            lines.append(f"scenario control: {self.control_url}/_control  (POST /_control/<cloud>/scenario {{\"op\": ...}})")
+            lines.append(f'scenario control: {self.control_url}/_control  (POST /_control/<cloud>/scenario {{"op": ...}})')
         return lines
 
 

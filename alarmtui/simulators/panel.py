@@ -242,7 +242,9 @@ class SimPanel:
             left = deadline - self.clock()
             if left <= 0:
                 return False
-            pending = [p.phase_until - self.clock() for p in self.partitions.values() if p.phase in (Phase.EXIT_DELAY, Phase.ENTRY_DELAY)]
+            pending = [
+                p.phase_until - self.clock() for p in self.partitions.values() if p.phase in (Phase.EXIT_DELAY, Phase.ENTRY_DELAY)
+            ]
             wait = min([left, *[max(0.01, x) for x in pending]])
             if self._changed is None:
                 self._changed = asyncio.Event()
@@ -274,8 +276,8 @@ class SimPanel:
         for zone in self.zones_of(partition_id):
             if not zone.open or zone.bypassed or zone.kind in ("keyfob", "gsm", "pgm", "smoke"):
                 continue
-            watched = (mode is None and bool(zone.modes)) or (mode is not None and mode in zone.modes) or (
-                perimeter and zone.perimeter
+            watched = (
+                (mode is None and bool(zone.modes)) or (mode is not None and mode in zone.modes) or (perimeter and zone.perimeter)
             )
             if watched:
                 result.append(zone)
@@ -361,7 +363,9 @@ class SimPanel:
             self.log("arm", f"Armed {label}", partition=part.id, user=user, mode=label, source=source)
         self._touch()
 
-    def disarm(self, partition_ids: Iterable[str] | None = None, *, user: str = "", annex: bool = False, source: str = "") -> None:
+    def disarm(
+        self, partition_ids: Iterable[str] | None = None, *, user: str = "", annex: bool = False, source: str = ""
+    ) -> None:
         self.advance()
         self._check_available()
         targets = self._targets(partition_ids)
@@ -431,7 +435,9 @@ class SimPanel:
         )
 
         stamp = self.wall()
-        jpegs = tuple(render_scene(zone.name, stamp + i * 0.5, frame=i, seed=int(zone.id) if zone.id.isdigit() else 0) for i in range(3))
+        jpegs = tuple(
+            render_scene(zone.name, stamp + i * 0.5, frame=i, seed=int(zone.id) if zone.id.isdigit() else 0) for i in range(3)
+        )
         photo_set = SimPhotoSet(id=next(self._event_ids), zone=zone.id, time=stamp, jpegs=jpegs)
         self.photos[photo_set.id] = photo_set
         self.log("photo", f"Photo request: {zone.name}", zone=zone.id, user=user, photo_id=photo_set.id)

@@ -33,7 +33,13 @@ class Vendor(VendorFixture):
 
     def provider(self, **options: Any) -> VerisureProvider:
         config = VerisureConfig(kind="verisure", name="casa", url=self.url, username="demo", password="demo-pass")
-        settings = {"step2_interval": 0.05, "step2_deadline": COMMAND_DEADLINE, "activity_cache": 0.0, "http_timeout": HTTP_TIMEOUT, **options}
+        settings = {
+            "step2_interval": 0.05,
+            "step2_deadline": COMMAND_DEADLINE,
+            "activity_cache": 0.0,
+            "http_timeout": HTTP_TIMEOUT,
+            **options,
+        }
         provider = VerisureProvider(config, **settings)
         self.providers.append(provider)
         return provider
