@@ -34,8 +34,17 @@ HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
 
 
+SERIAL_MARKERS = ("tmux", "e2e")
+"""Tests that start real terminals or processes: one xdist worker runs them one after the other."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The profile also bounds tests that set their own `max_examples` (small: capped; fuzz: at least the profile's)."""
+    """Serial groups for tmux/e2e tests; the hypothesis profile also bounds tests that set their own `max_examples`
+    (small: capped; fuzz: at least the profile's)."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
     profile = hypothesis_settings.get_profile(HYPOTHESIS_PROFILE)
     for item in items:
         test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))

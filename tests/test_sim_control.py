@@ -98,7 +98,6 @@ def sim(tmp_path: Path) -> Iterator[SimProcess]:
 
 
 @pytest.mark.e2e
-@pytest.mark.xdist_group("e2e")
 def test_alarmtui_sim_serves_the_control_api(sim: SimProcess) -> None:
     reply = sim.scenario("mios", "entry_delay")
     assert reply["panel"]["partitions"][0]["remaining"] <= 0.6  # --fast

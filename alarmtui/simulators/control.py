@@ -88,7 +88,7 @@ OPERATIONS: dict[str, tuple[PanelOperation, str]] = {
     ),
     "checkin_gap_end": (lambda panel, a: panel.set_checkin_gap(False), "the check-in gap ends"),
     "low_battery": (
-        lambda panel, a: panel.raise_trouble("low_battery", _text(a, "zone") or _first_zone(panel, "motion", "camera")),
+        lambda panel, a: _low_battery(panel, a),
         "a detector reports a low battery (zone optional)",
     ),
     "disarm": (
@@ -103,6 +103,10 @@ CLOUD_OPERATIONS: dict[str, str] = {
     "untrust_device": "the cloud forgets the devices it trusted: the next login asks for two-factor (Securitas)",
 }
 """Operations on the cloud itself (`SimCloud.cloud_operation`)."""
+
+
+def _low_battery(panel: SimPanel, args: Mapping[str, Any]) -> None:
+    panel.raise_trouble("low_battery", _text(args, "zone") or _first_zone(panel, "motion", "camera"))
 
 
 def _partitions(args: Mapping[str, Any]) -> list[str] | None:

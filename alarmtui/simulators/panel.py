@@ -602,12 +602,10 @@ class SimPanel:
         """Someone comes in through an entry zone: the entry delay runs, then the alarm sounds unless disarmed."""
         self.advance()
         part = self.partition(partition_id) if partition_id else next(iter(self.partitions.values()))
-        if zone_id:
-            zone = self.zone(zone_id)
-        else:
-            zone = next((z for z in self.zones_of(part.id) if z.entry), None) or next(iter(self.zones_of(part.id)), None)
-            if zone is None:
-                raise SimError("unknown_zone", f"{part.name} has no zone to enter through")
+        found = self.zone(zone_id) if zone_id else next((z for z in self.zones_of(part.id) if z.entry), None)
+        zone = found or next(iter(self.zones_of(part.id)), None)
+        if zone is None:
+            raise SimError("unknown_zone", f"{part.name} has no zone to enter through")
         self._check_scenario_reachable()
         self._arm_for_scenario(part)
         if part.phase is Phase.ALARM:
