@@ -66,6 +66,7 @@ def test_sim_writes_private_config_with_ca(sim_config: Path) -> None:
     assert (sim_config.parent / "alarmtui-sim-ca.pem").exists()
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_status_json_against_sim_process(sim_config: Path) -> None:
     result = run_cli("status", "--json", "--config", str(sim_config))
     assert result.returncode == 0, result.stderr
@@ -102,6 +103,7 @@ def test_arm_then_status_then_disarm_against_sim_process(sim_config: Path, kind:
     assert status["providers"][0]["partitions"][0]["state"] == "disarmed"
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_status_json_demo() -> None:
     result = run_cli("status", "--json", "--demo")
     assert result.returncode == 0, result.stderr

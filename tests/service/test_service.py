@@ -102,6 +102,7 @@ def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess,
     assert find_service(config_file) is not None
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service: ServiceProcess, demo: DemoEnvironment) -> None:
     verisure = demo.host.cloud("verisure")
     deadline = time.monotonic() + 20
