@@ -32,11 +32,18 @@ def _describe(what: str, predicate: object) -> str:
 
 
 async def until(
-    predicate: Callable[[], object], timeout: float = 10.0, what: str = "", *, pilot: Any = None, step: float = POLL
+    predicate: Callable[[], object],
+    timeout: float = 10.0,
+    what: str = "",
+    *,
+    pilot: Any = None,
+    step: float = POLL,
+    context: Callable[[], object] | None = None,
 ) -> Any:
     """Wait until `predicate()` is truthy (returns it); a `pilot` keeps the app processing meanwhile.
 
-    The timeout is a safety net for a hung test, not a measurement: keep it generous.
+    The timeout is a safety net for a hung test, not a measurement: keep it generous. `context()`
+    is added to the failure message (what the test was looking at).
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -44,11 +51,27 @@ async def until(
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {_describe(what, predicate)}")
+            extra = f": {context()}" if context is not None else ""
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {_describe(what, predicate)}{extra}")
         if pilot is not None:
             await pilot.pause(step)
         else:
             await asyncio.sleep(step)
+
+
+async def until_pilot(pilot: Any, predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> Any:
+    """`until` for a Textual app under test; on a timeout it names each provider view's state."""
+    return await until(predicate, timeout, what, pilot=pilot, context=lambda: _views_of(pilot.app))
+
+
+def _views_of(app: Any) -> object:
+    views = getattr(app, "views", None)
+    if not views:
+        return "no provider views"
+    return {
+        name: (view.status.state, view.status.reason, view.snapshot and [(p.id, p.state) for p in view.snapshot.partitions])
+        for name, view in views.items()
+    }
 
 
 def until_sync(predicate: Callable[[], object], timeout: float = 10.0, what: str = "", *, step: float = POLL) -> Any:

@@ -18,6 +18,7 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached import SERVICE_LOST, AttachedEngine
 from alarmtui.service.attach import find_service
 from alarmtui.settings import write_config
+from tests.helpers import until
 from tests.service.conftest import ServiceProcess, run_cli
 
 
@@ -200,15 +201,6 @@ def test_headless_attached_path_imports_no_textual_or_pillow(service: ServicePro
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[0] == "0 True []"
-
-
-async def until(condition: object, timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def test_the_service_journals_a_command_with_who_asked(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from textual.widgets import Input, OptionList
 
 from alarmtui.demo import DemoEnvironment
@@ -13,15 +10,9 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.poller import PollTiming
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
+from tests.helpers import until_pilot as until
 
 TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05)
-
-
-async def until(pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
 
 
 async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> None:

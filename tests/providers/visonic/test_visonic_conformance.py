@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from visonic import exceptions as vx
 
 from alarmtui.simulators.host import ThreadedSimHost
 from alarmtui.simulators.visonic import DEMO_CODE, DEMO_EMAIL, DEMO_PASSWORD, MAIN_SERIAL, SECOND_SERIAL, VisonicCloud
+from tests.helpers import until_sync as wait_until
 
 APP_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -50,14 +50,6 @@ def make_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[T
     yield make
     for host in hosts:
         host.stop()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(step)
 
 
 def logged_in(hostname: str, api_version: str = "latest", serial: str = MAIN_SERIAL) -> visonic_alarm.Setup:
