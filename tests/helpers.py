@@ -115,21 +115,24 @@ class FakeClock:
 # ---------------------------------------------------------------------- processes
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The test's environment (its private XDG folders) with this checkout first on the path."""
-    env = {**os.environ, **(extra or {})}
+def child_env(extra: dict[str, str] | None = None, *, inherit: bool = True) -> dict[str, str]:
+    """The test's environment (its private XDG folders) plus `extra`, or exactly `extra` (`inherit=False`),
+    with this checkout first on the path."""
+    env = {**(os.environ if inherit else {}), **(extra or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    """`python -m alarmtui ARGS` to completion, output captured, no terminal."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 90, inherit: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`python -m alarmtui ARGS` to completion, output captured, no terminal (`env` adds to the test's, or replaces it)."""
     return subprocess.run(
         [sys.executable, "-m", "alarmtui", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=child_env(env),
+        env=child_env(env, inherit=inherit),
         stdin=subprocess.DEVNULL,
         cwd=REPO,
     )

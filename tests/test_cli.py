@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,20 +13,10 @@ from pathlib import Path
 import pytest
 
 from alarmtui.cli import Exit, main
+from tests.helpers import run_cli
 
 KINDS = ("verisure", "visonic", "mios")
 DEMO_NAMES = {"verisure": "casa", "visonic": "powermaster", "mios": "vera"}
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alarmtui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture(scope="module")
