@@ -172,7 +172,8 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=False, otp=False)  # headless commands want a quiet house (and cannot type a code)
+        # A quiet house (headless commands cannot type a code); nothing in the user's folders.
+        env = DemoEnvironment.start(life=False, otp=False, private=True)
         try:
             yield env.settings
         finally:

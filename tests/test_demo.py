@@ -68,3 +68,18 @@ async def test_the_demo_does_not_wait_for_its_simulators(monkeypatch: pytest.Mon
     finally:
         release.set()
         env.stop()
+
+
+def test_headless_demo_commands_write_nothing_in_the_users_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alarmtui.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in PRIVATE_DIRS:
+        monkeypatch.setenv(name, str(home / name.lower()))
+    assert main(["--demo", "status", "--json"]) == 0
+    assert '"hogar"' in capsys.readouterr().out  # Securitas answered too: the demo trusts its device
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
