@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="which clouds to serve (comma separated); add vera to put the MiOS Vera's LAN port in the written config",
     )
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
+    sim.add_argument("--fast", action="store_true", help="short exit/entry delays and command latencies (for tests)")
+    sim.add_argument("--control-port", type=int, default=0, help="port of the scenario control API on 127.0.0.1 (0 = a random free port; printed)")
 
     status = sub.add_parser(
         "status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted]
@@ -249,7 +251,8 @@ def settings_for(args: argparse.Namespace) -> Iterator[Settings]:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=False, otp=False)  # headless commands want a quiet house (and cannot type a code)
+        # A quiet house (headless commands cannot type a code); nothing in the user's folders.
+        env = DemoEnvironment.start(life=False, otp=False, private=True)
         try:
             yield env.settings
         finally:
@@ -309,7 +312,8 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=True, journal=True)  # scroll-back works; the user's journal is untouched
+        # Scroll-back works; nothing lands in the user's folders; the first frame does not wait for the simulators.
+        env = DemoEnvironment.start(life=True, journal=True, private=True, wait=False)
         setup_logging(args.log_file)
         try:
             run_dashboard(env.settings, scenarios=env.scenarios, engine=env.engine())
@@ -353,11 +357,13 @@ def run_sim(args: argparse.Namespace) -> int:
         for cloud in clouds:
             for panel in cloud.panels:
                 panel.seed_history()
+            if args.fast:
+                cloud.use_fast_timing()
             if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
             if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
                 cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
-        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir)
+        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir, control=True, control_port=args.control_port)
         await host.start()
         life_task = None
         if args.life:

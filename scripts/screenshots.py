@@ -69,7 +69,7 @@ async def capture(out: Path) -> list[Path]:
     imaging.prepare_terminal()
     timing = PollTiming(poll_interval=0.5, refresh_interval=3600, fast_interval=0.25, min_gap=0.05)
     written: list[Path] = []
-    env = DemoEnvironment.start(tls=False, life=False, fast=True)
+    env = DemoEnvironment.start(tls=False, life=False, fast=True, otp=True)  # the otp shot needs the SMS dialog
     try:
         panel = env.host.cloud("visonic").panels[0]
         app = create_app(env.settings, scenarios=env.scenarios, timing=timing, guard_clock=PATIENT)

@@ -1,17 +1,65 @@
-"""Shared fixtures: keep the developer's own config and environment out of tests."""
+"""Shared fixtures: keep the developer's own config and environment out of tests; fast simulators;
+one fake clock; hypothesis profiles (small by default, `HYPOTHESIS_PROFILE=fuzz` for the long run)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from alarmtui.logging_setup import quiet_term_image
 from alarmtui.redaction import SECRET_FILTER
+from alarmtui.simulators.base import SimCloud
+from alarmtui.simulators.host import SimHost, create_cloud
+from tests.helpers import FakeClock
 
 quiet_term_image()
+
+# ---------------------------------------------------------------------- hypothesis
+
+SMALL_EXAMPLES = 20
+"""The everyday run: every property test tries at most this many examples (it still finds the shallow bugs)."""
+hypothesis_settings.register_profile(
+    "default", max_examples=SMALL_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+SERIAL_MARKERS = ("tmux", "e2e")
+"""Tests that start real terminals or processes: one xdist worker runs them one after the other."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Serial groups for tmux/e2e tests; the hypothesis profile also bounds tests that set their own `max_examples`
+    (small: capped; fuzz: at least the profile's)."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+    profile = hypothesis_settings.get_profile(HYPOTHESIS_PROFILE)
+    for item in items:
+        test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        current = getattr(test, "_hypothesis_internal_use_settings", None)
+        if current is None or not hasattr(test, "hypothesis"):
+            continue
+        if HYPOTHESIS_PROFILE == "fuzz":
+            wanted = max(current.max_examples, profile.max_examples)
+        else:
+            wanted = min(current.max_examples, profile.max_examples)
+        if wanted != current.max_examples:
+            test._hypothesis_internal_use_settings = hypothesis_settings(current, max_examples=wanted)
+
+
+# ---------------------------------------------------------------------- isolation
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +70,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # device identities, journal: never the developer's own
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg-runtime"))  # never attach to the developer's service
+    monkeypatch.setenv("ALARMTUI_DEMO_FAST", "1")  # an `alarmtui --demo` a test starts runs on fast simulator timing
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
 
 
@@ -31,3 +80,35 @@ def forget_registered_secrets() -> Iterator[None]:
     SECRET_FILTER.clear()
     yield
     SECRET_FILTER.clear()
+
+
+# ---------------------------------------------------------------------- time and simulators
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """One clock for the simulators' panels, the providers and `LoginGate` (pass it as `clock=`)."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def sim_host() -> AsyncIterator[Callable[..., Awaitable[SimHost]]]:
+    """Start simulated clouds on loopback with fast timing and the control API: `host = await sim_host("visonic")`.
+
+    Options go to every cloud (e.g. `clock=fake_clock`); drive scenarios with
+    `run_scenario(host.control_url, kind, op, ...)`.
+    """
+    hosts: list[SimHost] = []
+
+    async def start(*kinds: str, **options: Any) -> SimHost:
+        clouds: list[SimCloud] = [create_cloud(kind, **options) for kind in kinds]
+        for cloud in clouds:
+            cloud.use_fast_timing()
+        host = SimHost(clouds, control=True)
+        await host.start()
+        hosts.append(host)
+        return host
+
+    yield start
+    for host in hosts:
+        await host.stop()

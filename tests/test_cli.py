@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,20 +13,10 @@ from pathlib import Path
 import pytest
 
 from alarmtui.cli import Exit, main
+from tests.helpers import run_cli
 
 KINDS = ("verisure", "visonic", "mios")
 DEMO_NAMES = {"verisure": "casa", "visonic": "powermaster", "mios": "vera"}
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alarmtui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +55,7 @@ def test_sim_writes_private_config_with_ca(sim_config: Path) -> None:
     assert (sim_config.parent / "alarmtui-sim-ca.pem").exists()
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_status_json_against_sim_process(sim_config: Path) -> None:
     result = run_cli("status", "--json", "--config", str(sim_config))
     assert result.returncode == 0, result.stderr
@@ -102,6 +92,7 @@ def test_arm_then_status_then_disarm_against_sim_process(sim_config: Path, kind:
     assert status["providers"][0]["partitions"][0]["state"] == "disarmed"
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_status_json_demo() -> None:
     result = run_cli("status", "--json", "--demo")
     assert result.returncode == 0, result.stderr

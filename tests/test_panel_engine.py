@@ -9,14 +9,7 @@ import pytest
 from PIL import Image
 
 from alarmtui.simulators.panel import Mode, Phase, SimError, vera_house, verisure_house, visonic_house
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import FakeClock
 
 
 def test_exit_delay_then_armed() -> None:
@@ -133,3 +126,42 @@ async def test_wait_changed_wakes_on_change_and_on_delay_end() -> None:
     # Nobody touches the panel: the end of the exit delay is itself a change.
     assert await panel.wait_changed(version, 2)
     assert panel.partitions["1"].phase is Phase.ARMED
+
+
+def test_entry_delay_scenario_runs_out_into_an_alarm_on_the_fake_clock(fake_clock: FakeClock) -> None:
+    panel = vera_house(entry_delay=20, clock=fake_clock, wall=fake_clock.wall)
+    panel.start_entry_delay("2")  # arms the garage first, then someone comes in through its door
+    garage = panel.partitions["2"]
+    assert garage.phase is Phase.ENTRY_DELAY and garage.alarm_zone == "5" and panel.remaining(garage) == 20
+    fake_clock.advance(19.9)
+    panel.advance()
+    assert garage.phase is Phase.ENTRY_DELAY
+    fake_clock.advance(0.1)
+    panel.advance()
+    assert garage.phase is Phase.ALARM and garage.alarm_zones == ["5"] and panel.zones["5"].alarm
+    assert panel.events[-1].time == fake_clock.wall()  # the panel's own time is the fake wall clock
+    assert panel.partitions["1"].phase is Phase.DISARMED
+
+
+def test_several_zones_in_alarm_and_disarm_clears_them(fake_clock: FakeClock) -> None:
+    panel = visonic_house(clock=fake_clock)
+    panel.alarm_partition("1", "3")
+    panel.alarm_partition("1", "2")
+    house = panel.partitions["1"]
+    assert house.phase is Phase.ALARM and house.alarm_zones == ["3", "2"]
+    assert {z.id for z in panel.zones.values() if z.alarm} == {"2", "3"}
+    panel.disarm(["1"])
+    assert house.alarm_zones == [] and not any(z.alarm for z in panel.zones.values())
+    assert house.alarm_zone == "2"  # the alarm memory stays
+
+
+def test_checkin_gap_and_mains_are_not_outages() -> None:
+    panel = visonic_house()
+    version = panel.version
+    panel.set_checkin_gap(True)
+    panel.cut_mains()
+    assert panel.faults.checkin_gap and not panel.faults.offline and panel.version > version
+    assert [t.kind for t in panel.troubles] == ["power_cut"]
+    panel.restore_mains()
+    panel.set_checkin_gap(False)
+    assert not panel.troubles and not panel.faults.checkin_gap

@@ -27,6 +27,7 @@ from alarmtui.ui.screens.alarm import AlarmScreen
 from alarmtui.ui.screens.confirm import ConfirmScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
+from tests.helpers import until_pilot as until
 
 PATIENT = itertools.count(0.0, 1.0).__next__
 """The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
@@ -58,21 +59,6 @@ def make_app(env: DemoEnvironment, settings: Settings | None = None, **options: 
 
 def panel_of(env: DemoEnvironment, kind: str) -> SimPanel:
     return env.host.cloud(kind).panels[0]
-
-
-async def until(pilot, predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            print(
-                {
-                    n: (v.status, v.snapshot and [(p.id, p.state) for p in v.snapshot.partitions], v.command)
-                    for n, v in app.views.items()
-                }
-            )
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await pilot.pause(0.05)
 
 
 def state_of(app: AlarmApp, provider: str, partition_id: str) -> PartitionState | None:

@@ -27,22 +27,11 @@ from alarmtui.journal.store import Journal, JournalReader
 from alarmtui.settings import write_config
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.screens.alarm import AlarmScreen
+from tests.helpers import until_pilot as until
 from tests.test_ui_functional import SIZE, TIMING, all_online
-from tests.test_ui_functional import until as until_app
 
 PATIENT = itertools.count(0.0, 1.0).__next__
 """The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
-
-
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
-    """`until` for the dashboard, and for a bare panel app (no provider views to print on a timeout)."""
-    if hasattr(pilot.app, "views"):
-        await until_app(pilot, predicate, timeout, what)
-        return
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
 
 
 REPO = Path(__file__).resolve().parents[1]

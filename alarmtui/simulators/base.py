@@ -10,6 +10,9 @@ from aiohttp import web
 from alarmtui.simulators.faults import FaultInjector, path_route
 from alarmtui.simulators.panel import SimPanel
 
+FAST_PANEL_TIMING = {"exit_delay": 0.6, "entry_delay": 0.6, "photo_delay": 0.2}
+"""Delays short enough for a test to watch a whole arm/alarm cycle in a second or two."""
+
 
 class SimCloud(abc.ABC):
     """One vendor cloud: an aiohttp application over one or more `SimPanel`s."""
@@ -53,6 +56,19 @@ class SimCloud(abc.ABC):
     def expire_sessions(self) -> None:
         """Invalidate every session/token so clients must log in again."""
         raise NotImplementedError
+
+    def cloud_operation(self, op: str) -> None:
+        """A scenario that acts on the cloud, not the panel (`control.CLOUD_OPERATIONS`)."""
+        if op == "expire_sessions":
+            self.expire_sessions()
+            return
+        raise NotImplementedError(op)
+
+    def use_fast_timing(self) -> None:
+        """Short delays and latencies for tests and `alarmtui sim --fast` (clouds add their own knobs)."""
+        for panel in self.panels:
+            for name, value in FAST_PANEL_TIMING.items():
+                setattr(panel, name, value)
 
     def describe(self, base_url: str) -> list[str]:
         """Lines for `alarmtui sim` to print (never more secret than demo credentials)."""

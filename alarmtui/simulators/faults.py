@@ -150,9 +150,7 @@ class FaultInjector:
             return response
         status = fault.status or 200
         body = fault.body if fault.body is not None else f"injected HTTP {status}".encode()
-        return web.Response(
-            status=status, reason=fault.reason, body=body, headers=fault.headers, content_type=fault.content_type
-        )
+        return web.Response(status=status, reason=fault.reason, body=body, headers=fault.headers, content_type=fault.content_type)
 
 
 def _body_of(response: web.StreamResponse) -> bytes:
@@ -163,9 +161,7 @@ def _body_of(response: web.StreamResponse) -> bytes:
     return text.encode() if isinstance(text, str) else b""
 
 
-async def _truncated(
-    request: web.Request, body: bytes, keep: int, original: web.StreamResponse | None
-) -> web.StreamResponse:
+async def _truncated(request: web.Request, body: bytes, keep: int, original: web.StreamResponse | None) -> web.StreamResponse:
     """Promise the whole body (Content-Length) but send only `keep` bytes, then close."""
     response = web.StreamResponse(status=original.status if original is not None else 200)
     content_type = original.headers.get("Content-Type") if original is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import socket
 import ssl
 import tempfile
 import threading
@@ -19,6 +20,7 @@ from alarmtui.simulators.base import SimCloud
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CONTROL_KEY = "_control"
 
 CLOUD_CLASSES = {
     "verisure": "alarmtui.simulators.verisure:VerisureCloud",
@@ -72,7 +74,10 @@ class SimHost:
         host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
         cert_dir: Path | None = None,
+        control: bool = False,
+        control_port: int = 0,
     ) -> None:
+        """`control=True` also serves the scenario control API (`control.py`) on 127.0.0.1:`control_port`."""
         self.clouds: dict[str, SimCloud] = {cloud.kind: cloud for cloud in clouds}
         self.tls = tls
         self.host = host
@@ -82,6 +87,13 @@ class SimHost:
         self.tls_material: TLSMaterial | None = None
         self.urls: dict[str, str] = {}
         self._runners: list[web.AppRunner] = []
+        self.control = control
+        self.control_port = control_port
+        self.control_url: str | None = None
+        self._apps: dict[str, web.Application] = {}
+        self._sockets: dict[str, socket.socket] = {}
+        self._plain: set[str] = set()
+        """Faces served over plain HTTP whatever `tls` says (the Vera's LAN port, the control API)."""
 
     @property
     def ca_file(self) -> Path | None:
@@ -90,39 +102,71 @@ class SimHost:
     def cloud(self, kind: str) -> SimCloud:
         return self.clouds[kind]
 
-    async def start(self) -> None:
-        context = None
+    def bind(self) -> None:
+        """Bind every listening socket now (synchronously): the URLs are known before the servers run.
+
+        A client that connects before `start()` serves the socket waits in its listen queue.
+        """
+        if self._sockets:
+            return
+        scheme = "https" if self.tls else "http"
+        for kind, cloud in self.clouds.items():
+            self._apps[kind] = cloud.build_app()
+            self._sockets[kind] = self._listen(self.host, self.ports.get(kind, 0))
+            self.ports[kind] = self._sockets[kind].getsockname()[1]
+            self.urls[kind] = f"{scheme}://{self.host}:{self.ports[kind]}"
+            # Other faces of the same cloud (the MiOS Vera's LAN port): plain HTTP, as the device serves it.
+            for face, app in getattr(cloud, "extra_faces", dict)().items():
+                self._apps[face] = app
+                self._sockets[face] = self._listen(self.host, self.ports.get(face, 0))
+                self._plain.add(face)
+                self.ports[face] = self._sockets[face].getsockname()[1]
+                self.urls[face] = f"http://{self.host}:{self.ports[face]}"
+                cloud.face_started(face, self.urls[face])  # type: ignore[attr-defined]
+        if self.control:
+            from alarmtui.simulators.control import CONTROL_HOST, control_app
+
+            self._apps[CONTROL_KEY] = control_app(self.clouds)
+            self._sockets[CONTROL_KEY] = self._listen(
+                CONTROL_HOST, self.control_port
+            )  # loopback only, whatever `host` is: no auth
+            self._plain.add(CONTROL_KEY)
+            self.control_port = self._sockets[CONTROL_KEY].getsockname()[1]
+            self.control_url = f"http://{CONTROL_HOST}:{self.control_port}"
         if self.tls:
             if self._cert_dir is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="alarmtui-sim-")
                 self._cert_dir = Path(self._tmp.name)
             self.tls_material = TLSMaterial(self._cert_dir)
-            context = self.tls_material.server_context()
-        scheme = "https" if self.tls else "http"
-        for kind, cloud in self.clouds.items():
-            runner = web.AppRunner(cloud.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+
+    @staticmethod
+    def _listen(host: str, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+        return sock
+
+    async def start(self) -> None:
+        self.bind()
+        context = self.tls_material.server_context() if self.tls_material else None
+        for key, app in self._apps.items():
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
             await runner.setup()
-            site = web.TCPSite(runner, self.host, self.ports.get(kind, 0), ssl_context=context)
+            site = web.SockSite(runner, self._sockets[key], ssl_context=None if key in self._plain else context)
             await site.start()
             self._runners.append(runner)
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.ports[kind] = port
-            self.urls[kind] = f"{scheme}://{self.host}:{port}"
-            # Other faces of the same cloud (the MiOS Vera's LAN port): plain HTTP, as the device serves it.
-            for face, app in getattr(cloud, "extra_faces", dict)().items():
-                face_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-                await face_runner.setup()
-                face_site = web.TCPSite(face_runner, self.host, self.ports.get(face, 0))
-                await face_site.start()
-                self._runners.append(face_runner)
-                self.ports[face] = face_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-                self.urls[face] = f"http://{self.host}:{self.ports[face]}"
-                cloud.face_started(face, self.urls[face])  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+        self._apps.clear()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -149,6 +193,8 @@ class SimHost:
             lines.extend(cloud.describe(self.urls[kind]))
         if self.ca_file:
             lines.append(f"CA certificate: {self.ca_file}")
+        if self.control_url:
+            lines.append(f'scenario control: {self.control_url}/_control  (POST /_control/<cloud>/scenario {{"op": ...}})')
         return lines
 
 
@@ -184,13 +230,20 @@ class ThreadedSimHost:
             self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
-    def start(self, timeout: float = 15.0) -> ThreadedSimHost:
+    def start(self, timeout: float = 15.0, *, wait: bool = True) -> ThreadedSimHost:
+        """`wait=False`: bind the sockets here (URLs known), serve them from the thread while the caller goes on."""
+        if not wait:
+            self.host.bind()
         self._thread.start()
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
         if not self._ready.wait(timeout):
             raise RuntimeError("simulators did not start in time")
         if self._error is not None:
             raise RuntimeError(f"simulators failed to start: {self._error}") from self._error
-        return self
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -227,6 +280,10 @@ class ThreadedSimHost:
     @property
     def ca_file(self) -> Path | None:
         return self.host.ca_file
+
+    @property
+    def control_url(self) -> str | None:
+        return self.host.control_url
 
     def provider_tables(self) -> list[dict[str, Any]]:
         return self.host.provider_tables()

@@ -6,9 +6,11 @@ motion detectors, camera PIRs), users with codes, troubles and an event log.
 Time-driven transitions (exit delay over, entry delay expired) are computed
 lazily on every read, so no background task is needed for correctness.
 
-Scenario hooks (`open_zone`, `trip_zone`, `raise_trouble`, `set_offline`, ...)
-are plain methods, used by tests, by the demo's "life" and by the command
-palette. The engine must only be touched from the event loop that serves it.
+Scenario hooks (`open_zone`, `trip_zone`, `alarm_partition`, `start_entry_delay`,
+`cut_mains`, `set_offline`, `set_checkin_gap`, ...) are plain methods; from outside
+the simulator process they are reached through the loopback control API
+(`simulators/control.py`), which tests, the demo's palette and users share. The
+engine must only be touched from the event loop that serves it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import enum
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
@@ -59,6 +61,8 @@ class SimZone:
     entry: bool = False
     """Opening it while armed starts the entry delay instead of an instant alarm."""
     open: bool = False
+    alarm: bool = False
+    """This zone caused an alarm that is still sounding (several zones can be in alarm at once)."""
     bypassed: bool = False
     battery_low: bool = False
     tamper: bool = False
@@ -80,6 +84,9 @@ class SimPartition:
     phase: Phase = Phase.DISARMED
     phase_until: float = 0.0  # monotonic
     alarm_zone: str | None = None
+    """The zone of the latest alarm (kept after a disarm: the panel's alarm memory)."""
+    alarm_zones: list[str] = field(default_factory=list)
+    """Every zone in alarm now, in the order they tripped; cleared by disarm and arm."""
     alarm_memory: bool = False
     last_alarm: float = 0.0  # epoch
     last_user: str = ""
@@ -147,6 +154,9 @@ class PanelFaults:
     """Extra seconds before the panel answers a command (Verisure WAIT polls, Visonic 'start')."""
     fail_next_command: str | None = None
     """If set, the next command fails with this message."""
+    checkin_gap: bool = False
+    """A routine check-in gap: the panel is reachable but its cloud link reports a short gap
+    (Visonic renders `connected: false` with `bba` online); not an outage."""
 
 
 class SimPanel:
@@ -232,7 +242,9 @@ class SimPanel:
             left = deadline - self.clock()
             if left <= 0:
                 return False
-            pending = [p.phase_until - self.clock() for p in self.partitions.values() if p.phase in (Phase.EXIT_DELAY, Phase.ENTRY_DELAY)]
+            pending = [
+                p.phase_until - self.clock() for p in self.partitions.values() if p.phase in (Phase.EXIT_DELAY, Phase.ENTRY_DELAY)
+            ]
             wait = min([left, *[max(0.01, x) for x in pending]])
             if self._changed is None:
                 self._changed = asyncio.Event()
@@ -264,8 +276,8 @@ class SimPanel:
         for zone in self.zones_of(partition_id):
             if not zone.open or zone.bypassed or zone.kind in ("keyfob", "gsm", "pgm", "smoke"):
                 continue
-            watched = (mode is None and bool(zone.modes)) or (mode is not None and mode in zone.modes) or (
-                perimeter and zone.perimeter
+            watched = (
+                (mode is None and bool(zone.modes)) or (mode is not None and mode in zone.modes) or (perimeter and zone.perimeter)
             )
             if watched:
                 result.append(zone)
@@ -340,6 +352,7 @@ class SimPanel:
             if perimeter:
                 part.perimeter = True
             part.alarm_zone = None
+            self._clear_alarm_zones(part)
             part.last_user = user
             if mode is not None and self.exit_delay > 0 and not instant:
                 part.phase = Phase.EXIT_DELAY
@@ -350,7 +363,9 @@ class SimPanel:
             self.log("arm", f"Armed {label}", partition=part.id, user=user, mode=label, source=source)
         self._touch()
 
-    def disarm(self, partition_ids: Iterable[str] | None = None, *, user: str = "", annex: bool = False, source: str = "") -> None:
+    def disarm(
+        self, partition_ids: Iterable[str] | None = None, *, user: str = "", annex: bool = False, source: str = ""
+    ) -> None:
         self.advance()
         self._check_available()
         targets = self._targets(partition_ids)
@@ -365,6 +380,7 @@ class SimPanel:
             part.phase = Phase.DISARMED
             part.phase_until = 0.0
             part.failed_to_arm = False
+            self._clear_alarm_zones(part)
             part.last_user = user
             self.log("disarm", "Disarmed", partition=part.id, user=user, source=source)
         if annex:
@@ -419,7 +435,9 @@ class SimPanel:
         )
 
         stamp = self.wall()
-        jpegs = tuple(render_scene(zone.name, stamp + i * 0.5, frame=i, seed=int(zone.id) if zone.id.isdigit() else 0) for i in range(3))
+        jpegs = tuple(
+            render_scene(zone.name, stamp + i * 0.5, frame=i, seed=int(zone.id) if zone.id.isdigit() else 0) for i in range(3)
+        )
         photo_set = SimPhotoSet(id=next(self._event_ids), zone=zone.id, time=stamp, jpegs=jpegs)
         self.photos[photo_set.id] = photo_set
         self.log("photo", f"Photo request: {zone.name}", zone=zone.id, user=user, photo_id=photo_set.id)
@@ -478,9 +496,21 @@ class SimPanel:
             elif part.phase in (Phase.ARMED, Phase.ENTRY_DELAY):
                 self._sound_alarm(part, zone.id)
 
+    def _clear_alarm_zones(self, part: SimPartition) -> None:
+        for zone_id in part.alarm_zones:
+            zone = self.zones.get(zone_id)
+            still = zone is not None and any(zone_id in p.alarm_zones for p in self.partitions.values() if p is not part)
+            if zone is not None and not still:
+                zone.alarm = False
+        part.alarm_zones.clear()
+
     def _sound_alarm(self, part: SimPartition, zone_id: str | None, text: str = "") -> None:
         part.phase = Phase.ALARM
         part.alarm_zone = zone_id
+        if zone_id is not None and zone_id in self.zones:
+            self.zones[zone_id].alarm = True
+            if zone_id not in part.alarm_zones:
+                part.alarm_zones.append(zone_id)
         part.alarm_memory = True
         part.last_alarm = self.wall()
         self.siren_on = True
@@ -535,6 +565,61 @@ class SimPanel:
 
     def set_busy(self, seconds: float) -> None:
         self.faults.busy_until = self.clock() + seconds
+
+    def set_checkin_gap(self, gap: bool = True) -> None:
+        """Start or end a routine check-in gap (reachable, but the cloud link says "not connected" for a while)."""
+        if self.faults.checkin_gap != gap:
+            self.faults.checkin_gap = gap
+            self._touch()
+
+    def cut_mains(self) -> None:
+        if self.power_ok:
+            self.raise_trouble("power_cut")
+
+    def restore_mains(self) -> None:
+        self.clear_trouble("power_cut")
+
+    def _arm_for_scenario(self, part: SimPartition) -> None:
+        """A scenario that needs an armed partition arms it at once (forced: open doors do not stop it)."""
+        if part.phase in (Phase.DISARMED, Phase.EXIT_DELAY):
+            self.arm(part.mode or Mode.AWAY, [part.id], user="Scenario", instant=True, force=True, source="SCENARIO")
+
+    def alarm_partition(self, partition_id: str | None = None, zone_id: str | None = None) -> None:
+        """The partition alarms (armed first if it was not), caused by `zone_id` when given.
+
+        Calling it again with another zone adds that zone: several zones can be in alarm at once.
+        """
+        self.advance()
+        part = self.partition(partition_id) if partition_id else next(iter(self.partitions.values()))
+        zone = self.zone(zone_id) if zone_id else None
+        self._check_scenario_reachable()
+        self._arm_for_scenario(part)
+        if zone is not None:
+            zone.last_trip = self.wall()
+        self._sound_alarm(part, zone.id if zone else None)
+
+    def start_entry_delay(self, partition_id: str | None = None, zone_id: str | None = None) -> None:
+        """Someone comes in through an entry zone: the entry delay runs, then the alarm sounds unless disarmed."""
+        self.advance()
+        part = self.partition(partition_id) if partition_id else next(iter(self.partitions.values()))
+        found = self.zone(zone_id) if zone_id else next((z for z in self.zones_of(part.id) if z.entry), None)
+        zone = found or next(iter(self.zones_of(part.id)), None)
+        if zone is None:
+            raise SimError("unknown_zone", f"{part.name} has no zone to enter through")
+        self._check_scenario_reachable()
+        self._arm_for_scenario(part)
+        if part.phase is Phase.ALARM:
+            return
+        zone.last_trip = self.wall()
+        part.phase = Phase.ENTRY_DELAY
+        part.phase_until = self.clock() + self.entry_delay
+        part.alarm_zone = zone.id
+        self.log("entry_delay", f"Entry delay: {zone.name}", partition=part.id, zone=zone.id)
+        self._touch()
+
+    def _check_scenario_reachable(self) -> None:
+        if self.faults.offline:
+            raise SimError("offline", "Panel is not connected")
 
     # ------------------------------------------------------------------ log
 

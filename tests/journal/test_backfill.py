@@ -30,18 +30,11 @@ from tests.contract.vendors import mios as mios_vendor
 from tests.contract.vendors import securitas as securitas_vendor
 from tests.contract.vendors import verisure as verisure_vendor
 from tests.contract.vendors import visonic as visonic_vendor
+from tests.helpers import until
 from tests.test_poller import FAST, T0, ScriptedProvider
 
 TIMING = PollTiming(poll_interval=0.3, refresh_interval=600.0, fast_interval=0.2, backoff_initial=0.2, min_gap=0.05)
 MIOS_PAGE = 200
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    async def loop() -> None:
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 def disarms(vendor: VendorFixture, count: int) -> set[str]:

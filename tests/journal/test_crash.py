@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CHILD = Path(__file__).with_name("crash_child.py")
 COUNT = 3000
 
@@ -23,6 +25,7 @@ def start_child(path: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_sigkill_during_writes_loses_nothing_committed_and_doubles_nothing(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     child = start_child(path)

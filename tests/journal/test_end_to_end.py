@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from alarmtui.demo import FAST_TIMING, intrude
@@ -15,17 +14,10 @@ from alarmtui.notify.notifier import Notifier, Target
 from alarmtui.providers import create_provider
 from alarmtui.settings import Settings
 from alarmtui.simulators.host import SimHost, create_cloud
+from tests.helpers import until
 from tests.notify.test_notifier import start_receiver
 
 TIMING = PollTiming(poll_interval=0.3, refresh_interval=30.0, fast_interval=0.2, backoff_initial=0.2, min_gap=0.05)
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    async def loop() -> None:
-        while not predicate():
-            await asyncio.sleep(0.1)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 async def test_a_watched_house_is_journaled_and_its_alarm_notified_once(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from alarmtui.demo import DemoEnvironment
 from alarmtui.settings import write_config
+from tests import helpers
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,15 +73,7 @@ class ServiceProcess:
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alarmtui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-    )
+    return helpers.run_cli(*args, env=env, timeout=timeout, inherit=False)  # exactly the service's environment
 
 
 @pytest.fixture

@@ -13,20 +13,10 @@ from alarmtui.engine.attached.engine import AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings
 from alarmtui.ui.app import create_app
+from tests.helpers import until_pilot as until
 from tests.service.conftest import ServiceProcess
 
 SIZE = (160, 48)
-
-
-async def until(pilot, predicate, timeout: float = 20.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            raise AssertionError(
-                f"timed out waiting for {what or predicate}: {app.engine.describe()} {[(n, v.status.state, v.status.reason, v.snapshot is not None) for n, v in app.views.items()]}"
-            )
-        await pilot.pause(0.05)
 
 
 def attached_engine(config_file: Path) -> AttachedEngine:

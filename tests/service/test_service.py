@@ -18,6 +18,7 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
+from tests.helpers import until
 from tests.service.conftest import ServiceProcess, run_cli
 
 
@@ -103,6 +104,7 @@ def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess,
     assert find_service(config_file) is not None
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service: ServiceProcess, demo: DemoEnvironment) -> None:
     verisure = demo.host.cloud("verisure")
     deadline = time.monotonic() + 20
@@ -198,15 +200,6 @@ def test_headless_attached_path_imports_no_textual_or_pillow(service: ServicePro
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[0] == "0 True []"
-
-
-async def until(condition: object, timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def test_the_service_journals_a_command_with_who_asked(

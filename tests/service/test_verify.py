@@ -12,7 +12,7 @@ import itertools
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
+from tests.helpers import until_pilot as until
 from tests.service.conftest import REPO, ServiceProcess, run_cli
 
 PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
@@ -60,13 +61,6 @@ def verify_service(
 def sent_codes(env: DemoEnvironment) -> list[str]:
     cloud = env.host.cloud("securitas")
     return env.host.call(lambda: list(cloud.sent_codes))  # type: ignore[attr-defined]
-
-
-async def until(pilot: Any, predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
 
 
 async def test_attached_dashboard_validates_the_service_session_by_sms(

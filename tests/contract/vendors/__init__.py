@@ -17,6 +17,11 @@ from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.panel import SimPanel
 
+HTTP_TIMEOUT = 0.15
+"""Seconds a provider waits for one reply in the suite (loopback answers in milliseconds)."""
+COMMAND_DEADLINE = 0.5
+"""Seconds a provider follows a command's outcome in the suite (the simulators answer after one WAIT)."""
+
 CELLS = (
     "http_500",
     "hang",
@@ -67,7 +72,8 @@ class VendorFixture(abc.ABC):
 
     async def __aenter__(self) -> VendorFixture:
         self.cloud = self.make_cloud()
-        self.host = SimHost([self.cloud], tls=False)  # plain HTTP so the host can stop and restart on its port
+        # Plain HTTP so the host can stop and restart on its port; scenarios go through the control API.
+        self.host = SimHost([self.cloud], tls=False, control=True)
         await self.host.start()
         return self
 
@@ -82,9 +88,14 @@ class VendorFixture(abc.ABC):
         assert self.host is not None
         return self.host.urls[self.kind]
 
+    @property
+    def control_url(self) -> str:
+        assert self.host is not None and self.host.control_url is not None
+        return self.host.control_url
+
     @abc.abstractmethod
     def provider(self, **options: Any) -> Provider:
-        """A provider for the simulator with short timeouts (http_timeout 0.5 s, command deadline ≈ 1.5 s)."""
+        """A provider for the simulator with short timeouts (`HTTP_TIMEOUT`, `COMMAND_DEADLINE`)."""
 
     @property
     @abc.abstractmethod

@@ -12,7 +12,7 @@ from alarmtui.settings import SecuritasConfig
 from alarmtui.simulators.panel import SimPanel
 from alarmtui.simulators.securitas import SecuritasCloud
 
-from . import VendorFixture
+from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 
 EXPIRED = json.dumps(
     {
@@ -27,8 +27,15 @@ EXPIRED = json.dumps(
         "data": None,
     }
 )
-# Command deadline ≈ 1.5 s; no gap between requests; the firewall back-off short enough to see recovery.
-PACING = Pacing(min_gap=0.0, poll_interval=0.05, poll_timeout=1.5, photo_interval=0.05, photo_timeout=1.5, firewall_backoff=0.0)
+# The suite's command deadline; no gap between requests; the firewall back-off short enough to see recovery.
+PACING = Pacing(
+    min_gap=0.0,
+    poll_interval=0.05,
+    poll_timeout=COMMAND_DEADLINE,
+    photo_interval=0.05,
+    photo_timeout=COMMAND_DEADLINE,
+    firewall_backoff=0.0,
+)
 
 
 class Vendor(VendorFixture):
@@ -50,7 +57,13 @@ class Vendor(VendorFixture):
         config = SecuritasConfig(**{k: v for k, v in table.items() if v is not None})
         if not hasattr(self, "_state"):
             self._state = Path(tempfile.mkdtemp(prefix="alarmtui-contract-"))
-        settings = {"pacing": PACING, "http_timeout": 0.5, "activity_cache": 0.0, "state_directory": self._state, **options}
+        settings = {
+            "pacing": PACING,
+            "http_timeout": HTTP_TIMEOUT,
+            "activity_cache": 0.0,
+            "state_directory": self._state,
+            **options,
+        }
         provider = SecuritasProvider(config, **settings)
         self.providers.append(provider)
         return provider

@@ -9,7 +9,7 @@ from alarmtui.settings import VerisureConfig
 from alarmtui.simulators.panel import SimPanel
 from alarmtui.simulators.verisure import VerisureCloud
 
-from . import VendorFixture
+from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 
 SESSION_EXPIRED = (
     "<?xml version='1.0' encoding='UTF-8'?><PET><RES>ERROR</RES><ERR>60022</ERR>"
@@ -33,7 +33,13 @@ class Vendor(VendorFixture):
 
     def provider(self, **options: Any) -> VerisureProvider:
         config = VerisureConfig(kind="verisure", name="casa", url=self.url, username="demo", password="demo-pass")
-        settings = {"step2_interval": 0.05, "step2_deadline": 1.5, "activity_cache": 0.0, "http_timeout": 0.5, **options}
+        settings = {
+            "step2_interval": 0.05,
+            "step2_deadline": COMMAND_DEADLINE,
+            "activity_cache": 0.0,
+            "http_timeout": HTTP_TIMEOUT,
+            **options,
+        }
         provider = VerisureProvider(config, **settings)
         self.providers.append(provider)
         return provider

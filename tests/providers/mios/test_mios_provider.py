@@ -96,14 +96,6 @@ async def rig() -> AsyncIterator[Rig]:
             await provider.close()
 
 
-async def _until(predicate, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.02)
-
-
 # ---------------------------------------------------------------------------------------- login chain
 
 

@@ -72,6 +72,7 @@ def sms_code(lines: queue.Queue[str], timeout: float = 20) -> str:
     raise AssertionError("the simulator printed no SMS code")
 
 
+@pytest.mark.e2e  # a real subprocess smoke test
 def test_headless_exits_3_then_login_once_then_commands_work(securitas_sim) -> None:
     config, lines, env = securitas_sim
     assert 'kind = "securitas"' in config.read_text()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Callable
 
 from textual.widgets import Input, OptionList
 
@@ -14,21 +12,15 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.poller import PollTiming
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
+from tests.helpers import until_pilot as until
 
 TIMING = PollTiming(poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05)
 
 PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
 
 
-async def until(pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
-
-
 async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> None:
-    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
+    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True, otp=True)
     try:
         cloud = env.host.cloud("securitas")
         app = create_app(env.settings, timing=TIMING, guard_clock=PATIENT)
@@ -58,7 +50,7 @@ async def test_sms_dialog_validates_the_device_and_the_panel_comes_online() -> N
 
 
 async def test_dismissed_dialog_comes_back_on_refresh() -> None:
-    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True)
+    env = DemoEnvironment.start(kinds=("securitas",), tls=False, life=False, fast=True, otp=True)
     try:
         app = create_app(env.settings, timing=TIMING, guard_clock=PATIENT)
         async with app.run_test(size=(120, 40)) as pilot:

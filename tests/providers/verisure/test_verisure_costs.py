@@ -71,5 +71,5 @@ async def test_cost_of_a_status_refresh_with_default_step2_interval() -> None:
             elapsed = time.monotonic() - started
             cost = provider.requests.total - before
     assert cost == 5
-    assert 3.0 <= elapsed < 4.5  # three 1 s sleeps before the three EST2 polls
+    assert elapsed >= 3.0  # three 1 s sleeps before the three EST2 polls (an upper bound would measure the machine)
     print(f"\nverisure refresh: {cost} requests, {elapsed:.2f} s")

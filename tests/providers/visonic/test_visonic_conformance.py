@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +31,7 @@ from alarmtui.simulators.visonic import (
     SECOND_SERIAL,
     VisonicCloud,
 )
+from tests.helpers import until_sync as wait_until
 
 APP_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -59,14 +59,6 @@ def make_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[T
     yield make
     for host in hosts:
         host.stop()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(step)
 
 
 def logged_in(hostname: str, api_version: str = "latest", serial: str = MAIN_SERIAL) -> visonic_alarm.Setup:

@@ -431,7 +431,7 @@ async def test_command_outcome_unknown_within_the_timeout(visonic: Factory) -> N
     result = await provider.arm(ArmMode.AWAY)
     elapsed = asyncio.get_running_loop().time() - started
     assert result.phase is CommandPhase.UNKNOWN and "unknown" in result.message
-    assert elapsed < 1.5
+    assert elapsed < panel.faults.slow_commands  # gave up at its own deadline, before the panel would have answered
     assert sum(1 for _, path in cloud.requests if path.endswith("set_state")) == 1
 
 

@@ -1,4 +1,4 @@
-"""A simulator of the Securitas Direct / Verisure Europe OWA GraphQL API.
+"""The state of the simulated Securitas Direct / Verisure Europe OWA GraphQL API.
 
 Built to `shared/protocols/securitas-owa.md` §12 so that other clients work
 against it unmodified:
@@ -30,6 +30,9 @@ against it unmodified:
   comes from the shared panel engine's log; cameras take three JPEGs.
 
 Values no source settles (§13) are chosen here and marked [I] where they are made.
+
+This module holds the cloud's state and what each operation does to it; `routes.py`
+dispatches requests to it and `render.py` says it in the vendor's words.
 """
 
 from __future__ import annotations
@@ -53,10 +56,25 @@ from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.panel import Mode, Phase, SimError, SimPanel, SimPartition, SimZone, _users
+from alarmtui.simulators.securitas import routes
+from alarmtui.simulators.securitas.render import (
+    BUSY_TEXT,
+    FIREWALL_PAGE,
+    PROGRESS,
+    TIME_FILTER_DAYS,
+    GraphQLFault,
+    activity_row,
+    api_error,
+    b64url,
+    device_type,
+    iso_now,
+    local_stamp,
+    service_row,
+    status_msg,
+)
 
 log = logging.getLogger(__name__)
 
-GRAPHQL_PATH = "/owa-api/graphql"
 ARM_REQUESTS = {
     # request -> (interior mode or None to keep, perimeter on)
     "ARM1": (Mode.AWAY, False),
@@ -70,62 +88,6 @@ ARM_REQUESTS = {
     "ARMANNEX1": (None, False),
 }
 DISARM_REQUESTS = ("DARM1", "DARMPERI", "DARM1DARMPERI", "DARMANNEX1")
-TIME_FILTER_DAYS: dict[str, int | None] = {"LASTWEEK": 7, "LASTMONTH": 30, "ALL": None}
-"""`xSActV2` timeFilter values clients send (§6); the server's full enum is unknown (§13.6)."""
-CAMERA_DEVICE_TYPE = {"QR": 106, "YR": 106, "YP": 103, "QP": 107}
-# activity type codes (§6) the simulator writes for the panel engine's events
-ACTIVITY = {
-    "disarm": (700, "Disarmed"),
-    "alarm": (13, "Alarm"),
-    "arm_failed": (531, "Arming failed"),
-    "photo": (16, "Image request"),
-    "status_check": (27, "Alarm Status Request"),
-    "power_cut": (25, "Power cut"),
-    "power_restore": (26, "Power restored"),
-    "offline": (501, "Communication failed"),
-    "online": (3121, "Communication restored"),
-    "trouble": (241, "Sabotage"),
-    "sos": (13, "Panic"),
-}
-
-
-BUSY_TEXT = (
-    "Your alarm is already processing a request, please wait 90 seconds before making another one "
-    "(if you have requested a photo, please wait 5 minutes)"
-)
-FIREWALL_PAGE = (
-    '<html><head><META NAME="robots" CONTENT="noindex,nofollow"></head><body>'
-    '<iframe src="/_Incapsula_Resource?CWUDNSAI=24&xinfo=0-0-0&incident_id=0-0">'
-    "Request unsuccessful. Incapsula incident ID: 0-0</iframe></body></html>"
-)
-
-
-class GraphQLFault(Exception):
-    """An error reply: `errors[0]` plus the `data` that goes with it, and the HTTP status (200 by default [I])."""
-
-    def __init__(self, error: dict[str, Any], data: Any = None, status: int = 200) -> None:
-        super().__init__(error.get("message", ""))
-        self.error = error
-        self.data = data
-        self.status = status
-
-
-def _api_error(message: str, root: str, *, err: str | None = None, status: int | None = None, name: str = "ApiError") -> GraphQLFault:
-    details: dict[str, Any] = {"res": "ERROR"}
-    if err is not None:
-        details["err"] = err
-    if status is not None:
-        details["status"] = status
-    error = {"message": message, "name": name, "time_thrown": _iso_now(), "data": details, "path": [root]}
-    return GraphQLFault(error, {root: None})
-
-
-def _iso_now() -> str:
-    return datetime.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass
@@ -206,6 +168,55 @@ def securitas_house(**kwargs: Any) -> SimPanel:
     return SimPanel("Hogar", [SimPartition("1", "Hogar")], zones, _users(), **kwargs)
 
 
+CAPABILITIES = (
+    "ARM",
+    "DARM",
+    "ARMDAY",
+    "ARMNIGHT",
+    "PERI",
+    "IMG",
+    "CAMERAS",
+    "EST",
+    "TIMELINE",
+    "DEACTIVATEZONE",
+    "ARMINTEXT",
+    "DARMINTEXT",
+    "ARMPARTIAL",
+    "DARMPERI",
+    "ARMANNEX",
+    "DARMANNEX",
+    "ARMINTFPART",
+    "ARMDAYPERI",
+    "ARMNIGHTPERI",
+    "SCH",
+    "SCHEDULE",
+    "KEYS",
+    "USERS",
+    "CONTACTS",
+    "SMARTNOT",
+    "NOTIF",
+    "ACTV2",
+    "ACT",
+    "VIDEO",
+    "LIVE",
+    "PHOTO",
+    "AUTOPHOTO",
+    "LOCK",
+    "UNLOCK",
+    "SMARTLOCK",
+    "DOORBELL",
+    "WIFI",
+    "BATTERY",
+    "TAMPER",
+    "SOS",
+    "PANIC",
+    "ASSIST",
+    "INVOICES",
+    "CONFIG",
+)
+"""~44 capabilities as a real Spanish SDVFAST capabilities token carries (§14.2) [I: which beyond the first ten]."""
+
+
 class SecuritasCloud(SimCloud):
     """The OWA API for one account with one (or more) installations."""
 
@@ -231,6 +242,8 @@ class SecuritasCloud(SimCloud):
         waf_limit: int | None = None,
         waf_block: float = 600.0,
         demo_sms: bool = False,
+        peri_service: bool = True,
+        exception_waits: int = 1,
         wall: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         **panel_options: Any,
@@ -251,6 +264,10 @@ class SecuritasCloud(SimCloud):
         self.waf_limit = waf_limit
         self.waf_block = waf_block
         self.demo_sms = demo_sms
+        self.peri_service = peri_service
+        """Also list a PERI service (older panels); real SDVFAST panels say PERI only in SCH's attributes (§14.2)."""
+        self.exception_waits = exception_waits
+        """WAIT answers before xSGetExceptions lists the zones (0: at once, as §14.5 allows)."""
         self.wall = wall
         self.clock = clock
         self._secret = secrets.token_bytes(32)
@@ -291,10 +308,11 @@ class SecuritasCloud(SimCloud):
         return self.accounts[self.username]
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024, middlewares=[self.faults.middleware])
-        app.router.add_route("POST", GRAPHQL_PATH, self.handle)
-        app.router.add_route("GET", "/owa-static/login", self._login_page)
-        return app
+        return routes.build_app(self)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """One GraphQL request (`routes.handle`)."""
+        return await routes.handle(self, request)
 
     def provider_tables(self, base_url: str) -> list[dict[str, Any]]:
         return [
@@ -314,14 +332,32 @@ class SecuritasCloud(SimCloud):
     def expire_sessions(self) -> None:
         self._generation += 1
 
+    def untrust_device(self) -> None:
+        """Forget every validated device and every session: the next login asks for an SMS code."""
+        self.require_otp = True
+        for account in self.accounts.values():
+            account.devices.clear()
+            if account.refresh_token:
+                account.previous_refresh_tokens.add(account.refresh_token)
+                account.refresh_token = ""
+        self.expire_sessions()
+
+    def cloud_operation(self, op: str) -> None:
+        if op == "untrust_device":
+            self.untrust_device()
+            return
+        super().cloud_operation(op)
+
+    def use_fast_timing(self) -> None:
+        super().use_fast_timing()
+        self.waits = 1
+        self.photo_waits = 1
+
     def describe(self, base_url: str) -> list[str]:
         lines = [f"{self.kind:9s} {base_url}  user={self.username} password={self.password} (SMS codes are printed here)"]
         for inst in self.installations.values():
             lines.append(f"          installation {inst.numinst} {inst.alias!r} panel {inst.panel_type}")
         return lines
-
-    async def _login_page(self, request: web.Request) -> web.Response:
-        return web.Response(text="<html><body>My Verisure</body></html>", content_type="text/html")
 
     # ------------------------------------------------------------------ fault injection
 
@@ -333,7 +369,7 @@ class SecuritasCloud(SimCloud):
         _Incapsula_Resource), expired (ExpiredSessionError), server_error (HttpError 500 body),
         blocked (err 60052), refresh_crash (the FR 'fr' crash).
         """
-        root = self._handlers().get(operation or "", ("xSStatus", None))[0]
+        root = routes.root_of(operation or "")
         status, body, content_type = self.fault_reply(fault, root)
         self.faults.add(operation, status=status, body=body, content_type=content_type, times=times)
 
@@ -342,113 +378,75 @@ class SecuritasCloud(SimCloud):
         if fault == "firewall":
             return 403, FIREWALL_PAGE.encode(), "text/html"
         if fault == "busy_409":
-            body = {"errors": [{"message": "alarm-manager.alarm_process_error", "name": "ApiError", "data": {"res": "ERROR", "err": "11", "status": 409}, "path": [root]}], "data": {root: None}}
+            body = {
+                "errors": [
+                    {
+                        "message": "alarm-manager.alarm_process_error",
+                        "name": "ApiError",
+                        "data": {"res": "ERROR", "err": "11", "status": 409},
+                        "path": [root],
+                    }
+                ],
+                "data": {root: None},
+            }
             return 409, json.dumps(body).encode(), "application/json"
         if fault == "refresh_crash":
             body = {"errors": [{"message": "Cannot read properties of undefined (reading 'fr')", "extensions": {}}], "data": {}}
             return 200, json.dumps(body).encode(), "application/json"
         faults = {
-            "busy": lambda: _api_error(BUSY_TEXT, root, err="60062"),
-            "busy_status": lambda: _api_error("alarm-manager.alarm_process_error", root, err="11", status=409),
-            "expired": lambda: _api_error("Invalid session. Please, try again later.", root, err="ExpiredSessionError", status=403, name="ExpiredSessionError"),
-            "server_error": lambda: _api_error("Internal Server Error", root, err="httpError", status=500, name="HttpError"),
-            "blocked": lambda: _api_error("Utilisateur bloqué.", root, err="60052", status=403),
+            "busy": lambda: api_error(BUSY_TEXT, root, err="60062"),
+            "busy_status": lambda: api_error("alarm-manager.alarm_process_error", root, err="11", status=409),
+            "expired": lambda: api_error(
+                "Invalid session. Please, try again later.",
+                root,
+                err="ExpiredSessionError",
+                status=403,
+                name="ExpiredSessionError",
+            ),
+            "server_error": lambda: api_error("Internal Server Error", root, err="httpError", status=500, name="HttpError"),
+            "blocked": lambda: api_error("Utilisateur bloqué.", root, err="60052", status=403),
         }
         fault_obj = faults[fault]()
         return 200, json.dumps({"errors": [fault_obj.error], "data": fault_obj.data}).encode(), "application/json"
 
     async def route_of(self, request: web.Request) -> str:
-        """Faults and counts go by operationName (the header, else the JSON body)."""
-        name = request.headers.get("X-APOLLO-OPERATION-NAME")
-        if name:
-            return name
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return ""
-        return str(body.get("operationName") or "") if isinstance(body, dict) else ""
+        return await routes.operation_of(request)
 
     @property
     def request_counts(self) -> dict[str, int]:
         """Requests per operationName, as the fault middleware counted them (faults included)."""
         return dict(self.faults.counts)
 
-    def _firewall_page(self) -> web.Response:
-        return web.Response(status=403, text=FIREWALL_PAGE, content_type="text/html")
-
-    # ------------------------------------------------------------------ HTTP
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    def firewall_blocks(self) -> bool:
+        """The optional request-rate firewall (`waf_limit` per minute): True while it blocks."""
         now = self.clock()
         if now < self._waf_until:
-            return self._firewall_page()
+            return True
         if self.waf_limit is not None:
             self._waf_times = [t for t in self._waf_times if now - t < 60.0]
             self._waf_times.append(now)
             if len(self._waf_times) > self.waf_limit:
                 self._waf_until = now + self.waf_block
-                return self._firewall_page()
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"errors": [{"message": "Invalid JSON", "extensions": {"code": "BAD_REQUEST"}}]}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"errors": [{"message": "Invalid body"}]}, status=400)
-        operation = str(body.get("operationName") or request.headers.get("X-APOLLO-OPERATION-NAME") or "")
-        given = body.get("variables")
-        variables: dict[str, Any] = given if isinstance(given, dict) else {}
-        headers = {k.lower(): v for k, v in request.headers.items()}
+                return True
+        return False
+
+    def note_request(self, operation: str, variables: dict[str, Any], headers: dict[str, str]) -> None:
         self.requests_seen.append((operation, variables, headers))
         if len(self.requests_seen) > 3000:
             del self.requests_seen[:1000]
-        handler = self._handlers().get(operation)
-        if handler is None:
-            message = f'Unknown operation named "{operation}".'
-            return web.json_response({"errors": [{"message": message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]}, status=400)
-        root, function = handler
-        try:
-            value = function(variables, headers)
-        except GraphQLFault as exc:
-            return web.json_response({"errors": [exc.error], "data": exc.data}, status=exc.status)
-        return web.json_response({"data": {root: value}})
-
-    def _handlers(self) -> dict[str, tuple[str, Callable[[dict[str, Any], dict[str, str]], Any]]]:
-        return {
-            "mkLoginToken": ("xSLoginToken", self.login),
-            "RefreshLogin": ("xSRefreshLogin", self.refresh),
-            "mkValidateDevice": ("xSValidateDevice", self.validate_device),
-            "mkSendOTP": ("xSSendOtp", self.send_otp),
-            "Logout": ("xSLogout", self.logout),
-            "mkInstallationList": ("xSInstallations", self.installation_list),
-            "Srv": ("xSSrv", self.services),
-            "Status": ("xSStatus", self.status),
-            "CheckAlarm": ("xSCheckAlarm", self.check_alarm),
-            "CheckAlarmStatus": ("xSCheckAlarmStatus", self.check_alarm_status),
-            "xSArmPanel": ("xSArmPanel", self.arm_panel),
-            "ArmStatus": ("xSArmStatus", self.arm_status),
-            "xSDisarmPanel": ("xSDisarmPanel", self.disarm_panel),
-            "DisarmStatus": ("xSDisarmStatus", self.disarm_status),
-            "xSGetExceptions": ("xSGetExceptions", self.get_exceptions),
-            "ActV2Timeline": ("xSActV2", self.timeline),
-            "xSDeviceList": ("xSDeviceList", self.device_list),
-            "RequestImages": ("xSRequestImages", self.request_images),
-            "RequestImagesStatus": ("xSRequestImagesStatus", self.request_images_status),
-            "mkGetThumbnail": ("xSGetThumbnail", self.thumbnail),
-            "mkGetPhotoImages": ("xSGetPhotoImages", self.photo_images),
-        }
 
     # ------------------------------------------------------------------ tokens
 
     def _sign(self, claims: dict[str, Any]) -> str:
-        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        signature = _b64url(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+        signature = b64url(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
         return f"{header}.{payload}.{signature}"
 
     def _verify(self, token: str) -> dict[str, Any] | None:
         try:
             header, payload, signature = token.split(".")
-            expected = _b64url(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+            expected = b64url(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
             if not hmac.compare_digest(expected, signature):
                 return None
             claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -460,8 +458,15 @@ class SecuritasCloud(SimCloud):
         now = int(self.wall())
         return self._sign(
             {
-                "sub": username, "cnt": self.country, "cby": "OWA_10", "ver": "10.102.0", "usrid": "123456",
-                "jti": str(uuid.uuid4()), "iat": now, "exp": now + int(self.hash_lifetime), "gen": self._generation,
+                "sub": username,
+                "cnt": self.country,
+                "cby": "OWA_10",
+                "ver": "10.102.0",
+                "usrid": "123456",
+                "jti": str(uuid.uuid4()),
+                "iat": now,
+                "exp": now + int(self.hash_lifetime),
+                "gen": self._generation,
             }
         )
 
@@ -473,10 +478,15 @@ class SecuritasCloud(SimCloud):
 
     def _capabilities(self, inst: Installation) -> str:
         now = int(self.wall())
-        caps = ["ARM", "DARM", "ARMDAY", "ARMNIGHT", "PERI", "IMG", "CAMERAS", "EST", "TIMELINE", "DEACTIVATEZONE"]
+        caps = list(CAPABILITIES)
         return self._sign(
-            {"exp": now + int(self.capabilities_lifetime), "iat": now,
-             "installations": [{"role": "OWNER", "ins": inst.numinst, "cap": caps}], "element": "x", "nova": "y"}
+            {
+                "exp": now + int(self.capabilities_lifetime),
+                "iat": now,
+                "installations": [{"role": "OWNER", "ins": inst.numinst, "cap": caps}],
+                "element": "x",
+                "nova": "y",
+            }
         )
 
     @staticmethod
@@ -492,7 +502,9 @@ class SecuritasCloud(SimCloud):
         auth = self._auth(headers)
         token = str(auth.get("hash") or "")
         claims = self._verify(token) if token else None
-        expired = _api_error("Invalid session. Please, try again later.", root, err="ExpiredSessionError", status=403, name="ExpiredSessionError")
+        expired = api_error(
+            "Invalid session. Please, try again later.", root, err="ExpiredSessionError", status=403, name="ExpiredSessionError"
+        )
         if claims is None or claims.get("gen") != self._generation or float(claims.get("exp", 0)) <= self.wall():
             raise expired
         account = self.accounts.get(str(claims.get("sub")))
@@ -500,21 +512,28 @@ class SecuritasCloud(SimCloud):
             raise expired
         return account
 
-    def _installation(self, variables: dict[str, Any], headers: dict[str, str], root: str, *, panel_op: bool = True) -> Installation:
+    def _installation(
+        self, variables: dict[str, Any], headers: dict[str, str], root: str, *, panel_op: bool = True
+    ) -> Installation:
         self._session(headers, root)
         header_numinst = headers.get("numinst") or headers.get("x-installationnumber")
         if not header_numinst:
-            raise _api_error("Required request header 'x-installationNumber' for method parameter type String is not present", root, err="GenericError", status=400)
+            raise api_error(
+                "Required request header 'x-installationNumber' for method parameter type String is not present",
+                root,
+                err="GenericError",
+                status=400,
+            )
         numinst = str(variables.get("numinst") or header_numinst)
         inst = self.installations.get(numinst)
         if inst is None:
-            raise _api_error("4: Requested data not found error.", root, err="4", status=404)
+            raise api_error("4: Requested data not found error.", root, err="4", status=404)
         if panel_op:
             claims = self._verify(headers.get("x-capabilities", ""))
             entries = claims.get("installations", []) if claims else []
             allowed = any(isinstance(e, dict) and e.get("ins") == numinst for e in entries)
             if not allowed or float(claims.get("exp", 0) if claims else 0) <= self.wall():  # type: ignore[union-attr]
-                raise _api_error("6: Unauthorized request for current capabilities.", root, err="6")
+                raise api_error("6: Unauthorized request for current capabilities.", root, err="6")
         return inst
 
     # ------------------------------------------------------------------ authentication (§2)
@@ -524,50 +543,79 @@ class SecuritasCloud(SimCloud):
         user = str(variables.get("user") or "")
         account = self.accounts.get(user)
         if account is not None and account.blocked:
-            raise _api_error("Utilisateur bloqué.", root, err="60052", status=403)
+            raise api_error("Utilisateur bloqué.", root, err="60052", status=403)
         if account is None or str(variables.get("password") or "") != account.password:
             if account is not None:
                 account.failures += 1
                 if account.failures >= 3:
                     account.blocked = True
-                    raise _api_error("Utilisateur bloqué.", root, err="60052", status=403)
-            raise _api_error("el usuario o la contraseña son incorrectos", root, err="60091")
+                    raise api_error("Utilisateur bloqué.", root, err="60052", status=403)
+            raise api_error("el usuario o la contraseña son incorrectos", root, err="60091")
         account.failures = 0
         device = str(variables.get("idDevice") or "")
         if self.require_otp and device not in account.devices:
-            return {"__typename": "XSLoginToken", "res": "OK", "msg": "auth-api.mfa_needed", "hash": None, "refreshToken": None,
-                    "legals": None, "changePassword": False, "needDeviceAuthorization": True, "mainUser": True}
-        return {"__typename": "XSLoginToken", "res": "OK", "msg": "", "hash": self._issue_hash(user),
-                "refreshToken": self._issue_refresh(account), "legals": None, "changePassword": False,
-                "needDeviceAuthorization": False, "mainUser": True}
+            return {
+                "__typename": "XSLoginToken",
+                "res": "OK",
+                "msg": "auth-api.mfa_needed",
+                "hash": None,
+                "refreshToken": None,
+                "legals": None,
+                "changePassword": False,
+                "needDeviceAuthorization": True,
+                "mainUser": True,
+            }
+        return {
+            "__typename": "XSLoginToken",
+            "res": "OK",
+            "msg": "",
+            "hash": self._issue_hash(user),
+            "refreshToken": self._issue_refresh(account),
+            "legals": None,
+            "changePassword": False,
+            "needDeviceAuthorization": False,
+            "mainUser": True,
+        }
 
     def refresh(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         root = "xSRefreshLogin"
         token = str(variables.get("refreshToken") or "")
         account = next((a for a in self.accounts.values() if token and a.refresh_token == token), None)
         if account is None:
-            raise _api_error("Invalid Session", root, err="60067")
+            raise api_error("Invalid Session", root, err="60067")
         if account.blocked:
-            raise _api_error("Utilisateur bloqué.", root, err="60052", status=403)
+            raise api_error("Utilisateur bloqué.", root, err="60052", status=403)
         device = str(variables.get("idDevice") or "")
         if self.require_otp and device not in account.devices:
-            raise _api_error("Invalid Session", root, err="60067")
-        return {"__typename": "XSLoginToken", "res": "OK", "msg": "", "hash": self._issue_hash(account.username),
-                "refreshToken": self._issue_refresh(account), "legals": None, "changePassword": False,
-                "needDeviceAuthorization": False, "mainUser": True}
+            raise api_error("Invalid Session", root, err="60067")
+        return {
+            "__typename": "XSLoginToken",
+            "res": "OK",
+            "msg": "",
+            "hash": self._issue_hash(account.username),
+            "refreshToken": self._issue_refresh(account),
+            "legals": None,
+            "changePassword": False,
+            "needDeviceAuthorization": False,
+            "mainUser": True,
+        }
 
     def _challenge(self, username: str, device: str) -> GraphQLFault:
         challenge = Challenge("otp." + secrets.token_urlsafe(24), username, device, self.clock())
         self.challenges[challenge.otp_hash] = challenge
         phones = [{"id": pid, "phone": masked} for pid, masked in self.accounts[username].phones]
-        error = {"message": "Unauthorized", "name": "SecurityError", "data": {"auth-otp-hash": challenge.otp_hash, "auth-phones": phones}}
+        error = {
+            "message": "Unauthorized",
+            "name": "SecurityError",
+            "data": {"auth-otp-hash": challenge.otp_hash, "auth-phones": phones},
+        }
         return GraphQLFault(error, None)
 
     def validate_device(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         root = "xSValidateDevice"
         username = str(self._auth(headers).get("user") or "")
         if username not in self.accounts:
-            raise _api_error("Unauthorized", root, err="60067")
+            raise api_error("Unauthorized", root, err="60067")
         account = self.accounts[username]
         device = str(variables.get("idDevice") or "")
         try:
@@ -576,7 +624,13 @@ class SecuritasCloud(SimCloud):
             security = None
         if not isinstance(security, dict):
             if device in account.devices or not self.require_otp:
-                return {"res": "OK", "msg": "", "hash": self._issue_hash(username), "refreshToken": self._issue_refresh(account), "legals": None}
+                return {
+                    "res": "OK",
+                    "msg": "",
+                    "hash": self._issue_hash(username),
+                    "refreshToken": self._issue_refresh(account),
+                    "legals": None,
+                }
             raise self._challenge(username, device)
         challenge = self.challenges.pop(str(security.get("otpHash") or ""), None)
         if challenge is None or not challenge.code or self.clock() - challenge.sent_at > self.otp_lifetime:
@@ -585,7 +639,13 @@ class SecuritasCloud(SimCloud):
         if str(security.get("token") or "") != challenge.code or challenge.device != device:
             raise self._challenge(username, device)  # a wrong code earns a fresh challenge, not a distinct error
         account.devices.add(device)
-        return {"res": "OK", "msg": "", "hash": self._issue_hash(username), "refreshToken": self._issue_refresh(account), "legals": None}
+        return {
+            "res": "OK",
+            "msg": "",
+            "hash": self._issue_hash(username),
+            "refreshToken": self._issue_refresh(account),
+            "legals": None,
+        }
 
     def send_otp(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         root = "xSSendOtp"
@@ -596,7 +656,7 @@ class SecuritasCloud(SimCloud):
         try:
             phone = phones[int(variables.get("recordId"))]  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError):
-            raise _api_error("Invalid phone", root, err="60000") from None
+            raise api_error("Invalid phone", root, err="60000") from None
         challenge.code = f"{secrets.randbelow(1_000_000):06d}"
         challenge.phone = phone
         challenge.sent_at = self.clock()
@@ -616,24 +676,52 @@ class SecuritasCloud(SimCloud):
     def installation_list(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         self._session(headers, "xSInstallations")
         rows = [
-            {"numinst": i.numinst, "alias": i.alias, "panel": i.panel_type, "type": "PLUS", "name": "Ana", "surname": "García",
-             "address": "Calle Mayor 1", "city": "Madrid", "postcode": "28001", "province": "Madrid", "email": self.username, "phone": "600000000"}
+            {
+                "numinst": i.numinst,
+                "alias": i.alias,
+                "panel": i.panel_type,
+                "type": "PLUS",
+                "name": "Ana",
+                "surname": "García",
+                "address": "Calle Mayor 1",
+                "city": "Madrid",
+                "postcode": "28001",
+                "province": "Madrid",
+                "email": self.username,
+                "phone": "600000000",
+            }
             for i in self.installations.values()
         ]
         return {"installations": rows}
 
     def services(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst = self._installation(variables, headers, "xSSrv", panel_op=False)
+        # Real SDVFAST panels advertise their modes in an SCH service's attributes (§14.2).
         services = [
-            {"idService": sid, "active": True, "visible": True, "bde": False, "isPremium": False, "codOper": False, "request": code,
-             "minWrapperVersion": None, "unprotectActive": False, "unprotectDeviceStatus": None, "instDate": None,
-             "genericConfig": None, "attributes": None}
-            for sid, code in (("11", "EST"), ("31", "PERI"), ("520", "SMARTNOT"), ("506", "TIMELINE"))
+            service_row(11, "EST", "Estado de la alarma"),
+            service_row(36, "SCH", "Programación", ["DARM", "ARMDAY", "ARMNIGHT", "ARM", "PERI"], total_device=1),
+            service_row(520, "SMARTNOT", "Notificaciones"),
+            service_row(506, "TIMELINE", "Actividad"),
         ]
-        return {"res": "OK", "msg": "", "language": self.lang, "installation": {
-            "numinst": inst.numinst, "role": "OWNER", "alias": inst.alias, "status": "ACTIVE", "panel": inst.panel_type,
-            "sim": "", "instIbs": False, "services": services, "configRepoUser": {"alarmPartitions": None},
-            "capabilities": self._capabilities(inst)}}
+        if self.peri_service:
+            services.insert(1, service_row(31, "PERI", "Perimetral"))
+        return {
+            "res": "OK",
+            "msg": "",
+            "language": self.lang,
+            "installation": {
+                "numinst": inst.numinst,
+                "role": "OWNER",
+                "alias": inst.alias,
+                "status": "ACTIVE",
+                "panel": inst.panel_type,
+                "sim": "",
+                "instIbs": False,
+                "services": services,
+                "configRepoUser": {"alarmPartitions": None},
+                "capabilities": self._capabilities(inst),
+            },
+        }
 
     # ------------------------------------------------------------------ status (§4)
 
@@ -645,8 +733,14 @@ class SecuritasCloud(SimCloud):
         if interior is None and part.phase is not Phase.DISARMED and not perimeter and not part.annex:
             return "D"
         letters = {
-            (None, False): "D", (None, True): "E", (Mode.HOME, False): "P", (Mode.NIGHT, False): "Q",
-            (Mode.HOME, True): "B", (Mode.NIGHT, True): "C", (Mode.AWAY, False): "T", (Mode.AWAY, True): "A",
+            (None, False): "D",
+            (None, True): "E",
+            (Mode.HOME, False): "P",
+            (Mode.NIGHT, False): "Q",
+            (Mode.HOME, True): "B",
+            (Mode.NIGHT, True): "C",
+            (Mode.AWAY, False): "T",
+            (Mode.AWAY, True): "A",
         }
         letter = letters[(interior, perimeter)]
         if part.annex and not perimeter:
@@ -655,8 +749,11 @@ class SecuritasCloud(SimCloud):
 
     def status(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst = self._installation(variables, headers, "xSStatus", panel_op=False)
-        stamp = datetime.fromtimestamp(self.wall(), self.zone).strftime("%Y-%m-%d %H:%M:%S")
+        stamp = local_stamp(self.wall(), self.zone)
         return {"status": self.proto(inst), "timestampUpdate": stamp, "wifiConnected": True, "exceptions": None}
+
+    def progress(self, step: str) -> str:
+        return PROGRESS.get(self.lang, PROGRESS["en"])[step]
 
     def _reference(self) -> str:
         return f"OWA_______________{self.username}{datetime.now():%Y%m%d%H%M%S}{next(self._refs):06d}"
@@ -668,12 +765,32 @@ class SecuritasCloud(SimCloud):
             running = None
             inst.in_flight = ""
         if running is not None or now < inst.busy_until or now < inst.panel.faults.busy_until:
-            raise _api_error(
+            raise api_error(
                 "Your alarm is already processing a request, please wait 90 seconds before making another one "
-                "(if you have requested a photo, please wait 5 minutes)", root, err="60062")
+                "(if you have requested a photo, please wait 5 minutes)",
+                root,
+                err="60062",
+            )
 
-    def _start(self, inst: Installation, kind: str, request: str, result: dict[str, Any], waits: int | None = None) -> Operation:
-        op = Operation(self._reference(), inst.numinst, kind, request, self.waits if waits is None else waits, result, self.clock())
+    def _start(
+        self,
+        inst: Installation,
+        kind: str,
+        request: str,
+        result: dict[str, Any],
+        waits: int | None = None,
+        *,
+        reference: str = "",
+    ) -> Operation:
+        op = Operation(
+            reference or self._reference(),
+            inst.numinst,
+            kind,
+            request,
+            self.waits if waits is None else waits,
+            result,
+            self.clock(),
+        )
         self.operations[op.reference_id] = op
         inst.in_flight = op.reference_id
         if len(self.operations) > 500:
@@ -681,11 +798,13 @@ class SecuritasCloud(SimCloud):
                 del self.operations[ref]
         return op
 
-    def _poll(self, variables: dict[str, Any], headers: dict[str, str], root: str, kind: str) -> tuple[Installation, Operation | None]:
+    def _poll(
+        self, variables: dict[str, Any], headers: dict[str, str], root: str, kind: str
+    ) -> tuple[Installation, Operation | None]:
         inst = self._installation(variables, headers, root)
         op = self.operations.get(str(variables.get("referenceId") or ""))
         if op is None or op.numinst != inst.numinst or op.kind != kind:
-            raise _api_error("4: Requested data not found error.", root, err="4", status=404)
+            raise api_error("4: Requested data not found error.", root, err="4", status=404)
         if op.waits_left > 0 or inst.panel.faults.slow_commands > self.clock() - op.started:
             op.waits_left -= 1
             return inst, None
@@ -694,15 +813,27 @@ class SecuritasCloud(SimCloud):
         return inst, op
 
     def _wait_reply(self, *, request_id: bool = True) -> dict[str, Any]:
-        reply = {"res": "WAIT", "msg": "alarm-manager.processing.request", "status": None, "protomResponse": None,
-                 "protomResponseDate": None, "numinst": None}
+        reply = {
+            "res": "WAIT",
+            "msg": self.progress("processing"),
+            "status": None,
+            "protomResponse": None,
+            "protomResponseDate": None,
+            "numinst": None,
+        }
         if request_id:
             reply.update(requestId="_pollingStatus_", error=None)
         return reply
 
     def _ok_reply(self, inst: Installation, msg: str) -> dict[str, Any]:
-        return {"res": "OK", "msg": msg, "status": "0", "numinst": inst.numinst, "protomResponse": self.proto(inst),
-                "protomResponseDate": datetime.fromtimestamp(self.wall(), self.zone).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]}
+        return {
+            "res": "OK",
+            "msg": msg,
+            "status": "0",
+            "numinst": inst.numinst,
+            "protomResponse": self.proto(inst),
+            "protomResponseDate": local_stamp(self.wall(), self.zone),
+        }
 
     def check_alarm(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst = self._installation(variables, headers, "xSCheckAlarm")
@@ -713,15 +844,22 @@ class SecuritasCloud(SimCloud):
         else:
             inst.panel.log("status_check", "Alarm Status Request", source="Web")
         op = self._start(inst, "check", "EST", result)
-        return {"res": "OK", "msg": "alarm-manager.processed.request", "referenceId": op.reference_id}
+        return {"res": "OK", "msg": self.progress("sent"), "referenceId": op.reference_id}
 
     def check_alarm_status(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst, op = self._poll(variables, headers, "xSCheckAlarmStatus", "check")
         if op is None:
             return self._wait_reply(request_id=False)
         if op.result.get("res") == "ERROR":
-            return {"res": "ERROR", "msg": op.result["msg"], "status": None, "numinst": None, "protomResponse": None, "protomResponseDate": None}
-        return self._ok_reply(inst, _status_msg(self.proto(inst)))
+            return {
+                "res": "ERROR",
+                "msg": op.result["msg"],
+                "status": None,
+                "numinst": None,
+                "protomResponse": None,
+                "protomResponseDate": None,
+            }
+        return self._ok_reply(inst, status_msg(self.proto(inst)))
 
     # ------------------------------------------------------------------ arm / disarm (§5)
 
@@ -729,8 +867,13 @@ class SecuritasCloud(SimCloud):
         root = "xSArmPanel"
         request = str(variables.get("request") or "")
         if request not in ARM_REQUESTS:
-            raise GraphQLFault({"message": f'Variable "$request" got invalid value "{request}"; Value "{request}" does not exist in "ArmCodeRequest" enum.',
-                                "extensions": {"code": "BAD_USER_INPUT"}}, {})
+            raise GraphQLFault(
+                {
+                    "message": f'Variable "$request" got invalid value "{request}"; Value "{request}" does not exist in "ArmCodeRequest" enum.',
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                },
+                {},
+            )
         inst = self._installation(variables, headers, root)
         self._check_busy(inst, root)
         force_ref = str(variables.get("forceArmingRemoteId") or "")
@@ -738,8 +881,9 @@ class SecuritasCloud(SimCloud):
         if force_ref:
             forced = self.exception_contexts.pop(force_ref, None)
             if forced is None or forced.suid != str(variables.get("suid") or "") or forced.numinst != inst.numinst:
-                raise _api_error("Request not valid: the forcing context is unknown or expired", root, err="4", status=404)
+                raise api_error("Request not valid: the forcing context is unknown or expired", root, err="4", status=404)
         mode, perimeter = ARM_REQUESTS[request]
+        reference = self._reference()
         result: dict[str, Any]
         panel = inst.panel
         try:
@@ -755,30 +899,73 @@ class SecuritasCloud(SimCloud):
             result = {"res": "OK"}
         except SimError as exc:
             if exc.reason == "not_ready":
-                zones = [{"status": "0", "deviceType": _device_type(panel.zones[z]), "alias": panel.zones[z].name} for z in exc.zones if z in panel.zones]
-                context = ExceptionContext(self._reference(), _b64url(secrets.token_bytes(18)), inst.numinst, request, zones, self.clock())
+                zones = [
+                    {
+                        "status": "0",
+                        "deviceType": device_type(panel.zones[z]),
+                        "alias": panel.zones[z].name,
+                        "__typename": "XSExceptions",
+                    }
+                    for z in exc.zones
+                    if z in panel.zones
+                ]
+                # The ArmStatus ERROR carries the xSArmPanel's own referenceId (§14.5).
+                context = ExceptionContext(reference, b64url(secrets.token_bytes(18)), inst.numinst, request, zones, self.clock())
                 self.exception_contexts[context.reference_id] = context
-                result = {"res": "ERROR", "msg": "error_mpj_exception" if inst.zone_error == "NON_BLOCKING" else f"alarm-manager.error_mg_open_zone#{exc.zones[0] if exc.zones else ''}",
-                          "error": {"code": "102", "type": inst.zone_error, "allowForcing": True, "exceptionsNumber": len(zones),
-                                    "referenceId": context.reference_id, "suid": context.suid}}
+                result = {
+                    "res": "ERROR",
+                    "msg": "error_mpj_exception"
+                    if inst.zone_error == "NON_BLOCKING"
+                    else f"alarm-manager.error_mg_open_zone#{exc.zones[0] if exc.zones else ''}",
+                    "error": {
+                        "code": "102",
+                        "type": inst.zone_error,
+                        "allowForcing": True,
+                        "exceptionsNumber": len(zones),
+                        "referenceId": context.reference_id,
+                        "suid": context.suid,
+                    },
+                }
             elif exc.reason == "offline":
                 result = {"res": "ERROR", "msg": "alarm-manager.error_no_response_to_request", "error": None}
             elif exc.reason == "busy":
-                raise _api_error("Your alarm is already processing a request, please wait 90 seconds before making another one", root, err="60062") from None
+                raise api_error(
+                    "Your alarm is already processing a request, please wait 90 seconds before making another one",
+                    root,
+                    err="60062",
+                ) from None
             else:
-                result = {"res": "ERROR", "msg": "alarm-manager.error_protom_session",
-                          "error": {"code": "", "type": "TECHNICAL_ERROR", "allowForcing": False, "exceptionsNumber": 0, "referenceId": None, "suid": None}}
-        op = self._start(inst, "arm", request, result)
-        return {"res": "OK", "msg": "alarm-manager.processed.request", "referenceId": op.reference_id}
+                result = {
+                    "res": "ERROR",
+                    "msg": "alarm-manager.error_protom_session",
+                    "error": {
+                        "code": "",
+                        "type": "TECHNICAL_ERROR",
+                        "allowForcing": False,
+                        "exceptionsNumber": 0,
+                        "referenceId": None,
+                        "suid": None,
+                    },
+                }
+        op = self._start(inst, "arm", request, result, reference=reference)
+        return {"res": "OK", "msg": self.progress("sent"), "referenceId": op.reference_id}
 
     def _operation_reply(self, inst: Installation, op: Operation, *, suid: bool) -> dict[str, Any]:
         if op.result.get("res") == "ERROR":
             error = op.result.get("error")
             if isinstance(error, dict) and not suid:
                 error = {k: v for k, v in error.items() if k != "suid"}
-            return {"res": "ERROR", "msg": op.result["msg"], "status": None, "protomResponse": None,
-                    "protomResponseDate": _iso_now(), "numinst": None, "requestId": None, "error": error}
-        reply = self._ok_reply(inst, _status_msg(self.proto(inst)))
+            return {
+                "res": "ERROR",
+                "msg": op.result["msg"],
+                "status": None,
+                "protomResponse": None,
+                "protomResponseDate": iso_now(),
+                "numinst": None,
+                "requestId": None,
+                "error": error,
+            }
+        reply = self._ok_reply(inst, status_msg(self.proto(inst)))
         reply.update(requestId=f"_pollingStatus_{next(self._refs)}", error=None)
         return reply
 
@@ -792,14 +979,19 @@ class SecuritasCloud(SimCloud):
         root = "xSDisarmPanel"
         request = str(variables.get("request") or "")
         if request not in DISARM_REQUESTS:
-            raise GraphQLFault({"message": f'Variable "$request" got invalid value "{request}"; Value "{request}" does not exist in "DisarmCodeRequest" enum.',
-                                "extensions": {"code": "BAD_USER_INPUT"}}, {})
+            raise GraphQLFault(
+                {
+                    "message": f'Variable "$request" got invalid value "{request}"; Value "{request}" does not exist in "DisarmCodeRequest" enum.',
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                },
+                {},
+            )
         inst = self._installation(variables, headers, root)
         self._check_busy(inst, root)
         panel = inst.panel
         part = next(iter(panel.partitions.values()))
         if request == "DARM1DARMPERI" and inst.panel_type == "SDVFAST" and part.mode is Mode.NIGHT and part.perimeter:
-            raise _api_error("4: Requested data not found error.", root, err="4", status=404)  # §5.3
+            raise api_error("4: Requested data not found error.", root, err="4", status=404)  # §5.3
         try:
             if request == "DARMANNEX1":
                 panel.disarm(annex=True, user="Ana", source="Android")
@@ -822,10 +1014,14 @@ class SecuritasCloud(SimCloud):
             result: dict[str, Any] = {"res": "OK"}
         except SimError as exc:
             if exc.reason == "busy":
-                raise _api_error("Your alarm is already processing a request, please wait 90 seconds before making another one", root, err="60062") from None
+                raise api_error(
+                    "Your alarm is already processing a request, please wait 90 seconds before making another one",
+                    root,
+                    err="60062",
+                ) from None
             result = {"res": "ERROR", "msg": "alarm-manager.error_no_response_to_request", "error": None}
         op = self._start(inst, "disarm", request, result)
-        return {"res": "OK", "msg": "alarm-manager.processed.request", "referenceId": op.reference_id}
+        return {"res": "OK", "msg": self.progress("sent"), "referenceId": op.reference_id}
 
     def disarm_status(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst, op = self._poll(variables, headers, "xSDisarmStatus", "disarm")
@@ -837,41 +1033,15 @@ class SecuritasCloud(SimCloud):
         inst = self._installation(variables, headers, "xSGetExceptions")
         context = self.exception_contexts.get(str(variables.get("referenceId") or ""))
         if context is None or context.numinst != inst.numinst:
-            raise _api_error("4: Requested data not found error.", "xSGetExceptions", err="4", status=404)
+            raise api_error("4: Requested data not found error.", "xSGetExceptions", err="4", status=404)
         context.polls += 1
-        if context.polls == 1:  # the official app sees WAIT on counter 1, then the list (§5.5)
+        if (
+            context.polls <= self.exception_waits
+        ):  # the official app sees WAIT on counter 1, then the list (§5.5); §14.5: or at once
             return {"res": "WAIT", "msg": None, "exceptions": None}
         return {"res": "OK", "msg": None, "exceptions": list(context.zones)}
 
     # ------------------------------------------------------------------ activity (§6)
-
-    def _row(self, inst: Installation, event: Any) -> dict[str, Any] | None:
-        if event.kind == "arm":
-            if event.mode == "annex":
-                code, alias = 721, "Annex armed"
-            elif event.id in inst.forced_events:
-                code, alias = 850, "Armed with exceptions"
-            else:
-                code, alias = 701, f"Armed {event.mode.replace('+', ' + ')}".strip()
-        elif event.kind in ACTIVITY:
-            code, alias = ACTIVITY[event.kind]
-            if event.kind == "disarm" and event.text and event.text != "Disarmed":
-                alias = event.text
-            if event.kind in ("alarm", "sos") and event.text:
-                alias = event.text
-        else:
-            return None
-        zone = inst.panel.zones.get(event.zone) if event.zone else None
-        exceptions = [{"status": "0", "deviceType": "MG", "alias": name} for name in inst.forced_events.get(event.id, [])] or None
-        return {
-            "alias": alias, "type": code, "device": _device_type(zone) if zone else ("QR" if code == 16 else "VV"),
-            "source": event.source or None, "idSignal": str(event.id), "schedulerType": None,
-            "myVerisureUser": event.user or None,
-            "time": datetime.fromtimestamp(event.time, self.zone).strftime("%Y-%m-%d %H:%M:%S"),
-            "img": 1 if event.kind == "photo" else 0, "incidenceId": None, "signalType": code, "interface": None,
-            "deviceName": zone.name if zone else None, "keyname": None, "tagId": None, "userAuth": None,
-            "exceptions": exceptions, "mediaPlatform": None, "__typename": "XSActV2Reg",
-        }
 
     def timeline(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst = self._installation(variables, headers, "xSActV2")
@@ -879,7 +1049,9 @@ class SecuritasCloud(SimCloud):
             rows = max(1, min(int(variables.get("numRows") or 30), 100))
             offset = max(0, int(variables.get("offset") or 0))
         except (TypeError, ValueError):
-            raise GraphQLFault({"message": "Variable \"$numRows\" got invalid value", "extensions": {"code": "BAD_USER_INPUT"}}, {}) from None
+            raise GraphQLFault(
+                {"message": 'Variable "$numRows" got invalid value', "extensions": {"code": "BAD_USER_INPUT"}}, {}
+            ) from None
         # `timeFilter` (a required enum): the window of the timeline; values beyond the known ones are a guess.
         days = TIME_FILTER_DAYS.get(str(variables.get("timeFilter") or "LASTMONTH"), 30)
         cutoff = inst.panel.wall() - days * 86400 if days is not None else None
@@ -887,7 +1059,7 @@ class SecuritasCloud(SimCloud):
         reg = [
             row
             for e in reversed(inst.panel.events)
-            if (cutoff is None or e.time >= cutoff) and (row := self._row(inst, e)) is not None
+            if (cutoff is None or e.time >= cutoff) and (row := activity_row(inst, e, self.zone)) is not None
         ]
         page = reg[offset : offset + rows]
         return {"reg": page or None}
@@ -897,9 +1069,18 @@ class SecuritasCloud(SimCloud):
     def _camera_rows(self, inst: Installation) -> list[dict[str, Any]]:
         rows = []
         for zone in inst.panel.zones.values():
-            kind = _device_type(zone)
-            rows.append({"id": zone.id, "code": zone.id, "zoneId": f"{kind}{int(zone.id):02d}" if zone.id.isdigit() else None,
-                         "name": zone.name, "type": kind, "isActive": True, "serialNumber": None})
+            kind = device_type(zone)
+            rows.append(
+                {
+                    "id": zone.id,
+                    "code": zone.id,
+                    "zoneId": f"{kind}{int(zone.id):02d}" if zone.id.isdigit() else None,
+                    "name": zone.name,
+                    "type": kind,
+                    "isActive": True,
+                    "serialNumber": None,
+                }
+            )
         return rows
 
     def device_list(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
@@ -912,10 +1093,16 @@ class SecuritasCloud(SimCloud):
         self._check_busy(inst, root)
         devices = variables.get("devices")
         if not isinstance(devices, list) or not devices:
-            raise GraphQLFault({"message": 'Variable "$devices" of required type "[Int]!" was not provided.', "extensions": {"code": "BAD_USER_INPUT"}}, {})
+            raise GraphQLFault(
+                {
+                    "message": 'Variable "$devices" of required type "[Int]!" was not provided.',
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                },
+                {},
+            )
         zone = inst.panel.zones.get(str(devices[0]))
         if zone is None or not zone.camera:
-            raise _api_error("4: Requested data not found error.", root, err="4", status=404)
+            raise api_error("4: Requested data not found error.", root, err="4", status=404)
         try:
             photo_set = inst.panel.take_photos(zone.id, user="Ana")
             event = next(e for e in reversed(inst.panel.events) if e.kind == "photo" and e.photo_id == photo_set.id)
@@ -925,7 +1112,7 @@ class SecuritasCloud(SimCloud):
             result = {"res": "ERROR", "msg": exc.message}
         op = self._start(inst, "photo", "IMG", result, waits=self.photo_waits)
         inst.busy_until = self.clock() + self.photo_cooldown
-        return {"res": "OK", "msg": "alarm-manager.processed.request", "referenceId": op.reference_id}
+        return {"res": "OK", "msg": self.progress("sent"), "referenceId": op.reference_id}
 
     def request_images_status(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst, op = self._poll(variables, headers, "xSRequestImagesStatus", "photo")
@@ -943,8 +1130,22 @@ class SecuritasCloud(SimCloud):
     def thumbnail(self, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         inst = self._installation(variables, headers, "xSGetThumbnail")
         wanted = str(variables.get("zoneId") or "")
-        zone = next((z for z in inst.panel.zones.values() if z.camera and f"{_device_type(z)}{int(z.id):02d}" == wanted), None) if wanted else None
-        empty = {"idSignal": None, "deviceId": None, "deviceCode": None, "deviceAlias": None, "timestamp": None, "signalType": None, "image": None, "type": None, "quality": None}
+        zone = (
+            next((z for z in inst.panel.zones.values() if z.camera and f"{device_type(z)}{int(z.id):02d}" == wanted), None)
+            if wanted
+            else None
+        )
+        empty = {
+            "idSignal": None,
+            "deviceId": None,
+            "deviceCode": None,
+            "deviceAlias": None,
+            "timestamp": None,
+            "signalType": None,
+            "image": None,
+            "type": None,
+            "quality": None,
+        }
         if zone is None:
             return empty
         # The CDN keeps serving the previous frame until the new one is visible (§7.3).
@@ -955,13 +1156,23 @@ class SecuritasCloud(SimCloud):
         photo_set = inst.panel.photos.get(inst.photo_events.get(shown, -1))
         if event is None or photo_set is None:
             return {**empty, "deviceCode": zone.id, "deviceAlias": zone.name}
-        return {"idSignal": str(event.id), "deviceId": zone.id, "deviceCode": zone.id, "deviceAlias": zone.name,
-                "timestamp": datetime.fromtimestamp(event.time, self.zone).strftime("%Y-%m-%d %H:%M:%S"), "signalType": "16",
-                "image": base64.b64encode(photo_set.jpegs[0]).decode(), "type": "BINARY", "quality": "LOW"}
+        return {
+            "idSignal": str(event.id),
+            "deviceId": zone.id,
+            "deviceCode": zone.id,
+            "deviceAlias": zone.name,
+            "timestamp": datetime.fromtimestamp(event.time, self.zone).strftime("%Y-%m-%d %H:%M:%S"),
+            "signalType": "16",
+            "image": base64.b64encode(photo_set.jpegs[0]).decode(),
+            "type": "BINARY",
+            "quality": "LOW",
+        }
 
     def _visible_photo_event(self, inst: Installation, zone_id: str) -> int | None:
         current = inst.thumbnail.get(zone_id)
-        older = [eid for eid, sid in inst.photo_events.items() if inst.panel.photos.get(sid) and inst.panel.photos[sid].zone == zone_id]
+        older = [
+            eid for eid, sid in inst.photo_events.items() if inst.panel.photos.get(sid) and inst.panel.photos[sid].zone == zone_id
+        ]
         if current is not None and self.clock() >= current[1]:
             return current[0]
         candidates = [e for e in older if current is None or e != current[0]]
@@ -977,25 +1188,22 @@ class SecuritasCloud(SimCloud):
         if photo_set is None:
             return {"devices": []}
         zone = inst.panel.zones[photo_set.zone]
-        images = [{"id": str(i + 1), "image": base64.b64encode(jpeg).decode(), "type": "BINARY"} for i, jpeg in enumerate(photo_set.jpegs)]
-        return {"devices": [{"id": zone.id, "idSignal": str(event_id), "code": zone.id, "name": zone.name, "quality": "HIGH", "images": images}]}
-
-
-def _device_type(zone: SimZone | None) -> str:
-    if zone is None:
-        return "VV"
-    if zone.model in ("QR", "YR", "YP", "QP", "MG", "XR", "VV"):
-        return zone.model
-    return {"camera": "QR", "contact": "MG", "motion": "XR", "keypad": "VV"}.get(zone.kind, "XR")
-
-
-def _status_msg(letter: str) -> str:
-    return {
-        "D": "alarm-manager.inactive_alarm", "E": "alarm-manager.status_panel.active_perimetral_alarm_msg",
-        "P": "alarm-manager.status_panel.armed_partial", "Q": "alarm-manager.status_panel.armed_night",
-        "B": "alarm-manager.status_panel.armed_partial_plus_perimeter", "T": "alarm-manager.status.active_alarm_msg",
-        "A": "alarm-manager.active_perimeter_plus_alarm",
-    }.get(letter, "alarm-manager.processed.request")
+        images = [
+            {"id": str(i + 1), "image": base64.b64encode(jpeg).decode(), "type": "BINARY"}
+            for i, jpeg in enumerate(photo_set.jpegs)
+        ]
+        return {
+            "devices": [
+                {
+                    "id": zone.id,
+                    "idSignal": str(event_id),
+                    "code": zone.id,
+                    "name": zone.name,
+                    "quality": "HIGH",
+                    "images": images,
+                }
+            ]
+        }
 
 
 __all__ = ["SecuritasCloud", "securitas_house"]

@@ -1,4 +1,4 @@
-"""A faithful simulator of the Verisure / Securitas Direct `ws.do` XML service.
+"""The state of the simulated Verisure / Securitas Direct `ws.do` XML service.
 
 Built to `shared/protocols/verisure.md` Appendix A, so that other people's
 clients (pysecuritas, segalion's component, node-securitas-direct, Jeedom)
@@ -52,137 +52,29 @@ from alarmtui.simulators.panel import (
     _users,
     verisure_house,
 )
+from alarmtui.simulators.verisure import routes
+from alarmtui.simulators.verisure.render import (
+    DEVICE_TYPES,
+    ERR_BAD_REQUEST,
+    ERR_BUSY,
+    ERR_CONFLICT,
+    ERR_FAILED,
+    ERR_INVALID_SESSION,
+    ERR_LOGIN,
+    ERR_MIGRATED,
+    ERR_NO_REQUEST,
+    ERR_NOT_READY,
+    ERR_OFFLINE,
+    MESSAGES,
+    TIMEFILTER_DAYS,
+    VerisureError,
+    envelope,
+    message,
+    reg_type,
+    reg_xml,
+)
 
 log = logging.getLogger(__name__)
-
-ERR_INVALID_SESSION = "60022"
-ERR_IDENTIFY = "60067"
-ERR_UNAVAILABLE = "3000"
-ERR_OLD_APP = "60060"
-ERR_MIGRATED = "60161"
-# SYNTHETIC codes: the real service's codes for these situations are unknown.
-ERR_BUSY = "10001"
-ERR_CONFLICT = "10002"
-ERR_NOT_READY = "10003"
-ERR_OFFLINE = "10004"
-ERR_FAILED = "10005"
-ERR_NO_REQUEST = "10006"
-ERR_BAD_REQUEST = "10007"
-ERR_LOGIN = ""  # a wrong password is RES=ERROR with only a MSG
-
-TWO_STEP_OPS = ("EST", "ARM", "ARMDAY", "ARMNIGHT", "PERI", "DARM", "ARMANNEX", "DARMANNEX", "IMG")
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "es": {
-        "bloq": "Estamos mejorando nuestros servicios. Por favor intentelo de nuevo mas tarde. Gracias por confiar en Securitas Direct",
-        "login_ok": "Usuario validado correctamente",
-        "login_bad": "Usuario o contraseña incorrectos",
-        "sent": "Su solicitud ha sido enviada",
-        "wait": "Petición en proceso",
-        "processed": "Petición procesada correctamente",
-        "logout": "Mensaje de cierre de session",
-        "invalid_session": "Invalid session. Please, try again later.",
-        "identify": "Hemos tenido problemas para identificarle, por favor, cierre la sesión y vuelva a iniciarla.",
-        "unavailable": "The system is temporarily unavailable.",
-        "old_app": "No hemos podido atender tu solicitud. Asegúrate de tener la última actualización de la app My Verisure. Si la incidencia persiste, por favor, contacta con nuestro servicio de Atención al cliente.",
-        "migrated": "Ahora mismo solo tienes acceso a la nueva versión de My Verisure, haz clic en aceptar para acceder a la nueva versión.",
-        "busy": "Tu Alarma está gestionando una solicitud anterior. Por favor, espera 90 segundos antes de realizar otra petición (5 min si es una petición de imagen).",
-        "conflict": "No ha sido posible activar este modo porque tienes otro activado. Por favor, desconecta tu Alarma y repite la operación.",
-        "not_ready": "No ha sido posible conectar tu Alarma: hay zonas abiertas ({zones}).",
-        "offline": "Lo sentimos. No se ha podido realizar la acción solicitada.",
-        "failed": "Ha ocurrido un problema, reintente la acción o póngase en contacto con nosotros.",
-        "no_request": "No existe ninguna petición en curso con ese identificador.",
-        "bad_request": "Petición no válida.",
-        "photo_taken": "La secuencia de imágenes ha sido tomada. En unos minutos podrás visualizarlas desde tu web de cliente, en tu correo electrónico o en la aplicación My Verisure.",
-        "disarmed_now": "Tu Alarma ha sido desconectada",
-        "annex_on": "Tu Alarma del anexo está conectada",
-        "annex_off": "Tu Alarma del anexo ha sido desconectada",
-        "0": "Tu Alarma está desconectada",
-        "1": "Tu Alarma está conectada en modo Total",
-        "P": "Tu Alarma está conectada en modo Parcial día",
-        "Q": "Tu Alarma está conectada en modo Parcial noche",
-        "3": "Tu Alarma está conectada en el exterior",
-        "4": "Tu Alarma está conectada en modo Total y en el exterior",
-        "B": "Tu Alarma está conectada en modo Parcial día y en el exterior",
-        "C": "Tu Alarma está conectada en modo Parcial noche y en el exterior",
-    },
-    "en": {
-        "bloq": "We have a problem right now, try later",
-        "login_ok": "User successfully validated",
-        "login_bad": "Wrong user or password",
-        "sent": "Your request has been sent",
-        "wait": "Request in progress",
-        "processed": "Request processed successfully",
-        "logout": "Session closed",
-        "invalid_session": "Invalid session. Please, try again later.",
-        "identify": "We had problems identifying you, please log out and log in again.",
-        "unavailable": "The system is temporarily unavailable.",
-        "old_app": "We could not process your request. Make sure you have the latest version of the My Verisure app. If the problem persists, please contact customer service.",
-        "migrated": "You now only have access to the new version of My Verisure, click accept to go to the new version.",
-        "busy": "Your Alarm is handling a previous request. Please wait 90 seconds before making another request (5 min for an image request).",
-        "conflict": "This mode could not be activated because another one is active. Please disarm your Alarm and repeat the operation.",
-        "not_ready": "Your Alarm could not be armed: zones are open ({zones}).",
-        "offline": "Sorry. The requested action could not be carried out.",
-        "failed": "There was a problem, retry the action or contact us.",
-        "no_request": "There is no request in progress with that identifier.",
-        "bad_request": "Invalid request.",
-        "photo_taken": "The image sequence has been taken. In a few minutes you will be able to see it on your customer web, in your email or in the My Verisure app.",
-        "disarmed_now": "Your Alarm has been deactivated",
-        "annex_on": "Your Annex Alarm is activated",
-        "annex_off": "Your Annex Alarm has been deactivated",
-        "0": "Your Alarm is deactivated",
-        "1": "Your Alarm is activated in Total mode",
-        "P": "Your Alarm is activated in Partial day mode",
-        "Q": "Your Alarm is activated in Partial night mode",
-        "3": "Your Alarm is activated on the perimeter",
-        "4": "Your Alarm is activated in Total mode and on the perimeter",
-        "B": "Your Alarm is activated in Partial day mode and on the perimeter",
-        "C": "Your Alarm is activated in Partial night mode and on the perimeter",
-    },
-}
-
-# ACT_V2 REG type codes and their aliases (the old web UI's activity labels).
-REG_ALIAS = {
-    "es": {
-        "31": "Conectado", "202": "Armado día", "46": "Armado noche", "40": "Conexión modo exterior",
-        "32": "Desconectado", "13": "Alarma", "24": "Sabotaje/manipulación", "241": "Sabotaje",
-        "25": "Corte de corriente", "26": "Restablecimiento de corriente", "16": "Petición de foto",
-        "27": "Comprobacion de estado", "29": "SOS", "531": "Error procesando conexión de alarma",
-        "324": "Puerta abierta", "325": "Puerta cerrada", "501": "Fallo de comunicación",
-        "3121": "Comunicación restablecida", "9100": "Batería baja", "9101": "Batería restablecida",
-        "9031": "Anexo conectado", "9032": "Anexo desconectado",
-    },
-    "en": {
-        "31": "Armed", "202": "Armed day", "46": "Armed night", "40": "Perimeter armed",
-        "32": "Disarmed", "13": "Alarm", "24": "Tampering", "241": "Sabotage",
-        "25": "Power cut", "26": "Power restored", "16": "Image request",
-        "27": "Alarm Status Request", "29": "SOS", "531": "Error processing alarm arming",
-        "324": "Door opened", "325": "Door closed", "501": "Communication failure",
-        "3121": "Communication restored", "9100": "Low battery", "9101": "Battery restored",
-        "9031": "Annex armed", "9032": "Annex disarmed",
-    },
-}
-
-TIMEFILTER_DAYS = {"1": 1, "2": 7, "3": 30, "4": 90, "5": 365}
-"""[infer] timefilter selects a window; larger is longer (segalion PR #14)."""
-
-DEVICE_TYPES = {
-    # zone kind -> (type, aliasType es, aliasType en)
-    "camera": ("YR", "Foto detector", "Photo detector"),
-    "contact": ("MG", "Detector magnético", "Magnetic contact"),
-    "motion": ("XP", "Detector de movimiento", "Motion detector"),
-    "smoke": ("DH", "Detector de humo", "Smoke detector"),
-    "keyfob": ("MD", "Mando", "Remote control"),
-}
-
-
-class VerisureError(Exception):
-    def __init__(self, code: str, key: str, **fmt: str) -> None:
-        super().__init__(key)
-        self.code = code
-        self.key = key
-        self.fmt = fmt
-        self.numinst = ""
 
 
 @dataclass
@@ -228,7 +120,9 @@ def small_flat(**kwargs: Any) -> SimPanel:
     """The demo account's second installation: a small flat with one photo detector."""
     zones = [
         SimZone("1", "Salón", "camera", entry=True, modes=frozenset({Mode.AWAY, Mode.NIGHT}), model="YR"),
-        SimZone("2", "Puerta", "contact", entry=True, perimeter=True, modes=frozenset({Mode.AWAY, Mode.HOME, Mode.NIGHT}), model="MG"),
+        SimZone(
+            "2", "Puerta", "contact", entry=True, perimeter=True, modes=frozenset({Mode.AWAY, Mode.HOME, Mode.NIGHT}), model="MG"
+        ),
     ]
     return SimPanel("Apartamento", [SimPartition("1", "Apartamento")], zones, _users()[:2], **kwargs)  # type: ignore[arg-type]
 
@@ -339,20 +233,22 @@ class VerisureCloud(SimCloud):
 
     async def route_of(self, request: web.Request) -> str:
         """ws.do has one path: the route is the `request` parameter (query, or form for POST)."""
-        name = request.query.get("request", "")
-        if not name and request.method == "POST" and request.can_read_body:
-            try:
-                value = (await request.post()).get("request", "")  # cached: the handler reads it again for free
-            except Exception:  # noqa: BLE001  (a body that is not a form)
-                value = ""
-            name = value if isinstance(value, str) else ""
-        return name
+        return await routes.request_name(request)
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self.faults.middleware])
-        app.router.add_route("GET", "/WebService/ws.do", self.handle)
-        app.router.add_route("POST", "/WebService/ws.do", self.handle)
-        return app
+        return routes.build_app(self)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        return await routes.handle(self, request)
+
+    def dispatch(self, name: str, params: dict[str, str], lang: str) -> str:
+        return routes.dispatch(self, name, params, lang)
+
+    def _msg(self, lang: str, key: str, **fmt: str) -> str:
+        return message(lang, key, **fmt)
+
+    def _xml(self, lang: str, res: str, parts: str = "", msg: str | None = None) -> str:
+        return envelope(lang, res, parts, msg)
 
     def provider_tables(self, base_url: str) -> list[dict[str, Any]]:
         return [
@@ -367,6 +263,10 @@ class VerisureCloud(SimCloud):
                 "language": "es",
             }
         ]
+
+    def use_fast_timing(self) -> None:
+        super().use_fast_timing()
+        self.step2_waits = 1
 
     def expire_sessions(self) -> None:
         self.sessions.clear()
@@ -410,92 +310,6 @@ class VerisureCloud(SimCloud):
                     self.injected.remove(item)
                 return item.code
         return None
-
-    # ------------------------------------------------------------------ HTTP
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        params: dict[str, str] = {k: v for k, v in request.query.items()}
-        if request.method == "POST":  # (the fault middleware may have read the form already: post() caches it)
-            try:
-                form = dict(await request.post())
-            except Exception:  # a body that is not a form: parameters are in the query
-                form = {}
-            for key, value in form.items():
-                if isinstance(value, str):
-                    params.setdefault(key, value)
-        self.requests_seen.append(params)
-        if len(self.requests_seen) > 2000:
-            del self.requests_seen[:500]
-        name = params.get("request", "")
-        lang = params.get("lang", "es").lower()
-        lang = lang if lang in MESSAGES else "en"
-        try:
-            body = self.dispatch(name, params, lang)
-        except VerisureError as exc:
-            body = self._error_xml(exc, lang)
-        response = web.Response(body=body.encode("utf-8"), content_type="text/xml", charset="UTF-8")
-        if "JSESSIONID" not in request.cookies:
-            response.set_cookie("JSESSIONID", secrets.token_hex(16).upper(), path="/WebService")
-        return response
-
-    # ------------------------------------------------------------------ envelope
-
-    def _msg(self, lang: str, key: str, **fmt: str) -> str:
-        text = MESSAGES[lang].get(key, key)
-        return text.format(**fmt) if fmt else text
-
-    def _xml(self, lang: str, res: str, parts: str = "", msg: str | None = None) -> str:
-        msg_xml = f"<MSG>{escape(msg)}</MSG>" if msg is not None else ""
-        bloq = f'<BLOQ remotereqactive="1" >{escape(MESSAGES[lang]["bloq"])}</BLOQ>'
-        return f"<?xml version='1.0' encoding='UTF-8'?>\n<PET><RES>{res}</RES>{msg_xml}{parts}{bloq}</PET>"
-
-    def _error_xml(self, exc: VerisureError, lang: str) -> str:
-        err = f"<ERR>{exc.code}</ERR>" if exc.code else ""
-        numinst = f"<NUMINST>{escape(exc.numinst)}</NUMINST>" if exc.numinst else ""
-        msg = escape(self._msg(lang, exc.key, **exc.fmt))
-        bloq = f'<BLOQ remotereqactive="1" >{escape(MESSAGES[lang]["bloq"])}</BLOQ>'
-        return f"<?xml version='1.0' encoding='UTF-8'?>\n<PET><RES>ERROR</RES>{err}<MSG>{msg}</MSG>{numinst}{bloq}</PET>"
-
-    # ------------------------------------------------------------------ dispatch
-
-    def dispatch(self, name: str, params: dict[str, str], lang: str) -> str:
-        if not name:
-            raise VerisureError(ERR_BAD_REQUEST, "bad_request")
-        injected = self._take_injected(name)
-        if injected is not None:
-            key = {ERR_INVALID_SESSION: "invalid_session", ERR_IDENTIFY: "identify", ERR_UNAVAILABLE: "unavailable",
-                   ERR_OLD_APP: "old_app", ERR_MIGRATED: "migrated", ERR_BUSY: "busy", ERR_CONFLICT: "conflict",
-                   ERR_OFFLINE: "offline"}.get(injected, "failed")
-            raise VerisureError(injected, key)
-        if not params.get("ID"):
-            raise VerisureError(ERR_BAD_REQUEST, "bad_request")
-        if name == "LOGIN":
-            return self.login(params, lang)
-        user = self._session_user(params)
-        if name == "CLS":
-            self.sessions.pop(params.get("hash", ""), None)
-            return self._xml(lang, "OK", msg=self._msg(lang, "logout"))
-        if name == "INS":
-            return self.ins(user, lang)
-        inst = self._installation(params)
-        if name == "MYINSTALLATION":
-            return self.my_installation(inst, lang)
-        if name in ("SRV", "SVR"):
-            return self.srv(inst, lang)
-        if name == "ACT_V2":
-            return self.activity(inst, params, lang)
-        if name == "INF":
-            return self.inf(inst, params, lang)
-        base, step = name[:-1], name[-1:]
-        if base in TWO_STEP_OPS and step in ("1", "2"):
-            if self.strict and not params.get("callby"):
-                error = VerisureError(ERR_OLD_APP, "old_app")
-                error.numinst = inst.numinst
-                raise error
-            if step == "1":
-                return self.step1(base, inst, user, params, lang)
-            return self.step2(base, inst, user, params, lang)
-        raise VerisureError(ERR_BAD_REQUEST, "bad_request")
 
     # ------------------------------------------------------------------ session
 
@@ -591,9 +405,12 @@ class VerisureCloud(SimCloud):
         if interior is None:
             return "3" if peri else "0"
         return {
-            (Mode.AWAY, False): "1", (Mode.AWAY, True): "4",
-            (Mode.HOME, False): "P", (Mode.HOME, True): "B",
-            (Mode.NIGHT, False): "Q", (Mode.NIGHT, True): "C",
+            (Mode.AWAY, False): "1",
+            (Mode.AWAY, True): "4",
+            (Mode.HOME, False): "P",
+            (Mode.HOME, True): "B",
+            (Mode.NIGHT, False): "Q",
+            (Mode.NIGHT, True): "C",
         }[(interior, peri)]
 
     def _status_of(self, inst: Installation) -> str:
@@ -724,53 +541,7 @@ class VerisureCloud(SimCloud):
     # ------------------------------------------------------------------ activity log
 
     def reg_type(self, event: SimEvent, panel: SimPanel) -> str | None:
-        kind = event.kind
-        if kind == "arm":
-            mode = event.mode or ""
-            if mode == "annex":
-                return "9031"
-            if mode.startswith("away"):
-                return "31"
-            if mode.startswith("home"):
-                return "202"
-            if mode.startswith("night"):
-                return "46"
-            if mode.startswith("perimeter"):
-                return "40"
-            return "31"
-        if kind == "disarm":
-            return "9032" if event.mode == "annex" else "32"
-        if kind == "alarm":
-            return None if event.text.startswith("Panic") else "13"
-        if kind == "sos":
-            return "29"
-        if kind == "photo":
-            return "16"
-        if kind == "status_check":
-            return "27"
-        if kind == "power_cut":
-            return "25"
-        if kind == "power_restore":
-            return "26"
-        if kind == "arm_failed":
-            return "531"
-        if kind == "zone_open":
-            return "324"
-        if kind == "zone_close":
-            return "325"
-        if kind == "offline":
-            return "501"
-        if kind == "online":
-            return "3121"
-        if kind == "trouble":
-            if event.text.startswith("Tamper"):
-                return "24" if self.tamper_while_armed.get(event.id) else "241"
-            if event.text.startswith("Communication"):
-                return "501"
-            return "9100"
-        if kind == "trouble_restore":
-            return "9101"
-        return None
+        return reg_type(event, self.tamper_while_armed)
 
     def activity(self, inst: Installation, params: dict[str, str], lang: str) -> str:
         panel = inst.panel
@@ -788,31 +559,12 @@ class VerisureCloud(SimCloud):
                 visible_at = self.photo_visible_at.get(event.id, event.time + panel.photo_delay)
                 if now_wall < visible_at:
                     continue
-            regs.append(self._reg_xml(event, reg_type, panel, lang))
+            regs.append(reg_xml(event, reg_type, panel, lang))
             if len(regs) >= self.activity_page:
                 break
         if not regs:
             return self._xml(lang, "OK", '<LIST totalreg="0" costtotal="0"/>')
         return self._xml(lang, "OK", f'<LIST totalreg="{len(regs)}" costtotal="0">{"".join(regs)}</LIST>')
-
-    def _reg_xml(self, event: SimEvent, reg_type: str, panel: SimPanel, lang: str) -> str:
-        alias = REG_ALIAS[lang].get(reg_type, event.text)
-        zone = panel.zones.get(event.zone) if event.zone else None
-        stamp = time.strftime("%y%m%d%H%M%S", time.localtime(event.time))
-        attrs = {
-            "type": reg_type,
-            "alias": alias,
-            "time": stamp,
-            "idsignal": str(event.id),
-            "signaltype": reg_type,
-            "source": event.source or ("Panel" if not event.user else ""),
-            "device": zone.name if zone else "",
-        }
-        if event.user:
-            attrs["myverisureUser" if event.source in ("ANDROID", "IPHONE") else "user"] = event.user
-        if reg_type == "16":
-            attrs["img"] = "1"
-        return "<REG " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items()) + "/>"
 
     # ------------------------------------------------------------------ photos
 
