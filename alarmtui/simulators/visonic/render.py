@@ -374,35 +374,39 @@ def troubles(ctx: Ctx) -> list[dict[str, Any]]:
 def alarms(ctx: Ctx) -> list[dict[str, Any]]:
     """REST 14.0 reports an intrusion as ALARM_IN_MEMORY: a live alarm while the partition is armed,
     memory of a past one once it is disarmed; arming clears it (§9.1). Fire and panic keep their types."""
-    panel, meta = ctx.panel, ctx.meta
+    panel = ctx.panel
     panel.advance()
     result = []
     for part in panel.partitions.values():
         live = part.phase is Phase.ALARM
         if not (live or (part.alarm_memory and part.phase is Phase.DISARMED)):
             continue  # armed again: the memory is cleared
-        zone = panel.zones.get(part.alarm_zone) if part.alarm_zone else None
-        if zone is None:
-            alarm_type = "PANIC" if live else "ALARM_IN_MEMORY"
-        elif zone.kind == "smoke" and live:
-            alarm_type = "FIRE"
-        else:
-            alarm_type = "ALARM_IN_MEMORY"
-        result.append(
-            {
-                "device_type": device_type(zone) if zone else "CONTROL_PANEL",
-                "alarm_type": alarm_type,
-                "datetime": when(part.last_alarm),
-                "has_video": bool(zone is not None and zone.camera),
-                "evt_id": int(part.last_alarm),
-                "location": zone.name if zone else None,
-                "partitions": partition_ids(meta, panel, [part.id]),
-                "zone": device_number(zone, panel) if zone else None,
-                "zone_name": zone.name if zone else None,
-                "zone_type": zone_type(zone) if zone else None,
-            }
-        )
+        zone_ids: list[str | None] = list(part.alarm_zones) if live and part.alarm_zones else [part.alarm_zone]
+        for zone_id in zone_ids:  # one entry per zone in alarm (several zones can trip in one partition)
+            result.append(_alarm_entry(ctx, part, panel.zones.get(zone_id) if zone_id else None, live))
     return result
+
+
+def _alarm_entry(ctx: Ctx, part: SimPartition, zone: SimZone | None, live: bool) -> dict[str, Any]:
+    panel, meta = ctx.panel, ctx.meta
+    if zone is None:
+        alarm_type = "PANIC" if live else "ALARM_IN_MEMORY"
+    elif zone.kind == "smoke" and live:
+        alarm_type = "FIRE"
+    else:
+        alarm_type = "ALARM_IN_MEMORY"
+    return {
+        "device_type": device_type(zone) if zone else "CONTROL_PANEL",
+        "alarm_type": alarm_type,
+        "datetime": when(part.last_alarm),
+        "has_video": bool(zone is not None and zone.camera),
+        "evt_id": int(part.last_alarm),
+        "location": zone.name if zone else None,
+        "partitions": partition_ids(meta, panel, [part.id]),
+        "zone": device_number(zone, panel) if zone else None,
+        "zone_name": zone.name if zone else None,
+        "zone_type": zone_type(zone) if zone else None,
+    }
 
 
 def cameras(ctx: Ctx) -> list[dict[str, Any]]:
