@@ -92,3 +92,23 @@ async def test_refusals_are_reasons_not_crashes(vendor: VendorFixture) -> None:
     with pytest.raises(ScenarioError) as caught:
         await run_scenario(vendor.control_url, vendor.cloud.kind, "alarm_partition")
     assert caught.value.status == 409 and caught.value.reason == "offline"
+
+
+async def test_two_zones_in_alarm_reach_the_provider_as_alarm_episodes(vendor: VendorFixture) -> None:
+    """Each zone in alarm is an episode of its own where the vendor's reply names zones (Visonic: one
+    ALARM_IN_MEMORY entry per zone); every vendor shows at least the partition's alarm."""
+    from alarmtui.domain.alarms import open_alarms
+
+    provider = vendor.provider()
+    await provider.connect()
+    panels = await read_panels(vendor.control_url, vendor.cloud.kind)
+    zones = [z for z in panels[0]["zones"] if vendor.panel_partition in z["partitions"]][:2]
+    for zone in zones:
+        await run_scenario(vendor.control_url, vendor.cloud.kind, "alarm_partition", partition=vendor.panel_partition, zone=zone["id"])
+    await provider.events(20)
+    snapshot = await provider.snapshot(refresh=True)
+    partition = _partition(vendor, snapshot)
+    episodes = [e for e in open_alarms("p", snapshot) if e.partition == partition.id]  # type: ignore[attr-defined]
+    assert episodes, "the alarm reached the provider"
+    if vendor.cloud.kind == "visonic":
+        assert {e.zone for e in episodes} == {z["name"] for z in zones}
