@@ -301,8 +301,10 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         done = [o for o in result.partitions if o.phase is CommandPhase.CONFIRMED]
         others = [o for o in result.partitions if o.phase is not CommandPhase.CONFIRMED]
         words = {CommandPhase.FAILED: "refused", CommandPhase.NOT_SENT: "not sent", CommandPhase.UNKNOWN: "outcome unknown"}
+        # Still in its exit delay: "accepted for", never "done for" (the panel has not said armed yet).
+        word = "done" if result.settled else "accepted"
         print(
-            f"{name}: done for {', '.join(shown(o.partition) for o in done)}{' — ' + shown(result.state) if result.state else ''}"
+            f"{name}: {word} for {', '.join(shown(o.partition) for o in done)}{' — ' + shown(result.state) if result.state else ''}"
         )
         for outcome in others:
             reason = shown(_strip_prefix(outcome.message, ("outcome unknown: ", "not sent: ", "failed: ")))
