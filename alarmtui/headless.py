@@ -642,6 +642,7 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 EVENT_KINDS = (
     "alarm",
+    "entry_delay",
     "arm",
     "disarm",
     "trouble",
@@ -652,7 +653,10 @@ EVENT_KINDS = (
     "state",
     "connectivity",
     "acknowledgement",
+    "notification",
 )
+"""What `events --kind` matches: every `EventKind` the journal writes, then every `Category` but the vendor's
+own (`event`). Literal, so a headless start imports no more (a test keeps it equal to the two enums)."""
 
 
 class EventFilter(NamedTuple):
