@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     login = sub.add_parser(
-        "login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common]
+        "login",
+        help="log in once interactively (Securitas, My Pages: validate this device with a code sent by SMS or e-mail)",
+        parents=[common],
     )
     login.add_argument("name", help="the provider's name in the config")
 
