@@ -24,6 +24,7 @@ from alarmtui import __version__
 from alarmtui.domain.text import terminal_text
 from alarmtui.engine.trust import UntrustedService
 from alarmtui.headless import (
+    EVENT_KINDS,
     Exit,
     InertText,
     UsageError,
@@ -117,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     login = sub.add_parser(
-        "login", help="log in once interactively (Securitas: validate this device with an SMS code)", parents=[common]
+        "login",
+        help="log in once interactively (Securitas, My Pages: validate this device with a code sent by SMS or e-mail)",
+        parents=[common],
     )
     login.add_argument("name", help="the provider's name in the config")
 
@@ -141,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument(
         "--kind",
         metavar="KINDS",
-        help="comma-separated: alarm, arm, disarm, trouble, photo, zone, system, command, state, connectivity, acknowledgement",
+        help=f"comma-separated: {', '.join(EVENT_KINDS)}",
     )
 
     notify = sub.add_parser("notify", help="notifications ([[notify]] in the config)", parents=[common])
@@ -156,13 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     listen = sub.add_parser(
         "listen", help="print state changes, events, alarms, troubles and command outcomes as they happen", parents=[common]
     )
-    listen.add_argument("--json", action="store_true", help="JSON Lines (keys: type, time, provider, partition, zone, state, text, who)")
+    listen.add_argument(
+        "--json", action="store_true", help="JSON Lines (keys: type, time, provider, partition, zone, state, text, who)"
+    )
     listen.add_argument("--since", metavar="WHEN", help="first replay the journal from WHEN (2d, 12h, 30m, or a date/time)")
     listen.add_argument("--provider", metavar="NAME", help="only this provider")
 
     init = sub.add_parser("init", help="write a first config: kind, credentials, a test login, mode 0600", parents=[common])
     init.add_argument(
-        "--path", metavar="FILE", type=Path, help="where to write it (default: --config, $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)"
+        "--path",
+        metavar="FILE",
+        type=Path,
+        help="where to write it (default: --config, $ALARMTUI_CONFIG or ~/.config/alarmtui/config.toml)",
     )
 
     photo = sub.add_parser("photo", help="ask a camera zone for photos and save them", parents=[common, targeted])

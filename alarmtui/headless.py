@@ -301,8 +301,10 @@ def report_result(args: argparse.Namespace, name: str, result: CommandResult) ->
         done = [o for o in result.partitions if o.phase is CommandPhase.CONFIRMED]
         others = [o for o in result.partitions if o.phase is not CommandPhase.CONFIRMED]
         words = {CommandPhase.FAILED: "refused", CommandPhase.NOT_SENT: "not sent", CommandPhase.UNKNOWN: "outcome unknown"}
+        # Still in its exit delay: "accepted for", never "done for" (the panel has not said armed yet).
+        word = "done" if result.settled else "accepted"
         print(
-            f"{name}: done for {', '.join(shown(o.partition) for o in done)}{' — ' + shown(result.state) if result.state else ''}"
+            f"{name}: {word} for {', '.join(shown(o.partition) for o in done)}{' — ' + shown(result.state) if result.state else ''}"
         )
         for outcome in others:
             reason = shown(_strip_prefix(outcome.message, ("outcome unknown: ", "not sent: ", "failed: ")))
@@ -366,13 +368,15 @@ async def answer_challenge(provider: Provider | Any, challenge: TwoFactorRequire
     print(f"{shown(provider.name)}: {shown(challenge.message)}. Where should the code be sent?")
     for index, (_, masked) in enumerate(challenge.phones, 1):
         print(f"  {index}. {shown(masked, 60)}")
-    choice = (await asyncio.to_thread(input, "phone number [1]: ")).strip() or "1"
+    choice = (await asyncio.to_thread(input, "send it to [1]: ")).strip() or "1"
     if not choice.isdigit() or not 1 <= int(choice) <= len(challenge.phones):
         raise UsageError(f"choose a number from 1 to {len(challenge.phones)}")
-    said = await send(challenge.phones[int(choice) - 1][0])
+    phone_id, channel = challenge.phones[int(choice) - 1]
+    said = await send(phone_id)
     if said:
         print(f"{shown(provider.name)}: {shown(said)}")
-    code = (await asyncio.to_thread(input, "code from the SMS: ")).strip()
+    # The channel as the vendor words it: a masked phone number (Securitas), "e-mail to the account's address" (My Pages).
+    code = (await asyncio.to_thread(input, f"the code ({shown(channel, 60)}): ")).strip()
     try:
         await verify(code)
     except TwoFactorRequired as again:
@@ -640,6 +644,7 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 EVENT_KINDS = (
     "alarm",
+    "entry_delay",
     "arm",
     "disarm",
     "trouble",
@@ -650,7 +655,10 @@ EVENT_KINDS = (
     "state",
     "connectivity",
     "acknowledgement",
+    "notification",
 )
+"""What `events --kind` matches: every `EventKind` the journal writes, then every `Category` but the vendor's
+own (`event`). Literal, so a headless start imports no more (a test keeps it equal to the two enums)."""
 
 
 class EventFilter(NamedTuple):
@@ -798,7 +806,9 @@ async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
                 try:
                     await answer_challenge(provider, challenge)
                 except EOFError:
-                    raise UsageError(f"{config.name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
+                    raise UsageError(
+                        f"{config.name}: no answer typed (`alarmtui login` asks for the verification code)"
+                    ) from None
         print(f"alarmtui: {config.name}: too many failed attempts", file=sys.stderr)
         return Exit.AUTH
     except ProviderError as exc:
@@ -937,7 +947,7 @@ async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
 
 async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
     """`alarmtui login NAME` with a service running: the service's own session logs in and, where the vendor
-    asks, validates this device with the SMS code typed here (a second session beside it would not help it)."""
+    asks, validates this device with the code (SMS or e-mail) typed here (a second session beside it would not help it)."""
     import asyncio
 
     from alarmtui.domain.updates import LinkState, ProviderStatus, StatusUpdate
@@ -978,7 +988,7 @@ async def _login(args: argparse.Namespace, engine: AttachedEngine) -> int:
             try:
                 verified = await answer_challenge(verifier, challenge)
             except EOFError:
-                raise UsageError(f"{name}: no answer typed (`alarmtui login` asks for the SMS code)") from None
+                raise UsageError(f"{name}: no answer typed (`alarmtui login` asks for the verification code)") from None
             except ProviderError as exc:
                 report_error(exc)
                 return exit_code_for(exc)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from alarmtui.domain import EventKind
+from alarmtui.domain import CommandResult, EventKind
 from alarmtui.domain.alarms import open_alarms
 from alarmtui.domain.changes import (
     OUTCOME_WORDS,
@@ -68,6 +69,30 @@ def line(
         "text": text,
         "who": who,
     }
+
+
+def outcome_state(result: CommandResult) -> str:
+    """The `state` key of a command's outcome: "accepted" while the panel is still in its exit delay, never "done"."""
+    return "accepted" if result.ok and not result.settled else result.phase.value
+
+
+def outcome_sentence(result: CommandResult) -> str:
+    """ "accepted — House arming, exit delay 30 s", "done — armed away", "failed: zone open"."""
+    words = command_outcome_words(result)
+    detail = result.message or (result.state if result.ok else "")
+    for said in ("outcome unknown: ", "not sent: ", "failed: ", "accepted — ", "done — "):  # said once, not twice
+        detail = detail.removeprefix(said)
+    if not detail:
+        return words
+    return f"{words} — {detail}" if result.ok else f"{words}: {detail}"
+
+
+def _named_outcome(result: CommandResult, name: str) -> CommandResult:
+    """An accepted result that says "arming, exit delay 30 s" as "House arming, exit delay 30 s"."""
+    detail = (result.message or result.state).removeprefix("accepted — ")
+    if not detail or detail.casefold().startswith(name.casefold()):
+        return result
+    return dataclasses.replace(result, message=f"{name} {detail}")
 
 
 def change_lines(change: Change) -> list[dict[str, str]]:
@@ -132,7 +157,6 @@ def change_lines(change: Change) -> list[dict[str, str]]:
             ]
         case CommandFinished():
             command, result = change.command, change.result
-            message = f": {result.message}" if result.message else ""
             return [
                 line(
                     "command",
@@ -140,8 +164,8 @@ def change_lines(change: Change) -> list[dict[str, str]]:
                     change.provider,
                     partition=command.label if command.partition else "",
                     zone=command.label if command.zone else "",
-                    state=result.phase.value,
-                    text=f"{command.describe()}: {command_outcome_words(result)}{message}",
+                    state=outcome_state(result),
+                    text=f"{command.describe()}: {outcome_sentence(result)}",
                     who=change.origin,
                 )
             ]
@@ -174,6 +198,9 @@ class Listener:
         self._first_events: set[str] = set()
         self._in_flight: set[str] = set()
         """Providers with a command under way (its "sent" line printed)."""
+        self._names: dict[str, dict[str, str]] = {}
+        """provider -> partition id -> name, from its last snapshot: a command from another view names its
+        partition by id only, and its outcome reads "House arming", not "1" or nothing."""
 
     def feed(self, update: PollerUpdate) -> None:
         live = self.primed()
@@ -190,6 +217,8 @@ class Listener:
         changes = self.tracker.changes(update)
         alarms: list[dict[str, str]] = []
         if isinstance(update, SnapshotUpdate):
+            if update.snapshot.online:
+                self._names[update.provider] = {p.id: p.name for p in update.snapshot.partitions if p.name}
             alarms = self._new_alarms(update)
         if not live:
             return
@@ -204,12 +233,18 @@ class Listener:
     def _command(self, update: CommandUpdate) -> list[dict[str, str]]:
         now = datetime.now(UTC)
         out: list[Change] = []
+        command, result = update.command, update.result
+        name = self._names.get(update.provider, {}).get(command.partition or "", "")
+        if name and not command.label:
+            command = dataclasses.replace(command, label=name)
         if update.provider not in self._in_flight:
             self._in_flight.add(update.provider)
-            out.append(CommandSent(update.provider, "", update.command, "", now))
-        if update.result is not None:
+            out.append(CommandSent(update.provider, "", command, "", now))
+        if result is not None:
             self._in_flight.discard(update.provider)
-            out.append(CommandFinished(update.provider, "", update.command, update.result, "", now))
+            if name and result.ok and not result.settled:
+                result = _named_outcome(result, name)
+            out.append(CommandFinished(update.provider, "", command, result, "", now))
         return [entry for change in out for entry in change_lines(change)]
 
     def _new_alarms(self, update: SnapshotUpdate) -> list[dict[str, str]]:

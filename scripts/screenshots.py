@@ -18,7 +18,13 @@ drives it like a person would:
                  and then full screen with Enter (photo.svg/png);
 - compact.svg/png the same houses at 80x24: one line per partition first;
 - alarm-80x24.svg/png, alarm-120x40.svg/png  House and Garage armed, an intruder
-                 in each: the banner lists both episodes and says what `d` disarms.
+                 in each: the banner lists both episodes and says what `d` disarms;
+- mypages.svg/png the demo's My Pages "villa" alone at 120x40: doors and windows
+                 with their live state (the kitchen window open), the front door
+                 lock unlocked by Lars, climate on its zones.
+
+`--only mypages,alarm-80x24` writes just those (the others are left as they are);
+`--check` only says which of the expected files are missing.
 
 Deterministic where the demo allows: fixed size, seeds, order of actions and
 the same houses every time; only clock times and ages differ between runs.
@@ -207,6 +213,52 @@ async def capture(out: Path) -> list[Path]:
     return written
 
 
+async def capture_mypages(out: Path) -> list[Path]:
+    """The My Pages villa on its own: live doors and windows, a smart lock, climate (issue 19's screenshot)."""
+    from alarmtui import imaging
+    from alarmtui.demo import DemoEnvironment
+    from alarmtui.domain import ZoneKind
+    from alarmtui.engine.poller import PollTiming
+    from alarmtui.ui.app import create_app
+
+    imaging.prepare_terminal()
+    timing = PollTiming(poll_interval=0.5, refresh_interval=3600, fast_interval=0.25, min_gap=0.05)
+    written: list[Path] = []
+    env = DemoEnvironment.start(kinds=("mypages",), tls=False, life=False, fast=True)
+    try:
+        cloud = env.host.cloud("mypages")
+        villa = cloud.panel  # type: ignore[attr-defined]
+        window = next(z for z in villa.zones.values() if z.name == "Kitchen window")
+        env.host.call(villa.open_zone, window.id)
+        front = cloud.locks[0].label  # type: ignore[attr-defined]  # the front door's device label
+        env.host.call(lambda: cloud.set_lock(front, False, user="Lars", method="CODE"))  # type: ignore[attr-defined]
+        app = create_app(env.settings, scenarios=env.scenarios, timing=timing, guard_clock=PATIENT)
+        async with app.run_test(size=(120, 40)) as pilot:
+
+            def shown() -> bool:
+                views = list(app.views.values())
+                if not views or not all(view.online and view.snapshot for view in views):
+                    return False
+                zones = [z for view in views for z in view.snapshot.zones]
+                lock = next((z for z in zones if z.kind is ZoneKind.LOCK), None)
+                kitchen = next((z for z in zones if z.name == "Kitchen window"), None)
+                return (
+                    lock is not None
+                    and lock.locked is False
+                    and kitchen is not None
+                    and bool(kitchen.open)
+                    and app.zones.row_count >= len(zones)
+                )
+
+            await until(pilot, shown, "the villa online with its open window and unlocked lock")
+            await until(pilot, lambda: app.events.table.row_count > 0, "events")
+            await pilot.pause(0.8)
+            save(app, out, "mypages", written)
+    finally:
+        env.stop()
+    return written
+
+
 def save(app, out: Path, name: str, written: list[Path]) -> None:  # type: ignore[no-untyped-def]
     path = out / f"{name}.svg"
     app.save_screenshot(path.name, str(out))
@@ -260,12 +312,52 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
+EXPECTED = (
+    "otp",
+    "main",
+    "open-zones",
+    "alarm",
+    "photo-panel",
+    "photo",
+    "compact",
+    "alarm-80x24",
+    "alarm-120x40",
+    "mypages",
+)
+"""Every screenshot the README may show (SVG and PNG of each)."""
+
+
+def missing(out: Path) -> list[str]:
+    return [f"{name}.{ext}" for name in EXPECTED for ext in ("svg", "png") if not (out / f"{name}.{ext}").is_file()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="where to write (default screenshots/)")
+    parser.add_argument("--only", metavar="NAMES", help="comma-separated names to write (default: all)")
+    parser.add_argument("--check", action="store_true", help="only list the expected files that are missing")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    for svg in asyncio.run(capture(args.out.resolve())):
+    out = args.out.resolve()
+    if args.check:
+        gaps = missing(out)
+        print("\n".join(gaps) if gaps else f"all {len(EXPECTED)} screenshots present")
+        return 1 if gaps else 0
+    only = {n.strip() for n in args.only.split(",")} if args.only else set(EXPECTED)
+    unknown = only - set(EXPECTED)
+    if unknown:
+        parser.error(f"unknown screenshot(s): {', '.join(sorted(unknown))}")
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if only - {"mypages"}:
+        with tempfile.TemporaryDirectory() as scratch:  # the dashboard run writes all of its shots; keep the chosen
+            for svg in asyncio.run(capture(Path(scratch))):
+                if svg.stem in only:
+                    target = out / svg.name
+                    shutil.copyfile(svg, target)
+                    written.append(target)
+    if "mypages" in only:
+        written += asyncio.run(capture_mypages(out))
+    for svg in written:
         to_png(svg)
     return 0
 

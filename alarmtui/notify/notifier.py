@@ -41,7 +41,7 @@ from alarmtui.domain.changes import (
     as_utc,
     utc_now,
 )
-from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate, SnapshotUpdate
+from alarmtui.domain.updates import CommandUpdate, LinkState, PollerUpdate, SnapshotUpdate, StatusUpdate
 from alarmtui.providers.base import AuthenticationFailed, TwoFactorRequired
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,15 @@ TEST_DEADLINE = 15.0
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0, 900.0)
 """Seconds between delivery attempts to a target that failed; then the message is given up (logged)."""
 
-LOGIN_HINTS = frozenset({AuthenticationFailed.hint, TwoFactorRequired.hint})
+LOGIN_HEADLINES = {
+    "AccountBlocked": "Blocked by the vendor",
+    "TooManyCodes": "Too many verification codes",
+    TwoFactorRequired.__name__: "Verification code needed",
+    AuthenticationFailed.__name__: "Login refused",
+}
+"""By the error's class name (`ProviderStatus.error_kinds`, most specific first): the link failures the user must
+act on, pushed as `login_refused` under these headlines. The vendors' own classes (My Pages' daily block, its
+step-up limit) are named, not imported: notify never imports a vendor."""
 ARMED_WORDS = {
     PartitionState.ARMED_AWAY: "Armed away",
     PartitionState.ARMED_HOME: "Armed home",
@@ -412,6 +420,8 @@ class Notifier:
         self._names: dict[str, dict[str, str]] = {}
         """provider -> partition id -> name, from its last snapshot (vendor events may name a partition by id)."""
         self._offline_told: set[str] = set()
+        self._error_kinds: dict[str, tuple[str, ...]] = {}
+        """provider -> class names of the error behind its last status (a refused login is told apart by its kind)."""
         self._recent_who: dict[str, tuple[float, str, str]] = {}
         """provider -> (clock, "arm"/"disarm", who) from a vendor event or a command of ours."""
         self._settling: list[Message] = []
@@ -522,6 +532,8 @@ class Notifier:
             log.exception("notify: could not handle an update")
 
     def _messages(self, update: PollerUpdate, origin: str) -> Iterable[tuple[Message, tuple[str, ...]]]:
+        if isinstance(update, StatusUpdate):
+            self._error_kinds[update.provider] = update.status.error_kinds  # what the link change below is about
         if isinstance(update, SnapshotUpdate) and update.snapshot.online:
             self._names[update.provider] = {p.id: p.name for p in update.snapshot.partitions if p.name}
         for change in self._tracker.changes(update, origin):
@@ -625,8 +637,10 @@ class Notifier:
     def _link(self, change: LinkChanged) -> Iterable[tuple[Message, tuple[str, ...]]]:
         provider = change.provider
         if change.new is LinkState.OFFLINE:
-            kind = "login_refused" if change.hint in LOGIN_HINTS else "offline"
-            headline = "Login refused" if kind == "login_refused" else "Offline"
+            kinds = self._error_kinds.get(provider, ())
+            headline = next((LOGIN_HEADLINES[k] for k in kinds if k in LOGIN_HEADLINES), "")
+            kind = "login_refused" if headline else "offline"
+            headline = headline or "Offline"
             self._offline_told.add(provider)
             yield Message(kind, provider, headline, change.reason, change.time), (kind, provider)
         elif change.new is LinkState.ONLINE and provider in self._offline_told:

@@ -113,8 +113,10 @@ def snap(
     return SnapshotUpdate("powermaster", Snapshot(partitions=partitions, troubles=troubles, panel_name="Home", fetched_at=NOW))
 
 
-def link(state: LinkState, reason: str = "", hint: str = "") -> StatusUpdate:
-    return StatusUpdate("powermaster", ProviderStatus("powermaster", "visonic", state, reason=reason, hint=hint))
+def link(state: LinkState, reason: str = "", hint: str = "", kinds: tuple[str, ...] = ()) -> StatusUpdate:
+    return StatusUpdate(
+        "powermaster", ProviderStatus("powermaster", "visonic", state, reason=reason, hint=hint, error_kinds=kinds)
+    )
 
 
 async def notifier_for(*targets: Target, **kw: Any) -> Notifier:
@@ -248,7 +250,14 @@ async def test_a_stalled_target_delays_nobody_else(receiver: Receiver) -> None:
 async def test_login_refused_offline_back_online_and_failed_commands(receiver: Receiver) -> None:
     notifier = await notifier_for(Target(receiver.url()))
     notifier.feed(link(LinkState.CONNECTING))
-    notifier.feed(link(LinkState.OFFLINE, "login refused: wrong password", AuthenticationFailed.hint))
+    notifier.feed(
+        link(
+            LinkState.OFFLINE,
+            "login refused: wrong password",
+            AuthenticationFailed.hint,
+            ("AuthenticationFailed", "ProviderError"),
+        )
+    )
     notifier.feed(link(LinkState.ONLINE))
     command = Command(CommandAction.ARM, mode=ArmMode.AWAY, label="House", code="4321")
     notifier.feed(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.SENT)), origin="dashboard")

@@ -133,6 +133,18 @@ class Pacing:
 # No connection could be made: the request certainly did not leave this machine.
 ServerUnreachable = NotSent
 
+MYPAGES_COUNTRIES = frozenset({"SE", "NO", "DK", "FI", "BE", "NL"})
+"""Verisure's countries served by My Pages, not by this API (securitas-owa.md §1.1 has no host for them;
+verisure-mypages.md): a login configured for one of them is almost surely the wrong kind."""
+MYPAGES_ACCOUNT_HINT = (
+    "This looks like a Verisure My Pages account: try kind = \"mypages\" (see 'Which kind am I?' in the README)."
+)
+WHICH_KIND_HINT = (
+    "Check the username and password for this provider in the config file. A Verisure account of Sweden, Norway, "
+    'Denmark, Finland, Belgium or the Netherlands (the "Verisure" app, mypages.verisure.com) is kind = "mypages" '
+    "(see 'Which kind am I?' in the README)."
+)
+
 
 class AccountBlocked(AuthenticationFailed):
     hint = "Reset the password on the Securitas Direct / Verisure customer website, then update the config."
@@ -523,19 +535,31 @@ class OwaClient:
         if not self._password:
             raise AuthenticationFailed("no password configured", provider=self.name)
         variables = {"user": self.config.username, "password": self._password, **self._login_variables()}
-        body = await self.send("mkLoginToken", variables)
+        my_pages_country = self.config.country.upper() in MYPAGES_COUNTRIES
+        try:
+            body = await self.send("mkLoginToken", variables)
+        except ConnectionFailed as exc:
+            if my_pages_country:  # customers.securitasdirect.SE … serve nothing: the account is My Pages'
+                exc.hint = MYPAGES_ACCOUNT_HINT  # type: ignore[misc]
+            raise
+        refused_hint = MYPAGES_ACCOUNT_HINT if my_pages_country else WHICH_KIND_HINT
         error = parse.parse_error(body, "xSLoginToken")
         if error is not None:
             if error.is_blocked or error.is_busy or error.is_server_error:
                 raise self.error_for("mkLoginToken", error)
             raise AuthenticationFailed(
-                f"login refused: {error.message or 'wrong user or password'}", provider=self.name, vendor_code=error.err or None
+                f"login refused: {error.message or 'wrong user or password'}",
+                provider=self.name,
+                vendor_code=error.err or None,
+                hint=refused_hint,
             )
         reply = parse.parse_login(parse.root_of(body, "mkLoginToken"))
         if reply.need_device_authorization:
             await self.start_two_factor()
         if reply.res != "OK" or not reply.hash:
-            raise AuthenticationFailed(f"login refused: {reply.msg or reply.res or 'no session'}", provider=self.name)
+            raise AuthenticationFailed(
+                f"login refused: {reply.msg or reply.res or 'no session'}", provider=self.name, hint=refused_hint
+            )
         self._take_hash(reply.hash)
         if reply.refresh_token:
             self._save_refresh_token(reply.refresh_token)

@@ -1,6 +1,7 @@
-"""Validates this device with a one-time code sent by SMS (Securitas two-factor login).
+"""Validates this device with a one-time code (Securitas by SMS, My Pages by SMS or e-mail).
 
-Step 1: choose the phone (masked numbers from the vendor) and send the code.
+Step 1: choose where the code goes — the channels the vendor offers, as it words them (Securitas' masked
+phone numbers, My Pages' "SMS to the account's phone number" / "e-mail to the account's address") — and send it.
 Step 2: type the digits. The code is shown as typed (it is single use) but never
 logged or kept; the provider finishes the validation and remembers the device.
 The verifier is the engine's (`Engine.device_verifier`): the provider itself
@@ -19,6 +20,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from alarmtui.domain.text import clean_text
 from alarmtui.engine.verify import DeviceVerifier
 from alarmtui.providers.base import ProviderError, TwoFactorRequired
 from alarmtui.ui.format import widget_text
@@ -52,12 +54,18 @@ class OtpScreen(GuardedModal[bool]):
         with Vertical(id="otp-dialog", classes="dialog"):
             yield Label(widget_text(f"{self.provider.name}: verify this device"), id="otp-title")
             yield Label(
-                "The alarm company sends a one-time code by SMS. Choose the phone, then type the code.",
+                "The alarm company sends a one-time code. Choose where it should go, then type the code.",
                 markup=False,
             )
             # The vendor's phone masks are data: `Text` prompts, never markup (a "[@click=…]" phone must do nothing).
             yield VimOptionList(*(Option(widget_text(masked), id=phone_id) for phone_id, masked in self.phones), id="otp-phones")
-            yield Input(restrict=r"[0-9]*", max_length=8, placeholder="code from the SMS", id="otp-code", disabled=True)
+            yield Input(
+                restrict=r"[0-9]*",
+                max_length=8,
+                placeholder="the code (choose where to send it first)",
+                id="otp-code",
+                disabled=True,
+            )
             yield Label(widget_text(self.reason, limit=500), id="otp-status")
             yield Label("Enter: send the code / verify · Esc: later (r retries)", classes="dialog-help", markup=False)
 
@@ -68,7 +76,9 @@ class OtpScreen(GuardedModal[bool]):
         event.stop()
         if event.option.id is not None:
             prompt = event.option.prompt
-            self._status(f"sending a code to {prompt.plain if isinstance(prompt, Text) else prompt}…")
+            channel = prompt.plain if isinstance(prompt, Text) else str(prompt)
+            self.query_one("#otp-code", Input).placeholder = clean_text(f"the code ({channel})", 60)
+            self._status(f"sending a code ({channel})…")
             self.send_code(event.option.id)
 
     @work(exclusive=True, group="otp")
@@ -107,7 +117,7 @@ class OtpScreen(GuardedModal[bool]):
                 phones.highlighted = 0  # Enter sends a new code to the first phone again
             self.query_one("#otp-code", Input).disabled = True
             self.query_one("#otp-phones", OptionList).focus()
-            self._status(f"{exc.message} — choose a phone to send a new code", error=True)
+            self._status(f"{exc.message} — choose where to send a new code", error=True)
             return
         except ProviderError as exc:
             self._status(exc.message, error=True)
