@@ -38,7 +38,8 @@ from alarmtui.domain.changes import (
     TroubleChanged,
     VendorEvent,
     as_utc,
-    command_outcome_words,
+    command_outcome_state,
+    command_outcome_text,
 )
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandUpdate, EventsUpdate, PollerUpdate, SnapshotUpdate
@@ -73,18 +74,12 @@ def line(
 
 def outcome_state(result: CommandResult) -> str:
     """The `state` key of a command's outcome: "accepted" while the panel is still in its exit delay, never "done"."""
-    return "accepted" if result.ok and not result.settled else result.phase.value
+    return command_outcome_state(result)
 
 
 def outcome_sentence(result: CommandResult) -> str:
     """ "accepted — House arming, exit delay 30 s", "done — armed away", "failed: zone open"."""
-    words = command_outcome_words(result)
-    detail = result.message or (result.state if result.ok else "")
-    for said in ("outcome unknown: ", "not sent: ", "failed: ", "accepted — ", "done — "):  # said once, not twice
-        detail = detail.removeprefix(said)
-    if not detail:
-        return words
-    return f"{words} — {detail}" if result.ok else f"{words}: {detail}"
+    return command_outcome_text(result)
 
 
 def _named_outcome(result: CommandResult, name: str) -> CommandResult:

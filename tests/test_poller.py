@@ -551,7 +551,7 @@ async def test_an_arm_with_an_exit_delay_is_followed_to_armed_whatever_the_poll_
         await recorder.until(lambda: poller.status.state is LinkState.ONLINE and poller.polls >= 2, timeout=10)
         result = await poller.submit(Command(CommandAction.ARM, mode=ArmMode.AWAY, label="panel"))
         assert result.ok and not result.settled
-        assert result.message.startswith("House arming, exit delay ")
+        assert result.message.startswith("accepted — ") and "arming, exit delay " in result.message
         assert command_outcome_words(result) == "accepted"
         assert [p["title"] for p in posts] == []  # nothing says "armed" during the exit delay
         polls_at_command = poller.polls

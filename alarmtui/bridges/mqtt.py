@@ -30,7 +30,7 @@ import aiomqtt
 
 from alarmtui.bridges.homeassistant import OFFLINE, ONLINE, Discovery, Topics, discovery, state_messages, topic_id
 from alarmtui.domain import ArmMode, Capability, Command, CommandAction, CommandResult
-from alarmtui.domain.changes import command_outcome_words
+from alarmtui.domain.changes import command_outcome_state, command_outcome_text
 from alarmtui.domain.model import ARM_CAPABILITY
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandBusy, CommandUpdate, PollerUpdate
@@ -384,8 +384,8 @@ class MqttBridge:
         payload = {
             "action": command.action.value if command.mode is None else f"{command.action.value}_{command.mode.value}",
             "target": clean_text(command.partition or command.zone or "", 80),
-            "outcome": result.phase.value,
-            "message": clean_text(result.message or result.state or command_outcome_words(result), 200),
+            "outcome": command_outcome_state(result),
+            "message": command_outcome_text(result),
             "origin": "",
             "time": datetime.now(UTC).isoformat(),
         }

@@ -371,6 +371,24 @@ def command_outcome_words(result: CommandResult) -> str:
     return OUTCOME_WORDS.get(result.phase.value, result.phase.value.replace("_", " "))
 
 
+def command_outcome_state(result: CommandResult) -> str:
+    """A command's outcome as a machine word (`listen --json`, MQTT): "accepted" while the panel is still in its
+    exit delay, never "done"; else the phase's value (done, failed, unknown, not_sent)."""
+    return "accepted" if result.ok and not result.settled else result.phase.value
+
+
+def command_outcome_text(result: CommandResult, limit: int = 200) -> str:
+    """The outcome's word and the provider's words, said once: "accepted — House arming, exit delay 30 s",
+    "done — armed away", "failed: zone open". Journal, `listen` and the bridges say it the same way."""
+    words = command_outcome_words(result)
+    detail = clean_text(result.message or (result.state if result.ok else ""), limit)
+    for said in ("outcome unknown: ", "not sent: ", "failed: ", "accepted — ", "done — "):  # said once, not twice
+        detail = detail.removeprefix(said)
+    if not detail:
+        return words
+    return f"{words} — {detail}" if result.ok else f"{words}: {detail}"
+
+
 def _member(kind: type[E], value: str | None) -> E | None:
     """The enum member a remembered value names; None for nothing remembered or a value from an older version."""
     if value is None:

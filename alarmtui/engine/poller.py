@@ -395,8 +395,7 @@ class Poller:
                     what += f", exit delay {left:.0f} s" if partition.state is PartitionState.ARMING else f", {left:.0f} s left"
             words.append(f"{name} {what}")
         state = "; ".join(words)
-        # Views put the outcome's word first ("accepted — House arming, exit delay 30 s"): the message is the state.
-        return dataclasses.replace(result, settled=False, message=state, state=state)
+        return dataclasses.replace(result, settled=False, message=f"accepted — {state}", state=state)
 
     async def _read_events(self) -> tuple[list[Event], str]:
         """The event log after a good state read. Its failure costs only the events (they come with a later

@@ -51,7 +51,7 @@ from alarmtui.domain.changes import (
     VendorEvent,
     WallClock,
     as_utc,
-    command_outcome_words,
+    command_outcome_text,
     content_key,
     state_kind,
     utc_now,
@@ -254,8 +254,7 @@ def rows_for(change: Change) -> list[Row]:
             return [_command_row(change, f"{change.command.describe()}: sent", None)]
         case CommandFinished():
             result = change.result
-            message = f": {clean_text(result.message, 200)}" if result.message else ""
-            text = f"{change.command.describe()}: {command_outcome_words(result)}{message} ({result.elapsed:.1f} s)"
+            text = f"{change.command.describe()}: {command_outcome_text(result)} ({result.elapsed:.1f} s)"
             return [_command_row(change, text, result.phase.value)]
         case NotificationDropped():
             key = f"n:{to_micros(change.time)}:{change.target}:{change.kind}"
