@@ -157,15 +157,14 @@ async def test_discovery_sent_again_when_home_assistant_comes_online(
 async def test_an_offline_panel_is_unavailable(
     mqtt_service: ServiceProcess, broker: Broker, topics: Topics, demo: DemoEnvironment
 ) -> None:
-    from alarmtui.demo import toggle_offline
+    import asyncio
 
     async with home_assistant(broker, topics) as ha:
         topic = f"{topics.base}/powermaster/availability"
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online")
-        panel = demo.host.cloud("visonic").panels[0]  # type: ignore[attr-defined]
-        demo.host.call(toggle_offline, panel)
+        await asyncio.to_thread(demo.scenario, "visonic", "outage_start")
         await ha.until(lambda: ha.retained.get(topic) == "offline", what="offline", timeout=30)
-        demo.host.call(toggle_offline, panel)
+        await asyncio.to_thread(demo.scenario, "visonic", "outage_end")
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online again", timeout=30)
     assert mqtt_service.terminate() == 0
 

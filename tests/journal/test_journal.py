@@ -189,7 +189,7 @@ async def test_commands_are_recorded_with_origin_and_outcome_never_the_pin(path:
     commands = [(e.text, e.who) for e in await journal.search(kinds=["command"])]
     assert commands == [
         ("disarm: failed: wrong code (0.4 s)", "cli"),
-        ("arm away House: done: armed (2.5 s)", "dashboard (pts/3)"),
+        ("arm away House: done — armed (2.5 s)", "dashboard (pts/3)"),
     ]
     assert [e.cursor for e in await journal.search(grep="arm away")] == [sent[0].cursor]  # updated in place, re-indexed
     assert await journal.search(grep="sent") == []
