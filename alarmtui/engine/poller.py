@@ -22,7 +22,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from alarmtui.domain import (
@@ -53,6 +52,7 @@ from alarmtui.domain.updates import (
     WallClock,
     utc_now,
 )
+from alarmtui.engine.timing import PollTiming  # noqa: F401  (re-exported: callers configure the poller with it)
 from alarmtui.providers.base import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -70,29 +70,6 @@ from alarmtui.providers.base import (
 from alarmtui.providers.commands import result_for_error
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PollTiming:
-    """How often to poll; `None` fields come from the provider's config."""
-
-    poll_interval: float | None = None
-    refresh_interval: float | None = None
-    fast_interval: float = 1.0
-    """Between polls while a command is pending."""
-    backoff_initial: float = 2.0
-    backoff_max: float = 300.0
-    min_gap: float = 0.2
-    """Never poll more often than this, however often the vendor says "changed"."""
-    event_limit: int = 100
-    backfill_limit: int = 1000
-    """At most this many events in the back-fill after a start (`Poller.backfill_from`)."""
-    follow_margin: float = 2.0
-    """A timed transition (exit delay) is re-read this many seconds after the vendor's countdown ends."""
-    follow_step: float = 5.0
-    """Between re-reads of a transition whose end the vendor does not say (or that outlasts its countdown)."""
-    follow_limit: float = 900.0
-    """Stop following one transition after this long (a panel stuck "arming"); steady polls go on."""
 
 
 TRANSITIONS = frozenset({PartitionState.ARMING, PartitionState.PENDING, PartitionState.DISARMING})

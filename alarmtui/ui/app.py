@@ -29,7 +29,7 @@ from alarmtui import imaging
 from alarmtui.domain import ArmMode, Scenario
 from alarmtui.domain.updates import PollerUpdate
 from alarmtui.engine import Engine
-from alarmtui.engine.poller import PollTiming
+from alarmtui.engine.timing import PollTiming
 from alarmtui.providers import Provider
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo

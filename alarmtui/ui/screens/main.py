@@ -29,7 +29,7 @@ from alarmtui.domain import ArmMode, Capability, Command, CommandAction, Command
 from alarmtui.domain.updates import LinkState, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
-from alarmtui.engine.poller import PollTiming
+from alarmtui.engine.timing import PollTiming
 from alarmtui.settings import Settings
 from alarmtui.ui.availability import UNSETTLED
 from alarmtui.ui.controller import Controller
