@@ -144,7 +144,12 @@ class AlarmScreen(GuardedModal[str]):
         body = Text("\n", justify="center").join(
             Text.assemble("▶ " if alert is current and len(alerts) > 1 else "", alert_line(alert, now)) for alert in alerts
         )
-        targets = ", ".join(clean(a.partition or a.provider) for a in self.disarm_targets())
+        chosen = self.disarm_targets()
+        several_providers = len({a.provider for a in chosen}) > 1  # "House, House" says nothing: name the provider too
+        targets = ", ".join(
+            clean(f"{a.provider} {a.partition}" if several_providers and a.partition else a.partition or a.provider)
+            for a in chosen
+        )
         help_line = Text(justify="center", no_wrap=True, overflow="ellipsis")
         help_line.append("Enter: acknowledge" + (" this · A: all" if len(alarms) > 1 else ""))
         help_line.append("   d: disarm ")
