@@ -44,7 +44,7 @@ from alarmtui.providers.base import (
     retry_after,
 )
 from alarmtui.providers.http import make_client
-from alarmtui.providers.luup.parse import as_id, decode_json
+from alarmtui.providers.luup.parse import as_id, decode_reply
 from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport, get_limited, raise_for_throttling
 from alarmtui.providers.mios.parse import Controller, Identity, parse_auth_reply, parse_device_info, parse_devices
 from alarmtui.providers.session import LoginGate
@@ -62,7 +62,7 @@ _TOKEN = re.compile(r"^[0-9A-Za-z]{8,128}$")
 
 
 def mms_auth_error(response: httpx.Response) -> str:
-    text = f"{response.headers.get('WWW-Authenticate', '')} {response.text[:300]}"
+    text = f"{response.headers.get('WWW-Authenticate', '')} {response.content[:300].decode('utf-8', 'replace')}"
     match = re.search(r'error="([^"]{1,60})"', text)
     return clean_text(match.group(1)) if match else "unauthorized"
 
@@ -171,7 +171,7 @@ class RelayTransport(LuupTransport):
             raise RateLimited("MiOS is throttling logins", retry_after=retry_after(response))
         if response.status_code != 200:
             raise ConnectionFailed(f"the MiOS auth server answered HTTP {response.status_code}")
-        reply = parse_auth_reply(decode_json(response.text, "logging in"))
+        reply = parse_auth_reply(await decode_reply(response.content, "logging in", provider=self.config.name))
         register_secrets(reply.identity.raw, reply.identity.signature)
         self.identity = reply.identity
         self._identity_received = time.monotonic()
@@ -230,8 +230,8 @@ class RelayTransport(LuupTransport):
         if response.status_code == 401:
             raise LuupAuthRejected(mms_auth_error(response))
         check_status(response, "getting a session token")
-        token = response.text.strip()
-        if not _TOKEN.match(token):
+        token = response.content[:256].decode("utf-8", "replace").strip()
+        if len(response.content) > 256 or not _TOKEN.match(token):
             raise ProtocolError("the session token is not a token")
         register_secrets(token)
         self.sessions[server] = token
@@ -301,7 +301,7 @@ class RelayTransport(LuupTransport):
     async def mms_json(self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None) -> Any:
         response = await self.mms_get(server_keys, path, what, params=params)
         check_status(response, what)
-        return decode_json(response.text, what)
+        return await decode_reply(response.content, what, provider=self.config.name)
 
     async def read(
         self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None, raw: bool = False
@@ -342,6 +342,6 @@ class RelayTransport(LuupTransport):
                 hint="The account lacks a permission on this Vera; ask its owner.",
             )
         raise_for_throttling(response, what)
-        if "tunnel not found" in response.text[:200].lower():
+        if b"tunnel not found" in response.content[:200].lower():
             raise PanelOffline("the Vera is not connected to the MiOS relay (Tunnel not found)")
         return response
