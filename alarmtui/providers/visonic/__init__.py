@@ -479,6 +479,11 @@ class VisonicProvider(Provider):
         # The code is given once, at panel login (from the config), not per command.
         return False
 
+    @property
+    def code_length(self) -> int | None:
+        """PowerMaster user/master codes are 4 digits (visonic.md §7: "the master code (4 digits; minLength:4)")."""
+        return 4
+
 
 __all__ = [
     "CommandMaybeSent",
