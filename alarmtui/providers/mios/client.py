@@ -45,7 +45,13 @@ from alarmtui.providers.base import (
 )
 from alarmtui.providers.http import make_client
 from alarmtui.providers.luup.parse import as_id, decode_reply
-from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport, get_limited, raise_for_throttling
+from alarmtui.providers.luup.transport import (
+    LuupAuthRejected,
+    LuupTransport,
+    get_limited,
+    is_long_poll,
+    raise_for_throttling,
+)
 from alarmtui.providers.mios.parse import Controller, Identity, parse_auth_reply, parse_device_info, parse_devices
 from alarmtui.providers.session import LoginGate
 from alarmtui.redaction import register_secrets
@@ -97,6 +103,8 @@ class RelayTransport(LuupTransport):
         self.timeout = timeout
         self._scheme = urlsplit(config.url).scheme or "https"
         self._http: httpx.AsyncClient | None = None
+        self._long_poll_http: httpx.AsyncClient | None = None
+        """The long poll's own client: a command never waits for a connection behind it (issue 16)."""
         self.gate = LoginGate(self._run_login_chain, provider=config.name)
         """One login at a time, one re-login per failure generation, and the login budget."""
         self.identity: Identity | None = None
@@ -115,18 +123,23 @@ class RelayTransport(LuupTransport):
     def controller_name(self) -> str:
         return self.controller.name if self.controller else ""
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self, *, long_poll: bool = False) -> httpx.AsyncClient:
+        if long_poll:
+            if self._long_poll_http is None:
+                self._long_poll_http = make_client(self.config, self.counter, timeout=self.timeout)
+            return self._long_poll_http
         if self._http is None:
             self._http = make_client(self.config, self.counter, timeout=self.timeout)
         return self._http
 
     async def close(self) -> None:
-        http, self._http = self._http, None
-        if http is not None:
+        clients = [c for c in (self._http, self._long_poll_http) if c is not None]
+        self._http = self._long_poll_http = None
+        for http in clients:
             await http.aclose()
 
-    async def _get(self, url: str, *, what: str = "talking to MiOS", **kwargs: Any) -> httpx.Response:
-        return await get_limited(self.client(), url, provider=self.config.name, what=what, **kwargs)
+    async def _get(self, url: str, *, what: str = "talking to MiOS", long_poll: bool = False, **kwargs: Any) -> httpx.Response:
+        return await get_limited(self.client(long_poll=long_poll), url, provider=self.config.name, what=what, **kwargs)
 
     def url(self, server: str, path: str) -> str:
         return f"{self._scheme}://{server}{path}"
@@ -332,7 +345,14 @@ class RelayTransport(LuupTransport):
     async def send(self, params: Mapping[str, Any], what: str, timeout: float) -> httpx.Response:
         server = self.servers["relay"]
         token = await self.session(server)
-        response = await self._get(self.relay_url(), params=params, headers={"MMSSession": token}, timeout=timeout, what=what)
+        response = await self._get(
+            self.relay_url(),
+            params=params,
+            headers={"MMSSession": token},
+            timeout=timeout,
+            what=what,
+            long_poll=is_long_poll(params),
+        )
         if response.status_code == 401:
             self.sessions.pop(server, None)
             raise LuupAuthRejected(mms_auth_error(response))
