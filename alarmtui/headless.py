@@ -407,6 +407,8 @@ class Choice(NamedTuple):
     needs_code: bool = False
     code_configured: bool = False
     enabled: bool = True
+    code_length: int | None = None
+    """The panel's user code length where the provider knows it (`Provider.code_length`)."""
 
 
 def pick(args: argparse.Namespace, choices: list[Choice], *, single: bool) -> list[Choice]:
@@ -439,7 +441,7 @@ def ask_code(choice: Choice, configured: str | None = None) -> str | None:
         return None  # the service holds it
     env = os.environ.get("ALARMTUI_CODE")
     if env:
-        problem = code_problem(env, choice.kind)
+        problem = code_problem(env, choice.kind, length=choice.code_length)
         if problem is not None:
             raise UsageError(f"ALARMTUI_CODE: {problem}; nothing was sent")
         return env
@@ -450,7 +452,7 @@ def ask_code(choice: Choice, configured: str | None = None) -> str | None:
     import getpass
 
     code = getpass.getpass(f"{choice.name} user code: ")
-    problem = code_problem(code, choice.kind)
+    problem = code_problem(code, choice.kind, length=choice.code_length)
     if problem is not None:
         raise UsageError(f"{problem}; nothing was sent")
     return code
@@ -827,7 +829,7 @@ class LocalTarget:
 
     def __init__(self, provider: Provider, choice: Choice) -> None:
         self.provider = provider
-        self.choice = choice._replace(needs_code=provider.needs_code)
+        self.choice = choice._replace(needs_code=provider.needs_code, code_length=provider.code_length)
 
     def configured_code(self) -> str | None:
         return self.provider.code_for(None)
@@ -938,7 +940,10 @@ async def _run_command(args: argparse.Namespace, target: ServiceTarget) -> int:
         if args.command == "login":
             return await _login(args, engine)
         infos = list(engine.providers.values())
-        choices = [Choice(i.name, i.kind, needs_code=i.needs_code, code_configured=i.code_configured) for i in infos]
+        choices = [
+            Choice(i.name, i.kind, needs_code=i.needs_code, code_configured=i.code_configured, code_length=i.code_length)
+            for i in infos
+        ]
         (choice,) = pick(args, choices, single=True)
         return await cmd_command(args, ServiceCommandTarget(engine, choice))
     finally:

@@ -24,9 +24,12 @@ VERIFICATION_CODE_LENGTH = (4, 8)
 """An SMS device-validation code (Securitas sends 6 digits)."""
 
 
-def code_problem(code: str, kind: str = "", *, lengths: tuple[int, int] | None = None) -> str | None:
+def code_problem(code: str, kind: str = "", *, lengths: tuple[int, int] | None = None, length: int | None = None) -> str | None:
     """Why `code` cannot be this vendor's user code (None: it can). ASCII digits only ("١٢٣٤" is not 1234),
-    at the vendor's length: a 10,000-digit string is refused before anything is sent."""
+    at the provider's own `length` when it knows it (`Provider.code_length`), else the vendor's range:
+    a 10,000-digit string is refused before anything is sent."""
+    if length is not None and 0 < length <= 16:
+        lengths = (length, length)
     shortest, longest = lengths or CODE_LENGTHS.get(kind, DEFAULT_CODE_LENGTH)
     if not isinstance(code, str) or not _ASCII_DIGITS.fullmatch(code):
         return "the code must be digits 0-9 only"

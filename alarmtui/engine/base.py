@@ -49,6 +49,8 @@ class ProviderInfo:
     """Whether the config holds that code (then nobody is asked for it)."""
     poll_interval: float = 0.0
     """The configured seconds between polls (the request budget may stretch them)."""
+    code_length: int | None = None
+    """The panel's user code length where the provider knows it (`Provider.code_length`)."""
 
     @property
     def asks_for_code(self) -> bool:

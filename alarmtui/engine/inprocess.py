@@ -38,6 +38,7 @@ def provider_info(provider: Provider) -> ProviderInfo:
         needs_code=provider.needs_code,
         code_configured=provider.code_for(None) is not None,
         poll_interval=provider.config.poll_interval,
+        code_length=provider.code_length,
     )
 
 

@@ -77,6 +77,10 @@ def info_to_wire(info: ProviderInfo) -> dict[str, Any]:
     return dataclasses.asdict(info)
 
 
+def _code_length(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 16 else None
+
+
 def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
     try:
         return ProviderInfo(
@@ -85,6 +89,7 @@ def info_from_wire(data: dict[str, Any]) -> ProviderInfo:
             needs_code=bool(data.get("needs_code")),
             code_configured=bool(data.get("code_configured")),
             poll_interval=finite_delay(data.get("poll_interval"), 0.0) or 0.0,
+            code_length=_code_length(data.get("code_length")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed provider info: {exc}") from None

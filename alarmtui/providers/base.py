@@ -305,6 +305,12 @@ class Provider(abc.ABC):
         """Whether arm/disarm/bypass need a user code (PIN) on this panel."""
         return False
 
+    @property
+    def code_length(self) -> int | None:
+        """How many digits this panel's user codes have, where the protocol says (None: not known, the
+        vendor's range in `domain.inputs.CODE_LENGTHS` applies). The PIN dialog and every code check use it."""
+        return None
+
     def code_for(self, code: str | None) -> str | None:
         """The code to use: the one given, else the configured one."""
         if code:

@@ -466,7 +466,8 @@ class Service:
             return bad_request("malformed command")
         origin = clean_text(body.get("origin") or "a view", 80)  # the view's words: data, not markup
         if command.code is not None:
-            problem = code_problem(command.code, self.engine.providers[provider].kind)
+            info = self.engine.providers[provider]
+            problem = code_problem(command.code, info.kind, length=info.code_length)
             if problem is not None:
                 return bad_request(f"{problem}; nothing was sent", "bad_code")
         log.info("%s: %s requested by %s", provider, command.describe(), origin)  # describe() never holds the PIN

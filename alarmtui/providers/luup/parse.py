@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alarmtui.domain.text import clean_text
 from alarmtui.providers.base import CommandRejected, ProtocolError
 from alarmtui.providers.http import decode_json as core_decode_json
+from alarmtui.providers.http import decode_json_async
+from alarmtui.providers.wire import clean_wire_text as clean_text
 from alarmtui.providers.wire import require_list as as_list
 from alarmtui.providers.wire import require_mapping as as_mapping
 
@@ -81,6 +82,25 @@ def decode_json(text: str, what: str) -> Any:
     return core_decode_json(text, what=what)
 
 
+async def decode_reply(body: bytes, what: str, *, provider: str = "") -> Any:
+    """Decode a reply body as the provider does: off the event loop when it is large (`http.decode_json_async`),
+    so a 16 MB `sdata` never freezes the views; a tree too big to map is refused there as `TooManyRecords`."""
+    if len(body) <= 4096 and not body.strip():
+        raise _fail(f"empty reply while {what}")
+    return await decode_json_async(body, what=what, provider=provider)
+
+
+OFF_LOOP_RECORDS = 200
+"""More records than this in one reply are parsed and mapped in a worker thread: 2,048 devices take ~150 ms
+of Python to map, far above the 50 ms any view may freeze."""
+
+
+def record_count(data: object, key: str) -> int:
+    """How many records `data[key]` lists (0 when it is not a list), to decide where to parse them."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    return len(value) if isinstance(value, list) else 0
+
+
 @dataclass(frozen=True)
 class SData:
     full: bool
@@ -91,12 +111,14 @@ class SData:
 
 
 def parse_sdata(data: object) -> SData:
-    """A luup `sdata` / `lu_sdata` reply; `{"status": 0}` and friends (Luup reloading) are errors."""
+    """A luup `sdata` / `lu_sdata` reply; `{"status": 0}` and friends (Luup reloading) are errors.
+
+    At most `RECORD_CAPS["zones"]` devices (a Vera has a few hundred): more is `TooManyRecords`."""
     body = as_mapping(data, "sdata")
     if "loadtime" not in body or "dataversion" not in body:
         raise _fail("sdata reply has no loadtime/dataversion (is the Vera reloading?)")
     devices: dict[str, dict[str, Any]] = {}
-    for index, entry in enumerate(as_list(body.get("devices", []), "sdata devices")):
+    for index, entry in enumerate(as_list(body.get("devices", []), "sdata devices", cap="zones")):
         item = dict(as_mapping(entry, f"sdata device {index}"))
         device_id = as_id(item.get("id"), "sdata device id")
         item["id"] = device_id
@@ -110,13 +132,19 @@ def parse_sdata(data: object) -> SData:
     )
 
 
+MAX_ACTION_REPLY = 64 * 1024
+"""An action's answer is a few dozen bytes; a larger one is decoded nowhere (it would stall the loop)."""
+
+
 def parse_action_reply(text: str) -> str | None:
     """`{"u:<Action>Response": {"JobID": "419"}}` -> "419"; `{"...": {"OK": "OK"}}` -> None."""
     stripped = text.strip()
-    if stripped.upper().startswith("ERROR"):
-        raise CommandRejected(f"the Vera refused the action: {clean_text(stripped, 200)}")
+    if stripped[:5].upper() == "ERROR":
+        raise CommandRejected(f"the Vera refused the action: {clean_text(stripped[:400], 200)}")
     if stripped == "OK":
         return None
+    if len(stripped) > MAX_ACTION_REPLY:
+        raise _fail(f"the action reply is {len(stripped)} characters long; not an action reply")
     body = as_mapping(decode_json(stripped, "the action"), "action reply")
     for key, value in body.items():
         if isinstance(key, str) and key.endswith("Response") and isinstance(value, Mapping):

@@ -63,19 +63,29 @@ from alarmtui.providers.luup.parse import (
     JOB_DONE,
     JOB_ERROR,
     JOB_NONE,
+    OFF_LOOP_RECORDS,
     SS1,
     SData,
     as_int,
     as_text,
-    decode_json,
+    decode_reply,
     parse_action_reply,
     parse_jobstatus,
     parse_sdata,
+    record_count,
 )
 from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport
 from alarmtui.redaction import register_secrets
 
 log = logging.getLogger(__name__)
+
+
+async def _parse_sdata(data: object) -> SData:
+    """`parse_sdata`, in a worker thread when the reply lists many devices (it never stalls the loop)."""
+    if record_count(data, "devices") > OFF_LOOP_RECORDS:
+        return await asyncio.to_thread(parse_sdata, data)
+    return parse_sdata(data)
+
 
 _REREAD = "outcome unknown — re-read the state, do not send it again"
 _PIN_WORDS = re.compile(r"\b(pin|code|password|passcode|user ?code)\b", re.IGNORECASE)
@@ -207,7 +217,7 @@ class LuupProvider(Provider):
                 problem: ProviderError | None = exc
                 data = None
             else:
-                problem, data = self._payload(response, what, str(params.get("id", "")), text)
+                problem, data = await self._payload(response, what, str(params.get("id", "")), text)
             if problem is None:
                 return data
             glitches += 1
@@ -216,10 +226,13 @@ class LuupProvider(Provider):
             log.info("%s: %s while %s; retrying", self.name, problem.message, what)
             await asyncio.sleep(self.retry_delay * glitches)
 
-    def _payload(
+    async def _payload(
         self, response: httpx.Response, what: str, request_id: str, want_text: bool = False
     ) -> tuple[ProviderError | None, Any]:
-        """(problem, data): a problem is a reload glitch worth a retry (raised once retries run out)."""
+        """(problem, data): a problem is a reload glitch worth a retry (raised once retries run out).
+
+        The body is looked at only by its head on the loop and decoded by `decode_reply` (off the loop
+        when large): a 16 MB reply never freezes the views."""
         if response.status_code != 200:
             # The core's status table (5xx → ConnectionFailed, 503 + Retry-After → RateLimited, …).
             reply = HttpReply(response.status_code, response.headers, b"")
@@ -230,14 +243,15 @@ class LuupProvider(Provider):
                 error.message += " (the Vera may be reloading)"
                 return error, None  # a reload glitch: worth a retry
             raise error
-        text = response.text
-        if not text.strip():
+        body = response.content
+        head = body[:4096].decode("utf-8", "replace").strip()
+        if not head and (len(body) <= 4096 or not body.strip()):
             return ProtocolError(f"the Vera sent an empty reply while {what} (it may be reloading)"), None
-        if text.lstrip().upper().startswith("ERROR"):
-            raise ProtocolError(f"the Vera said {clean_text(text, 120)!r} while {what}")
+        if head[:5].upper() == "ERROR":
+            raise ProtocolError(f"the Vera said {clean_text(head[:400], 120)!r} while {what}")
         if want_text:
-            return None, clean_text(text, 200)
-        data = decode_json(text, what)
+            return None, clean_text(head[:400], 200)
+        data = await decode_reply(body, what, provider=self.name)
         if request_id in _DATA_IDS and isinstance(data, Mapping) and set(data) == {"status"}:
             status = as_text(data["status"])
             return ProtocolError(f"the Vera answered {{status: {status}}} while {what} (Luup is reloading)"), None
@@ -245,7 +259,7 @@ class LuupProvider(Provider):
 
     async def _refresh_sdata(self) -> None:
         data = await self._read({"id": "sdata"}, "reading the Vera's devices")
-        self._merge(parse_sdata(data))
+        self._merge(await _parse_sdata(data))
 
     def _merge(self, sdata: SData) -> bool:
         before = self._devices
@@ -308,7 +322,10 @@ class LuupProvider(Provider):
                 except ProviderError:
                     self._reset_long_poll()
                     raise
-            return build_snapshot(self._devices, panel_name=self._panel_name(), detail=self._panel_detail())
+            devices, name, detail = self._devices, self._panel_name(), self._panel_detail()
+            if len(devices) > OFF_LOOP_RECORDS:  # `_merge` replaces the dict, never changes it: safe in a thread
+                return await asyncio.to_thread(build_snapshot, devices, panel_name=name, detail=detail)
+            return build_snapshot(devices, panel_name=name, detail=detail)
 
     async def wait_for_change(self, timeout: float) -> bool:
         """Long-poll `lu_sdata` until something changes or `timeout` passes (True if it changed)."""
@@ -333,7 +350,7 @@ class LuupProvider(Provider):
                         data = await self._read(params, "long-polling the Vera", timeout=window + self.relay_margin, retries=0)
                     finally:
                         self._long_polling = False
-                    if self._merge(parse_sdata(data)):
+                    if self._merge(await _parse_sdata(data)):
                         return True
         except ProviderError as exc:
             log.info("%s: long poll failed (%s); plain polling until the next round", self.name, exc)
@@ -631,7 +648,9 @@ class LuupProvider(Provider):
             if response.status_code != 200:
                 raise ProtocolError(f"the Vera answered HTTP {response.status_code} to the photo request")
             if not response.content.startswith(b"\xff\xd8"):
-                raise CommandRejected(f"the camera sent no picture: {clean_text(response.text, 120)}")
+                raise CommandRejected(
+                    f"the camera sent no picture: {clean_text(response.content[:400].decode('utf-8', 'replace'), 120)}"
+                )
             name = as_text(self._devices.get(device_id, {}).get("name")) or "camera"
             photo = Photo(zone=name, time=datetime.now(UTC), jpeg=response.content, provider=self.name)
             return timer.result(CommandPhase.CONFIRMED, "photo received", (photo,))

@@ -60,6 +60,11 @@ async def get_limited(
     return httpx.Response(reply.status, headers=kept, content=reply.body, request=request)
 
 
+def is_long_poll(params: Mapping[str, Any]) -> bool:
+    """A `lu_sdata` that waits on the Vera for a change (it holds its connection for up to a minute)."""
+    return params.get("id") == "lu_sdata" and "timeout" in params
+
+
 def raise_for_throttling(response: httpx.Response, what: str) -> None:
     """HTTP 429 from a relay or a Vera: `RateLimited`, honouring Retry-After."""
     if response.status_code == 429:

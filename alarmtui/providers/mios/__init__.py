@@ -6,6 +6,7 @@ commands are shared with the LAN transport (`alarmtui.providers.luup`).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -14,7 +15,14 @@ from urllib.parse import quote
 from alarmtui.domain import Event, Photo
 from alarmtui.providers.base import NotSupported, ProtocolError, events_since
 from alarmtui.providers.luup.mapping import build_snapshot, partition_state
-from alarmtui.providers.luup.parse import as_text, parse_action_reply, parse_jobstatus, parse_sdata
+from alarmtui.providers.luup.parse import (
+    OFF_LOOP_RECORDS,
+    as_text,
+    parse_action_reply,
+    parse_jobstatus,
+    parse_sdata,
+    record_count,
+)
 from alarmtui.providers.luup.provider import LuupProvider
 from alarmtui.providers.mios.client import PASSWORD_SEED, RelayTransport
 from alarmtui.providers.mios.mapping import events_from_records
@@ -99,7 +107,7 @@ class MiosProvider(LuupProvider):
             data = await self.transport.read(
                 ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
             )
-            events = self._take_records(parse_event_records(data))
+            events = await self._events_of(data)
             self._events_cache = (stamp, time.monotonic(), limit, events)
             return events[:limit]
 
@@ -123,13 +131,26 @@ class MiosProvider(LuupProvider):
                 data = await self.transport.read(
                     ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
                 )
-                found = parse_event_records(data)
+                found = (
+                    await asyncio.to_thread(parse_event_records, data)
+                    if record_count(data, "Records") > OFF_LOOP_RECORDS
+                    else parse_event_records(data)
+                )
                 for record in found:
                     records.setdefault(record.pk_event, record)
                 reached_back = since is not None and any(r.timestamp < since.timestamp() - 1 for r in found)
                 if len(found) < page or reached_back:  # the end, or a server that ignores `After`
                     break
-            return events_since(self._take_records(list(records.values())), since, limit)
+            found_all = list(records.values())
+            if len(found_all) > OFF_LOOP_RECORDS:  # mapping a back-fill of 1,000 records: off the loop
+                return await asyncio.to_thread(lambda: events_since(self._take_records(found_all), since, limit))
+            return events_since(self._take_records(found_all), since, limit)
+
+    async def _events_of(self, data: object) -> list[Event]:
+        """A page of event records as events; parsed and mapped in a worker thread when it is long."""
+        if record_count(data, "Records") > OFF_LOOP_RECORDS:
+            return await asyncio.to_thread(lambda: self._take_records(parse_event_records(data)))
+        return self._take_records(parse_event_records(data))
 
     def _take_records(self, records: list[EventRecord]) -> list[Event]:
         """Remember where each record's stored photo is; the records as dashboard events."""

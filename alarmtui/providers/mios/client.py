@@ -44,8 +44,14 @@ from alarmtui.providers.base import (
     retry_after,
 )
 from alarmtui.providers.http import make_client
-from alarmtui.providers.luup.parse import as_id, decode_json
-from alarmtui.providers.luup.transport import LuupAuthRejected, LuupTransport, get_limited, raise_for_throttling
+from alarmtui.providers.luup.parse import as_id, decode_reply
+from alarmtui.providers.luup.transport import (
+    LuupAuthRejected,
+    LuupTransport,
+    get_limited,
+    is_long_poll,
+    raise_for_throttling,
+)
 from alarmtui.providers.mios.parse import Controller, Identity, parse_auth_reply, parse_device_info, parse_devices
 from alarmtui.providers.session import LoginGate
 from alarmtui.redaction import register_secrets
@@ -62,7 +68,7 @@ _TOKEN = re.compile(r"^[0-9A-Za-z]{8,128}$")
 
 
 def mms_auth_error(response: httpx.Response) -> str:
-    text = f"{response.headers.get('WWW-Authenticate', '')} {response.text[:300]}"
+    text = f"{response.headers.get('WWW-Authenticate', '')} {response.content[:300].decode('utf-8', 'replace')}"
     match = re.search(r'error="([^"]{1,60})"', text)
     return clean_text(match.group(1)) if match else "unauthorized"
 
@@ -97,6 +103,8 @@ class RelayTransport(LuupTransport):
         self.timeout = timeout
         self._scheme = urlsplit(config.url).scheme or "https"
         self._http: httpx.AsyncClient | None = None
+        self._long_poll_http: httpx.AsyncClient | None = None
+        """The long poll's own client: a command never waits for a connection behind it (issue 16)."""
         self.gate = LoginGate(self._run_login_chain, provider=config.name)
         """One login at a time, one re-login per failure generation, and the login budget."""
         self.identity: Identity | None = None
@@ -115,18 +123,23 @@ class RelayTransport(LuupTransport):
     def controller_name(self) -> str:
         return self.controller.name if self.controller else ""
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self, *, long_poll: bool = False) -> httpx.AsyncClient:
+        if long_poll:
+            if self._long_poll_http is None:
+                self._long_poll_http = make_client(self.config, self.counter, timeout=self.timeout)
+            return self._long_poll_http
         if self._http is None:
             self._http = make_client(self.config, self.counter, timeout=self.timeout)
         return self._http
 
     async def close(self) -> None:
-        http, self._http = self._http, None
-        if http is not None:
+        clients = [c for c in (self._http, self._long_poll_http) if c is not None]
+        self._http = self._long_poll_http = None
+        for http in clients:
             await http.aclose()
 
-    async def _get(self, url: str, *, what: str = "talking to MiOS", **kwargs: Any) -> httpx.Response:
-        return await get_limited(self.client(), url, provider=self.config.name, what=what, **kwargs)
+    async def _get(self, url: str, *, what: str = "talking to MiOS", long_poll: bool = False, **kwargs: Any) -> httpx.Response:
+        return await get_limited(self.client(long_poll=long_poll), url, provider=self.config.name, what=what, **kwargs)
 
     def url(self, server: str, path: str) -> str:
         return f"{self._scheme}://{server}{path}"
@@ -171,7 +184,7 @@ class RelayTransport(LuupTransport):
             raise RateLimited("MiOS is throttling logins", retry_after=retry_after(response))
         if response.status_code != 200:
             raise ConnectionFailed(f"the MiOS auth server answered HTTP {response.status_code}")
-        reply = parse_auth_reply(decode_json(response.text, "logging in"))
+        reply = parse_auth_reply(await decode_reply(response.content, "logging in", provider=self.config.name))
         register_secrets(reply.identity.raw, reply.identity.signature)
         self.identity = reply.identity
         self._identity_received = time.monotonic()
@@ -230,8 +243,8 @@ class RelayTransport(LuupTransport):
         if response.status_code == 401:
             raise LuupAuthRejected(mms_auth_error(response))
         check_status(response, "getting a session token")
-        token = response.text.strip()
-        if not _TOKEN.match(token):
+        token = response.content[:256].decode("utf-8", "replace").strip()
+        if len(response.content) > 256 or not _TOKEN.match(token):
             raise ProtocolError("the session token is not a token")
         register_secrets(token)
         self.sessions[server] = token
@@ -301,7 +314,7 @@ class RelayTransport(LuupTransport):
     async def mms_json(self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None) -> Any:
         response = await self.mms_get(server_keys, path, what, params=params)
         check_status(response, what)
-        return decode_json(response.text, what)
+        return await decode_reply(response.content, what, provider=self.config.name)
 
     async def read(
         self, server_keys: list[str], path: str, what: str, *, params: dict[str, Any] | None = None, raw: bool = False
@@ -332,7 +345,14 @@ class RelayTransport(LuupTransport):
     async def send(self, params: Mapping[str, Any], what: str, timeout: float) -> httpx.Response:
         server = self.servers["relay"]
         token = await self.session(server)
-        response = await self._get(self.relay_url(), params=params, headers={"MMSSession": token}, timeout=timeout, what=what)
+        response = await self._get(
+            self.relay_url(),
+            params=params,
+            headers={"MMSSession": token},
+            timeout=timeout,
+            what=what,
+            long_poll=is_long_poll(params),
+        )
         if response.status_code == 401:
             self.sessions.pop(server, None)
             raise LuupAuthRejected(mms_auth_error(response))
@@ -342,6 +362,6 @@ class RelayTransport(LuupTransport):
                 hint="The account lacks a permission on this Vera; ask its owner.",
             )
         raise_for_throttling(response, what)
-        if "tunnel not found" in response.text[:200].lower():
+        if b"tunnel not found" in response.content[:200].lower():
             raise PanelOffline("the Vera is not connected to the MiOS relay (Tunnel not found)")
         return response

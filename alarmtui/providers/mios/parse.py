@@ -107,7 +107,7 @@ class Controller:
 
 def parse_devices(data: object) -> list[Controller]:
     """`/account/.../devices` or `/locator/locator/locator`: the account's controllers."""
-    devices = as_list(as_mapping(data, "device list").get("Devices"), "device list Devices")
+    devices = as_list(as_mapping(data, "device list").get("Devices"), "device list Devices", cap="installations")
     controllers = []
     for index, entry in enumerate(devices):
         item = as_mapping(entry, f"device {index}")
@@ -153,7 +153,7 @@ class EventRecord:
 
 
 def parse_event_records(data: object) -> list[EventRecord]:
-    records = as_list(as_mapping(data, "events").get("Records", []), "event Records")
+    records = as_list(as_mapping(data, "events").get("Records", []), "event Records", cap="events")
     out = []
     for index, entry in enumerate(records):
         item = as_mapping(entry, f"event {index}")

@@ -376,6 +376,11 @@ class MyPagesProvider(Provider):
     def needs_code(self) -> bool:
         return True
 
+    @property
+    def code_length(self) -> int | None:
+        """The installation's own `pinCodeLength` (verisure-mypages.md §4.1), once it is known."""
+        return self.installation.pin_length if self.installation else None
+
     # ------------------------------------------------------------------ event log
 
     def _remember(self, rows: tuple[parse.LogRow, ...] | list[parse.LogRow]) -> int:

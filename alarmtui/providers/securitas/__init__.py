@@ -722,7 +722,8 @@ class SecuritasProvider(Provider):
         return device.zone_id or f"{device.type}{int(device.code):02d}" if device.code.isdigit() else device.zone_id
 
     async def _thumbnail(self, device: parse.Device) -> parse.Thumbnail:
-        return parse.parse_thumbnail(
+        return await asyncio.to_thread(  # a base64 picture: decoded off the loop (see `_full_images`)
+            parse.parse_thumbnail,
             await self.client.call(
                 "mkGetThumbnail",
                 {
@@ -732,7 +733,7 @@ class SecuritasProvider(Provider):
                     "zoneId": self._zone_id(device),
                     "idSignal": None,
                 },
-            )
+            ),
         )
 
     async def request_photo(self, zone: str, *, progress: ProgressCallback | None = None) -> CommandResult:
@@ -811,7 +812,8 @@ class SecuritasProvider(Provider):
         )
         when = self._time(stamp) or datetime.now(UTC)
         photos = []
-        for photo_set in parse.parse_photo_images(value):
+        # Up to 16 MB of base64: decoded in a worker thread, in steps (`parse.decode_image`), never on the loop.
+        for photo_set in await asyncio.to_thread(parse.parse_photo_images, value):
             device = next((d for d in self.devices if d.code == photo_set.device_code), None)
             zone_id = device.id if device is not None else zone
             for index, image in enumerate(photo_set.images):

@@ -565,13 +565,24 @@ class Thumbnail:
     device_alias: str = ""
 
 
+_B64_STEP = 1 << 20
+"""Base64 longer than this is decoded in 1 MB steps: one C call over a 16 MB photo holds the GIL (and, even
+from a worker thread, the event loop) for ~50 ms; between steps the interpreter can switch threads."""
+
+
+def _b64decode_in_steps(raw: str) -> bytes:
+    compact = "".join(raw.split())  # MIME line breaks would shift the 4-character groups of the steps
+    parts = [base64.b64decode(compact[start : start + _B64_STEP], validate=True) for start in range(0, len(compact), _B64_STEP)]
+    return b"".join(parts)
+
+
 def decode_image(value: Any) -> bytes | None:
     """Base64 image bytes, or None when absent or not an image (a file path, §7.3)."""
     raw = text(value)
     if not raw:
         return None
     try:
-        data = base64.b64decode(raw, validate=False)
+        data = base64.b64decode(raw, validate=False) if len(raw) <= _B64_STEP else _b64decode_in_steps(raw)
     except (binascii.Error, ValueError):
         return None
     if data[:2] == b"\xff\xd8" or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:4] == b"GIF8" or data[8:12] == b"WEBP":

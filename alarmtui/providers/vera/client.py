@@ -14,7 +14,7 @@ import httpx
 
 from alarmtui.providers.base import AuthenticationFailed, ConnectionFailed, RequestCounter
 from alarmtui.providers.http import make_client
-from alarmtui.providers.luup.transport import LuupTransport, get_limited, raise_for_throttling
+from alarmtui.providers.luup.transport import LuupTransport, get_limited, is_long_poll, raise_for_throttling
 
 if TYPE_CHECKING:
     from alarmtui.settings import VeraConfig
@@ -32,6 +32,8 @@ class LanTransport(LuupTransport):
         self.counter = counter
         self.timeout = timeout
         self._http: httpx.AsyncClient | None = None
+        self._long_poll_http: httpx.AsyncClient | None = None
+        """The long poll's own client: a command never waits for a connection behind it (issue 16)."""
 
     @property
     def data_request_url(self) -> str:
@@ -41,9 +43,13 @@ class LanTransport(LuupTransport):
             return base
         return f"{base}/data_request"
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self, *, long_poll: bool = False) -> httpx.AsyncClient:
+        timeout = httpx.Timeout(self.timeout, connect=LAN_CONNECT_TIMEOUT)
+        if long_poll:
+            if self._long_poll_http is None:
+                self._long_poll_http = make_client(self.config, self.counter, timeout=timeout)
+            return self._long_poll_http
         if self._http is None:
-            timeout = httpx.Timeout(self.timeout, connect=LAN_CONNECT_TIMEOUT)
             self._http = make_client(self.config, self.counter, timeout=timeout)
         return self._http
 
@@ -56,7 +62,12 @@ class LanTransport(LuupTransport):
 
     async def send(self, params: Mapping[str, Any], what: str, timeout: float) -> httpx.Response:
         response = await get_limited(
-            self.client(), self.data_request_url, params=params, timeout=timeout, provider=self.config.name, what=what
+            self.client(long_poll=is_long_poll(params)),
+            self.data_request_url,
+            params=params,
+            timeout=timeout,
+            provider=self.config.name,
+            what=what,
         )
         if response.status_code in (401, 403):
             raise AuthenticationFailed(
@@ -67,6 +78,7 @@ class LanTransport(LuupTransport):
         return response
 
     async def close(self) -> None:
-        http, self._http = self._http, None
-        if http is not None:
+        clients = [c for c in (self._http, self._long_poll_http) if c is not None]
+        self._http = self._long_poll_http = None
+        for http in clients:
             await http.aclose()

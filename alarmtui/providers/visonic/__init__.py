@@ -55,6 +55,7 @@ from alarmtui.providers.visonic.parse import (
     parse_cameras,
     parse_devices,
     parse_events,
+    parse_off_loop,
     parse_panel_facts,
     parse_process,
     parse_status,
@@ -180,9 +181,9 @@ class VisonicProvider(Provider):
             if not status.reachable:
                 return self._unreachable(status)
             self._unreachable_since = None
-            zones = parse_devices(await self.client.read("devices", "reading the devices"))
-            alarms = parse_alarms(await self.client.read("alarms", "reading the alarms"))
-            troubles = parse_troubles(await self.client.read("troubles", "reading the troubles"))
+            zones = await parse_off_loop(parse_devices, await self.client.read("devices", "reading the devices"))
+            alarms = await parse_off_loop(parse_alarms, await self.client.read("alarms", "reading the alarms"))
+            troubles = await parse_off_loop(parse_troubles, await self.client.read("troubles", "reading the troubles"))
             partitions = []
             for raw in status.partitions:
                 if mapping.in_exit_delay(raw):
@@ -229,7 +230,7 @@ class VisonicProvider(Provider):
         async with translate_errors(self.name, "reading the events"):
             if self.facts is None:
                 await self.connect()
-            return parse_events(await self.client.read("events", "reading the events"))[:limit]
+            return (await parse_off_loop(parse_events, await self.client.read("events", "reading the events")))[:limit]
 
     async def photos(self, event: Event) -> list[Photo]:
         async with translate_errors(self.name, "fetching photos"):
@@ -388,7 +389,7 @@ class VisonicProvider(Provider):
     ) -> CommandResult | None:
         """Bypass every open zone of the partition; None when all are bypassed, else the result that stopped us."""
         facts = self._require_connected()
-        zones = parse_devices(await self.client.read("devices", "reading the devices"))
+        zones = await parse_off_loop(parse_devices, await self.client.read("devices", "reading the devices"))
         self._zones = zones
         members = [z for z in zones if partition in (None, WHOLE_PANEL) or not z.partitions or partition in z.partitions]
         open_zones = [z for z in members if z.open and not z.bypassed]
@@ -420,7 +421,7 @@ class VisonicProvider(Provider):
 
     async def _zone(self, wanted: str) -> Zone:
         if not self._zones:
-            self._zones = parse_devices(await self.client.read("devices", "reading the devices"))
+            self._zones = await parse_off_loop(parse_devices, await self.client.read("devices", "reading the devices"))
         zone = mapping.resolve_zone(wanted, self._zones)
         if zone is None:
             matches = [z.id for z in self._zones if z.id.endswith(f"-{wanted}") or z.name.casefold() == wanted.casefold()]
@@ -477,6 +478,11 @@ class VisonicProvider(Provider):
     def needs_code(self) -> bool:
         # The code is given once, at panel login (from the config), not per command.
         return False
+
+    @property
+    def code_length(self) -> int | None:
+        """PowerMaster user/master codes are 4 digits (visonic.md §7: "the master code (4 digits; minLength:4)")."""
+        return 4
 
 
 __all__ = [

@@ -38,6 +38,7 @@ from alarmtui.providers.visonic.parse import (
     _opt_list,
     _text,
     choose_version,
+    decode_reply,
     parse_token,
     parse_versions,
 )
@@ -214,7 +215,7 @@ class VisonicClient:
                 raise error
             if raw:
                 return reply.body
-            return decode_json(reply.body, what=what, provider=self.provider)
+            return await decode_reply(reply.body, what, provider=self.provider)
 
     async def negotiate(self) -> None:
         if self.version is None:
@@ -253,7 +254,7 @@ class VisonicClient:
         self.user_token = parse_token(data, "user_token")
         register_secrets(self.user_token)
         if not self.serial:
-            panels = require_list(await self.send("GET", "panels", what="listing the panels"), "panels")
+            panels = require_list(await self.send("GET", "panels", what="listing the panels"), "panels", cap="installations")
             serials = [_text(_opt_dict(p).get("panel_serial")) for p in panels]
             serials = [s for s in serials if s]
             if not serials:

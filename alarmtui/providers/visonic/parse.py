@@ -9,16 +9,18 @@ on real panels (ZONE 1, KEYFOB 1, PGM 1): a zone's id is `TYPE-NUMBER`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from alarmtui.domain import Event, EventKind, Trouble, TroubleKind, User, Zone, ZoneKind
-from alarmtui.domain.text import clean_text
 from alarmtui.providers.errors import ProtocolError, ProviderError
 from alarmtui.providers.http import decode_json as _decode_json
-from alarmtui.providers.wire import require_list, require_mapping
+from alarmtui.providers.http import decode_json_async
+from alarmtui.providers.wire import as_bool, require_list, require_mapping
+from alarmtui.providers.wire import clean_wire_text as clean_text
 
 NEWEST_SUPPORTED = 14.0
 OLDEST_SUPPORTED = 9.0
@@ -74,13 +76,10 @@ def _flag(value: Any) -> bool:
     return value is True
 
 
-def _loose_flag(value: Any) -> bool:
-    """A boolean some replies send as a string ("true") or a number (1)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value == 1
-    return value is True
+def _loose_flag(value: Any, what: str) -> bool:
+    """A boolean some replies send as a string ("true") or a number (1): the one accessor, `wire.as_bool`
+    (absent → False; anything that is not a boolean in any spelling → ProtocolError)."""
+    return bool(as_bool(value, what, default=False))
 
 
 def _partition_list(value: Any) -> tuple[str, ...]:
@@ -118,8 +117,25 @@ def guarded(parse: Callable[..., T]) -> Callable[..., T]:
 
 
 def decode_json(content: bytes, what: str) -> Any:
-    """Decode a reply body; any failure at all is a ProtocolError (see `http.decode_json`)."""
+    """Decode a (small) reply body on the loop; any failure at all is a ProtocolError (see `http.decode_json`)."""
     return _decode_json(content, what=what)
+
+
+async def decode_reply(content: bytes, what: str, *, provider: str = "") -> Any:
+    """Decode a reply body as the client does: off the event loop when it is large (`http.decode_json_async`),
+    so a 16 MB reply never freezes the views; a tree too big to map is refused there as `TooManyRecords`."""
+    return await decode_json_async(content, what=what, provider=provider)
+
+
+OFF_LOOP_RECORDS = 200
+"""A reply listing more records than this is mapped in a worker thread: 2,000 events take ~100 ms of Python."""
+
+
+async def parse_off_loop(parse: Callable[[Any], T], data: Any) -> T:
+    """`parse(data)`, in a worker thread when `data` is a long list, so mapping it never stalls the loop."""
+    if isinstance(data, list) and len(data) > OFF_LOOP_RECORDS:
+        return await asyncio.to_thread(parse, data)
+    return parse(data)
 
 
 @guarded
@@ -238,18 +254,17 @@ class RawStatus:
 def parse_status(data: Any) -> RawStatus:
     status = require_mapping(data, "status")
     partitions = []
-    for item in require_list(status.get("partitions"), "status.partitions"):
+    for item in require_list(status.get("partitions"), "status.partitions", cap="partitions"):
         part = require_mapping(item, "a partition")
-        ready = part.get("ready")
         partitions.append(
             RawPartition(
                 id=_ident(part.get("id"), "partition id"),
                 state=_text(part.get("state")).upper(),
                 status=_text(part.get("status")).upper(),
-                ready=ready if isinstance(ready, bool) else None,
+                ready=as_bool(part.get("ready"), "partition ready", default=None),
             )
         )
-    connected = _loose_flag(status.get("connected"))
+    connected = _loose_flag(status.get("connected"), "status.connected")
     connected_status = _opt_dict(status.get("connected_status"))
     links = []
     states = []
@@ -258,7 +273,7 @@ def parse_status(data: Any) -> RawStatus:
         if not link:
             continue
         state = _text(link.get("state")).lower()
-        link_up = _loose_flag(link.get("is_connected"))
+        link_up = _loose_flag(link.get("is_connected"), f"status.connected_status.{clean_text(name, limit=16)}.is_connected")
         if state:
             states.append(state)
             links.append(f"{clean_text(name, limit=16)} {state}")
@@ -311,7 +326,7 @@ _NOT_ZONES = frozenset({"CONTROL_PANEL", "POWER_LINK"})
 @guarded
 def parse_devices(data: Any) -> tuple[Zone, ...]:
     zones = []
-    for item in require_list(data, "devices"):
+    for item in require_list(data, "devices", cap="zones"):
         device = require_mapping(item, "a device")
         device_type = _text(device.get("device_type")).upper()
         if device_type in _NOT_ZONES:
@@ -371,7 +386,7 @@ class RawAlarm:
 def parse_alarms(data: Any) -> tuple[RawAlarm, ...]:
     """Every /alarms entry, ALARM_IN_MEMORY included (mapping decides what it means for a partition)."""
     alarms = []
-    for item in require_list(data, "alarms"):
+    for item in require_list(data, "alarms", cap="zones"):
         alarm = require_mapping(item, "an alarm")
         alarm_type = _text(alarm.get("alarm_type")).upper()
         zone = alarm.get("zone")
@@ -407,7 +422,7 @@ _TROUBLE_KINDS = {
 @guarded
 def parse_troubles(data: Any) -> tuple[Trouble, ...]:
     troubles = []
-    for index, item in enumerate(require_list(data, "troubles")):
+    for index, item in enumerate(require_list(data, "troubles", cap="troubles")):
         trouble = require_mapping(item, "a trouble")
         trouble_type = _text(trouble.get("trouble_type")).upper()
         if trouble_type == "OPENED":  # an open door is a zone state, shown with the zones
@@ -437,7 +452,7 @@ def parse_troubles(data: Any) -> tuple[Trouble, ...]:
 def parse_users(data: Any) -> tuple[User, ...]:
     body = require_mapping(data, "users")
     users = []
-    for item in require_list(body.get("users"), "users.users"):
+    for item in require_list(body.get("users"), "users.users", cap="users"):
         user = require_mapping(item, "a user")
         uid = _ident(user.get("id"), "user id")
         name = _text(user.get("name")) or f"User {uid}"
@@ -458,7 +473,7 @@ class RawCamera:
 @guarded
 def parse_cameras(data: Any) -> tuple[RawCamera, ...]:
     cameras = []
-    for item in require_list(data, "cameras"):
+    for item in require_list(data, "cameras", cap="zones"):
         camera = require_mapping(item, "a camera")
         path = camera.get("preview_path")
         frames = camera.get("preview_frames", 1)
@@ -506,7 +521,7 @@ def _event_kind(label: str, video: bool) -> EventKind:
 def parse_events(data: Any) -> list[Event]:
     """Events newest first (the cloud sends them oldest first)."""
     events = []
-    for item in require_list(data, "events"):
+    for item in require_list(data, "events", cap="events"):
         raw = require_mapping(item, "an event")
         event_id = _ident(raw.get("event"), "event id")
         when = _timestamp(raw.get("datetime")) or datetime.fromtimestamp(0, UTC)

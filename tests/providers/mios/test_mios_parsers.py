@@ -101,6 +101,7 @@ def test_device_list_and_info() -> None:
     devices = parse_devices(
         {"Devices": [{"PK_Device": 35101627, "PK_DeviceType": "1", "Server_Device": "d1.mios.com", "Name": "\x1b[31mHome"}]}
     )
+    # the whole escape sequence goes (domain.text.clean_text), not just its ESC
     assert devices[0].pk_device == "35101627" and devices[0].name == "Home" and devices[0].server_device_alt is None
     assert parse_device_info({"PK_Device": "35101627", "Server_Relay": "r.mios.com:443"}, "35101627") == {
         "relay": "r.mios.com:443"
