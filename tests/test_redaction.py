@@ -45,3 +45,15 @@ def test_clean_text_strips_control_characters(raw: object, clean: str) -> None:
 
 def test_clean_text_limits_length() -> None:
     assert len(clean_text("x" * 1000, limit=10)) == 10
+
+
+def test_a_huge_vendor_field_is_cut_before_it_is_cleaned() -> None:
+    """Every vendor's text goes through clean_text, which cuts a huge field first (its cost is in the parse
+    benchmark); what survives the cut is still cleaned, and a sequence cut in half leaves no ESC behind."""
+    from alarmtui.domain.text import clean_text
+
+    huge = "Hall\x1b[31m\u202e" + "x" * 15_000_000
+    cleaned = clean_text(huge, 80)
+    assert len(cleaned) == 80 and cleaned.startswith("Hallx") and "\x1b" not in cleaned and "\u202e" not in cleaned
+    cut_in_half = "y" * (4 * 80 + 60) + "\x1b]52;c;" + "A" * 1000
+    assert "\x1b" not in clean_text(cut_in_half, 80)
