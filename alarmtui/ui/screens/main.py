@@ -29,8 +29,6 @@ from alarmtui.domain import ArmMode, Capability, Command, CommandAction, Command
 from alarmtui.domain.updates import LinkState, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
-from alarmtui.engine.poller import PollTiming
-from alarmtui.settings import Settings
 from alarmtui.ui.availability import UNSETTLED
 from alarmtui.ui.controller import Controller
 from alarmtui.ui.format import DONE_WORDS, STATE_WORDS, Palette, clean, outcome, settled, target_name
@@ -59,7 +57,9 @@ from alarmtui.ui.widgets.troubles import TroublesTable
 from alarmtui.ui.widgets.users import UsersTable
 from alarmtui.ui.widgets.zones import ZonesTable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the poller (and with it httpx) is loaded only by an in-process engine
+    from alarmtui.engine.poller import PollTiming
+    from alarmtui.settings import Settings
     from alarmtui.ui.app import AlarmApp
 
 WallClock = Callable[[], datetime]
