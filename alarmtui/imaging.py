@@ -19,11 +19,14 @@ import threading
 import warnings
 from collections import OrderedDict
 from functools import cache
+from typing import TYPE_CHECKING
 
-from PIL import Image
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.text import Text
+
+if TYPE_CHECKING:  # Pillow is imported when a photo is first decoded, not at start-up
+    from PIL import Image
 
 MAX_PIXELS = 24_000_000
 """Refuse larger images (a 24 MP photo is far beyond any alarm camera)."""
@@ -38,7 +41,11 @@ class ImageError(Exception):
 def prepare_terminal() -> None:
     """Import term-image quietly and stop it from ever querying the terminal.
 
-    Must run before the Textual app starts: a query would read the app's input.
+    Every use of term-image in this module calls this first, so it may run late
+    (on the first photo drawn, in a worker thread while the app owns the
+    terminal): importing term-image only opens the tty; it queries the terminal
+    only when asked to, and by then queries are off. A query while the app runs
+    would read the app's input.
     """
     warnings.filterwarnings("ignore", module=r"term_image(\..*)?")
     warnings.filterwarnings("ignore", message=r".*not connected to a terminal.*")
@@ -49,6 +56,8 @@ def prepare_terminal() -> None:
 
 def decode(data: bytes, *, fit: tuple[int, int] | None = None) -> Image.Image:
     """Decode `data` to RGB, at a reduced scale when only `fit` pixels are needed."""
+    from PIL import Image
+
     try:
         image = Image.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001  (Pillow raises many types for garbage)
@@ -96,9 +105,7 @@ class Picture:
         self.width = columns
         console = _segment_console(columns)
         self.lines: list[list[Segment]] = [
-            list(line) for line in Segment.split_and_crop_lines(
-                text.render(console), columns, pad=False, include_new_lines=False
-            )
+            list(line) for line in Segment.split_and_crop_lines(text.render(console), columns, pad=False, include_new_lines=False)
         ]
         self.strips: list[object] | None = None
         """The lines as the UI's own line type, made once by the UI (this module knows no Textual)."""

@@ -58,12 +58,11 @@ from alarmtui.domain.changes import (
 )
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import PollerUpdate, SnapshotUpdate
+from alarmtui.journal.limits import SHORT_GREP_CHARS, SHORT_GREP_WINDOW
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = timedelta(days=730)
-SHORT_GREP_WINDOW = 20_000
-"""A grep of one or two characters searches only this many of the newest (otherwise matching) entries."""
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STOPPED_WORDS = "unknown (service stopped)"
@@ -438,7 +437,7 @@ class JournalReader:
         `kinds` matches an entry's kind (alarm, arm, ...) or category (command, state, ...);
         `before` is the cursor of the last entry already shown (scroll back)."""
         needle = (grep or "").strip()
-        use_fts = len(needle) >= 3
+        use_fts = len(needle) > SHORT_GREP_CHARS
         id_column = "f.rowid" if use_fts else "e.id"
         where: list[str] = []
         params: list[Any] = []
@@ -454,29 +453,39 @@ class JournalReader:
         if until is not None:
             where.append(f"{id_column} <= ?")
             params.append(to_micros(until))
+        short = bool(needle) and not use_fts
+        if short:
+            # One or two characters: the trigram index cannot help, so scan, but only the newest
+            # SHORT_GREP_WINDOW entries of the journal (before the cursor), so a keystroke never scans a
+            # million rows. The window's oldest id is found first (a walk over row ids, no row decoded); the
+            # scan then reads that id range in order, newest first, and stops at `limit` matches. The other
+            # filters are checked on the rows read ("+" keeps SQLite from hopping through their indexes,
+            # one random read per row), so a filter never widens the window.
+            floor = self._window_floor(where, params, SHORT_GREP_WINDOW)
+            if floor is not None:
+                where.append("e.id >= ?")
+                params.append(floor)
+        unindexed = "+" if short else ""
         provider_list = sorted(set(providers or ()))
         if provider_list:
-            where.append(f"e.provider IN ({','.join('?' * len(provider_list))})")
+            where.append(f"{unindexed}e.provider IN ({','.join('?' * len(provider_list))})")
             params.extend(provider_list)
         kind_list = sorted({k.strip().lower() for k in kinds or () if k.strip()})
         if kind_list:
             marks = ",".join("?" * len(kind_list))
-            where.append(f"(e.kind IN ({marks}) OR e.category IN ({marks}))")
+            where.append(f"({unindexed}e.kind IN ({marks}) OR e.category IN ({marks}))")
             params.extend(kind_list * 2)
         source = "entries_fts f JOIN entries e ON e.id = f.rowid" if use_fts else "entries e"
+        if short:
+            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(" + " OR ".join(f"e.{column} LIKE ? ESCAPE '\\'" for column in ("text", "who", "zone", "partition")) + ")"
+            )
+            params.extend([pattern] * 4)
         sql = f"SELECT {COLUMNS} FROM {source}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {id_column} DESC LIMIT ?"
-        if needle and not use_fts:
-            # One or two characters: the trigram index cannot help, so scan, but only the newest
-            # SHORT_GREP_WINDOW entries that pass the other filters, so a keystroke never scans a million rows.
-            params.append(SHORT_GREP_WINDOW)
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            like = " OR ".join(f"e.{column} LIKE ? ESCAPE '\\'" for column in ("text", "who", "zone", "partition"))
-            sql = f"SELECT {COLUMNS} FROM ({sql}) e WHERE {like} ORDER BY e.id DESC LIMIT ?"
-            sql = sql.replace(f"SELECT {COLUMNS} FROM entries e", "SELECT * FROM entries e", 1)
-            params.extend([pattern] * 4)
         params.append(max(0, int(limit)))
         try:
             rows = self._conn.execute(sql, params).fetchall()
@@ -486,6 +495,18 @@ class JournalReader:
             JournalEntry(row[0], from_micros(row[0]), row[1], row[2], row[3], shown_id(row[4]), row[5], row[6], row[7], row[8])
             for row in rows
         ]
+
+    def _window_floor(self, where: list[str], params: list[Any], window: int) -> int | None:
+        """The id of the `window`-th newest entry that passes `where`, or None when fewer pass."""
+        sql = "SELECT e.id FROM entries e"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY e.id DESC LIMIT 1 OFFSET ?"
+        try:
+            row = self._conn.execute(sql, [*params, max(0, window - 1)]).fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: query failed: {exc}") from None
+        return int(row[0]) if row else None
 
     def last_event_time(self, provider: str) -> datetime | None:
         """The time of the newest vendor event journaled for `provider` (where a back-fill starts)."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events as textual_events
 from textual.app import App
@@ -25,13 +25,9 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.widgets.data_table import RowDoesNotExist
 
-from alarmtui import imaging
 from alarmtui.domain import ArmMode, Scenario
 from alarmtui.domain.updates import PollerUpdate
 from alarmtui.engine import Engine
-from alarmtui.engine.timing import PollTiming
-from alarmtui.providers import Provider
-from alarmtui.settings import Settings
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
@@ -46,6 +42,11 @@ from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.widgets.events import EventsPanel, EventsTable
 from alarmtui.ui.widgets.photo import PhotoPanel
+
+if TYPE_CHECKING:  # the poller and providers (httpx) are loaded only by an in-process engine
+    from alarmtui.engine.timing import PollTiming
+    from alarmtui.providers import Provider
+    from alarmtui.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class AlarmApp(App[None]):
         self.startup_warnings = list(warnings)
         if engine is None:  # no service to attach to: the engine runs here
             from alarmtui.engine.inprocess import InProcessEngine
+            from alarmtui.engine.timing import PollTiming
 
             base_timing = timing or PollTiming()
             engine = InProcessEngine(
@@ -335,5 +337,5 @@ def run_dashboard(
     settings: Settings, *, scenarios: Sequence[Scenario] = (), warnings: Sequence[str] = (), engine: Engine | None = None
 ) -> None:
     """Run the dashboard in this terminal until the user quits (attached to the service when `engine` says so)."""
-    imaging.prepare_terminal()  # before the app owns the terminal: term-image must never query it
+    # term-image is loaded (queries off) by the first photo drawn, not here: see imaging.prepare_terminal
     create_app(settings, scenarios=scenarios, warnings=warnings, engine=engine).run()

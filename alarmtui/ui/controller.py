@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Coroutine, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
@@ -22,8 +22,7 @@ from alarmtui.domain import ArmMode, Capability, Command, CommandAction, Command
 from alarmtui.domain.updates import CommandBusy
 from alarmtui.engine import Engine
 from alarmtui.engine.base import ProviderInfo
-from alarmtui.providers.base import OpenZones, WrongCode
-from alarmtui.settings import Settings
+from alarmtui.providers.errors import OpenZones, WrongCode
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.screens.confirm import ConfirmScreen
@@ -31,6 +30,9 @@ from alarmtui.ui.screens.pin import PIN_ATTEMPTS, PinScreen
 from alarmtui.ui.state import PendingMarks, ProviderView
 from alarmtui.ui.widgets.partitions import PartitionsPanel
 from alarmtui.ui.widgets.zones import ZonesTable
+
+if TYPE_CHECKING:
+    from alarmtui.settings import Settings
 
 
 class Dashboard(Protocol):

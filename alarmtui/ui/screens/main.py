@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, OptionList
 
 from alarmtui import imaging
@@ -29,8 +30,6 @@ from alarmtui.domain import ArmMode, Capability, Command, CommandAction, Command
 from alarmtui.domain.updates import LinkState, ProviderStatus
 from alarmtui.engine import Engine
 from alarmtui.engine.base import HistoryPage, view_origin
-from alarmtui.engine.timing import PollTiming
-from alarmtui.settings import Settings
 from alarmtui.ui.availability import UNSETTLED
 from alarmtui.ui.controller import Controller
 from alarmtui.ui.format import DONE_WORDS, STATE_WORDS, Palette, clean, outcome, settled, target_name
@@ -42,6 +41,7 @@ from alarmtui.ui.screens.otp import DeviceVerifier, OtpScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.state import (
     ALERT_ALARM,
+    STALE_FLOOR,
     Alert,
     AlertTracker,
     EventLog,
@@ -59,7 +59,9 @@ from alarmtui.ui.widgets.troubles import TroublesTable
 from alarmtui.ui.widgets.users import UsersTable
 from alarmtui.ui.widgets.zones import ZonesTable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the poller (and with it httpx) is loaded only by an in-process engine
+    from alarmtui.engine.timing import PollTiming
+    from alarmtui.settings import Settings
     from alarmtui.ui.app import AlarmApp
 
 WallClock = Callable[[], datetime]
@@ -108,6 +110,7 @@ def _while_running(handler: Callable[[MainScreen, M], None]) -> Callable[[MainSc
     def guarded(screen: MainScreen, message: M) -> None:
         if screen.app.screen_stack:
             handler(screen, message)
+            screen.wake_ticks()  # the news may have started something that counts by the second
 
     return guarded
 
@@ -168,6 +171,11 @@ class MainScreen(Screen[None]):
         self._target_title: tuple[object, ...] | None = None
         self.compact = False
         self._stale_shown: dict[str, bool] = {}
+        self._tick_timer: Timer | None = None
+        self._tick_delay = 0.0
+        self._redraw_when_uncovered = False
+        self._header_drawn_at: datetime | None = None
+        """News came while a dialog covered the panels: they are drawn when it closes, not behind it."""
         self._awaiting: dict[tuple[str, str | None], Command] = {}
         """Commands the panel accepted but had not carried out yet (exit delay): told "armed" once a snapshot says so."""
 
@@ -216,7 +224,7 @@ class MainScreen(Screen[None]):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.on_theme_changed())
         self.on_theme_changed()
         self.partitions.focus()
-        self.set_interval(1.0, self._tick, name="tick")
+        self._schedule_tick(1.0)
         if self.autostart:
             self.call_next(self.engine.start)
 
@@ -297,7 +305,7 @@ class MainScreen(Screen[None]):
         view = self.views.get(message.provider)
         events = [self._readable_event(e, message.provider, view) for e in message.events]
         added, dropped = self.event_log.add(events)
-        if added or dropped:
+        if (added or dropped) and not self._covered():
             self.events.show(self.event_log.events, added, dropped, self.palette)
         if view is not None and added:
             view.last_changes = last_changes(self._events_of(view.name), view.snapshot)
@@ -381,6 +389,8 @@ class MainScreen(Screen[None]):
     def on_photos_received(self, message: PhotosReceived) -> None:
         photos = tuple(p if p.provider else dataclasses.replace(p, provider=message.provider) for p in message.photos)
         self.album.add(photos)
+        if self._covered():
+            return
         self.photo.show(self.album.photos)
         self._give_up_empty_panels()  # the photo panel was hidden while empty: it takes its room back now
 
@@ -398,14 +408,29 @@ class MainScreen(Screen[None]):
         self._draw_snapshot_panels()
         self.events.show(self.event_log.events, [], [], self.palette)
 
+    def _covered(self) -> bool:
+        """A dialog (not the alarm banner) covers the panels. Any change behind it re-renders the whole dimmed
+        screen, dialog included (tens of ms each time): the panels wait, and are drawn once when it closes."""
+        covered = len(self.screen_stack) > 1 and self.app.screen is not self._alarm_screen
+        if covered:
+            self._redraw_when_uncovered = True
+        return covered
+
     def _draw_header(self) -> None:
-        self.header.show(self.views.values(), self.clock(), self.palette, self.engine.describe())
+        if self._covered():
+            return
+        self._header_drawn_at = self.clock()
+        self.header.show(self.views.values(), self._header_drawn_at, self.palette, self.engine.describe())
 
     def redraw_partitions(self) -> None:
+        if self._covered():
+            return
         self.partitions.show(self.views.values(), self.clock(), self.palette)
         self._draw_targets()
 
     def _draw_snapshot_panels(self) -> None:
+        if self._covered():
+            return
         self.redraw_partitions()
         self.zones.show(self.views.values(), self.palette)
         self.troubles.show(self.views.values(), self.clock(), self.palette)
@@ -457,36 +482,77 @@ class MainScreen(Screen[None]):
 
     _ticks = 0
     AGES_EVERY = 5
-    """Ticks between redraws of the header's ages ("updated 12s ago") when no command timer runs there:
+    """Seconds between redraws of the header's ages ("updated 12s ago") when no command timer runs there:
     repainting the header every second was most of the idle dashboard's CPU (about 1 % of a core)."""
 
+    def _schedule_tick(self, delay: float) -> None:
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+        self._tick_delay = delay
+        self._tick_timer = self.set_timer(delay, self._tick, name="tick")
+
+    def wake_ticks(self) -> None:
+        """Something may count by the second now (a command, an exit delay, an alarm): tick within a second."""
+        if self._tick_timer is not None and self._tick_delay > 1.0:
+            self._schedule_tick(1.0)
+
+    def on_screen_resume(self) -> None:
+        if self._redraw_when_uncovered and self.screen_stack:  # a dialog closed: what came behind it is drawn now
+            self._redraw_when_uncovered = False
+            self._draw_all()
+            if self.album.photos:
+                self.photo.show(self.album.photos)
+            self._give_up_empty_panels()
+        if self._tick_timer is not None:  # and the clocks catch up at once, not on the next slow tick
+            self._schedule_tick(0.01)
+
     def _tick(self) -> None:
-        """Once a second: command timers and delay countdowns move on, stale data is marked; ages every few."""
+        """Command timers and delay countdowns move on each second while one is shown, stale data is marked;
+        ages every few seconds. With nothing counting down, the next tick comes when the ages or a view's
+        staleness next change (at most `AGES_EVERY` seconds away), so an idle dashboard wakes rarely."""
         if not self.screen_stack:
             return
         now = self.clock()
+        marks_held = any(v.pending is not None or v.pending_zones for v in self.views.values())
         if self.marks.expire(now):
             self.refresh_footer()
         if len(self.screen_stack) > 1 and self.app.screen is not self._alarm_screen:
             # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
-            # of a core, once a second, for ages alone). They catch up on the first tick after it closes.
+            # of a core, once a second, for ages alone). They catch up when it closes (`on_screen_resume`).
             self._ticks = 0
+            self._schedule_tick(1.0 if marks_held else float(self.AGES_EVERY))
             return
         stale = {name: view.stale(now) for name, view in self.views.items()}
         not_live = any(stale.values()) or any(v.offline_since is not None and v.snapshot for v in self.views.values())
+        commands = any(command_line(v, now) is not None for v in self.views.values())
+        unsettled = any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions)
+        every_second = marks_held or not_live or commands or unsettled or self._alarm_screen is not None
+        drawn = self._header_drawn_at
+        ages_due = drawn is None or (now - drawn).total_seconds() >= self.AGES_EVERY - 0.5  # polls redraw them too
         if (
-            self._ticks % self.AGES_EVERY == 0
+            ages_due
             or not_live  # "offline 6 min" must not lag; the bar repaints only when its text changed
-            or any(command_line(v, now) is not None for v in self.views.values())
+            or commands
         ):
             self._draw_header()
         self._ticks += 1
-        unsettled = any(p.state in UNSETTLED for v in self.views.values() if v.snapshot for p in v.snapshot.partitions)
         if unsettled or stale != self._stale_shown:
             self._stale_shown = stale
             self.redraw_partitions()
         if self._alarm_screen is not None:
             self._alarm_screen.redraw()
+        self._schedule_tick(1.0 if every_second else self._until_stale(now, float(self.AGES_EVERY)))
+
+    def _until_stale(self, now: datetime, longest: float) -> float:
+        """Seconds until the first live view turns stale, at most `longest` (and at least a second)."""
+        wait = longest
+        for view in self.views.values():
+            last = view.status.last_update
+            if last is None or view.poll_interval <= 0:
+                continue
+            left = max(2 * view.poll_interval, STALE_FLOOR) - (now - last).total_seconds()
+            wait = min(wait, max(left + 0.05, 1.0))
+        return wait
 
     # ------------------------------------------------------------------ alarms and entry delays
 

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from alarmtui.domain.text import clean_text
 from alarmtui.engine.verify import DeviceVerifier
-from alarmtui.providers.base import ProviderError, TwoFactorRequired
+from alarmtui.providers.errors import ProviderError, TwoFactorRequired  # not .base: that loads httpx
 from alarmtui.ui.format import widget_text
 from alarmtui.ui.screens.guard import GuardedModal
 from alarmtui.ui.widgets.vim import VimOptionList

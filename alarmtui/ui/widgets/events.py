@@ -29,6 +29,7 @@ from textual.widgets import Input
 
 from alarmtui.domain import Event
 from alarmtui.engine.base import HISTORY_PAGE, HistoryPage
+from alarmtui.journal.limits import SHORT_GREP_CHARS, SHORT_GREP_WINDOW
 from alarmtui.ui.format import EVENT_ROLE, Palette, content, local_time, plain
 from alarmtui.ui.widgets.tables import SortableText
 
@@ -359,7 +360,12 @@ class EventsPanel(Vertical):
             self.border_subtitle = f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}"
             return
         what = "matching" if parts else "shown"
-        if self.journal_state == "end":
+        if self.journal_state == "end" and 0 < len(self.text_filter) <= SHORT_GREP_CHARS:
+            # The journal scans only a window for so short a text: its end is not the start of the journal.
+            self.border_subtitle = (
+                f"{shown:,} matching · {len(self.text_filter)} character(s): newest {SHORT_GREP_WINDOW:,} entries searched"
+            )
+        elif self.journal_state == "end":
             self.border_subtitle = f"all {shown:,}{' matching' if parts else ''} · start of the journal"
         elif self.journal_state == "loading":
             self.border_subtitle = f"{shown:,} {what} · loading older…"
