@@ -2,8 +2,9 @@
 
 The protocol is in `shared/protocols/verisure-mypages.md`. One batched
 `/graphql` request per poll reads the arm state, doors and windows, smart
-locks, climate sensors and broadband (plus the event log's first page when it
-is due, and the cameras on the slow refresh), so a quiet installation costs
+locks, climate sensors, broadband and the newest alarm rows of the event log
+(armState has no triggered state, §4.2), plus the event log's first page when
+it is due and the cameras on the slow refresh, so a quiet installation costs
 about 45 requests an hour with the access-cookie renewals. Commands are sent
 once: the mutation's transaction id is polled (`pollArmState` /
 `pollLockState`) to a bounded deadline; `STATE_CHANGE_FAILED` with a door or
