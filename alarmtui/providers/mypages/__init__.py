@@ -2,8 +2,9 @@
 
 The protocol is in `shared/protocols/verisure-mypages.md`. One batched
 `/graphql` request per poll reads the arm state, doors and windows, smart
-locks, climate sensors and broadband (plus the event log's first page when it
-is due, and the cameras on the slow refresh), so a quiet installation costs
+locks, climate sensors, broadband and the newest alarm rows of the event log
+(armState has no triggered state, §4.2), plus the event log's first page when
+it is due and the cameras on the slow refresh, so a quiet installation costs
 about 45 requests an hour with the access-cookie renewals. Commands are sent
 once: the mutation's transaction id is polled (`pollArmState` /
 `pollLockState`) to a bounded deadline; `STATE_CHANGE_FAILED` with a door or
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ALARM_ROWS = 5
+"""Rows of the alarm-category event-log query every poll carries (in the same batched request)."""
 PAGE_ROWS = 15
 """Event-log rows per page: what vsure asks for (§4.4); whether the server allows more is [?]."""
 BACKFILL_MAX_PAGES = 40
@@ -199,6 +202,7 @@ class MyPagesProvider(Provider):
             ("SmartLock", parse.operation("SmartLock", parse.SMART_LOCK, giid)),
             ("Climate", parse.operation("Climate", parse.CLIMATE, giid)),
             ("Broadband", parse.operation("Broadband", parse.BROADBAND, giid)),
+            ("AlarmLog", self._log_op(0, rows=ALARM_ROWS, categories=mapping.ALARM_CATEGORIES)),
         ]
         if self._clock() - self._log_at >= self.config.events_interval:
             ops.append(("EventLog", self._log_op(0)))
@@ -206,12 +210,14 @@ class MyPagesProvider(Provider):
             ops.append(("Camera", parse.operation("Camera", parse.CAMERA, {**giid, "all": True})))
         return ops
 
-    def _log_op(self, offset: int) -> dict[str, Any]:
+    def _log_op(
+        self, offset: int, *, rows: int = PAGE_ROWS, categories: tuple[str, ...] = parse.EVENT_CATEGORIES
+    ) -> dict[str, Any]:
         variables = {
             "giid": self.giid,
             "offset": offset,
-            "pagesize": PAGE_ROWS,
-            "eventCategories": list(parse.EVENT_CATEGORIES),
+            "pagesize": rows,
+            "eventCategories": list(categories),
             "eventContactIds": [],
             "eventDeviceLabels": [],
             "fromDate": None,
@@ -220,7 +226,8 @@ class MyPagesProvider(Provider):
         return parse.operation("EventLog", parse.EVENT_LOG, variables)
 
     async def snapshot(self, *, refresh: bool = False) -> Snapshot:
-        """One batched request: arm state, doors/windows, locks, climate, broadband (+ events, cameras when due)."""
+        """One batched request: arm state, doors/windows, locks, climate, broadband, the latest alarm events
+        (+ the event log, cameras when due)."""
         async with translate_errors(self.name, "reading the status"):
             await self._ensure_connected()
             ops = self._read_ops(refresh=refresh)
@@ -250,6 +257,8 @@ class MyPagesProvider(Provider):
         elif name == "EventLog":
             self._remember(parse.parse_event_log(item).rows)
             self._log_at = self._clock()
+        elif name == "AlarmLog":
+            self._remember(parse.parse_event_log(item).rows)  # not the full log: `_log_at` stays
 
     def _snapshot(self) -> Snapshot:
         offline = self._broadband is not None and self._broadband.connected is False
@@ -276,12 +285,13 @@ class MyPagesProvider(Provider):
         state, words = mapping.arm_state(arm.status) if arm is not None else (PartitionState.UNKNOWN, "not read yet")
         if arm is not None and arm.name:
             words = f"{words} by {arm.name}" + (f" ({arm.changed_via.lower()})" if arm.changed_via else "")
-        alarm_zone = None
-        latest = self._latest_arm_or_alarm()
-        if latest is not None and mapping.EVENT_KINDS.get(latest.category) is EventKind.ALARM and state.is_armed:
+        alarm = mapping.alarm_in_force(arm.status, arm.date, self._log.values()) if arm is not None else None
+        alarm_zones: tuple[str, ...] = ()
+        if alarm is not None:
             state = PartitionState.TRIGGERED
-            alarm_zone = latest.area or latest.device_label or None
-            words = f"alarm: {mapping.EVENT_WORDS.get(latest.category, latest.category)} ({words})"
+            alarm_zones = tuple(clean_text(z) for z in alarm.zones)
+            what = ", ".join(mapping.EVENT_WORDS.get(c, c) for c in alarm.categories)
+            words = f"alarm: {what} ({words})"
         opened = self._open_doors()
         return Partition(
             id=self.giid,
@@ -290,16 +300,9 @@ class MyPagesProvider(Provider):
             detail=words,
             ready=(not opened) if self._doors else None,
             open_zones=tuple(_door_name(d) for d in opened),
-            alarm_zone=alarm_zone,
+            alarm_zone=alarm_zones[0] if alarm_zones else None,
+            alarm_zones=alarm_zones,
         )
-
-    def _latest_arm_or_alarm(self) -> parse.LogRow | None:
-        rows = [
-            r
-            for r in self._log.values()
-            if r.time is not None and mapping.EVENT_KINDS.get(r.category) in (EventKind.ALARM, EventKind.ARM, EventKind.DISARM)
-        ]
-        return max(rows, key=lambda r: r.time or datetime.min.replace(tzinfo=UTC), default=None)
 
     def _zones(self) -> tuple[Zone, ...]:
         zones: dict[str, Zone] = {}

@@ -9,6 +9,11 @@ Verisure account lives on the OWA API (`kind = "securitas"`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
 from alarmtui.domain import ArmMode, EventKind, PartitionState
 from alarmtui.providers.errors import (
     AuthenticationFailed,
@@ -62,6 +67,65 @@ EVENT_WORDS = {
     "CLIMATE": "Climate",
     "CAMERA_SETTINGS": "Camera settings changed",
 }
+
+ALARM_CATEGORIES = ("INTRUSION", "FIRE", "SOS", "WATER")
+"""The categories every poll asks the event log for: armState has no triggered state (§4.2)."""
+ALARMS_WHATEVER_THE_STATE = frozenset({"FIRE", "SOS", "WATER"})
+"""Alarms even while disarmed; an intrusion is one only while armed."""
+
+
+class AlarmRow(Protocol):
+    """The event-log fields the alarm rule reads (parse.LogRow has them)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def time(self) -> datetime | None: ...
+    @property
+    def device_label(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmInForce:
+    """The alarm-category events since the last arm/disarm that make the installation TRIGGERED."""
+
+    categories: tuple[str, ...]
+    """Oldest first, one per category."""
+    zones: tuple[str, ...]
+    """The events' devices (area, else device label), oldest first: the first is the one that triggered."""
+    since: datetime
+
+
+def alarm_in_force(status: str, changed_at: datetime | None, rows: Iterable[AlarmRow]) -> AlarmInForce | None:
+    """Whether the event log shows an alarm the current arm state has not cleared (§4.2: only the log shows alarms).
+
+    `status`/`changed_at` are armState's `statusType`/`date` (the last arm or disarm). An alarm-category event
+    newer than that change counts: an intrusion only while armed, fire/water/SOS whatever the state. A tie goes to
+    the change: an event in the same instant as an arm counts (it came with it), one in the same instant as a
+    disarm is cleared. Without a change time nothing can be ordered, so nothing counts.
+    """
+    if changed_at is None:
+        return None
+    armed = status.upper() in ("ARMED_AWAY", "ARMED_HOME")
+    found = sorted(
+        (
+            r
+            for r in rows
+            if r.time is not None
+            and r.category in ALARM_CATEGORIES
+            and (r.time >= changed_at if armed else r.time > changed_at)
+            and (armed or r.category in ALARMS_WHATEVER_THE_STATE)
+        ),
+        key=lambda r: r.time or changed_at,
+    )
+    if not found:
+        return None
+    categories = tuple(dict.fromkeys(r.category for r in found))
+    zones = tuple(dict.fromkeys(z for r in found if (z := r.area or r.device_label)))
+    return AlarmInForce(categories, zones, found[0].time or changed_at)
+
 
 # Rate-limit words anywhere in a reply (even a 200) mean a limit, as vsure reads them (§1.4).
 RATE_MARKERS = (
