@@ -45,6 +45,7 @@ from alarmtui.domain.updates import CommandBusy, LinkState, PollerUpdate
 from alarmtui.engine.base import Engine
 from alarmtui.engine.trust import UntrustedService, check_path, owner_name, peer_uid
 from alarmtui.engine.wire import history_to_wire, info_to_wire, result_to_wire, update_to_wire
+from alarmtui.journal.store import JournalError
 from alarmtui.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -608,6 +609,14 @@ async def run_service(
     except BaseException:
         await engine.close(timeout=1.0)  # nothing started; release the HTTP clients
         raise
+    journal = getattr(engine, "journal", None)
+    if journal is not None:
+        try:  # one service per journal: a second one is refused, never left running without its journal
+            journal.claim()
+        except JournalError as exc:
+            claim.release()
+            await engine.close(timeout=1.0)
+            raise ServiceError(f"{exc} (one service per journal: stop the other, or give this config its own `journal`)") from None
     service = Service(engine, config=config, socket_path=socket_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -242,3 +242,27 @@ def test_print_unit_gives_a_systemd_unit_for_this_installation(short_dir: Path) 
     assert Path(argv[0]).is_file() and os.access(argv[0], os.X_OK)
     assert argv[-3:] == ["serve", "--config", str(config)]
     assert unit["Install"]["WantedBy"] == "default.target"
+
+
+def test_a_second_service_on_the_same_journal_is_refused_naming_it(
+    demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
+) -> None:
+    """Two configs (two sockets) sharing one journal: the second service exits 1 naming the journal, sends
+    nothing on its own socket, and the first keeps journaling."""
+    journal = short_dir / "shared-journal.sqlite"
+    configs = []
+    for name in ("one", "two"):
+        path = short_dir / f"{name}.toml"
+        tables = [t for t in demo.host.provider_tables() if t["kind"] == "visonic"]
+        write_config(path, tables, {"journal": str(journal), "socket": str(short_dir / name / "s.sock")})
+        configs.append(path)
+    env = {k: v for k, v in service_env.items() if k != "ALARMTUI_SOCKET"}  # each config names its own socket
+    first = ServiceProcess(configs[0], env, short_dir / "one.log").start()
+    try:
+        second = run_cli("serve", "--config", str(configs[1]), env=env, timeout=30)
+        assert second.returncode == 1
+        assert str(journal) in second.stderr and "one service per journal" in second.stderr
+        assert not (short_dir / "two" / "s.sock").exists()
+        assert first.process is not None and first.process.poll() is None
+    finally:
+        assert first.terminate() == 0
