@@ -845,7 +845,7 @@ class LocalTarget:
 
         started = time.monotonic()
         try:
-            return await send_to_provider(self.provider, command, progress)
+            return await self.provider.execute(command, progress)  # the one dispatch, as the poller's
         except ProviderError as exc:
             return result_for_error(exc, time.monotonic() - started)
 
@@ -856,11 +856,6 @@ class LocalTarget:
             return await self.provider.snapshot()
         except ProviderError:
             return None
-
-
-async def send_to_provider(provider: Provider, command: Command, progress: Callable[[CommandProgress], None]) -> CommandResult:
-    """The provider call for `command`: the one dispatch the poller and the service use too."""
-    return await provider.execute(command, progress)
 
 
 # ---------------------------------------------------------------------- attached: a running service answers

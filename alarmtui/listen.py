@@ -38,8 +38,12 @@ from alarmtui.domain.changes import (
     TroubleChanged,
     VendorEvent,
     as_utc,
-    command_outcome_state,
-    command_outcome_text,
+)
+from alarmtui.domain.changes import (
+    command_outcome_state as outcome_state,  # "accepted" while the exit delay runs, never "done"
+)
+from alarmtui.domain.changes import (
+    command_outcome_text as outcome_sentence,
 )
 from alarmtui.domain.text import clean_text
 from alarmtui.domain.updates import CommandUpdate, EventsUpdate, PollerUpdate, SnapshotUpdate
@@ -70,16 +74,6 @@ def line(
         "text": text,
         "who": who,
     }
-
-
-def outcome_state(result: CommandResult) -> str:
-    """The `state` key of a command's outcome: "accepted" while the panel is still in its exit delay, never "done"."""
-    return command_outcome_state(result)
-
-
-def outcome_sentence(result: CommandResult) -> str:
-    """ "accepted — House arming, exit delay 30 s", "done — armed away", "failed: zone open"."""
-    return command_outcome_text(result)
 
 
 def _named_outcome(result: CommandResult, name: str) -> CommandResult:

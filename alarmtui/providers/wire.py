@@ -53,11 +53,6 @@ def capped(items: list[T], cap: str, *, what: str = "") -> list[T]:
     return items
 
 
-def clean_wire_text(value: object, limit: int = 500) -> str:
-    """`clean_text` for a reply's field (which cuts a huge field before cleaning it)."""
-    return clean_text(value, limit=limit)
-
-
 def require_mapping(value: Any, what: str) -> dict[str, Any]:
     """A JSON object / XML element with children; anything else → ProtocolError."""
     if isinstance(value, dict):
@@ -114,7 +109,7 @@ def as_text(value: Any, what: str, *, default: str = "", limit: int = 500, requi
         value = value.get("#text", "")
     if not isinstance(value, str):
         raise ProtocolError(f"expected text for {what}, got {_kind(value)}")
-    text = clean_wire_text(value, limit=limit)
+    text = clean_text(value, limit=limit)
     if required and not text:
         raise ProtocolError(f"{what} is empty")
     return text
@@ -212,7 +207,6 @@ __all__ = [
     "as_list",
     "as_text",
     "capped",
-    "clean_wire_text",
     "field",
     "optional_list",
     "optional_mapping",

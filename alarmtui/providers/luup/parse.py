@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from alarmtui.domain.text import clean_text  # cuts a huge field before cleaning it
 from alarmtui.providers.base import CommandRejected, ProtocolError
 from alarmtui.providers.http import decode_json as core_decode_json
 from alarmtui.providers.http import decode_json_async
-from alarmtui.providers.wire import clean_wire_text as clean_text
 from alarmtui.providers.wire import require_list as as_list
 from alarmtui.providers.wire import require_mapping as as_mapping
 

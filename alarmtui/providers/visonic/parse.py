@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from alarmtui.domain import Event, EventKind, Trouble, TroubleKind, User, Zone, ZoneKind
+from alarmtui.domain.text import clean_text  # cuts a huge field before cleaning it
 from alarmtui.providers.errors import ProtocolError, ProviderError
 from alarmtui.providers.http import decode_json as _decode_json
 from alarmtui.providers.http import decode_json_async
 from alarmtui.providers.wire import as_bool, require_list, require_mapping
-from alarmtui.providers.wire import clean_wire_text as clean_text
 
 NEWEST_SUPPORTED = 14.0
 OLDEST_SUPPORTED = 9.0
