@@ -440,7 +440,7 @@ async def _engine(args: argparse.Namespace, loaded: Any) -> tuple[Any, Callable[
     if args.demo:
         from alarmtui.demo import DemoEnvironment
 
-        env = DemoEnvironment.start(life=True, otp=False)
+        env = DemoEnvironment.start(life=True, otp=False, private=True)  # never the user's own folders
         return env.engine(), env.stop
     from alarmtui.engine.inprocess import engine_for
 

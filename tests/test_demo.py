@@ -83,3 +83,20 @@ def test_headless_demo_commands_write_nothing_in_the_users_folders(
     assert main(["--demo", "status", "--json"]) == 0
     assert '"hogar"' in capsys.readouterr().out  # Securitas answered too: the demo trusts its device
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+
+
+def test_listen_demo_writes_nothing_in_the_users_folders(tmp_path: Path) -> None:
+    """`alarmtui --demo listen` runs the demo's clouds too: their device identities stay in its own folder."""
+    from tests.helpers import spawn_cli, stop_process
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), **{name: str(home / name.lower()) for name in PRIVATE_DIRS}}
+    process = spawn_cli("--demo", "listen", "--json", env=env)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]  # link lines as the clouds come online
+        assert any('"type": "link"' in line for line in lines), lines
+    finally:
+        stop_process(process)
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
