@@ -96,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--life", action="store_true", help="make things happen in the houses now and then, as the demo does")
     sim.add_argument("--fast", action="store_true", help="short exit/entry delays and command latencies (for tests)")
-    sim.add_argument("--control-port", type=int, default=0, help="port of the scenario control API on 127.0.0.1 (0 = a random free port; printed)")
+    sim.add_argument(
+        "--control-port",
+        type=int,
+        default=0,
+        help="port of the scenario control API on 127.0.0.1 (0 = a random free port; printed)",
+    )
 
     status = sub.add_parser(
         "status", help="show each provider's partitions, zones, troubles and users", parents=[common, targeted]
@@ -306,37 +311,51 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
-    from alarmtui.settings import load_settings
-    from alarmtui.ui.app import run_dashboard
+    if args.demo:
+        from alarmtui.demo import DemoClouds
 
+        # The clouds start in their own process first, on another core while the dashboard draws its first frame;
+        # nothing lands in the user's folders (the demo's journal scrolls back).
+        clouds = DemoClouds(life=True)
+        try:
+            from alarmtui.ui.app import Started, Starting, run_dashboard
+
+            setup_logging(args.log_file)
+
+            def build() -> Started:
+                from alarmtui.engine.inprocess import engine_for
+
+                settings = clouds.settings()
+                return Started(settings, engine_for(settings, journal=True, notify=False), scenarios=clouds.scenarios)
+
+            return run_dashboard(starting=Starting("the simulated clouds", build))
+        finally:
+            clouds.stop()
+
+    from alarmtui.settings import load_settings
+    from alarmtui.ui.app import Started, Starting, run_dashboard
+
+    loaded = load_settings(args.config, required=True)  # before the first frame: a bad config is told in the shell
     if service is not None:
         from alarmtui.engine.attached.engine import AttachedEngine
 
-        loaded = load_settings(args.config, required=True)  # theme, keymap, confirmations: the view's own
-        setup_logging(args.log_file or loaded.settings.log_file)
-        run_dashboard(loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello))
-        return Exit.OK
-
-    if args.demo:
-        from alarmtui.demo import DemoEnvironment
-
-        # Scroll-back works; nothing lands in the user's folders; the first frame does not wait for the simulators.
-        env = DemoEnvironment.start(life=True, journal=True, private=True, wait=False)
-        setup_logging(args.log_file)
-        try:
-            run_dashboard(env.settings, scenarios=env.scenarios, engine=env.engine())
-        finally:
-            env.stop()
-        return Exit.OK
-    loaded = load_settings(args.config, required=True)
-    if not loaded.settings.providers:
+        setup_logging(args.log_file or loaded.settings.log_file)  # theme, keymap, confirmations: the view's own
+        return run_dashboard(
+            loaded.settings, warnings=loaded.warnings, engine=AttachedEngine.from_hello(service.socket, service.hello)
+        )
+    settings = loaded.settings
+    if not settings.providers:
         raise UsageError(f"{loaded.path}: no [[providers]] configured")
-    setup_logging(args.log_file or loaded.settings.log_file)
-    from alarmtui.engine.inprocess import engine_for
+    setup_logging(args.log_file or settings.log_file)
 
-    # No service: this dashboard journals and notifies itself while it runs.
-    run_dashboard(loaded.settings, warnings=loaded.warnings, engine=engine_for(loaded.settings))
-    return Exit.OK
+    def build_engine() -> Started:
+        from alarmtui.engine.inprocess import engine_for
+
+        # No service: this dashboard journals and notifies itself while it runs.
+        return Started(settings, engine_for(settings), warnings=loaded.warnings)
+
+    names = ", ".join(provider.name for provider in settings.providers if provider.enabled)
+    return run_dashboard(starting=Starting(shown(names, 200), build_engine))
 
 
 # ---------------------------------------------------------------------- sim
@@ -371,7 +390,9 @@ def run_sim(args: argparse.Namespace) -> int:
                 cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
             if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
                 cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
-        host = SimHost(clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir, control=True, control_port=args.control_port)
+        host = SimHost(
+            clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir, control=True, control_port=args.control_port
+        )
         await host.start()
         life_task = None
         if args.life:

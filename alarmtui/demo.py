@@ -1,49 +1,125 @@
-"""`alarmtui --demo`: all three simulated clouds in-process, with a little life in them."""
+"""`alarmtui --demo`: every simulated cloud, with a little life in them.
+
+The dashboard's `--demo` runs the clouds in a child process of their own
+(`DemoClouds`: `python -m alarmtui.demo`), started before the dashboard imports
+anything, so they come up on another core while the first frame is drawn, and
+their work never shows in the dashboard's own CPU. Headless `--demo` commands,
+`listen --demo` and tests host them in this process (`DemoEnvironment`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import json
 import logging
 import os
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alarmtui.domain import Scenario
-from alarmtui.settings import Settings
-from alarmtui.simulators.base import FAST_PANEL_TIMING, SimCloud
-from alarmtui.simulators.control import ScenarioError, apply_scenario, run_scenario_sync
-from alarmtui.simulators.host import CLOUD_CLASSES, ThreadedSimHost, create_cloud
-from alarmtui.simulators.panel import Mode, Phase, SimError, SimPanel
+
+if TYPE_CHECKING:  # loaded where the clouds are built: `DemoClouds` starts before anything heavy is imported
+    from alarmtui.settings import Settings
+    from alarmtui.simulators.base import SimCloud
+    from alarmtui.simulators.host import ThreadedSimHost
+    from alarmtui.simulators.panel import SimPanel
 
 log = logging.getLogger(__name__)
 
-# Delays short enough for tests to watch a whole arm/alarm cycle in a second or two.
-FAST_TIMING = FAST_PANEL_TIMING
 DEMO_TIMING = {"exit_delay": 15.0, "entry_delay": 10.0, "photo_delay": 2.0}
 PRIVATE_DIRS = ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
 """Where anything might write: pointed at the demo's own folder while it runs, so the user's are untouched."""
+READY_TIMEOUT = 20.0
+"""Seconds `DemoClouds` waits for its child to say where the clouds listen."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAST_TIMING":  # delays short enough for a test to watch a whole arm/alarm cycle in a second or two
+        from alarmtui.simulators.base import FAST_PANEL_TIMING
+
+        return FAST_PANEL_TIMING
+    raise AttributeError(name)
+
+
+def fast_wanted(fast: bool = False) -> bool:
+    return fast or os.environ.get("ALARMTUI_DEMO_FAST") == "1"  # `--demo` under test
+
+
+def demo_clouds(kinds: Iterable[str] | None = None, *, otp: bool = False, fast: bool = False) -> list[SimCloud]:
+    """The demo's clouds: seeded history, the demo's delays (or fast ones), Securitas' demo SMS."""
+    from alarmtui.simulators.host import CLOUD_CLASSES, create_cloud
+
+    clouds = [create_cloud(kind, **_cloud_options(kind, otp)) for kind in (kinds or tuple(CLOUD_CLASSES))]
+    for cloud in clouds:
+        for panel in cloud.panels:
+            panel.seed_history()
+            for name, value in DEMO_TIMING.items():
+                setattr(panel, name, value)
+        if fast:
+            cloud.use_fast_timing()
+    return clouds
+
+
+def demo_tables(tables: list[dict[str, Any]], *, fast: bool = False) -> list[dict[str, Any]]:
+    """The providers' config tables; under test they poll fast."""
+    if fast:
+        for table in tables:
+            table["poll_interval"] = 10.0 if table["kind"] == "verisure" else 2.0
+            if table["kind"] == "securitas":
+                table["request_gap"] = 0.02
+    return tables
+
+
+def _private_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="alarmtui-demo-"))
+
+
+class _PrivateDirs:
+    """The XDG folders pointed into the demo's own folder while it runs (and put back after)."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def point(self, folder: Path) -> None:
+        for name in PRIVATE_DIRS:
+            self._saved[name] = os.environ.get(name)
+            os.environ[name] = str(folder / name.removeprefix("XDG_").lower())
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()
 
 
 @dataclass
 class DemoEnvironment:
+    """The simulated clouds in this process (a thread of their own) and the settings that point at them."""
+
     host: ThreadedSimHost
     settings: Settings
     scenarios: list[Scenario] = field(default_factory=list)
     _life: Any = None
     folder: Path | None = None
     """The demo's own temporary folder (journal, device identities), removed on stop; never the user's state."""
-    _saved_environ: dict[str, str | None] = field(default_factory=dict)
+    _private: _PrivateDirs = field(default_factory=_PrivateDirs)
 
     @classmethod
     def start(
         cls,
-        kinds: Iterable[str] = tuple(CLOUD_CLASSES),
+        kinds: Iterable[str] | None = None,
         *,
         tls: bool = False,
         life: bool = True,
@@ -58,52 +134,39 @@ class DemoEnvironment:
 
         `otp=True`: Securitas wants this device validated by SMS at launch (the demo itself
         trusts it and offers the two-factor story as a palette scenario). `journal=True`: the
-        settings name a journal in the demo's own temporary folder. `private=True` (the
-        dashboard's `--demo`): the XDG folders point into that folder while the demo runs, so
-        nothing lands in the user's state or config folders. `wait=False`: the sockets are bound
-        (the URLs are known) and the servers come up in their thread while the caller goes on —
-        clients that connect early wait in the listen queue.
+        settings name a journal in the demo's own temporary folder. `private=True`: the XDG
+        folders point into that folder while the demo runs, so nothing lands in the user's
+        state or config folders. `wait=False`: the sockets are bound (the URLs are known) and
+        the servers come up in their thread while the caller goes on — clients that connect
+        early wait in the listen queue.
         """
-        fast = fast or os.environ.get("ALARMTUI_DEMO_FAST") == "1"  # `--demo` under test
-        clouds = [create_cloud(kind, **_cloud_options(kind, otp)) for kind in kinds]
-        for cloud in clouds:
-            for panel in cloud.panels:
-                panel.seed_history()
-                for name, value in DEMO_TIMING.items():
-                    setattr(panel, name, value)
-            if fast:
-                cloud.use_fast_timing()
+        from alarmtui.settings import Settings
+        from alarmtui.simulators.host import ThreadedSimHost
+
+        fast = fast_wanted(fast)
+        clouds = demo_clouds(kinds, otp=otp, fast=fast)
         host = ThreadedSimHost(clouds, tls=tls, control=True)
         host.start(wait=wait)
-        tables = host.provider_tables()
-        if fast:
-            for table in tables:
-                table["poll_interval"] = 10.0 if table["kind"] == "verisure" else 2.0
-                if table["kind"] == "securitas":
-                    table["request_gap"] = 0.02
+        tables = demo_tables(host.provider_tables(), fast=fast)
         overrides = dict(settings_overrides or {})
-        folder = None
-        if journal or private:
-            folder = Path(tempfile.mkdtemp(prefix="alarmtui-demo-"))
+        folder = _private_folder() if journal or private else None
         if journal:
             assert folder is not None
             overrides.setdefault("journal", folder / "journal.sqlite3")
         settings = Settings.model_validate({"providers": tables, **overrides})
         env = cls(host=host, settings=settings, folder=folder)
         if private:
-            env._point_private_dirs()
-        env.scenarios = build_scenarios(host)
+            assert folder is not None
+            env._private.point(folder)
+
+        def run(kind: str, op: str) -> None:
+            host.submit(_run, host.host.clouds[kind], op)
+
+        env.scenarios = build_scenarios(((k, c.panels[0].name) for k, c in host.host.clouds.items()), run)
         if life:
             env._life = DemoLife([cloud.panels[0] for cloud in clouds])
             host.submit(env._life.start)
         return env
-
-    def _point_private_dirs(self) -> None:
-        assert self.folder is not None
-        for name in PRIVATE_DIRS:
-            self._saved_environ[name] = os.environ.get(name)
-            target = self.folder / name.removeprefix("XDG_").lower()
-            os.environ[name] = str(target)
 
     def engine(self) -> Any:
         """The engine a demo dashboard runs: the pollers and the journal (in the demo's folder), no notifications."""
@@ -120,16 +183,13 @@ class DemoEnvironment:
 
     def scenario(self, cloud: str, op: str, **args: Any) -> dict[str, Any]:
         """Run one scenario through the control API (from a thread that is not the simulators')."""
+        from alarmtui.simulators.control import run_scenario_sync
+
         return run_scenario_sync(self.control_url, cloud, op, **args)
 
     def stop(self) -> None:
         self.host.stop()
-        for name, value in self._saved_environ.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_environ.clear()
+        self._private.restore()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -138,6 +198,111 @@ class DemoEnvironment:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class DemoError(Exception):
+    """The demo's simulated clouds did not start (the reason is in the message)."""
+
+
+class DemoClouds:
+    """`alarmtui --demo`'s clouds in a child process: spawned first, read when the dashboard needs them.
+
+    The child (`python -m alarmtui.demo`) prints one JSON line — the providers' tables, the
+    control API's URL and each cloud's main panel — once it listens, and ends when its stdin
+    closes (so it never outlives the dashboard, even one that was killed).
+    """
+
+    def __init__(self, *, life: bool = True) -> None:
+        self.folder = _private_folder()
+        self._private = _PrivateDirs()
+        self._private.point(self.folder)  # the dashboard's state files land here; the child inherits it
+        self.log_path = self.folder / "simulators.log"
+        command = [sys.executable, "-m", "alarmtui.demo", *(["--life"] if life else [])]
+        with open(self.log_path, "wb") as log_file:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True
+            )
+        self.control_url = ""
+        self.clouds: list[tuple[str, str]] = []
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> list[dict[str, Any]]:
+        """The providers' config tables, once the child listens; `DemoError` if it cannot start."""
+        assert self.process.stdout is not None
+        line: list[bytes] = []
+        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(timeout)
+        if not line or not line[0]:
+            self.stop(keep_log=True)
+            tail = self.log_path.read_text(errors="replace")[-1500:].strip() if self.log_path.exists() else ""
+            raise DemoError(f"the simulated clouds did not start{': ' + tail if tail else ''}")
+        ready = json.loads(line[0])
+        self.control_url = ready["control_url"]
+        self.clouds = [(kind, panel) for kind, panel in ready["clouds"]]
+        return demo_tables(ready["providers"], fast=fast_wanted())
+
+    def settings(self, timeout: float = READY_TIMEOUT) -> Settings:
+        """The dashboard's settings: the clouds' providers and a journal in the demo's folder."""
+        from alarmtui.settings import Settings
+
+        tables = self.wait_ready(timeout)
+        return Settings.model_validate({"providers": tables, "journal": self.folder / "journal.sqlite3"})
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """The palette's scenarios, each one POST to the child's control API (in a thread: the palette never waits)."""
+
+        def post(kind: str, op: str) -> None:
+            from alarmtui.simulators.control import ScenarioError, run_scenario_sync  # (aiohttp: not before it is used)
+
+            try:
+                run_scenario_sync(self.control_url, kind, op)
+            except (ScenarioError, OSError) as exc:  # an offline panel simply misses the fun
+                log.info("demo scenario %s on %s: %s", op, kind, exc)
+
+        def run(kind: str, op: str) -> None:
+            threading.Thread(target=post, args=(kind, op), daemon=True).start()
+
+        return build_scenarios(self.clouds, run)
+
+    def stop(self, *, keep_log: bool = False) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                assert self.process.stdin is not None
+                self.process.stdin.close()  # the child's cue to stop
+            try:
+                self.process.wait(2.0)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(2.0)
+        self._private.restore()
+        if not keep_log:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def serve_clouds(life: bool) -> None:
+    """The child of `DemoClouds`: serve the demo's clouds until stdin closes."""
+    from alarmtui.simulators.host import SimHost
+
+    clouds = demo_clouds(fast=fast_wanted())
+    host = SimHost(clouds, control=True)
+    await host.start()
+    life_task = None
+    if life:
+        life_task = asyncio.get_running_loop().create_task(DemoLife([cloud.panels[0] for cloud in clouds]).run())
+    ready = {
+        "providers": host.provider_tables(),
+        "control_url": host.control_url,
+        "clouds": [[kind, cloud.panels[0].name] for kind, cloud in host.clouds.items()],
+    }
+    sys.stdout.write(json.dumps(ready, default=str) + "\n")
+    sys.stdout.flush()
+    try:
+        await asyncio.to_thread(sys.stdin.buffer.read)  # until the dashboard closes it, or dies
+    finally:
+        if life_task is not None:
+            life_task.cancel()
+        await host.stop()
 
 
 def _cloud_options(kind: str, otp: bool) -> dict[str, Any]:
@@ -151,11 +316,13 @@ def _cloud_options(kind: str, otp: bool) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- scenarios
-# Every palette scenario is an operation of the control API (`simulators/control.py`),
-# carried out on the simulators' loop: the palette, tests and `curl` drive the same thing.
+# Every palette scenario is one operation of the control API (`simulators/control.py`): the
+# palette, tests and `curl` drive the same thing, in this process or in the demo's own.
 
 
 def _run(cloud: SimCloud, op: str, **args: Any) -> None:
+    from alarmtui.simulators.control import ScenarioError, apply_scenario
+
     try:
         apply_scenario(cloud, op, args)
     except ScenarioError as exc:  # an offline panel simply misses the fun
@@ -171,46 +338,24 @@ def _first_zone(panel: SimPanel, *kinds: str) -> str:
 
 def intrude(panel: SimPanel) -> None:
     """Arm the first partition if needed, then trip a motion or camera zone in it."""
+    from alarmtui.simulators.panel import Mode
+
     part = next(iter(panel.partitions.values()))
     zone = next((z for z in panel.zones_of(part.id) if z.kind in ("motion", "camera") and Mode.AWAY in z.modes), None)
     panel.alarm_partition(part.id, zone.id if zone else _first_zone(panel, "motion", "camera", "contact"))
 
 
-def _intrusion(cloud: SimCloud) -> None:
-    panel = cloud.panels[0]
-    part = next(iter(panel.partitions.values()))
-    zone = next((z for z in panel.zones_of(part.id) if z.kind in ("motion", "camera") and Mode.AWAY in z.modes), None)
-    _run(cloud, "alarm_partition", partition=part.id, zone=zone.id if zone else None)
-
-
-def _toggle_door(cloud: SimCloud) -> None:
-    panel = cloud.panels[0]
-    zone = panel.zones[_first_zone(panel, "contact")]
-    _run(cloud, "close_door" if zone.open else "open_door", zone=zone.id)
-
-
-def _toggle_mains(cloud: SimCloud) -> None:
-    _run(cloud, "cut_mains" if cloud.panels[0].power_ok else "restore_mains")
-
-
-def _toggle_outage(cloud: SimCloud) -> None:
-    _run(cloud, "outage_end" if cloud.panels[0].faults.offline else "outage_start")
-
-
-def _toggle_checkin_gap(cloud: SimCloud) -> None:
-    _run(cloud, "checkin_gap_end" if cloud.panels[0].faults.checkin_gap else "checkin_gap_start")
-
-
-SCENARIOS: list[tuple[str, str, Callable[[SimCloud], None]]] = [
-    ("Intrusion", "arm if needed and trip a motion detector", _intrusion),
-    ("Entry delay", "someone comes in: the entry delay runs, then the alarm unless disarmed", lambda c: _run(c, "entry_delay")),
-    ("Open/close front door", "toggle the first door contact", _toggle_door),
-    ("Power cut / restore", "toggle the mains power trouble", _toggle_mains),
-    ("Low battery", "a detector reports a low battery", lambda c: _run(c, "low_battery")),
-    ("Panel offline / online", "take the panel off the cloud, or bring it back", _toggle_outage),
-    ("Check-in gap start / end", "a routine gap in the panel's check-ins: not an outage", _toggle_checkin_gap),
-    ("Expire sessions", "the cloud forgets every login; the client must log in again", lambda c: _run(c, "expire_sessions")),
+SCENARIOS: list[tuple[str, str, str]] = [
+    ("Intrusion", "arm if needed and trip a motion detector", "intrusion"),
+    ("Entry delay", "someone comes in: the entry delay runs, then the alarm unless disarmed", "entry_delay"),
+    ("Open/close front door", "toggle the first door contact", "toggle_door"),
+    ("Power cut / restore", "toggle the mains power trouble", "toggle_mains"),
+    ("Low battery", "a detector reports a low battery", "low_battery"),
+    ("Panel offline / online", "take the panel off the cloud, or bring it back", "toggle_outage"),
+    ("Check-in gap start / end", "a routine gap in the panel's check-ins: not an outage", "toggle_checkin_gap"),
+    ("Expire sessions", "the cloud forgets every login; the client must log in again", "expire_sessions"),
 ]
+"""(title, help, control operation) for every cloud's main panel."""
 CLOUD_SCENARIOS: dict[str, list[tuple[str, str, str]]] = {
     "securitas": [
         (
@@ -222,24 +367,18 @@ CLOUD_SCENARIOS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def build_scenarios(host: ThreadedSimHost) -> list[Scenario]:
+def build_scenarios(clouds: Iterable[tuple[str, str]], run: Callable[[str, str], None]) -> list[Scenario]:
+    """The palette's scenarios for (kind, main panel's name) clouds; `run(kind, op)` carries one out and returns at once."""
     scenarios: list[Scenario] = []
-    for kind, cloud in host.host.clouds.items():
-        panel = cloud.panels[0]
-        for title, help_text, action in SCENARIOS:
+    for kind, panel_name in clouds:
+        for title, help_text, op in SCENARIOS:
             scenarios.append(
                 Scenario(
-                    title=f"Demo: {title} ({kind} · {panel.name})",
-                    help=help_text,
-                    callback=functools.partial(host.submit, action, cloud),
+                    title=f"Demo: {title} ({kind} · {panel_name})", help=help_text, callback=functools.partial(run, kind, op)
                 )
             )
         for title, help_text, op in CLOUD_SCENARIOS.get(kind, []):
-            scenarios.append(
-                Scenario(
-                    title=f"Demo: {title} ({kind})", help=help_text, callback=functools.partial(host.submit, _run, cloud, op)
-                )
-            )
+            scenarios.append(Scenario(title=f"Demo: {title} ({kind})", help=help_text, callback=functools.partial(run, kind, op)))
     return scenarios
 
 
@@ -259,6 +398,8 @@ class DemoLife:
         self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def run(self) -> None:
+        from alarmtui.simulators.panel import SimError
+
         tick = 0
         while True:
             await asyncio.sleep(self.rng.uniform(8, 20))
@@ -282,6 +423,8 @@ class DemoLife:
 
     def _evening_arm(self, panel: SimPanel) -> None:
         """Someone arms one partition for the night (closing its doors first), or disarms it in the morning."""
+        from alarmtui.simulators.panel import Mode, Phase
+
         part = self.rng.choice(list(panel.partitions.values()))
         if part.phase is Phase.DISARMED:
             for zone in panel.zones_of(part.id):
@@ -295,3 +438,8 @@ class DemoLife:
             )
         elif part.phase is not Phase.ALARM:
             panel.disarm([part.id], user="Ana", source="KEYPAD")
+
+
+if __name__ == "__main__":  # the child of `DemoClouds`
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_clouds(life="--life" in sys.argv[1:]))

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
-from alarmtui.simulators.panel import SimError, SimPanel
+from alarmtui.simulators.panel import Mode, SimError, SimPanel
 
 CONTROL_HOST = "127.0.0.1"
 """The control API listens here whatever address the clouds use: it has no authentication."""
@@ -95,6 +95,24 @@ OPERATIONS: dict[str, tuple[PanelOperation, str]] = {
         lambda panel, a: panel.disarm(_partitions(a), user="Keypad", source="KEYPAD"),
         "someone disarms at the keypad (partition optional)",
     ),
+    # The demo palette's one-key stories: each is one of the operations above, picked from the panel's state.
+    "intrusion": (
+        lambda panel, a: _intrusion(panel),
+        "arm the first partition if needed, then trip a motion detector (or camera) watching it away",
+    ),
+    "toggle_door": (
+        lambda panel, a: panel.open_zone(_door(panel, a), not panel.zone(_door(panel, a)).open),
+        "open the door if closed, close it if open (zone; default the first contact)",
+    ),
+    "toggle_mains": (
+        lambda panel, a: panel.cut_mains() if panel.power_ok else panel.restore_mains(),
+        "cut mains power, or restore it",
+    ),
+    "toggle_outage": (lambda panel, a: panel.set_offline(not panel.faults.offline), "the panel goes offline, or comes back"),
+    "toggle_checkin_gap": (
+        lambda panel, a: panel.set_checkin_gap(not panel.faults.checkin_gap),
+        "a check-in gap starts, or ends",
+    ),
 }
 """Operations on one panel: name -> (function, help)."""
 
@@ -103,6 +121,12 @@ CLOUD_OPERATIONS: dict[str, str] = {
     "untrust_device": "the cloud forgets the devices it trusted: the next login asks for two-factor (Securitas)",
 }
 """Operations on the cloud itself (`SimCloud.cloud_operation`)."""
+
+
+def _intrusion(panel: SimPanel) -> None:
+    part = next(iter(panel.partitions.values()))
+    zone = next((z for z in panel.zones_of(part.id) if z.kind in ("motion", "camera") and Mode.AWAY in z.modes), None)
+    panel.alarm_partition(part.id, zone.id if zone else None)
 
 
 def _low_battery(panel: SimPanel, args: Mapping[str, Any]) -> None:

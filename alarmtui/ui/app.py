@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events as textual_events
 from textual.app import App
 from textual.binding import Binding
@@ -26,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui.domain import ArmMode, Scenario
+from alarmtui.domain.text import terminal_text
 from alarmtui.domain.updates import PollerUpdate
 from alarmtui.engine import Engine
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
@@ -40,6 +42,7 @@ from alarmtui.ui.screens.help import HelpScreen, HelpSection
 from alarmtui.ui.screens.main import MainScreen
 from alarmtui.ui.screens.photo import PhotoScreen
 from alarmtui.ui.screens.pin import PinScreen
+from alarmtui.ui.screens.starting import StartingScreen
 from alarmtui.ui.widgets.events import EventsPanel, EventsTable
 from alarmtui.ui.widgets.photo import PhotoPanel
 
@@ -63,6 +66,25 @@ def styles_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "styles"
 
 
+@dataclasses.dataclass(frozen=True)
+class Started:
+    """What the dashboard runs on, once built."""
+
+    settings: Settings
+    engine: Engine
+    scenarios: Sequence[Scenario] = ()
+    warnings: Sequence[str] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Starting:
+    """A dashboard whose first frame comes before its engine: `build` (run in a thread) makes it."""
+
+    waiting_for: str
+    """Said on the first frame: "5 simulated clouds", "casa, powermaster"."""
+    build: Callable[[], Started]
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -76,7 +98,7 @@ class AlarmApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None,
         *,
         scenarios: Sequence[Scenario] = (),
         clock: WallClock | None = None,
@@ -86,14 +108,31 @@ class AlarmApp(App[None]):
         warnings: Sequence[str] = (),
         engine: Engine | None = None,
         guard_clock: Callable[[], float] | None = None,
+        starting: Starting | None = None,
     ) -> None:
         super().__init__()
         self.input_guard = InputGuard(guard_clock or time.monotonic)
         """Holds input back from a dialog in its first half second (a fake clock in tests)."""
-        self.settings = settings
         self.scenarios = list(scenarios)
         self.clock = clock or _utc_now
         self.startup_warnings = list(warnings)
+        self.starting = starting
+        """The first frame comes before the engine: `starting.build` makes it (in a thread) after that frame."""
+        self.ready = starting is None
+        if starting is None:
+            assert settings is not None
+            self._set_up(settings, engine, providers=providers, timing=timing, autostart=autostart)
+
+    def _set_up(
+        self,
+        settings: Settings,
+        engine: Engine | None,
+        *,
+        providers: Iterable[Provider] | None = None,
+        timing: PollTiming | None = None,
+        autostart: bool = True,
+    ) -> None:
+        self.settings = settings
         if engine is None:  # no service to attach to: the engine runs here
             from alarmtui.engine.inprocess import InProcessEngine
             from alarmtui.engine.timing import PollTiming
@@ -113,7 +152,34 @@ class AlarmApp(App[None]):
         engine.subscribe(self._on_poller_update)
 
     def get_default_screen(self) -> Screen[Any]:
+        if self.starting is not None:
+            return StartingScreen(self.starting.waiting_for)
         return self.main
+
+    def _start_in_background(self) -> None:
+        assert self.starting is not None
+        self.run_worker(self._build_started, thread=True, name="starting", exit_on_error=False)
+
+    def _build_started(self) -> None:
+        """In a thread: the settings and engine (imports, simulators, journal) while the first frame is up."""
+        assert self.starting is not None
+        try:
+            started = self.starting.build()
+        except Exception as exc:  # noqa: BLE001  (shown and the dashboard ends: nothing can run without it)
+            self.call_from_thread(functools.partial(self.exit, return_code=1, message=Text(f"alarmtui: {terminal_text(exc)}")))
+            return
+        self.call_from_thread(self._started, started)
+
+    def _started(self, started: Started) -> None:
+        self.scenarios = list(started.scenarios)
+        self.startup_warnings.extend(started.warnings)
+        self._set_up(started.settings, started.engine)
+        self.ready = True
+        self.starting = None
+        while not isinstance(self.screen, StartingScreen):  # the palette, opened while starting
+            self.pop_screen()
+        self.push_screen(self.main)  # over the first frame's screen, which stays below it, never seen again
+        self._configure()
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if isinstance(screen, GuardedModal):
@@ -134,6 +200,12 @@ class AlarmApp(App[None]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        if self.starting is not None:
+            self.call_after_refresh(self._start_in_background)
+            return
+        self._configure()
+
+    def _configure(self) -> None:
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
         for warning in self.startup_warnings:
@@ -141,7 +213,8 @@ class AlarmApp(App[None]):
 
     async def on_unmount(self) -> None:
         # Textual only cancels tasks on exit; logging out must be awaited here, and bounded.
-        await self.engine.close(timeout=CLOSE_TIMEOUT)
+        if self.ready:
+            await self.engine.close(timeout=CLOSE_TIMEOUT)
 
     def _apply_theme(self, name: str) -> None:
         if name in self.available_themes:
@@ -186,7 +259,8 @@ class AlarmApp(App[None]):
     def palette_entries(self, screen: Screen) -> list[PaletteEntry]:
         """Real actions first, only those possible now; then refresh, the app's own commands, demo scenarios."""
         entries: list[PaletteEntry] = []
-        for view in self.views.values():
+        views = self.views if self.ready else {}
+        for view in views.values():
             if view.snapshot is None:
                 continue
             for partition in view.snapshot.partitions:
@@ -236,7 +310,7 @@ class AlarmApp(App[None]):
                             functools.partial(self._palette_zone, view.name, zone.id, "photo"),
                         )
                     )
-        for view in self.views.values():
+        for view in views.values():
             entries.append(
                 PaletteEntry(
                     f"{clean(view.name)}: Refresh now",
@@ -323,7 +397,7 @@ def key_names(app: App[None], keys: str) -> str:
 
 
 def create_app(
-    settings: Settings,
+    settings: Settings | None,
     *,
     scenarios: Sequence[Scenario] = (),
     clock: WallClock | None = None,
@@ -334,8 +408,18 @@ def create_app(
 
 
 def run_dashboard(
-    settings: Settings, *, scenarios: Sequence[Scenario] = (), warnings: Sequence[str] = (), engine: Engine | None = None
-) -> None:
-    """Run the dashboard in this terminal until the user quits (attached to the service when `engine` says so)."""
+    settings: Settings | None = None,
+    *,
+    scenarios: Sequence[Scenario] = (),
+    warnings: Sequence[str] = (),
+    engine: Engine | None = None,
+    starting: Starting | None = None,
+) -> int:
+    """Run the dashboard in this terminal until the user quits; its exit code.
+
+    With `starting`, the first frame comes at once and the engine is built behind it.
+    """
     # term-image is loaded (queries off) by the first photo drawn, not here: see imaging.prepare_terminal
-    create_app(settings, scenarios=scenarios, warnings=warnings, engine=engine).run()
+    app = create_app(settings, scenarios=scenarios, warnings=warnings, engine=engine, starting=starting)  # type: ignore[arg-type]
+    app.run()
+    return app.return_code or 0

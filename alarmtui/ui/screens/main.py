@@ -411,7 +411,7 @@ class MainScreen(Screen[None]):
     def _covered(self) -> bool:
         """A dialog (not the alarm banner) covers the panels. Any change behind it re-renders the whole dimmed
         screen, dialog included (tens of ms each time): the panels wait, and are drawn once when it closes."""
-        covered = len(self.screen_stack) > 1 and self.app.screen is not self._alarm_screen
+        covered = self.app.screen not in (self, self._alarm_screen)
         if covered:
             self._redraw_when_uncovered = True
         return covered
@@ -516,7 +516,7 @@ class MainScreen(Screen[None]):
         marks_held = any(v.pending is not None or v.pending_zones for v in self.views.values())
         if self.marks.expire(now):
             self.refresh_footer()
-        if len(self.screen_stack) > 1 and self.app.screen is not self._alarm_screen:
+        if self.app.screen not in (self, self._alarm_screen):
             # A dialog covers the panels: any change behind it re-renders the whole dimmed screen (several %
             # of a core, once a second, for ages alone). They catch up when it closes (`on_screen_resume`).
             self._ticks = 0

@@ -1,0 +1,21 @@
+"""The dashboard's first frame while its engine is built (off the event loop): what it is waiting for."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Static
+
+
+class StartingScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit", show=False)]
+
+    def __init__(self, waiting_for: str) -> None:
+        super().__init__()
+        self.waiting_for = waiting_for
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"alarmtui · starting: {self.waiting_for}…", id="starting", markup=False)
