@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
+from textual.widget import Widget
 
 from alarmtui.domain import ArmMode, EventKind, PartitionState, TroubleKind
 from alarmtui.domain.text import clean_text
@@ -250,3 +251,19 @@ def outcome(provider: str, command: object, result: object) -> str:
     if phase is CommandPhase.NOT_SENT:
         return f"Not sent: {what} {where} ({reason or 'no connection'}); nothing reached the panel."
     return f"Outcome of {what} {where} unknown ({reason or 'no answer'}); re-reading the panel, not re-sending."
+
+
+def set_border(widget: Widget, *, title: object = None, subtitle: object = None) -> None:
+    """Set a border title and/or subtitle only when it changed: Textual repaints the whole widget on every
+    assignment, even of the same text (a table repainted on every poll was most of an idle dashboard's CPU).
+    `None` leaves that one as it is; pass "" to clear it."""
+    shown: dict[str, object] = widget.__dict__.setdefault("_border_shown", {})
+    for name, value in (("border_title", title), ("border_subtitle", subtitle)):
+        if value is None:
+            continue
+        # Content compares by its plain text only: its spans (styles) count here too.
+        key = (value.plain, tuple(value.spans)) if isinstance(value, Content) else (type(value), str(value))
+        if shown.get(name) == key:
+            continue
+        shown[name] = key
+        setattr(widget, name, value)

@@ -30,7 +30,7 @@ from textual.widgets import Input
 from alarmtui.domain import Event
 from alarmtui.engine.base import HISTORY_PAGE, HistoryPage
 from alarmtui.journal.limits import SHORT_GREP_CHARS, SHORT_GREP_WINDOW
-from alarmtui.ui.format import EVENT_ROLE, Palette, content, local_time, plain
+from alarmtui.ui.format import EVENT_ROLE, Palette, content, local_time, plain, set_border
 from alarmtui.ui.widgets.tables import SortableText
 
 FILTER_DELAY = 0.01
@@ -355,24 +355,25 @@ class EventsPanel(Vertical):
             parts.append(f"“{self.text_filter}”")
         shown = self.table.row_count
         suffix = f" ({', '.join(parts)})" if parts else ""
-        self.border_title = content(f"Events{suffix}")
+        set_border(self, title=content(f"Events{suffix}"))
         if self.journal_state in ("none", "unknown"):
-            self.border_subtitle = f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}"
+            set_border(self, subtitle=f"{shown} of {len(self._events)}" if parts else f"{len(self._events)}")
             return
         what = "matching" if parts else "shown"
         if self.journal_state == "end" and 0 < len(self.text_filter) <= SHORT_GREP_CHARS:
             # The journal scans only a window for so short a text: its end is not the start of the journal.
-            self.border_subtitle = (
-                f"{shown:,} matching · {len(self.text_filter)} character(s): newest {SHORT_GREP_WINDOW:,} entries searched"
+            set_border(
+                self,
+                subtitle=f"{shown:,} matching · {len(self.text_filter)} character(s): newest {SHORT_GREP_WINDOW:,} entries searched",
             )
         elif self.journal_state == "end":
-            self.border_subtitle = f"all {shown:,}{' matching' if parts else ''} · start of the journal"
+            set_border(self, subtitle=f"all {shown:,}{' matching' if parts else ''} · start of the journal")
         elif self.journal_state == "loading":
-            self.border_subtitle = f"{shown:,} {what} · loading older…"
+            set_border(self, subtitle=f"{shown:,} {what} · loading older…")
         elif self.journal_state == "error":
-            self.border_subtitle = content(f"{shown:,} {what} · journal: {self.journal_error}")
+            set_border(self, subtitle=content(f"{shown:,} {what} · journal: {self.journal_error}"))
         else:
-            self.border_subtitle = f"{shown:,} {what} · older: scroll down"
+            set_border(self, subtitle=f"{shown:,} {what} · older: scroll down")
 
     # -- the journal
 

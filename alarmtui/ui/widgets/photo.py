@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from alarmtui.domain import Photo
 from alarmtui.imaging import ImageError, Picture, RenderCache
-from alarmtui.ui.format import content, local_time
+from alarmtui.ui.format import content, local_time, set_border
 from alarmtui.ui.state import photo_key
 
 PHOTO_CACHE = RenderCache()
@@ -123,11 +123,11 @@ class PhotoPanel(Widget, can_focus=True):
     def _update_titles(self) -> None:
         photo = self.current
         if photo is None:
-            self.border_title = "Photo"
-            self.border_subtitle = ""
+            set_border(self, title="Photo")
+            set_border(self, subtitle="")
             return
-        self.border_title = f"Photo {self.index + 1}/{len(self.photos)}"
-        self.border_subtitle = content(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}")
+        set_border(self, title=f"Photo {self.index + 1}/{len(self.photos)}")
+        set_border(self, subtitle=content(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}"))
 
     def render_line(self, y: int) -> Strip:
         picture = self._picture

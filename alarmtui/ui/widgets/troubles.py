@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 
 from alarmtui.domain import Trouble
-from alarmtui.ui.format import TROUBLE_WORDS, Palette, age, clean, plain
+from alarmtui.ui.format import TROUBLE_WORDS, Palette, age, clean, plain, set_border
 from alarmtui.ui.state import ProviderView
 from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
@@ -59,7 +59,7 @@ class TroublesTable(SyncedTable):
         self._first_seen = {k: v for k, v in self._first_seen.items() if k in rows}
         self.size_to_content(rows, self.LIMITS)
         self.sync(rows, sort_column="since", reverse=True)
-        self.border_subtitle = f"{len(rows)} active" if rows else "none"
+        set_border(self, subtitle=f"{len(rows)} active" if rows else "none")
 
 
 def trouble_cells(

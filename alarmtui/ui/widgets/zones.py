@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 
 from alarmtui.domain import Zone, ZoneKind
-from alarmtui.ui.format import Palette, clean, plain
+from alarmtui.ui.format import Palette, clean, plain, set_border
 from alarmtui.ui.state import ProviderView
 from alarmtui.ui.widgets.tables import SortableText, SyncedTable
 
@@ -67,7 +67,7 @@ class ZonesTable(SyncedTable):
             rows = cells(True)
         self.markers = markers
         self.sync(rows, sort_column="provider")  # providers in config order, zones in panel order
-        self.border_subtitle = LEGEND_COMPACT if markers else LEGEND if unknown else ""
+        set_border(self, subtitle=LEGEND_COMPACT if markers else LEGEND if unknown else "")
 
     def on_resize(self) -> None:
         super().on_resize()
