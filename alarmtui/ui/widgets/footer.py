@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -47,6 +48,40 @@ class KeyFooter(Footer):
         self.priority = list(priority) or list(order)
         self.shown_actions: list[str] = []
         self._composed_width = 0
+        self._composed_signature: tuple[tuple[str, str, str], ...] | None = None
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Only the dimming changed (a command went out, a partition armed): set it on the keys shown. A recompose
+        rebuilds every key (~50 ms) and held back the frame showing the command (key → ARMING)."""
+        self._bindings_ready = True
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if not self._dim_in_place():
+            self.call_after_refresh(self.recompose)
+
+    def _candidates(self) -> dict[str, tuple[Binding, bool, str]]:
+        """The first shown binding of each action, with whether it can act now, and its tooltip."""
+        first: dict[str, tuple[Binding, bool, str]] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in first:
+                first[binding.action] = (binding, enabled, tooltip)
+        return first
+
+    @staticmethod
+    def _signature(first: dict[str, tuple[Binding, bool, str]]) -> tuple[tuple[str, str, str], ...]:
+        return tuple((action, binding.key, binding.description) for action, (binding, _, _) in first.items())
+
+    def _dim_in_place(self) -> bool:
+        first = self._candidates()
+        if self._signature(first) != self._composed_signature:
+            return False
+        for key in self.query(FooterKey):
+            if key.action in first and not key.has_class("-command-palette"):
+                binding, enabled, tooltip = first[key.action]
+                key._disabled = not enabled  # what FooterKey's own constructor sets (a click on it only rings)
+                key.set_class(not enabled, "-disabled")
+                key.tooltip = tooltip or binding.description
+        return True
 
     def on_resize(self) -> None:
         if self._bindings_ready and self.size.width != self._composed_width:
@@ -56,10 +91,8 @@ class KeyFooter(Footer):
         if not self._bindings_ready:
             return
         active = self.screen.active_bindings
-        first: dict[str, tuple[Binding, bool, str]] = {}
-        for _, binding, enabled, tooltip in active.values():
-            if binding.show and binding.action not in first:
-                first[binding.action] = (binding, enabled, tooltip)
+        first = self._candidates()
+        self._composed_signature = self._signature(first)
         place = {action: n for n, action in enumerate(self.order)}
         actions = sorted(first, key=lambda a: (place.get(a, len(place)), list(first).index(a)))
         cells = [
