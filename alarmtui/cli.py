@@ -318,17 +318,10 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
         # nothing lands in the user's folders (the demo's journal scrolls back).
         clouds = DemoClouds(life=True)
         try:
-            from alarmtui.ui.app import Started, Starting, run_dashboard
+            from alarmtui.ui.app import run_dashboard
 
             setup_logging(args.log_file)
-
-            def build() -> Started:
-                from alarmtui.engine.inprocess import engine_for
-
-                settings = clouds.settings()
-                return Started(settings, engine_for(settings, journal=True, notify=False), scenarios=clouds.scenarios)
-
-            return run_dashboard(starting=Starting("the simulated clouds", build))
+            return run_dashboard(starting=demo_starting(clouds))
         finally:
             clouds.stop()
 
@@ -356,6 +349,19 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
 
     names = ", ".join(provider.name for provider in settings.providers if provider.enabled)
     return run_dashboard(starting=Starting(shown(names, 200), build_engine))
+
+
+def demo_starting(clouds: Any) -> Any:
+    """The `--demo` dashboard's start: its first frame at once, then the clouds' settings and the engine."""
+    from alarmtui.ui.app import Started, Starting
+
+    def build() -> Started:
+        from alarmtui.engine.inprocess import engine_for
+
+        settings = clouds.settings()  # waits for the clouds' process to listen
+        return Started(settings, engine_for(settings, journal=True, notify=False), scenarios=clouds.scenarios)
+
+    return Starting("the simulated clouds", build)
 
 
 # ---------------------------------------------------------------------- sim

@@ -80,8 +80,11 @@ def demo_tables(tables: list[dict[str, Any]], *, fast: bool = False) -> list[dic
     return tables
 
 
+FOLDER_PREFIX = "alarmtui-demo-"
+
+
 def _private_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="alarmtui-demo-"))
+    return Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
 
 
 class _PrivateDirs:
@@ -217,7 +220,7 @@ class DemoClouds:
         self._private = _PrivateDirs()
         self._private.point(self.folder)  # the dashboard's state files land here; the child inherits it
         self.log_path = self.folder / "simulators.log"
-        command = [sys.executable, "-m", "alarmtui.demo", *(["--life"] if life else [])]
+        command = [sys.executable, "-m", "alarmtui.demo", "--folder", str(self.folder), *(["--life"] if life else [])]
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True
@@ -280,8 +283,9 @@ class DemoClouds:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-async def serve_clouds(life: bool) -> None:
-    """The child of `DemoClouds`: serve the demo's clouds until stdin closes."""
+async def serve_clouds(life: bool, folder: Path | None = None) -> None:
+    """The child of `DemoClouds`: serve the demo's clouds until stdin closes, then remove the demo's `folder`
+    (the dashboard removes it too when it ends well; this covers one that was killed or lost its terminal)."""
     from alarmtui.simulators.host import SimHost
 
     clouds = demo_clouds(fast=fast_wanted())
@@ -303,6 +307,8 @@ async def serve_clouds(life: bool) -> None:
         if life_task is not None:
             life_task.cancel()
         await host.stop()
+        if folder is not None and folder.name.startswith(FOLDER_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cloud_options(kind: str, otp: bool) -> dict[str, Any]:
@@ -440,6 +446,16 @@ class DemoLife:
             panel.disarm([part.id], user="Ana", source="KEYPAD")
 
 
-if __name__ == "__main__":  # the child of `DemoClouds`
+def _child_main(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m alarmtui.demo", description="the `--demo` dashboard's clouds")
+    parser.add_argument("--life", action="store_true")
+    parser.add_argument("--folder", type=Path)
+    args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_clouds(life="--life" in sys.argv[1:]))
+        asyncio.run(serve_clouds(args.life, args.folder))
+
+
+if __name__ == "__main__":  # the child of `DemoClouds`
+    _child_main(sys.argv[1:])

@@ -108,18 +108,20 @@ async def test_demo_clouds_run_in_their_own_process_and_leave_nothing_behind(
 
 
 def test_the_demo_clouds_end_with_a_dashboard_that_was_killed(tmp_path: Path) -> None:
-    """Even a SIGKILLed dashboard leaves no simulators running: the child ends when its stdin closes."""
-    script = "from alarmtui.demo import DemoClouds\nc = DemoClouds(life=False)\nc.wait_ready()\nprint(c.process.pid, flush=True)\ninput()\n"
+    """Even a SIGKILLed dashboard leaves no simulators and no folder behind: the child ends when its stdin closes."""
+    script = "from alarmtui.demo import DemoClouds\nc = DemoClouds(life=False)\nc.wait_ready()\nprint(c.process.pid, c.folder, flush=True)\ninput()\n"
     parent = subprocess.Popen(
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env(), cwd=REPO
     )
     try:
         assert parent.stdout is not None
-        child = int(parent.stdout.readline())
-        assert not _gone(child)
+        pid, folder = parent.stdout.readline().split()
+        child = int(pid)
+        assert not _gone(child) and Path(folder).is_dir()
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         until_sync(lambda: _gone(child), timeout=10, what="the orphaned clouds to end")
+        assert not Path(folder).exists()  # and the demo's folder with them
     finally:
         if parent.poll() is None:
             parent.kill()

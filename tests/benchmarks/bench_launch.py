@@ -1,4 +1,4 @@
-"""Launch -> first complete frame with all three demo providers' data (from process start, imports included).
+"""Launch -> first frame and complete frame with all five demo providers' data, against a bare Textual app (from process start, imports included).
 
 Each run starts `launch_child.py` in a fresh Python process (what `alarmtui --demo`
 does, headless at 160x48) and reads its `MARK` lines; times are CLOCK_MONOTONIC,
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import REPO, SIZE, Metric, arguments, finish, log
 
 CHILD = Path(__file__).resolve().parent / "launch_child.py"
-PARTITION_HEADS = ("casa · Casa", "powermaster · House", "vera · House")
+PARTITION_HEADS = ("casa · Casa", "powermaster · House", "vera · House", "hogar · ", "villa · ")
 
 
 def tmux_launch() -> float | None:
@@ -41,7 +41,7 @@ def tmux_launch() -> float | None:
         while time.monotonic() - started < 30:
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
                                     timeout=10, check=False).stdout
-            if screen.count(" online") >= 3 and all(head in screen for head in PARTITION_HEADS):
+            if screen.count(" online") >= 5 and all(head in screen for head in PARTITION_HEADS):
                 return (time.monotonic() - started) * 1000
             time.sleep(0.02)
         return None
@@ -51,38 +51,52 @@ def tmux_launch() -> float | None:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False, timeout=10)
 
 
+def child_marks(*extra: str) -> dict[str, float] | None:
+    started = time.monotonic()
+    child = subprocess.run([sys.executable, str(CHILD), *extra], capture_output=True, text=True, timeout=60, cwd=REPO,
+                           check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    marks = {}
+    for line in child.stdout.splitlines():
+        if line.startswith("MARK "):
+            _, name, when = line.split()
+            marks[name] = (float(when) - started) * 1000
+    if "first_frame" not in marks or (not extra and "complete" not in marks):
+        log(f"run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
+        return None
+    return marks
+
+
 def main() -> None:
     args = arguments(__doc__.splitlines()[0], runs=5)
-    complete = Metric("launch → complete frame, all 3 providers (--demo)", 1500.0)
-    imported = Metric("launch → imports done", None)
-    first = Metric("launch → first frame", None)
+    bare = Metric("bare Textual app → first frame (same machine, same run)", None)
+    first = Metric("launch → first frame (--demo)", 500.0)
+    complete = Metric("launch → complete frame, all 5 providers (--demo)", 800.0)
+    ratio = Metric("complete frame ÷ bare first frame", 4.0, unit="×")
+    first_ratio = Metric("first frame ÷ bare first frame", None, unit="×")
+    ready = Metric("launch → engine built behind the first frame", None)
     per_provider: dict[str, Metric] = {}
     for run in range(args.runs):
-        started = time.monotonic()
-        child = subprocess.run([sys.executable, str(CHILD)], capture_output=True, text=True, timeout=60, cwd=REPO, check=False,
-                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        marks = {}
-        for line in child.stdout.splitlines():
-            if line.startswith("MARK "):
-                _, name, when = line.split()
-                marks[name] = (float(when) - started) * 1000
-        if "complete" not in marks:
-            log(f"run {run + 1} failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
+        base = child_marks("--bare")
+        marks = child_marks()
+        if base is None or marks is None:
             continue
-        complete.add(marks["complete"])
-        imported.add(marks["imported"])
+        bare.add(base["first_frame"])
         first.add(marks["first_frame"])
+        complete.add(marks["complete"])
+        ready.add(marks["engine_ready"])
+        ratio.add(marks["complete"] / base["first_frame"])
+        first_ratio.add(marks["first_frame"] / base["first_frame"])
         for name, value in marks.items():
             if name.startswith("provider:"):
                 per_provider.setdefault(name, Metric(f"launch → {name[9:]} data on screen", None)).add(value)
-        log(f"run {run + 1}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in marks.items()))
-    terminal = Metric("launch → all 3 providers on a real terminal (tmux)", 1500.0)
+        log(f"run {run + 1}: bare {base['first_frame']:.0f} ms; " + ", ".join(f"{k} {v:.0f} ms" for k, v in marks.items()))
+    terminal = Metric("launch → all 5 providers on a real terminal (tmux)", None)
     for run in range(max(1, (args.runs + 1) // 2)):
         value = tmux_launch()
         if value is not None:
             terminal.add(value)
             log(f"tmux run {run + 1}: {value:.0f} ms")
-    finish([complete, terminal, imported, first, *sorted(per_provider.values(), key=lambda m: m.name)])
+    finish([bare, first, first_ratio, ready, complete, ratio, terminal, *sorted(per_provider.values(), key=lambda m: m.name)])
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Child process of bench_launch.py: `alarmtui --demo`'s start-up, headless, timed from the inside.
 
-Does what `alarmtui --demo` does (start the three simulated clouds, build the
-app, prepare the terminal), but runs the app headless at a fixed size and prints
-`MARK name monotonic-time` lines: after the imports, after the simulators are up,
-the first frame, and the first frame on which every provider's partitions, zones
-and events are drawn. Then it quits.
+Does what `alarmtui --demo` does (`cli.run_dashboard_command`: the clouds' process
+first, then the dashboard with its starting screen, the engine built behind it),
+but runs the app headless at a fixed size and prints `MARK name monotonic-time`
+lines: the first frame, when each provider's partitions are drawn, and the
+complete frame (every provider's partitions, zones and events). Then it quits.
+With `--bare`: a bare Textual app's first frame, for comparison in the same run.
 """
 
 from __future__ import annotations
@@ -18,13 +19,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SIZE, FrameProbe
 
-from alarmtui import imaging
-from alarmtui.demo import DemoEnvironment
-from alarmtui.ui.app import create_app
+def bare() -> None:
+    from textual.app import App
+    from textual.widgets import Static
 
-print(f"MARK imported {time.monotonic():.6f}", flush=True)
+    from benchlib import SIZE, FrameProbe
+
+    class Bare(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Static("hello")
+
+    app = Bare()
+    probe = FrameProbe(app)
+
+    async def watch() -> None:
+        first = await probe.until(lambda: True, timeout=30)
+        print(f"MARK first_frame {first:.6f}", flush=True)
+        app.exit()
+
+    app.call_later(lambda: app.run_worker(watch()))
+    app.run(headless=True, size=SIZE)
 
 
 def provider_drawn(app, name: str) -> bool:  # type: ignore[no-untyped-def]
@@ -38,22 +53,30 @@ def provider_drawn(app, name: str) -> bool:  # type: ignore[no-untyped-def]
 
 def complete(app) -> bool:  # type: ignore[no-untyped-def]
     """Every provider's partitions drawn, every zone listed, events shown."""
-    if not all(provider_drawn(app, name) for name in app.views):
+    if not app.ready or not all(provider_drawn(app, name) for name in app.views):
         return False
     zones = sum(len(view.snapshot.zones) for view in app.views.values())
     return app.zones.row_count >= zones and app.events.table.row_count > 0
 
 
-def main() -> None:
-    env = DemoEnvironment.start(life=True, otp=False)  # as `alarmtui --demo`, with Securitas trusting this device
-    print(f"MARK simulators {time.monotonic():.6f}", flush=True)
-    imaging.prepare_terminal()
-    app = create_app(env.settings, scenarios=env.scenarios)
+def demo() -> None:
+    from alarmtui.demo import DemoClouds
+
+    clouds = DemoClouds(life=True)  # first, as `alarmtui --demo` does
+    from benchlib import SIZE, FrameProbe
+
+    from alarmtui.cli import demo_starting
+    from alarmtui.ui.app import create_app
+
+    print(f"MARK imported {time.monotonic():.6f}", flush=True)
+    app = create_app(None, starting=demo_starting(clouds))
     probe = FrameProbe(app)
 
     async def watch() -> None:
         first = await probe.until(lambda: True, timeout=30)
         print(f"MARK first_frame {first:.6f}", flush=True)
+        ready = await probe.until(lambda: app.ready, timeout=30)
+        print(f"MARK engine_ready {ready:.6f}", flush=True)
         for name in app.views:
             probe.watch(lambda name=name: provider_drawn(app, name)).add_done_callback(
                 lambda future, name=name: print(f"MARK provider:{name} {future.result():.6f}", flush=True)
@@ -62,15 +85,12 @@ def main() -> None:
         print(f"MARK complete {done:.6f}", flush=True)
         app.exit()
 
-    def on_ready() -> None:
-        app.run_worker(watch())
-
-    app.call_later(on_ready)
+    app.call_later(lambda: app.run_worker(watch()))
     try:
         app.run(headless=True, size=SIZE)
     finally:
-        env.stop()
+        clouds.stop()
 
 
 if __name__ == "__main__":
-    main()
+    bare() if "--bare" in sys.argv[1:] else demo()
