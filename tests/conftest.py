@@ -4,6 +4,7 @@ one fake clock; hypothesis profiles (small by default, `HYPOTHESIS_PROFILE=fuzz`
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from alarmtui.simulators.host import SimHost, create_cloud
 from tests.helpers import FakeClock
 
 quiet_term_image()
+
+# Some machines set PYTHONDONTWRITEBYTECODE=1: then every xdist worker compiled and assertion-rewrote every test
+# module again on every run (~7 s of CPU each). The suite keeps its compiled files (in __pycache__, ignored by git).
+sys.dont_write_bytecode = False
 
 # ---------------------------------------------------------------------- hypothesis
 
