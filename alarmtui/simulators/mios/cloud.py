@@ -144,7 +144,7 @@ class MiosCloud(SimCloud):
         self.username, self.password, self.code = username, password, code
         self.identity_lifetime = identity_lifetime
         self.bare_hosts = bare_hosts
-        self.key = signing_key()
+        self._key: rsa.RSAPrivateKey | None = None
         self._clock = clock
         self.clock_offset = 0.0
         self.users = {username.lower(): MmsUser(username, password, 1309941, 260061)}
@@ -443,9 +443,16 @@ class MiosCloud(SimCloud):
     def public_key_pem(self) -> bytes:
         return self.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
+    @property
+    def key(self) -> rsa.RSAPrivateKey:
+        """The auth server's key, made at its first signature (not at start: ~0.1 s before any cloud could answer)."""
+        if self._key is None:
+            self._key = signing_key()
+        return self._key
+
     def rotate_signing_key(self) -> None:
         """A new auth-server key: identities signed before now fail with "invalid signature"."""
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.sessions.clear()
 
     def check_identity(self, identity_b64: str, signature_b64: str) -> dict[str, Any]:
