@@ -301,8 +301,9 @@ async def serve_clouds(life: bool, folder: Path | None = None) -> None:
     }
     sys.stdout.write(json.dumps(ready, default=str) + "\n")
     sys.stdout.flush()
-    if "mios" in host.clouds:  # its auth key (~0.1 s) is made now, while the dashboard builds its engine
-        host.clouds["mios"].key  # noqa: B018
+    mios = host.clouds.get("mios")
+    if mios is not None:  # its auth key (~0.1 s) is made now, while the dashboard builds its engine
+        getattr(mios, "key", None)
     try:
         await asyncio.to_thread(sys.stdin.buffer.read)  # until the dashboard closes it, or dies
     finally:
