@@ -45,8 +45,13 @@ class Tmux:
     def __init__(self, command: str) -> None:
         self.name = f"alarmtui-bench-{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                        f"exec {command}"], check=True, env=env, timeout=10, cwd=REPO)
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), f"exec {command}"],
+            check=True,
+            env=env,
+            timeout=10,
+            cwd=REPO,
+        )
         self.pid = int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
 
     def _tmux(self, *args: str) -> str:
@@ -83,8 +88,13 @@ def child_of(pid: int) -> int:
 def start_simulators(directory: Path, kinds: str = "verisure,visonic,mios") -> tuple[subprocess.Popen[str], Path]:
     """Three clouds at their default intervals (Securitas is left out: a new device waits for an SMS code)."""
     config = directory / "sim.toml"
-    sim = subprocess.Popen([sys.executable, "-m", "alarmtui", "sim", "--tls", "--kinds", kinds, "--write-config", str(config)],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "alarmtui", "sim", "--tls", "--kinds", kinds, "--write-config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    )
     assert sim.stdout is not None
     for line in sim.stdout:
         if "config written" in line:
@@ -99,13 +109,21 @@ def main() -> None:
     cpu = Metric(f"idle CPU, --config vs sim process ({window:.0f} s avg)", 1.0, unit="%")
     rss = Metric("resident memory, --config dashboard", 150.0, unit="MB")
     demo_cpu = Metric(f"idle CPU, --demo dashboard process ({window:.0f} s avg)", 1.0, unit="%")
-    demo_clouds_cpu = Metric(f"idle CPU, --demo's clouds process ({window:.0f} s avg)", None, unit="%",
-                             note="five simulated clouds and the demo's random life")
+    demo_clouds_cpu = Metric(
+        f"idle CPU, --demo's clouds process ({window:.0f} s avg)",
+        None,
+        unit="%",
+        note="five simulated clouds and the demo's random life",
+    )
     demo_total_cpu = Metric(f"idle CPU, --demo dashboard + clouds ({window:.0f} s avg)", None, unit="%")
     demo_rss = Metric("resident memory, --demo dashboard process", None, unit="MB")
     sim_cpu = Metric(f"idle CPU, the sim process itself ({window:.0f} s avg)", None, unit="%")
-    slices = Metric("idle CPU, --config, per 10 s slice", None, unit="%",
-                    note="MiOS long polls end every 60 s and Visonic polls every 10 s, so slices vary")
+    slices = Metric(
+        "idle CPU, --config, per 10 s slice",
+        None,
+        unit="%",
+        note="MiOS long polls end every 60 s and Visonic polls every 10 s, so slices vary",
+    )
     if shutil.which("tmux") is None:
         log("tmux is not installed: nothing measured")
         cpu.note = "needs tmux"
@@ -139,9 +157,11 @@ def main() -> None:
                     sim_cpu.add(used["sim"])
                     rss.add(memory_mb(dashboard.pid))
                     demo_rss.add(memory_mb(demo.pid))
-                    log(f"run {run + 1}: CPU dashboard {used['dashboard']:.2f}% demo {used['demo']:.2f}% "
+                    log(
+                        f"run {run + 1}: CPU dashboard {used['dashboard']:.2f}% demo {used['demo']:.2f}% "
                         f"(+ clouds {used['clouds']:.2f}%) sim {used['sim']:.2f}%; RSS dashboard {rss.samples[-1]:.1f} MB "
-                        f"(peak {memory_mb(dashboard.pid, 'VmHWM'):.1f}) demo {demo_rss.samples[-1]:.1f} MB")
+                        f"(peak {memory_mb(dashboard.pid, 'VmHWM'):.1f}) demo {demo_rss.samples[-1]:.1f} MB"
+                    )
                 finally:
                     dashboard.close()
                     demo.close()

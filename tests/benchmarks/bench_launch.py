@@ -35,12 +35,29 @@ def tmux_launch() -> float | None:
     session = f"alarmtui-launch-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.monotonic()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                    f"exec {sys.executable} -m alarmtui --demo"], check=True, env=env, timeout=10, cwd=REPO)
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            str(SIZE[0]),
+            "-y",
+            str(SIZE[1]),
+            f"exec {sys.executable} -m alarmtui --demo",
+        ],
+        check=True,
+        env=env,
+        timeout=10,
+        cwd=REPO,
+    )
     try:
         while time.monotonic() - started < 30:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
-                                    timeout=10, check=False).stdout
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, timeout=10, check=False
+            ).stdout
             if screen.count(" online") >= 5 and all(head in screen for head in PARTITION_HEADS):
                 return (time.monotonic() - started) * 1000
             time.sleep(0.02)
@@ -53,8 +70,15 @@ def tmux_launch() -> float | None:
 
 def child_marks(*extra: str) -> dict[str, float] | None:
     started = time.monotonic()
-    child = subprocess.run([sys.executable, str(CHILD), *extra], capture_output=True, text=True, timeout=60, cwd=REPO,
-                           check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    child = subprocess.run(
+        [sys.executable, str(CHILD), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     marks = {}
     for line in child.stdout.splitlines():
         if line.startswith("MARK "):

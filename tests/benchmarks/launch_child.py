@@ -21,10 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def bare() -> None:
+    from benchlib import SIZE, FrameProbe
     from textual.app import App
     from textual.widgets import Static
-
-    from benchlib import SIZE, FrameProbe
 
     class Bare(App[None]):
         def compose(self):  # type: ignore[no-untyped-def]
