@@ -4,21 +4,29 @@
   keeps running between polls.
 - `FakeClock`: one clock for the simulators' panels, the providers and `LoginGate` (they all take
   `clock=`); `advance()` moves time without waiting.
+- `cli`: `alarmtui …` in this process (`alarmtui.cli.main`), its exit code and output captured as a
+  child's would be; `ServiceThread`: `alarmtui serve`'s engine, socket and journal in a thread of this
+  process (real Unix socket, real SQLite), stopped as SIGTERM stops it.
 - `run_cli`, `spawn_cli`, `SimProcess`: `python -m alarmtui …` in a child process (the ~6 `e2e`
-  smoke tests; everything else runs in-process).
+  smoke tests and what needs a process: signals, SIGKILL, another uid; everything else runs in-process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +217,226 @@ def sim_process(config: Path, *args: str) -> Iterator[SimProcess]:
         yield sim
     finally:
         sim.stop()
+
+
+# ---------------------------------------------------------------------- in-process commands and service
+
+
+@dataclass
+class CliResult:
+    """What `cli` gives back: the fields of a `subprocess.CompletedProcess` that tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str] | None) -> Iterator[None]:
+    """`os.environ` as a child started with `env` would see it, for the duration: `env`'s keys set, and any
+    `ALARMTUI_*` key that `env` leaves out removed (a service test's environment names only its socket)."""
+    if env is None:
+        yield
+        return
+    wanted = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    wanted.update({k: None for k in os.environ if k.startswith("ALARMTUI_") and k not in env})  # type: ignore[misc]
+    saved = {k: os.environ.get(k) for k in wanted}
+    try:  # only the keys that differ: threads of this process (simulators, a service) read the rest meanwhile
+        _set_environ(wanted)
+        yield
+    finally:
+        _set_environ(saved)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+    """`alarmtui ARGS` in this process: `alarmtui.cli.main`, with its own stdin (not a terminal), stdout and
+    stderr, and `environment(env)`. A usage error from argparse (SystemExit) becomes its exit code; any
+    other exception propagates (a child would have printed a traceback and exited 1: a test failure either way).
+
+    `main` calls `asyncio.run`: call this from a sync test, or `await asyncio.to_thread(cli, ...)` from an
+    async one. Log handlers the command adds to the root logger are removed afterwards."""
+    from alarmtui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        with environment(env):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+                if not isinstance(exc.code, int) and exc.code is not None:
+                    print(exc.code, file=sys.stderr)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
+async def acli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+    """`cli` from an async test (in a worker thread: `main` runs its own event loop)."""
+    return await asyncio.to_thread(cli, *args, env=env, stdin=stdin)
+
+
+class ServiceThread:
+    """`alarmtui serve --config FILE`, in a thread of this process: the same engine, bridges, socket claim,
+    journal claim and shutdown as the service process (`alarmtui.service.main.serve` → `run_service`), on a
+    real Unix socket. The service's log records (and the command's, in this process) go to `log`.
+
+    Signal handlers belong to the main thread: `run_service`'s SIGTERM/SIGINT handlers are recorded on the
+    thread's loop instead, and `terminate()` calls the SIGTERM one, as the signal would. `returncode` is
+    `serve`'s: 0 after a clean stop, 1 when the service refused to start (`error` says why)."""
+
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.log = log
+        self.env = dict(env if env is not None else os.environ)
+        self.returncode: int | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handlers: dict[int, Callable[[], object]] = {}
+        self._ready = threading.Event()
+        self._handler: logging.Handler | None = None
+        self._level = logging.WARNING
+        self._socket: Path | None = None
+
+    @property
+    def socket(self) -> Path:
+        """The socket it claimed (read once it has started)."""
+        assert self._socket is not None, "not started"
+        return self._socket
+
+    @property
+    def process(self) -> ServiceThread:
+        """What the process-based tests read (`process.poll()`): this object itself."""
+        return self
+
+    def poll(self) -> int | None:
+        return None if self.running() else self.returncode
+
+    def start(self, timeout: float = 30.0) -> ServiceThread:
+        from alarmtui.redaction import install_log_filter
+
+        self.returncode, self.error = None, None
+        self._ready.clear()
+        self._handlers.clear()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._handler = logging.FileHandler(self.log, encoding="utf-8")
+        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(self._handler)
+        self._level = root.level
+        root.setLevel(logging.INFO)  # as `serve` logs
+        install_log_filter(root)
+        self._thread = threading.Thread(target=self._run, name="alarmtui-serve", daemon=True)
+        with environment(self.env):  # what it reads while it starts (settings, socket path): the service's environment
+            self._thread.start()
+            deadline = time.monotonic() + timeout
+            while not self._ready.wait(0.02):
+                if not self._thread.is_alive():
+                    self._detach_log()
+                    raise AssertionError(f"the service exited ({self.returncode}): {self.error!r}\n{self.log.read_text()}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the service did not start: {self.log.read_text()}")
+        return self
+
+    def wait_first_state(self) -> ServiceThread:
+        """Until every provider has its first state (read, or failed): what `status` waits for. A child
+        process's ~1 s start-up used to give the service this time before a command arrived."""
+        from alarmtui.engine.attached.quick import get_json
+
+        answer = get_json(self.socket, "/v1/status", timeout=30)
+        assert answer is not None and answer[0] == 200, answer
+        return self
+
+    def _run(self) -> None:
+        from alarmtui.bridges import bridges_for
+        from alarmtui.engine.endpoint import config_fingerprint, socket_path
+        from alarmtui.engine.inprocess import engine_for
+        from alarmtui.service.server import ServiceError, run_service
+        from alarmtui.settings import load_settings
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
+            signum, lambda: callback(*args)
+        )
+        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+
+        async def main() -> None:  # as `alarmtui.service.main.serve`
+            settings = load_settings(self.config, required=True).settings
+            self._socket = socket_path(settings.socket)
+            engine = engine_for(settings)
+            bridges = bridges_for(engine, settings)
+
+            def ready() -> None:
+                bridges.start()
+                self._ready.set()
+
+            try:
+                await run_service(engine, config=config_fingerprint(self.config), socket_path=self._socket, ready=ready)
+            finally:
+                await bridges.close()
+
+        try:
+            loop.run_until_complete(main())
+            self.returncode = 0
+        except ServiceError as exc:
+            self.error, self.returncode = exc, 1
+        except BaseException as exc:  # noqa: BLE001  (reported by start/terminate)
+            self.error, self.returncode = exc, 1
+            logging.getLogger(__name__).exception("the in-process service failed")
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=0.5))
+            loop.close()
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, as systemd stops the service; waits for `run_service` to finish and returns the exit code."""
+        assert self._thread is not None and self._loop is not None
+        if self._thread.is_alive():
+            handler = self._handlers.get(signal.SIGTERM)
+            assert handler is not None, "the service installed no SIGTERM handler"
+            self._loop.call_soon_threadsafe(handler)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise subprocess.TimeoutExpired(["alarmtui", "serve"], timeout)
+        self._detach_log()
+        assert self.returncode is not None
+        return self.returncode
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _detach_log(self) -> None:
+        if self._handler is not None:
+            root = logging.getLogger()
+            root.removeHandler(self._handler)
+            root.setLevel(self._level)
+            self._handler.close()
+            self._handler = None
+
+    def stop(self) -> None:
+        """Fixture teardown: terminate if still running (a test may have stopped it already)."""
+        if self.running():
+            self.terminate()
+        self._detach_log()

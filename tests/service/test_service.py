@@ -1,4 +1,5 @@
-"""`alarmtui serve` end to end: a real service process, a real Unix socket, real CLI processes."""
+"""`alarmtui serve`: a real service on a real Unix socket (in a thread of this process, or a child process where
+signals and SIGKILL are the point), commands run in-process as `alarmtui.cli.main`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,22 +20,22 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
-from tests.helpers import until
-from tests.service.conftest import ServiceProcess, run_cli
+from tests.helpers import ServiceThread, until, until_sync
+from tests.service.conftest import ServiceProcess, run_cli, run_process
 
 
 def set_state_posts(demo: DemoEnvironment) -> int:
     return sum(1 for method, path in demo.host.cloud("visonic").requests if method == "POST" and path.endswith("/set_state"))  # type: ignore[attr-defined]
 
 
-def test_socket_folder_and_socket_are_private(service: ServiceProcess) -> None:
+def test_socket_folder_and_socket_are_private(service: ServiceThread) -> None:
     folder = service.socket.parent
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_ISSOCK(service.socket.stat().st_mode)
     assert stat.S_IMODE(service.socket.stat().st_mode) == 0o600
 
 
-def test_status_json_attached_equals_standalone(service: ServiceProcess, config_file: Path) -> None:
+def test_status_json_attached_equals_standalone(service: ServiceThread, config_file: Path) -> None:
     attached = run_cli("status", "--json", "--config", str(config_file), env=service.env)
     standalone = run_cli("status", "--json", "--standalone", "--config", str(config_file), env=service.env)
     assert attached.returncode == 0, attached.stderr
@@ -46,6 +48,20 @@ def visonic_requests(demo: DemoEnvironment) -> int:
     return len(demo.host.cloud("visonic").requests)  # type: ignore[attr-defined]
 
 
+def quiet(count: Callable[[], int], calm: float = 0.3) -> int:
+    """`count()` once it has stopped changing for `calm` seconds (a burst of requests is over)."""
+    seen = [count(), time.monotonic()]
+
+    def settled() -> bool:
+        now = count()
+        if now != seen[0]:
+            seen[:] = [now, time.monotonic()]
+        return time.monotonic() - seen[1] >= calm
+
+    until_sync(settled, 20, "the vendor requests to stop")
+    return int(seen[0])
+
+
 def test_status_answered_by_the_service_costs_no_vendor_request(
     demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
 ) -> None:
@@ -54,12 +70,11 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
         table["poll_interval"] = 3600.0  # the service reads once at start, then stays quiet
     config = short_dir / "quiet.toml"
     write_config(config, tables)
-    proc = ServiceProcess(config, service_env, short_dir / "quiet.log").start()
+    proc = ServiceThread(config, short_dir / "quiet.log", service_env).start()
     try:
         first = run_cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
         assert first.returncode == 0, first.stderr
-        time.sleep(1.0)  # the start-up refresh is done
-        before = visonic_requests(demo)
+        before = quiet(lambda: visonic_requests(demo))  # the start-up refresh is done
         for _ in range(3):
             result = run_cli("status", "--json", "--config", str(config), env=service_env)
             assert result.returncode == 0, result.stderr
@@ -73,7 +88,7 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
 
 
 def test_command_through_the_service_reaches_the_panel_once(
-    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
     env = {**service.env, "ALARMTUI_CODE": "1234"}
     before = set_state_posts(demo)
@@ -88,15 +103,16 @@ def test_command_through_the_service_reaches_the_panel_once(
     assert set_state_posts(demo) == before + 2
 
 
-def test_a_second_service_on_the_same_socket_is_refused(service: ServiceProcess, config_file: Path) -> None:
-    second = run_cli("serve", "--config", str(config_file), env=service.env, timeout=30)
+def test_a_second_service_on_the_same_socket_is_refused(service: ServiceThread, config_file: Path) -> None:
+    second = run_process("serve", "--config", str(config_file), env=service.env, timeout=30)  # its own process: it exits
     assert second.returncode == 1
     assert "already running" in second.stderr and str(service.socket) in second.stderr
-    assert service.process.poll() is None  # type: ignore[union-attr]
+    assert service.running()
     assert find_service(config_file) is not None  # the first one still answers
 
 
-def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess, config_file: Path) -> None:
+def test_stale_socket_of_a_killed_service_is_taken_over(service_process: ServiceProcess, config_file: Path) -> None:
+    service = service_process  # SIGKILL: a process
     service.kill()
     assert service.socket.exists()  # kill -9 leaves the socket file behind
     assert find_service(config_file) is None  # nobody answers: views work standalone
@@ -105,14 +121,22 @@ def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess,
 
 
 @pytest.mark.e2e  # a real subprocess smoke test
-def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service: ServiceProcess, demo: DemoEnvironment) -> None:
+def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service_process: ServiceProcess, demo: DemoEnvironment) -> None:
+    service = service_process  # the signal itself: a process
     verisure = demo.host.cloud("verisure")
-    deadline = time.monotonic() + 20
-    while not verisure.sessions and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        time.sleep(0.05)
-    assert verisure.sessions  # type: ignore[attr-defined]  (logged in)
+    until_sync(lambda: verisure.sessions, 20, "the Verisure login")  # type: ignore[attr-defined]
     assert service.terminate() == 0
     assert not verisure.sessions  # type: ignore[attr-defined]  (CLS sent: logged out)
+    assert not service.socket.exists()
+    assert "stopped" in service.log.read_text()
+
+
+def test_the_in_process_service_also_logs_out_of_every_vendor_on_sigterm(service: ServiceThread, demo: DemoEnvironment) -> None:
+    """What the e2e test above asserts about stopping, on the in-process service the other tests use."""
+    verisure = demo.host.cloud("verisure")
+    until_sync(lambda: verisure.sessions, 20, "the Verisure login")  # type: ignore[attr-defined]
+    assert service.terminate() == 0
+    assert not verisure.sessions  # type: ignore[attr-defined]
     assert not service.socket.exists()
     assert "stopped" in service.log.read_text()
 
@@ -137,7 +161,7 @@ def test_peer_uid_is_read_from_the_socket(short_dir: Path) -> None:
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to connect as another user")
-def test_a_peer_with_another_uid_is_refused(service: ServiceProcess) -> None:
+def test_a_peer_with_another_uid_is_refused(service: ServiceThread) -> None:
     os.chmod(service.socket.parent.parent, 0o711)  # let the other user reach the socket at all …
     os.chmod(service.socket.parent, 0o711)
     os.chmod(service.socket, 0o666)  # … and connect: only the uid check stands in the way
@@ -158,7 +182,8 @@ def test_a_peer_with_another_uid_is_refused(service: ServiceProcess) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-async def test_attached_view_survives_service_death_and_reattaches(service: ServiceProcess, config_file: Path) -> None:
+async def test_attached_view_survives_service_death_and_reattaches(service_process: ServiceProcess, config_file: Path) -> None:
+    service = service_process  # SIGKILL: a process
     target = await asyncio.to_thread(find_service, config_file)
     assert target is not None
     engine = AttachedEngine.from_hello(target.socket, target.hello, retry_delay=0.2, retry_max=0.5)
@@ -186,7 +211,7 @@ async def test_attached_view_survives_service_death_and_reattaches(service: Serv
         await engine.close()
 
 
-def test_headless_attached_path_imports_no_textual_or_pillow(service: ServiceProcess, config_file: Path) -> None:
+def test_headless_attached_path_imports_no_textual_or_pillow(service: ServiceThread, config_file: Path) -> None:
     probe = (
         "import sys, io, contextlib\n"
         "from alarmtui.cli import main\n"
@@ -195,7 +220,7 @@ def test_headless_attached_path_imports_no_textual_or_pillow(service: ServicePro
         "heavy = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('textual', 'PIL', 'term_image')})\n"
         "print(code, 'alarmtui.settings' not in sys.modules, heavy)\n"
     )
-    result = __import__("subprocess").run(
+    result = __import__("subprocess").run(  # a fresh interpreter: what it imports is the point
         [sys.executable, "-c", probe], capture_output=True, text=True, env=service.env, timeout=60
     )
     assert result.returncode == 0, result.stderr
@@ -211,7 +236,7 @@ def test_the_service_journals_a_command_with_who_asked(
     config = short_dir / "journaled.toml"
     journal = short_dir / "journal.sqlite3"
     write_config(config, tables, extra={"journal": str(journal)})
-    proc = ServiceProcess(config, service_env, short_dir / "journaled.log").start()
+    proc = ServiceThread(config, short_dir / "journaled.log", service_env).start()
     try:
         armed = run_cli("arm", "away", "--config", str(config), env=service_env)
         assert armed.returncode == 0, armed.stderr
@@ -257,12 +282,12 @@ def test_a_second_service_on_the_same_journal_is_refused_naming_it(
         write_config(path, tables, {"journal": str(journal), "socket": str(short_dir / name / "s.sock")})
         configs.append(path)
     env = {k: v for k, v in service_env.items() if k != "ALARMTUI_SOCKET"}  # each config names its own socket
-    first = ServiceProcess(configs[0], env, short_dir / "one.log").start()
+    first = ServiceThread(configs[0], short_dir / "one.log", env).start()
     try:
-        second = run_cli("serve", "--config", str(configs[1]), env=env, timeout=30)
+        second = run_process("serve", "--config", str(configs[1]), env=env, timeout=30)  # its own process: it exits
         assert second.returncode == 1
         assert str(journal) in second.stderr and "one service per journal" in second.stderr
         assert not (short_dir / "two" / "s.sock").exists()
-        assert first.process is not None and first.process.poll() is None
+        assert first.running()
     finally:
         assert first.terminate() == 0
