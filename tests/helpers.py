@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -440,3 +441,112 @@ class ServiceThread:
         if self.running():
             self.terminate()
         self._detach_log()
+
+
+class LineStream(io.TextIOBase):
+    """A text stream whose whole lines land in a queue (one writer thread)."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *done, self._partial = self._partial.split("\n")
+        for whole in done:
+            self.lines.put(whole + "\n")
+        return len(text)
+
+
+class ListenThread:
+    """`alarmtui listen ARGS` in a thread of this process: the command's own `listen` coroutine with the
+    arguments `alarmtui.cli` parses, its lines in `lines`; `stop()` is its Ctrl-C (the SIGINT handler it
+    installs, recorded on the thread's loop: signal handlers belong to the main thread)."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        from alarmtui.cli import build_parser
+
+        self.args = build_parser().parse_args(["listen", *args])
+        self.env = env
+        self.out = LineStream()
+        self.err = LineStream()
+        self.seen_errors: list[str] = []
+        self.returncode: int | None = None
+        self.error: BaseException | None = None
+        self._handlers: dict[int, Callable[[], object]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="alarmtui-listen", daemon=True)
+
+    def _run(self) -> None:
+        from alarmtui.listen import listen
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
+            signum, lambda: callback(*args)
+        )
+        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+        try:
+            self.returncode = loop.run_until_complete(listen(self.args, self.out))
+        except BaseException as exc:  # noqa: BLE001  (reported by wait_listening/stop)
+            self.error = exc
+        finally:
+            loop.close()
+
+    def start(self, timeout: float = 30.0) -> ListenThread:
+        """Start, and return once it says it is listening (its stderr line, as a person would see it)."""
+        saved = sys.stderr
+        sys.stderr = self.err  # type: ignore[assignment]  # only while it starts: later commands print their own
+        try:
+            with environment(self.env):
+                self._thread.start()
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    try:
+                        said = self.err.lines.get(timeout=0.02)
+                    except queue.Empty:
+                        if not self._thread.is_alive():
+                            raise AssertionError(f"listen ended ({self.returncode}): {self.error!r} {self.seen_errors}") from None
+                        continue
+                    self.seen_errors.append(said)
+                    if "listening" in said:
+                        return self
+        finally:
+            sys.stderr = saved
+        raise AssertionError(f"listen never said it was listening: {self.seen_errors}")
+
+    def until_line(self, wanted: Callable[[dict[str, str]], object], timeout: float = 30.0) -> list[dict[str, str]]:
+        """Every JSON line (parsed) up to the first that `wanted` accepts."""
+        from alarmtui.listen import KEYS
+
+        seen: list[dict[str, str]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                text = self.out.lines.get(timeout=0.02)
+            except queue.Empty:
+                assert self.error is None, self.error
+                continue
+            entry = json.loads(text)
+            assert tuple(entry) == KEYS, entry
+            seen.append(entry)
+            if wanted(entry):
+                return seen
+        raise AssertionError(f"no such line; saw {seen}")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Ctrl-C; its exit code."""
+        if self._thread.is_alive():
+            assert self._loop is not None
+            handler = self._handlers.get(signal.SIGINT)
+            assert handler is not None, "listen installed no SIGINT handler"
+            self._loop.call_soon_threadsafe(handler)
+            self._thread.join(timeout)
+            assert not self._thread.is_alive(), "listen did not stop on Ctrl-C"
+        if self.error is not None:
+            raise self.error
+        assert self.returncode is not None
+        return self.returncode

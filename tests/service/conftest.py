@@ -1,8 +1,8 @@
 """A real service on a real Unix socket, over the simulated clouds (in a thread of this process).
 
-`service` and `ServiceThread` run `alarmtui serve`'s engine, socket and journal in this process; `run_cli`
-runs a command in this process too. `ServiceProcess` and `run_process` are the child processes, for what
-needs one: signals, SIGKILL, a second `serve`, another user."""
+`service` and `ServiceThread` run `alarmtui serve`'s engine, socket and journal in this process, and
+`tests.helpers.cli` runs a command in this process too. `ServiceProcess` and `run_cli`/`run_process` are child
+processes, for what needs one: signals, SIGKILL, a second `serve`, another user, a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -77,14 +77,14 @@ class ServiceProcess:
         self.process.wait(10)
 
 
-def run_process(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`python -m alarmtui ARGS` in a child process with exactly the service's environment."""
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m alarmtui ARGS` in a child process with exactly the service's environment (in this process:
+    `tests.helpers.cli(*args, env=env)`)."""
     return helpers.run_cli(*args, env=env, timeout=timeout, inherit=False)
 
 
-def run_cli(*args: str, env: dict[str, str]) -> helpers.CliResult:
-    """`alarmtui ARGS` in this process, in the service's environment (its `ALARMTUI_*` keys only)."""
-    return helpers.cli(*args, env=env)
+run_process = run_cli
+"""The name the in-process tests use for a child that must be a process (a second `serve`)."""
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
-from tests.helpers import ServiceThread, until, until_sync
-from tests.service.conftest import ServiceProcess, run_cli, run_process
+from tests.helpers import ServiceThread, cli, until, until_sync
+from tests.service.conftest import ServiceProcess, run_process
 
 
 def set_state_posts(demo: DemoEnvironment) -> int:
@@ -36,8 +36,8 @@ def test_socket_folder_and_socket_are_private(service: ServiceThread) -> None:
 
 
 def test_status_json_attached_equals_standalone(service: ServiceThread, config_file: Path) -> None:
-    attached = run_cli("status", "--json", "--config", str(config_file), env=service.env)
-    standalone = run_cli("status", "--json", "--standalone", "--config", str(config_file), env=service.env)
+    attached = cli("status", "--json", "--config", str(config_file), env=service.env)
+    standalone = cli("status", "--json", "--standalone", "--config", str(config_file), env=service.env)
     assert attached.returncode == 0, attached.stderr
     assert standalone.returncode == 0, standalone.stderr
     assert json.loads(attached.stdout) == json.loads(standalone.stdout)
@@ -72,15 +72,15 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
     write_config(config, tables)
     proc = ServiceThread(config, short_dir / "quiet.log", service_env).start()
     try:
-        first = run_cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
+        first = cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
         assert first.returncode == 0, first.stderr
         before = quiet(lambda: visonic_requests(demo))  # the start-up refresh is done
         for _ in range(3):
-            result = run_cli("status", "--json", "--config", str(config), env=service_env)
+            result = cli("status", "--json", "--config", str(config), env=service_env)
             assert result.returncode == 0, result.stderr
             assert json.loads(result.stdout)["providers"][0]["online"] is True
         assert visonic_requests(demo) == before
-        standalone = run_cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
+        standalone = cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
         assert standalone.returncode == 0, standalone.stderr
         assert visonic_requests(demo) > before  # the control: a standalone read does talk to the vendor
     finally:
@@ -92,13 +92,13 @@ def test_command_through_the_service_reaches_the_panel_once(
 ) -> None:
     env = {**service.env, "ALARMTUI_CODE": "1234"}
     before = set_state_posts(demo)
-    armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
+    armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
     assert armed.returncode == 0, armed.stderr
     # In its exit delay the panel has accepted, not armed (issue 17): "armed" only once it says so.
     assert "powermaster: accepted — House arming" in armed.stdout or "powermaster: done" in armed.stdout
     assert set_state_posts(demo) == before + 1
     assert "1234" not in service.log.read_text()
-    disarmed = run_cli("disarm", "--provider", "powermaster", "--config", str(config_file), env=env)
+    disarmed = cli("disarm", "--provider", "powermaster", "--config", str(config_file), env=env)
     assert disarmed.returncode == 0, disarmed.stderr
     assert set_state_posts(demo) == before + 2
 
@@ -238,9 +238,9 @@ def test_the_service_journals_a_command_with_who_asked(
     write_config(config, tables, extra={"journal": str(journal)})
     proc = ServiceThread(config, short_dir / "journaled.log", service_env).start()
     try:
-        armed = run_cli("arm", "away", "--config", str(config), env=service_env)
+        armed = cli("arm", "away", "--config", str(config), env=service_env)
         assert armed.returncode == 0, armed.stderr
-        events = run_cli("events", "--json", "--kind", "command", "--config", str(config), env=service_env)
+        events = cli("events", "--json", "--kind", "command", "--config", str(config), env=service_env)
         assert events.returncode == 0, events.stderr
     finally:
         assert proc.terminate() == 0  # the journal is flushed on the way out
@@ -258,7 +258,7 @@ def test_print_unit_gives_a_systemd_unit_for_this_installation(short_dir: Path) 
     import shlex
 
     config = short_dir / "my config.toml"
-    result = run_cli("serve", "--print-unit", "--config", str(config), env=dict(os.environ))
+    result = cli("serve", "--print-unit", "--config", str(config), env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     unit = configparser.ConfigParser(interpolation=None)
     unit.read_string(result.stdout)

@@ -23,8 +23,8 @@ import alarmtui.cli as cli_module
 from alarmtui.cli import Exit
 from alarmtui.demo import DemoEnvironment
 from alarmtui.settings import write_config
-from tests.helpers import CliResult, ServiceThread, until_sync
-from tests.service.conftest import REPO, run_cli
+from tests.helpers import CliResult, ServiceThread, cli, until_sync
+from tests.service.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def attached_status(config: Path, env: dict[str, str], *options: str) -> CliResu
     original = cli_module.run_headless
     cli_module.run_headless = not_the_service  # type: ignore[assignment]
     try:
-        return run_cli("status", *options, "--config", str(config), env=env)
+        return cli("status", *options, "--config", str(config), env=env)
     finally:
         cli_module.run_headless = original
 
@@ -84,8 +84,8 @@ def compare(
             before_status()
         attached_json = attached_status(config, service_env, "--json")
         attached_text = attached_status(config, service_env)
-        standalone_json = run_cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
-        standalone_text = run_cli("status", "--standalone", "--config", str(config), env=service_env)
+        standalone_json = cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
+        standalone_text = cli("status", "--standalone", "--config", str(config), env=service_env)
     finally:
         assert proc.terminate() == 0
     codes = {
