@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 REPO = Path(__file__).resolve().parents[1]
 POLL = 0.02
@@ -257,7 +257,7 @@ def _set_environ(values: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
-def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+def cli(*args: str, env: dict[str, str] | None = None, stdin: str | TextIO = "") -> CliResult:
     """`alarmtui ARGS` in this process: `alarmtui.cli.main`, with its own stdin (not a terminal), stdout and
     stderr, and `environment(env)`. A usage error from argparse (SystemExit) becomes its exit code; any
     other exception propagates (a child would have printed a traceback and exited 1: a test failure either way).
@@ -270,7 +270,7 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliRe
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     saved = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin) if isinstance(stdin, str) else stdin, out, err
     try:
         with environment(env):
             try:
@@ -287,6 +287,52 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliRe
                 handler.close()
         root.setLevel(level)
     return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
+class CliThread:
+    """`cli(ARGS)` in a thread, for a command that waits for what a person types: `type(line)` feeds its stdin
+    (a pipe, not a terminal); `wait()` gives its result. stdin, stdout and stderr are this process's while it runs."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        read, write = os.pipe()
+        self._stdin = os.fdopen(read, "r")
+        self._typed = os.fdopen(write, "w")
+        self.result: CliResult | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(args, env), name="alarmtui-cli", daemon=True)
+        self._thread.start()
+
+    def _run(self, args: tuple[str, ...], env: dict[str, str] | None) -> None:
+        try:
+            self.result = cli(*args, env=env, stdin=self._stdin)
+        except BaseException as exc:  # noqa: BLE001  (raised again by wait)
+            self.error = exc
+        finally:
+            self._stdin.close()
+
+    def type(self, line: str) -> None:
+        self._typed.write(line + "\n")
+        self._typed.flush()
+
+    def poll(self) -> int | None:
+        """Its exit code once it has ended (None while it runs)."""
+        if self._thread.is_alive():
+            return None
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result.returncode
+
+    def wait(self, timeout: float = 60.0) -> CliResult:
+        """Its result; stdin is closed first (end of input, as `communicate` does)."""
+        with contextlib.suppress(OSError):
+            self._typed.close()
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"the command did not end within {timeout:g} s"
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 async def acli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
@@ -357,12 +403,12 @@ class ServiceThread:
                     raise AssertionError(f"the service did not start: {self.log.read_text()}")
         return self
 
-    def wait_first_state(self) -> ServiceThread:
-        """Until every provider has its first state (read, or failed): what `status` waits for. A child
-        process's ~1 s start-up used to give the service this time before a command arrived."""
+    def wait_first_state(self, provider: str | None = None) -> ServiceThread:
+        """Until every provider (or this one) has its first state (read, or failed): what `status` waits for.
+        A child process's ~1 s start-up used to give the service this time before a command arrived."""
         from alarmtui.engine.attached.quick import get_json
 
-        answer = get_json(self.socket, "/v1/status", timeout=30)
+        answer = get_json(self.socket, "/v1/status", {"provider": provider} if provider else None, timeout=30)
         assert answer is not None and answer[0] == 200, answer
         return self
 

@@ -42,7 +42,7 @@ def test_an_arm_in_its_exit_delay_is_accepted_then_armed_by_the_panel(
         table["poll_interval"] = 300.0
     config = short_dir / "config.toml"
     write_config(config, tables)
-    service = ServiceThread(config, short_dir / "service.log", service_env).start()
+    service = ServiceThread(config, short_dir / "service.log", service_env).start().wait_first_state()
     try:
         listener = ListenThread("--json", "--config", str(config), env=service_env).start()
     except BaseException:

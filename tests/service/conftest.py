@@ -133,7 +133,7 @@ def config_file(demo: DemoEnvironment, short_dir: Path) -> Path:
 @pytest.fixture
 def service(config_file: Path, service_env: dict[str, str], short_dir: Path) -> Iterator[ServiceThread]:
     """`alarmtui serve` for the demo's clouds, in a thread of this process."""
-    proc = ServiceThread(config_file, short_dir / "service.log", service_env).start().wait_first_state()
+    proc = ServiceThread(config_file, short_dir / "service.log", service_env).start()
     try:
         yield proc
     finally:

@@ -21,7 +21,7 @@ from alarmtui.journal.store import Journal, JournalReader
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.alarm import AlarmScreen
-from tests.service.conftest import ServiceProcess
+from tests.helpers import ServiceThread
 from tests.service.test_attached_views import SIZE, until
 from tests.test_ui_history import NEEDLE_TEXT, row_texts, seeded_journal
 
@@ -65,7 +65,7 @@ async def attached(config_file: Path) -> AttachedEngine:
 
 
 async def test_attached_history_is_the_journal_page_by_page(
-    service: ServiceProcess, config_file: Path, journal_path: Path
+    service: ServiceThread, config_file: Path, journal_path: Path
 ) -> None:
     engine = await attached(config_file)
     for _ in range(200):  # every provider read once (and its events journaled) before comparing pages
@@ -109,7 +109,7 @@ async def test_attached_history_is_the_journal_page_by_page(
 
 
 async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowledgement(
-    service: ServiceProcess, config_file: Path, journal_path: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, journal_path: Path, demo: DemoEnvironment
 ) -> None:
     settings = load_settings(config_file).settings
     app = create_app(settings, engine=await attached(config_file), guard_clock=PATIENT)
@@ -149,7 +149,7 @@ async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowl
         assert acks[0].who == f"{app.controller.origin} via the service"
 
 
-async def test_the_service_refuses_malformed_history_requests(service: ServiceProcess, config_file: Path) -> None:
+async def test_the_service_refuses_malformed_history_requests(service: ServiceThread, config_file: Path) -> None:
     engine = await attached(config_file)
     try:
         http = engine.client._http

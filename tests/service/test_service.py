@@ -90,6 +90,7 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
 def test_command_through_the_service_reaches_the_panel_once(
     service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
+    service.wait_first_state("powermaster")  # a command before the first login is "not connected yet"
     env = {**service.env, "ALARMTUI_CODE": "1234"}
     before = set_state_posts(demo)
     armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
@@ -236,7 +237,7 @@ def test_the_service_journals_a_command_with_who_asked(
     config = short_dir / "journaled.toml"
     journal = short_dir / "journal.sqlite3"
     write_config(config, tables, extra={"journal": str(journal)})
-    proc = ServiceThread(config, short_dir / "journaled.log", service_env).start()
+    proc = ServiceThread(config, short_dir / "journaled.log", service_env).start().wait_first_state()
     try:
         armed = cli("arm", "away", "--config", str(config), env=service_env)
         assert armed.returncode == 0, armed.stderr
