@@ -95,6 +95,21 @@ def until_sync(predicate: Callable[[], object], timeout: float = 10.0, what: str
         time.sleep(step)
 
 
+def until_quiet(count: Callable[[], int], calm: float = 0.3, timeout: float = 20.0, what: str = "") -> int:
+    """`count()` once it has stopped changing for `calm` seconds (a burst of requests or journal rows is
+    over): for "nothing more happens", where no event marks the end. Returns the settled count."""
+    seen = [count(), time.monotonic()]
+
+    def settled() -> bool:
+        now = count()
+        if now != seen[0]:
+            seen[:] = [now, time.monotonic()]
+        return time.monotonic() - seen[1] >= calm
+
+    until_sync(settled, timeout, what or "the count to settle")
+    return int(seen[0])
+
+
 class FakeClock:
     """A monotonic clock (and a wall clock riding along) that moves only when told.
 

@@ -14,8 +14,8 @@ from alarmtui.engine.attached.engine import AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings
 from alarmtui.ui.app import create_app
-from tests.helpers import until_pilot as until
 from tests.helpers import ServiceThread
+from tests.helpers import until_pilot as until
 from tests.service.conftest import ServiceProcess
 
 SIZE = (160, 48)

@@ -9,8 +9,6 @@ import os
 import socket
 import stat
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
-from tests.helpers import ServiceThread, cli, until, until_sync
+from tests.helpers import ServiceThread, cli, until, until_quiet, until_sync
 from tests.service.conftest import ServiceProcess, run_process
 
 
@@ -48,20 +46,6 @@ def visonic_requests(demo: DemoEnvironment) -> int:
     return len(demo.host.cloud("visonic").requests)  # type: ignore[attr-defined]
 
 
-def quiet(count: Callable[[], int], calm: float = 0.3) -> int:
-    """`count()` once it has stopped changing for `calm` seconds (a burst of requests is over)."""
-    seen = [count(), time.monotonic()]
-
-    def settled() -> bool:
-        now = count()
-        if now != seen[0]:
-            seen[:] = [now, time.monotonic()]
-        return time.monotonic() - seen[1] >= calm
-
-    until_sync(settled, 20, "the vendor requests to stop")
-    return int(seen[0])
-
-
 def test_status_answered_by_the_service_costs_no_vendor_request(
     demo: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
 ) -> None:
@@ -74,7 +58,7 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
     try:
         first = cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
         assert first.returncode == 0, first.stderr
-        before = quiet(lambda: visonic_requests(demo))  # the start-up refresh is done
+        before = until_quiet(lambda: visonic_requests(demo), what="the vendor requests to stop")  # the start-up refresh is done
         for _ in range(3):
             result = cli("status", "--json", "--config", str(config), env=service_env)
             assert result.returncode == 0, result.stderr
@@ -121,9 +105,14 @@ def test_stale_socket_of_a_killed_service_is_taken_over(service_process: Service
     assert find_service(config_file) is not None
 
 
-@pytest.mark.e2e  # a real subprocess smoke test
-def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service_process: ServiceProcess, demo: DemoEnvironment) -> None:
-    service = service_process  # the signal itself: a process
+@pytest.mark.e2e  # a real subprocess smoke test: `serve` as systemd runs it, a `status` process attached to it, SIGTERM
+def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(
+    service_process: ServiceProcess, config_file: Path, demo: DemoEnvironment
+) -> None:
+    service = service_process
+    attached = run_process("status", "--json", "--config", str(config_file), env=service.env)
+    assert attached.returncode == 0, attached.stderr
+    assert {p["name"] for p in json.loads(attached.stdout)["providers"]} == {"casa", "powermaster", "vera", "hogar", "villa"}
     verisure = demo.host.cloud("verisure")
     until_sync(lambda: verisure.sessions, 20, "the Verisure login")  # type: ignore[attr-defined]
     assert service.terminate() == 0

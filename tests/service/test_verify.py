@@ -56,6 +56,15 @@ def verify_service(
             assert proc.terminate() == 0
 
 
+def service_status(service: ServiceThread, provider: str) -> object:
+    """What the service last reported about `provider`'s link (its `/v1/state`)."""
+    from alarmtui.engine.attached.quick import get_json
+
+    answer = get_json(service.socket, "/v1/state")
+    assert answer is not None and answer[0] == 200, answer
+    return [u["status"] for u in answer[1]["updates"] if u["type"] == "status" and u["provider"] == provider]
+
+
 def sent_codes(env: DemoEnvironment) -> list[str]:
     cloud = env.host.cloud("securitas")
     return env.host.call(lambda: list(cloud.sent_codes))  # type: ignore[attr-defined]
@@ -119,7 +128,8 @@ def test_login_while_the_service_runs_validates_the_service_session(
     assert login.poll() is None, "login ended before an SMS was sent"
     code = sent_codes(securitas)[-1]
     if slow_typist:  # meanwhile the service goes on reporting the SMS step (its retries, its request counts)
-        time.sleep(6.0)
+        reported = service_status(service, "hogar")
+        until_sync(lambda: service_status(service, "hogar") != reported, 30, "a new status from the service's retries")
     login.type(code)
     result = login.wait(60)
     out, err = result.stdout, result.stderr
