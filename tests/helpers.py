@@ -1,12 +1,14 @@
 """What many tests share: waiting for a condition, a fake clock, and the processes they start.
 
 - `until` / `until_sync`: poll a condition (never a fixed sleep); with a Textual `pilot` the app
-  keeps running between polls.
+  keeps running between polls. `until_quiet`: a count that has stopped changing (nothing more happens).
 - `FakeClock`: one clock for the simulators' panels, the providers and `LoginGate` (they all take
   `clock=`); `advance()` moves time without waiting.
-- `cli`: `alarmtui …` in this process (`alarmtui.cli.main`), its exit code and output captured as a
-  child's would be; `ServiceThread`: `alarmtui serve`'s engine, socket and journal in a thread of this
-  process (real Unix socket, real SQLite), stopped as SIGTERM stops it.
+- In this process (the default; real loopback HTTP, real Unix socket, real SQLite): `cli` / `acli` run
+  `alarmtui …` (`alarmtui.cli.main`), exit code and output captured as a child's would be; `CliThread` one
+  that waits for typed answers; `ServiceThread` is `alarmtui serve` (engine, socket, journal) in a thread,
+  stopped as SIGTERM stops it; `ListenThread` is `alarmtui listen`, stopped as Ctrl-C stops it; `SimThread`
+  serves what `alarmtui sim --fast --write-config` serves.
 - `run_cli`, `spawn_cli`, `SimProcess`: `python -m alarmtui …` in a child process (the ~6 `e2e`
   smoke tests and what needs a process: signals, SIGKILL, another uid; everything else runs in-process).
 """
@@ -291,9 +293,9 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: str | TextIO = "")
             try:
                 code = main(list(args))
             except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
                 if not isinstance(exc.code, int) and exc.code is not None:
-                    print(exc.code, file=sys.stderr)
+                    print(exc.code, file=sys.stderr)  # as the interpreter prints `sys.exit("message")`
     finally:
         sys.stdin, sys.stdout, sys.stderr = saved
         for handler in root.handlers[:]:
@@ -306,7 +308,8 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: str | TextIO = "")
 
 class CliThread:
     """`cli(ARGS)` in a thread, for a command that waits for what a person types: `type(line)` feeds its stdin
-    (a pipe, not a terminal); `wait()` gives its result. stdin, stdout and stderr are this process's while it runs."""
+    (a pipe, not a terminal); `wait()` gives its result. It takes over this process's `sys.stdin`, `sys.stdout`
+    and `sys.stderr` while it runs: run no other `cli` meanwhile."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         read, write = os.pipe()
