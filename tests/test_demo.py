@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from pathlib import Path
@@ -81,7 +82,10 @@ def test_headless_demo_commands_write_nothing_in_the_users_folders(
     for name in PRIVATE_DIRS:
         monkeypatch.setenv(name, str(home / name.lower()))
     assert main(["--demo", "status", "--json"]) == 0
-    assert '"hogar"' in capsys.readouterr().out  # Securitas answered too: the demo trusts its device
+    out = capsys.readouterr().out
+    assert '"hogar"' in out  # Securitas answered too: the demo trusts its device
+    kinds = sorted(p["kind"] for p in json.loads(out)["providers"])  # as the e2e test_cli.py::test_status_json_demo
+    assert kinds == sorted(("verisure", "visonic", "mios", "securitas", "mypages"))
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
 
 
