@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alarmtui.demo import DemoEnvironment
-from alarmtui.listen import KEYS, line, printer
+from alarmtui.listen import line, printer
 from alarmtui.settings import write_config
 from tests.helpers import ListenThread, ServiceThread, cli
 
