@@ -4,6 +4,7 @@ in this process."""
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import time
@@ -19,7 +20,7 @@ from tests.helpers import CliThread, SimThread, cli
 @pytest.fixture
 def mypages_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict[str, str]]]:
     sim = SimThread(tmp_path / "sim.toml", "mypages").start()
-    env = {"XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}  # whole: test_login_channels starts a child with it
     try:
         yield sim.config, sim.lines, env
     finally:
