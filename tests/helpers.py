@@ -1,26 +1,37 @@
 """What many tests share: waiting for a condition, a fake clock, and the processes they start.
 
 - `until` / `until_sync`: poll a condition (never a fixed sleep); with a Textual `pilot` the app
-  keeps running between polls.
+  keeps running between polls. `until_quiet`: a count that has stopped changing (nothing more happens).
 - `FakeClock`: one clock for the simulators' panels, the providers and `LoginGate` (they all take
   `clock=`); `advance()` moves time without waiting.
+- In this process (the default; real loopback HTTP, real Unix socket, real SQLite): `cli` / `acli` run
+  `alarmtui …` (`alarmtui.cli.main`), exit code and output captured as a child's would be; `CliThread` one
+  that waits for typed answers; `ServiceThread` is `alarmtui serve` (engine, socket, journal) in a thread,
+  stopped as SIGTERM stops it; `ListenThread` is `alarmtui listen`, stopped as Ctrl-C stops it; `SimThread`
+  serves what `alarmtui sim --fast --write-config` serves.
 - `run_cli`, `spawn_cli`, `SimProcess`: `python -m alarmtui …` in a child process (the ~6 `e2e`
-  smoke tests; everything else runs in-process).
+  smoke tests and what needs a process: signals, SIGKILL, another uid; everything else runs in-process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import logging
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 REPO = Path(__file__).resolve().parents[1]
 POLL = 0.02
@@ -84,6 +95,21 @@ def until_sync(predicate: Callable[[], object], timeout: float = 10.0, what: str
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {_describe(what, predicate)}")
         time.sleep(step)
+
+
+def until_quiet(count: Callable[[], int], calm: float = 0.3, timeout: float = 20.0, what: str = "") -> int:
+    """`count()` once it has stopped changing for `calm` seconds (a burst of requests or journal rows is
+    over): for "nothing more happens", where no event marks the end. Returns the settled count."""
+    seen = [count(), time.monotonic()]
+
+    def settled() -> bool:
+        now = count()
+        if now != seen[0]:
+            seen[:] = [now, time.monotonic()]
+        return time.monotonic() - seen[1] >= calm
+
+    until_sync(settled, timeout, what or "the count to settle")
+    return int(seen[0])
 
 
 class FakeClock:
@@ -209,3 +235,420 @@ def sim_process(config: Path, *args: str) -> Iterator[SimProcess]:
         yield sim
     finally:
         sim.stop()
+
+
+# ---------------------------------------------------------------------- in-process commands and service
+
+
+@dataclass
+class CliResult:
+    """What `cli` gives back: the fields of a `subprocess.CompletedProcess` that tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str] | None) -> Iterator[None]:
+    """`os.environ` as a child started with `env` would see it, for the duration: `env`'s keys set, and any
+    `ALARMTUI_*` key that `env` leaves out removed (a service test's environment names only its socket)."""
+    if env is None:
+        yield
+        return
+    wanted = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    wanted.update({k: None for k in os.environ if k.startswith("ALARMTUI_") and k not in env})  # type: ignore[misc]
+    saved = {k: os.environ.get(k) for k in wanted}
+    try:  # only the keys that differ: threads of this process (simulators, a service) read the rest meanwhile
+        _set_environ(wanted)
+        yield
+    finally:
+        _set_environ(saved)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def cli(*args: str, env: dict[str, str] | None = None, stdin: str | TextIO = "") -> CliResult:
+    """`alarmtui ARGS` in this process: `alarmtui.cli.main`, with its own stdin (not a terminal), stdout and
+    stderr, and `environment(env)`. A usage error from argparse (SystemExit) becomes its exit code; any
+    other exception propagates (a child would have printed a traceback and exited 1: a test failure either way).
+
+    `main` calls `asyncio.run`: call this from a sync test, or `await asyncio.to_thread(cli, ...)` from an
+    async one. Log handlers the command adds to the root logger are removed afterwards."""
+    from alarmtui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin) if isinstance(stdin, str) else stdin, out, err
+    try:
+        with environment(env):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if not isinstance(exc.code, int) and exc.code is not None:
+                    print(exc.code, file=sys.stderr)  # as the interpreter prints `sys.exit("message")`
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
+class CliThread:
+    """`cli(ARGS)` in a thread, for a command that waits for what a person types: `type(line)` feeds its stdin
+    (a pipe, not a terminal); `wait()` gives its result. It takes over this process's `sys.stdin`, `sys.stdout`
+    and `sys.stderr` while it runs: run no other `cli` meanwhile."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        read, write = os.pipe()
+        self._stdin = os.fdopen(read, "r")
+        self._typed = os.fdopen(write, "w")
+        self.result: CliResult | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(args, env), name="alarmtui-cli", daemon=True)
+        self._thread.start()
+
+    def _run(self, args: tuple[str, ...], env: dict[str, str] | None) -> None:
+        try:
+            self.result = cli(*args, env=env, stdin=self._stdin)
+        except BaseException as exc:  # noqa: BLE001  (raised again by wait)
+            self.error = exc
+        finally:
+            self._stdin.close()
+
+    def type(self, line: str) -> None:
+        self._typed.write(line + "\n")
+        self._typed.flush()
+
+    def poll(self) -> int | None:
+        """Its exit code once it has ended (None while it runs)."""
+        if self._thread.is_alive():
+            return None
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result.returncode
+
+    def wait(self, timeout: float = 60.0) -> CliResult:
+        """Its result; stdin is closed first (end of input, as `communicate` does)."""
+        with contextlib.suppress(OSError):
+            self._typed.close()
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"the command did not end within {timeout:g} s"
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+async def acli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+    """`cli` from an async test (in a worker thread: `main` runs its own event loop)."""
+    return await asyncio.to_thread(cli, *args, env=env, stdin=stdin)
+
+
+class ServiceThread:
+    """`alarmtui serve --config FILE`, in a thread of this process: the same engine, bridges, socket claim,
+    journal claim and shutdown as the service process (`alarmtui.service.main.serve` → `run_service`), on a
+    real Unix socket. The service's log records (and the command's, in this process) go to `log`.
+
+    Signal handlers belong to the main thread: `run_service`'s SIGTERM/SIGINT handlers are recorded on the
+    thread's loop instead, and `terminate()` calls the SIGTERM one, as the signal would. `returncode` is
+    `serve`'s: 0 after a clean stop, 1 when the service refused to start (`error` says why)."""
+
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.log = log
+        self.env = dict(env if env is not None else os.environ)
+        self.returncode: int | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handlers: dict[int, Callable[[], object]] = {}
+        self._ready = threading.Event()
+        self._handler: logging.Handler | None = None
+        self._level = logging.WARNING
+        self._socket: Path | None = None
+
+    @property
+    def socket(self) -> Path:
+        """The socket it claimed (read once it has started)."""
+        assert self._socket is not None, "not started"
+        return self._socket
+
+    @property
+    def process(self) -> ServiceThread:
+        """What the process-based tests read (`process.poll()`): this object itself."""
+        return self
+
+    def poll(self) -> int | None:
+        return None if self.running() else self.returncode
+
+    def start(self, timeout: float = 30.0) -> ServiceThread:
+        from alarmtui.redaction import install_log_filter
+
+        self.returncode, self.error = None, None
+        self._ready.clear()
+        self._handlers.clear()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._handler = logging.FileHandler(self.log, encoding="utf-8")
+        self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(self._handler)
+        self._level = root.level
+        root.setLevel(logging.INFO)  # as `serve` logs
+        install_log_filter(root)
+        self._thread = threading.Thread(target=self._run, name="alarmtui-serve", daemon=True)
+        with environment(self.env):  # what it reads while it starts (settings, socket path): the service's environment
+            self._thread.start()
+            deadline = time.monotonic() + timeout
+            while not self._ready.wait(0.02):
+                if not self._thread.is_alive():
+                    self._detach_log()
+                    raise AssertionError(f"the service exited ({self.returncode}): {self.error!r}\n{self.log.read_text()}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the service did not start: {self.log.read_text()}")
+        return self
+
+    def wait_first_state(self, provider: str | None = None) -> ServiceThread:
+        """Until every provider (or this one) has its first state (read, or failed): what `status` waits for.
+        A child process's ~1 s start-up used to give the service this time before a command arrived."""
+        from alarmtui.engine.attached.quick import get_json
+
+        answer = get_json(self.socket, "/v1/status", {"provider": provider} if provider else None, timeout=30)
+        assert answer is not None and answer[0] == 200, answer
+        return self
+
+    def _run(self) -> None:
+        from alarmtui.bridges import bridges_for
+        from alarmtui.engine.endpoint import config_fingerprint, socket_path
+        from alarmtui.engine.inprocess import engine_for
+        from alarmtui.service.server import ServiceError, run_service
+        from alarmtui.settings import load_settings
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
+            signum, lambda: callback(*args)
+        )
+        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+
+        async def main() -> None:  # as `alarmtui.service.main.serve`
+            settings = load_settings(self.config, required=True).settings
+            self._socket = socket_path(settings.socket)
+            engine = engine_for(settings)
+            bridges = bridges_for(engine, settings)
+
+            def ready() -> None:
+                bridges.start()
+                self._ready.set()
+
+            try:
+                await run_service(engine, config=config_fingerprint(self.config), socket_path=self._socket, ready=ready)
+            finally:
+                await bridges.close()
+
+        try:
+            loop.run_until_complete(main())
+            self.returncode = 0
+        except ServiceError as exc:
+            self.error, self.returncode = exc, 1
+        except BaseException as exc:  # noqa: BLE001  (reported by start/terminate)
+            self.error, self.returncode = exc, 1
+            logging.getLogger(__name__).exception("the in-process service failed")
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=0.5))
+            loop.close()
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, as systemd stops the service; waits for `run_service` to finish and returns the exit code."""
+        assert self._thread is not None and self._loop is not None
+        if self._thread.is_alive():
+            handler = self._handlers.get(signal.SIGTERM)
+            assert handler is not None, "the service installed no SIGTERM handler"
+            self._loop.call_soon_threadsafe(handler)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise subprocess.TimeoutExpired(["alarmtui", "serve"], timeout)
+        self._detach_log()
+        assert self.returncode is not None
+        return self.returncode
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _detach_log(self) -> None:
+        if self._handler is not None:
+            root = logging.getLogger()
+            root.removeHandler(self._handler)
+            root.setLevel(self._level)
+            self._handler.close()
+            self._handler = None
+
+    def stop(self) -> None:
+        """Fixture teardown: terminate if still running (a test may have stopped it already)."""
+        if self.running():
+            self.terminate()
+        self._detach_log()
+
+
+class LineStream(io.TextIOBase):
+    """A text stream whose whole lines land in a queue (one writer thread)."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *done, self._partial = self._partial.split("\n")
+        for whole in done:
+            self.lines.put(whole + "\n")
+        return len(text)
+
+
+class ListenThread:
+    """`alarmtui listen ARGS` in a thread of this process: the command's own `listen` coroutine with the
+    arguments `alarmtui.cli` parses, its lines in `lines`; `stop()` is its Ctrl-C (the SIGINT handler it
+    installs, recorded on the thread's loop: signal handlers belong to the main thread)."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        from alarmtui.cli import build_parser
+
+        self.args = build_parser().parse_args(["listen", *args])
+        self.env = env
+        self.out = LineStream()
+        self.err = LineStream()
+        self.seen_errors: list[str] = []
+        self.returncode: int | None = None
+        self.error: BaseException | None = None
+        self._handlers: dict[int, Callable[[], object]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="alarmtui-listen", daemon=True)
+
+    def _run(self) -> None:
+        from alarmtui.listen import listen
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
+            signum, lambda: callback(*args)
+        )
+        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+        try:
+            self.returncode = loop.run_until_complete(listen(self.args, self.out))
+        except BaseException as exc:  # noqa: BLE001  (reported by wait_listening/stop)
+            self.error = exc
+        finally:
+            loop.close()
+
+    def start(self, timeout: float = 30.0) -> ListenThread:
+        """Start, and return once it says it is listening (its stderr line, as a person would see it)."""
+        saved = sys.stderr
+        sys.stderr = self.err  # type: ignore[assignment]  # only while it starts: later commands print their own
+        try:
+            with environment(self.env):
+                self._thread.start()
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    try:
+                        said = self.err.lines.get(timeout=0.02)
+                    except queue.Empty:
+                        if not self._thread.is_alive():
+                            raise AssertionError(f"listen ended ({self.returncode}): {self.error!r} {self.seen_errors}") from None
+                        continue
+                    self.seen_errors.append(said)
+                    if "listening" in said:
+                        return self
+        finally:
+            sys.stderr = saved
+        raise AssertionError(f"listen never said it was listening: {self.seen_errors}")
+
+    def until_line(self, wanted: Callable[[dict[str, str]], object], timeout: float = 30.0) -> list[dict[str, str]]:
+        """Every JSON line (parsed) up to the first that `wanted` accepts."""
+        from alarmtui.listen import KEYS
+
+        seen: list[dict[str, str]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                text = self.out.lines.get(timeout=0.02)
+            except queue.Empty:
+                assert self.error is None, self.error
+                continue
+            entry = json.loads(text)
+            assert tuple(entry) == KEYS, entry
+            seen.append(entry)
+            if wanted(entry):
+                return seen
+        raise AssertionError(f"no such line; saw {seen}")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Ctrl-C; its exit code."""
+        if self._thread.is_alive():
+            assert self._loop is not None
+            handler = self._handlers.get(signal.SIGINT)
+            assert handler is not None, "listen installed no SIGINT handler"
+            self._loop.call_soon_threadsafe(handler)
+            self._thread.join(timeout)
+            assert not self._thread.is_alive(), "listen did not stop on Ctrl-C"
+        if self.error is not None:
+            raise self.error
+        assert self.returncode is not None
+        return self.returncode
+
+
+class SimThread:
+    """What `alarmtui sim --fast --kinds KINDS --write-config FILE` serves, in a thread of this process: the same
+    clouds (history seeded, fast timing) and the same config file (mode 0600; Securitas paced as the demo's fast
+    timing paces it). The codes the simulators "send"
+    (Securitas SMS, My Pages step-up) land in `lines` as the lines `sim` prints for them."""
+
+    def __init__(self, config: Path, *kinds: str) -> None:
+        self.config = config
+        self.kinds = kinds
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.host: Any = None
+
+    def start(self) -> SimThread:
+        from alarmtui.settings import write_config
+        from alarmtui.simulators.host import ThreadedSimHost, create_cloud
+
+        clouds = [create_cloud(kind) for kind in self.kinds]
+        for cloud in clouds:
+            for panel in cloud.panels:
+                panel.seed_history()
+            cloud.use_fast_timing()
+            if hasattr(cloud, "on_otp"):
+                cloud.on_otp = lambda phone, code: self.lines.put(f"securitas: SMS to {phone}: code {code}\n")
+            if hasattr(cloud, "on_code"):
+                cloud.on_code = lambda channel, code: self.lines.put(f"mypages: {channel} code {code}\n")
+        self.host = ThreadedSimHost(clouds, control=True).start()
+        tables = self.host.provider_tables()
+        for table in tables:
+            if table["kind"] == "securitas":
+                table["request_gap"] = 0.02  # as the demo's fast timing: no second between requests to a simulator
+        write_config(self.config, tables)
+        return self
+
+    def stop(self) -> None:
+        if self.host is not None:
+            self.host.stop()

@@ -1,7 +1,8 @@
 """`alarmtui arm` says "armed" only once the panel does: `--wait` follows the exit delay, `--no-wait` says
 "accepted", and a multi-partition command with some partitions done and others refused exits 8.
 
-In-process and through a real service process, against the real simulators."""
+In-process, standalone and through a real service (in a thread of this process, on a real socket), against the
+real simulators."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from alarmtui.cli import main
 from alarmtui.demo import DemoEnvironment
 from alarmtui.headless import Exit
 from alarmtui.settings import write_config
-from tests.service.conftest import ServiceProcess, run_cli, service_env, short_dir  # noqa: F401  (fixtures)
+from tests.helpers import ServiceThread, cli
+from tests.service.conftest import service_env, short_dir  # noqa: F401  (fixtures)
 
 EXIT_DELAY = 1.5
 """Long enough that the first read after the command sees the exit delay, short enough for a test."""
@@ -110,10 +112,10 @@ def test_a_partial_multi_partition_arm_exits_8_in_process(
 def test_a_partial_multi_partition_arm_exits_8_through_the_service(
     clouds: DemoEnvironment, config: Path, service_env: dict[str, str], short_dir: Path
 ) -> None:
-    proc = ServiceProcess(config, service_env, short_dir / "service.log").start()
+    proc = ServiceThread(config, short_dir / "service.log", service_env).start().wait_first_state()
     try:
         garage_door_open(clouds)
-        result = run_cli("arm", "away", "--provider", "vera", "--no-wait", "--config", str(config), env=service_env)
+        result = cli("arm", "away", "--provider", "vera", "--no-wait", "--config", str(config), env=service_env)
         assert result.returncode == 8, (result, proc.log.read_text())
         assert "accepted for 41 — House arming" in result.stdout and "Garage Door" in result.stderr
     finally:
@@ -124,17 +126,15 @@ def test_arm_wait_through_the_service_is_armed_after_the_exit_delay(
     clouds: DemoEnvironment, config: Path, service_env: dict[str, str], short_dir: Path
 ) -> None:
     """The service polls every 300 s: the view still sees "armed" right after the delay (it asks for a read)."""
-    proc = ServiceProcess(config, service_env, short_dir / "service.log").start()
+    proc = ServiceThread(config, short_dir / "service.log", service_env).start().wait_first_state()
     try:
         env = {**service_env}
-        result = run_cli(
-            "arm", "away", "--provider", "powermaster", "--partition", "1", "--wait", "--config", str(config), env=env
-        )
+        result = cli("arm", "away", "--provider", "powermaster", "--partition", "1", "--wait", "--config", str(config), env=env)
         assert result.returncode == 0, result
         assert "armed — armed away" in result.stdout
-        accepted = run_cli("disarm", "--provider", "powermaster", "--partition", "1", "--config", str(config), env=env)
+        accepted = cli("disarm", "--provider", "powermaster", "--partition", "1", "--config", str(config), env=env)
         assert accepted.returncode == 0, accepted
-        no_wait = run_cli("arm", "away", "--provider", "powermaster", "--partition", "1", "--config", str(config), env=env)
+        no_wait = cli("arm", "away", "--provider", "powermaster", "--partition", "1", "--config", str(config), env=env)
         assert no_wait.returncode == 0, no_wait  # not a terminal: no waiting by default
         assert "accepted — House arming, exit delay" in no_wait.stdout
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from pathlib import Path
@@ -81,22 +82,27 @@ def test_headless_demo_commands_write_nothing_in_the_users_folders(
     for name in PRIVATE_DIRS:
         monkeypatch.setenv(name, str(home / name.lower()))
     assert main(["--demo", "status", "--json"]) == 0
-    assert '"hogar"' in capsys.readouterr().out  # Securitas answered too: the demo trusts its device
+    out = capsys.readouterr().out
+    assert '"hogar"' in out  # Securitas answered too: the demo trusts its device
+    kinds = sorted(p["kind"] for p in json.loads(out)["providers"])  # as the e2e test_cli.py::test_status_json_demo
+    assert kinds == sorted(("verisure", "visonic", "mios", "securitas", "mypages"))
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
 
 
-def test_listen_demo_writes_nothing_in_the_users_folders(tmp_path: Path) -> None:
+def test_listen_demo_writes_nothing_in_the_users_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`alarmtui --demo listen` runs the demo's clouds too: their device identities stay in its own folder."""
-    from tests.helpers import spawn_cli, stop_process
+    from tests.helpers import ListenThread
 
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), **{name: str(home / name.lower()) for name in PRIVATE_DIRS}}
-    process = spawn_cli("--demo", "listen", "--json", env=env)
+    monkeypatch.setenv("HOME", str(home))
+    for name in PRIVATE_DIRS:
+        monkeypatch.setenv(name, str(home / name.lower()))
+    listener = ListenThread("--demo", "--json").start()
     try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]  # link lines as the clouds come online
+        lines = [listener.out.lines.get(timeout=30) for _ in range(5)]  # link lines as the clouds come online
         assert any('"type": "link"' in line for line in lines), lines
     finally:
-        stop_process(process)
+        assert listener.stop() == 0
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+    assert os.environ["XDG_STATE_HOME"] == str(home / "xdg_state_home")  # put back when the demo ends

@@ -1,85 +1,26 @@
-"""`alarmtui listen`: JSON Lines from the running service, the journal first with --since."""
+"""`alarmtui listen`: JSON Lines from the running service, the journal first with --since.
+
+The listener, the service and the commands run in this process (threads; real socket, real journal)."""
 
 from __future__ import annotations
 
 import io
 import json
-import queue
-import signal
-import subprocess
-import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alarmtui.demo import DemoEnvironment
-from alarmtui.listen import KEYS, line, printer
+from alarmtui.listen import line, printer
 from alarmtui.settings import write_config
-from tests.service.conftest import REPO, ServiceProcess, run_cli
+from tests.helpers import ListenThread, ServiceThread, cli
 
 
-class ListenProcess:
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "alarmtui", "listen", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            cwd=REPO,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.errors: queue.Queue[str] = queue.Queue()
-        self.seen_errors: list[str] = []
-        threading.Thread(target=self._pump, args=(self.process.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.errors), daemon=True).start()
-
-    @staticmethod
-    def _pump(stream: object, into: queue.Queue[str]) -> None:
-        for text in stream:  # type: ignore[attr-defined]
-            into.put(text)
-
-    def wait_listening(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                said = self.errors.get(timeout=0.1)
-                self.seen_errors.append(said)
-                if "listening" in said:
-                    return
-            except queue.Empty:
-                assert self.process.poll() is None, f"listen exited {self.process.returncode}"
-        raise AssertionError("listen never said it was listening")
-
-    def until_line(self, wanted: object, timeout: float = 30.0) -> list[dict[str, str]]:
-        """Every line (parsed) up to the first that `wanted` accepts."""
-        seen: list[dict[str, str]] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                text = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            entry = json.loads(text)
-            assert tuple(entry) == KEYS, entry
-            seen.append(entry)
-            if wanted(entry):  # type: ignore[operator]
-                return seen
-        raise AssertionError(f"no such line; saw {seen}")
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(15)
-
-
-def test_listen_json_names_the_partition_after_an_arm_through_another_view(service: ServiceProcess, config_file: Path) -> None:
-    listener = ListenProcess("--json", "--config", str(config_file), env=service.env)
+def test_listen_json_names_the_partition_after_an_arm_through_another_view(service: ServiceThread, config_file: Path) -> None:
+    service.wait_first_state("powermaster")  # a command before the first login is "not connected yet"
+    listener = ListenThread("--json", "--config", str(config_file), env=service.env).start()
     try:
-        listener.wait_listening()
         env = {**service.env, "ALARMTUI_CODE": "1234"}
-        armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
+        armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
         assert armed.returncode == 0, armed.stderr
         seen: list[dict[str, str]] = []
 
@@ -103,9 +44,10 @@ def test_listen_json_names_the_partition_after_an_arm_through_another_view(servi
         assert listener.stop() == 0
 
     # Later, with --since: the journal first (the command, with who asked), then live.
-    replay = ListenProcess("--json", "--since", "1h", "--provider", "powermaster", "--config", str(config_file), env=service.env)
+    replay = ListenThread(
+        "--json", "--since", "1h", "--provider", "powermaster", "--config", str(config_file), env=service.env
+    ).start()
     try:
-        replay.wait_listening()
         # The panel took the arm into its exit delay: the journal says "accepted" (the state line says armed).
         seen = replay.until_line(lambda e: e["type"] == "command" and e["state"] in ("done", "accepted"))
         assert "alarmtui arm" in seen[-1]["who"]
@@ -134,11 +76,10 @@ def test_listen_in_process_when_no_service_runs(demo: DemoEnvironment, short_dir
         table["poll_interval"] = 2.0
     config = short_dir / "alone.toml"
     write_config(config, tables)
-    listener = ListenProcess("--json", "--config", str(config), env=service_env)
+    listener = ListenThread("--json", "--config", str(config), env=service_env).start()
     try:
-        listener.wait_listening()
         assert "in-process" in "".join(listener.seen_errors)
-        armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config), env=service_env)
+        armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config), env=service_env)
         assert armed.returncode == 0, armed.stderr
         seen = listener.until_line(lambda e: e["type"] == "state" and e["state"] == "armed_away")
         assert seen[-1]["partition"] and seen[-1]["provider"] == "powermaster"

@@ -12,8 +12,8 @@ from alarmtui.demo import DemoEnvironment
 from alarmtui.domain import CommandPhase, CommandResult
 from alarmtui.listen import outcome_sentence, outcome_state
 from alarmtui.settings import write_config
-from tests.bridges.test_listen import ListenProcess
-from tests.service.conftest import ServiceProcess, run_cli, service_env, short_dir  # noqa: F401  (fixtures)
+from tests.helpers import ListenThread, ServiceThread, cli
+from tests.service.conftest import service_env, short_dir  # noqa: F401  (fixtures)
 
 EXIT_DELAY = 3.0
 """Long enough that the read right after the command sees the exit delay."""
@@ -42,11 +42,14 @@ def test_an_arm_in_its_exit_delay_is_accepted_then_armed_by_the_panel(
         table["poll_interval"] = 300.0
     config = short_dir / "config.toml"
     write_config(config, tables)
-    service = ServiceProcess(config, service_env, short_dir / "service.log").start()
-    listener = ListenProcess("--json", "--config", str(config), env=service_env)
+    service = ServiceThread(config, short_dir / "service.log", service_env).start().wait_first_state()
     try:
-        listener.wait_listening()
-        armed = run_cli(
+        listener = ListenThread("--json", "--config", str(config), env=service_env).start()
+    except BaseException:
+        service.stop()
+        raise
+    try:
+        armed = cli(
             "arm", "away", "--provider", "powermaster", "--partition", "1", "--no-wait", "--config", str(config), env=service_env
         )
         assert armed.returncode == 0, armed

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,6 +14,7 @@ from alarmtui.cli import Exit, main
 from alarmtui.domain import ArmMode, Command, CommandAction, CommandPhase, CommandProgress, CommandResult, Event, EventKind
 from alarmtui.domain.updates import CommandUpdate, EventsUpdate
 from alarmtui.journal.store import Journal
+from tests.helpers import acli
 from tests.notify.test_notifier import start_receiver
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -126,16 +125,13 @@ events = ["alarm"]
 url = "json://127.0.0.1:9/n0body-here"
 """
         config = write_config(tmp_path / "config.toml", tmp_path / "journal.sqlite3", extra)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "alarmtui", "notify", "test", "--config", str(config),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == Exit.FAILED, err
-        lines = out.decode().splitlines()
+        result = await acli("notify", "test", "--config", str(config))
+        out, err = result.stdout, result.stderr
+        assert result.returncode == Exit.FAILED, err
+        lines = out.splitlines()
         assert lines[0] == "target 1 (json): sent"
         assert lines[1].startswith("target 2 (json): FAILED")
-        assert b"s3cret-topic" not in out + err and b"n0body-here" not in out + err
+        assert "s3cret-topic" not in out + err and "n0body-here" not in out + err
         assert receiver.posts[0]["title"] == "alarmtui test"
     finally:
         await runner.cleanup()
@@ -150,6 +146,6 @@ def test_events_and_the_journal_import_neither_textual_nor_pillow(journaled: Pat
         "heavy = sorted(m for m in ('textual', 'PIL', 'term_image') if m in sys.modules)\n"
         "assert code == 0 and not heavy, (code, heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)  # fresh imports
     assert result.returncode == 0, result.stderr
     assert "Burglary alarm" in result.stdout

@@ -1,4 +1,8 @@
-"""A real service process on a real Unix socket, over the simulated clouds (in a thread of this process)."""
+"""A real service on a real Unix socket, over the simulated clouds (in a thread of this process).
+
+`service` and `ServiceThread` run `alarmtui serve`'s engine, socket and journal in this process, and
+`tests.helpers.cli` runs a command in this process too. `ServiceProcess` and `run_cli`/`run_process` are child
+processes, for what needs one: signals, SIGKILL, a second `serve`, another user, a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import pytest
 from alarmtui.demo import DemoEnvironment
 from alarmtui.settings import write_config
 from tests import helpers
+from tests.helpers import ServiceThread
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,7 +78,13 @@ class ServiceProcess:
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return helpers.run_cli(*args, env=env, timeout=timeout, inherit=False)  # exactly the service's environment
+    """`python -m alarmtui ARGS` in a child process with exactly the service's environment (in this process:
+    `tests.helpers.cli(*args, env=env)`)."""
+    return helpers.run_cli(*args, env=env, timeout=timeout, inherit=False)
+
+
+run_process = run_cli
+"""The name the in-process tests use for a child that must be a process (a second `serve`)."""
 
 
 @pytest.fixture
@@ -120,7 +131,18 @@ def config_file(demo: DemoEnvironment, short_dir: Path) -> Path:
 
 
 @pytest.fixture
-def service(config_file: Path, service_env: dict[str, str], short_dir: Path) -> Iterator[ServiceProcess]:
+def service(config_file: Path, service_env: dict[str, str], short_dir: Path) -> Iterator[ServiceThread]:
+    """`alarmtui serve` for the demo's clouds, in a thread of this process."""
+    proc = ServiceThread(config_file, short_dir / "service.log", service_env).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def service_process(config_file: Path, service_env: dict[str, str], short_dir: Path) -> Iterator[ServiceProcess]:
+    """`alarmtui serve` for the demo's clouds in a child process: for SIGTERM and SIGKILL."""
     proc = ServiceProcess(config_file, service_env, short_dir / "service.log").start()
     try:
         yield proc

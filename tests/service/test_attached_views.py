@@ -1,4 +1,5 @@
-"""The dashboard attached to a real service: same panels, commands through the service, a PIN that stays put."""
+"""The dashboard attached to a real service (in a thread of this process; a child process where it must die
+mid-command): same panels, commands through the service, a PIN that stays put."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from alarmtui.engine.attached.engine import AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings
 from alarmtui.ui.app import create_app
+from tests.helpers import ServiceThread
 from tests.helpers import until_pilot as until
 from tests.service.conftest import ServiceProcess
 
@@ -26,7 +28,7 @@ def attached_engine(config_file: Path) -> AttachedEngine:
 
 
 async def test_attached_dashboard_shows_the_service_state_and_commands_go_through_it(
-    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
     settings = load_settings(config_file).settings
     app = create_app(settings, engine=await asyncio.to_thread(attached_engine, config_file))
@@ -67,7 +69,7 @@ async def test_attached_dashboard_shows_the_service_state_and_commands_go_throug
         await other_view.close()
 
 
-async def test_a_pin_travels_only_inside_its_command(service: ServiceProcess, config_file: Path, demo: DemoEnvironment) -> None:
+async def test_a_pin_travels_only_inside_its_command(service: ServiceThread, config_file: Path, demo: DemoEnvironment) -> None:
     view = await asyncio.to_thread(attached_engine, config_file)
     other_view = await asyncio.to_thread(attached_engine, config_file)
     seen: list[PollerUpdate] = []
@@ -95,7 +97,7 @@ async def test_a_pin_travels_only_inside_its_command(service: ServiceProcess, co
 
 
 async def test_two_views_racing_for_one_panel_send_one_command(
-    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
     from alarmtui.domain.updates import CommandBusy
 
@@ -126,8 +128,9 @@ async def test_two_views_racing_for_one_panel_send_one_command(
 
 
 async def test_a_command_in_flight_when_the_service_dies_is_unknown_and_never_resent(
-    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+    service_process: ServiceProcess, config_file: Path, demo: DemoEnvironment
 ) -> None:
+    service = service_process  # SIGKILL mid-command: a process
     from alarmtui.domain import CommandPhase
 
     view = await asyncio.to_thread(attached_engine, config_file)

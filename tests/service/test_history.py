@@ -21,7 +21,8 @@ from alarmtui.journal.store import Journal, JournalReader
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.alarm import AlarmScreen
-from tests.service.conftest import ServiceProcess
+from tests.helpers import ServiceThread, until_quiet
+from tests.helpers import until as until_condition
 from tests.service.test_attached_views import SIZE, until
 from tests.test_ui_history import NEEDLE_TEXT, row_texts, seeded_journal
 
@@ -64,15 +65,21 @@ async def attached(config_file: Path) -> AttachedEngine:
     return engine
 
 
+def journal_rows(path: Path) -> int:
+    reader = JournalReader(path)
+    try:
+        return len(reader.search(limit=100_000))
+    finally:
+        reader.close()
+
+
 async def test_attached_history_is_the_journal_page_by_page(
-    service: ServiceProcess, config_file: Path, journal_path: Path
+    service: ServiceThread, config_file: Path, journal_path: Path
 ) -> None:
     engine = await attached(config_file)
-    for _ in range(200):  # every provider read once (and its events journaled) before comparing pages
-        if all(state.snapshot is not None for state in engine.states.values()):
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(1.0)
+    # Every provider read once, and its events journaled (the rows stop coming), before comparing pages.
+    await until_condition(lambda: all(state.snapshot is not None for state in engine.states.values()), 20, "every provider read")
+    await asyncio.to_thread(until_quiet, lambda: journal_rows(journal_path), 0.3, 20, "the journal's first rows")
     reader = JournalReader(journal_path)
     try:
         for question in ({}, {"grep": "door opened (1"}, {"provider": "powermaster"}, {"grep": "gnome", "provider": "casa"}):
@@ -109,7 +116,7 @@ async def test_attached_history_is_the_journal_page_by_page(
 
 
 async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowledgement(
-    service: ServiceProcess, config_file: Path, journal_path: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, journal_path: Path, demo: DemoEnvironment
 ) -> None:
     settings = load_settings(config_file).settings
     app = create_app(settings, engine=await attached(config_file), guard_clock=PATIENT)
@@ -149,7 +156,7 @@ async def test_attached_dashboard_scrolls_back_searches_and_journals_the_acknowl
         assert acks[0].who == f"{app.controller.origin} via the service"
 
 
-async def test_the_service_refuses_malformed_history_requests(service: ServiceProcess, config_file: Path) -> None:
+async def test_the_service_refuses_malformed_history_requests(service: ServiceThread, config_file: Path) -> None:
     engine = await attached(config_file)
     try:
         http = engine.client._http

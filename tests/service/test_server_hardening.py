@@ -24,7 +24,8 @@ from alarmtui.engine.attached.client import trusting_transport
 from alarmtui.engine.inprocess import engine_for
 from alarmtui.service.server import Service, SocketClaim
 from alarmtui.settings import write_config
-from tests.service.conftest import ServiceProcess, run_cli
+from tests.helpers import ServiceThread, cli
+from tests.service.conftest import ServiceProcess
 
 
 @pytest.fixture(scope="module")
@@ -200,14 +201,14 @@ def test_an_arabic_indic_pin_from_the_environment_is_refused_attached_and_standa
         config = short_dir / "nocode.toml"
         write_config(config, tables)
         panels = env.host.cloud("mios").panels  # type: ignore[attr-defined]
-        proc = ServiceProcess(config, service_env, short_dir / "pin.log").start()
+        proc = ServiceThread(config, short_dir / "pin.log", service_env).start()
         try:
             for extra in ([], ["--standalone"]):
-                result = run_cli("arm", "away", *extra, "--config", str(config), env={**service_env, "ALARMTUI_CODE": "١٢٣٤"})
+                result = cli("arm", "away", *extra, "--config", str(config), env={**service_env, "ALARMTUI_CODE": "١٢٣٤"})
                 assert result.returncode == 2, result
                 assert "digits 0-9" in result.stderr and "nothing was sent" in result.stderr
         finally:
-            proc.terminate()
+            assert proc.terminate() == 0
         assert sum(p.commands_received for p in panels) == 0
     finally:
         env.stop()
@@ -251,9 +252,9 @@ def test_sigterm_with_a_hanging_notification_target_exits_0_within_10_s(
     write_config(config, tables)
     with config.open("a") as out:  # rto: apprise waits this long for the reply: the delivery hangs
         out.write(f'\n[[notify]]\nurl = "json://127.0.0.1:{target.port}/?rto=120&cto=5"\nevents = ["armed", "disarmed"]\n')
-    proc = ServiceProcess(config, service_env, short_dir / "notify.log").start()
+    proc = ServiceProcess(config, service_env, short_dir / "notify.log").start()  # a process: SIGTERM, and threads it abandons
     try:
-        armed = run_cli("arm", "home", "--config", str(config), env=service_env)
+        armed = cli("arm", "home", "--config", str(config), env=service_env)
         assert armed.returncode in (0, 5), armed.stderr
         assert target.requests.wait(30), "no notification reached the target"
         started = time.monotonic()
@@ -266,7 +267,7 @@ def test_sigterm_with_a_hanging_notification_target_exits_0_within_10_s(
         if proc.process is not None and proc.process.poll() is None:
             proc.kill()
         target.close()
-        run_cli("disarm", "--standalone", "--config", str(config), env=service_env)
+        cli("disarm", "--standalone", "--config", str(config), env=service_env)
     log = proc.log.read_text()
     assert code == 0, log
     assert took < 10.0, f"SIGTERM → exit took {took:.1f} s"

@@ -1,4 +1,5 @@
-"""`alarmtui serve` end to end: a real service process, a real Unix socket, real CLI processes."""
+"""`alarmtui serve`: a real service on a real Unix socket (in a thread of this process, or a child process where
+signals and SIGKILL are the point), commands run in-process as `alarmtui.cli.main`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import socket
 import stat
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,24 +18,24 @@ from alarmtui.domain.updates import LinkState
 from alarmtui.engine.attached.engine import SERVICE_LOST, AttachedEngine
 from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import write_config
-from tests.helpers import until
-from tests.service.conftest import ServiceProcess, run_cli
+from tests.helpers import ServiceThread, cli, until, until_quiet, until_sync
+from tests.service.conftest import ServiceProcess, run_process
 
 
 def set_state_posts(demo: DemoEnvironment) -> int:
     return sum(1 for method, path in demo.host.cloud("visonic").requests if method == "POST" and path.endswith("/set_state"))  # type: ignore[attr-defined]
 
 
-def test_socket_folder_and_socket_are_private(service: ServiceProcess) -> None:
+def test_socket_folder_and_socket_are_private(service: ServiceThread) -> None:
     folder = service.socket.parent
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_ISSOCK(service.socket.stat().st_mode)
     assert stat.S_IMODE(service.socket.stat().st_mode) == 0o600
 
 
-def test_status_json_attached_equals_standalone(service: ServiceProcess, config_file: Path) -> None:
-    attached = run_cli("status", "--json", "--config", str(config_file), env=service.env)
-    standalone = run_cli("status", "--json", "--standalone", "--config", str(config_file), env=service.env)
+def test_status_json_attached_equals_standalone(service: ServiceThread, config_file: Path) -> None:
+    attached = cli("status", "--json", "--config", str(config_file), env=service.env)
+    standalone = cli("status", "--json", "--standalone", "--config", str(config_file), env=service.env)
     assert attached.returncode == 0, attached.stderr
     assert standalone.returncode == 0, standalone.stderr
     assert json.loads(attached.stdout) == json.loads(standalone.stdout)
@@ -54,18 +54,17 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
         table["poll_interval"] = 3600.0  # the service reads once at start, then stays quiet
     config = short_dir / "quiet.toml"
     write_config(config, tables)
-    proc = ServiceProcess(config, service_env, short_dir / "quiet.log").start()
+    proc = ServiceThread(config, short_dir / "quiet.log", service_env).start()
     try:
-        first = run_cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
+        first = cli("status", "--json", "--config", str(config), env=service_env)  # waits for the first state
         assert first.returncode == 0, first.stderr
-        time.sleep(1.0)  # the start-up refresh is done
-        before = visonic_requests(demo)
+        before = until_quiet(lambda: visonic_requests(demo), what="the vendor requests to stop")  # the start-up refresh is done
         for _ in range(3):
-            result = run_cli("status", "--json", "--config", str(config), env=service_env)
+            result = cli("status", "--json", "--config", str(config), env=service_env)
             assert result.returncode == 0, result.stderr
             assert json.loads(result.stdout)["providers"][0]["online"] is True
         assert visonic_requests(demo) == before
-        standalone = run_cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
+        standalone = cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
         assert standalone.returncode == 0, standalone.stderr
         assert visonic_requests(demo) > before  # the control: a standalone read does talk to the vendor
     finally:
@@ -73,30 +72,32 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
 
 
 def test_command_through_the_service_reaches_the_panel_once(
-    service: ServiceProcess, config_file: Path, demo: DemoEnvironment
+    service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
+    service.wait_first_state("powermaster")  # a command before the first login is "not connected yet"
     env = {**service.env, "ALARMTUI_CODE": "1234"}
     before = set_state_posts(demo)
-    armed = run_cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
+    armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
     assert armed.returncode == 0, armed.stderr
     # In its exit delay the panel has accepted, not armed (issue 17): "armed" only once it says so.
     assert "powermaster: accepted — House arming" in armed.stdout or "powermaster: done" in armed.stdout
     assert set_state_posts(demo) == before + 1
     assert "1234" not in service.log.read_text()
-    disarmed = run_cli("disarm", "--provider", "powermaster", "--config", str(config_file), env=env)
+    disarmed = cli("disarm", "--provider", "powermaster", "--config", str(config_file), env=env)
     assert disarmed.returncode == 0, disarmed.stderr
     assert set_state_posts(demo) == before + 2
 
 
-def test_a_second_service_on_the_same_socket_is_refused(service: ServiceProcess, config_file: Path) -> None:
-    second = run_cli("serve", "--config", str(config_file), env=service.env, timeout=30)
+def test_a_second_service_on_the_same_socket_is_refused(service: ServiceThread, config_file: Path) -> None:
+    second = run_process("serve", "--config", str(config_file), env=service.env, timeout=30)  # its own process: it exits
     assert second.returncode == 1
     assert "already running" in second.stderr and str(service.socket) in second.stderr
-    assert service.process.poll() is None  # type: ignore[union-attr]
+    assert service.running()
     assert find_service(config_file) is not None  # the first one still answers
 
 
-def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess, config_file: Path) -> None:
+def test_stale_socket_of_a_killed_service_is_taken_over(service_process: ServiceProcess, config_file: Path) -> None:
+    service = service_process  # SIGKILL: a process
     service.kill()
     assert service.socket.exists()  # kill -9 leaves the socket file behind
     assert find_service(config_file) is None  # nobody answers: views work standalone
@@ -104,15 +105,28 @@ def test_stale_socket_of_a_killed_service_is_taken_over(service: ServiceProcess,
     assert find_service(config_file) is not None
 
 
-@pytest.mark.e2e  # a real subprocess smoke test
-def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(service: ServiceProcess, demo: DemoEnvironment) -> None:
+@pytest.mark.e2e  # a real subprocess smoke test: `serve` as systemd runs it, a `status` process attached to it, SIGTERM
+def test_sigterm_logs_out_of_every_vendor_and_exits_cleanly(
+    service_process: ServiceProcess, config_file: Path, demo: DemoEnvironment
+) -> None:
+    service = service_process
+    attached = run_process("status", "--json", "--config", str(config_file), env=service.env)
+    assert attached.returncode == 0, attached.stderr
+    assert {p["name"] for p in json.loads(attached.stdout)["providers"]} == {"casa", "powermaster", "vera", "hogar", "villa"}
     verisure = demo.host.cloud("verisure")
-    deadline = time.monotonic() + 20
-    while not verisure.sessions and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        time.sleep(0.05)
-    assert verisure.sessions  # type: ignore[attr-defined]  (logged in)
+    until_sync(lambda: verisure.sessions, 20, "the Verisure login")  # type: ignore[attr-defined]
     assert service.terminate() == 0
     assert not verisure.sessions  # type: ignore[attr-defined]  (CLS sent: logged out)
+    assert not service.socket.exists()
+    assert "stopped" in service.log.read_text()
+
+
+def test_the_in_process_service_also_logs_out_of_every_vendor_on_sigterm(service: ServiceThread, demo: DemoEnvironment) -> None:
+    """What the e2e test above asserts about stopping, on the in-process service the other tests use."""
+    verisure = demo.host.cloud("verisure")
+    until_sync(lambda: verisure.sessions, 20, "the Verisure login")  # type: ignore[attr-defined]
+    assert service.terminate() == 0
+    assert not verisure.sessions  # type: ignore[attr-defined]
     assert not service.socket.exists()
     assert "stopped" in service.log.read_text()
 
@@ -137,7 +151,7 @@ def test_peer_uid_is_read_from_the_socket(short_dir: Path) -> None:
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to connect as another user")
-def test_a_peer_with_another_uid_is_refused(service: ServiceProcess) -> None:
+def test_a_peer_with_another_uid_is_refused(service: ServiceThread) -> None:
     os.chmod(service.socket.parent.parent, 0o711)  # let the other user reach the socket at all …
     os.chmod(service.socket.parent, 0o711)
     os.chmod(service.socket, 0o666)  # … and connect: only the uid check stands in the way
@@ -158,7 +172,8 @@ def test_a_peer_with_another_uid_is_refused(service: ServiceProcess) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-async def test_attached_view_survives_service_death_and_reattaches(service: ServiceProcess, config_file: Path) -> None:
+async def test_attached_view_survives_service_death_and_reattaches(service_process: ServiceProcess, config_file: Path) -> None:
+    service = service_process  # SIGKILL: a process
     target = await asyncio.to_thread(find_service, config_file)
     assert target is not None
     engine = AttachedEngine.from_hello(target.socket, target.hello, retry_delay=0.2, retry_max=0.5)
@@ -186,7 +201,7 @@ async def test_attached_view_survives_service_death_and_reattaches(service: Serv
         await engine.close()
 
 
-def test_headless_attached_path_imports_no_textual_or_pillow(service: ServiceProcess, config_file: Path) -> None:
+def test_headless_attached_path_imports_no_textual_or_pillow(service: ServiceThread, config_file: Path) -> None:
     probe = (
         "import sys, io, contextlib\n"
         "from alarmtui.cli import main\n"
@@ -195,7 +210,7 @@ def test_headless_attached_path_imports_no_textual_or_pillow(service: ServicePro
         "heavy = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('textual', 'PIL', 'term_image')})\n"
         "print(code, 'alarmtui.settings' not in sys.modules, heavy)\n"
     )
-    result = __import__("subprocess").run(
+    result = __import__("subprocess").run(  # a fresh interpreter: what it imports is the point
         [sys.executable, "-c", probe], capture_output=True, text=True, env=service.env, timeout=60
     )
     assert result.returncode == 0, result.stderr
@@ -211,11 +226,11 @@ def test_the_service_journals_a_command_with_who_asked(
     config = short_dir / "journaled.toml"
     journal = short_dir / "journal.sqlite3"
     write_config(config, tables, extra={"journal": str(journal)})
-    proc = ServiceProcess(config, service_env, short_dir / "journaled.log").start()
+    proc = ServiceThread(config, short_dir / "journaled.log", service_env).start().wait_first_state()
     try:
-        armed = run_cli("arm", "away", "--config", str(config), env=service_env)
+        armed = cli("arm", "away", "--config", str(config), env=service_env)
         assert armed.returncode == 0, armed.stderr
-        events = run_cli("events", "--json", "--kind", "command", "--config", str(config), env=service_env)
+        events = cli("events", "--json", "--kind", "command", "--config", str(config), env=service_env)
         assert events.returncode == 0, events.stderr
     finally:
         assert proc.terminate() == 0  # the journal is flushed on the way out
@@ -233,7 +248,7 @@ def test_print_unit_gives_a_systemd_unit_for_this_installation(short_dir: Path) 
     import shlex
 
     config = short_dir / "my config.toml"
-    result = run_cli("serve", "--print-unit", "--config", str(config), env=dict(os.environ))
+    result = cli("serve", "--print-unit", "--config", str(config), env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     unit = configparser.ConfigParser(interpolation=None)
     unit.read_string(result.stdout)
@@ -257,12 +272,12 @@ def test_a_second_service_on_the_same_journal_is_refused_naming_it(
         write_config(path, tables, {"journal": str(journal), "socket": str(short_dir / name / "s.sock")})
         configs.append(path)
     env = {k: v for k, v in service_env.items() if k != "ALARMTUI_SOCKET"}  # each config names its own socket
-    first = ServiceProcess(configs[0], env, short_dir / "one.log").start()
+    first = ServiceThread(configs[0], short_dir / "one.log", env).start()
     try:
-        second = run_cli("serve", "--config", str(configs[1]), env=env, timeout=30)
+        second = run_process("serve", "--config", str(configs[1]), env=env, timeout=30)  # its own process: it exits
         assert second.returncode == 1
         assert str(journal) in second.stderr and "one service per journal" in second.stderr
         assert not (short_dir / "two" / "s.sock").exists()
-        assert first.process is not None and first.process.poll() is None
+        assert first.running()
     finally:
         assert first.terminate() == 0

@@ -1,9 +1,10 @@
 """`alarmtui status` answered by a real service exits exactly as the in-process `status` does.
 
 Each case puts one provider in one kind of trouble (the simulators' real faults),
-starts `alarmtui serve` for it, and runs the same `status` attached and with
-`--standalone`. The attached run is checked to have been answered by the
-service: it never even imports the providers (so it cannot have asked a vendor).
+starts `alarmtui serve` for it (in a thread of this process: real socket), and runs the same `status`
+(in-process, `alarmtui.cli.main`) attached and with `--standalone`. The attached run is checked to have
+been answered by the service: the in-process path is made to fail while it runs; and in a fresh
+process, answering `status` never even imports the providers (so it cannot have asked a vendor).
 """
 
 from __future__ import annotations
@@ -12,26 +13,18 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import alarmtui.cli as cli_module
 from alarmtui.cli import Exit
 from alarmtui.demo import DemoEnvironment
 from alarmtui.settings import write_config
-from tests.service.conftest import REPO, ServiceProcess, run_cli
-
-PROBE = (
-    "import sys\n"
-    "from alarmtui.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "sys.stdout.flush()\n"
-    "print('@@probe', code, 'alarmtui.settings' not in sys.modules, 'alarmtui.providers' in sys.modules, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
+from tests.helpers import CliResult, ServiceThread, cli, until_sync
+from tests.service.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -59,24 +52,18 @@ def table(env: DemoEnvironment, kind: str, **changes: Any) -> dict[str, Any]:
     return found
 
 
-def attached_status(config: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
-    """`status` in a fresh process, with proof of who answered (the probe line on stderr)."""
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, "status", *options, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-    )
-    lines = result.stderr.splitlines()
-    assert lines and lines[-1].startswith("@@probe"), result.stderr
-    _, code, by_service, providers_loaded = lines[-1].split()
-    assert by_service == "True" and providers_loaded == "False", f"not answered by the service: {result.stderr}"
-    assert int(code) == result.returncode
-    result.stderr = "\n".join(lines[:-1])
-    return result
+def attached_status(config: Path, env: dict[str, str], *options: str) -> CliResult:
+    """`status` in this process, proven answered by the service: the in-process path fails the test if taken."""
+
+    async def not_the_service(args: object) -> int:
+        raise AssertionError("not answered by the service: `status` took the in-process path")
+
+    original = cli_module.run_headless
+    cli_module.run_headless = not_the_service  # type: ignore[assignment]
+    try:
+        return cli("status", *options, "--config", str(config), env=env)
+    finally:
+        cli_module.run_headless = original
 
 
 def compare(
@@ -91,14 +78,14 @@ def compare(
     """Start a service for `tables`, then run `status` attached and standalone: both must exit `expected`."""
     config = short_dir / "parity.toml"
     write_config(config, tables)
-    proc = ServiceProcess(config, service_env, short_dir / "parity.log").start()
+    proc = ServiceThread(config, short_dir / "parity.log", service_env).start()
     try:
         if before_status is not None:
             before_status()
         attached_json = attached_status(config, service_env, "--json")
         attached_text = attached_status(config, service_env)
-        standalone_json = run_cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
-        standalone_text = run_cli("status", "--standalone", "--config", str(config), env=service_env)
+        standalone_json = cli("status", "--json", "--standalone", "--config", str(config), env=service_env)
+        standalone_text = cli("status", "--standalone", "--config", str(config), env=service_env)
     finally:
         assert proc.terminate() == 0
     codes = {
@@ -176,19 +163,13 @@ def test_stale_state_while_the_cloud_fails_is_marked_and_exits_4(
     def break_the_cloud_after_a_good_read() -> None:
         from alarmtui.engine.attached.quick import get_json
 
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            answer = get_json(config_socket, "/v1/status")
-            if answer is not None and answer[1]["providers"][0]["online"]:
-                break
-            time.sleep(0.1)
+        def answer() -> dict[str, Any]:
+            found = get_json(config_socket, "/v1/status")
+            return found[1] if found is not None else {"providers": [{"online": False}], "problems": {}}
+
+        until_sync(lambda: answer()["providers"][0]["online"], 20, "a good read by the service")
         clouds.host.call(lambda: visonic.faults.add(None, status=503, times=10**6))
-        while time.monotonic() < deadline:  # until the service calls its state stale
-            answer = get_json(config_socket, "/v1/status")
-            if answer is not None and answer[1]["problems"]:
-                return
-            time.sleep(0.2)
-        raise AssertionError("the service never noticed the cloud failing")
+        until_sync(lambda: answer()["problems"], 20, "the service to call its state stale")
 
     mine, theirs, _, _ = compare(
         [table(clouds, "visonic")],
@@ -227,7 +208,7 @@ def test_status_answered_by_the_service_loads_nothing_heavy(
     """What keeps it within a quarter second: no httpx, no settings model, no provider, no domain model, no asyncio."""
     config = short_dir / "light.toml"
     write_config(config, [table(clouds, "visonic")])
-    proc = ServiceProcess(config, service_env, short_dir / "light.log").start()
+    proc = ServiceThread(config, short_dir / "light.log", service_env).start()
     # `alarmtui.domain` itself loads (its names are lazy; `domain.text` makes vendor text inert), not its model.
     heavy = ("httpx", "aiohttp", "pydantic", "alarmtui.providers", "alarmtui.settings", "alarmtui.domain.model", "asyncio")
     probe = (
@@ -237,7 +218,7 @@ def test_status_answered_by_the_service_loads_nothing_heavy(
         f"print(code, [m for m in {heavy!r} if m in sys.modules])\n"
     )
     try:
-        result = subprocess.run(
+        result = subprocess.run(  # a fresh interpreter: what it imports is the point
             [sys.executable, "-c", probe], capture_output=True, text=True, env=service_env, timeout=60, cwd=REPO
         )
     finally:

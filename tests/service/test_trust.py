@@ -16,11 +16,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from alarmtui.engine.trust import UntrustedService, check_path
 from alarmtui.service.server import ServiceError, SocketClaim
+from tests.helpers import cli
 from tests.service.conftest import REPO, run_cli
 
 NOBODY = 65534
@@ -125,6 +127,11 @@ def fake_env(fake: FakeService, short_dir: Path) -> dict[str, str]:
     return env
 
 
+def view(argv: list[str], env: dict[str, str]) -> Any:
+    """The view in this process; the dashboard in a child (were it not refused, it would take over the terminal)."""
+    return cli(*argv, env=env) if argv else run_cli(*argv, env=env, timeout=30)
+
+
 def settle(fake: FakeService) -> list[int]:
     """The fake's record once every connection it accepted is written down."""
     time.sleep(0.05)
@@ -138,7 +145,7 @@ def settle(fake: FakeService) -> list[int]:
     ids=["status", "status-json", "arm", "disarm", "dashboard"],
 )
 def test_a_view_refuses_a_socket_owned_by_another_user(fake: FakeService, fake_env: dict[str, str], argv: list[str]) -> None:
-    result = run_cli(*argv, env=fake_env, timeout=30)
+    result = view(argv, fake_env)
     assert result.returncode == 2, result
     assert str(fake.socket) in result.stderr
     assert "nobody (uid 65534)" in result.stderr
@@ -160,7 +167,7 @@ def disguised(fake: FakeService) -> FakeService:
 def test_a_view_refuses_a_service_run_by_another_user_on_a_trusted_path(
     disguised: FakeService, fake_env: dict[str, str], argv: list[str]
 ) -> None:
-    result = run_cli(*argv, env=fake_env, timeout=30)
+    result = view(argv, fake_env)
     assert result.returncode == 2, result
     assert "runs as nobody (uid 65534)" in result.stderr
     assert str(disguised.socket) in result.stderr

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +24,8 @@ from alarmtui.engine.attached.find import find_service
 from alarmtui.settings import load_settings, write_config
 from alarmtui.ui.app import create_app
 from alarmtui.ui.screens.otp import OtpScreen
+from tests.helpers import CliThread, ServiceThread, cli, until_sync
 from tests.helpers import until_pilot as until
-from tests.service.conftest import REPO, ServiceProcess, run_cli
 
 PATIENT = itertools.count(0.0, 1.0).__next__  # the dialogs' input guard: a second between readings
 
@@ -45,17 +43,26 @@ def securitas() -> Iterator[DemoEnvironment]:
 @pytest.fixture
 def verify_service(
     securitas: DemoEnvironment, short_dir: Path, service_env: dict[str, str]
-) -> Iterator[tuple[ServiceProcess, Path]]:
+) -> Iterator[tuple[ServiceThread, Path]]:
     (table,) = securitas.host.provider_tables()
     table.update(poll_interval=2.0, request_budget=20000, request_gap=0.02)
     config = short_dir / "securitas.toml"
     write_config(config, [table])
-    proc = ServiceProcess(config, service_env, short_dir / "service.log").start()
+    proc = ServiceThread(config, short_dir / "service.log", service_env).start()
     try:
         yield proc, config
     finally:
-        if proc.process is not None and proc.process.poll() is None:
+        if proc.running():
             assert proc.terminate() == 0
+
+
+def service_status(service: ServiceThread, provider: str) -> object:
+    """What the service last reported about `provider`'s link (its `/v1/state`)."""
+    from alarmtui.engine.attached.quick import get_json
+
+    answer = get_json(service.socket, "/v1/state")
+    assert answer is not None and answer[0] == 200, answer
+    return [u["status"] for u in answer[1]["updates"] if u["type"] == "status" and u["provider"] == provider]
 
 
 def sent_codes(env: DemoEnvironment) -> list[str]:
@@ -64,7 +71,7 @@ def sent_codes(env: DemoEnvironment) -> list[str]:
 
 
 async def test_attached_dashboard_validates_the_service_session_by_sms(
-    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path]
+    securitas: DemoEnvironment, verify_service: tuple[ServiceThread, Path]
 ) -> None:
     service, config = verify_service
     target = await asyncio.to_thread(find_service, config)
@@ -109,46 +116,35 @@ async def test_attached_dashboard_validates_the_service_session_by_sms(
 
 @pytest.mark.parametrize("slow_typist", [False, True], ids=["quick", "service-retried-meanwhile"])
 def test_login_while_the_service_runs_validates_the_service_session(
-    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path], service_env: dict[str, str], slow_typist: bool
+    securitas: DemoEnvironment, verify_service: tuple[ServiceThread, Path], service_env: dict[str, str], slow_typist: bool
 ) -> None:
     service, config = verify_service
-    status = run_cli("status", "--config", str(config), env=service_env)
+    status = cli("status", "--config", str(config), env=service_env)
     assert status.returncode == 3 and "run `alarmtui login hogar`" in status.stderr  # answered by the service
-    login = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "login", "hogar", "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=service_env,
-        cwd=REPO,
-    )
-    assert login.stdin is not None
+    login = CliThread("login", "hogar", "--config", str(config), env=service_env)
     before = len(sent_codes(securitas))
-    login.stdin.write("2\n")
-    login.stdin.flush()
-    deadline = time.monotonic() + 30
-    while len(sent_codes(securitas)) == before:
-        assert time.monotonic() < deadline and login.poll() is None, "no SMS was sent"
-        time.sleep(0.05)
+    login.type("2")
+    until_sync(lambda: len(sent_codes(securitas)) > before or login.poll() is not None, 30, "an SMS")
+    assert login.poll() is None, "login ended before an SMS was sent"
     code = sent_codes(securitas)[-1]
     if slow_typist:  # meanwhile the service goes on reporting the SMS step (its retries, its request counts)
-        time.sleep(6.0)
-    login.stdin.write(code + "\n")
-    login.stdin.flush()
-    out, err = login.communicate(timeout=60)
-    assert login.returncode == 0, err
+        reported = service_status(service, "hogar")
+        until_sync(lambda: service_status(service, "hogar") != reported, 30, "a new status from the service's retries")
+    login.type(code)
+    result = login.wait(60)
+    out, err = result.stdout, result.stderr
+    assert result.returncode == 0, err
     assert "***789" in out and "validated" in out
     log = service.log.read_text()
     assert "a view sent a device verification code" in log  # through the service, not a session of its own
     assert code not in out + err + log
     # The service's own session is the one validated: status answers from it, online.
-    status = run_cli("status", "--json", "--config", str(config), env=service_env)
+    status = cli("status", "--json", "--config", str(config), env=service_env)
     assert status.returncode == 0, status.stderr
     assert '"online": true' in status.stdout
 
 
-def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[ServiceProcess, Path]) -> None:
+def test_verification_route_refuses_what_is_not_a_code(verify_service: tuple[ServiceThread, Path]) -> None:
     from alarmtui.engine.attached.client import ServiceClient
 
     service, _ = verify_service
@@ -174,15 +170,15 @@ def test_login_through_the_service_without_sms_retries_its_session_once(short_di
         refused = {**good, "name": "refused", "username": "nobody@example.com"}
         config = short_dir / "visonic.toml"
         write_config(config, [good, refused])
-        service = ServiceProcess(config, service_env, short_dir / "visonic.log").start()
+        service = ServiceThread(config, short_dir / "visonic.log", service_env).start()
         try:
             cloud = env.host.cloud("visonic")
             logins = lambda: sum(1 for m, p in env.host.call(lambda: list(cloud.requests)) if p.endswith("/auth"))  # noqa: E731
-            ok = run_cli("login", "powermaster", "--config", str(config), env=service_env)
+            ok = cli("login", "powermaster", "--config", str(config), env=service_env)
             assert ok.returncode == 0, ok.stderr
             assert "powermaster: logged in" in ok.stdout
             before = logins()
-            again = run_cli("login", "refused", "--config", str(config), env=service_env)
+            again = cli("login", "refused", "--config", str(config), env=service_env)
             assert again.returncode == 3, again.stderr
             assert "alarmtui: refused: wrong email or password" in again.stderr and "press r" not in again.stderr
             assert logins() == before + 1  # the service's session tried once more, as asked; nothing else logged in
@@ -193,7 +189,7 @@ def test_login_through_the_service_without_sms_retries_its_session_once(short_di
 
 
 async def test_expired_code_and_rate_limit_come_back_as_the_providers_errors(
-    securitas: DemoEnvironment, verify_service: tuple[ServiceProcess, Path]
+    securitas: DemoEnvironment, verify_service: tuple[ServiceThread, Path]
 ) -> None:
     """What the dialog shows: the service's refusal arrives as the same error class, with the vendor's words."""
     from alarmtui.providers.errors import RateLimited, TwoFactorRequired

@@ -1,15 +1,12 @@
 """`alarmtui login`, headless commands that never wait for a code, and `alarmtui lock|unlock`, against
-`alarmtui sim --kinds mypages` in another process."""
+the My Pages simulator in a thread of this process (what `alarmtui sim --kinds mypages` serves), every command
+in this process."""
 
 from __future__ import annotations
 
 import os
 import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,47 +14,17 @@ from pathlib import Path
 import pytest
 
 from alarmtui.cli import Exit
-
-
-def cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alarmtui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
+from tests.helpers import CliThread, SimThread, cli
 
 
 @pytest.fixture
 def mypages_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict[str, str]]]:
-    config = tmp_path / "sim.toml"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "sim", "--kinds", "mypages", "--write-config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    sim = SimThread(tmp_path / "sim.toml", "mypages").start()
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}  # whole: test_login_channels starts a child with it
     try:
-        deadline = time.monotonic() + 30
-        while not config.exists() and time.monotonic() < deadline:
-            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-            time.sleep(0.05)
-        assert config.exists()
-        time.sleep(0.2)
-        yield config, lines, env
+        yield sim.config, sim.lines, env
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        sim.stop()
 
 
 def printed_code(lines: queue.Queue[str]) -> str:
@@ -90,21 +57,13 @@ def test_headless_never_waits_then_login_once_then_lock_and_unlock(mypages_sim) 
     assert drained_codes(lines) == []  # no code was requested by a headless command
 
     # `alarmtui login`: choose SMS, type the code the simulator printed (the prompt reads stdin line by line).
-    login = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "login", "villa", "--config", str(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert login.stdin is not None
-    login.stdin.write("1\n")
-    login.stdin.flush()
+    login = CliThread("login", "villa", "--config", str(config), env=env)
+    login.type("1")
     code = printed_code(lines)
-    out, err = login.communicate(code + "\n", timeout=60)
-    assert login.returncode == Exit.OK, err
-    assert "validated" in out
+    login.type(code)
+    result = login.wait(60)
+    assert result.returncode == Exit.OK, result.stderr
+    assert "validated" in result.stdout
 
     state = next((Path(env["XDG_STATE_HOME"]) / "alarmtui").glob("mypages-*.json"))
     assert oct(state.stat().st_mode & 0o777) == "0o600" and "demo-pass" not in state.read_text()

@@ -1,4 +1,5 @@
-"""`alarmtui login`, and headless commands that never wait for a code, against `alarmtui sim` in another process."""
+"""`alarmtui login`, and headless commands that never wait for a code: in this process against the simulator in a
+thread, and once (`e2e`) with every command a process against `alarmtui sim` in another process."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from pathlib import Path
 import pytest
 
 from alarmtui.cli import Exit
+from tests.helpers import CliThread, SimThread, cli
 
 
-def cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def process_cli(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "alarmtui", *args],
         capture_output=True,
@@ -34,7 +38,7 @@ def cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: floa
 def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict[str, str]]]:
     config = tmp_path / "sim.toml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "sim", "--kinds", "securitas", "--write-config", str(config)],
+        [sys.executable, "-m", "alarmtui", "sim", "--fast", "--kinds", "securitas", "--write-config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -47,9 +51,8 @@ def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict
         deadline = time.monotonic() + 30
         while not config.exists() and time.monotonic() < deadline:
             assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-            time.sleep(0.1)
+            time.sleep(0.02)
         assert config.exists()
-        time.sleep(0.2)
         yield config, lines, env
     finally:
         process.send_signal(signal.SIGINT)
@@ -77,7 +80,7 @@ def test_headless_exits_3_then_login_once_then_commands_work(securitas_sim) -> N
     config, lines, env = securitas_sim
     assert 'kind = "securitas"' in config.read_text()
 
-    status = cli("status", "--config", str(config), env=env)
+    status = process_cli("status", "--config", str(config), env=env)
     assert status.returncode == Exit.AUTH == 3
     assert "two-factor verification needed for this device: run `alarmtui login hogar`" in status.stderr
 
@@ -100,13 +103,52 @@ def test_headless_exits_3_then_login_once_then_commands_work(securitas_sim) -> N
     assert "***789" in out and "validated" in out
     assert code not in out + err  # the code is typed, never echoed back
 
-    armed = cli("arm", "home", "--config", str(config), env=env)
+    armed = process_cli("arm", "home", "--config", str(config), env=env)
     assert armed.returncode == 0, armed.stderr
-    status = cli("status", "--json", "--quick", "--config", str(config), env=env)
+    status = process_cli("status", "--json", "--quick", "--config", str(config), env=env)
     assert status.returncode == 0, status.stderr
     assert '"armed_home"' in status.stdout
-    disarmed = cli("disarm", "--config", str(config), env=env)
+    disarmed = process_cli("disarm", "--config", str(config), env=env)
     assert disarmed.returncode == 0, disarmed.stderr
     state_file = next((Path(env["XDG_STATE_HOME"]) / "alarmtui").glob("securitas-*.json"))
+    assert state_file.stat().st_mode & 0o777 == 0o600
+    assert "demo-pass" not in state_file.read_text()
+
+
+@pytest.fixture
+def securitas_here(tmp_path: Path) -> Iterator[SimThread]:
+    sim = SimThread(tmp_path / "sim.toml", "securitas").start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def test_headless_exits_3_then_login_once_then_commands_work_in_process(securitas_here: SimThread) -> None:
+    """The e2e test's assertions, with every command in this process."""
+    config, lines = securitas_here.config, securitas_here.lines
+    assert 'kind = "securitas"' in config.read_text()
+
+    status = cli("status", "--config", str(config))
+    assert status.returncode == Exit.AUTH == 3
+    assert "two-factor verification needed for this device: run `alarmtui login hogar`" in status.stderr
+
+    login = CliThread("login", "hogar", "--config", str(config))
+    login.type("2")
+    code = sms_code(lines)
+    login.type(code)
+    result = login.wait(60)
+    assert result.returncode == 0, result.stderr
+    assert "***789" in result.stdout and "validated" in result.stdout
+    assert code not in result.stdout + result.stderr  # the code is typed, never echoed back
+
+    armed = cli("arm", "home", "--config", str(config))
+    assert armed.returncode == 0, armed.stderr
+    status = cli("status", "--json", "--quick", "--config", str(config))
+    assert status.returncode == 0, status.stderr
+    assert '"armed_home"' in status.stdout
+    disarmed = cli("disarm", "--config", str(config))
+    assert disarmed.returncode == 0, disarmed.stderr
+    state_file = next((Path(os.environ["XDG_STATE_HOME"]) / "alarmtui").glob("securitas-*.json"))
     assert state_file.stat().st_mode & 0o777 == 0o600
     assert "demo-pass" not in state_file.read_text()
