@@ -364,15 +364,19 @@ def printer(as_json: bool, stream: TextIO) -> Callable[[dict[str, str]], None]:
     return emit
 
 
-async def listen(args: argparse.Namespace, stream: TextIO = sys.stdout) -> int:
-    stop = asyncio.Event()  # Ctrl-C (or SIGTERM) is how listening ends: exit 0
+async def listen(args: argparse.Namespace, stream: TextIO | None = None, stop: asyncio.Event | None = None) -> int:
+    """Until Ctrl-C or SIGTERM (or `stop` is set: then no signal handlers, the caller ends it): exit 0.
+
+    `stream` defaults to `sys.stdout` as it is when called (the CLI's inert wrapper, a redirection)."""
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
+    stop = stop or asyncio.Event()
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
-        return await _listen(args, stream, stop)
+        return await _listen(args, stream or sys.stdout, stop)
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in signals:
             loop.remove_signal_handler(signum)
 
 

@@ -117,6 +117,8 @@ class VerisureConfig(_ProviderBase):
     """Panel type sent with panel operations; read from the installation list when available."""
     poll_interval: float = Field(default=60.0, ge=10.0, le=3600.0)
     """Seconds between activity-log polls (ACT_V2 does not wake the panel)."""
+    step2_interval: float = Field(default=1.0, ge=0.0, le=30.0)
+    """Seconds between the step-2 polls of an operation, until the panel has answered (pysecuritas: 1 s)."""
 
     @field_validator("country")
     @classmethod

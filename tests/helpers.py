@@ -363,9 +363,9 @@ class ServiceThread:
     journal claim and shutdown as the service process (`alarmtui.service.main.serve` → `run_service`), on a
     real Unix socket. The service's log records (and the command's, in this process) go to `log`.
 
-    Signal handlers belong to the main thread: `run_service`'s SIGTERM/SIGINT handlers are recorded on the
-    thread's loop instead, and `terminate()` calls the SIGTERM one, as the signal would. `returncode` is
-    `serve`'s: 0 after a clean stop, 1 when the service refused to start (`error` says why)."""
+    Signal handlers belong to the main thread: the service runs `serve_async` with a stop event instead, and
+    `terminate()` sets it, as its SIGTERM handler does. `returncode` is `serve`'s: 0 after a clean stop, 1 when
+    the service refused to start (`error` says why)."""
 
     def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
@@ -375,7 +375,7 @@ class ServiceThread:
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._handlers: dict[int, Callable[[], object]] = {}
+        self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._handler: logging.Handler | None = None
         self._level = logging.WARNING
@@ -400,7 +400,6 @@ class ServiceThread:
 
         self.returncode, self.error = None, None
         self._ready.clear()
-        self._handlers.clear()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self._handler = logging.FileHandler(self.log, encoding="utf-8")
         self._handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -431,33 +430,19 @@ class ServiceThread:
         return self
 
     def _run(self) -> None:
-        from alarmtui.bridges import bridges_for
-        from alarmtui.engine.endpoint import config_fingerprint, socket_path
-        from alarmtui.engine.inprocess import engine_for
-        from alarmtui.service.server import ServiceError, run_service
+        from alarmtui.engine.endpoint import socket_path
+        from alarmtui.service.main import serve_async
+        from alarmtui.service.server import ServiceError
         from alarmtui.settings import load_settings
 
         loop = asyncio.new_event_loop()
         self._loop = loop
-        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
-            signum, lambda: callback(*args)
-        )
-        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+        self._stop = asyncio.Event()
 
         async def main() -> None:  # as `alarmtui.service.main.serve`
             settings = load_settings(self.config, required=True).settings
             self._socket = socket_path(settings.socket)
-            engine = engine_for(settings)
-            bridges = bridges_for(engine, settings)
-
-            def ready() -> None:
-                bridges.start()
-                self._ready.set()
-
-            try:
-                await run_service(engine, config=config_fingerprint(self.config), socket_path=self._socket, ready=ready)
-            finally:
-                await bridges.close()
+            await serve_async(settings, self.config, ready=self._ready.set, stop=self._stop)
 
         try:
             loop.run_until_complete(main())
@@ -479,9 +464,8 @@ class ServiceThread:
         """SIGTERM, as systemd stops the service; waits for `run_service` to finish and returns the exit code."""
         assert self._thread is not None and self._loop is not None
         if self._thread.is_alive():
-            handler = self._handlers.get(signal.SIGTERM)
-            assert handler is not None, "the service installed no SIGTERM handler"
-            self._loop.call_soon_threadsafe(handler)
+            assert self._stop is not None
+            self._loop.call_soon_threadsafe(self._stop.set)  # what its SIGTERM handler does in a process
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise subprocess.TimeoutExpired(["alarmtui", "serve"], timeout)
@@ -527,8 +511,8 @@ class LineStream(io.TextIOBase):
 
 class ListenThread:
     """`alarmtui listen ARGS` in a thread of this process: the command's own `listen` coroutine with the
-    arguments `alarmtui.cli` parses, its lines in `lines`; `stop()` is its Ctrl-C (the SIGINT handler it
-    installs, recorded on the thread's loop: signal handlers belong to the main thread)."""
+    arguments `alarmtui.cli` parses, its lines in `lines`; `stop()` is its Ctrl-C (signal handlers belong to
+    the main thread: it runs with a stop event, which its Ctrl-C handler sets in a process)."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         from alarmtui.cli import build_parser
@@ -540,7 +524,7 @@ class ListenThread:
         self.seen_errors: list[str] = []
         self.returncode: int | None = None
         self.error: BaseException | None = None
-        self._handlers: dict[int, Callable[[], object]] = {}
+        self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="alarmtui-listen", daemon=True)
 
@@ -549,12 +533,9 @@ class ListenThread:
 
         loop = asyncio.new_event_loop()
         self._loop = loop
-        loop.add_signal_handler = lambda signum, callback, *args: self._handlers.__setitem__(  # type: ignore[method-assign]
-            signum, lambda: callback(*args)
-        )
-        loop.remove_signal_handler = lambda signum: self._handlers.pop(signum, None) is not None  # type: ignore[method-assign]
+        self._stop = asyncio.Event()
         try:
-            self.returncode = loop.run_until_complete(listen(self.args, self.out))
+            self.returncode = loop.run_until_complete(listen(self.args, self.out, self._stop))  # type: ignore[arg-type]
         except BaseException as exc:  # noqa: BLE001  (reported by wait_listening/stop)
             self.error = exc
         finally:
@@ -605,9 +586,8 @@ class ListenThread:
         """Ctrl-C; its exit code."""
         if self._thread.is_alive():
             assert self._loop is not None
-            handler = self._handlers.get(signal.SIGINT)
-            assert handler is not None, "listen installed no SIGINT handler"
-            self._loop.call_soon_threadsafe(handler)
+            assert self._stop is not None
+            self._loop.call_soon_threadsafe(self._stop.set)  # what its Ctrl-C handler does in a process
             self._thread.join(timeout)
             assert not self._thread.is_alive(), "listen did not stop on Ctrl-C"
         if self.error is not None:

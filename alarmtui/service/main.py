@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +61,37 @@ def systemd_unit(config: str | None) -> str:
 
 def serve(settings: Settings, config_file: Path | None, *, log_file: Path | None = None) -> int:
     log_to_stderr(log_file)
-    path = socket_path(settings.socket)
-
-    async def main() -> None:
-        engine = engine_for(settings)
-        bridges = bridges_for(engine, settings)  # MQTT, metrics: only those configured
-        try:  # started once the socket is ours (a second service must not speak for the first)
-            await run_service(engine, config=config_fingerprint(config_file), socket_path=path, ready=bridges.start)
-        finally:
-            await bridges.close()
-
     try:
-        run_bounded(main())
+        run_bounded(serve_async(settings, config_file))
     except ServiceError as exc:
         print(f"alarmtui: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+async def serve_async(
+    settings: Settings,
+    config_file: Path | None,
+    *,
+    ready: Callable[[], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The service's life (what `serve` runs; tests run it in a thread with their own `stop`): the engine, the
+    bridges, the socket, until SIGTERM/SIGINT or `stop`."""
+    engine = engine_for(settings)
+    bridges = bridges_for(engine, settings)  # MQTT, metrics: only those configured
+
+    def started() -> None:  # once the socket is ours (a second service must not speak for the first)
+        bridges.start()
+        if ready is not None:
+            ready()
+
+    try:
+        await run_service(
+            engine, config=config_fingerprint(config_file), socket_path=socket_path(settings.socket), ready=started, stop=stop
+        )
+    finally:
+        await bridges.close()
 
 
 def run_bounded(main: Coroutine[Any, Any, None]) -> None:

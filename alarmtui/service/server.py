@@ -600,9 +600,11 @@ async def run_service(
     config: str,
     socket_path: Path,
     ready: Callable[[], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT, then stop within `STOP_DEADLINE`: stop accepting, give notification
-    deliveries up to `DELIVERY_GRACE`, log what was abandoned, close every provider (log out), remove the socket."""
+    """Serve until SIGTERM or SIGINT (or `stop` is set: then no signal handlers, the caller stops it), then stop
+    within `STOP_DEADLINE`: stop accepting, give notification deliveries up to `DELIVERY_GRACE`, log what was
+    abandoned, close every provider (log out), remove the socket."""
     claim = SocketClaim(socket_path)
     try:
         claim.acquire()
@@ -616,11 +618,14 @@ async def run_service(
         except JournalError as exc:
             claim.release()
             await engine.close(timeout=1.0)
-            raise ServiceError(f"{exc} (one service per journal: stop the other, or give this config its own `journal`)") from None
+            raise ServiceError(
+                f"{exc} (one service per journal: stop the other, or give this config its own `journal`)"
+            ) from None
     service = Service(engine, config=config, socket_path=socket_path)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT) if stop is None else ()
+    stop = stop or asyncio.Event()
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
         await service.start()
@@ -636,7 +641,7 @@ async def run_service(
         await stop.wait()
         log.info("stopping: no new requests; logging out of every provider")
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in signals:
             loop.remove_signal_handler(signum)
         deadline = loop.time() + STOP_DEADLINE
         try:

@@ -92,7 +92,7 @@ class VerisureProvider(Provider):
         self,
         config: VerisureConfig,
         *,
-        step2_interval: float = 1.0,
+        step2_interval: float | None = None,
         step2_deadline: float = 60.0,
         photo_deadline: float = 90.0,
         activity_cache: float | None = None,
@@ -103,8 +103,8 @@ class VerisureProvider(Provider):
     ) -> None:
         super().__init__(config)
         self.config: VerisureConfig = config
-        self.step2_interval = step2_interval
-        """Seconds between step-2 polls (pysecuritas: 1 s)."""
+        self.step2_interval = config.step2_interval if step2_interval is None else step2_interval
+        """Seconds between step-2 polls (the config's; pysecuritas: 1 s)."""
         self.step2_deadline = step2_deadline
         """Give up waiting for the panel after this long: the outcome is then UNKNOWN."""
         self.photo_deadline = photo_deadline
