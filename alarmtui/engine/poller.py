@@ -87,6 +87,8 @@ class Poller:
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
     LOGIN_RETRY_INTERVAL = 3600.0
+    CONNECT_WAIT = 60.0
+    """Seconds a command submitted during the login waits for it (then: not sent, the login's reason)."""
     """After the vendor refused the credentials: at most one automatic login attempt per this many seconds.
     Only for providers without a `LoginGate` (Securitas, at the time of writing); where the provider has
     one, its budget is the only one and the poller just shows its pause."""
@@ -117,6 +119,8 @@ class Poller:
         self._first_poll = True
         self._next_refresh = 0.0
         self._connected = False
+        self._connect_attempt: asyncio.Future[BaseException | None] | None = None
+        """The login under way, if any: commands submitted meanwhile wait for its outcome."""
         self._failures = 0
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._seen_photos: OrderedDict[str, None] = OrderedDict()
@@ -191,9 +195,12 @@ class Poller:
         """Start `command` (sent exactly once). Raises `CommandBusy` if it cannot start now."""
         if self.command_pending:
             raise CommandBusy(f"{self.name}: another command is still in flight")
-        if not self._connected:
+        attempt = self._connect_attempt
+        if not self._connected and attempt is None:
             raise CommandBusy(f"{self.name}: not connected yet")
-        task = asyncio.get_running_loop().create_task(self._run_command(command), name=f"command:{self.name}")
+        # A command that comes while the poller logs in (a service just started) waits for that login.
+        work = self._run_command(command) if self._connected else self._run_command_once_connected(command, attempt)  # type: ignore[arg-type]
+        task = asyncio.get_running_loop().create_task(work, name=f"command:{self.name}")
         self._command_task = task
         self.wake()  # switch to fast polling now
         return task
@@ -237,8 +244,7 @@ class Poller:
             self._login_refused = None  # the hourly automatic attempt
         try:
             if not self._connected:
-                await self.provider.connect()
-                self._connected = True
+                await self._connect()
             following = self._follow_at is not None and self._clock() >= self._follow_at - 0.01
             if self._first_poll:
                 refresh = False
@@ -593,6 +599,36 @@ class Poller:
             await asyncio.sleep(gap)
 
     # -- commands
+
+    async def _connect(self) -> None:
+        """Log in; a command submitted meanwhile learns how it went (`_connect_attempt`: None, or the error)."""
+        attempt: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        self._connect_attempt = attempt
+        try:
+            await self.provider.connect()
+        except BaseException as exc:
+            attempt.set_result(exc)
+            raise
+        finally:
+            self._connect_attempt = None
+        self._connected = True
+        attempt.set_result(None)
+
+    async def _run_command_once_connected(self, command: Command, attempt: asyncio.Future[BaseException | None]) -> CommandResult:
+        """Wait (bounded) for the login under way, then send; if it fails, nothing was sent, and why."""
+        start = self._clock()
+        try:
+            failure = await asyncio.wait_for(asyncio.shield(attempt), self.CONNECT_WAIT)
+        except TimeoutError:
+            failure = ConnectionFailed(f"still logging in after {self.CONNECT_WAIT:g} s", provider=self.name)
+        if failure is None and self._connected:
+            return await self._run_command(command)
+        if not isinstance(failure, ProviderError):
+            failure = ConnectionFailed("could not log in", provider=self.name)
+        # The login failed before this command was ever sent: not sent, whatever the login's error may mean.
+        result = CommandResult(CommandPhase.NOT_SENT, f"not sent: {failure.message}", self._clock() - start, error=failure)
+        self._emit(CommandUpdate(self.name, command, CommandProgress(result.phase, result.message, result.elapsed), result))
+        return result
 
     async def _run_command(self, command: Command) -> CommandResult:
         start = self._clock()

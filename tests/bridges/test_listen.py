@@ -16,7 +16,7 @@ from tests.helpers import ListenThread, ServiceThread, cli
 
 
 def test_listen_json_names_the_partition_after_an_arm_through_another_view(service: ServiceThread, config_file: Path) -> None:
-    service.wait_first_state("powermaster")  # a command before the first login is "not connected yet"
+    service.wait_first_state("powermaster")  # (a command during the first login would wait for it)
     listener = ListenThread("--json", "--config", str(config_file), env=service.env).start()
     try:
         env = {**service.env, "ALARMTUI_CODE": "1234"}

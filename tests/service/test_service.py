@@ -74,7 +74,7 @@ def test_status_answered_by_the_service_costs_no_vendor_request(
 def test_command_through_the_service_reaches_the_panel_once(
     service: ServiceThread, config_file: Path, demo: DemoEnvironment
 ) -> None:
-    service.wait_first_state("powermaster")  # a command before the first login is "not connected yet"
+    service.wait_first_state("powermaster")  # (a command during the first login would wait for it)
     env = {**service.env, "ALARMTUI_CODE": "1234"}
     before = set_state_posts(demo)
     armed = cli("arm", "away", "--provider", "powermaster", "--config", str(config_file), env=env)
