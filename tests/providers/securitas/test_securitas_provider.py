@@ -122,12 +122,12 @@ async def test_request_shapes_follow_the_real_app(sim) -> None:
 # ---------------------------------------------------------------- renewal
 
 
-async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        provider = sim.provider()
+async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        provider = sim.provider(clock=fake_clock)
         await provider.connect()
         first_token = sim.cloud.account.refresh_token
-        await asyncio.sleep(2.2)  # within renew_margin (1 s) of exp
+        fake_clock.advance(2.2)  # within renew_margin (1 s) of exp; still valid at the server
         await provider.snapshot()
         assert sim.count("RefreshLogin") == 1
         assert sim.count("mkLoginToken") == 1
@@ -142,11 +142,11 @@ async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with
         await provider.close()
 
 
-async def test_parallel_callers_share_one_renewal(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        provider = sim.provider()
+async def test_parallel_callers_share_one_renewal(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        provider = sim.provider(clock=fake_clock)
         await provider.connect()
-        await asyncio.sleep(2.2)
+        fake_clock.advance(2.2)
         await asyncio.gather(provider.snapshot(), provider.events(), provider.snapshot())
         assert sim.count("RefreshLogin") == 1
         await provider.close()
@@ -518,15 +518,15 @@ async def test_a_failure_while_following_a_sent_command_is_unknown_and_nothing_e
     assert sim.count("xSDisarmPanel") == 1  # no alternative disarm code after the first left
 
 
-async def test_a_refresh_token_rotated_by_another_process_is_adopted(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        dashboard = sim.provider()
+async def test_a_refresh_token_rotated_by_another_process_is_adopted(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        dashboard = sim.provider(clock=fake_clock)
         await dashboard.connect()
-        cron = sim.provider()  # same state directory: same device, same refresh token
+        cron = sim.provider(clock=fake_clock)  # same state directory: same device, same refresh token
         await cron.connect()  # refreshes: the token on disk rotates, the dashboard's copy is now dead
         assert sim.count("RefreshLogin") == 1
         await cron.close()
-        await asyncio.sleep(2.2)
+        fake_clock.advance(2.2)
         await dashboard.snapshot()
         assert sim.count("RefreshLogin") == 2
         assert sim.count("mkLoginToken") == 1  # no password login needed
