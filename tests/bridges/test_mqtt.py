@@ -154,6 +154,15 @@ async def test_discovery_sent_again_when_home_assistant_comes_online(
     assert mqtt_service.terminate() == 0
 
 
+async def refresh(service: ServiceProcess, provider: str) -> None:
+    """Ask the service for one read now, as the dashboard's `r` does (its next poll would find the same, later)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(service.socket))) as session:
+        async with session.post("http://alarmtui/v1/refresh", json={"provider": provider}):
+            pass  # a hurry, not the check: the state is waited for below either way
+
+
 async def test_an_offline_panel_is_unavailable(
     mqtt_service: ServiceProcess, broker: Broker, topics: Topics, demo: DemoEnvironment
 ) -> None:
@@ -163,8 +172,10 @@ async def test_an_offline_panel_is_unavailable(
         topic = f"{topics.base}/powermaster/availability"
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online")
         await asyncio.to_thread(demo.scenario, "visonic", "outage_start")
+        await refresh(mqtt_service, "powermaster")
         await ha.until(lambda: ha.retained.get(topic) == "offline", what="offline", timeout=30)
         await asyncio.to_thread(demo.scenario, "visonic", "outage_end")
+        await refresh(mqtt_service, "powermaster")
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online again", timeout=30)
     assert mqtt_service.terminate() == 0
 
