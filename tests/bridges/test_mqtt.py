@@ -110,7 +110,9 @@ async def test_arm_from_the_command_topic_checks_the_code_and_arms_once(
 
         await ha.publish(panel["command_topic"], json.dumps({"action": "ARM_AWAY", "code": "1234"}))  # type: ignore[arg-type]
         await ha.until(lambda: ha.retained.get(panel["state_topic"]) in ("arming", "armed_away"), what="arming")  # type: ignore[arg-type]
-        await ha.until(lambda: json.loads(ha.retained[result_topic])["outcome"] in ("accepted", "done"), what="the command's outcome")
+        await ha.until(
+            lambda: json.loads(ha.retained[result_topic])["outcome"] in ("accepted", "done"), what="the command's outcome"
+        )
         await ha.until(lambda: ha.retained.get(panel["state_topic"]) == "armed_away", what="armed away")  # type: ignore[arg-type]
         assert set_state_posts(demo) == before + 1
     assert mqtt_service.terminate() == 0

@@ -81,7 +81,9 @@ async def truth(vendor: VendorFixture, result: CommandResult) -> str:
     return f"{result.phase.value}{' (acted)' if acted else ''}"
 
 
-async def recovers(vendor: VendorFixture, inject: Callable[[], None] | None = None, *, heal: Callable[[], Awaitable[None] | None] | None = None) -> bool:
+async def recovers(
+    vendor: VendorFixture, inject: Callable[[], None] | None = None, *, heal: Callable[[], Awaitable[None] | None] | None = None
+) -> bool:
     """A poller over a fresh provider meets the fault, says so, and is online again once it is gone."""
     provider = vendor.provider()
     statuses: list[Any] = []

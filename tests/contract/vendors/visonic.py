@@ -30,7 +30,13 @@ class Vendor(VendorFixture):
         table = self.cloud.provider_tables(self.url)[0]
         table.update(panel_serial=MAIN_SERIAL)
         config = VisonicConfig(**{k: v for k, v in table.items() if v is not None})
-        settings = {"command_poll": 0.05, "command_timeout": COMMAND_DEADLINE, "http_timeout": HTTP_TIMEOUT, "offline_grace": 0.0, **options}
+        settings = {
+            "command_poll": 0.05,
+            "command_timeout": COMMAND_DEADLINE,
+            "http_timeout": HTTP_TIMEOUT,
+            "offline_grace": 0.0,
+            **options,
+        }
         provider = VisonicProvider(config, **settings)
         self.providers.append(provider)
         return provider

@@ -24,8 +24,9 @@ SCALED_INTERVAL = 0.1
 async def test_requests_per_hour_at_idle_with_default_intervals() -> None:
     cloud = VerisureCloud()
     async with SimHost([cloud], tls=True) as host:
-        config = VerisureConfig(kind="verisure", name="casa", url=host.urls["verisure"], username="demo",
-                                password="demo-pass", ca_file=host.ca_file)
+        config = VerisureConfig(
+            kind="verisure", name="casa", url=host.urls["verisure"], username="demo", password="demo-pass", ca_file=host.ca_file
+        )
         assert (config.poll_interval, config.refresh_interval) == (60.0, 1800.0)
         now = [0.0]
         cloud.clock = lambda: now[0]  # hash lifetime and pending operations on the same fake clock
@@ -65,8 +66,9 @@ async def test_requests_per_hour_at_idle_with_default_intervals() -> None:
 async def test_cost_of_a_status_refresh_with_default_step2_interval() -> None:
     cloud = VerisureCloud()  # step2_waits = 2
     async with SimHost([cloud], tls=True) as host:
-        config = VerisureConfig(kind="verisure", name="casa", url=host.urls["verisure"], username="demo",
-                                password="demo-pass", ca_file=host.ca_file)
+        config = VerisureConfig(
+            kind="verisure", name="casa", url=host.urls["verisure"], username="demo", password="demo-pass", ca_file=host.ca_file
+        )
         async with VerisureProvider(config) as provider:  # step2_interval 1 s, deadline 60 s (defaults)
             assert (provider.step2_interval, provider.step2_deadline) == (1.0, 60.0)
             # The sleeps scale with the interval: a tenth of it shows the same three sleeps in a tenth of the time.
@@ -79,4 +81,6 @@ async def test_cost_of_a_status_refresh_with_default_step2_interval() -> None:
     assert cost == 5
     assert elapsed >= 3 * SCALED_INTERVAL  # three sleeps before the three EST2 polls (an upper bound would measure the machine)
     overhead = elapsed - 3 * SCALED_INTERVAL
-    print(f"\nverisure refresh: {cost} requests, {3 * 1.0 + overhead:.2f} s at the default 1 s interval ({elapsed:.2f} s at {SCALED_INTERVAL} s)")
+    print(
+        f"\nverisure refresh: {cost} requests, {3 * 1.0 + overhead:.2f} s at the default 1 s interval ({elapsed:.2f} s at {SCALED_INTERVAL} s)"
+    )

@@ -121,8 +121,15 @@ async def test_connect_reads_installation_zones_and_services_once(sim: Sim, prov
     assert zones["1"].kind is ZoneKind.CAMERA and zones["1"].camera and zones["1"].name == "Entrada"
     assert zones["5"].kind is ZoneKind.CONTACT and not zones["5"].camera
     assert zones["6"].kind is ZoneKind.MOTION
-    assert snap.capabilities >= {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT,
-                                 Capability.ARM_PERIMETER, Capability.DISARM, Capability.PHOTO, Capability.EVENTS}
+    assert snap.capabilities >= {
+        Capability.ARM_AWAY,
+        Capability.ARM_HOME,
+        Capability.ARM_NIGHT,
+        Capability.ARM_PERIMETER,
+        Capability.DISARM,
+        Capability.PHOTO,
+        Capability.EVENTS,
+    }
     assert Capability.USERS not in snap.capabilities and Capability.BYPASS not in snap.capabilities
     assert snap.users == ()
     assert snap.panel_name == "Casa"
@@ -247,7 +254,9 @@ async def test_log_derived_state_tracks_the_panel_through_a_random_walk(sim: Sim
         elif action == "perimeter":
             sim.panel.arm(None, perimeter=True, instant=True, force=True, user="Luis", source="KEYPAD")
         elif action == "trouble":
-            sim.panel.open_zone("5", not sim.panel.zones["5"].open) if sim.panel.partitions["1"].phase.value == "disarmed" else None
+            sim.panel.open_zone("5", not sim.panel.zones["5"].open) if sim.panel.partitions[
+                "1"
+            ].phase.value == "disarmed" else None
         else:
             sim.panel.arm(Mode(action), instant=True, force=True, user="Luis", source="KEYPAD")
         fake_clock.advance(provider.activity_cache + 0.005)
