@@ -110,7 +110,9 @@ async def test_arm_from_the_command_topic_checks_the_code_and_arms_once(
 
         await ha.publish(panel["command_topic"], json.dumps({"action": "ARM_AWAY", "code": "1234"}))  # type: ignore[arg-type]
         await ha.until(lambda: ha.retained.get(panel["state_topic"]) in ("arming", "armed_away"), what="arming")  # type: ignore[arg-type]
-        await ha.until(lambda: json.loads(ha.retained[result_topic])["outcome"] in ("accepted", "done"), what="the command's outcome")
+        await ha.until(
+            lambda: json.loads(ha.retained[result_topic])["outcome"] in ("accepted", "done"), what="the command's outcome"
+        )
         await ha.until(lambda: ha.retained.get(panel["state_topic"]) == "armed_away", what="armed away")  # type: ignore[arg-type]
         assert set_state_posts(demo) == before + 1
     assert mqtt_service.terminate() == 0
@@ -154,6 +156,15 @@ async def test_discovery_sent_again_when_home_assistant_comes_online(
     assert mqtt_service.terminate() == 0
 
 
+async def refresh(service: ServiceProcess, provider: str) -> None:
+    """Ask the service for one read now, as the dashboard's `r` does (its next poll would find the same, later)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(service.socket))) as session:
+        async with session.post("http://alarmtui/v1/refresh", json={"provider": provider}):
+            pass  # a hurry, not the check: the state is waited for below either way
+
+
 async def test_an_offline_panel_is_unavailable(
     mqtt_service: ServiceProcess, broker: Broker, topics: Topics, demo: DemoEnvironment
 ) -> None:
@@ -163,8 +174,10 @@ async def test_an_offline_panel_is_unavailable(
         topic = f"{topics.base}/powermaster/availability"
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online")
         await asyncio.to_thread(demo.scenario, "visonic", "outage_start")
+        await refresh(mqtt_service, "powermaster")
         await ha.until(lambda: ha.retained.get(topic) == "offline", what="offline", timeout=30)
         await asyncio.to_thread(demo.scenario, "visonic", "outage_end")
+        await refresh(mqtt_service, "powermaster")
         await ha.until(lambda: ha.retained.get(topic) == "online", what="online again", timeout=30)
     assert mqtt_service.terminate() == 0
 

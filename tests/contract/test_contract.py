@@ -31,8 +31,11 @@ from alarmtui.providers.errors import (
 )
 
 from .conftest import record
-from .vendors import VendorFixture
+from .vendors import HTTP_TIMEOUT, VendorFixture
 
+HANG = 4 * HTTP_TIMEOUT
+"""How long a hung reply is held: well past the client's timeout (server and client share one event loop, so a
+stalled loop delays both alike), short enough that stopping the simulator does not wait long for it."""
 FAST = PollTiming(
     poll_interval=0.1, refresh_interval=3600, fast_interval=0.05, backoff_initial=0.05, backoff_max=0.2, min_gap=0.0
 )
@@ -78,7 +81,9 @@ async def truth(vendor: VendorFixture, result: CommandResult) -> str:
     return f"{result.phase.value}{' (acted)' if acted else ''}"
 
 
-async def recovers(vendor: VendorFixture, inject: Callable[[], None] | None = None, *, heal: Callable[[], Awaitable[None] | None] | None = None) -> bool:
+async def recovers(
+    vendor: VendorFixture, inject: Callable[[], None] | None = None, *, heal: Callable[[], Awaitable[None] | None] | None = None
+) -> bool:
     """A poller over a fresh provider meets the fault, says so, and is online again once it is gone."""
     provider = vendor.provider()
     statuses: list[Any] = []
@@ -122,7 +127,7 @@ def _arm(vendor: VendorFixture, provider: Any, **kwargs: Any) -> Awaitable[Comma
 
 READ_FAULTS: dict[str, tuple[Callable[[VendorFixture], None], type[ProviderError] | tuple[type[ProviderError], ...]]] = {
     "http_500": (lambda v: v.cloud.faults.add(v.read_route, status=500, times=3), ConnectionFailed),
-    "hang": (lambda v: v.cloud.faults.add(v.read_route, delay=1.0, times=2), ReplyLost),
+    "hang": (lambda v: v.cloud.faults.add(v.read_route, delay=HANG, times=2), ReplyLost),
     "malformed": (
         lambda v: v.cloud.faults.add(v.read_route, body=v.malformed_body, content_type=v.content_type, times=3),
         ProtocolError,

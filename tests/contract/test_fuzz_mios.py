@@ -1,6 +1,7 @@
 """Hypothesis fuzzing of the luup and MMS parsers (MiOS relay and Vera LAN): only `ProviderError` may escape.
 
-A few hundred examples per parser by default; `ALARMTUI_FUZZ_EXAMPLES=5000` for a long run.
+The hypothesis profile's examples per parser (small by default, 2000 under `HYPOTHESIS_PROFILE=fuzz`);
+`ALARMTUI_FUZZ_EXAMPLES=5000` sets the number itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from alarmtui.providers.luup import parse as luup
 from alarmtui.providers.mios import mapping as mios_mapping
 from alarmtui.providers.mios import parse as mms
 
-EXAMPLES = int(os.environ.get("ALARMTUI_FUZZ_EXAMPLES", "100"))
+_ACTIVE = settings.default.max_examples
+"""The loaded hypothesis profile's examples (tests/conftest.py: small by default, long under HYPOTHESIS_PROFILE=fuzz):
+tests/conftest.py bounds every collected test by it, but not a `@given` run built inside a test, as here."""
+EXAMPLES = int(
+    os.environ.get(
+        "ALARMTUI_FUZZ_EXAMPLES",
+        max(100, _ACTIVE) if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else min(100, _ACTIVE),
+    )
+)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 KEYS = ["full", "loadtime", "dataversion", "devices", "id", "name", "category", "subcategory", "parent", "altid",

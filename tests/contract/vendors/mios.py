@@ -11,14 +11,14 @@ from alarmtui.settings import MiosConfig
 from alarmtui.simulators.mios import MiosCloud
 from alarmtui.simulators.panel import SimPanel, vera_house
 
-from . import VendorFixture
+from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 
 
 def fast(provider: LuupProvider, **options: Any) -> LuupProvider:
-    """Short timeouts for the suite: 0.5 s requests, 1.5 s command deadline, one retry of a read glitch."""
+    """Short timeouts for the suite (`HTTP_TIMEOUT` requests, `COMMAND_DEADLINE` for a job), one retry of a read glitch."""
     settings: dict[str, Any] = {
-        "relay_timeout": 0.5,
-        "job_timeout": 1.5,
+        "relay_timeout": HTTP_TIMEOUT,
+        "job_timeout": COMMAND_DEADLINE,
         "job_poll_interval": 0.05,
         "retry_delay": 0.02,
         "read_retries": 1,

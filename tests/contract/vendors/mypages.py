@@ -12,7 +12,7 @@ from alarmtui.settings import MyPagesConfig
 from alarmtui.simulators.mypages import MyPagesCloud
 from alarmtui.simulators.panel import SimPanel
 
-from . import VendorFixture
+from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 
 EXPIRED = json.dumps({"errorGroup": "UNAUTHORIZED", "errorCode": "AUT_00011", "errorMessage": "Invalid session cookie"})
 LIMITED = json.dumps(
@@ -41,8 +41,8 @@ class Vendor(VendorFixture):
         if not hasattr(self, "_state"):
             self._state = Path(tempfile.mkdtemp(prefix="alarmtui-contract-"))
         settings = {
-            "timing": Timing(poll_interval=0.05, command_deadline=1.5, photo_deadline=1.5),
-            "http_timeout": 0.5,
+            "timing": Timing(poll_interval=0.05, command_deadline=COMMAND_DEADLINE, photo_deadline=COMMAND_DEADLINE),
+            "http_timeout": HTTP_TIMEOUT,
             "state_directory": self._state,
             **options,
         }

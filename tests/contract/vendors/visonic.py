@@ -10,7 +10,7 @@ from alarmtui.settings import VisonicConfig
 from alarmtui.simulators.panel import SimPanel
 from alarmtui.simulators.visonic import MAIN_SERIAL, VisonicCloud
 
-from . import VendorFixture
+from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 
 
 class Vendor(VendorFixture):
@@ -30,7 +30,13 @@ class Vendor(VendorFixture):
         table = self.cloud.provider_tables(self.url)[0]
         table.update(panel_serial=MAIN_SERIAL)
         config = VisonicConfig(**{k: v for k, v in table.items() if v is not None})
-        settings = {"command_poll": 0.05, "command_timeout": 1.5, "http_timeout": 0.5, "offline_grace": 0.0, **options}
+        settings = {
+            "command_poll": 0.05,
+            "command_timeout": COMMAND_DEADLINE,
+            "http_timeout": HTTP_TIMEOUT,
+            "offline_grace": 0.0,
+            **options,
+        }
         provider = VisonicProvider(config, **settings)
         self.providers.append(provider)
         return provider

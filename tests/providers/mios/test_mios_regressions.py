@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import time
@@ -18,6 +17,7 @@ from alarmtui.settings import MiosConfig
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.mios import MiosCloud
 from alarmtui.simulators.panel import vera_house
+from tests.helpers import FakeClock
 
 HOUSE, GARAGE = "41", "42"
 
@@ -164,14 +164,29 @@ async def test_a_local_clock_two_days_ahead_does_not_loop_logins(rig: Rig, monke
     assert rig.cloud.logins == 1
 
 
-async def test_the_identity_is_renewed_near_the_end_of_its_own_life(rig: Rig) -> None:
+def identity_on(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MiOS client ages its identity on `time.monotonic` (it takes no `clock=`): this test's fake clock instead."""
+    from types import SimpleNamespace
+
+    from alarmtui.providers.mios import client
+
+    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=clock.monotonic))
+
+
+async def test_the_identity_is_renewed_near_the_end_of_its_own_life(
+    rig: Rig, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rig.cloud.identity_lifetime = 2.4  # renewal margin: 1/24 of the life = 0.1 s
+    identity_on(fake_clock, monkeypatch)
     provider = rig.new_provider()
     try:
         await provider.connect()
         await provider.snapshot(refresh=True)
         assert rig.cloud.logins == 2  # the rig's own, and this provider's
-        await asyncio.sleep(2.4)
+        fake_clock.advance(1.8)
+        await provider.snapshot(refresh=True)
+        assert rig.cloud.logins == 2  # well within its life: no renewal yet
+        fake_clock.advance(0.6)
         await provider.snapshot(refresh=True)
         assert rig.cloud.logins == 3
     finally:

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from alarmtui.providers.errors import ProviderError
 from alarmtui.providers.securitas import parse
 
-EXAMPLES = int(os.environ.get("ALARMTUI_FUZZ_EXAMPLES", "50"))
+_ACTIVE = settings.default.max_examples
+"""The loaded hypothesis profile's examples (tests/conftest.py: small by default, long under HYPOTHESIS_PROFILE=fuzz):
+tests/conftest.py bounds every collected test by it, but not a `@given` run built inside a test, as here."""
+EXAMPLES = int(
+    os.environ.get(
+        "ALARMTUI_FUZZ_EXAMPLES",
+        max(50, _ACTIVE) if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else min(50, _ACTIVE),
+    )
+)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 KEYS = ["res", "msg", "hash", "refreshToken", "installations", "numinst", "panel", "installation", "services", "capabilities",

@@ -102,12 +102,12 @@ async def test_request_shapes_follow_the_real_app(sim) -> None:
     provider = sim.provider()
     await provider.connect()
     await provider.snapshot()
-    (login_vars, login_headers), = sim.seen("mkLoginToken")
+    ((login_vars, login_headers),) = sim.seen("mkLoginToken")
     assert "auth" not in login_headers  # no hash held yet
     assert login_vars["callby"] == "OWA_10" and login_vars["idDevice"] == login_vars["uuid"]
-    (inst_vars, inst_headers), = sim.seen("mkInstallationList")
+    ((inst_vars, inst_headers),) = sim.seen("mkInstallationList")
     assert inst_vars == {} and "numinst" not in inst_headers
-    (status_vars, status_headers), = sim.seen("Status")
+    ((status_vars, status_headers),) = sim.seen("Status")
     assert status_vars == {"numinst": provider.numinst}
     assert status_headers["numinst"] == provider.numinst and status_headers["panel"] == "SDVFAST"
     assert status_headers["x-capabilities"].count(".") == 2
@@ -122,12 +122,12 @@ async def test_request_shapes_follow_the_real_app(sim) -> None:
 # ---------------------------------------------------------------- renewal
 
 
-async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        provider = sim.provider()
+async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        provider = sim.provider(clock=fake_clock)
         await provider.connect()
         first_token = sim.cloud.account.refresh_token
-        await asyncio.sleep(2.2)  # within renew_margin (1 s) of exp
+        fake_clock.advance(2.2)  # within renew_margin (1 s) of exp; still valid at the server
         await provider.snapshot()
         assert sim.count("RefreshLogin") == 1
         assert sim.count("mkLoginToken") == 1
@@ -135,18 +135,18 @@ async def test_hash_is_renewed_with_the_refresh_token_before_it_expires(sim_with
         assert rotated != first_token
         saved = json.loads(next(sim.state.glob("securitas-*.json")).read_text())
         assert saved["refreshToken"] == rotated  # saved at once
-        (refresh_vars, refresh_headers), = sim.seen("RefreshLogin")
+        ((refresh_vars, refresh_headers),) = sim.seen("RefreshLogin")
         pre_auth = json.loads(refresh_headers["auth"])
         assert pre_auth["hash"] == "" and pre_auth["refreshToken"] == "" and pre_auth["loginTimestamp"] == 0
         assert refresh_vars["refreshToken"] == first_token
         await provider.close()
 
 
-async def test_parallel_callers_share_one_renewal(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        provider = sim.provider()
+async def test_parallel_callers_share_one_renewal(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        provider = sim.provider(clock=fake_clock)
         await provider.connect()
-        await asyncio.sleep(2.2)
+        fake_clock.advance(2.2)
         await asyncio.gather(provider.snapshot(), provider.events(), provider.snapshot())
         assert sim.count("RefreshLogin") == 1
         await provider.close()
@@ -223,7 +223,7 @@ async def test_routine_poll_reads_the_cached_status_and_refresh_wakes_the_panel(
     refreshed = await provider.snapshot(refresh=True)
     assert sim.count("CheckAlarm") == 1 and sim.count("CheckAlarmStatus") == 2  # one WAIT, then OK
     assert refreshed.partitions[0].detail == "perimeter"
-    (check_vars, _), = sim.seen("CheckAlarmStatus")[:1]
+    ((check_vars, _),) = sim.seen("CheckAlarmStatus")[:1]
     assert check_vars["idService"] == "11" and "counter" not in check_vars
     await provider.close()
 
@@ -389,7 +389,8 @@ async def test_second_operation_while_one_runs_is_busy(sim_with) -> None:
         other = sim.provider()
         await other.connect()
         submit_only = await other.client.call(
-            "xSArmPanel", {"request": "ARM1", "numinst": other.numinst, "panel": "SDVFAST", "currentStatus": "D", "armAndLock": False}
+            "xSArmPanel",
+            {"request": "ARM1", "numinst": other.numinst, "panel": "SDVFAST", "currentStatus": "D", "armAndLock": False},
         )
         assert submit_only["res"] == "OK"
         provider = sim.provider()
@@ -485,7 +486,7 @@ async def test_photo_request_returns_the_new_pictures(sim) -> None:
     assert result.ok, result
     assert len(result.photos) == 3
     assert all(p.jpeg[:2] == b"\xff\xd8" for p in result.photos)
-    (submit, _), = sim.seen("RequestImages")
+    ((submit, _),) = sim.seen("RequestImages")
     assert submit["devices"] == [1] and submit["deviceType"] == 106
     events = await provider.events()
     photo_event = next(e for e in events if e.photo_ref)
@@ -518,15 +519,15 @@ async def test_a_failure_while_following_a_sent_command_is_unknown_and_nothing_e
     assert sim.count("xSDisarmPanel") == 1  # no alternative disarm code after the first left
 
 
-async def test_a_refresh_token_rotated_by_another_process_is_adopted(sim_with) -> None:
-    async with sim_with(hash_lifetime=3) as sim:
-        dashboard = sim.provider()
+async def test_a_refresh_token_rotated_by_another_process_is_adopted(sim_with, fake_clock) -> None:
+    async with sim_with(hash_lifetime=3, clock=fake_clock, wall=fake_clock.wall) as sim:
+        dashboard = sim.provider(clock=fake_clock)
         await dashboard.connect()
-        cron = sim.provider()  # same state directory: same device, same refresh token
+        cron = sim.provider(clock=fake_clock)  # same state directory: same device, same refresh token
         await cron.connect()  # refreshes: the token on disk rotates, the dashboard's copy is now dead
         assert sim.count("RefreshLogin") == 1
         await cron.close()
-        await asyncio.sleep(2.2)
+        fake_clock.advance(2.2)
         await dashboard.snapshot()
         assert sim.count("RefreshLogin") == 2
         assert sim.count("mkLoginToken") == 1  # no password login needed

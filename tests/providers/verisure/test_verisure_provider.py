@@ -29,8 +29,9 @@ from alarmtui.settings import VerisureConfig
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.panel import Mode
 from alarmtui.simulators.verisure import VerisureCloud
+from tests.helpers import FakeClock
 
-FAST = {"step2_interval": 0.05, "step2_deadline": 3.0, "photo_deadline": 5.0, "activity_cache": 0.05}
+FAST = {"step2_interval": 0.02, "step2_deadline": 3.0, "photo_deadline": 5.0, "activity_cache": 0.05}
 
 
 class Sim:
@@ -120,8 +121,15 @@ async def test_connect_reads_installation_zones_and_services_once(sim: Sim, prov
     assert zones["1"].kind is ZoneKind.CAMERA and zones["1"].camera and zones["1"].name == "Entrada"
     assert zones["5"].kind is ZoneKind.CONTACT and not zones["5"].camera
     assert zones["6"].kind is ZoneKind.MOTION
-    assert snap.capabilities >= {Capability.ARM_AWAY, Capability.ARM_HOME, Capability.ARM_NIGHT,
-                                 Capability.ARM_PERIMETER, Capability.DISARM, Capability.PHOTO, Capability.EVENTS}
+    assert snap.capabilities >= {
+        Capability.ARM_AWAY,
+        Capability.ARM_HOME,
+        Capability.ARM_NIGHT,
+        Capability.ARM_PERIMETER,
+        Capability.DISARM,
+        Capability.PHOTO,
+        Capability.EVENTS,
+    }
     assert Capability.USERS not in snap.capabilities and Capability.BYPASS not in snap.capabilities
     assert snap.users == ()
     assert snap.panel_name == "Casa"
@@ -228,13 +236,15 @@ async def test_every_status_combination(sim: Sim, provider: VerisureProvider, mo
     await fresh.close()
 
 
-async def test_log_derived_state_tracks_the_panel_through_a_random_walk(sim: Sim, provider: VerisureProvider) -> None:
+async def test_log_derived_state_tracks_the_panel_through_a_random_walk(sim: Sim, fake_clock: FakeClock) -> None:
     """Keypad and key-fob changes (not through us) show up from ACT_V2 alone, matching what EST would say."""
     import random
 
     from alarmtui.providers.verisure import status_state
 
     rng = random.Random(20201104)
+    provider = sim.provider(clock=fake_clock)  # its activity cache runs out when the fake clock says so
+    await provider.connect()
     await provider.snapshot(refresh=True)
     est_before = sim.count("EST1")
     for _ in range(40):
@@ -244,14 +254,17 @@ async def test_log_derived_state_tracks_the_panel_through_a_random_walk(sim: Sim
         elif action == "perimeter":
             sim.panel.arm(None, perimeter=True, instant=True, force=True, user="Luis", source="KEYPAD")
         elif action == "trouble":
-            sim.panel.open_zone("5", not sim.panel.zones["5"].open) if sim.panel.partitions["1"].phase.value == "disarmed" else None
+            sim.panel.open_zone("5", not sim.panel.zones["5"].open) if sim.panel.partitions[
+                "1"
+            ].phase.value == "disarmed" else None
         else:
             sim.panel.arm(Mode(action), instant=True, force=True, user="Luis", source="KEYPAD")
-        await asyncio.sleep(provider.activity_cache + 0.005)
+        fake_clock.advance(provider.activity_cache + 0.005)
         part = (await provider.snapshot()).partitions[0]
         expected = status_state(VerisureCloud.status_code(sim.panel.partitions["1"]))
         assert (part.state, part.detail) == expected, action
     assert sim.count("EST1") == est_before  # never woke the panel
+    await provider.close()
 
 
 async def test_each_arm_mode_sends_its_request(sim: Sim, provider: VerisureProvider) -> None:
@@ -314,13 +327,13 @@ async def test_transport_failure_during_step2_keeps_polling_without_resending(si
 
 
 async def test_lost_answer_to_step1_is_unknown_and_never_resent(sim: Sim) -> None:
-    async with sim.provider(http_timeout=0.3) as p:
-        sim.cloud.inject_delay(1.0, request="ARM1")
+    async with sim.provider(http_timeout=0.2) as p:
+        sim.cloud.inject_delay(0.6, request="ARM1")
         phases: list[CommandPhase] = []
         result = await p.arm(ArmMode.AWAY, progress=lambda x: phases.append(x.phase))
         assert result.phase is CommandPhase.UNKNOWN and "re-read" in result.message
         assert phases[-1] is CommandPhase.UNKNOWN
-        await asyncio.sleep(0.8)  # let the late answer go
+        await asyncio.sleep(0.5)  # let the late answer go (0.6 s after the request)
         assert sim.count("ARM1") == 1 and sim.count("ARM2") == 0
         assert sim.panel.commands_received == 1
         sim.cloud.op_timeout = 0.1  # nobody polls ARM2: let the simulator stop counting it as in flight
