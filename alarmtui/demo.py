@@ -238,7 +238,7 @@ class DemoClouds:
         if not line or not line[0]:
             self.stop(keep_log=True)
             tail = self.log_path.read_text(errors="replace")[-1500:].strip() if self.log_path.exists() else ""
-            raise DemoError(f"the simulated clouds did not start{': ' + tail if tail else ''}")
+            raise DemoError(f"the simulated clouds did not start{': ' + tail if tail else ''} (their log: {self.log_path})")
         ready = json.loads(line[0])
         self.control_url = ready["control_url"]
         self.clouds = [(kind, panel) for kind, panel in ready["clouds"]]
