@@ -16,10 +16,11 @@ import pytest
 from textual.notifications import Notify
 
 from alarmtui.demo import DemoEnvironment
-from alarmtui.domain import PartitionState
+from alarmtui.domain import EventKind, PartitionState
 from alarmtui.domain.updates import LinkState
 from alarmtui.engine.poller import PollTiming
 from alarmtui.logging_setup import NOISY
+from alarmtui.providers import Provider, provider_class
 from alarmtui.settings import Settings
 from alarmtui.simulators.panel import Mode, SimPanel
 from alarmtui.ui.app import AlarmApp, create_app
@@ -37,6 +38,9 @@ TIMING = PollTiming(
     poll_interval=0.25, refresh_interval=3600, fast_interval=0.1, backoff_initial=0.1, backoff_max=0.4, min_gap=0.05
 )
 SIZE = (160, 48)
+FOLLOW_UP = {"verisure": {"step2_interval": 0.1}, "visonic": {"command_poll": 0.1}}
+"""The providers' own follow-up reads at a test's pace (Verisure's step-2 polls and Visonic's command-status polls
+wait 1 s between reads in real use): a command's outcome comes in a fraction of a second."""
 
 
 @pytest.fixture
@@ -53,8 +57,20 @@ def demo() -> Iterator[Callable[..., DemoEnvironment]]:
         env.stop()
 
 
+def fast_providers(settings: Settings) -> list[Provider]:
+    """The real provider clients for `settings`, with `FOLLOW_UP`'s intervals."""
+    return [provider_class(c.kind)(c, **FOLLOW_UP.get(c.kind, {})) for c in settings.providers if c.enabled]  # type: ignore[call-arg]
+
+
 def make_app(env: DemoEnvironment, settings: Settings | None = None, **options: object) -> AlarmApp:
-    return create_app(settings or env.settings, scenarios=env.scenarios, timing=TIMING, guard_clock=PATIENT, **options)
+    settings = settings or env.settings
+    options.setdefault("providers", fast_providers(settings))
+    return create_app(settings, scenarios=env.scenarios, timing=TIMING, guard_clock=PATIENT, **options)
+
+
+def dialog_closed(app: AlarmApp) -> bool:
+    """No dialog open, and the key flow behind it has ended (what it would send is handed over by then)."""
+    return app.screen is app.main and not any(w.group == "command-dialog" and not w.is_finished for w in app.workers)
 
 
 def panel_of(env: DemoEnvironment, kind: str) -> SimPanel:
@@ -167,8 +183,7 @@ async def test_arming_shows_progress_in_the_header(demo) -> None:
         header = str(app.header.render())
         assert "arm home" in header
         await until(pilot, lambda: app.views["casa"].command.finished, what="finished")
-        await pilot.pause(0.1)
-        assert "✓ arm home" in str(app.header.render())
+        await until(pilot, lambda: "✓ arm home" in str(app.header.render()), what="the header says done")
 
 
 async def test_not_ready_arm_lists_the_open_zones_and_arms_anyway(demo) -> None:
@@ -218,7 +233,12 @@ async def test_refused_command_shows_the_vendors_reason(demo) -> None:
         assert result.phase.value == "failed"
         assert result.message
         reason = result.message.split(": ")[-1]
-        assert any(n.notification.severity == "error" and reason in n.notification.message for n in notes.notes)
+        # The toast is a message of its own: it reaches the app just after the command's update.
+        await until(
+            pilot,
+            lambda: any(n.notification.severity == "error" and reason in n.notification.message for n in notes.notes),
+            what="the refusal's toast",
+        )
         assert state_of(app, "casa", casa) is PartitionState.DISARMED
         # The pending mark is reverted at once: the row shows the panel's last real state again.
         await pilot.pause()
@@ -256,16 +276,22 @@ async def test_photo_request_draws_the_photo_and_opens_the_viewer(demo, kind, pr
         await until(pilot, lambda: all_online(app))
         select_zone(app, provider, zone)
         await pilot.pause()
+        known = {e.id for e in app.event_log.events}
         await pilot.press("c")
         await until(pilot, lambda: app.photo.photos, timeout=15, what="photos")
         await until(pilot, lambda: app.photo._picture is not None, what="rendered")
         picture = app.photo._picture
         assert "▀" in picture.plain or "▄" in picture.plain
         assert len(picture.plain.splitlines()) <= app.photo.content_size.height
-        # The request's own photo event arrives with the next polls: its photos must not be shown twice.
+        # The request's own photo event arrives with a poll: its photos must not be fetched and shown twice.
+        # A fetch that poll started would be one loopback request, done by the end of the next poll.
+        await until(
+            pilot,
+            lambda: any(e.kind is EventKind.PHOTO and e.id not in known for e in app.event_log.events),
+            what="the request's own photo event",
+        )
         polls = app.pollers[provider].polls
-        await until(pilot, lambda: app.pollers[provider].polls >= polls + 3, what="more polls")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.pollers[provider].polls > polls, what="the next poll")
         jpegs = [p.jpeg for p in app.album.photos]
         assert jpegs and len(set(jpegs)) == len(jpegs)
         assert app.photo.border_title == f"Photo 1/{len(jpegs)}"
@@ -355,7 +381,10 @@ async def test_cancelled_pin_sends_nothing(demo) -> None:
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, PinScreen))
         await pilot.press("escape")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: dialog_closed(app), what="the PIN flow over")
+        # A command would have been handed to the engine and marked pending the moment the flow sent it.
+        assert app.views["vera"].command is None and app.views["vera"].pending is None
+        assert not app.pollers["vera"].command_pending
         assert env.host.call(lambda: panel.commands_received) == before
 
 
@@ -387,7 +416,9 @@ async def test_disarm_confirmation(demo) -> None:
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: dialog_closed(app), what="the confirmation flow over")
+        assert app.views["powermaster"].command is None and app.views["powermaster"].pending is None
+        assert not app.pollers["powermaster"].command_pending
         assert env.host.call(lambda: panel.commands_received) == before
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -426,7 +457,9 @@ async def test_impossible_actions_are_dimmed_and_do_nothing(demo) -> None:
         assert app.main.check_action("bypass", ()) is True
         before = env.host.call(lambda: verisure.commands_received)
         await pilot.press("d")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: dialog_closed(app), what="no dialog")
+        # A key that could act would have opened its confirmation or handed its command over by now.
+        assert app.views["casa"].command is None and app.views["casa"].pending is None
         assert env.host.call(lambda: verisure.commands_received) == before
 
 
@@ -465,11 +498,15 @@ async def test_intrusion_takes_over_until_acknowledged(demo) -> None:
         assert "powermaster · House" in banner and "zone" in banner
         assert bells
         assert any(n.notification.title == "ALARM" for n in notes.notes)
-        await pilot.pause(0.6)  # more polls while triggered: still one banner
-        assert sum(isinstance(s, AlarmScreen) for s in app.screen_stack) == 1
+        polls = app.pollers["powermaster"].polls
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls while triggered")
+        await pilot.pause()
+        assert sum(isinstance(s, AlarmScreen) for s in app.screen_stack) == 1  # still one banner
         await pilot.press("enter")
         assert not isinstance(app.screen, AlarmScreen)
-        await pilot.pause(0.6)
+        polls = app.pollers["powermaster"].polls
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls, still triggered")
+        await pilot.pause()
         assert not isinstance(app.screen, AlarmScreen)  # acknowledged stays acknowledged
 
 
@@ -500,9 +537,7 @@ async def test_failing_provider_shows_why_and_recovers_while_others_carry_on(dem
         cloud = env.host.cloud("visonic")
         env.host.call(lambda: cloud.faults.add(None, status=503, times=10**6))
         app.main.action_refresh()
-        await until(
-            pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline"
-        )
+        await until(pilot, lambda: app.views["powermaster"].status.state is LinkState.OFFLINE, what="powermaster offline")
         status = app.views["powermaster"].status
         assert status.reason
         assert status.reason in str(app.header.render())

@@ -149,13 +149,17 @@ async def test_a_late_answer_to_an_old_filter_never_replaces_the_new_one(demo: D
     journal = await seeded_journal(tmp_path / "journal.sqlite3", "powermaster")
     app = app_with_journal(demo, journal)
     asked: list[str | None] = []
+    over: list[str | None] = []
     real_history = app.engine.history
 
     async def slow_for_the_old_question(**question: object) -> HistoryPage | None:
         asked.append(question.get("grep"))  # type: ignore[arg-type]
-        if question.get("grep") == "hall":
-            await asyncio.sleep(0.6)  # a journal busy with the old question answers last
-        return await real_history(**question)  # type: ignore[arg-type]
+        try:
+            if question.get("grep") == "hall":
+                await asyncio.sleep(0.6)  # a journal busy with the old question answers last
+            return await real_history(**question)  # type: ignore[arg-type]
+        finally:
+            over.append(question.get("grep"))  # type: ignore[arg-type]  (answered, or dropped by the panel)
 
     app.engine.history = slow_for_the_old_question  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
@@ -164,7 +168,8 @@ async def test_a_late_answer_to_an_old_filter_never_replaces_the_new_one(demo: D
         await until(pilot, lambda: "hall" in asked, what="the first question")
         await pilot.press("backspace", "backspace", "backspace", "backspace", *"gnome")
         await until(pilot, lambda: row_texts(app) == [NEEDLE_TEXT], what="the new answer")
-        await pilot.pause(1.0)  # the old answer has arrived by now, and was dropped
+        await until(pilot, lambda: "hall" in over, what="the old answer")
+        await pilot.pause()  # the old answer has arrived, and was dropped
         assert row_texts(app) == [NEEDLE_TEXT]
         assert app.events.text_filter == "gnome"
 
@@ -176,7 +181,8 @@ async def test_without_a_journal_the_panel_shows_memory_as_before(demo: DemoEnvi
         await until(pilot, lambda: app.events.journal_state == "none", what="no journal")
         app.events.table.focus()
         await pilot.press("end")
-        await pilot.pause(0.2)
+        await pilot.pause()
+        assert app.events.journal_state == "none"  # nothing asked, nothing loading
         assert app.events.table.row_count == len(app.event_log.events)
         assert str(app.events.border_subtitle) == str(len(app.event_log.events))
 
@@ -190,7 +196,9 @@ async def test_acknowledging_an_alarm_journals_it_once(demo: DemoEnvironment, tm
         next(s for s in demo.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         await pilot.press("enter")
-        await pilot.pause(0.6)  # more polls while the panel is still triggered: no second banner, no second row
+        polls = app.pollers["powermaster"].polls  # more polls while the panel is still triggered: no second banner, row
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls")
+        await pilot.pause()
         assert not isinstance(app.screen, AlarmScreen)
         assert await journal.flush()
         acks = await journal.search(kinds=["acknowledgement"], limit=10)
