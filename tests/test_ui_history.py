@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -48,8 +49,38 @@ def demo() -> Iterator[DemoEnvironment]:
         env.stop()
 
 
+_SEEDS: dict[tuple[str, int], Path] = {}
+"""Journals already seeded in this process, by (provider, count): a test gets a copy of its file."""
+_SEED_FOLDER: Path | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    global _SEED_FOLDER
+    _SEED_FOLDER = tmp_path_factory.mktemp("seeded-journals")
+    yield
+    _SEEDS.clear()
+
+
 async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Journal:
-    """A started journal holding `count` vendor events of `provider`, two to ~37 days old, and one needle."""
+    """A started journal holding `count` vendor events of `provider`, two to ~37 days old, and one needle.
+
+    Each (provider, count) is written once per process by the journal's own writer; a test gets a copy of that
+    file (seeding 5,000 events takes a second)."""
+    seed = _SEEDS.get((provider, count))
+    if seed is None:
+        assert _SEED_FOLDER is not None
+        seed = _SEED_FOLDER / f"{provider}-{count}.sqlite3"
+        await _write_seed(seed, provider, count)
+        _SEEDS[(provider, count)] = seed
+    shutil.copyfile(seed, path)
+    journal = Journal(path)
+    journal.start()
+    assert await journal.started()
+    return journal
+
+
+async def _write_seed(path: Path, provider: str, count: int) -> None:
     journal = Journal(path)
     journal.start()
     assert await journal.started()
@@ -63,7 +94,8 @@ async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Jour
     for first in range(0, count, 500):
         journal.record(EventsUpdate(provider, tuple(events[first : first + 500])))
     assert await journal.flush()
-    return journal
+    await journal.close()  # checkpointed: the copy is the whole journal
+    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
 
 
 def app_with_journal(env: DemoEnvironment, journal: Journal | None) -> AlarmApp:
