@@ -136,7 +136,7 @@ async def test_intrusion_banner_rings_once_and_only_enter_acknowledges(demo) -> 
         next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         polls = app.pollers["powermaster"].polls
-        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 3, what="more polls")
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls")
         await pilot.pause()
         assert len(alarm_lines(app)) == 1, alarm_lines(app)
         assert len(bells) == 1
