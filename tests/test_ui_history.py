@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -48,8 +49,38 @@ def demo() -> Iterator[DemoEnvironment]:
         env.stop()
 
 
+_SEEDS: dict[tuple[str, int], Path] = {}
+"""Journals already seeded in this process, by (provider, count): a test gets a copy of its file."""
+_SEED_FOLDER: Path | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    global _SEED_FOLDER
+    _SEED_FOLDER = tmp_path_factory.mktemp("seeded-journals")
+    yield
+    _SEEDS.clear()
+
+
 async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Journal:
-    """A started journal holding `count` vendor events of `provider`, two to ~37 days old, and one needle."""
+    """A started journal holding `count` vendor events of `provider`, two to ~37 days old, and one needle.
+
+    Each (provider, count) is written once per process by the journal's own writer; a test gets a copy of that
+    file (seeding 5,000 events takes a second)."""
+    seed = _SEEDS.get((provider, count))
+    if seed is None:
+        assert _SEED_FOLDER is not None
+        seed = _SEED_FOLDER / f"{provider}-{count}.sqlite3"
+        await _write_seed(seed, provider, count)
+        _SEEDS[(provider, count)] = seed
+    shutil.copyfile(seed, path)
+    journal = Journal(path)
+    journal.start()
+    assert await journal.started()
+    return journal
+
+
+async def _write_seed(path: Path, provider: str, count: int) -> None:
     journal = Journal(path)
     journal.start()
     assert await journal.started()
@@ -63,7 +94,8 @@ async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Jour
     for first in range(0, count, 500):
         journal.record(EventsUpdate(provider, tuple(events[first : first + 500])))
     assert await journal.flush()
-    return journal
+    await journal.close()  # checkpointed: the copy is the whole journal
+    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
 
 
 def app_with_journal(env: DemoEnvironment, journal: Journal | None) -> AlarmApp:
@@ -149,13 +181,17 @@ async def test_a_late_answer_to_an_old_filter_never_replaces_the_new_one(demo: D
     journal = await seeded_journal(tmp_path / "journal.sqlite3", "powermaster")
     app = app_with_journal(demo, journal)
     asked: list[str | None] = []
+    over: list[str | None] = []
     real_history = app.engine.history
 
     async def slow_for_the_old_question(**question: object) -> HistoryPage | None:
         asked.append(question.get("grep"))  # type: ignore[arg-type]
-        if question.get("grep") == "hall":
-            await asyncio.sleep(0.6)  # a journal busy with the old question answers last
-        return await real_history(**question)  # type: ignore[arg-type]
+        try:
+            if question.get("grep") == "hall":
+                await asyncio.sleep(0.6)  # a journal busy with the old question answers last
+            return await real_history(**question)  # type: ignore[arg-type]
+        finally:
+            over.append(question.get("grep"))  # type: ignore[arg-type]  (answered, or dropped by the panel)
 
     app.engine.history = slow_for_the_old_question  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
@@ -164,7 +200,8 @@ async def test_a_late_answer_to_an_old_filter_never_replaces_the_new_one(demo: D
         await until(pilot, lambda: "hall" in asked, what="the first question")
         await pilot.press("backspace", "backspace", "backspace", "backspace", *"gnome")
         await until(pilot, lambda: row_texts(app) == [NEEDLE_TEXT], what="the new answer")
-        await pilot.pause(1.0)  # the old answer has arrived by now, and was dropped
+        await until(pilot, lambda: "hall" in over, what="the old answer")
+        await pilot.pause()  # the old answer has arrived, and was dropped
         assert row_texts(app) == [NEEDLE_TEXT]
         assert app.events.text_filter == "gnome"
 
@@ -176,7 +213,8 @@ async def test_without_a_journal_the_panel_shows_memory_as_before(demo: DemoEnvi
         await until(pilot, lambda: app.events.journal_state == "none", what="no journal")
         app.events.table.focus()
         await pilot.press("end")
-        await pilot.pause(0.2)
+        await pilot.pause()
+        assert app.events.journal_state == "none"  # nothing asked, nothing loading
         assert app.events.table.row_count == len(app.event_log.events)
         assert str(app.events.border_subtitle) == str(len(app.event_log.events))
 
@@ -190,7 +228,9 @@ async def test_acknowledging_an_alarm_journals_it_once(demo: DemoEnvironment, tm
         next(s for s in demo.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         await pilot.press("enter")
-        await pilot.pause(0.6)  # more polls while the panel is still triggered: no second banner, no second row
+        polls = app.pollers["powermaster"].polls  # more polls while the panel is still triggered: no second banner, row
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls")
+        await pilot.pause()
         assert not isinstance(app.screen, AlarmScreen)
         assert await journal.flush()
         acks = await journal.search(kinds=["acknowledgement"], limit=10)

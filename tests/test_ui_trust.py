@@ -136,8 +136,8 @@ async def test_intrusion_banner_rings_once_and_only_enter_acknowledges(demo) -> 
         next(s for s in env.scenarios if s.title.startswith("Demo: Intrusion")).callback()
         await until(pilot, lambda: isinstance(app.screen, AlarmScreen), what="alarm banner")
         polls = app.pollers["powermaster"].polls
-        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 4, what="more polls")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls")
+        await pilot.pause()
         assert len(alarm_lines(app)) == 1, alarm_lines(app)
         assert len(bells) == 1
         assert sum(n.notification.title == "ALARM" for n in notes.notes) == 1
@@ -160,7 +160,9 @@ async def test_intrusion_banner_rings_once_and_only_enter_acknowledges(demo) -> 
         await until(pilot, lambda: len(alarm_lines(app)) == 1, what="one episode acknowledged")
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, AlarmScreen), what="every episode acknowledged")
-        await pilot.pause(0.5)
+        polls = app.pollers["powermaster"].polls
+        await until(pilot, lambda: app.pollers["powermaster"].polls >= polls + 2, what="more polls, still triggered")
+        await pilot.pause()
         assert not isinstance(app.screen, AlarmScreen) and len(bells) == 2
 
 
@@ -203,6 +205,15 @@ async def test_twenty_presses_send_one_command(demo) -> None:
     env = demo("mios")
     panel = panel_of(env, "mios")
     app = make_app(env)
+    handed_over: list[Command] = []
+    submit = app.engine.submit
+
+    def counted_submit(provider: str, command: Command, **options: object) -> object:
+        task = submit(provider, command, **options)  # type: ignore[arg-type]
+        handed_over.append(command)  # every command the engine took from the dashboard (not those it refused)
+        return task
+
+    app.engine.submit = counted_submit  # type: ignore[method-assign, assignment]
     notes = NotifyRecorder()
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         await until(pilot, lambda: all_online(app))
@@ -217,7 +228,8 @@ async def test_twenty_presses_send_one_command(demo) -> None:
         for _ in range(5):  # right after the confirmation, before a snapshot shows it: still refused
             await pilot.press("a")
         await until(pilot, lambda: state_of(app, "vera", house_id) is not PartitionState.DISARMED, what="arming")
-        await pilot.pause(0.5)
+        # Every press is handled by the time `press` returns: a second command would have been handed over.
+        assert len(handed_over) == 1
         assert env.host.call(lambda: panel.commands_received) == before + 1
         assert any(n.notification.severity == "warning" for n in notes.notes)  # each refusal says why
 
@@ -408,7 +420,11 @@ async def test_eighty_by_twenty_four_shows_every_partition_and_zone_warnings(dem
     app = make_app(env)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: all_online(app) and app.views["powermaster"].snapshot.zone("ZONE-4").bypassed)
-        await pilot.pause(0.3)
+        await until(
+            pilot,
+            lambda: app.partitions.option_count == 5 and app.zones.get_row("powermaster\x1fZONE-4")[-1].plain == "B",
+            what="every partition listed, the bypass marked",
+        )
         partitions = app.partitions
         assert partitions.option_count == 5
         assert partitions.region.bottom <= 24 and partitions.region.height >= partitions.option_count + 2
@@ -428,8 +444,8 @@ async def test_hundred_columns_keep_zone_state_and_provider_names_whole(demo) ->
     env = demo("visonic")
     app = make_app(env)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: all_online(app))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: all_online(app) and app.zones.row_count > 0, what="the zones")
+        await pilot.pause()
         from textual.widgets.data_table import ColumnKey
 
         assert app.zones.columns[ColumnKey("state")].width >= len("closed")
@@ -566,7 +582,6 @@ async def test_remapped_key_keeps_its_place_in_the_footer() -> None:
     app = fixed_app(keymap={"arm_away": "A"})
     async with app.run_test(size=(200, 40)) as pilot:
         online(app, house(Partition("1", "House", PartitionState.DISARMED)))
-        await pilot.pause(0.3)
         footer = app.screen.query_one("KeyFooter")
         await until(pilot, lambda: footer.shown_actions and footer.query("FooterKey"), what="footer keys")
         assert footer.shown_actions[0] == "arm('away')"
@@ -595,10 +610,10 @@ async def test_photos_arriving_after_an_empty_panel_show_at_once() -> None:
     app = fixed_app()
     async with app.run_test(size=(160, 48)) as pilot:
         online(app, house(Partition("1", "House", PartitionState.DISARMED, ready=True)))
-        await pilot.pause(0.2)
+        await pilot.pause()
         assert app.photo.has_class("-empty")
         picture = io.BytesIO()
         Image.new("RGB", (64, 48), "red").save(picture, "JPEG")
         app.apply(PhotosUpdate("home", (Photo("Hall", datetime(2026, 11, 27, tzinfo=UTC), picture.getvalue()),)))
-        await pilot.pause(0.2)
-        assert not app.photo.has_class("-empty") and app.photo.region.height > 0
+        # "At once": with the photos, not with a later snapshot (none comes here).
+        await until(pilot, lambda: not app.photo.has_class("-empty") and app.photo.region.height > 0, what="the photo panel")

@@ -49,6 +49,7 @@ from alarmtui.domain.updates import (
 from alarmtui.settings import Settings
 from alarmtui.ui.app import AlarmApp, create_app
 from alarmtui.ui.screens.pin import PinScreen
+from tests.helpers import until
 
 PATIENT = itertools.count(0.0, 1.0).__next__
 """The dialogs' input-guard clock: a second passes between any two readings (a user who looks before typing)."""
@@ -247,13 +248,18 @@ async def feed(app: AlarmApp, *, with_alarm: bool = False, offline_vera: bool = 
     app.apply(CommandUpdate("powermaster", command, CommandProgress(CommandPhase.WAITING, "waiting for the panel", 4.0)))
 
 
+def photo_pending(app: AlarmApp) -> bool:
+    """A photo the layout has room for and that is not drawn yet (at 80x24 the panel is not shown at all:
+    nothing to wait for)."""
+    panel = app.photo
+    return bool(panel.photos) and panel.display and panel.content_size.area > 0 and panel._picture is None
+
+
 async def settle(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, AlarmApp)
     await pilot.pause()
-    deadline = time.monotonic() + 10
-    while app.photo.photos and app.photo._picture is None and time.monotonic() < deadline:
-        await pilot.pause(0.05)
+    await until(lambda: not photo_pending(app), pilot=pilot, what="the photo drawn")
     await pilot.pause()
 
 
@@ -300,9 +306,7 @@ def test_photo_view(snap_compare) -> None:
         await pilot.press("enter")
         await pilot.pause()
         viewer = app.screen.query_one("#photo-full")
-        deadline = time.monotonic() + 10
-        while viewer._picture is None and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            await pilot.pause(0.05)
+        await until(lambda: viewer._picture is not None, pilot=pilot, what="the full-screen photo")  # type: ignore[attr-defined]
         await pilot.pause()
 
     assert snap_compare(build_app(), terminal_size=SIZE, run_before=run_before)
