@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,6 +387,12 @@ def run_sim(args: argparse.Namespace) -> int:
     cert_dir = args.write_config.expanduser().resolve().parent if args.write_config else None
 
     async def serve() -> None:
+        # Ctrl-C or SIGTERM ends it, even when started from a background shell (which starts it with SIGINT
+        # ignored: Python then installs no KeyboardInterrupt handler, and Ctrl-C from a supervisor did nothing).
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         clouds = [create_cloud(k, **({"lan_provider": True} if k == "mios" and lan else {})) for k in kinds]
         for cloud in clouds:
             for panel in cloud.panels:
@@ -413,7 +420,7 @@ def run_sim(args: argparse.Namespace) -> int:
             if args.write_config:
                 write_config(args.write_config, host.provider_tables())
                 print(f"config written to {args.write_config}", flush=True)
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             if life_task is not None:
                 life_task.cancel()
