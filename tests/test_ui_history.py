@@ -8,11 +8,13 @@ polling a real simulator over loopback HTTP.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +62,7 @@ def seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     _SEED_FOLDER = tmp_path_factory.mktemp("seeded-journals")
     yield
     _SEEDS.clear()
+    _SEED_FOLDER = None
 
 
 async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Journal:
@@ -67,9 +70,12 @@ async def seeded_journal(path: Path, provider: str, count: int = SEEDED) -> Jour
 
     Each (provider, count) is written once per process by the journal's own writer; a test gets a copy of that
     file (seeding 5,000 events takes a second)."""
+    global _SEED_FOLDER
     seed = _SEEDS.get((provider, count))
     if seed is None:
-        assert _SEED_FOLDER is not None
+        if _SEED_FOLDER is None:  # used from another module (the service's history tests): a folder of its own
+            _SEED_FOLDER = Path(tempfile.mkdtemp(prefix="alarmtui-seeds-"))
+            atexit.register(shutil.rmtree, _SEED_FOLDER, True)
         seed = _SEED_FOLDER / f"{provider}-{count}.sqlite3"
         await _write_seed(seed, provider, count)
         _SEEDS[(provider, count)] = seed
