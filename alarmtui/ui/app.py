@@ -34,22 +34,14 @@ from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
 from alarmtui.ui.format import MODE_WORDS, clean, target_name
 from alarmtui.ui.messages import message_for
-from alarmtui.ui.screens.alarm import AlarmScreen
-from alarmtui.ui.screens.confirm import ConfirmScreen
-from alarmtui.ui.screens.event import EventScreen
 from alarmtui.ui.screens.guard import GuardedModal, InputGuard
-from alarmtui.ui.screens.help import HelpScreen, HelpSection
-from alarmtui.ui.screens.main import MainScreen
-from alarmtui.ui.screens.photo import PhotoScreen
-from alarmtui.ui.screens.pin import PinScreen
 from alarmtui.ui.screens.starting import StartingScreen
-from alarmtui.ui.widgets.events import EventsPanel, EventsTable
-from alarmtui.ui.widgets.photo import PhotoPanel
 
 if TYPE_CHECKING:  # the poller and providers (httpx) are loaded only by an in-process engine
     from alarmtui.engine.timing import PollTiming
     from alarmtui.providers import Provider
     from alarmtui.settings import Settings
+    from alarmtui.ui.screens.help import HelpSection
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +140,8 @@ class AlarmApp(App[None]):
         self.engine = engine
         self.pollers = getattr(engine, "group", None)
         self.providers = engine.providers
+        from alarmtui.ui.screens.main import MainScreen  # here: the first frame does not wait for the panels' code
+
         self.main = MainScreen(settings, engine, clock=self.clock, timing=timing, autostart=autostart)
         engine.subscribe(self._on_poller_update)
 
@@ -163,6 +157,8 @@ class AlarmApp(App[None]):
     def _build_started(self) -> None:
         """In a thread: the settings and engine (imports, simulators, journal) while the first frame is up."""
         assert self.starting is not None
+        import alarmtui.ui.screens.main  # noqa: F401  (the panels' code, loaded here rather than on the event loop)
+
         try:
             started = self.starting.build()
         except Exception as exc:  # noqa: BLE001  (shown and the dashboard ends: nothing can run without it)
@@ -352,6 +348,16 @@ class AlarmApp(App[None]):
 
     def help_sections(self) -> list[HelpSection]:
         """Every screen's keys, with human key names ("/" not "slash") and full binding ids."""
+        from alarmtui.ui.screens.alarm import AlarmScreen
+        from alarmtui.ui.screens.confirm import ConfirmScreen
+        from alarmtui.ui.screens.event import EventScreen
+        from alarmtui.ui.screens.help import HelpScreen, HelpSection
+        from alarmtui.ui.screens.main import MainScreen
+        from alarmtui.ui.screens.photo import PhotoScreen
+        from alarmtui.ui.screens.pin import PinScreen
+        from alarmtui.ui.widgets.events import EventsPanel, EventsTable
+        from alarmtui.ui.widgets.photo import PhotoPanel
+
         keymap = dict(self.settings.keymap)
         sources: list[tuple[str, list[Binding | tuple[str, ...]]]] = [
             ("Dashboard", list(MainScreen.BINDINGS)),
