@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -75,6 +76,19 @@ class Starting:
     waiting_for: str
     """Said on the first frame: "5 simulated clouds", "casa, powermaster"."""
     build: Callable[[], Started]
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Everything loaded by now lives as long as the dashboard: out of the collector's sight, a full collection
+    no longer walks it (those took ~50 ms, and held back one filter keystroke in a dozen on a 1M-event journal:
+    109 → 75 ms at the worst). Once per process (tests build many apps in one)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def _utc_now() -> datetime:
@@ -202,6 +216,7 @@ class AlarmApp(App[None]):
         self._configure()
 
     def _configure(self) -> None:
+        _freeze_startup_objects()
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
         for warning in self.startup_warnings:
