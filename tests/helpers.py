@@ -431,34 +431,25 @@ class ServiceThread:
 
     def _run(self) -> None:
         from alarmtui.engine.endpoint import socket_path
-        from alarmtui.service.main import serve_async
+        from alarmtui.service.main import run_on_new_loop, serve_async
         from alarmtui.service.server import ServiceError
         from alarmtui.settings import load_settings
 
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._stop = asyncio.Event()
-
         async def main() -> None:  # as `alarmtui.service.main.serve`
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
             settings = load_settings(self.config, required=True).settings
             self._socket = socket_path(settings.socket)
             await serve_async(settings, self.config, ready=self._ready.set, stop=self._stop)
 
         try:
-            loop.run_until_complete(main())
+            run_on_new_loop(main())  # the service's own loop handling (`run_bounded` without its process exit)
             self.returncode = 0
         except ServiceError as exc:
             self.error, self.returncode = exc, 1
         except BaseException as exc:  # noqa: BLE001  (reported by start/terminate)
             self.error, self.returncode = exc, 1
             logging.getLogger(__name__).exception("the in-process service failed")
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending, timeout=0.5))
-            loop.close()
 
     def terminate(self, timeout: float = 15.0) -> int:
         """SIGTERM, as systemd stops the service; waits for `run_service` to finish and returns the exit code."""
@@ -632,3 +623,14 @@ class SimThread:
     def stop(self) -> None:
         if self.host is not None:
             self.host.stop()
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples for a `@given` run built inside a test (tests/conftest.py bounds only collected tests): the
+    loaded hypothesis profile's (small by default, at least `default` under HYPOTHESIS_PROFILE=fuzz), or
+    `ALARMTUI_FUZZ_EXAMPLES`."""
+    from hypothesis import settings
+
+    active = settings.default.max_examples
+    fuzz = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+    return int(os.environ.get("ALARMTUI_FUZZ_EXAMPLES", max(default, active) if fuzz else min(default, active)))

@@ -94,10 +94,9 @@ async def serve_async(
         await bridges.close()
 
 
-def run_bounded(main: Coroutine[Any, Any, None]) -> None:
-    """`asyncio.run`, except that a worker thread still stuck in a call (a notification target that never
-    answers holds one for as long as its socket allows) cannot keep the process alive once `main` is done:
-    `asyncio.run` and the interpreter would both wait for it, and systemd would kill us mid-write."""
+def run_on_new_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on a loop of its own; then cancel what is left (0.5 s) and close it without joining the
+    default executor's threads (`shutdown_default_executor()` joins them, however long they are stuck)."""
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(main)
@@ -107,8 +106,14 @@ def run_bounded(main: Coroutine[Any, Any, None]) -> None:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.wait(pending, timeout=0.5))
-        # Not `shutdown_default_executor()`: it joins the executor's threads, however long they are stuck.
         loop.close()  # shuts the default executor down without waiting: idle workers leave at once
+
+
+def run_bounded(main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run`, except that a worker thread still stuck in a call (a notification target that never
+    answers holds one for as long as its socket allows) cannot keep the process alive once `main` is done:
+    `asyncio.run` and the interpreter would both wait for it, and systemd would kill us mid-write."""
+    run_on_new_loop(main)
     deadline = time.monotonic() + 0.5
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     for thread in others:

@@ -7,7 +7,6 @@ The hypothesis profile's examples per parser (small by default, 2000 under `HYPO
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,16 +19,9 @@ from alarmtui.providers.luup import mapping as luup_mapping
 from alarmtui.providers.luup import parse as luup
 from alarmtui.providers.mios import mapping as mios_mapping
 from alarmtui.providers.mios import parse as mms
+from tests.helpers import fuzz_examples
 
-_ACTIVE = settings.default.max_examples
-"""The loaded hypothesis profile's examples (tests/conftest.py: small by default, long under HYPOTHESIS_PROFILE=fuzz):
-tests/conftest.py bounds every collected test by it, but not a `@given` run built inside a test, as here."""
-EXAMPLES = int(
-    os.environ.get(
-        "ALARMTUI_FUZZ_EXAMPLES",
-        max(100, _ACTIVE) if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else min(100, _ACTIVE),
-    )
-)
+EXAMPLES = fuzz_examples(100)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 KEYS = ["full", "loadtime", "dataversion", "devices", "id", "name", "category", "subcategory", "parent", "altid",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from alarmtui.settings import MiosConfig
 from alarmtui.simulators.host import SimHost
 from alarmtui.simulators.mios import MiosCloud
 from alarmtui.simulators.panel import Phase, vera_house
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, fuzz_examples
 
 HOUSE, GARAGE = "41", "42"
 FRONT_DOOR, KITCHEN, LIVING_MOTION, GARAGE_DOOR, CAMERA = "51", "52", "53", "55", "67"
@@ -754,9 +753,7 @@ def test_client_meets_junk_relay_replies_with_typed_errors_only() -> None:
 
     @settings(
         # The loaded hypothesis profile bounds it as tests/conftest.py bounds every collected test (it cannot see this one).
-        max_examples=max(60, settings.default.max_examples)
-        if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
-        else min(60, settings.default.max_examples),
+        max_examples=fuzz_examples(60),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )

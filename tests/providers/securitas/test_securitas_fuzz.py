@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -11,16 +10,9 @@ from hypothesis import strategies as st
 
 from alarmtui.providers.errors import ProviderError
 from alarmtui.providers.securitas import parse
+from tests.helpers import fuzz_examples
 
-_ACTIVE = settings.default.max_examples
-"""The loaded hypothesis profile's examples (tests/conftest.py: small by default, long under HYPOTHESIS_PROFILE=fuzz):
-tests/conftest.py bounds every collected test by it, but not a `@given` run built inside a test, as here."""
-EXAMPLES = int(
-    os.environ.get(
-        "ALARMTUI_FUZZ_EXAMPLES",
-        max(50, _ACTIVE) if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else min(50, _ACTIVE),
-    )
-)
+EXAMPLES = fuzz_examples(50)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 KEYS = ["res", "msg", "hash", "refreshToken", "installations", "numinst", "panel", "installation", "services", "capabilities",
