@@ -36,7 +36,9 @@ from alarmtui.logging_setup import quiet_term_image, setup_logging
 # Providers (httpx and every vendor), settings (pydantic), even the domain model (its dataclasses) load
 # where they are needed: a `status` answered by the service must start, ask and print within a quarter second.
 if TYPE_CHECKING:
+    from alarmtui.demo import DemoClouds
     from alarmtui.settings import Settings
+    from alarmtui.ui.app import Starting
 
 
 ARM_MODES = ("away", "home", "night", "perimeter")
@@ -352,7 +354,7 @@ def run_dashboard_command(args: argparse.Namespace, service: Any = None) -> int:
     return run_dashboard(starting=Starting(shown(names, 200), build_engine))
 
 
-def demo_starting(clouds: Any) -> Any:
+def demo_starting(clouds: DemoClouds) -> Starting:
     """The `--demo` dashboard's start: its first frame at once, then the clouds' settings and the engine."""
     from alarmtui.ui.app import Started, Starting
 

@@ -301,9 +301,10 @@ async def serve_clouds(life: bool, folder: Path | None = None) -> None:
     }
     sys.stdout.write(json.dumps(ready, default=str) + "\n")
     sys.stdout.flush()
-    mios = host.clouds.get("mios")
-    if mios is not None:  # its auth key (~0.1 s) is made now, while the dashboard builds its engine
-        getattr(mios, "key", None)
+    if "mios" in host.clouds:  # its auth key (~0.1 s) is made now, while the dashboard builds its engine
+        from alarmtui.simulators.mios.cloud import signing_key
+
+        signing_key()
     try:
         await asyncio.to_thread(sys.stdin.buffer.read)  # until the dashboard closes it, or dies
     finally:
@@ -336,22 +337,6 @@ def _run(cloud: SimCloud, op: str, **args: Any) -> None:
         apply_scenario(cloud, op, args)
     except ScenarioError as exc:  # an offline panel simply misses the fun
         log.info("demo scenario %s on %s: %s", op, cloud.kind, exc.message)
-
-
-def _first_zone(panel: SimPanel, *kinds: str) -> str:
-    for zone in panel.zones.values():
-        if zone.kind in kinds:
-            return zone.id
-    return next(iter(panel.zones))
-
-
-def intrude(panel: SimPanel) -> None:
-    """Arm the first partition if needed, then trip a motion or camera zone in it."""
-    from alarmtui.simulators.panel import Mode
-
-    part = next(iter(panel.partitions.values()))
-    zone = next((z for z in panel.zones_of(part.id) if z.kind in ("motion", "camera") and Mode.AWAY in z.modes), None)
-    panel.alarm_partition(part.id, zone.id if zone else _first_zone(panel, "motion", "camera", "contact"))
 
 
 SCENARIOS: list[tuple[str, str, str]] = [
@@ -420,10 +405,12 @@ class DemoLife:
                 log.debug("demo life step skipped: %s", exc.message)
 
     def step(self, panel: SimPanel, tick: int) -> None:
+        from alarmtui.simulators.control import first_zone
+
         if tick % 9 == 0:
             self._evening_arm(panel)
         elif tick % 13 == 0:
-            panel.raise_trouble("low_battery", _first_zone(panel, "motion", "camera"))
+            panel.raise_trouble("low_battery", first_zone(panel, "motion", "camera"))
         else:
             contacts = [z for z in panel.zones.values() if z.kind == "contact"]
             if contacts:

@@ -87,11 +87,11 @@ class Poller:
     OFFLINE_AFTER = 3
     """Consecutive failures after which a transient problem is shown as offline."""
     LOGIN_RETRY_INTERVAL = 3600.0
-    CONNECT_WAIT = 60.0
-    """Seconds a command submitted during the login waits for it (then: not sent, the login's reason)."""
     """After the vendor refused the credentials: at most one automatic login attempt per this many seconds.
     Only for providers without a `LoginGate` (Securitas, at the time of writing); where the provider has
     one, its budget is the only one and the poller just shows its pause."""
+    CONNECT_WAIT = 60.0
+    """Seconds a command submitted during the login waits for it (then: not sent, the login's reason)."""
     PHOTO_EVENT_WINDOW = 120.0
     """Seconds after a photo request during which its own photo event is expected."""
 
@@ -195,11 +195,12 @@ class Poller:
         """Start `command` (sent exactly once). Raises `CommandBusy` if it cannot start now."""
         if self.command_pending:
             raise CommandBusy(f"{self.name}: another command is still in flight")
-        attempt = self._connect_attempt
-        if not self._connected and attempt is None:
+        if self._connected:
+            work = self._run_command(command)
+        elif self._connect_attempt is not None:  # a service just started: the command waits for its login
+            work = self._run_command_once_connected(command, self._connect_attempt)
+        else:
             raise CommandBusy(f"{self.name}: not connected yet")
-        # A command that comes while the poller logs in (a service just started) waits for that login.
-        work = self._run_command(command) if self._connected else self._run_command_once_connected(command, attempt)  # type: ignore[arg-type]
         task = asyncio.get_running_loop().create_task(work, name=f"command:{self.name}")
         self._command_task = task
         self.wake()  # switch to fast polling now

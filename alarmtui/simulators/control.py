@@ -50,7 +50,8 @@ def _text(args: Mapping[str, Any], key: str) -> str | None:
     return str(value)
 
 
-def _first_zone(panel: SimPanel, *kinds: str) -> str:
+def first_zone(panel: SimPanel, *kinds: str) -> str:
+    """The first zone of one of these kinds (any zone if none)."""
     for zone in panel.zones.values():
         if zone.kind in kinds:
             return zone.id
@@ -58,14 +59,14 @@ def _first_zone(panel: SimPanel, *kinds: str) -> str:
 
 
 def _door(panel: SimPanel, args: Mapping[str, Any]) -> str:
-    return _text(args, "zone") or _first_zone(panel, "contact")
+    return _text(args, "zone") or first_zone(panel, "contact")
 
 
 PanelOperation = Callable[[SimPanel, Mapping[str, Any]], None]
 
 OPERATIONS: dict[str, tuple[PanelOperation, str]] = {
     "trip_zone": (
-        lambda panel, a: panel.trip_zone(_text(a, "zone") or _first_zone(panel, "motion", "camera", "contact")),
+        lambda panel, a: panel.trip_zone(_text(a, "zone") or first_zone(panel, "motion", "camera", "contact")),
         "an intruder trips a zone (zone): armed partitions watching it alarm at once",
     ),
     "alarm_partition": (
@@ -97,11 +98,11 @@ OPERATIONS: dict[str, tuple[PanelOperation, str]] = {
     ),
     # The demo palette's one-key stories: each is one of the operations above, picked from the panel's state.
     "intrusion": (
-        lambda panel, a: _intrusion(panel),
+        lambda panel, a: intrude(panel),
         "arm the first partition if needed, then trip a motion detector (or camera) watching it away",
     ),
     "toggle_door": (
-        lambda panel, a: panel.open_zone(_door(panel, a), not panel.zone(_door(panel, a)).open),
+        lambda panel, a: _toggle_door(panel, _door(panel, a)),
         "open the door if closed, close it if open (zone; default the first contact)",
     ),
     "toggle_mains": (
@@ -123,14 +124,19 @@ CLOUD_OPERATIONS: dict[str, str] = {
 """Operations on the cloud itself (`SimCloud.cloud_operation`)."""
 
 
-def _intrusion(panel: SimPanel) -> None:
+def intrude(panel: SimPanel) -> None:
+    """Arm the first partition if needed, then trip a motion detector or camera watching it away."""
     part = next(iter(panel.partitions.values()))
     zone = next((z for z in panel.zones_of(part.id) if z.kind in ("motion", "camera") and Mode.AWAY in z.modes), None)
     panel.alarm_partition(part.id, zone.id if zone else None)
 
 
+def _toggle_door(panel: SimPanel, zone_id: str) -> None:
+    panel.open_zone(zone_id, not panel.zone(zone_id).open)
+
+
 def _low_battery(panel: SimPanel, args: Mapping[str, Any]) -> None:
-    panel.raise_trouble("low_battery", _text(args, "zone") or _first_zone(panel, "motion", "camera"))
+    panel.raise_trouble("low_battery", _text(args, "zone") or first_zone(panel, "motion", "camera"))
 
 
 def _partitions(args: Mapping[str, Any]) -> list[str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alarmtui.demo import FAST_TIMING, intrude
+from alarmtui.demo import FAST_TIMING
 from alarmtui.domain import ArmMode, Command, CommandAction
 from alarmtui.domain.updates import PollerUpdate
 from alarmtui.engine.poller import Poller, PollTiming
@@ -13,6 +13,7 @@ from alarmtui.journal.store import Journal
 from alarmtui.notify.notifier import Notifier, Target
 from alarmtui.providers import create_provider
 from alarmtui.settings import Settings
+from alarmtui.simulators.control import intrude
 from alarmtui.simulators.host import SimHost, create_cloud
 from tests.helpers import until
 from tests.notify.test_notifier import start_receiver

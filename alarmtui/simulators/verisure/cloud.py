@@ -261,7 +261,7 @@ class VerisureCloud(SimCloud):
                 "installation": self.main.numinst,
                 "country": "ES",
                 "language": "es",
-                # Fast timing answers step 2 at its first poll: no second of waiting for it (the real default is 1 s).
+                # Fast timing: step 2 waits once at most, so the client polls it at once (the real default is 1 s).
                 **({"step2_interval": 0.05} if self.step2_waits <= 1 else {}),
             }
         ]

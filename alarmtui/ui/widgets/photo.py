@@ -123,11 +123,13 @@ class PhotoPanel(Widget, can_focus=True):
     def _update_titles(self) -> None:
         photo = self.current
         if photo is None:
-            set_border(self, title="Photo")
-            set_border(self, subtitle="")
+            set_border(self, title="Photo", subtitle="")
             return
-        set_border(self, title=f"Photo {self.index + 1}/{len(self.photos)}")
-        set_border(self, subtitle=content(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}"))
+        set_border(
+            self,
+            title=f"Photo {self.index + 1}/{len(self.photos)}",
+            subtitle=content(f"{photo.provider} · {photo.zone} · {local_time(photo.time)}"),
+        )
 
     def render_line(self, y: int) -> Strip:
         picture = self._picture
