@@ -19,7 +19,7 @@ import dataclasses
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -300,9 +300,7 @@ def journal_lines(entries: Iterable[Any]) -> list[dict[str, str]]:
                 )
             )
         elif category == "command":
-            outcome = _named(entry.text, {k: v for k, v in OUTCOME_WORDS.items()}) or (
-                "sent" if entry.text.endswith(": sent") else ""
-            )
+            outcome = _named(entry.text, OUTCOME_WORDS) or ("sent" if entry.text.endswith(": sent") else "")
             out.append(
                 line(
                     "command",
@@ -341,7 +339,7 @@ def journal_lines(entries: Iterable[Any]) -> list[dict[str, str]]:
     return out
 
 
-def _named(text: str, words: dict[Any, str]) -> str:
+def _named(text: str, words: Mapping[Any, str]) -> str:
     """The key whose words the journal's text names after ": " (the longest match: "armed away" over "armed")."""
     found = [(len(w), getattr(k, "value", k)) for k, w in words.items() if f": {w}" in text]
     return str(max(found)[1]) if found else ""
