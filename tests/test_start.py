@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from alarmtui.demo import PRIVATE_DIRS, DemoClouds, DemoEnvironment, DemoError
 from alarmtui.domain.updates import LinkState
 from alarmtui.providers.http import tls_context
+from alarmtui.ui import app as app_module
 from alarmtui.ui.app import AlarmApp, Started, Starting, create_app
 from alarmtui.ui.screens.main import MainScreen
 from alarmtui.ui.screens.starting import StartingScreen
@@ -53,6 +55,70 @@ async def _watch_the_start(app: AlarmApp, release: threading.Event) -> None:
         await until_pilot(pilot, lambda: isinstance(app.screen, MainScreen), what="the dashboard")
         await until_pilot(pilot, lambda: app.views["powermaster"].status.state is LinkState.ONLINE, what="online")
         assert app.screen_stack[-1] is app.main
+
+
+def _answered(app: AlarmApp) -> set[str]:
+    return {
+        name for name, view in app.views.items() if view.snapshot is not None or view.status.state is not LinkState.CONNECTING
+    }
+
+
+def _started_app(env: DemoEnvironment) -> AlarmApp:
+    return create_app(None, starting=Starting("the simulated clouds", lambda: Started(env.settings, env.engine())))
+
+
+async def test_the_dashboard_appears_whole_once_every_provider_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its panels are drawn once, with every provider's first answer, not once per arrival."""
+    monkeypatch.setattr(app_module, "START_WINDOW", 30.0)  # the answers end the wait here, even on a loaded machine
+    env = DemoEnvironment.start(kinds=("visonic", "verisure"), life=False, fast=True)
+    env.host.cloud("visonic").faults.add("auth", delay=0.6, forward=True)  # powermaster answers last
+    app = _started_app(env)
+    seen_covered: list[str] = []
+    with env:
+        async with app.run_test(size=(120, 40)) as pilot:
+
+            def dashboard_or_waiting() -> bool:
+                if isinstance(app.screen, StartingScreen) and app.ready:
+                    seen_covered.append(str(app.screen.query_one("#starting").render()))
+                return app.ready and app.screen is app.main
+
+            await until_pilot(pilot, dashboard_or_waiting, timeout=20, what="the dashboard")
+            assert _answered(app) == {"casa", "powermaster"}  # uncovered only with every first answer in
+            assert any("connecting to powermaster" in words and "casa" not in words for words in seen_covered)
+            assert app.screen_stack[-2:] == [app.main] or app.screen_stack[-1] is app.main
+            assert app.main.partitions.option_count >= 2  # both providers' partitions drawn on that first frame
+            assert gc.isenabled()  # collections are back (the CLI holds them while the dashboard starts)
+
+
+async def test_a_provider_that_does_not_answer_holds_the_dashboard_back_one_second_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(app_module, "START_WINDOW", 0.3)
+    env = DemoEnvironment.start(kinds=("visonic", "verisure"), life=False, fast=True)
+    env.host.cloud("visonic").faults.add("auth", delay=30, forward=True)  # a cloud that hangs
+    app = _started_app(env)
+    with env:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_pilot(pilot, lambda: app.ready and app.screen is app.main, timeout=20, what="the dashboard")
+            assert app.views["powermaster"].status.state is LinkState.CONNECTING  # shown as connecting, there
+            await until_pilot(pilot, lambda: app.views["casa"].snapshot is not None, what="casa's data")
+
+
+async def test_an_alarm_at_start_is_shown_at_once_over_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alarm banner does not wait for the slowest provider, and never sits over the starting screen."""
+    from alarmtui.simulators.control import apply_scenario
+    from alarmtui.ui.screens.alarm import AlarmScreen
+
+    monkeypatch.setattr(app_module, "START_WINDOW", 30.0)  # only the alarm can end the wait here
+    env = DemoEnvironment.start(kinds=("visonic", "verisure"), life=False, fast=True)
+    env.host.cloud("visonic").faults.add("auth", delay=30, forward=True)
+    env.host.call(apply_scenario, env.host.cloud("verisure"), "alarm_partition")
+    app = _started_app(env)
+    with env:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_pilot(pilot, lambda: isinstance(app.screen, AlarmScreen), timeout=20, what="the alarm banner")
+            assert app.screen_stack[-2] is app.main  # over the dashboard, not over a starting screen
+            assert app.views["powermaster"].status.state is LinkState.CONNECTING
 
 
 async def test_a_start_that_fails_ends_the_dashboard_with_its_reason() -> None:
@@ -150,3 +216,45 @@ def test_clients_share_one_tls_context_and_a_changed_ca_file_is_read_again(tmp_p
     assert tls_context(True, str(ca)) is first
     os.utime(ca, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # a sim restarted with a new CA
     assert tls_context(True, str(ca)) is not first
+
+
+def test_a_client_of_plain_http_urls_refuses_every_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CA bundle loaded for it (~40–80 ms at start), and an https URL it meets anyway fails closed."""
+    import asyncio
+
+    import httpx
+
+    from alarmtui.providers import http
+    from alarmtui.providers.http import RequestCounter, make_client
+    from alarmtui.settings import VisonicConfig
+
+    with DemoEnvironment.start(kinds=("visonic",), life=False, fast=True, tls=True) as env:
+        secure = env.settings.providers[0]
+        assert isinstance(secure, VisonicConfig) and secure.url.startswith("https://")
+        plain = secure.model_copy(update={"url": secure.url.replace("https://", "http://"), "ca_file": None})
+
+        async def fetch(config: VisonicConfig) -> int:
+            async with make_client(config, RequestCounter()) as client:
+                return (await client.get(f"{secure.url}/rest_api/version")).status_code
+
+        assert asyncio.run(fetch(secure)) < 500  # the simulator's CA, as configured: served
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            asyncio.run(fetch(plain))  # the same https URL through a plain-http provider's client: refused
+
+        def no_bundle(*args: object) -> None:
+            raise AssertionError("a CA bundle was loaded")
+
+        monkeypatch.setattr(http, "tls_context", no_bundle)
+        asyncio.run(make_client(plain, RequestCounter()).aclose())  # built without one
+        with pytest.raises(AssertionError, match="CA bundle"):
+            make_client(secure, RequestCounter())  # an https provider's client loads its CAs
+
+
+def test_collections_held_for_the_start_resume_when_the_dashboard_cannot_start(tmp_path: Path) -> None:
+    from tests.helpers import cli
+
+    bad = tmp_path / "alarmtui.toml"
+    bad.write_text("[[providers]]\nkind = 'visonic'\n")  # no name, no URL: told in the shell
+    result = cli("--config", str(bad))
+    assert result.returncode != 0 and "providers" in result.stderr
+    assert gc.isenabled()

@@ -23,13 +23,14 @@ from rich.text import Text
 from textual import events as textual_events
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.widgets.data_table import RowDoesNotExist
 
 from alarmtui.domain import ArmMode, Scenario
 from alarmtui.domain.text import terminal_text
-from alarmtui.domain.updates import PollerUpdate
+from alarmtui.domain.updates import LinkState, PollerUpdate, SnapshotUpdate, StatusUpdate
 from alarmtui.engine import Engine
 from alarmtui.ui.availability import why_not_arm, why_not_bypass, why_not_disarm, why_not_lock, why_not_photo
 from alarmtui.ui.commands import AlarmCommands, PaletteEntry
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 WallClock = Callable[[], datetime]
 CLOSE_TIMEOUT = 1.0
 """Quitting closes every client and logs out within this many seconds."""
+START_WINDOW = 1.0
+"""Seconds at most that the starting screen stays up over the built dashboard while the providers give their first
+answers: the dashboard then appears whole, drawn once, not once per arrival (a full frame costs 40–80 ms, and
+five providers' arrivals took ten of them). A dialog or the alarm banner ends the wait at once."""
 
 
 def styles_dir() -> Path:
@@ -84,11 +89,16 @@ _frozen = False
 def _freeze_startup_objects() -> None:
     """Everything loaded by now lives as long as the dashboard: out of the collector's sight, a full collection
     no longer walks it (those took ~50 ms, and held back one filter keystroke in a dozen on a 1M-event journal:
-    109 → 75 ms at the worst). Once per process (tests build many apps in one)."""
+    109 → 75 ms at the worst). Once per process (tests build many apps in one). The CLI holds collections back
+    while the dashboard starts (`cli.run_dashboard_command`): the start-up's garbage is collected first, once,
+    and collections resume."""
     global _frozen
     if not _frozen:
         _frozen = True
+        if not gc.isenabled():
+            gc.collect()
         gc.freeze()
+    gc.enable()
 
 
 def _utc_now() -> datetime:
@@ -125,6 +135,9 @@ class AlarmApp(App[None]):
         self.starting = starting
         """The first frame comes before the engine: `starting.build` makes it (in a thread) after that frame."""
         self.ready = starting is None
+        self._start_cover: StartingScreen | None = None
+        """Over the dashboard until every provider answered once (or `START_WINDOW` passed)."""
+        self._unanswered: set[str] = set()
         if starting is None:
             assert settings is not None
             self._set_up(settings, engine, providers=providers, timing=timing, autostart=autostart)
@@ -189,9 +202,47 @@ class AlarmApp(App[None]):
         while not isinstance(self.screen, StartingScreen):  # the palette, opened while starting
             self.pop_screen()
         self.push_screen(self.main)  # over the first frame's screen, which stays below it, never seen again
+        # The main screen starts the engine and takes every update, but draws its panels once, when uncovered.
+        self._unanswered = set(self.main.views)
+        if self._unanswered:
+            self._start_cover = StartingScreen(self._connecting_words())
+            self.push_screen(self._start_cover)
+            self.set_timer(START_WINDOW, self._end_start_window, name="start window")
+        else:
+            _freeze_startup_objects()
         self._configure()
 
+    def _connecting_words(self) -> str:
+        return "connecting to " + ", ".join(sorted(self._unanswered))
+
+    def _note_first_answer(self, update: PollerUpdate) -> None:
+        """A provider's first snapshot or failure ends its part of the start window."""
+        if update.provider not in self._unanswered:
+            return
+        if isinstance(update, StatusUpdate) and update.status.state is LinkState.CONNECTING:
+            return
+        if not isinstance(update, (SnapshotUpdate, StatusUpdate)):
+            return
+        self._unanswered.discard(update.provider)
+        if self._unanswered:
+            assert self._start_cover is not None
+            self._start_cover.waiting(self._connecting_words())
+        else:  # after the main screen has taken the updates already on their way to it
+            self.main.call_later(self._end_start_window)
+
+    def _end_start_window(self) -> None:
+        cover, self._start_cover = self._start_cover, None
+        self._unanswered = set()
+        if cover is None or cover not in self.screen_stack:
+            return
+        while self.screen is not cover:  # the palette, opened meanwhile
+            self.pop_screen()
+        self.pop_screen()  # the dashboard draws everything it has, once
+        self.call_after_refresh(_freeze_startup_objects)  # once that frame is out
+
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self._start_cover is not None and screen is not self._start_cover and not isinstance(screen, CommandPalette):
+            self._end_start_window()  # a dialog or the alarm banner: over the dashboard, never over a cover
         if isinstance(screen, GuardedModal):
             screen.shown_at = self.input_guard.clock()  # guarded from this instant, not from when it is drawn
         return super().push_screen(screen, *args, **kwargs)
@@ -213,10 +264,10 @@ class AlarmApp(App[None]):
         if self.starting is not None:
             self.call_after_refresh(self._start_in_background)
             return
+        _freeze_startup_objects()
         self._configure()
 
     def _configure(self) -> None:
-        _freeze_startup_objects()
         self._apply_theme(self.settings.theme)
         self._apply_keymap(self.settings.keymap)
         for warning in self.startup_warnings:
@@ -243,6 +294,8 @@ class AlarmApp(App[None]):
 
     def _on_poller_update(self, update: PollerUpdate) -> None:
         self.main.post_message(message_for(update))
+        if self._start_cover is not None:
+            self._note_first_answer(update)
 
     def apply(self, update: PollerUpdate) -> None:
         """Feed one update directly (snapshot tests use this with fixed domain data)."""

@@ -59,6 +59,9 @@ def complete(app) -> bool:  # type: ignore[no-untyped-def]
 
 
 def demo() -> None:
+    import gc
+
+    gc.disable()  # as `cli.collections_held` does for `alarmtui --demo` (importing the CLI here would cost its imports)
     from alarmtui.demo import DemoClouds
 
     clouds = DemoClouds(life=True)  # first, as `alarmtui --demo` does

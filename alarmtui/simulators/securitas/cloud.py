@@ -324,7 +324,7 @@ class SecuritasCloud(SimCloud):
                 "password": self.password,
                 "country": self.country,
                 "installation": self.main.numinst,
-                "request_gap": 0.05,  # the simulator has no firewall to upset (the real default is 2 s)
+                "request_gap": 0.01,  # the simulator has no firewall to upset (the real default is 2 s)
                 "refresh_interval": 600.0,
             }
         ]

@@ -1,4 +1,5 @@
-"""The dashboard's first frame while its engine is built (off the event loop): what it is waiting for."""
+"""The dashboard's first frame while its engine is built (off the event loop), and while the providers give their
+first answers: what it is waiting for."""
 
 from __future__ import annotations
 
@@ -18,4 +19,13 @@ class StartingScreen(Screen[None]):
         self.waiting_for = waiting_for
 
     def compose(self) -> ComposeResult:
-        yield Static(f"alarmtui · starting: {self.waiting_for}…", id="starting", markup=False)
+        yield Static(self._words(), id="starting", markup=False)
+
+    def _words(self) -> str:
+        return f"alarmtui · starting: {self.waiting_for}…"
+
+    def waiting(self, waiting_for: str) -> None:
+        """Say what it waits for now ("connecting to hogar, vera")."""
+        self.waiting_for = waiting_for
+        if self.is_mounted:
+            self.query_one("#starting", Static).update(self._words())
