@@ -9,13 +9,11 @@ their work never shows in the dashboard's own CPU. Headless `--demo` commands,
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
 import logging
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -26,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alarmtui.domain import Scenario
+if TYPE_CHECKING:  # loaded where used: `DemoClouds` starts the clouds' process before anything heavy is imported
+    import asyncio
 
-if TYPE_CHECKING:  # loaded where the clouds are built: `DemoClouds` starts before anything heavy is imported
+    from alarmtui.domain import Scenario
     from alarmtui.settings import Settings
     from alarmtui.simulators.base import SimCloud
     from alarmtui.simulators.host import ThreadedSimHost
@@ -221,9 +220,12 @@ class DemoClouds:
         self._private.point(self.folder)  # the dashboard's state files land here; the child inherits it
         self.log_path = self.folder / "simulators.log"
         command = [sys.executable, "-m", "alarmtui.demo", "--folder", str(self.folder), *(["--life"] if life else [])]
+        # The clouds only serve, on loopback, in plain http: they trust no CA. (aiohttp builds its client TLS
+        # contexts when imported, loading the system's CA bundle: ~80 ms of the clouds' start.)
+        env = {**os.environ, "SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True, env=env
             )
         self.control_url = ""
         self.clouds: list[tuple[str, str]] = []
@@ -286,6 +288,8 @@ class DemoClouds:
 async def serve_clouds(life: bool, folder: Path | None = None) -> None:
     """The child of `DemoClouds`: serve the demo's clouds until stdin closes, then remove the demo's `folder`
     (the dashboard removes it too when it ends well; this covers one that was killed or lost its terminal)."""
+    import asyncio
+
     from alarmtui.simulators.host import SimHost
 
     clouds = demo_clouds(fast=fast_wanted())
@@ -363,6 +367,8 @@ CLOUD_SCENARIOS: dict[str, list[tuple[str, str, str]]] = {
 
 def build_scenarios(clouds: Iterable[tuple[str, str]], run: Callable[[str, str], None]) -> list[Scenario]:
     """The palette's scenarios for (kind, main panel's name) clouds; `run(kind, op)` carries one out and returns at once."""
+    from alarmtui.domain import Scenario
+
     scenarios: list[Scenario] = []
     for kind, panel_name in clouds:
         for title, help_text, op in SCENARIOS:
@@ -383,15 +389,21 @@ class DemoLife:
     """Small things happening in the simulated houses: doors, batteries, someone arming."""
 
     def __init__(self, panels: list[SimPanel], seed: int = 7) -> None:
+        import random
+
         self.panels = panels
         self.rng = random.Random(seed)
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """On the simulators' loop: begin (the demo submits this before the servers are up)."""
+        import asyncio
+
         self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def run(self) -> None:
+        import asyncio
+
         from alarmtui.simulators.panel import SimError
 
         tick = 0
@@ -438,6 +450,7 @@ class DemoLife:
 
 def _child_main(argv: list[str]) -> None:
     import argparse
+    import asyncio
 
     parser = argparse.ArgumentParser(prog="python -m alarmtui.demo", description="the `--demo` dashboard's clouds")
     parser.add_argument("--life", action="store_true")

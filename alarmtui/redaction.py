@@ -75,29 +75,36 @@ class SecretFilter(logging.Filter):
         super().__init__()
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._compiled_for = 0
+        """How many secrets `_pattern` covers: it is compiled again when a text is scrubbed after new ones came
+        (a login registers several, one at a time; compiling on each cost ~5 ms with nothing to scrub yet)."""
 
     def add(self, secrets: Iterable[str | None]) -> None:
-        changed = False
         for secret in secrets:
-            if secret and len(secret) >= 3 and secret not in self._secrets:
+            if secret and len(secret) >= 3:
                 self._secrets.add(secret)
-                changed = True
-        if changed:
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
     def clear(self) -> None:
         """Forget every registered secret (tests start each case clean)."""
         self._secrets.clear()
         self._pattern = None
+        self._compiled_for = 0
+
+    def _current(self) -> re.Pattern[str] | None:
+        if len(self._secrets) != self._compiled_for:  # secrets are only added (or all cleared)
+            ordered = sorted(self._secrets, key=len, reverse=True)  # a copy first: safe while another thread adds
+            self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+            self._compiled_for = len(ordered)
+        return self._pattern
 
     def scrub(self, text: str) -> str:
-        if self._pattern is None:
+        pattern = self._current()
+        if pattern is None:
             return text
-        return self._pattern.sub(REDACTED, text)
+        return pattern.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is not None:
+        if self._current() is not None:
             message = record.getMessage()
             record.msg = self.scrub(message)
             record.args = None

@@ -61,7 +61,9 @@ def complete(app) -> bool:  # type: ignore[no-untyped-def]
 def demo() -> None:
     import gc
 
-    gc.disable()  # as `cli.collections_held` does for `alarmtui --demo` (importing the CLI here would cost its imports)
+    import alarmtui.cli  # noqa: F401  (as the `alarmtui` command: the CLI is loaded before the clouds' process starts)
+
+    gc.disable()  # as `cli.collections_held` does for `alarmtui --demo`
     from alarmtui.demo import DemoClouds
 
     clouds = DemoClouds(life=True)  # first, as `alarmtui --demo` does
