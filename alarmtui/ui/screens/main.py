@@ -198,9 +198,10 @@ class MainScreen(Screen[None]):
         self.partitions = PartitionsPanel(id="partitions")
         self.zones = ZonesTable(id="zones")
         self.events = EventsPanel(list(self.providers), history=self._journal_history, id="events")
-        self.troubles = TroublesTable(id="troubles")
-        self.users = UsersTable(id="users")
-        self.photo = PhotoPanel(id="photo")
+        # Empty until the first answers: composed so (a class changed after mount restyles the whole subtree).
+        self.troubles = TroublesTable(id="troubles", classes="-empty")
+        self.users = UsersTable(id="users", classes="-empty")
+        self.photo = PhotoPanel(id="photo", classes="-empty")
         yield self.header
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -208,7 +209,7 @@ class MainScreen(Screen[None]):
                 yield self.zones
             with Vertical(id="right"):
                 yield self.events
-                self.lower = Horizontal(id="lower")
+                self.lower = Horizontal(id="lower", classes="-empty")
                 with self.lower:
                     with Vertical(id="lists"):
                         yield self.troubles
