@@ -12,11 +12,14 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
+
+if TYPE_CHECKING:
+    from alarmtui.simulators.panel import SimPanel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -149,8 +152,13 @@ class SimHost:
         sock.setblocking(False)
         return sock
 
+    def _panels(self) -> list[SimPanel]:
+        return [panel for cloud in self.clouds.values() for panel in cloud.panels]
+
     async def start(self) -> None:
         self.bind()
+        for panel in self._panels():
+            panel.serving = True
         context = self.tls_material.server_context() if self.tls_material else None
         for key, app in self._apps.items():
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
@@ -160,6 +168,8 @@ class SimHost:
             self._runners.append(runner)
 
     async def stop(self) -> None:
+        for panel in self._panels():  # long polls end now, not at the runners' shutdown timeout
+            panel.stop_serving()
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()

@@ -447,6 +447,8 @@ class LuupRequest:
                 break
             await self.panel.wait_changed(self.panel.version, left)
             unit.refresh()
+            if not self.panel.serving:
+                break  # the server stops: answered now, not held to its shutdown timeout
             if self.panel.faults.offline:
                 return self.text("ERROR:Tunnel not found", 500)
             if unit.loadtime != loadtime:

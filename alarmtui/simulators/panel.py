@@ -199,6 +199,8 @@ class SimPanel:
         self.version = 1
         """Bumped on every change (MiOS `dataversion`, long polls)."""
         self._changed: asyncio.Event | None = None
+        self.serving = True
+        """False while its host stops: long polls answer at once instead of holding the server's shutdown."""
         self.listeners: list[Callable[[SimPanel], None]] = []
         self.history_seeded = False
         self.commands_received = 0
@@ -232,15 +234,22 @@ class SimPanel:
         for listener in list(self.listeners):
             listener(self)
 
+    def stop_serving(self) -> None:
+        """Its host is stopping: wake every long poll (it answers with what it has), and hold none from now."""
+        self.serving = False
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
     async def wait_changed(self, since_version: int, timeout: float) -> bool:
-        """Wait until `version` moves past `since_version` (or an exit/entry delay ends)."""
+        """Wait until `version` moves past `since_version` (or an exit/entry delay ends, or the host stops)."""
         deadline = self.clock() + timeout
         while True:
             self.advance()
             if self.version > since_version:
                 return True
             left = deadline - self.clock()
-            if left <= 0:
+            if left <= 0 or not self.serving:
                 return False
             pending = [
                 p.phase_until - self.clock() for p in self.partitions.values() if p.phase in (Phase.EXIT_DELAY, Phase.ENTRY_DELAY)

@@ -598,3 +598,30 @@ def test_any_house_gets_distinct_luup_device_numbers() -> None:
     assert len(zones) == len(set(zones)) == 9  # keyfob, GSM and PGM are not security sensors
     assert sorted(d.category for d in devices.values()).count(6) == 2
     assert {41, 42, 43} <= set(devices)
+
+
+async def test_a_long_poll_open_when_the_simulator_stops_is_answered_not_cut() -> None:
+    """Stopping a simulator does not wait for its long polls (the runners' shutdown timeout, 0.5 s each: every
+    demo's quit and many test teardowns): they are answered at once, as a window with no change."""
+    from tests.helpers import until
+
+    cloud = MiosCloud(panel=vera_house())
+    host = SimHost([cloud])
+    await host.start()
+    stopped = False
+    try:
+        url = f"{host.urls['vera']}/data_request"
+        async with httpx.AsyncClient(timeout=30) as client:
+            full = (await client.get(url, params={"id": "lu_sdata"})).json()
+            question = {"id": "lu_sdata", "loadtime": full["loadtime"], "dataversion": full["dataversion"], "timeout": 60}
+            held = asyncio.create_task(client.get(url, params=question))
+            await until(lambda: cloud.faults.count("lu_sdata") == 2, what="the long poll at the Vera")
+            await asyncio.sleep(0)  # into its wait
+            await host.stop()
+            stopped = True
+            reply = await held
+        assert reply.status_code == 200
+        assert reply.json()["dataversion"] == full["dataversion"]  # a whole answer: nothing changed
+    finally:
+        if not stopped:
+            await host.stop()
