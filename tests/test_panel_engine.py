@@ -8,7 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from alarmtui.simulators.panel import Mode, Phase, SimError, vera_house, verisure_house, visonic_house
+from alarmtui.simulators.houses import vera_house, verisure_house, visonic_house
+from alarmtui.simulators.panel import Mode, Phase, SimError
 from tests.helpers import FakeClock
 
 

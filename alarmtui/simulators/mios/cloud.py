@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from alarmtui.simulators.base import SimCloud
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.luup import (
     GLITCHES,
     GROUP_ANY,
@@ -34,7 +35,7 @@ from alarmtui.simulators.luup import (
     Reply,
     VeraUnit,
 )
-from alarmtui.simulators.panel import SimPanel, vera_house
+from alarmtui.simulators.panel import SimPanel
 
 PASSWORD_SEED = "oZ7QE6LcLJp6fiWzdqZc"
 

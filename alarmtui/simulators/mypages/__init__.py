@@ -5,6 +5,6 @@
 reader. Built to shared/protocols/verisure-mypages.md §8.
 """
 
-from alarmtui.simulators.mypages.cloud import MyPagesCloud, mypages_house
+from alarmtui.simulators.mypages.cloud import MyPagesCloud
 
-__all__ = ["MyPagesCloud", "mypages_house"]
+__all__ = ["MyPagesCloud"]

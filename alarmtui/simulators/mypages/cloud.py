@@ -34,6 +34,7 @@ from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.faults import FaultInjector, SessionStore
+from alarmtui.simulators.houses import mypages_house
 from alarmtui.simulators.mypages.render import iso
 from alarmtui.simulators.panel import Mode, Phase, SimError, SimPanel, SimPartition, SimUser, SimZone
 
@@ -125,25 +126,6 @@ class StepUp:
     code: str = ""
     sends: int = 0
     wrong: int = 0
-
-
-def mypages_house(**kwargs: Any) -> SimPanel:
-    """A Swedish villa: doors and windows with live contact state, a motion detector, a camera, a smoke detector."""
-    every = frozenset({Mode.AWAY, Mode.HOME})
-    zones = [
-        SimZone("2BC4 7XKQ", "Hall", "contact", entry=True, modes=every, model="DOOR"),
-        SimZone("2BC4 8MNP", "Kitchen window", "contact", modes=every, model="WINDOW"),
-        SimZone("2BC4 9RST", "Balcony door", "contact", modes=frozenset({Mode.AWAY}), model="DOOR"),
-        SimZone("3DE5 1PIR", "Living room", "motion", modes=frozenset({Mode.AWAY}), model="PIR"),
-        SimZone("4CAM 1ABC", "Garden", "camera", modes=frozenset(), model="CAMERA"),
-        SimZone("5SMK 2DEF", "Upstairs", "smoke", modes=frozenset(), model="SMOKE"),
-    ]
-    users = [
-        SimUser("1", "Anna", "1234", "master"),
-        SimUser("2", "Lars", "5678", "user"),
-        SimUser("3", "Städhjälp", "2580", "user"),
-    ]
-    return SimPanel("Villa", [SimPartition("1", "Villa")], zones, users, **kwargs)
 
 
 class MyPagesCloud(SimCloud):

@@ -4,6 +4,6 @@
 dispatch on `operationName`, `render.py` the vendor's reply shapes, texts, activity codes and timestamps.
 """
 
-from alarmtui.simulators.securitas.cloud import SecuritasCloud, securitas_house
+from alarmtui.simulators.securitas.cloud import SecuritasCloud
 
-__all__ = ["SecuritasCloud", "securitas_house"]
+__all__ = ["SecuritasCloud"]

@@ -55,7 +55,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
-from alarmtui.simulators.panel import Mode, Phase, SimError, SimPanel, SimPartition, SimZone, _users
+from alarmtui.simulators.houses import securitas_house
+from alarmtui.simulators.panel import Mode, Phase, SimError, SimPanel
 from alarmtui.simulators.securitas import routes
 from alarmtui.simulators.securitas.render import (
     BUSY_TEXT,
@@ -152,20 +153,6 @@ class ExceptionContext:
     zones: list[dict[str, str]]
     created: float
     polls: int = 0
-
-
-def securitas_house(**kwargs: Any) -> SimPanel:
-    """A Spanish house on an SDVFAST panel: interior, a perimeter, two cameras."""
-    interior = frozenset({Mode.AWAY, Mode.HOME, Mode.NIGHT})
-    zones = [
-        SimZone("1", "Salón", "camera", entry=False, modes=frozenset({Mode.AWAY}), model="QR"),
-        SimZone("2", "Entrada", "camera", entry=True, modes=frozenset({Mode.AWAY, Mode.NIGHT}), model="QR"),
-        SimZone("3", "Puerta de la cocina", "contact", modes=interior, model="MG"),
-        SimZone("4", "Ventana del dormitorio", "contact", modes=frozenset({Mode.AWAY, Mode.HOME}), model="MG"),
-        SimZone("5", "Jardín", "motion", perimeter=True, modes=frozenset(), model="XR"),
-        SimZone("6", "Teclado", "keypad", modes=frozenset(), model="VV"),
-    ]
-    return SimPanel("Hogar", [SimPartition("1", "Hogar")], zones, _users(), **kwargs)
 
 
 CAPABILITIES = (

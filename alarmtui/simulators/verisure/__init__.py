@@ -4,6 +4,6 @@
 `render.py` the XML envelope, messages, error codes and activity rows.
 """
 
-from alarmtui.simulators.verisure.cloud import VerisureCloud, small_flat
+from alarmtui.simulators.verisure.cloud import VerisureCloud
 
-__all__ = ["VerisureCloud", "small_flat"]
+__all__ = ["VerisureCloud"]

@@ -41,6 +41,7 @@ from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.faults import SessionStore
+from alarmtui.simulators.houses import small_flat, verisure_house
 from alarmtui.simulators.panel import (
     Mode,
     Phase,
@@ -48,9 +49,6 @@ from alarmtui.simulators.panel import (
     SimEvent,
     SimPanel,
     SimPartition,
-    SimZone,
-    _users,
-    verisure_house,
 )
 from alarmtui.simulators.verisure import routes
 from alarmtui.simulators.verisure.render import (
@@ -114,17 +112,6 @@ class InjectedError:
     code: str
     times: int
     requests: frozenset[str] | None
-
-
-def small_flat(**kwargs: Any) -> SimPanel:
-    """The demo account's second installation: a small flat with one photo detector."""
-    zones = [
-        SimZone("1", "Salón", "camera", entry=True, modes=frozenset({Mode.AWAY, Mode.NIGHT}), model="YR"),
-        SimZone(
-            "2", "Puerta", "contact", entry=True, perimeter=True, modes=frozenset({Mode.AWAY, Mode.HOME, Mode.NIGHT}), model="MG"
-        ),
-    ]
-    return SimPanel("Apartamento", [SimPartition("1", "Apartamento")], zones, _users()[:2], **kwargs)  # type: ignore[arg-type]
 
 
 class VerisureCloud(SimCloud):
@@ -599,4 +586,4 @@ def _panel_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: options[k] for k in ("exit_delay", "entry_delay", "photo_delay") if k in options}
 
 
-__all__ = ["VerisureCloud", "small_flat"]
+__all__ = ["VerisureCloud"]

@@ -18,7 +18,8 @@ from aiohttp import web
 
 from alarmtui.simulators.base import SimCloud
 from alarmtui.simulators.faults import SessionStore
-from alarmtui.simulators.panel import SimError, SimPanel, visonic_house
+from alarmtui.simulators.houses import visonic_house
+from alarmtui.simulators.panel import SimError, SimPanel
 
 DEFAULT_VERSIONS = ("14.0",)
 """What the cloud serves today (only 14.0 since December 2025, §9)."""

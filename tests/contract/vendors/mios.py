@@ -8,8 +8,9 @@ from typing import Any
 from alarmtui.providers.luup.provider import LuupProvider
 from alarmtui.providers.mios import MiosProvider
 from alarmtui.settings import MiosConfig
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import SimPanel, vera_house
+from alarmtui.simulators.panel import SimPanel
 
 from . import COMMAND_DEADLINE, HTTP_TIMEOUT, VendorFixture
 

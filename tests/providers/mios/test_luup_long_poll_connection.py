@@ -15,8 +15,8 @@ from alarmtui.providers import create_provider
 from alarmtui.providers.luup.provider import LuupProvider
 from alarmtui.settings import Settings
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 
 
 @pytest.fixture(params=["mios", "vera"])

@@ -20,8 +20,8 @@ from alarmtui.providers.mios.parse import parse_event_records
 from alarmtui.providers.wire import RECORD_CAPS
 from alarmtui.settings import Settings
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 
 
 def sdata(devices: int) -> dict[str, Any]:

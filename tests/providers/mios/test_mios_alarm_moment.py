@@ -17,8 +17,9 @@ from alarmtui.providers.mios.mapping import events_from_records
 from alarmtui.providers.mios.parse import parse_event_records
 from alarmtui.settings import MiosConfig, Settings
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import Phase, vera_house
+from alarmtui.simulators.panel import Phase
 
 HOUSE, GARAGE = "41", "42"
 

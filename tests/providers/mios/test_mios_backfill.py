@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 from tests.contract.vendors import mios as mios_vendor
 from tests.providers.mios.test_mios_sim import Mms, _event_session
 from tests.providers.mios.test_mios_sim import mms as mms  # noqa: F401  (the fixture)

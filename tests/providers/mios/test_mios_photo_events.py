@@ -8,8 +8,8 @@ from alarmtui.domain import EventKind
 from alarmtui.providers.mios import MiosProvider
 from alarmtui.settings import MiosConfig
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 from tests.helpers import until
 
 CAMERA = "67"

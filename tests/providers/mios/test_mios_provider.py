@@ -31,8 +31,9 @@ from alarmtui.providers.mios import MiosProvider
 from alarmtui.redaction import install_log_filter
 from alarmtui.settings import MiosConfig
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import Phase, vera_house
+from alarmtui.simulators.panel import Phase
 from tests.helpers import FakeClock, fuzz_examples
 
 HOUSE, GARAGE = "41", "42"

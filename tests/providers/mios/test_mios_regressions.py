@@ -15,8 +15,8 @@ from alarmtui.providers.base import ConnectionFailed, ProtocolError, RateLimited
 from alarmtui.providers.mios import MiosProvider
 from alarmtui.settings import MiosConfig
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 from tests.helpers import FakeClock
 
 HOUSE, GARAGE = "41", "42"

@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from PIL import Image
 
 from alarmtui.simulators.host import SimHost, create_cloud
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import AP2, SS1, MiosCloud, sha1_password
-from alarmtui.simulators.panel import Phase, vera_house
+from alarmtui.simulators.panel import Phase
 
 SPEC_TYPO_SEED = "oZ7QE6LcJp6fiWzdqZc"
 
@@ -590,7 +591,7 @@ async def test_real_pyvera_client_reads_and_bypasses_through_the_relay() -> None
 
 
 def test_any_house_gets_distinct_luup_device_numbers() -> None:
-    from alarmtui.simulators.panel import visonic_house
+    from alarmtui.simulators.houses import visonic_house
 
     cloud = MiosCloud(panel=visonic_house())
     devices = cloud.vera().devices

@@ -15,8 +15,8 @@ from alarmtui.providers.base import ConnectionFailed, OpenZones, WrongCode
 from alarmtui.providers.vera import VeraProvider
 from alarmtui.settings import Settings, VeraConfig
 from alarmtui.simulators.host import SimHost
+from alarmtui.simulators.houses import vera_house
 from alarmtui.simulators.mios import MiosCloud
-from alarmtui.simulators.panel import vera_house
 
 HOUSE, GARAGE = "41", "42"
 FRONT_DOOR, KITCHEN, CAMERA = "51", "52", "67"

@@ -96,7 +96,7 @@ def test_demo_account_and_tables() -> None:
 
 
 def test_custom_panels() -> None:
-    from alarmtui.simulators.panel import verisure_house
+    from alarmtui.simulators.houses import verisure_house
 
     single = VerisureCloud(panel=verisure_house(exit_delay=0.1))
     assert len(single.installations) == 1 and single.main.panel.exit_delay == 0.1
