@@ -185,7 +185,16 @@ class InProcessEngine(Engine):
         name = found.name if found is not None and found.name else partition
         self.journal.record_acknowledgement(provider, partition, name, origin, zone=zone or "")
 
+    def _refresh_info(self, name: str) -> None:
+        """What a provider learns by logging in (My Pages: the installation's PIN length) reaches the PIN
+        dialogs, the service's code check and the views that attach from now on."""
+        fresh = provider_info(self.group[name].provider)
+        if fresh != self.providers.get(name):
+            self.providers[name] = fresh
+
     def _on_update(self, update: PollerUpdate) -> None:
+        if isinstance(update, SnapshotUpdate) and update.provider in self.providers:
+            self._refresh_info(update.provider)
         if update.provider in self._last_known:
             if isinstance(update, SnapshotUpdate):
                 del self._last_known[update.provider]  # a live read: no longer "last known"

@@ -46,8 +46,8 @@ EVENT_KINDS: dict[str, EventKind] = {
     "WARNING": EventKind.TROUBLE,
     "ARM": EventKind.ARM,
     "DISARM": EventKind.DISARM,
-    "LOCK": EventKind.SYSTEM,
-    "UNLOCK": EventKind.SYSTEM,
+    "LOCK": EventKind.ZONE,  # a lock's change, as alarmtui journals its own lock commands (domain.changes)
+    "UNLOCK": EventKind.ZONE,
     "PICTURE": EventKind.PHOTO,
     "CLIMATE": EventKind.SYSTEM,
     "CAMERA_SETTINGS": EventKind.SYSTEM,

@@ -19,3 +19,22 @@ async def test_the_code_length_is_the_installations_pin_code_length(sim: Sim) ->
         assert code_problem("1234", info.kind, length=info.code_length) is None
     finally:
         await provider.close()
+
+
+async def test_the_engine_tells_the_length_it_learns_at_login() -> None:
+    """Views and the service check a code against the engine's `ProviderInfo`: built before the login, it did not
+    know My Pages' length; the first read of the panel brings it (the PIN dialog and the service's check say 4)."""
+    from alarmtui.demo import DemoEnvironment
+    from alarmtui.domain.updates import LinkState
+    from tests.helpers import until
+
+    with DemoEnvironment.start(kinds=("mypages",), life=False, fast=True) as env:
+        engine = env.engine()
+        (name,) = engine.providers
+        assert engine.providers[name].code_length is None  # not known before the login
+        await engine.start()
+        try:
+            await until(lambda: engine.states[name].status.state is LinkState.ONLINE, what="online")
+            assert engine.providers[name].code_length == 4
+        finally:
+            await engine.close()
