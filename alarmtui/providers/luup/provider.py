@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -136,8 +136,10 @@ class LuupProvider(Provider):
 
     transport: LuupTransport
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
+        self.clock = clock
+        """Monotonic seconds for caches, sessions and identities (a fake clock in tests)."""
         self.transport = self._make_transport()
         self._devices: dict[str, dict[str, Any]] = {}
         self._model = ""
@@ -281,7 +283,7 @@ class LuupProvider(Provider):
         if sdata.model:
             self._model = sdata.model
         self._loadtime, self._dataversion = sdata.loadtime, sdata.dataversion
-        self._cache_time = time.monotonic()
+        self._cache_time = self.clock()
         return changed
 
     def _observe(self, before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]) -> None:
@@ -300,7 +302,7 @@ class LuupProvider(Provider):
         """
         if self._cache_time is None or not self._devices:
             return False
-        return self._long_polling or time.monotonic() - self._cache_time < self.command_cache_ttl
+        return self._long_polling or self.clock() - self._cache_time < self.command_cache_ttl
 
     # ------------------------------------------------------------------ reads
 
@@ -315,7 +317,7 @@ class LuupProvider(Provider):
             ttl = self.snapshot_cache_ttl
             if ttl is None:
                 ttl = max(2.0, min(self.config.poll_interval, self.long_poll_max))
-            fresh = self._cache_time is not None and time.monotonic() - self._cache_time < ttl
+            fresh = self._cache_time is not None and self.clock() - self._cache_time < ttl
             if refresh or not fresh or not self._devices:
                 try:
                     await self._refresh_sdata()
@@ -707,7 +709,7 @@ class LuupProvider(Provider):
         params = {"id": "action", "DeviceNum": device_id, "serviceId": service, "action": action, **arguments}
         self._command_sent()
         await self.transport.ready()
-        if not checked and time.monotonic() - self.transport.last_ok > self.session_check_after:
+        if not checked and self.clock() - self.transport.last_ok > self.session_check_after:
             await self._read({"id": "alive"}, "checking the session", text=True)
         timer.sending(f"{what}: sent to the Vera")
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -77,9 +77,10 @@ class LuupTransport(abc.ABC):
     #: Words for messages: "the MiOS relay", "the Vera".
     label: str = "the Vera"
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.last_ok = 0.0
-        """`time.monotonic()` of the last 200 answer."""
+        """`clock()` of the last 200 answer."""
 
     @property
     def generation(self) -> int:
@@ -110,7 +111,7 @@ class LuupTransport(abc.ABC):
     async def close(self) -> None: ...
 
     def mark_ok(self) -> None:
-        self.last_ok = time.monotonic()
+        self.last_ok = self.clock()
 
     @property
     def pk_device(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
@@ -56,13 +57,13 @@ class MiosProvider(LuupProvider):
     config: MiosConfig
     transport: RelayTransport
 
-    def __init__(self, config: MiosConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: MiosConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(config, clock=clock)
         self._store_refs: dict[str, tuple[str, str, str, int]] = {}
         self._events_cache: tuple[tuple[int | None, int | None], float, int, list[Event]] | None = None
 
     def _make_transport(self) -> RelayTransport:
-        transport = RelayTransport(self.config, self.requests, timeout=self.relay_timeout)
+        transport = RelayTransport(self.config, self.requests, timeout=self.relay_timeout, clock=self.clock)
         self.login_gate = transport.gate
         return transport
 
@@ -96,7 +97,7 @@ class MiosProvider(LuupProvider):
                 and stamp[1] is not None
                 and cached[0] == stamp
                 and cached[2] >= limit
-                and time.monotonic() - cached[1] < self.events_max_age
+                and self.clock() - cached[1] < self.events_max_age
             ):
                 return cached[3][:limit]
             await self.transport.ready()
@@ -108,7 +109,7 @@ class MiosProvider(LuupProvider):
                 ["event", "event_alt"], "/event/event/events", "reading the event log", params=params
             )
             events = await self._events_of(data)
-            self._events_cache = (stamp, time.monotonic(), limit, events)
+            self._events_cache = (stamp, self.clock(), limit, events)
             return events[:limit]
 
     async def events_since(self, since: datetime | None, limit: int = 1000) -> list[Event]:

@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -96,8 +96,10 @@ class RelayTransport(LuupTransport):
 
     label = "the MiOS relay"
 
-    def __init__(self, config: MiosConfig, counter: RequestCounter, *, timeout: float = 15.0) -> None:
-        super().__init__()
+    def __init__(
+        self, config: MiosConfig, counter: RequestCounter, *, timeout: float = 15.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(clock)
         self.config = config
         self.counter = counter
         self.timeout = timeout
@@ -109,7 +111,7 @@ class RelayTransport(LuupTransport):
         """One login at a time, one re-login per failure generation, and the login budget."""
         self.identity: Identity | None = None
         self._identity_received = 0.0
-        """`time.monotonic()` when the identity arrived: its age is counted from here."""
+        """`clock()` when the identity arrived: its age is counted from here."""
         self.servers: dict[str, str] = {}
         self.sessions: dict[str, str] = {}
         self.controller: Controller | None = None
@@ -187,7 +189,7 @@ class RelayTransport(LuupTransport):
         reply = parse_auth_reply(await decode_reply(response.content, "logging in", provider=self.config.name))
         register_secrets(reply.identity.raw, reply.identity.signature)
         self.identity = reply.identity
-        self._identity_received = time.monotonic()
+        self._identity_received = self.clock()
         self.sessions.clear()
         self.servers = dict(reply.servers)
         try:
@@ -251,7 +253,7 @@ class RelayTransport(LuupTransport):
         return token
 
     def identity_age(self) -> float:
-        return time.monotonic() - self._identity_received
+        return self.clock() - self._identity_received
 
     async def ready(self) -> None:
         """Log in when there is no identity, or when ours is near the end of its life.

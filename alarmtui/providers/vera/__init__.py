@@ -8,6 +8,8 @@ are the changes this provider itself saw (partition states, alarms, zones, bypas
 from __future__ import annotations
 
 import collections
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,12 +37,12 @@ class VeraProvider(LuupProvider):
     config: VeraConfig
     transport: LanTransport
 
-    def __init__(self, config: VeraConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: VeraConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(config, clock=clock)
         self._seen: collections.deque[Event] = collections.deque(maxlen=self.events_kept)
 
     def _make_transport(self) -> LanTransport:
-        return LanTransport(self.config, self.requests, timeout=self.relay_timeout)
+        return LanTransport(self.config, self.requests, timeout=self.relay_timeout, clock=self.clock)
 
     def _panel_detail(self) -> str:
         return "Vera (LAN)"

@@ -7,7 +7,8 @@ read timeout is its window plus a small margin.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -26,8 +27,10 @@ LAN_CONNECT_TIMEOUT = 3.0
 class LanTransport(LuupTransport):
     label = "the Vera"
 
-    def __init__(self, config: VeraConfig, counter: RequestCounter, *, timeout: float = 10.0) -> None:
-        super().__init__()
+    def __init__(
+        self, config: VeraConfig, counter: RequestCounter, *, timeout: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(clock)
         self.config = config
         self.counter = counter
         self.timeout = timeout

@@ -63,19 +63,10 @@ class Rig:
         values.update(overrides)
         return MiosConfig(**values)  # type: ignore[arg-type]
 
-    def new_provider(self, **overrides: object) -> MiosProvider:
-        provider = MiosProvider(self.config(**overrides))
+    def new_provider(self, *, clock: FakeClock | None = None, **overrides: object) -> MiosProvider:
+        provider = MiosProvider(self.config(**overrides), **({"clock": clock} if clock else {}))
         _fast(provider)
         return provider
-
-
-def identity_on(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The MiOS client ages its identity on `time.monotonic` (it takes no `clock=`): this test's fake clock instead."""
-    from types import SimpleNamespace
-
-    from alarmtui.providers.mios import client
-
-    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=clock.monotonic))
 
 
 def _fast(provider: MiosProvider) -> None:
@@ -215,10 +206,9 @@ async def test_invalid_signature_after_key_rotation_needs_a_full_login(rig: Rig)
     assert (await rig.provider.snapshot(refresh=True)).partitions and rig.cloud.logins == 2
 
 
-async def test_identity_is_renewed_before_it_expires(rig: Rig, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_identity_is_renewed_before_it_expires(rig: Rig, fake_clock: FakeClock) -> None:
     rig.cloud.identity_lifetime = 2
-    identity_on(fake_clock, monkeypatch)
-    provider = rig.new_provider()
+    provider = rig.new_provider(clock=fake_clock)
     await provider.connect()
     logins = rig.cloud.logins
     fake_clock.advance(2.1)  # past Expires - lifetime/24 for the client; the server still accepts it

@@ -32,7 +32,7 @@ class Rig:
     def panel(self):  # type: ignore[no-untyped-def]
         return self.cloud.panels[0]
 
-    def new_provider(self) -> MiosProvider:
+    def new_provider(self, *, clock: FakeClock | None = None) -> MiosProvider:
         config = MiosConfig(
             kind="mios",
             name="vera",
@@ -41,7 +41,7 @@ class Rig:
             password="demo-pass",
             code="1234",
         )
-        return _fast(MiosProvider(config))
+        return _fast(MiosProvider(config, **({"clock": clock} if clock else {})))
 
 
 def _fast(provider: MiosProvider) -> MiosProvider:
@@ -164,21 +164,9 @@ async def test_a_local_clock_two_days_ahead_does_not_loop_logins(rig: Rig, monke
     assert rig.cloud.logins == 1
 
 
-def identity_on(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The MiOS client ages its identity on `time.monotonic` (it takes no `clock=`): this test's fake clock instead."""
-    from types import SimpleNamespace
-
-    from alarmtui.providers.mios import client
-
-    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=clock.monotonic))
-
-
-async def test_the_identity_is_renewed_near_the_end_of_its_own_life(
-    rig: Rig, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_identity_is_renewed_near_the_end_of_its_own_life(rig: Rig, fake_clock: FakeClock) -> None:
     rig.cloud.identity_lifetime = 2.4  # renewal margin: 1/24 of the life = 0.1 s
-    identity_on(fake_clock, monkeypatch)
-    provider = rig.new_provider()
+    provider = rig.new_provider(clock=fake_clock)
     try:
         await provider.connect()
         await provider.snapshot(refresh=True)
