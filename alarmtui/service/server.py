@@ -249,6 +249,8 @@ class Service:
         self.config = config
         self.socket_path = socket_path
         self._feeds: set[asyncio.Queue[bytes | None]] = set()
+        self._infos_told = dict(engine.providers)
+        """What the views were told of each provider: told again when a login teaches more (a PIN length)."""
         self._unsubscribe = engine.subscribe(self._broadcast)
         self.app = web.Application(middlewares=[same_user_only, self._malformed_is_400], client_max_size=64 * 1024)
         self.app.add_routes(
@@ -540,7 +542,14 @@ class Service:
     def _broadcast(self, update: PollerUpdate) -> None:
         if not self._feeds:
             return
-        chunk = _sse("update", update_to_wire(update))
+        chunks = [_sse("update", update_to_wire(update))]
+        if self.engine.providers != self._infos_told:
+            self._infos_told = dict(self.engine.providers)
+            chunks.insert(0, _sse("hello", self._hello()))
+        for chunk in chunks:
+            self._offer_to_views(chunk)
+
+    def _offer_to_views(self, chunk: bytes) -> None:
         for queue in list(self._feeds):
             if not _offer(queue, chunk):
                 log.warning("a view fell too far behind; dropping it (it will re-attach)")

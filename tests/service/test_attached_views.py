@@ -163,3 +163,22 @@ async def test_a_command_in_flight_when_the_service_dies_is_unknown_and_never_re
         assert demo.host.call(lambda: panel.commands_received) == before + 1  # sent once, never again
     finally:
         await view.close()
+
+
+async def test_a_view_attached_before_a_login_learns_what_the_login_taught(
+    config_file: Path, service_env: dict[str, str], short_dir: Path, demo: DemoEnvironment
+) -> None:
+    """My Pages' PIN length comes with its installation, after the login: a view attached before that is told
+    it then (its PIN dialog asks for 4 digits), not only views attaching later."""
+    from tests.helpers import until as until_async
+
+    demo.host.cloud("mypages").faults.add("auth/login", delay=1.0, forward=True)  # held while the view attaches
+    service = ServiceThread(config_file, short_dir / "service.log", service_env).start()
+    view = await asyncio.to_thread(attached_engine, config_file)
+    try:
+        assert view.providers["villa"].code_length is None  # the service did not know it yet
+        await view.start()
+        await until_async(lambda: view.providers["villa"].code_length == 4, timeout=20, what="the PIN length")
+    finally:
+        await view.close()
+        service.stop()

@@ -65,6 +65,16 @@ class AttachedEngine(Engine):
         infos = [info_from_wire(p) for p in (listed if isinstance(listed, list) else [])]
         return cls(socket_path, infos, config=str(hello.get("config", "")), **options)
 
+    def _take_infos(self, listed: object) -> None:
+        """What the service knows of its providers now (a PIN length learned at login), for those this view shows."""
+        for data in listed if isinstance(listed, list) else []:
+            try:
+                info = info_from_wire(data)
+            except ValueError:
+                continue
+            if info.name in self.providers:
+                self.providers[info.name] = info
+
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._follow(), name="attached-engine-feed")
@@ -168,6 +178,7 @@ class AttachedEngine(Engine):
                             raise ServiceUnavailable("the service now serves another config")
                         pid = data.get("pid")
                         self.service_pid = pid if isinstance(pid, int) else None
+                        self._take_infos(data.get("providers"))
                     elif event == "update":
                         try:
                             update = update_from_wire(data)
