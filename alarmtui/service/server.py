@@ -5,7 +5,8 @@ HTTP over the socket (aiohttp `web.UnixSite`):
     GET  /v1/hello     who serves which config: {service, version, pid, config, providers}
     GET  /v1/state     every provider's current state, as a list of updates
     GET  /v1/status    `alarmtui status --json`, ready made (?provider=, ?partition=, ?config= to check)
-    GET  /v1/feed      server-sent events: the current state at once, then every update live
+    GET  /v1/feed      server-sent events: a hello and the current state at once, then every update live (and a
+                       new hello when a provider's info changes: a PIN length learned at login)
     GET  /v1/events    journal vendor events, newest first (?grep=, ?provider=, ?before=cursor, ?limit=)
     POST /v1/acknowledge  {"provider", "partition", "zone", "origin"}: an alarm acknowledged in a view
     POST /v1/command   {"provider", "command"}: sent exactly once; answers with the result when it is known
