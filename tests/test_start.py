@@ -258,3 +258,21 @@ def test_collections_held_for_the_start_resume_when_the_dashboard_cannot_start(t
     result = cli("--config", str(bad))
     assert result.returncode != 0 and "providers" in result.stderr
     assert gc.isenabled()
+
+
+def test_a_provider_with_any_https_url_keeps_its_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """My Pages' second host counts: an http main URL with an https failover is not a plain-http provider."""
+    import asyncio
+
+    from alarmtui.providers import http
+    from alarmtui.providers.http import RequestCounter, make_client
+    from alarmtui.settings import MyPagesConfig
+
+    loaded: list[object] = []
+    real = http.tls_context
+    monkeypatch.setattr(http, "tls_context", lambda *args: loaded.append(args) or real(*args))
+    config = MyPagesConfig(
+        name="villa", kind="mypages", url="http://127.0.0.1:9", failover_url="https://127.0.0.1:10", username="u", password="p"
+    )
+    asyncio.run(make_client(config, RequestCounter()).aclose())
+    assert loaded == [(True, None)]
