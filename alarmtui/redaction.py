@@ -74,10 +74,10 @@ class SecretFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-        self._compiled_for = 0
-        """How many secrets `_pattern` covers: it is compiled again when a text is scrubbed after new ones came
-        (a login registers several, one at a time; compiling on each cost ~5 ms with nothing to scrub yet)."""
+        self._compiled: tuple[re.Pattern[str] | None, int] = (None, 0)
+        """The pattern and how many secrets it covers, set in one assignment (threads scrub too): it is compiled
+        again when a text is scrubbed after new ones came (a login registers several, one at a time; compiling on
+        each cost ~5 ms with nothing to scrub yet)."""
 
     def add(self, secrets: Iterable[str | None]) -> None:
         for secret in secrets:
@@ -87,15 +87,15 @@ class SecretFilter(logging.Filter):
     def clear(self) -> None:
         """Forget every registered secret (tests start each case clean)."""
         self._secrets.clear()
-        self._pattern = None
-        self._compiled_for = 0
+        self._compiled = (None, 0)
 
     def _current(self) -> re.Pattern[str] | None:
-        if len(self._secrets) != self._compiled_for:  # secrets are only added (or all cleared)
+        pattern, covered = self._compiled
+        if len(self._secrets) != covered:  # secrets are only added (or all cleared)
             ordered = sorted(self._secrets, key=len, reverse=True)  # a copy first: safe while another thread adds
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
-            self._compiled_for = len(ordered)
-        return self._pattern
+            pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+            self._compiled = (pattern, len(ordered))
+        return pattern
 
     def scrub(self, text: str) -> str:
         pattern = self._current()

@@ -213,7 +213,7 @@ class AlarmApp(App[None]):
         self._configure()
 
     def _connecting_words(self) -> str:
-        return "connecting to " + ", ".join(sorted(self._unanswered))
+        return "connecting to " + ", ".join(clean(name) for name in sorted(self._unanswered))
 
     def _note_first_answer(self, update: PollerUpdate) -> None:
         """A provider's first snapshot or failure ends its part of the start window."""

@@ -172,7 +172,7 @@ async def test_a_view_attached_before_a_login_learns_what_the_login_taught(
     it then (its PIN dialog asks for 4 digits), not only views attaching later."""
     from tests.helpers import until as until_async
 
-    demo.host.cloud("mypages").faults.add("auth/login", delay=1.0, forward=True)  # held while the view attaches
+    demo.host.cloud("mypages").faults.add("auth/login", delay=3.0, forward=True)  # held while the view attaches
     service = ServiceThread(config_file, short_dir / "service.log", service_env).start()
     view = await asyncio.to_thread(attached_engine, config_file)
     try:

@@ -158,7 +158,8 @@ class ServiceClient:
             raise ServiceUnavailable(f"the alarmtui service refused the acknowledgement ({response.status_code})")
 
     async def feed(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """(event, data) pairs: "hello", then "update"s of the current state, "ready", then live "update"s."""
+        """(event, data) pairs: "hello", then "update"s of the current state, "ready", then live "update"s (and a new
+        "hello" when a provider's info changes: a PIN length learned at login)."""
         try:
             async with self._http.stream("GET", "/v1/feed", timeout=httpx.Timeout(5.0, read=None)) as response:
                 if response.status_code != 200:

@@ -1193,4 +1193,4 @@ class SecuritasCloud(SimCloud):
         }
 
 
-__all__ = ["SecuritasCloud", "securitas_house"]
+__all__ = ["SecuritasCloud"]
