@@ -102,6 +102,25 @@ async def test_a_provider_that_does_not_answer_holds_the_dashboard_back_one_seco
             await until_pilot(pilot, lambda: app.views["casa"].snapshot is not None, what="casa's data")
 
 
+async def test_a_palette_opened_while_starting_stays_until_it_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start window ending does not take the user's palette away: the dashboard opens when it closes."""
+    from textual.command import CommandPalette
+
+    monkeypatch.setattr(app_module, "START_WINDOW", 0.3)
+    env = DemoEnvironment.start(kinds=("visonic",), life=False, fast=True)
+    env.host.cloud("visonic").faults.add("auth", delay=30, forward=True)  # nobody answers: the window runs out
+    app = _started_app(env)
+    with env:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_pilot(pilot, lambda: app.ready and isinstance(app.screen, StartingScreen), what="the cover")
+            await pilot.press("ctrl+p")
+            await until_pilot(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+            await until_pilot(pilot, lambda: app._start_window_over, what="the window over")
+            assert isinstance(app.screen, CommandPalette) and isinstance(app.screen_stack[-2], StartingScreen)
+            await pilot.press("escape")
+            await until_pilot(pilot, lambda: app.screen is app.main, what="the dashboard")
+
+
 async def test_an_alarm_at_start_is_shown_at_once_over_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
     """The alarm banner does not wait for the slowest provider, and never sits over the starting screen."""
     from alarmtui.simulators.control import apply_scenario

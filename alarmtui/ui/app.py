@@ -138,6 +138,8 @@ class AlarmApp(App[None]):
         self._start_cover: StartingScreen | None = None
         """Over the dashboard until every provider answered once (or `START_WINDOW` passed)."""
         self._unanswered: set[str] = set()
+        self._start_window_over = False
+        """The window ended while the palette was open over the cover: it is lifted when the palette closes."""
         if starting is None:
             assert settings is not None
             self._set_up(settings, engine, providers=providers, timing=timing, autostart=autostart)
@@ -230,19 +232,32 @@ class AlarmApp(App[None]):
         else:  # after the main screen has taken the updates already on their way to it
             self.main.call_later(self._end_start_window)
 
-    def _end_start_window(self) -> None:
-        cover, self._start_cover = self._start_cover, None
-        self._unanswered = set()
-        if cover is None or cover not in self.screen_stack:
+    def _end_start_window(self, *, now: bool = False) -> None:
+        """Uncover the dashboard: at once for a dialog (`now`), else once the palette, if open, is closed."""
+        cover = self._start_cover
+        if cover is None:
             return
-        while self.screen is not cover:  # the palette, opened meanwhile
+        self._unanswered = set()
+        if cover in self.screen_stack and self.screen is not cover and not now:
+            self._start_window_over = True  # the palette is open over it: the user's choice is not taken away
+            return
+        self._start_cover = None
+        if cover not in self.screen_stack:
+            return
+        while self.screen is not cover:  # the palette, closed for a dialog that must show now
             self.pop_screen()
         self.pop_screen()  # the dashboard draws everything it has, once
         self.call_after_refresh(_freeze_startup_objects)  # once that frame is out
 
+    def pop_screen(self) -> Any:
+        popped = super().pop_screen()
+        if self._start_window_over and self._start_cover is not None and self.screen is self._start_cover:
+            self._end_start_window()  # the palette closed after the start window ended
+        return popped
+
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if self._start_cover is not None and screen is not self._start_cover and not isinstance(screen, CommandPalette):
-            self._end_start_window()  # a dialog or the alarm banner: over the dashboard, never over a cover
+            self._end_start_window(now=True)  # a dialog or the alarm banner: over the dashboard, never over a cover
         if isinstance(screen, GuardedModal):
             screen.shown_at = self.input_guard.clock()  # guarded from this instant, not from when it is drawn
         return super().push_screen(screen, *args, **kwargs)
