@@ -454,7 +454,7 @@ class LuupRequest:
             if unit.loadtime != loadtime:
                 return web.json_response(unit.sdata(None))
         wait_more = started + minimum_delay - asyncio.get_running_loop().time()
-        if wait_more > 0:
+        if wait_more > 0 and self.panel.serving:
             await asyncio.sleep(wait_more)
             unit.refresh()
         return web.json_response(unit.sdata(dataversion))
