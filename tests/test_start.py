@@ -79,7 +79,7 @@ async def test_the_dashboard_appears_whole_once_every_provider_answered(monkeypa
 
             def dashboard_or_waiting() -> bool:
                 if isinstance(app.screen, StartingScreen) and app.ready:
-                    seen_covered.append(str(app.screen.query_one("#starting").render()))
+                    seen_covered.extend(str(line.render()) for line in app.screen.query("#starting"))  # once composed
                 return app.ready and app.screen is app.main
 
             await until_pilot(pilot, dashboard_or_waiting, timeout=20, what="the dashboard")
@@ -136,6 +136,24 @@ async def test_an_alarm_at_start_is_shown_at_once_over_the_dashboard(monkeypatch
             await until_pilot(pilot, lambda: isinstance(app.screen, AlarmScreen), timeout=20, what="the alarm banner")
             assert app.screen_stack[-2] is app.main  # over the dashboard, not over a starting screen
             assert app.views["powermaster"].status.state is LinkState.CONNECTING
+
+
+async def test_quitting_just_as_the_dashboard_is_built_ends_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`q` pressed as the engine is ready: the main screen's panels may never be mounted; nothing is drawn on them
+    (it raised NoMatches, a traceback at the exit)."""
+    original = AlarmApp._started
+
+    def started_then_quit(self: AlarmApp, started: Started) -> None:
+        original(self, started)
+        self.exit()
+
+    monkeypatch.setattr(AlarmApp, "_started", started_then_quit)
+    env = DemoEnvironment.start(kinds=("visonic",), life=False, fast=True)
+    app = _started_app(env)
+    with env:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_pilot(pilot, lambda: app.return_code is not None, what="the exit")
+    assert app.return_code == 0
 
 
 async def test_a_start_that_fails_ends_the_dashboard_with_its_reason() -> None:

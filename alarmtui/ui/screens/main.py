@@ -218,6 +218,8 @@ class MainScreen(Screen[None]):
         yield KeyFooter(FOOTER_ORDER, FOOTER_PRIORITY)
 
     def on_mount(self) -> None:
+        if self.app.return_code is not None:  # quit while it was being built: its panels may never be mounted
+            return
         self._draw_targets()
         self.troubles.border_title = "Troubles"
         self.users.border_title = "Users"
