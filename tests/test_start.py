@@ -106,9 +106,9 @@ async def test_a_palette_opened_while_starting_stays_until_it_is_closed(monkeypa
     """The start window ending does not take the user's palette away: the dashboard opens when it closes."""
     from textual.command import CommandPalette
 
-    monkeypatch.setattr(app_module, "START_WINDOW", 0.3)
+    monkeypatch.setattr(app_module, "START_WINDOW", 30.0)
     env = DemoEnvironment.start(kinds=("visonic",), life=False, fast=True)
-    env.host.cloud("visonic").faults.add("auth", delay=30, forward=True)  # nobody answers: the window runs out
+    env.host.cloud("visonic").faults.add("auth", delay=3, forward=True)  # its answer ends the window, palette open
     app = _started_app(env)
     with env:
         async with app.run_test(size=(120, 40)) as pilot:
