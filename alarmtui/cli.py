@@ -18,7 +18,7 @@ import contextlib
 import gc
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from alarmtui.logging_setup import quiet_term_image, setup_logging
 if TYPE_CHECKING:
     from alarmtui.demo import DemoClouds
     from alarmtui.settings import Settings
+    from alarmtui.simulators.base import SimCloud
     from alarmtui.ui.app import Starting
 
 
@@ -387,11 +388,34 @@ def demo_starting(clouds: DemoClouds) -> Starting:
 # ---------------------------------------------------------------------- sim
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def sim_clouds(kinds: Iterable[str], *, fast: bool, lan: bool = False, say: Callable[[str], None] = _say) -> list[SimCloud]:
+    """What `alarmtui sim` serves: each kind's cloud with its history seeded (fast delays with `fast`; the MiOS
+    Vera's LAN face in the config with `lan`); the codes the simulators "send" (Securitas SMS, My Pages step-up
+    codes) are said through `say`, a printed line each."""
+    from alarmtui.simulators.host import create_cloud
+
+    clouds = [create_cloud(k, **({"lan_provider": True} if k == "mios" and lan else {})) for k in kinds]
+    for cloud in clouds:
+        for panel in cloud.panels:
+            panel.seed_history()
+        if fast:
+            cloud.use_fast_timing()
+        if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
+            cloud.on_otp = lambda phone, code: say(f"securitas: SMS to {phone}: code {code}")
+        if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
+            cloud.on_code = lambda channel, code: say(f"mypages: {channel} code {code}")
+    return clouds
+
+
 def run_sim(args: argparse.Namespace) -> int:
     import asyncio
 
     from alarmtui.settings import write_config
-    from alarmtui.simulators.host import CLOUD_CLASSES, SimHost, create_cloud
+    from alarmtui.simulators.host import CLOUD_CLASSES, SimHost
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     # "vera" is the MiOS simulator's Vera on its LAN port (always served): ask for it in the config.
@@ -412,26 +436,17 @@ def run_sim(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        clouds = [create_cloud(k, **({"lan_provider": True} if k == "mios" and lan else {})) for k in kinds]
-        for cloud in clouds:
-            for panel in cloud.panels:
-                panel.seed_history()
-            if args.fast:
-                cloud.use_fast_timing()
-            if hasattr(cloud, "on_otp"):  # the Securitas simulator "sends" SMS codes: show them here
-                cloud.on_otp = lambda phone, code: print(f"securitas: SMS to {phone}: code {code}", flush=True)
-            if hasattr(cloud, "on_code"):  # the My Pages simulator's step-up codes (SMS or e-mail)
-                cloud.on_code = lambda channel, code: print(f"mypages: {channel} code {code}", flush=True)
+        clouds = sim_clouds(kinds, fast=args.fast, lan=lan)
         host = SimHost(
             clouds, tls=args.tls, host=args.host, ports=ports, cert_dir=cert_dir, control=True, control_port=args.control_port
         )
         await host.start()
-        life_task = None
+        life = None
         if args.life:
             from alarmtui.demo import DemoLife
 
             life = DemoLife([cloud.panels[0] for cloud in host.clouds.values()])
-            life_task = asyncio.get_running_loop().create_task(life.run())
+            life.start()
         try:
             print("alarmtui simulators (demo credentials; Ctrl-C to stop):", flush=True)
             for line in host.describe():
@@ -441,8 +456,8 @@ def run_sim(args: argparse.Namespace) -> int:
                 print(f"config written to {args.write_config}", flush=True)
             await stop.wait()
         finally:
-            if life_task is not None:
-                life_task.cancel()
+            if life is not None:
+                life.stop()
             await host.stop()
 
     with contextlib.suppress(KeyboardInterrupt):

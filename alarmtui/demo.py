@@ -74,8 +74,6 @@ def demo_tables(tables: list[dict[str, Any]], *, fast: bool = False) -> list[dic
     if fast:
         for table in tables:
             table["poll_interval"] = 10.0 if table["kind"] == "verisure" else 2.0
-            if table["kind"] == "securitas":
-                table["request_gap"] = 0.02
     return tables
 
 
@@ -295,9 +293,9 @@ async def serve_clouds(life: bool, folder: Path | None = None) -> None:
     clouds = demo_clouds(fast=fast_wanted())
     host = SimHost(clouds, control=True)
     await host.start()
-    life_task = None
-    if life:
-        life_task = asyncio.get_running_loop().create_task(DemoLife([cloud.panels[0] for cloud in clouds]).run())
+    happening = DemoLife([cloud.panels[0] for cloud in clouds]) if life else None
+    if happening is not None:
+        happening.start()
     ready = {
         "providers": host.provider_tables(),
         "control_url": host.control_url,
@@ -312,8 +310,8 @@ async def serve_clouds(life: bool, folder: Path | None = None) -> None:
     try:
         await asyncio.to_thread(sys.stdin.buffer.read)  # until the dashboard closes it, or dies
     finally:
-        if life_task is not None:
-            life_task.cancel()
+        if happening is not None:
+            happening.stop()
         await host.stop()
         if folder is not None and folder.name.startswith(FOLDER_PREFIX):
             shutil.rmtree(folder, ignore_errors=True)
@@ -400,6 +398,10 @@ class DemoLife:
         import asyncio
 
         self.task = asyncio.get_running_loop().create_task(self.run())
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
     async def run(self) -> None:
         import asyncio
