@@ -89,6 +89,19 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
 
 
+@pytest.fixture
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty HOME with the XDG folders inside it: a test then asserts the demo left nothing there."""
+    from alarmtui.demo import PRIVATE_DIRS
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in PRIVATE_DIRS:
+        monkeypatch.setenv(name, str(home / name.lower()))
+    return home
+
+
 @pytest.fixture(autouse=True)
 def forget_registered_secrets() -> Iterator[None]:
     """A test's password ("wrong") must not scrub another test's messages."""

@@ -589,9 +589,8 @@ class ListenThread:
 
 class SimThread:
     """What `alarmtui sim --fast --kinds KINDS --write-config FILE` serves, in a thread of this process: the same
-    clouds (history seeded, fast timing) and the same config file (mode 0600; Securitas paced as the demo's fast
-    timing paces it). The codes the simulators "send"
-    (Securitas SMS, My Pages step-up) land in `lines` as the lines `sim` prints for them."""
+    clouds (`cli.sim_clouds`) and the same config file (mode 0600). The codes the simulators "send" (Securitas SMS,
+    My Pages step-up) land in `lines` as the lines `sim` prints for them."""
 
     def __init__(self, config: Path, *kinds: str) -> None:
         self.config = config
@@ -600,24 +599,13 @@ class SimThread:
         self.host: Any = None
 
     def start(self) -> SimThread:
+        from alarmtui.cli import sim_clouds
         from alarmtui.settings import write_config
-        from alarmtui.simulators.host import ThreadedSimHost, create_cloud
+        from alarmtui.simulators.host import ThreadedSimHost
 
-        clouds = [create_cloud(kind) for kind in self.kinds]
-        for cloud in clouds:
-            for panel in cloud.panels:
-                panel.seed_history()
-            cloud.use_fast_timing()
-            if hasattr(cloud, "on_otp"):
-                cloud.on_otp = lambda phone, code: self.lines.put(f"securitas: SMS to {phone}: code {code}\n")
-            if hasattr(cloud, "on_code"):
-                cloud.on_code = lambda channel, code: self.lines.put(f"mypages: {channel} code {code}\n")
+        clouds = sim_clouds(self.kinds, fast=True, say=lambda line: self.lines.put(line + "\n"))
         self.host = ThreadedSimHost(clouds, control=True).start()
-        tables = self.host.provider_tables()
-        for table in tables:
-            if table["kind"] == "securitas":
-                table["request_gap"] = 0.02  # as the demo's fast timing: no second between requests to a simulator
-        write_config(self.config, tables)
+        write_config(self.config, self.host.provider_tables())
         return self
 
     def stop(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from alarmtui.demo import PRIVATE_DIRS, DemoEnvironment
+from alarmtui.demo import DemoEnvironment
 from alarmtui.domain.updates import LinkState
 from alarmtui.simulators.host import SimHost
 from tests.helpers import until
@@ -21,12 +21,7 @@ def _online(engine: Any) -> bool:
     return all(p.status.state is LinkState.ONLINE and p.snapshot is not None for p in engine.group)
 
 
-async def test_the_demo_writes_nothing_in_the_users_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in PRIVATE_DIRS:
-        monkeypatch.setenv(name, str(home / name.lower()))
+async def test_the_demo_writes_nothing_in_the_users_folders(private_home: Path) -> None:
     env = DemoEnvironment.start(life=True, fast=True, journal=True, private=True, wait=False)  # as `alarmtui --demo`
     folder = env.folder
     try:
@@ -39,9 +34,9 @@ async def test_the_demo_writes_nothing_in_the_users_folders(tmp_path: Path, monk
             await engine.close()
     finally:
         env.stop()
-    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+    assert sorted(str(p.relative_to(private_home)) for p in private_home.rglob("*")) == []
     assert folder is not None and not folder.exists()
-    assert os.environ["XDG_STATE_HOME"] == str(home / "xdg_state_home")  # put back when the demo ends
+    assert os.environ["XDG_STATE_HOME"] == str(private_home / "xdg_state_home")  # put back when the demo ends
 
 
 async def test_the_demo_does_not_wait_for_its_simulators(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,37 +67,27 @@ async def test_the_demo_does_not_wait_for_its_simulators(monkeypatch: pytest.Mon
 
 
 def test_headless_demo_commands_write_nothing_in_the_users_folders(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    private_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from alarmtui.cli import main
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in PRIVATE_DIRS:
-        monkeypatch.setenv(name, str(home / name.lower()))
     assert main(["--demo", "status", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"hogar"' in out  # Securitas answered too: the demo trusts its device
     kinds = sorted(p["kind"] for p in json.loads(out)["providers"])  # as the e2e test_cli.py::test_status_json_demo
     assert kinds == sorted(("verisure", "visonic", "mios", "securitas", "mypages"))
-    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
+    assert sorted(str(p.relative_to(private_home)) for p in private_home.rglob("*")) == []
 
 
-def test_listen_demo_writes_nothing_in_the_users_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listen_demo_writes_nothing_in_the_users_folders(private_home: Path) -> None:
     """`alarmtui --demo listen` runs the demo's clouds too: their device identities stay in its own folder."""
     from tests.helpers import ListenThread
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in PRIVATE_DIRS:
-        monkeypatch.setenv(name, str(home / name.lower()))
     listener = ListenThread("--demo", "--json").start()
     try:
         lines = [listener.out.lines.get(timeout=30) for _ in range(5)]  # link lines as the clouds come online
         assert any('"type": "link"' in line for line in lines), lines
     finally:
         assert listener.stop() == 0
-    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
-    assert os.environ["XDG_STATE_HOME"] == str(home / "xdg_state_home")  # put back when the demo ends
+    assert sorted(str(p.relative_to(private_home)) for p in private_home.rglob("*")) == []
+    assert os.environ["XDG_STATE_HOME"] == str(private_home / "xdg_state_home")  # put back when the demo ends

@@ -4,25 +4,23 @@ shell, nohup, some supervisors): Python then installs no KeyboardInterrupt handl
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, child_env
+from tests.helpers import spawn_cli
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_sim_stops_on_the_signal_even_when_started_with_sigint_ignored(tmp_path: Path, sig: signal.Signals) -> None:
     config = tmp_path / "sim.toml"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "sim", "--fast", "--kinds", "visonic", "--write-config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-        cwd=REPO,
+    process = spawn_cli(
+        "sim",
+        "--fast",
+        "--kinds",
+        "visonic",
+        "--write-config",
+        str(config),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509 - the point of the test
     )
     try:

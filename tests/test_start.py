@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alarmtui.demo import PRIVATE_DIRS, DemoClouds, DemoEnvironment, DemoError
+from alarmtui.demo import DemoClouds, DemoEnvironment, DemoError
 from alarmtui.domain.updates import LinkState
 from alarmtui.providers.http import tls_context
 from alarmtui.ui import app as app_module
@@ -167,16 +167,9 @@ async def test_a_start_that_fails_ends_the_dashboard_with_its_reason() -> None:
     assert app.ready is False  # nothing to close: no engine was ever built
 
 
-async def test_demo_clouds_run_in_their_own_process_and_leave_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_demo_clouds_run_in_their_own_process_and_leave_nothing_behind(private_home: Path) -> None:
     from alarmtui.engine.inprocess import engine_for
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in PRIVATE_DIRS:
-        monkeypatch.setenv(name, str(home / name.lower()))
     clouds = DemoClouds(life=False)
     pid = clouds.process.pid
     folder = clouds.folder
@@ -204,8 +197,8 @@ async def test_demo_clouds_run_in_their_own_process_and_leave_nothing_behind(
         clouds.stop()
     until_sync(lambda: _gone(pid), timeout=10, what="the clouds' process gone")
     assert not folder.exists()
-    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == []
-    assert os.environ["XDG_STATE_HOME"] == str(home / "xdg_state_home")
+    assert sorted(str(p.relative_to(private_home)) for p in private_home.rglob("*")) == []
+    assert os.environ["XDG_STATE_HOME"] == str(private_home / "xdg_state_home")
 
 
 def test_the_demo_clouds_end_with_a_dashboard_that_was_killed(tmp_path: Path) -> None:

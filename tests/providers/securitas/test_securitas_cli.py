@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from alarmtui.cli import Exit
-from tests.helpers import CliThread, SimThread, cli
+from tests.helpers import CliThread, SimThread, cli, spawn_cli, stop_process
 
 
 def process_cli(
@@ -37,12 +36,7 @@ def process_cli(
 @pytest.fixture
 def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict[str, str]]]:
     config = tmp_path / "sim.toml"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alarmtui", "sim", "--fast", "--kinds", "securitas", "--write-config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_cli("sim", "--fast", "--kinds", "securitas", "--write-config", str(config))
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -55,11 +49,7 @@ def securitas_sim(tmp_path: Path) -> Iterator[tuple[Path, queue.Queue[str], dict
         assert config.exists()
         yield config, lines, env
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def sms_code(lines: queue.Queue[str], timeout: float = 20) -> str:
