@@ -219,11 +219,10 @@ class AlarmApp(App[None]):
 
     def _note_first_answer(self, update: PollerUpdate) -> None:
         """A provider's first snapshot or failure ends its part of the start window."""
-        if update.provider not in self._unanswered:
-            return
-        if isinstance(update, StatusUpdate) and update.status.state is LinkState.CONNECTING:
-            return
-        if not isinstance(update, (SnapshotUpdate, StatusUpdate)):
+        answered = isinstance(update, SnapshotUpdate) or (
+            isinstance(update, StatusUpdate) and update.status.state is not LinkState.CONNECTING
+        )
+        if not answered or update.provider not in self._unanswered:
             return
         self._unanswered.discard(update.provider)
         if self._unanswered:
